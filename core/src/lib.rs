@@ -1,0 +1,19 @@
+//! Kinema's platform-neutral, sans-IO playback core.
+//!
+//! The core is a deterministic state machine: a host feeds it [`HostEvent`]s with its monotonic
+//! time and carries out the [`HostCommand`]s it answers with. See `ARCHITECTURE.md` and the
+//! [`host`] module for the protocol.
+
+pub mod error;
+pub mod host;
+pub mod input;
+pub mod player;
+pub mod state;
+
+pub use error::{Error, ErrorKind};
+pub use host::{
+    AppRequest, ByteRange, FetchErrorKind, HostCommand, HostEvent, MediaInfo, PlayerEvent, RequestId,
+};
+pub use input::{Action, InputEvent, Key, KeyMap};
+pub use player::{Player, PlayerConfig};
+pub use state::PlaybackState;
