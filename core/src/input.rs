@@ -126,7 +126,10 @@ impl Default for KeyMap {
 impl KeyMap {
     /// The action bound to `key`, if any.
     pub fn action(&self, key: Key) -> Option<Action> {
-        self.entries.iter().find(|(k, _)| *k == key).map(|(_, a)| *a)
+        self.entries
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, a)| *a)
     }
 
     /// Binds `key` to `action` (or unbinds it with `None`), replacing any earlier binding.

@@ -4,15 +4,20 @@
 //! time and carries out the [`HostCommand`]s it answers with. See `ARCHITECTURE.md` and the
 //! [`host`] module for the protocol.
 
+pub mod audio;
+pub mod clock;
 pub mod error;
 pub mod host;
 pub mod input;
 pub mod player;
+pub mod sim;
+pub mod source;
 pub mod state;
 
 pub use error::{Error, ErrorKind};
 pub use host::{
-    AppRequest, ByteRange, FetchErrorKind, HostCommand, HostEvent, MediaInfo, PlayerEvent, RequestId,
+    AppRequest, ByteRange, FetchErrorKind, HostCommand, HostEvent, MediaInfo, PlayerEvent,
+    RequestId,
 };
 pub use input::{Action, InputEvent, Key, KeyMap};
 pub use player::{Player, PlayerConfig};

@@ -1,0 +1,6 @@
+//! Audio: decode (symphonia), trim, channel mapping and rate conversion to the device format.
+
+pub mod decoder;
+pub mod mix;
+pub mod mp4_edit;
+pub mod resample;

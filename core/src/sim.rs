@@ -1,0 +1,437 @@
+//! A simulated host: virtual clock, in-memory resources with injectable faults, a fake audio
+//! device that records what it plays. Deterministic, for exact tests of the core.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use crate::host::{AppRequest, FetchErrorKind, HostCommand, HostEvent, PlayerEvent, RequestId};
+use crate::input::InputEvent;
+use crate::player::{Player, PlayerConfig};
+
+/// How a simulated resource misbehaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// Serves correctly, with ranges.
+    None,
+    /// Answers every request with this HTTP status.
+    Status(u16),
+    /// Drops the connection after this many body bytes of every response.
+    DropAfter(u64),
+    /// Drops the connection after this many body bytes, the first `n` requests only.
+    DropAfterFirst(u64, u32),
+    /// Ignores `Range` and always sends the whole body with 200.
+    NoRanges,
+    /// Sends headers, then nothing at all.
+    Stall,
+}
+
+struct Resource {
+    bytes: Vec<u8>,
+    fault: Fault,
+    requests: u32,
+}
+
+struct Transfer {
+    id: RequestId,
+    body: Vec<u8>,
+    sent: usize,
+    drop_after: Option<u64>,
+    stalled: bool,
+}
+
+/// The fake audio device.
+#[derive(Debug, Default)]
+pub struct SimDevice {
+    /// Device rate.
+    pub rate: u32,
+    /// Device channels.
+    pub channels: u16,
+    /// Current epoch.
+    pub epoch: u32,
+    queue: VecDeque<f32>,
+    /// Frames played in the current epoch.
+    pub played: u64,
+    /// Consuming the queue.
+    pub running: bool,
+    /// Every sample played, interleaved, across epochs.
+    pub output: Vec<f32>,
+    /// Last gain set.
+    pub gain: f32,
+    /// Times the device wanted data and had none while running.
+    pub underruns: u64,
+}
+
+/// A deterministic host around a [`Player`].
+pub struct SimHost {
+    /// The player under test.
+    pub player: Player,
+    /// Virtual host time.
+    pub now: Duration,
+    /// Everything the player emitted, in order.
+    pub events: Vec<PlayerEvent>,
+    /// The fake device (`None` when simulating a host without audio output).
+    pub device: Option<SimDevice>,
+    /// Bytes delivered per 10 ms step per transfer.
+    pub bytes_per_step: usize,
+    /// Every fetch command seen: (url, range header).
+    pub fetch_log: Vec<(String, Option<String>)>,
+    resources: BTreeMap<String, Resource>,
+    transfers: Vec<Transfer>,
+    wake: Option<Duration>,
+}
+
+/// Virtual time per simulation step.
+pub const STEP: Duration = Duration::from_millis(10);
+
+impl SimHost {
+    /// A host with an audio device at `rate` Hz, stereo.
+    pub fn new(config: PlayerConfig, rate: u32) -> Self {
+        let mut host = SimHost {
+            player: Player::new(config),
+            now: Duration::ZERO,
+            events: Vec::new(),
+            device: Some(SimDevice {
+                rate,
+                channels: 2,
+                gain: 1.0,
+                ..Default::default()
+            }),
+            bytes_per_step: 64 * 1024,
+            fetch_log: Vec::new(),
+            resources: BTreeMap::new(),
+            transfers: Vec::new(),
+            wake: None,
+        };
+        host.send(HostEvent::AudioDeviceReady {
+            sample_rate: rate,
+            channels: 2,
+        });
+        host
+    }
+
+    /// A host without audio output (the core uses its virtual device).
+    pub fn without_audio(config: PlayerConfig) -> Self {
+        let mut host = SimHost::new(config, 48_000);
+        host.device = None;
+        host.send(HostEvent::AudioDeviceUnavailable {
+            reason: "simulated".into(),
+        });
+        host
+    }
+
+    /// Serves `bytes` at `url`.
+    pub fn add(&mut self, url: &str, bytes: Vec<u8>) {
+        self.add_with_fault(url, bytes, Fault::None);
+    }
+
+    /// Serves `bytes` at `url`, misbehaving as `fault` says.
+    pub fn add_with_fault(&mut self, url: &str, bytes: Vec<u8>, fault: Fault) {
+        self.resources.insert(
+            url.to_string(),
+            Resource {
+                bytes,
+                fault,
+                requests: 0,
+            },
+        );
+    }
+
+    /// Sends an app request.
+    pub fn app(&mut self, request: AppRequest) {
+        self.send(HostEvent::App(request));
+    }
+
+    /// Sends an input event.
+    pub fn input(&mut self, input: InputEvent) {
+        self.send(HostEvent::Input(input));
+    }
+
+    /// Sends any event at the current virtual time and carries out the commands.
+    pub fn send(&mut self, event: HostEvent) {
+        self.player.handle(self.now, event);
+        self.drain();
+    }
+
+    fn drain(&mut self) {
+        while let Some(cmd) = self.player.poll_command() {
+            self.execute(cmd);
+        }
+    }
+
+    fn execute(&mut self, cmd: HostCommand) {
+        match cmd {
+            HostCommand::Fetch {
+                request,
+                url,
+                range,
+            } => {
+                self.fetch_log
+                    .push((url.clone(), range.map(|r| r.header_value())));
+                self.start_fetch(request, &url, range.map(|r| (r.start, r.end)));
+            }
+            HostCommand::CancelFetch { request } => self.transfers.retain(|t| t.id != request),
+            HostCommand::QueueAudio { epoch, samples } => {
+                if let Some(d) = self.device.as_mut() {
+                    if epoch == d.epoch {
+                        d.queue.extend(samples);
+                    }
+                }
+            }
+            HostCommand::StartAudio => self.with_device(|d| d.running = true),
+            HostCommand::PauseAudio => self.with_device(|d| d.running = false),
+            HostCommand::FlushAudio { epoch } => self.with_device(|d| {
+                d.queue.clear();
+                d.epoch = epoch;
+                d.played = 0;
+            }),
+            HostCommand::SetAudioGain(g) => self.with_device(|d| d.gain = g),
+            HostCommand::WakeAt { at } => self.wake = Some(at),
+            HostCommand::Emit(event) => self.events.push(event),
+        }
+    }
+
+    fn with_device(&mut self, f: impl FnOnce(&mut SimDevice)) {
+        if let Some(d) = self.device.as_mut() {
+            f(d);
+        }
+    }
+
+    fn start_fetch(&mut self, id: RequestId, url: &str, range: Option<(u64, Option<u64>)>) {
+        let Some(res) = self.resources.get_mut(url) else {
+            self.player.handle(
+                self.now,
+                HostEvent::FetchResponse {
+                    request: id,
+                    status: 404,
+                    content_length: Some(0),
+                    content_range: None,
+                },
+            );
+            return;
+        };
+        res.requests += 1;
+        let total = res.bytes.len() as u64;
+        let mut drop_after = None;
+        let mut stalled = false;
+        let (status, body, content_range) = match (res.fault, range) {
+            (Fault::Status(code), _) => (code, Vec::new(), None),
+            (Fault::NoRanges, _) | (_, None) => (200, res.bytes.clone(), None),
+            (fault, Some((start, end))) => {
+                if start >= total {
+                    (416, Vec::new(), Some(format!("bytes */{total}")))
+                } else {
+                    let end = end.unwrap_or(total - 1).min(total - 1);
+                    match fault {
+                        Fault::DropAfter(n) => drop_after = Some(n),
+                        Fault::DropAfterFirst(n, k) if res.requests <= k => drop_after = Some(n),
+                        Fault::Stall => stalled = true,
+                        _ => {}
+                    }
+                    (
+                        206,
+                        res.bytes[start as usize..=end as usize].to_vec(),
+                        Some(format!("bytes {start}-{end}/{total}")),
+                    )
+                }
+            }
+        };
+        let content_length = Some(body.len() as u64);
+        self.player.handle(
+            self.now,
+            HostEvent::FetchResponse {
+                request: id,
+                status,
+                content_length,
+                content_range,
+            },
+        );
+        if (200..300).contains(&status) {
+            self.transfers.push(Transfer {
+                id,
+                body,
+                sent: 0,
+                drop_after,
+                stalled,
+            });
+        } else {
+            self.player
+                .handle(self.now, HostEvent::FetchEnd { request: id });
+        }
+    }
+
+    /// Advances virtual time by one step: transfers progress, the device plays, wake-ups fire.
+    pub fn step(&mut self) {
+        self.now += STEP;
+        let mut events = Vec::new();
+        let mut finished = Vec::new();
+        for t in &mut self.transfers {
+            if t.stalled {
+                continue;
+            }
+            let mut n = self.bytes_per_step.min(t.body.len() - t.sent);
+            if let Some(limit) = t.drop_after {
+                let left = (limit as usize).saturating_sub(t.sent);
+                if left == 0 {
+                    events.push(HostEvent::FetchFailed {
+                        request: t.id,
+                        kind: FetchErrorKind::Network,
+                        message: "connection reset".into(),
+                    });
+                    finished.push(t.id);
+                    continue;
+                }
+                n = n.min(left);
+            }
+            if n > 0 {
+                events.push(HostEvent::FetchData {
+                    request: t.id,
+                    data: t.body[t.sent..t.sent + n].to_vec(),
+                });
+                t.sent += n;
+            }
+            if t.sent == t.body.len() {
+                events.push(HostEvent::FetchEnd { request: t.id });
+                finished.push(t.id);
+            }
+        }
+        self.transfers.retain(|t| !finished.contains(&t.id));
+        for e in events {
+            self.send(e);
+        }
+        if let Some(d) = self.device.as_mut() {
+            if d.running {
+                let frames = (d.rate as u64 * STEP.as_millis() as u64 / 1000) as usize;
+                let ch = d.channels as usize;
+                let avail = d.queue.len() / ch;
+                let n = frames.min(avail);
+                d.output.extend(d.queue.drain(..n * ch).map(|s| s * d.gain));
+                d.played += n as u64;
+                if n < frames {
+                    d.underruns += 1;
+                }
+            }
+            let (epoch, played) = (d.epoch, d.played);
+            self.send(HostEvent::AudioProgress {
+                epoch,
+                frames_played: played,
+            });
+        }
+        if self.wake.is_some_and(|w| w <= self.now) {
+            self.wake = None;
+        }
+        self.send(HostEvent::Tick);
+    }
+
+    /// Steps for `duration` of virtual time.
+    pub fn run_for(&mut self, duration: Duration) {
+        let end = self.now + duration;
+        while self.now < end {
+            self.step();
+        }
+    }
+
+    /// Steps until `done` holds or `limit` of virtual time passes; returns whether it held.
+    pub fn run_until(&mut self, limit: Duration, mut done: impl FnMut(&SimHost) -> bool) -> bool {
+        let end = self.now + limit;
+        while self.now < end {
+            if done(self) {
+                return true;
+            }
+            self.step();
+        }
+        done(self)
+    }
+
+    /// True if the player emitted an event matching `f`.
+    pub fn saw(&self, f: impl Fn(&PlayerEvent) -> bool) -> bool {
+        self.events.iter().any(f)
+    }
+
+    /// The last error event, if any.
+    pub fn last_error(&self) -> Option<&crate::Error> {
+        self.events.iter().rev().find_map(|e| match e {
+            PlayerEvent::Error(err) => Some(err),
+            _ => None,
+        })
+    }
+
+    /// Samples the device has played (interleaved, gain applied).
+    pub fn played(&self) -> &[f32] {
+        self.device
+            .as_ref()
+            .map(|d| d.output.as_slice())
+            .unwrap_or(&[])
+    }
+}
+
+/// A whole scenario driven by arbitrary bytes, for fuzzing and malformed-input tests: the
+/// first bytes are a script of app requests, the rest is the served file. Returns `Err` when
+/// the player ends up unusable (a good file no longer loads after the scenario).
+pub fn fuzz_scenario(data: &[u8]) -> Result<(), String> {
+    let split = data.len().min(12);
+    let (script, file) = data.split_at(split);
+    let mut host = SimHost::new(
+        PlayerConfig {
+            chunk_bytes: 64 * 1024,
+            ..PlayerConfig::default()
+        },
+        44_100,
+    );
+    host.bytes_per_step = 16 * 1024;
+    host.add("fuzz.bin", file.to_vec());
+    host.app(AppRequest::Load {
+        url: "fuzz.bin".into(),
+    });
+    for &op in script {
+        match op % 8 {
+            0 => host.app(AppRequest::Play),
+            1 => host.app(AppRequest::Pause),
+            2 => host.app(AppRequest::Seek {
+                position: f64::from(op) / 8.0,
+            }),
+            3 => host.app(AppRequest::SetRate(0.25 + f64::from(op % 16) / 4.0)),
+            4 => host.app(AppRequest::Seek { position: f64::MAX }),
+            5 => host.app(AppRequest::SetLoop(op & 16 != 0)),
+            _ => {}
+        }
+        host.run_for(Duration::from_millis(u64::from(op) * 4));
+    }
+    host.run_for(Duration::from_secs(2));
+    // The player must stay usable: a good file loads afterwards.
+    host.add("good.wav", tiny_wav());
+    host.app(AppRequest::Load {
+        url: "good.wav".into(),
+    });
+    let ok = host.run_until(Duration::from_secs(3), |h| h.player.media_info().is_some());
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "a good file did not load after the scenario: {:?}",
+            host.player.state()
+        ))
+    }
+}
+
+/// 0.1 s of 16-bit stereo silence at 44.1 kHz as a WAV file.
+fn tiny_wav() -> Vec<u8> {
+    let frames: u32 = 4410;
+    let data_len = frames * 4;
+    let mut v = Vec::with_capacity(44 + data_len as usize);
+    v.extend_from_slice(b"RIFF");
+    v.extend_from_slice(&(36 + data_len).to_le_bytes());
+    v.extend_from_slice(b"WAVEfmt ");
+    for field in [
+        16u32.to_le_bytes(),
+        0x0002_0001u32.to_le_bytes(),
+        44_100u32.to_le_bytes(),
+        (44_100u32 * 4).to_le_bytes(),
+        0x0010_0004u32.to_le_bytes(),
+    ] {
+        v.extend_from_slice(&field);
+    }
+    v.extend_from_slice(b"data");
+    v.extend_from_slice(&data_len.to_le_bytes());
+    v.resize(44 + data_len as usize, 0);
+    v
+}
