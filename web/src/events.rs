@@ -1,0 +1,83 @@
+//! Core `PlayerEvent`s as DOM `CustomEvent`s (`type` + `detail`).
+
+use js_sys::{Object, Reflect};
+use kinema_core::{MediaInfo, PlayerEvent};
+use wasm_bindgen::JsValue;
+use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+
+fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let o = Object::new();
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &(*k).into(), v);
+    }
+    o.into()
+}
+
+/// `{container, audioCodec, sampleRate, channels, duration}`.
+pub fn info_object(info: &MediaInfo) -> JsValue {
+    object(&[
+        ("container", info.container.as_str().into()),
+        ("audioCodec", info.audio_codec.as_str().into()),
+        ("sampleRate", info.sample_rate.into()),
+        ("channels", info.channels.into()),
+        ("duration", info.duration.unwrap_or(f64::NAN).into()),
+    ])
+}
+
+/// `{kind, message}` of an error.
+pub fn error_object(e: &kinema_core::Error) -> JsValue {
+    object(&[
+        ("kind", e.kind.as_str().into()),
+        ("message", e.message.as_str().into()),
+    ])
+}
+
+/// The DOM event type and detail of a core event.
+pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
+    Some(match event {
+        PlayerEvent::StateChanged(s) => ("statechange", s.as_str().into()),
+        PlayerEvent::LoadStart { url } => ("loadstart", url.as_str().into()),
+        PlayerEvent::LoadedMetadata(info) => ("loadedmetadata", info_object(info)),
+        PlayerEvent::DurationChanged(d) => ("durationchange", (*d).into()),
+        PlayerEvent::TimeUpdate(t) => ("timeupdate", (*t).into()),
+        PlayerEvent::Play => ("play", JsValue::NULL),
+        PlayerEvent::Pause => ("pause", JsValue::NULL),
+        PlayerEvent::Playing => ("playing", JsValue::NULL),
+        PlayerEvent::Waiting => ("waiting", JsValue::NULL),
+        PlayerEvent::Seeking(t) => ("seeking", (*t).into()),
+        PlayerEvent::Seeked(t) => ("seeked", (*t).into()),
+        PlayerEvent::Ended => ("ended", JsValue::NULL),
+        PlayerEvent::Error(e) => ("error", error_object(e)),
+        PlayerEvent::VolumeChanged { volume, muted } => (
+            "volumechange",
+            object(&[("volume", (*volume).into()), ("muted", (*muted).into())]),
+        ),
+        PlayerEvent::RateChanged(r) => ("ratechange", (*r).into()),
+        PlayerEvent::Progress {
+            buffered_bytes,
+            total_bytes,
+        } => (
+            "progress",
+            object(&[
+                ("bufferedBytes", (*buffered_bytes as f64).into()),
+                (
+                    "totalBytes",
+                    total_bytes.map(|t| t as f64).unwrap_or(f64::NAN).into(),
+                ),
+            ]),
+        ),
+        _ => return None,
+    })
+}
+
+/// Dispatches `event` on `target` as a `CustomEvent`.
+pub fn dispatch(target: &EventTarget, event: &PlayerEvent) {
+    let Some((kind, detail)) = to_dom(event) else {
+        return;
+    };
+    let init = CustomEventInit::new();
+    init.set_detail(&detail);
+    if let Ok(e) = CustomEvent::new_with_event_init_dict(kind, &init) {
+        let _ = target.dispatch_event(&e);
+    }
+}

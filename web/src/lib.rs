@@ -1,0 +1,21 @@
+//! Kinema's browser host: the JS `Player` API over the sans-IO core.
+//!
+//! Thin by design: it moves bytes (`fetch`), plays PCM (AudioWorklet), keeps time
+//! (`performance.now`, timers) and turns core events into DOM events. Every playback decision
+//! is the core's (`kinema-core`).
+
+pub mod audio;
+pub mod driver;
+pub mod events;
+pub mod fetch;
+pub mod player;
+
+pub use player::Player;
+
+use wasm_bindgen::prelude::*;
+
+/// Installs the panic hook so a bug reports a readable message instead of `unreachable`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    console_error_panic_hook::set_once();
+}
