@@ -745,7 +745,17 @@ impl Player {
                 }
                 self.clock.set_running(now, false);
                 self.out.push_back(HostCommand::PauseAudio);
-                self.position = self.duration().unwrap_or(self.clock.position(now));
+                // Where the media really ended: a truncated file ends before its header's
+                // duration, and the duration is corrected to match (as `<video>` does).
+                let end = self.clock.position(now);
+                self.position = end;
+                if let Some(info) = self.info.as_mut() {
+                    if info.duration.is_none_or(|d| (d - end).abs() > 0.05) {
+                        info.duration = Some(end);
+                        self.out
+                            .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(end)));
+                    }
+                }
                 self.wants_play = false;
                 self.emit(PlayerEvent::TimeUpdate(self.position));
                 self.emit(PlayerEvent::Pause);

@@ -33,6 +33,7 @@ pub struct Driver {
     on_timeout: RefCell<Option<Closure<dyn FnMut()>>>,
     on_interval: RefCell<Option<Closure<dyn FnMut()>>>,
     destroyed: Cell<bool>,
+    audio_failed: Cell<bool>,
     me: Weak<Driver>,
 }
 
@@ -60,6 +61,7 @@ impl Driver {
             on_timeout: RefCell::new(None),
             on_interval: RefCell::new(None),
             destroyed: Cell::new(false),
+            audio_failed: Cell::new(false),
             me: me.clone(),
         });
         driver.start_tick();
@@ -83,6 +85,11 @@ impl Driver {
             .try_borrow_mut()
             .ok()
             .and_then(|mut a| a.as_mut().map(f))
+    }
+
+    /// True once opening the audio output failed (the core then plays silently).
+    pub fn audio_failed(&self) -> bool {
+        self.audio_failed.get()
     }
 
     /// Sends an event to the core and carries out what it answers.
@@ -246,6 +253,7 @@ impl Driver {
                     });
                 }
                 Err(reason) => {
+                    d.audio_failed.set(true);
                     web_sys::console::warn_1(&format!("kinema: no audio output: {reason}").into());
                     d.send(HostEvent::AudioDeviceUnavailable { reason });
                 }

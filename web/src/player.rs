@@ -9,6 +9,15 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::AudioContextState;
 
 use crate::driver::Driver;
+
+async fn sleep(ms: i32) {
+    let promise = Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
 use crate::events;
 
 /// A media player. Mirrors the parts of `HTMLMediaElement` a player needs; events are DOM
@@ -39,20 +48,44 @@ impl Player {
         });
     }
 
-    /// Starts playback. Resolves once the audio output may run (autoplay policy); rejects if
-    /// the browser refuses to start audio without a user gesture.
+    /// Starts playback. Resolves once the audio output runs; rejects with `NotAllowedError` when
+    /// the browser keeps audio suspended until a user gesture (autoplay policy) — call `play()`
+    /// again from a click. The wish to play is kept either way, like `HTMLMediaElement`.
     pub fn play(&self) -> Promise {
         let driver = self.driver.clone();
-        let resume = driver.with_audio(|a| {
-            let ctx = a.context();
-            (ctx.state() != AudioContextState::Running).then(|| ctx.resume())
-        });
+        driver.send(HostEvent::App(AppRequest::Play));
         wasm_bindgen_futures::future_to_promise(async move {
-            if let Some(Some(Ok(p))) = resume {
-                JsFuture::from(p).await?;
+            // The output opens asynchronously after construction; give it a moment.
+            for _ in 0..100 {
+                if driver.with_audio(|_| ()).is_some() || driver.audio_failed() {
+                    break;
+                }
+                sleep(20).await;
             }
-            driver.send(HostEvent::App(AppRequest::Play));
-            Ok(JsValue::UNDEFINED)
+            let Some(ctx) = driver.with_audio(|a| a.context().clone()) else {
+                return Ok(JsValue::UNDEFINED); // no audio output: plays silently on the host clock
+            };
+            if ctx.state() != AudioContextState::Running {
+                if let Ok(p) = ctx.resume() {
+                    let timeout = Promise::new(&mut |resolve, _| {
+                        if let Some(w) = web_sys::window() {
+                            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
+                                &resolve, 500,
+                            );
+                        }
+                    });
+                    let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&p, &timeout))).await;
+                }
+            }
+            if ctx.state() == AudioContextState::Running {
+                Ok(JsValue::UNDEFINED)
+            } else {
+                let err = js_sys::Error::new(
+                    "audio output is suspended until the user interacts with the page",
+                );
+                err.set_name("NotAllowedError");
+                Err(err.into())
+            }
         })
     }
 

@@ -1,0 +1,147 @@
+// The demo page in headless Chromium: the default sample plays in real time with real sound,
+// pause/seek behave, every format plays, and bad input ends in typed errors.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, until, loadAndWatch } from './harness.mjs';
+
+let env;
+let page;
+before(async () => {
+  env = await launch();
+  page = await env.open();
+});
+after(async () => {
+  await env?.close();
+});
+
+const state = () => page.evaluate(() => window.kinema.player.state);
+
+async function waitPlaying(ms = 10_000) {
+  await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 0.05, null, ms);
+}
+
+test('the demo plays its default sample in real time, with sound', async () => {
+  await waitPlaying(15_000);
+  const r = await page.evaluate(async () => {
+    const p = window.kinema.player;
+    const t0 = p.currentTime, w0 = performance.now();
+    const levels = [];
+    for (let i = 0; i < 6; i++) {
+      await new Promise((ok) => setTimeout(ok, 500));
+      levels.push(p.audioLevel());
+    }
+    const t1 = p.currentTime, w1 = performance.now();
+    return { rate: (t1 - t0) / ((w1 - w0) / 1000), levels, stats: p.stats(), isolated: crossOriginIsolated };
+  });
+  console.log(`clock rate vs wall clock: ${r.rate.toFixed(4)}; RMS levels ${r.levels.map((l) => l.toFixed(3)).join(' ')}; ${JSON.stringify(r.stats)}; crossOriginIsolated=${r.isolated}`);
+  assert.ok(Math.abs(r.rate - 1) <= 0.05, `currentTime advanced at ${r.rate}× real time`);
+  assert.ok(Math.min(...r.levels) > 0.01, `output is silent at times: ${r.levels}`);
+  assert.equal(r.stats.audioMode, 'sab', 'the demo is cross-origin isolated, so the SharedArrayBuffer ring is used');
+  assert.ok(r.stats.framesPlayed > r.stats.sampleRate * 2);
+});
+
+test('pause stops the clock', async () => {
+  await page.evaluate(() => window.kinema.player.pause());
+  await until(page, () => window.kinema.player.state === 'paused');
+  const a = await page.evaluate(() => window.kinema.player.currentTime);
+  await page.waitForTimeout(1000);
+  const b = await page.evaluate(() => window.kinema.player.currentTime);
+  console.log(`paused at ${a}, one second later ${b}`);
+  assert.equal(b, a);
+  assert.equal(await page.evaluate(() => window.kinema.player.paused), true);
+});
+
+async function seekAndMeasure(target) {
+  return page.evaluate(async (target) => {
+    const p = window.kinema.player;
+    const seeked = new Promise((ok) => {
+      const on = () => { p.removeEventListener('seeked', on); ok(); };
+      p.addEventListener('seeked', on);
+    });
+    const w0 = performance.now();
+    p.seek(target);
+    await seeked;
+    return { at: p.currentTime, ms: performance.now() - w0 };
+  }, target);
+}
+
+test('seek lands within 50 ms, paused and playing', async () => {
+  const paused = await seekAndMeasure(12.3);
+  console.log(`seek while paused: at ${paused.at} after ${paused.ms.toFixed(1)} ms`);
+  assert.ok(Math.abs(paused.at - 12.3) <= 0.05, `landed at ${paused.at}`);
+  assert.equal(await state(), 'paused');
+  await page.evaluate(() => window.kinema.player.play());
+  await waitPlaying();
+  const playing = await seekAndMeasure(20.5);
+  console.log(`seek while playing: at ${playing.at} after ${playing.ms.toFixed(1)} ms`);
+  assert.ok(Math.abs(playing.at - 20.5) <= 0.05, `landed at ${playing.at}`);
+  await until(page, () => window.kinema.player.state === 'playing');
+  const t = await page.evaluate(() => window.kinema.player.currentTime);
+  assert.ok(t >= 20.5 && t < 21.5, `continues from the target: ${t}`);
+});
+
+for (const name of ['tone-1s.wav', 'tone-1s.flac', 'tone-1s.mp3', 'tone-1s.m4a', 'tone-1s.aac', 'tone-1s.ogg', 'tone-44k-1s.wav',
+  'clicks-10s.wav', 'clicks-10s.flac', 'clicks-10s.mp3', 'clicks-10s.m4a', 'clicks-10s.aac', 'clicks-10s.ogg', 'moov-at-end.m4a']) {
+  test(`plays ${name}`, async () => {
+    await loadAndWatch(page, `/fixtures/${name}`);
+    await waitPlaying();
+    const level = await until(page, () => { const l = window.kinema.player.audioLevel(); return l > 0.01 && l; }, null, 5000);
+    const info = await page.evaluate(() => window.kinema.player.mediaInfo);
+    console.log(`${name}: ${info.container}/${info.audioCodec} ${info.sampleRate} Hz, duration ${info.duration}, RMS ${level.toFixed(3)}`);
+    if (name.startsWith('tone-1s') && !name.endsWith('.aac')) assert.ok(Math.abs(info.duration - 1) < 0.001, `duration ${info.duration}`);
+    if (name.startsWith('tone-1s')) {
+      await until(page, () => window.kinema.player.state === 'ended', null, 5000);
+      const end = await page.evaluate(() => window.kinema.player.currentTime);
+      assert.ok(Math.abs(end - info.duration) < 0.001, `ended at ${end}`);
+    }
+  });
+}
+
+const BAD = [
+  ['/fixtures/bad/random.mp3', ['decode', 'unsupported']],
+  ['/fixtures/bad/unsupported.opus', ['unsupported']],
+  ['/fixtures/bad/text.mp3', ['decode', 'unsupported']],
+  ['/fixtures/bad/truncated-header.m4a', ['decode', 'unsupported']],
+  ['/fixtures/nope.mp3', ['network']],
+  ['/__fault/status=500/fixtures/clicks-10s.mp3', ['network']],
+  ['/__fault/drop=20000/fixtures/clicks-10s.wav', ['network']],
+];
+
+for (const [url, kinds] of BAD) {
+  test(`bad input ${url} ends in a typed error`, async () => {
+    await loadAndWatch(page, url);
+    const err = await until(page, () => window.events.find((e) => e.type === 'error')?.detail, null, 15_000);
+    console.log(`${url}: ${err.kind}: ${err.message}`);
+    assert.ok(kinds.includes(err.kind), `kind ${err.kind}`);
+    assert.ok(err.message.length > 0);
+    assert.equal(await state(), 'error');
+  });
+}
+
+test('a truncated MP3 plays what it has and ends, no hang', async () => {
+  await loadAndWatch(page, '/fixtures/bad/truncated.mp3');
+  const end = await until(page, () => window.events.find((e) => e.type === 'ended' || e.type === 'error'), null, 15_000);
+  const { t, d } = await page.evaluate(() => ({ t: window.kinema.player.currentTime, d: window.kinema.player.duration }));
+  console.log(`truncated.mp3: ${end.type} at ${t}, duration corrected to ${d}`);
+  assert.equal(end.type, 'ended');
+  assert.ok(t > 3 && t < 5 && Math.abs(t - d) < 0.01, 'ends where the data ends (40% of 10 s)');
+});
+
+test('after errors the player loads and plays a good file', async () => {
+  await loadAndWatch(page, '/__fault/status=404/fixtures/clicks-10s.mp3');
+  await until(page, () => window.kinema.player.state === 'error');
+  await loadAndWatch(page, '/fixtures/clicks-10s.mp3');
+  await waitPlaying();
+  assert.equal(await page.evaluate(() => window.kinema.player.error), null);
+});
+
+test('one dropped connection is retried: plays to the end without an error', async () => {
+  await loadAndWatch(page, '/__fault/drop=100000,once/fixtures/tone-1s.wav');
+  await until(page, () => window.events.some((e) => e.type === 'ended' || e.type === 'error'), null, 15_000);
+  const types = await page.evaluate(() => window.events.map((e) => e.type));
+  assert.ok(types.includes('ended') && !types.includes('error'), types.join(','));
+});
+
+test('no page errors or panics', () => {
+  assert.deepEqual(env.problems, []);
+});
