@@ -70,14 +70,15 @@ fn classify(err: SymError, cache: &SharedCache) -> Stall {
         return Stall::NeedBytes(offset);
     }
     Stall::Fatal(match err {
-        SymError::Unsupported(what) => {
-            Error::new(ErrorKind::Unsupported, format!("unsupported: {what}"))
-        }
+        SymError::Unsupported(what) => Error::new(
+            ErrorKind::Unsupported,
+            format!("not a supported media format or feature ({what})"),
+        ),
         SymError::LimitError(what) => {
-            Error::new(ErrorKind::Limit, format!("limit exceeded: {what}"))
+            Error::new(ErrorKind::Limit, format!("limit exceeded ({what})"))
         }
         SymError::DecodeError(what) => {
-            Error::new(ErrorKind::Decode, format!("invalid media: {what}"))
+            Error::new(ErrorKind::Decode, format!("invalid media data ({what})"))
         }
         SymError::IoError(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Error::new(
             ErrorKind::Decode,
