@@ -203,6 +203,14 @@ impl Player {
             HostEvent::FetchEnd { request } => {
                 if let Some(s) = self.session.as_mut() {
                     let r = s.loader.on_end(now, request);
+                    let (buffered_bytes, total_bytes) = {
+                        let cache = lock(&s.cache);
+                        (cache.contiguous_from(cache.read_pos()), cache.total())
+                    };
+                    self.emit(PlayerEvent::Progress {
+                        buffered_bytes,
+                        total_bytes,
+                    });
                     self.check(r);
                 }
             }

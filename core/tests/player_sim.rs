@@ -96,6 +96,8 @@ fn loads_plays_bit_exact_and_ends() {
     wait_state(&mut host, PlaybackState::Ended, 3);
     assert!(host.saw(|e| *e == PlayerEvent::Ended));
     assert_eq!(host.player.current_time(), 2.0);
+    assert!(host.saw(|e| matches!(e, PlayerEvent::Progress { total_bytes: Some(t), .. } if *t == 44 + 2 * 4 * RATE as u64)));
+
     assert!(host.player.paused());
     // Every frame played once, in order, unchanged (48 kHz source on a 48 kHz device).
     let out = host.played();
