@@ -42,7 +42,7 @@ player.addEventListener('timeupdate', ui.time);
 player.addEventListener('seeked', ui.time);
 for (const t of ['play', 'pause', 'ended']) player.addEventListener(t, ui.playing);
 player.addEventListener('volumechange', (e) => {
-  $('mute').textContent = e.detail.muted ? '🔇' : '🔊';
+  $('mute').textContent = e.detail.muted ? 'Unmute' : 'Mute';
   $('mute').setAttribute('aria-pressed', String(e.detail.muted));
   $('volume').value = String(e.detail.volume);
 });
