@@ -17,7 +17,8 @@ declare -A codec=(
   [wav]="-c:a pcm_s16le" [flac]="-c:a flac" [mp3]="-c:a libmp3lame -b:a 192k"
   [m4a]="-c:a aac -b:a 192k" [aac]="-c:a aac -b:a 192k -f adts" [ogg]="-c:a libvorbis -q:a 6"
 )
-tone="sine=frequency=440:sample_rate=48000:duration=1,volume=0.5,aformat=channel_layouts=stereo"
+# A 440 Hz sine of amplitude 0.5 on both channels (RMS 0.354).
+tone="aevalsrc='0.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t)':s=48000:d=1"
 # A 10 ms 1 kHz burst at every whole second over a quiet 220 Hz bed: sync marks you can hear.
 clicks="aevalsrc='0.1*sin(2*PI*220*t)+if(lt(mod(t\,1)\,0.01)\,0.8*sin(2*PI*1000*t)\,0)|0.1*sin(2*PI*220*t)+if(lt(mod(t\,1)\,0.01)\,0.8*sin(2*PI*1000*t)\,0)':s=48000:d=10"
 for ext in wav flac mp3 m4a aac ogg; do
@@ -26,7 +27,8 @@ for ext in wav flac mp3 m4a aac ogg; do
   # shellcheck disable=SC2086
   make "$gen/clicks-10s.$ext" -f lavfi -i "$clicks" ${codec[$ext]}
 done
-make "$gen/tone-44k-1s.wav" -f lavfi -i "sine=frequency=440:sample_rate=44100:duration=1,volume=0.5" -ac 2 -c:a pcm_s16le
+make "$gen/tone-30s.m4a" -f lavfi -i "${tone/d=1/d=30}" -c:a aac -b:a 128k -movflags +faststart
+make "$gen/tone-44k-1s.wav" -f lavfi -i "${tone/s=48000/s=44100}" -c:a pcm_s16le
 make "$gen/long-30s.m4a" -f lavfi -i "${clicks/d=10/d=30}" -c:a aac -b:a 128k -movflags +faststart
 # moov at the end (ffmpeg's default): the player must fetch the end first.
 make "$gen/moov-at-end.m4a" -f lavfi -i "$clicks" -c:a aac -b:a 128k

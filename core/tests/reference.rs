@@ -57,8 +57,7 @@ struct Case {
     tolerance: f32,
 }
 
-const TONE: &str =
-    "sine=frequency=440:sample_rate=48000:duration=1,volume=0.5,aformat=channel_layouts=stereo";
+const TONE: &str = "aevalsrc='0.5*sin(2*PI*440*t)|0.5*sin(2*PI*440*t)':s=48000:d=1";
 const CLICKS: &str = "aevalsrc='0.05*sin(2*PI*220*t)+if(lt(mod(t\\,1)\\,0.01)\\,0.8*sin(2*PI*1000*t)\\,0)|0.05*sin(2*PI*330*t)':s=48000:d=3";
 
 const CASES: &[Case] = &[

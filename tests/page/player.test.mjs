@@ -80,6 +80,38 @@ test('seek lands within 50 ms, paused and playing', async () => {
   assert.ok(t >= 20.5 && t < 21.5, `continues from the target: ${t}`);
 });
 
+test('volume, mute and playback rate act on the output and the clock', async () => {
+  await loadAndWatch(page, '/fixtures/tone-30s.m4a');
+  await waitPlaying();
+  const r = await page.evaluate(async () => {
+    const p = window.kinema.player;
+    const wait = (ms) => new Promise((ok) => setTimeout(ok, ms));
+    // A steady 0.5-amplitude sine: RMS ≈ 0.354 × gain, averaged over several windows.
+    const level = async () => { let sum = 0; for (let i = 0; i < 8; i++) { await wait(60); sum += p.audioLevel(); } return sum / 8; };
+    const full = await level();
+    p.volume = 0.25;
+    await wait(100);
+    const quarter = await level();
+    p.muted = true;
+    await wait(100);
+    const muted = await level();
+    p.muted = false;
+    p.volume = 1;
+    p.playbackRate = 2;
+    await wait(400);
+    const t0 = p.currentTime, w0 = performance.now();
+    await wait(2000);
+    const rate = (p.currentTime - t0) / ((performance.now() - w0) / 1000);
+    p.playbackRate = 1;
+    return { full, quarter, muted, rate };
+  });
+  console.log(`RMS at volume 1: ${r.full.toFixed(4)}, 0.25: ${r.quarter.toFixed(4)}, muted: ${r.muted}; clock at playbackRate 2: ${r.rate.toFixed(3)}×`);
+  assert.ok(Math.abs(r.full - 0.354) < 0.03, `full-scale RMS ${r.full}`);
+  assert.ok(Math.abs(r.quarter / r.full - 0.25) < 0.08, `volume 0.25 gave ${r.quarter / r.full} of full level`);
+  assert.ok(r.muted < 1e-4, `muted level ${r.muted}`);
+  assert.ok(Math.abs(r.rate - 2) < 0.1, `rate ${r.rate}`);
+});
+
 for (const name of ['tone-1s.wav', 'tone-1s.flac', 'tone-1s.mp3', 'tone-1s.m4a', 'tone-1s.aac', 'tone-1s.ogg', 'tone-44k-1s.wav',
   'clicks-10s.wav', 'clicks-10s.flac', 'clicks-10s.mp3', 'clicks-10s.m4a', 'clicks-10s.aac', 'clicks-10s.ogg', 'moov-at-end.m4a']) {
   test(`plays ${name}`, async () => {
@@ -89,7 +121,18 @@ for (const name of ['tone-1s.wav', 'tone-1s.flac', 'tone-1s.mp3', 'tone-1s.m4a',
     const info = await page.evaluate(() => window.kinema.player.mediaInfo);
     console.log(`${name}: ${info.container}/${info.audioCodec} ${info.sampleRate} Hz, duration ${info.duration}, RMS ${level.toFixed(3)}`);
     if (name.startsWith('tone-1s') && !name.endsWith('.aac')) assert.ok(Math.abs(info.duration - 1) < 0.001, `duration ${info.duration}`);
-    if (name.startsWith('tone-1s')) {
+    if (name.startsWith('tone')) {
+      // A 0.5-amplitude sine: the steady output RMS must be 0.354 (the whole chain is unity gain).
+      const peak = await page.evaluate(async () => {
+        let m = 0;
+        while (window.kinema.player.state === 'playing') {
+          m = Math.max(m, window.kinema.player.audioLevel());
+          await new Promise((ok) => setTimeout(ok, 40));
+        }
+        return m;
+      });
+      console.log(`${name}: steady RMS ${peak.toFixed(4)}`);
+      assert.ok(Math.abs(peak - 0.354) < 0.03, `RMS ${peak}`);
       await until(page, () => window.kinema.player.state === 'ended', null, 5000);
       const end = await page.evaluate(() => window.kinema.player.currentTime);
       assert.ok(Math.abs(end - info.duration) < 0.001, `ended at ${end}`);
