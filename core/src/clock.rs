@@ -135,8 +135,12 @@ impl Clock {
         self.played >= self.queued
     }
 
-    /// Media time at host time `now`.
-    pub fn position(&mut self, now: Duration) -> f64 {
+    /// Media time at host time `now`, without moving the clock (for getters between events).
+    pub fn peek(&self, now: Duration) -> f64 {
+        self.compute(now).max(self.last_position)
+    }
+
+    fn compute(&self, now: Duration) -> f64 {
         let mut frames = self.played as f64;
         if self.running && !self.virtual_device {
             if let Some(at) = self.reported_at {
@@ -144,7 +148,12 @@ impl Clock {
                 frames = (frames + extra * self.device_rate as f64).min(self.queued as f64);
             }
         }
-        let pos = self.media_start + frames / self.device_rate as f64 * self.rate;
+        self.media_start + frames / self.device_rate as f64 * self.rate
+    }
+
+    /// Media time at host time `now`.
+    pub fn position(&mut self, now: Duration) -> f64 {
+        let pos = self.compute(now);
         if pos > self.last_position {
             self.last_position = pos;
         }

@@ -244,6 +244,20 @@ impl Player {
         self.position
     }
 
+    /// Playback position in seconds at host time `now`: between events the clock is
+    /// extrapolated (at most 0.2 s past the last device report), so getters stay smooth even
+    /// when the host's ticks run late.
+    pub fn current_time_at(&self, now: Duration) -> f64 {
+        if self.state != PlaybackState::Playing || self.seeking.is_some() {
+            return self.position;
+        }
+        let pos = self.clock.peek(now.max(self.now)).max(self.position);
+        match self.duration() {
+            Some(d) => pos.min(d),
+            None => pos,
+        }
+    }
+
     /// Duration in seconds, when known.
     pub fn duration(&self) -> Option<f64> {
         self.info.as_ref().and_then(|i| i.duration)

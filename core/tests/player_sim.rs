@@ -422,3 +422,31 @@ fn a_44k1_source_plays_in_real_time_on_a_48k_device() {
         "{frames} device frames"
     );
 }
+
+#[test]
+fn getters_extrapolate_between_events() {
+    let mut host = host_with("a.wav", ramp_wav(5 * RATE, RATE), Fault::None);
+    load(&mut host, "a.wav");
+    host.app(AppRequest::Play);
+    wait_state(&mut host, PlaybackState::Playing, 2);
+    host.run_for(Duration::from_millis(500));
+    let at_event = host.player.current_time();
+    let later = host
+        .player
+        .current_time_at(host.now + Duration::from_millis(80));
+    assert!(
+        (later - at_event - 0.08).abs() < 0.011,
+        "{at_event} → {later}"
+    );
+    // Never more than the extrapolation bound past the last report.
+    let far = host
+        .player
+        .current_time_at(host.now + Duration::from_secs(5));
+    assert!(far - at_event <= 0.21, "{far}");
+    host.app(AppRequest::Pause);
+    assert_eq!(
+        host.player
+            .current_time_at(host.now + Duration::from_secs(1)),
+        host.player.current_time()
+    );
+}

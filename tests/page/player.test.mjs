@@ -1,8 +1,11 @@
 // The demo page in headless Chromium: the default sample plays in real time with real sound,
 // pause/seek behave, every format plays, and bad input ends in typed errors.
-import { test, before, after } from 'node:test';
+import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, until, loadAndWatch } from './harness.mjs';
+
+// Every test fails rather than hangs.
+const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
 
 let env;
 let page;
@@ -24,18 +27,28 @@ test('the demo plays its default sample in real time, with sound', async () => {
   await waitPlaying(15_000);
   const r = await page.evaluate(async () => {
     const p = window.kinema.player;
-    const t0 = p.currentTime, w0 = performance.now();
+    // currentTime against performance.now() every 100 ms for 3 s; the rate is the slope of a
+    // least-squares line, so single late timer callbacks do not skew it.
+    const pts = [];
     const levels = [];
-    for (let i = 0; i < 6; i++) {
-      await new Promise((ok) => setTimeout(ok, 500));
+    const f0 = p.stats().framesPlayed, w0 = performance.now();
+    for (let i = 0; i <= 30; i++) {
+      pts.push([performance.now() / 1000, p.currentTime]);
       levels.push(p.audioLevel());
+      await new Promise((ok) => setTimeout(ok, 100));
     }
-    const t1 = p.currentTime, w1 = performance.now();
-    return { rate: (t1 - t0) / ((w1 - w0) / 1000), levels, stats: p.stats(), isolated: crossOriginIsolated };
+    const n = pts.length;
+    const mx = pts.reduce((a, [x]) => a + x, 0) / n, my = pts.reduce((a, [, y]) => a + y, 0) / n;
+    const rate = pts.reduce((a, [x, y]) => a + (x - mx) * (y - my), 0) / pts.reduce((a, [x]) => a + (x - mx) ** 2, 0);
+    const stats = p.stats();
+    const deviceRate = (stats.framesPlayed - f0) / stats.sampleRate / ((performance.now() - w0) / 1000);
+    return { rate, deviceRate, levels, stats, isolated: crossOriginIsolated };
   });
-  console.log(`clock rate vs wall clock: ${r.rate.toFixed(4)}; RMS levels ${r.levels.map((l) => l.toFixed(3)).join(' ')}; ${JSON.stringify(r.stats)}; crossOriginIsolated=${r.isolated}`);
+  console.log(`clock rate vs wall clock: ${r.rate.toFixed(4)} (device consumed ${r.deviceRate.toFixed(4)}× real time); RMS levels min ${Math.min(...r.levels).toFixed(3)} median ${[...r.levels].sort()[15].toFixed(3)} max ${Math.max(...r.levels).toFixed(3)}; ${JSON.stringify(r.stats)}; crossOriginIsolated=${r.isolated}`);
   assert.ok(Math.abs(r.rate - 1) <= 0.05, `currentTime advanced at ${r.rate}× real time`);
-  assert.ok(Math.min(...r.levels) > 0.01, `output is silent at times: ${r.levels}`);
+  // The sample's chords fade in from silence every 4 s, so a few windows may be quiet.
+  const loud = r.levels.filter((l) => l > 0.01).length / r.levels.length;
+  assert.ok(loud >= 0.85 && Math.max(...r.levels) > 0.05, `output too often silent: ${r.levels}`);
   assert.equal(r.stats.audioMode, 'sab', 'the demo is cross-origin isolated, so the SharedArrayBuffer ring is used');
   assert.ok(r.stats.framesPlayed > r.stats.sampleRate * 2);
 });

@@ -59,6 +59,8 @@ pub struct AudioOut {
     epoch: u32,
     total_played: u64,
     last: Progress,
+    /// Page time (ms) at which the consumed count last changed.
+    changed_at: f64,
 }
 
 fn js_err(e: JsValue) -> String {
@@ -164,6 +166,7 @@ pub async fn open(on_progress: Rc<dyn Fn()>) -> Result<AudioOut, String> {
         epoch: 0,
         total_played: 0,
         last: Progress::default(),
+        changed_at: 0.0,
     })
 }
 
@@ -305,8 +308,9 @@ impl AudioOut {
         self.gain.gain().set_value(gain);
     }
 
-    /// The latest progress of the current epoch, if the worklet has reported it.
-    pub fn progress(&mut self) -> Option<Progress> {
+    /// The latest progress of the current epoch at page time `now_ms`, if the worklet has
+    /// reported it, in frames heard (see the latency note inside).
+    pub fn progress(&mut self, now_ms: f64) -> Option<Progress> {
         let p = match &self.transport {
             Transport::Shared { header, .. } => {
                 let load = |i| js_sys::Atomics::load(header, i).unwrap_or(0);
@@ -327,8 +331,35 @@ impl AudioOut {
         if p.epoch != self.epoch {
             return None;
         }
+        if p.played != self.last.played || p.epoch != self.last.epoch {
+            self.changed_at = now_ms;
+        }
         self.last = p;
-        Some(p)
+        // The protocol counts frames at the output: what the worklet consumed minus what is
+        // still in the browser's output pipeline (measured in headless Chromium 156:
+        // baseLatency 10 ms + outputLatency 32 ms at 44.1 kHz). Once consumption stops (queue
+        // drained, or paused) that pipeline plays out, so the held-back part shrinks with time.
+        let rate = f64::from(self.sample_rate());
+        let latency = self.latency_secs() * rate;
+        let drained = (now_ms - self.changed_at).max(0.0) / 1000.0 * rate;
+        let held = (latency - drained).max(0.0).round() as u64;
+        Some(Progress {
+            played: p.played.saturating_sub(held),
+            ..p
+        })
+    }
+
+    /// `baseLatency + outputLatency` of the context, in seconds (0 where unsupported).
+    pub fn latency_secs(&self) -> f64 {
+        ["baseLatency", "outputLatency"]
+            .iter()
+            .filter_map(|k| {
+                Reflect::get(&self.ctx, &(*k).into())
+                    .ok()
+                    .and_then(|v| v.as_f64())
+            })
+            .filter(|v| v.is_finite() && *v >= 0.0 && *v < 1.0)
+            .sum()
     }
 
     /// Frames played since the output opened, across epochs.

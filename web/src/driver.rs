@@ -37,7 +37,8 @@ pub struct Driver {
     me: Weak<Driver>,
 }
 
-fn now() -> Duration {
+/// The page's monotonic time (`performance.now()`).
+pub fn now() -> Duration {
     let ms = web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now())
@@ -200,7 +201,7 @@ impl Driver {
     pub fn tick(&self) {
         let progress = self.with_audio(|a| {
             a.pump();
-            a.progress()
+            a.progress(now().as_secs_f64() * 1000.0)
         });
         if let Some(Some(p)) = progress {
             self.send(HostEvent::AudioProgress {

@@ -102,7 +102,9 @@ impl Player {
     /// Playback position in seconds.
     #[wasm_bindgen(getter, js_name = currentTime)]
     pub fn current_time(&self) -> f64 {
-        self.driver.with_core(|c| c.current_time()).unwrap_or(0.0)
+        self.driver
+            .with_core(|c| c.current_time_at(crate::driver::now()))
+            .unwrap_or(0.0)
     }
 
     /// Seeks (same as `seek`).
@@ -223,7 +225,8 @@ impl Player {
         self.driver.with_audio(|a| a.level()).unwrap_or(0.0)
     }
 
-    /// `{framesPlayed, audioMode, sampleRate, underruns}` of the audio output.
+    /// `{framesPlayed, audioMode, sampleRate, underruns, outputLatency}` of the audio output
+    /// (`outputLatency` in seconds: what is subtracted from frames consumed to get frames heard).
     pub fn stats(&self) -> JsValue {
         let o = Object::new();
         self.driver.with_audio(|a| {
@@ -235,6 +238,7 @@ impl Player {
             let _ = Reflect::set(&o, &"audioMode".into(), &a.mode().into());
             let _ = Reflect::set(&o, &"sampleRate".into(), &a.sample_rate().into());
             let _ = Reflect::set(&o, &"underruns".into(), &a.underruns().into());
+            let _ = Reflect::set(&o, &"outputLatency".into(), &a.latency_secs().into());
         });
         o.into()
     }

@@ -45,7 +45,7 @@ async fn worklet_plays_counts_and_flushes_by_epoch() {
     out.set_running(true);
     sleep(400).await;
     out.pump();
-    let p = out.progress().expect("progress of epoch 1");
+    let p = out.progress(1e12).expect("progress of epoch 1");
     assert_eq!(p.epoch, 1);
     assert!(
         p.played > rate as u64 / 10,
@@ -59,7 +59,7 @@ async fn worklet_plays_counts_and_flushes_by_epoch() {
     // A flush drops what is queued and restarts the count in the new epoch.
     out.flush(2);
     sleep(200).await;
-    let p2 = out.progress().expect("progress of epoch 2");
+    let p2 = out.progress(1e12).expect("progress of epoch 2");
     assert_eq!(
         (p2.epoch, p2.played),
         (2, 0),
@@ -67,7 +67,7 @@ async fn worklet_plays_counts_and_flushes_by_epoch() {
     );
     out.queue(2, &sine(rate as usize / 2, rate as f32));
     sleep(300).await;
-    let p3 = out.progress().expect("progress");
+    let p3 = out.progress(1e12).expect("progress");
     assert!(
         p3.played > 0 && p3.played <= rate as u64 / 2,
         "epoch 2 played {}",
@@ -76,7 +76,7 @@ async fn worklet_plays_counts_and_flushes_by_epoch() {
     // Samples of a stale epoch are refused.
     out.queue(1, &sine(rate as usize, rate as f32));
     sleep(700).await;
-    let p4 = out.progress().expect("progress");
+    let p4 = out.progress(1e12).expect("progress");
     assert!(
         p4.played <= rate as u64 / 2,
         "stale samples played: {}",
