@@ -415,23 +415,27 @@ pub fn fuzz_scenario(data: &[u8]) -> Result<(), String> {
 
 /// 0.1 s of 16-bit stereo silence at 44.1 kHz as a WAV file.
 fn tiny_wav() -> Vec<u8> {
-    let frames: u32 = 4410;
-    let data_len = frames * 4;
+    stereo_wav(44_100, &[0; 4410 * 2])
+}
+
+/// A 16-bit PCM stereo WAV file at `rate` from interleaved samples (for tests).
+pub fn stereo_wav(rate: u32, samples: &[i16]) -> Vec<u8> {
+    let data_len = (samples.len() * 2) as u32;
     let mut v = Vec::with_capacity(44 + data_len as usize);
     v.extend_from_slice(b"RIFF");
     v.extend_from_slice(&(36 + data_len).to_le_bytes());
     v.extend_from_slice(b"WAVEfmt ");
-    for field in [
-        16u32.to_le_bytes(),
-        0x0002_0001u32.to_le_bytes(),
-        44_100u32.to_le_bytes(),
-        (44_100u32 * 4).to_le_bytes(),
-        0x0010_0004u32.to_le_bytes(),
-    ] {
-        v.extend_from_slice(&field);
-    }
+    v.extend_from_slice(&16u32.to_le_bytes());
+    v.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    v.extend_from_slice(&2u16.to_le_bytes()); // channels
+    v.extend_from_slice(&rate.to_le_bytes());
+    v.extend_from_slice(&(rate * 4).to_le_bytes());
+    v.extend_from_slice(&4u16.to_le_bytes()); // block align
+    v.extend_from_slice(&16u16.to_le_bytes()); // bits
     v.extend_from_slice(b"data");
     v.extend_from_slice(&data_len.to_le_bytes());
-    v.resize(44 + data_len as usize, 0);
+    for s in samples {
+        v.extend_from_slice(&s.to_le_bytes());
+    }
     v
 }

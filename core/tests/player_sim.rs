@@ -13,26 +13,13 @@ const RATE: u32 = 48_000;
 /// A 16-bit PCM WAV whose left sample of frame `i` is `i % 30000` and right is its negation,
 /// so any played sample tells which source frame it came from.
 fn ramp_wav(frames: u32, rate: u32) -> Vec<u8> {
-    let data_len = frames * 4;
-    let mut v = Vec::with_capacity(44 + data_len as usize);
-    v.extend_from_slice(b"RIFF");
-    v.extend_from_slice(&(36 + data_len).to_le_bytes());
-    v.extend_from_slice(b"WAVEfmt ");
-    v.extend_from_slice(&16u32.to_le_bytes());
-    v.extend_from_slice(&1u16.to_le_bytes());
-    v.extend_from_slice(&2u16.to_le_bytes());
-    v.extend_from_slice(&rate.to_le_bytes());
-    v.extend_from_slice(&(rate * 4).to_le_bytes());
-    v.extend_from_slice(&4u16.to_le_bytes());
-    v.extend_from_slice(&16u16.to_le_bytes());
-    v.extend_from_slice(b"data");
-    v.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..frames {
-        let s = (i % 30000) as i16;
-        v.extend_from_slice(&s.to_le_bytes());
-        v.extend_from_slice(&(-s).to_le_bytes());
-    }
-    v
+    let samples: Vec<i16> = (0..frames)
+        .flat_map(|i| {
+            let s = (i % 30000) as i16;
+            [s, -s]
+        })
+        .collect();
+    kinema_core::sim::stereo_wav(rate, &samples)
 }
 
 /// Source frame index encoded in a played left sample (modulo 30000).
