@@ -153,6 +153,19 @@ for (const name of ['tone-1s.wav', 'tone-1s.flac', 'tone-1s.mp3', 'tone-1s.m4a',
   });
 }
 
+test('a local file (blob: URL, as from the file picker) plays and seeks', async () => {
+  const url = await page.evaluate(async () => {
+    const bytes = await (await fetch('/fixtures/clicks-10s.flac')).blob();
+    return URL.createObjectURL(new File([bytes], 'clicks.flac', { type: 'audio/flac' }));
+  });
+  await loadAndWatch(page, url);
+  await waitPlaying();
+  const seek = await seekAndMeasure(7.5);
+  console.log(`blob: URL: seek to 7.5 landed at ${seek.at}`);
+  assert.ok(Math.abs(seek.at - 7.5) <= 0.05);
+  await until(page, () => window.kinema.player.state === 'playing');
+});
+
 const BAD = [
   ['/fixtures/bad/random.mp3', ['decode', 'unsupported']],
   ['/fixtures/bad/unsupported.opus', ['unsupported']],
