@@ -1,10 +1,32 @@
-//! Audio output: an AudioContext with the Kinema worklet → gain → analyser → speakers.
+//! Audio output: an AudioContext with the Kinema worklet → gain → analyser → speakers, and the
+//! transport that carries PCM to the worklet (a SharedArrayBuffer ring, or `postMessage`).
+//!
+//! # The SharedArrayBuffer ring (used when the page is `crossOriginIsolated`)
+//! `header` is an `Int32Array` of [`HEADER_LEN`] slots (`H_*` below, mirrored in
+//! `js/worklet.js`); `data` holds `ring_frames` interleaved stereo `f32` frames, `ring_frames` a
+//! power of two. `WRITE` and `READ` are frame counters wrapping as `i32`; frame `i` lives in
+//! slot `i & (ring_frames - 1)`, so wrapping is seamless.
+//! - Only the host moves `WRITE` (after copying samples in), only the worklet moves `READ`.
+//! - A flush to epoch `E`: the host drops its own backlog, stores `FLUSH_AT = WRITE`, then
+//!   `FLUSH_EPOCH = E`, and only then writes samples of `E`. Each render quantum the worklet
+//!   loads `WRITE` first, then `FLUSH_EPOCH`; on a new epoch it sets `READ = FLUSH_AT`, `PLAYED
+//!   = 0`, then `EPOCH = E`. All accesses are `Atomics` (sequentially consistent), so if the
+//!   `WRITE` it loaded covers any sample of `E`, the `FLUSH_EPOCH` it loads next is already `E`:
+//!   no quantum ever plays a sample under the wrong epoch, nothing queued before a flush is
+//!   heard after it, and no side ever waits for the other.
+//! - The worklet counts frames it really played in `PLAYED` (silence from an empty ring is
+//!   not counted; a quantum that wanted data and found too little is an underrun). The host
+//!   reads `EPOCH`, `PLAYED`, `EPOCH` and keeps the count only if both epochs agree.
+//!
+//! # The message transport (otherwise)
+//! The same protocol over the worklet's port: `queue` (transferred `Float32Array`s, kept in a
+//! queue there), `flush`, `run`; the worklet posts `progress` every 8 render quanta.
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::rc::Rc;
 
-use js_sys::{Array, Float32Array, Int32Array, Object, Reflect, SharedArrayBuffer};
+use js_sys::{Array, Atomics, Float32Array, Int32Array, Object, Reflect, SharedArrayBuffer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -14,8 +36,10 @@ use web_sys::{
 };
 
 const WORKLET_JS: &str = include_str!("../js/worklet.js");
-/// Ring capacity in frames (2 s at 48 kHz); the core keeps about 0.5 s queued.
-const RING_FRAMES: u32 = 96_000;
+/// Name the worklet registers its processor under.
+const PROCESSOR: &str = "kinema-output";
+/// Default ring capacity: 2.7 s at 48 kHz, while the core keeps about 0.5 s queued.
+pub const RING_FRAMES: u32 = 1 << 17;
 const H_WRITE: u32 = 0;
 const H_READ: u32 = 1;
 const H_EPOCH: u32 = 2;
@@ -24,15 +48,47 @@ const H_RUN: u32 = 4;
 const H_UNDERRUNS: u32 = 5;
 const H_FLUSH_EPOCH: u32 = 6;
 const H_FLUSH_AT: u32 = 7;
+/// Slots in the ring's header.
+pub const HEADER_LEN: u32 = 8;
+
+/// How PCM travels to the worklet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Mode {
+    /// The ring when the page is `crossOriginIsolated`, messages otherwise.
+    #[default]
+    Auto,
+    /// The SharedArrayBuffer ring (fails where `SharedArrayBuffer` is unavailable).
+    Shared,
+    /// `postMessage` with transferred buffers.
+    Messages,
+}
+
+/// How to open the output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Transport.
+    pub mode: Mode,
+    /// Ring capacity in frames, rounded up to a power of two (ring transport only).
+    pub ring_frames: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            mode: Mode::Auto,
+            ring_frames: RING_FRAMES,
+        }
+    }
+}
 
 /// Progress as last seen from the worklet.
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
     /// Epoch of the count.
     pub epoch: u32,
-    /// Frames played in that epoch.
+    /// Frames of that epoch played.
     pub played: u64,
-    /// Render quanta that found the queue empty while running.
+    /// Render quanta that wanted data and found too little, since the output opened.
     pub underruns: u32,
 }
 
@@ -40,8 +96,11 @@ enum Transport {
     Shared {
         header: Int32Array,
         data: Float32Array,
+        ring_frames: u32,
         write: i32,
-        overflow: VecDeque<f32>,
+        /// Samples waiting for room in the ring; `offset` samples of the front one are sent.
+        backlog: VecDeque<Vec<f32>>,
+        offset: usize,
     },
     Messages {
         progress: Rc<RefCell<Progress>>,
@@ -59,54 +118,92 @@ pub struct AudioOut {
     epoch: u32,
     total_played: u64,
     last: Progress,
-    /// Page time (ms) at which the consumed count last changed.
+    /// Page time (ms) at which the played count last changed.
     changed_at: f64,
 }
 
 fn js_err(e: JsValue) -> String {
-    e.as_string()
+    Reflect::get(&e, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .or_else(|| e.as_string())
         .or_else(|| js_sys::JSON::stringify(&e).ok().and_then(|s| s.as_string()))
         .unwrap_or_else(|| "unknown error".into())
 }
 
-/// Creates the context, loads the worklet and wires the graph. `on_progress` is called for
-/// every progress message in message mode.
-pub async fn open(on_progress: Rc<dyn Fn()>) -> Result<AudioOut, String> {
-    let ctx = AudioContext::new().map_err(js_err)?;
+/// Creates the AudioContext at the device's default rate. Synchronous, so `play()` can resume
+/// it inside the user gesture that autoplay policies require.
+pub fn create_context() -> Result<AudioContext, String> {
+    AudioContext::new().map_err(js_err)
+}
+
+/// Closes `ctx`, ignoring a rejection (already closed) so it never surfaces as an unhandled
+/// promise rejection.
+pub fn close_context(ctx: &AudioContext) {
+    if let Ok(p) = ctx.close() {
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = JsFuture::from(p).await;
+        });
+    }
+}
+
+/// True when the page may share memory with the worklet.
+pub fn cross_origin_isolated() -> bool {
+    Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
+/// Loads the worklet into `ctx` and wires worklet → gain → analyser → destination. In message
+/// mode `on_progress` runs for every progress report of the worklet.
+pub async fn open(
+    ctx: AudioContext,
+    options: Options,
+    on_progress: Rc<dyn Fn()>,
+) -> Result<AudioOut, String> {
     let bag = BlobPropertyBag::new();
     bag.set_type("text/javascript");
     let parts = Array::of1(&JsValue::from_str(WORKLET_JS));
     let blob = Blob::new_with_str_sequence_and_options(&parts, &bag).map_err(js_err)?;
     let url = Url::create_object_url_with_blob(&blob).map_err(js_err)?;
-    let worklet = ctx.audio_worklet().map_err(js_err)?;
-    JsFuture::from(worklet.add_module(&url).map_err(js_err)?)
-        .await
-        .map_err(js_err)?;
+    let added = match ctx.audio_worklet().and_then(|w| w.add_module(&url)) {
+        Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
+        Err(e) => Err(e),
+    };
     let _ = Url::revoke_object_url(&url);
+    added.map_err(|e| format!("audio worklet: {}", js_err(e)))?;
 
-    let isolated = js_sys::global()
-        .dyn_into::<Object>()
-        .ok()
-        .and_then(|g| Reflect::get(&g, &"crossOriginIsolated".into()).ok())
-        .and_then(|v| v.as_bool())
-        .unwrap_or(false);
-    let options = AudioWorkletNodeOptions::new();
-    options.set_number_of_inputs(0);
-    options.set_number_of_outputs(1);
-    options.set_output_channel_count(&Array::of1(&JsValue::from(2)));
-    let shared = if isolated {
-        let header = SharedArrayBuffer::new(8 * 4);
-        let data = SharedArrayBuffer::new(RING_FRAMES * 2 * 4);
+    let shared = match options.mode {
+        Mode::Auto => cross_origin_isolated(),
+        Mode::Shared => true,
+        Mode::Messages => false,
+    };
+    let node_options = AudioWorkletNodeOptions::new();
+    node_options.set_number_of_inputs(0);
+    node_options.set_number_of_outputs(1);
+    node_options.set_output_channel_count(&Array::of1(&JsValue::from(2)));
+    let ring = if shared {
+        if !Object::has_own(&js_sys::global(), &"SharedArrayBuffer".into()) {
+            return Err("SharedArrayBuffer is unavailable (page not cross-origin isolated)".into());
+        }
+        let ring_frames = options.ring_frames.clamp(256, 1 << 22).next_power_of_two();
+        let header = SharedArrayBuffer::new(HEADER_LEN * 4);
+        let data = SharedArrayBuffer::new(ring_frames * 2 * 4);
         let po = Object::new();
         Reflect::set(&po, &"header".into(), &header).map_err(js_err)?;
         Reflect::set(&po, &"data".into(), &data).map_err(js_err)?;
-        options.set_processor_options(Some(&po));
-        Some((Int32Array::new(&header), Float32Array::new(&data)))
+        node_options.set_processor_options(Some(&po));
+        Some((
+            Int32Array::new(&header),
+            Float32Array::new(&data),
+            ring_frames,
+        ))
     } else {
         None
     };
     let node =
-        AudioWorkletNode::new_with_options(&ctx, "kinema-output", &options).map_err(js_err)?;
+        AudioWorkletNode::new_with_options(&ctx, PROCESSOR, &node_options).map_err(js_err)?;
     let gain = ctx.create_gain().map_err(js_err)?;
     let analyser = ctx.create_analyser().map_err(js_err)?;
     analyser.set_fft_size(2048);
@@ -116,35 +213,21 @@ pub async fn open(on_progress: Rc<dyn Fn()>) -> Result<AudioOut, String> {
         .connect_with_audio_node(&ctx.destination())
         .map_err(js_err)?;
 
-    let transport = match shared {
-        Some((header, data)) => Transport::Shared {
+    let transport = match ring {
+        Some((header, data, ring_frames)) => Transport::Shared {
             header,
             data,
+            ring_frames,
             write: 0,
-            overflow: VecDeque::new(),
+            backlog: VecDeque::new(),
+            offset: 0,
         },
         None => {
             let progress = Rc::new(RefCell::new(Progress::default()));
             let p = progress.clone();
             let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                let d = e.data();
-                let num = |k: &str| {
-                    Reflect::get(&d, &k.into())
-                        .ok()
-                        .and_then(|v| v.as_f64())
-                        .unwrap_or(0.0)
-                };
-                if Reflect::get(&d, &"type".into())
-                    .ok()
-                    .and_then(|v| v.as_string())
-                    .as_deref()
-                    == Some("progress")
-                {
-                    *p.borrow_mut() = Progress {
-                        epoch: num("epoch") as u32,
-                        played: num("played") as u64,
-                        underruns: num("underruns") as u32,
-                    };
+                if let Some(report) = parse_progress(&e.data()) {
+                    *p.borrow_mut() = report;
                     on_progress();
                 }
             });
@@ -170,6 +253,33 @@ pub async fn open(on_progress: Rc<dyn Fn()>) -> Result<AudioOut, String> {
     })
 }
 
+fn parse_progress(d: &JsValue) -> Option<Progress> {
+    let kind = Reflect::get(d, &"type".into()).ok()?.as_string()?;
+    if kind != "progress" {
+        return None;
+    }
+    let num = |k: &str| {
+        Reflect::get(d, &k.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .unwrap_or(0.0)
+    };
+    Some(Progress {
+        epoch: num("epoch") as u32,
+        played: num("played") as u64,
+        underruns: num("underruns") as u32,
+    })
+}
+
+fn message(kind: &str, fields: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"type".into(), &kind.into());
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &(*k).into(), v);
+    }
+    o
+}
+
 impl AudioOut {
     /// Device rate.
     pub fn sample_rate(&self) -> u32 {
@@ -184,7 +294,7 @@ impl AudioOut {
         }
     }
 
-    /// The context, for `resume()` on play.
+    /// The context.
     pub fn context(&self) -> &AudioContext {
         &self.ctx
     }
@@ -198,28 +308,20 @@ impl AudioOut {
         }
     }
 
-    fn message(kind: &str, fields: &[(&str, JsValue)]) -> Object {
-        let o = Object::new();
-        let _ = Reflect::set(&o, &"type".into(), &kind.into());
-        for (k, v) in fields {
-            let _ = Reflect::set(&o, &(*k).into(), v);
-        }
-        o
-    }
-
-    /// Queues interleaved stereo samples of `epoch`.
-    pub fn queue(&mut self, epoch: u32, samples: &[f32]) {
-        if epoch != self.epoch {
+    /// Queues interleaved stereo samples of `epoch`; samples of any other epoch than the last
+    /// flushed one are dropped.
+    pub fn queue(&mut self, epoch: u32, samples: Vec<f32>) {
+        if epoch != self.epoch || samples.is_empty() {
             return;
         }
         match &mut self.transport {
-            Transport::Shared { overflow, .. } => {
-                overflow.extend(samples.iter().copied());
+            Transport::Shared { backlog, .. } => {
+                backlog.push_back(samples);
                 self.pump();
             }
             Transport::Messages { .. } => {
-                let arr = Float32Array::from(samples);
-                let msg = Self::message(
+                let arr = Float32Array::from(samples.as_slice());
+                let msg = message(
                     "queue",
                     &[("epoch", epoch.into()), ("samples", arr.clone().into())],
                 );
@@ -228,33 +330,57 @@ impl AudioOut {
         }
     }
 
-    /// Moves samples waiting host-side into the shared ring as space allows.
+    /// Moves samples waiting host-side into the ring as room allows (ring transport; called
+    /// on every queue and every tick).
     pub fn pump(&mut self) {
-        if let Transport::Shared {
+        let Transport::Shared {
             header,
             data,
+            ring_frames,
             write,
-            overflow,
+            backlog,
+            offset,
         } = &mut self.transport
-        {
-            if overflow.is_empty() {
-                return;
+        else {
+            return;
+        };
+        if backlog.is_empty() {
+            return;
+        }
+        let cap = *ring_frames;
+        let read = Atomics::load(header, H_READ).unwrap_or(*write);
+        let used = (write.wrapping_sub(read).max(0) as u32).min(cap);
+        let mut free = cap - used;
+        let mut w = *write;
+        while free > 0 {
+            let Some(front) = backlog.front() else { break };
+            let left = (front.len().saturating_sub(*offset) / 2) as u32;
+            if left == 0 {
+                backlog.pop_front();
+                *offset = 0;
+                continue;
             }
-            let read = js_sys::Atomics::load(header, H_READ).unwrap_or(0);
-            let used = write.wrapping_sub(read).max(0) as u32;
-            let free = RING_FRAMES.saturating_sub(used) as usize;
-            let frames = (overflow.len() / 2).min(free);
-            let mut w = *write;
-            for _ in 0..frames {
-                let at = (w as u32 % RING_FRAMES) * 2;
-                let l = overflow.pop_front().unwrap_or(0.0);
-                let r = overflow.pop_front().unwrap_or(0.0);
-                data.set_index(at, l);
-                data.set_index(at + 1, r);
-                w = w.wrapping_add(1);
-            }
-            *write = w;
-            let _ = js_sys::Atomics::store(header, H_WRITE, w);
+            let slot = (w as u32) & (cap - 1);
+            let n = left.min(free).min(cap - slot);
+            let from = *offset;
+            let to = from + n as usize * 2;
+            data.subarray(slot * 2, (slot + n) * 2)
+                .copy_from(&front[from..to]);
+            *offset = to;
+            w = w.wrapping_add(n as i32);
+            free -= n;
+        }
+        *write = w;
+        let _ = Atomics::store(header, H_WRITE, w);
+    }
+
+    /// Frames waiting host-side for room in the ring.
+    pub fn backlog_frames(&self) -> usize {
+        match &self.transport {
+            Transport::Shared {
+                backlog, offset, ..
+            } => (backlog.iter().map(Vec::len).sum::<usize>() - offset) / 2,
+            Transport::Messages { .. } => 0,
         }
     }
 
@@ -271,34 +397,31 @@ impl AudioOut {
             Transport::Shared {
                 header,
                 write,
-                overflow,
+                backlog,
+                offset,
                 ..
             } => {
-                overflow.clear();
-                let _ = js_sys::Atomics::store(header, H_FLUSH_AT, *write);
-                let _ = js_sys::Atomics::store(header, H_FLUSH_EPOCH, epoch as i32);
+                backlog.clear();
+                *offset = 0;
+                // Order matters: see the module notes.
+                let _ = Atomics::store(header, H_FLUSH_AT, *write);
+                let _ = Atomics::store(header, H_FLUSH_EPOCH, epoch as i32);
             }
             Transport::Messages { progress, .. } => {
-                *progress.borrow_mut() = Progress {
-                    epoch,
-                    played: 0,
-                    underruns: self.last.underruns,
-                };
-                let msg = Self::message("flush", &[("epoch", epoch.into())]);
-                self.post(&msg, None);
+                *progress.borrow_mut() = self.last;
+                self.post(&message("flush", &[("epoch", epoch.into())]), None);
             }
         }
     }
 
-    /// Starts or stops consuming the queue.
+    /// Starts or stops consuming the queue (stopped, the worklet outputs silence).
     pub fn set_running(&mut self, on: bool) {
         match &self.transport {
             Transport::Shared { header, .. } => {
-                let _ = js_sys::Atomics::store(header, H_RUN, i32::from(on));
+                let _ = Atomics::store(header, H_RUN, i32::from(on));
             }
             Transport::Messages { .. } => {
-                let msg = Self::message("run", &[("on", on.into())]);
-                self.post(&msg, None);
+                self.post(&message("run", &[("on", on.into())]), None);
             }
         }
     }
@@ -308,17 +431,17 @@ impl AudioOut {
         self.gain.gain().set_value(gain);
     }
 
-    /// The latest progress of the current epoch at page time `now_ms`, if the worklet has
-    /// reported it, in frames heard (see the latency note inside).
-    pub fn progress(&mut self, now_ms: f64) -> Option<Progress> {
-        let p = match &self.transport {
+    /// What the worklet last reported, as consumed (before the latency correction).
+    pub fn consumed(&self) -> Progress {
+        match &self.transport {
             Transport::Shared { header, .. } => {
-                let load = |i| js_sys::Atomics::load(header, i).unwrap_or(0);
+                let load = |i| Atomics::load(header, i).unwrap_or(0);
                 let e1 = load(H_EPOCH);
                 let played = load(H_PLAYED);
                 let e2 = load(H_EPOCH);
                 if e1 != e2 {
-                    return None;
+                    // A flush landed between the loads: keep the last consistent report.
+                    return self.last;
                 }
                 Progress {
                     epoch: e1 as u32,
@@ -327,7 +450,21 @@ impl AudioOut {
                 }
             }
             Transport::Messages { progress, .. } => *progress.borrow(),
-        };
+        }
+    }
+
+    /// Frames of the current epoch *heard* at page time `now_ms`, for
+    /// `HostEvent::AudioProgress`; `None` until the worklet has caught up with the last flush.
+    ///
+    /// Latency: the worklet counts frames when it hands them to the browser, and they reach the
+    /// speakers `baseLatency + outputLatency` later (measured in headless Chromium 156:
+    /// 10 ms + 32 ms at 44.1 kHz, see the tests). The clock is meant to say what is heard, and
+    /// video will be scheduled against it, so that much is held back while frames flow; once
+    /// consumption stops (queue drained, or paused) the pipeline plays out and the held-back part
+    /// shrinks with time, so `frames_played` still reaches everything queued and the core can
+    /// tell the end. The core keeps the count monotonic.
+    pub fn progress(&mut self, now_ms: f64) -> Option<Progress> {
+        let p = self.consumed();
         if p.epoch != self.epoch {
             return None;
         }
@@ -335,10 +472,6 @@ impl AudioOut {
             self.changed_at = now_ms;
         }
         self.last = p;
-        // The protocol counts frames at the output: what the worklet consumed minus what is
-        // still in the browser's output pipeline (measured in headless Chromium 156:
-        // baseLatency 10 ms + outputLatency 32 ms at 44.1 kHz). Once consumption stops (queue
-        // drained, or paused) that pipeline plays out, so the held-back part shrinks with time.
         let rate = f64::from(self.sample_rate());
         let latency = self.latency_secs() * rate;
         let drained = (now_ms - self.changed_at).max(0.0) / 1000.0 * rate;
@@ -349,20 +482,30 @@ impl AudioOut {
         })
     }
 
-    /// `baseLatency + outputLatency` of the context, in seconds (0 where unsupported).
-    pub fn latency_secs(&self) -> f64 {
-        ["baseLatency", "outputLatency"]
-            .iter()
-            .filter_map(|k| {
-                Reflect::get(&self.ctx, &(*k).into())
-                    .ok()
-                    .and_then(|v| v.as_f64())
-            })
-            .filter(|v| v.is_finite() && *v >= 0.0 && *v < 1.0)
-            .sum()
+    /// `baseLatency` of the context in seconds (0 where unsupported or absurd).
+    pub fn base_latency(&self) -> f64 {
+        self.latency_field("baseLatency")
     }
 
-    /// Frames played since the output opened, across epochs.
+    /// `outputLatency` of the context in seconds (0 where unsupported or absurd).
+    pub fn output_latency(&self) -> f64 {
+        self.latency_field("outputLatency")
+    }
+
+    fn latency_field(&self, key: &str) -> f64 {
+        Reflect::get(&self.ctx, &key.into())
+            .ok()
+            .and_then(|v| v.as_f64())
+            .filter(|v| v.is_finite() && (0.0..1.0).contains(v))
+            .unwrap_or(0.0)
+    }
+
+    /// `baseLatency + outputLatency`: what [`AudioOut::progress`] holds back, in seconds.
+    pub fn latency_secs(&self) -> f64 {
+        self.base_latency() + self.output_latency()
+    }
+
+    /// Frames consumed since the output opened, across epochs.
     pub fn frames_played(&self) -> u64 {
         self.total_played + self.last.played
     }
@@ -372,7 +515,7 @@ impl AudioOut {
         self.last.underruns
     }
 
-    /// RMS of the signal after the gain, over the analyser's window.
+    /// RMS of the signal after the gain, over the analyser's last 2048 frames.
     pub fn level(&self) -> f64 {
         let mut buf = vec![0.0f32; self.analyser.fft_size() as usize];
         self.analyser.get_float_time_domain_data(&mut buf);
@@ -380,8 +523,12 @@ impl AudioOut {
         (sum / buf.len().max(1) as f64).sqrt()
     }
 
-    /// Closes the context.
+    /// Disconnects the worklet and closes the context.
     pub fn close(&self) {
-        let _ = self.ctx.close();
+        if let Transport::Shared { header, .. } = &self.transport {
+            let _ = Atomics::store(header, H_RUN, 0);
+        }
+        let _ = self.node.disconnect();
+        close_context(&self.ctx);
     }
 }

@@ -1,24 +1,38 @@
 //! The host loop: feeds the core events with the page's time and carries out its commands.
 //!
+//! Sources of events: app calls, fetch callbacks, worklet progress, the core's `WakeAt` timer
+//! and a periodic tick while something moves (loading, playing, buffering, seeking).
+//!
 //! Re-entrancy: a command can run app code (an event listener calling `player.pause()`), which
 //! sends another event while the first is being handled. Events are queued and handled one at a
-//! time by whoever is already draining, so the core is never borrowed twice.
+//! time by whoever is already draining, after the commands of the current one; the core is never
+//! borrowed twice and nothing panics.
 
 use std::cell::{Cell, RefCell};
 use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
-use std::time::Duration;
 
-use kinema_core::{HostCommand, HostEvent, Player as Core, PlayerConfig};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{AbortController, EventTarget};
+use kinema_core::{HostCommand, HostEvent, PlaybackState, Player as Core, PlayerConfig, RequestId};
+use web_sys::{AudioContext, EventTarget};
 
 use crate::audio::{self, AudioOut};
-use crate::{events, fetch};
+use crate::events;
+use crate::fetch::{self, Fetch};
+use crate::timer::{now, Ticker, Timer};
 
-/// Period of the host tick that reads audio progress and lets the core refill.
-const TICK_MS: i32 = 40;
+/// Period of the tick that reads audio progress, refills the ring and lets the core run.
+pub const TICK_MS: i32 = 40;
+
+/// Where the audio output stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioStatus {
+    /// The worklet is loading.
+    Opening,
+    /// The output runs (see [`Driver::with_audio`]).
+    Ready,
+    /// There is no output; the core plays silently on the page clock.
+    Unavailable,
+}
 
 /// Owns the core and everything the browser side holds for it.
 pub struct Driver {
@@ -26,47 +40,51 @@ pub struct Driver {
     queue: RefCell<VecDeque<HostEvent>>,
     draining: Cell<bool>,
     target: EventTarget,
-    fetches: RefCell<HashMap<u64, AbortController>>,
+    fetches: RefCell<HashMap<RequestId, Fetch>>,
+    ctx: Option<AudioContext>,
     audio: RefCell<Option<AudioOut>>,
-    timeout: Cell<Option<i32>>,
-    interval: Cell<Option<i32>>,
-    on_timeout: RefCell<Option<Closure<dyn FnMut()>>>,
-    on_interval: RefCell<Option<Closure<dyn FnMut()>>>,
+    audio_status: Cell<AudioStatus>,
+    wake: Timer,
+    ticker: Ticker,
     destroyed: Cell<bool>,
-    audio_failed: Cell<bool>,
     me: Weak<Driver>,
 }
 
-/// The page's monotonic time (`performance.now()`).
-pub fn now() -> Duration {
-    let ms = web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0);
-    Duration::from_secs_f64(ms.max(0.0) / 1000.0)
-}
-
 impl Driver {
-    /// Creates the driver, starts the tick and opens the audio output in the background.
-    pub fn new() -> Result<Rc<Driver>, JsValue> {
+    /// Creates the driver and opens the audio output (`options`) in the background.
+    pub fn new(options: audio::Options) -> Result<Rc<Driver>, wasm_bindgen::JsValue> {
         let target = EventTarget::new()?;
-        let driver = Rc::new_cyclic(|me| Driver {
-            core: RefCell::new(Core::new(PlayerConfig::default())),
-            queue: RefCell::new(VecDeque::new()),
-            draining: Cell::new(false),
-            target,
-            fetches: RefCell::new(HashMap::new()),
-            audio: RefCell::new(None),
-            timeout: Cell::new(None),
-            interval: Cell::new(None),
-            on_timeout: RefCell::new(None),
-            on_interval: RefCell::new(None),
-            destroyed: Cell::new(false),
-            audio_failed: Cell::new(false),
-            me: me.clone(),
+        let ctx = audio::create_context();
+        let driver = Rc::new_cyclic(|me: &Weak<Driver>| {
+            let on_wake = me.clone();
+            let on_tick = me.clone();
+            Driver {
+                core: RefCell::new(Core::new(PlayerConfig::default())),
+                queue: RefCell::new(VecDeque::new()),
+                draining: Cell::new(false),
+                target,
+                fetches: RefCell::new(HashMap::new()),
+                ctx: ctx.as_ref().ok().cloned(),
+                audio: RefCell::new(None),
+                audio_status: Cell::new(AudioStatus::Opening),
+                wake: Timer::new(move || {
+                    if let Some(d) = on_wake.upgrade() {
+                        d.tick();
+                    }
+                }),
+                ticker: Ticker::new(TICK_MS, move || {
+                    if let Some(d) = on_tick.upgrade() {
+                        d.tick();
+                    }
+                }),
+                destroyed: Cell::new(false),
+                me: me.clone(),
+            }
         });
-        driver.start_tick();
-        driver.open_audio();
+        match ctx {
+            Ok(ctx) => driver.open_audio(ctx, options),
+            Err(reason) => driver.audio_unavailable(reason),
+        }
         Ok(driver)
     }
 
@@ -75,12 +93,27 @@ impl Driver {
         &self.target
     }
 
-    /// Reads the core (getters).
+    /// The audio context, unless creating it failed.
+    pub fn context(&self) -> Option<&AudioContext> {
+        self.ctx.as_ref()
+    }
+
+    /// Where the audio output stands.
+    pub fn audio_status(&self) -> AudioStatus {
+        self.audio_status.get()
+    }
+
+    /// True once [`Driver::destroy`] ran.
+    pub fn destroyed(&self) -> bool {
+        self.destroyed.get()
+    }
+
+    /// Reads the core (getters); `None` only if called while the core is being driven.
     pub fn with_core<T>(&self, f: impl FnOnce(&Core) -> T) -> Option<T> {
         self.core.try_borrow().ok().map(|c| f(&c))
     }
 
-    /// The audio output, when open.
+    /// Uses the audio output, when it is open.
     pub fn with_audio<T>(&self, f: impl FnOnce(&mut AudioOut) -> T) -> Option<T> {
         self.audio
             .try_borrow_mut()
@@ -88,25 +121,23 @@ impl Driver {
             .and_then(|mut a| a.as_mut().map(f))
     }
 
-    /// True once opening the audio output failed (the core then plays silently).
-    pub fn audio_failed(&self) -> bool {
-        self.audio_failed.get()
-    }
-
-    /// Sends an event to the core and carries out what it answers.
+    /// Sends an event to the core and carries out what it answers (queued if the core is
+    /// already being driven further up the stack).
     pub fn send(&self, event: HostEvent) {
         if self.destroyed.get() {
             return;
         }
         if let HostEvent::FetchEnd { request } | HostEvent::FetchFailed { request, .. } = &event {
-            self.fetches.borrow_mut().remove(&request.0);
+            if let Ok(mut f) = self.fetches.try_borrow_mut() {
+                f.remove(request);
+            }
         }
         self.queue.borrow_mut().push_back(event);
         if self.draining.replace(true) {
             return;
         }
         let mut commands = Vec::new();
-        loop {
+        while !self.destroyed.get() {
             let Some(event) = self.queue.borrow_mut().pop_front() else {
                 break;
             };
@@ -121,6 +152,28 @@ impl Driver {
             }
         }
         self.draining.set(false);
+        self.sync_ticker();
+    }
+
+    /// Ticks periodically only while something moves; the core's own `WakeAt` covers the rest.
+    fn sync_ticker(&self) {
+        let active = !self.destroyed.get()
+            && self
+                .with_core(|c| {
+                    c.seeking()
+                        || matches!(
+                            c.state(),
+                            PlaybackState::Loading
+                                | PlaybackState::Playing
+                                | PlaybackState::Buffering
+                        )
+                })
+                .unwrap_or(false);
+        if active {
+            self.ticker.start();
+        } else {
+            self.ticker.stop();
+        }
     }
 
     fn sink(&self) -> impl Fn(HostEvent) + 'static {
@@ -133,23 +186,32 @@ impl Driver {
     }
 
     fn execute(&self, cmd: HostCommand) {
+        if self.destroyed.get() {
+            return;
+        }
         match cmd {
             HostCommand::Fetch {
                 request,
                 url,
                 range,
             } => {
-                if let Some(c) = fetch::start(request, &url, range, self.sink()) {
-                    self.fetches.borrow_mut().insert(request.0, c);
+                let f = fetch::start(request, &url, range, self.sink());
+                if let Ok(mut fetches) = self.fetches.try_borrow_mut() {
+                    fetches.insert(request, f);
                 }
             }
             HostCommand::CancelFetch { request } => {
-                if let Some(c) = self.fetches.borrow_mut().remove(&request.0) {
-                    c.abort();
+                if let Some(f) = self
+                    .fetches
+                    .try_borrow_mut()
+                    .ok()
+                    .and_then(|mut f| f.remove(&request))
+                {
+                    f.abort();
                 }
             }
             HostCommand::QueueAudio { epoch, samples } => {
-                self.with_audio(|a| a.queue(epoch, &samples));
+                self.with_audio(|a| a.queue(epoch, samples));
             }
             HostCommand::StartAudio => {
                 self.with_audio(|a| a.set_running(true));
@@ -163,75 +225,32 @@ impl Driver {
             HostCommand::SetAudioGain(g) => {
                 self.with_audio(|a| a.set_gain(g));
             }
-            HostCommand::WakeAt { at } => self.wake_at(at),
+            HostCommand::WakeAt { at } => self.wake.set_at(at),
             HostCommand::Emit(event) => events::dispatch(&self.target, &event),
+            // Commands of later protocol versions (video, text) this host does not carry out.
             _ => {}
         }
     }
 
-    fn wake_at(&self, at: Duration) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        if let Some(id) = self.timeout.take() {
-            window.clear_timeout_with_handle(id);
-        }
-        let delay = at.saturating_sub(now()).as_millis().min(i32::MAX as u128) as i32;
-        let mut slot = self.on_timeout.borrow_mut();
-        // One closure for the driver's life: replacing it from inside its own call would free
-        // a running closure.
-        let closure = slot.get_or_insert_with(|| {
-            let me = self.me.clone();
-            Closure::<dyn FnMut()>::new(move || {
-                if let Some(d) = me.upgrade() {
-                    d.timeout.set(None);
-                    d.send(HostEvent::Tick);
-                }
-            })
-        });
-        if let Ok(id) = window.set_timeout_with_callback_and_timeout_and_arguments_0(
-            closure.as_ref().unchecked_ref(),
-            delay,
-        ) {
-            self.timeout.set(Some(id));
-        }
-    }
-
-    /// Reads the worklet's progress and ticks the core.
+    /// Refills the ring, reads the worklet's progress and lets the core run.
     pub fn tick(&self) {
-        let progress = self.with_audio(|a| {
-            a.pump();
-            a.progress(now().as_secs_f64() * 1000.0)
-        });
-        if let Some(Some(p)) = progress {
-            self.send(HostEvent::AudioProgress {
+        let progress = self
+            .with_audio(|a| {
+                a.pump();
+                a.progress(now().as_secs_f64() * 1000.0)
+            })
+            .flatten();
+        // The core runs on every event, so a progress report is a tick too.
+        self.send(match progress {
+            Some(p) => HostEvent::AudioProgress {
                 epoch: p.epoch,
                 frames_played: p.played,
-            });
-        }
-        self.send(HostEvent::Tick);
-    }
-
-    fn start_tick(&self) {
-        let Some(window) = web_sys::window() else {
-            return;
-        };
-        let me = self.me.clone();
-        let closure = Closure::<dyn FnMut()>::new(move || {
-            if let Some(d) = me.upgrade() {
-                d.tick();
-            }
+            },
+            None => HostEvent::Tick,
         });
-        if let Ok(id) = window.set_interval_with_callback_and_timeout_and_arguments_0(
-            closure.as_ref().unchecked_ref(),
-            TICK_MS,
-        ) {
-            self.interval.set(Some(id));
-        }
-        *self.on_interval.borrow_mut() = Some(closure);
     }
 
-    fn open_audio(&self) {
+    fn open_audio(&self, ctx: AudioContext, options: audio::Options) {
         let me = self.me.clone();
         let on_progress: Rc<dyn Fn()> = {
             let me = me.clone();
@@ -242,46 +261,65 @@ impl Driver {
             })
         };
         wasm_bindgen_futures::spawn_local(async move {
-            let opened = audio::open(on_progress).await;
-            let Some(d) = me.upgrade() else { return };
+            let opened = audio::open(ctx.clone(), options, on_progress).await;
+            let Some(d) = me.upgrade().filter(|d| !d.destroyed.get()) else {
+                match opened {
+                    Ok(out) => out.close(),
+                    Err(_) => audio::close_context(&ctx),
+                }
+                return;
+            };
             match opened {
                 Ok(out) => {
-                    let rate = out.sample_rate();
-                    *d.audio.borrow_mut() = Some(out);
+                    let sample_rate = out.sample_rate();
+                    if let Ok(mut slot) = d.audio.try_borrow_mut() {
+                        *slot = Some(out);
+                    }
+                    d.audio_status.set(AudioStatus::Ready);
                     d.send(HostEvent::AudioDeviceReady {
-                        sample_rate: rate,
+                        sample_rate,
                         channels: 2,
                     });
                 }
                 Err(reason) => {
-                    d.audio_failed.set(true);
-                    web_sys::console::warn_1(&format!("kinema: no audio output: {reason}").into());
-                    d.send(HostEvent::AudioDeviceUnavailable { reason });
+                    audio::close_context(&ctx);
+                    d.audio_unavailable(reason);
                 }
             }
         });
     }
 
-    /// Stops timers, aborts fetches and closes the audio output.
+    fn audio_unavailable(&self, reason: String) {
+        self.audio_status.set(AudioStatus::Unavailable);
+        web_sys::console::warn_1(&format!("kinema: no audio output: {reason}").into());
+        self.send(HostEvent::AudioDeviceUnavailable { reason });
+    }
+
+    /// Stops timers, aborts fetches and closes the audio output. Idempotent.
     pub fn destroy(&self) {
-        self.destroyed.set(true);
-        if let Some(window) = web_sys::window() {
-            if let Some(id) = self.timeout.take() {
-                window.clear_timeout_with_handle(id);
-            }
-            if let Some(id) = self.interval.take() {
-                window.clear_interval_with_handle(id);
-            }
+        if self.destroyed.replace(true) {
+            return;
         }
-        for (_, c) in self.fetches.borrow_mut().drain() {
-            c.abort();
-        }
-        if let Ok(mut audio) = self.audio.try_borrow_mut() {
-            if let Some(a) = audio.take() {
-                a.close();
+        self.wake.clear();
+        self.ticker.stop();
+        if let Ok(mut fetches) = self.fetches.try_borrow_mut() {
+            for (_, f) in fetches.drain() {
+                f.abort();
             }
         }
-        self.on_timeout.borrow_mut().take();
-        self.on_interval.borrow_mut().take();
+        if let Ok(mut q) = self.queue.try_borrow_mut() {
+            q.clear();
+        }
+        // While the worklet is still loading, the opener sees `destroyed` and closes the
+        // context; a failed opener closed it already.
+        if let Some(out) = self.audio.try_borrow_mut().ok().and_then(|mut a| a.take()) {
+            out.close();
+        }
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        self.destroy();
     }
 }

@@ -2,8 +2,53 @@
 
 use js_sys::{Object, Reflect};
 use kinema_core::{MediaInfo, PlayerEvent};
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 use web_sys::{CustomEvent, CustomEventInit, EventTarget};
+
+#[wasm_bindgen]
+extern "C" {
+    /// `EventTarget`, bound here for its listener methods with options.
+    #[wasm_bindgen(js_name = EventTarget)]
+    type Target;
+
+    #[wasm_bindgen(method, catch, js_name = addEventListener)]
+    fn add(this: &Target, kind: &str, listener: &JsValue, options: &JsValue)
+        -> Result<(), JsValue>;
+
+    #[wasm_bindgen(method, catch, js_name = removeEventListener)]
+    fn remove(
+        this: &Target,
+        kind: &str,
+        listener: &JsValue,
+        options: &JsValue,
+    ) -> Result<(), JsValue>;
+}
+
+/// `target.addEventListener(kind, listener, options)` taking any listener (function or
+/// `handleEvent` object) and options, exactly as the DOM does.
+pub fn add_listener(
+    target: &EventTarget,
+    kind: &str,
+    listener: &JsValue,
+    options: &JsValue,
+) -> Result<(), JsValue> {
+    target
+        .unchecked_ref::<Target>()
+        .add(kind, listener, options)
+}
+
+/// `target.removeEventListener(kind, listener, options)`, likewise.
+pub fn remove_listener(
+    target: &EventTarget,
+    kind: &str,
+    listener: &JsValue,
+    options: &JsValue,
+) -> Result<(), JsValue> {
+    target
+        .unchecked_ref::<Target>()
+        .remove(kind, listener, options)
+}
 
 fn object(fields: &[(&str, JsValue)]) -> JsValue {
     let o = Object::new();

@@ -1,23 +1,46 @@
-//! `HostCommand::Fetch` with the browser's `fetch()`: Range header, streamed body, abort.
+//! `HostCommand::Fetch` with the browser's `fetch()`: `Range` header, body streamed through
+//! `getReader()`, `AbortController` for `CancelFetch`.
+//!
+//! Independent of the driver: [`start`] reports to any sink, so tests drive it alone.
 
 use js_sys::{Reflect, Uint8Array};
 use kinema_core::{ByteRange, FetchErrorKind, HostEvent, RequestId};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReadableStreamDefaultReader, Request, RequestInit, Response};
+use web_sys::{
+    AbortController, AbortSignal, ReadableStreamDefaultReader, Request, RequestInit, Response,
+};
 
-/// Starts a fetch; its events go to `sink` in order. Returns the controller that aborts it.
+/// A fetch in flight. [`Fetch::abort`] stops it; no event reaches the sink after that.
+pub struct Fetch {
+    controller: Option<AbortController>,
+}
+
+impl Fetch {
+    /// Aborts the request and silences it: the sink gets no further event, not even a failure.
+    pub fn abort(&self) {
+        if let Some(c) = &self.controller {
+            c.abort();
+        }
+    }
+}
+
+/// Starts fetching `url` (bytes `range` of it, if given). Events go to `sink`, in order and
+/// always asynchronously: `FetchResponse`, `FetchData`*, then `FetchEnd` — or `FetchFailed`
+/// at any point. An HTTP error status is reported as a response without a body (the core
+/// judges statuses).
 pub fn start(
     request: RequestId,
     url: &str,
     range: Option<ByteRange>,
     sink: impl Fn(HostEvent) + 'static,
-) -> Option<AbortController> {
+) -> Fetch {
     let controller = AbortController::new().ok();
+    let signal = controller.as_ref().map(AbortController::signal);
     let init = RequestInit::new();
-    if let Some(c) = &controller {
-        init.set_signal(Some(&c.signal()));
+    if let Some(s) = &signal {
+        init.set_signal(Some(s));
     }
     let prepared = Request::new_with_str_and_init(url, &init).and_then(|req| {
         if let Some(r) = range {
@@ -25,29 +48,35 @@ pub fn start(
         }
         Ok(req)
     });
-    let signal = controller.as_ref().map(|c| c.signal());
+    let live = Live { signal, sink };
     wasm_bindgen_futures::spawn_local(async move {
-        let req = match prepared {
-            Ok(req) => req,
-            Err(e) => {
-                sink(failed(request, FetchErrorKind::Refused, &e));
-                return;
-            }
+        let outcome = match prepared {
+            Ok(req) => run(request, req, &live).await,
+            Err(e) => Err((FetchErrorKind::Refused, e)),
         };
-        if let Err((kind, e)) = run(request, req, &sink).await {
-            let aborted = signal.as_ref().is_some_and(|s| s.aborted());
-            sink(failed(
-                request,
-                if aborted {
-                    FetchErrorKind::Aborted
-                } else {
-                    kind
-                },
-                &e,
-            ));
+        if let Err((kind, e)) = outcome {
+            live.send(failed(request, kind, &e));
         }
     });
-    controller
+    Fetch { controller }
+}
+
+/// The sink of a fetch that has not been aborted.
+struct Live<F> {
+    signal: Option<AbortSignal>,
+    sink: F,
+}
+
+impl<F: Fn(HostEvent)> Live<F> {
+    fn aborted(&self) -> bool {
+        self.signal.as_ref().is_some_and(AbortSignal::aborted)
+    }
+
+    fn send(&self, event: HostEvent) {
+        if !self.aborted() {
+            (self.sink)(event);
+        }
+    }
 }
 
 fn failed(request: RequestId, kind: FetchErrorKind, e: &JsValue) -> HostEvent {
@@ -63,22 +92,22 @@ fn failed(request: RequestId, kind: FetchErrorKind, e: &JsValue) -> HostEvent {
     }
 }
 
-async fn run(
+async fn run<F: Fn(HostEvent)>(
     request: RequestId,
     req: Request,
-    sink: &impl Fn(HostEvent),
+    live: &Live<F>,
 ) -> Result<(), (FetchErrorKind, JsValue)> {
+    // `fetch` of the global scope, so the host also runs in a worker.
     let global = js_sys::global();
-    let fetch_fn =
-        Reflect::get(&global, &"fetch".into()).map_err(|e| (FetchErrorKind::Refused, e))?;
-    let fetch_fn: js_sys::Function = fetch_fn
-        .dyn_into()
+    let fetch_fn: js_sys::Function = Reflect::get(&global, &"fetch".into())
+        .and_then(|f| f.dyn_into())
         .map_err(|e| (FetchErrorKind::Refused, e))?;
     let promise: js_sys::Promise = fetch_fn
         .call1(&global, &req)
         .map_err(|e| (FetchErrorKind::Refused, e))?
         .unchecked_into();
-    // A fetch() rejection is a network failure (TypeError) or an abort.
+    // fetch() rejects with a TypeError for every network-level failure (refused, reset, DNS,
+    // CORS): the page cannot tell them apart, so all are `Network`.
     let resp: Response = JsFuture::from(promise)
         .await
         .map_err(|e| (FetchErrorKind::Network, e))?
@@ -90,41 +119,43 @@ async fn run(
         .flatten()
         .and_then(|v| v.trim().parse().ok());
     let content_range = headers.get("Content-Range").ok().flatten();
-    sink(HostEvent::FetchResponse {
+    live.send(HostEvent::FetchResponse {
         request,
         status: resp.status(),
         content_length,
         content_range,
     });
-    if !resp.ok() {
-        sink(HostEvent::FetchEnd { request });
-        return Ok(());
-    }
-    let Some(body) = resp.body() else {
-        sink(HostEvent::FetchEnd { request });
-        return Ok(());
-    };
-    let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
-    loop {
-        let chunk = JsFuture::from(reader.read())
-            .await
-            .map_err(|e| (FetchErrorKind::Network, e))?;
-        let done = Reflect::get(&chunk, &"done".into())
-            .ok()
-            .and_then(|d| d.as_bool())
-            .unwrap_or(true);
-        if done {
-            break;
-        }
-        if let Ok(value) = Reflect::get(&chunk, &"value".into()) {
+    let body = if resp.ok() { resp.body() } else { None };
+    if let Some(body) = body {
+        let reader: ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+        loop {
+            if live.aborted() {
+                return Ok(());
+            }
+            let chunk = JsFuture::from(reader.read())
+                .await
+                .map_err(|e| (FetchErrorKind::Network, e))?;
+            let done = Reflect::get(&chunk, &"done".into())
+                .ok()
+                .and_then(|d| d.as_bool())
+                .unwrap_or(true);
+            if done {
+                break;
+            }
+            let value = Reflect::get(&chunk, &"value".into()).unwrap_or(JsValue::UNDEFINED);
             if let Ok(bytes) = value.dyn_into::<Uint8Array>() {
-                sink(HostEvent::FetchData {
+                live.send(HostEvent::FetchData {
                     request,
                     data: bytes.to_vec(),
                 });
             }
         }
+    } else if let Some(body) = resp.body() {
+        // Release the connection: the body of an error page is not wanted. Awaited, because
+        // cancelling a stream the sink aborted meanwhile rejects (an unhandled rejection
+        // otherwise).
+        let _ = JsFuture::from(body.cancel()).await;
     }
-    sink(HostEvent::FetchEnd { request });
+    live.send(HostEvent::FetchEnd { request });
     Ok(())
 }

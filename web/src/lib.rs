@@ -9,6 +9,7 @@ pub mod driver;
 pub mod events;
 pub mod fetch;
 pub mod player;
+pub mod timer;
 
 pub use player::Player;
 

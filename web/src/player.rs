@@ -1,27 +1,72 @@
-//! The JS `Player` class: the API a web page uses.
+//! The JS `Player` class: the API a web page uses. Every call becomes an `AppRequest` for the
+//! core or reads a core getter; nothing here decides anything about playback.
 
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
+use js_sys::{Object, Promise, Reflect};
 use kinema_core::{AppRequest, HostEvent};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AudioContextState;
 
-use crate::driver::Driver;
-
-async fn sleep(ms: i32) {
-    let promise = Promise::new(&mut |resolve, _| {
-        if let Some(w) = web_sys::window() {
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = JsFuture::from(promise).await;
-}
+use crate::audio;
+use crate::driver::{AudioStatus, Driver};
 use crate::events;
+use crate::timer::{delay, now};
+
+/// How long `play()` waits for a suspended AudioContext to resume before it rejects.
+const RESUME_TIMEOUT_MS: i32 = 500;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Playback state (`Player.state`, `statechange` detail). */
+export type PlayerState = 'idle' | 'loading' | 'paused' | 'playing' | 'buffering' | 'ended' | 'error';
+
+/** Failure classes (`PlayerError.kind`). */
+export type PlayerErrorKind = 'network' | 'decode' | 'unsupported' | 'limit' | 'aborted' | 'audio-output' | 'invalid-state';
+
+/** A failure (`Player.error`, `error` detail). */
+export interface PlayerError { kind: PlayerErrorKind; message: string; }
+
+/** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
+export interface MediaInfo { container: string; audioCodec: string; sampleRate: number; channels: number; duration: number; }
+
+/** Audio output counters (`Player.stats()`); `audioMode` is null while the output opens or when there is none. Latencies in seconds. */
+export interface PlayerStats { framesPlayed: number; audioMode: 'sab' | 'message' | null; sampleRate: number; underruns: number; baseLatency: number; outputLatency: number; }
+
+/** The `detail` of each event a Player dispatches (all are `CustomEvent`s). */
+export interface PlayerEventMap {
+  statechange: PlayerState;
+  loadstart: string;
+  loadedmetadata: MediaInfo;
+  durationchange: number;
+  timeupdate: number;
+  play: null;
+  pause: null;
+  playing: null;
+  waiting: null;
+  seeking: number;
+  seeked: number;
+  ended: null;
+  error: PlayerError;
+  volumechange: { volume: number; muted: boolean };
+  ratechange: number;
+  progress: { bufferedBytes: number; totalBytes: number };
+}
+
+export interface Player {
+  /** Registers a listener, exactly like `EventTarget.addEventListener`; `event.detail` is typed by `PlayerEventMap`. */
+  addEventListener<K extends keyof PlayerEventMap>(type: K, listener: (event: CustomEvent<PlayerEventMap[K]>) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
+  /** Removes a listener, exactly like `EventTarget.removeEventListener`. */
+  removeEventListener<K extends keyof PlayerEventMap>(type: K, listener: (event: CustomEvent<PlayerEventMap[K]>) => void, options?: boolean | EventListenerOptions): void;
+  removeEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | EventListenerOptions): void;
+}
+"#;
 
 /// A media player. Mirrors the parts of `HTMLMediaElement` a player needs; events are DOM
-/// `CustomEvent`s whose `detail` carries the data.
+/// `CustomEvent`s whose `detail` carries the data (see `PlayerEventMap`). They are dispatched
+/// on an internal `EventTarget`, so use the player itself rather than `event.target`.
 #[wasm_bindgen]
 pub struct Player {
     driver: Rc<Driver>,
@@ -33,7 +78,7 @@ impl Player {
     #[wasm_bindgen(constructor)]
     pub fn new() -> Result<Player, JsValue> {
         Ok(Player {
-            driver: Driver::new()?,
+            driver: Driver::new(audio::Options::default())?,
         })
     }
 
@@ -41,50 +86,48 @@ impl Player {
         self.driver.send(HostEvent::App(request));
     }
 
-    /// Loads a source by URL (relative URLs resolve against the page).
+    /// Loads a source by URL (relative URLs resolve against the page; `blob:` URLs work).
     pub fn load(&self, url: &str) {
         self.app(AppRequest::Load {
             url: url.to_string(),
         });
     }
 
-    /// Starts playback. Resolves once the audio output runs; rejects with `NotAllowedError` when
-    /// the browser keeps audio suspended until a user gesture (autoplay policy) — call `play()`
-    /// again from a click. The wish to play is kept either way, like `HTMLMediaElement`.
+    /// Starts playback. Resumes the AudioContext right away (so a call from a click satisfies
+    /// autoplay policies), then resolves once audio runs — or rejects with `NotAllowedError`
+    /// when the browser keeps it suspended until a user gesture: call `play()` again from one.
+    /// The wish to play is kept either way, like `HTMLMediaElement`. Resolves at once when the
+    /// page has no audio output (playback then runs silently on the page clock).
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn play(&self) -> Promise {
+        if self.driver.destroyed() {
+            return Promise::reject(&error("InvalidStateError", "the player was destroyed"));
+        }
+        self.app(AppRequest::Play);
+        let ctx = match self.driver.context() {
+            Some(ctx) if self.driver.audio_status() != AudioStatus::Unavailable => ctx.clone(),
+            _ => return Promise::resolve(&JsValue::UNDEFINED),
+        };
+        if ctx.state() == AudioContextState::Running {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        // Synchronously, inside the caller's user gesture.
+        let resumed = ctx.resume();
         let driver = self.driver.clone();
-        driver.send(HostEvent::App(AppRequest::Play));
         wasm_bindgen_futures::future_to_promise(async move {
-            // The output opens asynchronously after construction; give it a moment.
-            for _ in 0..100 {
-                if driver.with_audio(|_| ()).is_some() || driver.audio_failed() {
-                    break;
-                }
-                sleep(20).await;
+            if let Ok(p) = resumed {
+                let race = Promise::race(&js_sys::Array::of2(&p, &delay(RESUME_TIMEOUT_MS)));
+                let _ = JsFuture::from(race).await;
             }
-            let Some(ctx) = driver.with_audio(|a| a.context().clone()) else {
-                return Ok(JsValue::UNDEFINED); // no audio output: plays silently on the host clock
-            };
-            if ctx.state() != AudioContextState::Running {
-                if let Ok(p) = ctx.resume() {
-                    let timeout = Promise::new(&mut |resolve, _| {
-                        if let Some(w) = web_sys::window() {
-                            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(
-                                &resolve, 500,
-                            );
-                        }
-                    });
-                    let _ = JsFuture::from(Promise::race(&js_sys::Array::of2(&p, &timeout))).await;
-                }
-            }
-            if ctx.state() == AudioContextState::Running {
+            if ctx.state() == AudioContextState::Running
+                || driver.audio_status() == AudioStatus::Unavailable
+            {
                 Ok(JsValue::UNDEFINED)
             } else {
-                let err = js_sys::Error::new(
+                Err(error(
+                    "NotAllowedError",
                     "audio output is suspended until the user interacts with the page",
-                );
-                err.set_name("NotAllowedError");
-                Err(err.into())
+                ))
             }
         })
     }
@@ -94,16 +137,16 @@ impl Player {
         self.app(AppRequest::Pause);
     }
 
-    /// Seeks to `seconds` (sample-accurate).
+    /// Seeks to `seconds` (clamped to the media; sample-accurate).
     pub fn seek(&self, seconds: f64) {
         self.app(AppRequest::Seek { position: seconds });
     }
 
-    /// Playback position in seconds.
+    /// Playback position in seconds (smooth between the core's updates).
     #[wasm_bindgen(getter, js_name = currentTime)]
     pub fn current_time(&self) -> f64 {
         self.driver
-            .with_core(|c| c.current_time_at(crate::driver::now()))
+            .with_core(|c| c.current_time_at(now()))
             .unwrap_or(0.0)
     }
 
@@ -122,14 +165,14 @@ impl Player {
             .unwrap_or(f64::NAN)
     }
 
-    /// True unless playback was requested.
+    /// True unless playback was requested (like `HTMLMediaElement.paused`).
     #[wasm_bindgen(getter)]
     pub fn paused(&self) -> bool {
         self.driver.with_core(|c| c.paused()).unwrap_or(true)
     }
 
     /// `'idle' | 'loading' | 'paused' | 'playing' | 'buffering' | 'ended' | 'error'`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "PlayerState")]
     pub fn state(&self) -> String {
         self.driver
             .with_core(|c| c.state().as_str().to_string())
@@ -137,7 +180,7 @@ impl Player {
     }
 
     /// The current error as `{kind, message}`, or `null`.
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "PlayerError | null")]
     pub fn error(&self) -> JsValue {
         self.driver
             .with_core(|c| c.last_error().map(events::error_object))
@@ -195,7 +238,7 @@ impl Player {
 
     /// What the loaded source is (`{container, audioCodec, sampleRate, channels, duration}`),
     /// or `null` before metadata.
-    #[wasm_bindgen(getter, js_name = mediaInfo)]
+    #[wasm_bindgen(getter, js_name = mediaInfo, unchecked_return_type = "MediaInfo | null")]
     pub fn media_info(&self) -> JsValue {
         self.driver
             .with_core(|c| c.media_info().map(events::info_object))
@@ -203,49 +246,77 @@ impl Player {
             .unwrap_or(JsValue::NULL)
     }
 
-    /// Registers a listener, like `EventTarget.addEventListener`.
-    #[wasm_bindgen(js_name = addEventListener)]
-    pub fn add_event_listener(&self, kind: &str, listener: &Function) -> Result<(), JsValue> {
-        self.driver
-            .target()
-            .add_event_listener_with_callback(kind, listener)
+    /// Registers a listener, exactly like `EventTarget.addEventListener` (typed overloads are
+    /// in the `Player` interface of the custom TypeScript section).
+    #[wasm_bindgen(js_name = addEventListener, skip_typescript)]
+    pub fn add_event_listener(
+        &self,
+        kind: &str,
+        listener: JsValue,
+        options: Option<JsValue>,
+    ) -> Result<(), JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        events::add_listener(self.driver.target(), kind, &listener, &options)
     }
 
-    /// Removes a listener.
-    #[wasm_bindgen(js_name = removeEventListener)]
-    pub fn remove_event_listener(&self, kind: &str, listener: &Function) -> Result<(), JsValue> {
-        self.driver
-            .target()
-            .remove_event_listener_with_callback(kind, listener)
+    /// Removes a listener, exactly like `EventTarget.removeEventListener`.
+    #[wasm_bindgen(js_name = removeEventListener, skip_typescript)]
+    pub fn remove_event_listener(
+        &self,
+        kind: &str,
+        listener: JsValue,
+        options: Option<JsValue>,
+    ) -> Result<(), JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        events::remove_listener(self.driver.target(), kind, &listener, &options)
     }
 
-    /// RMS level of the output after the volume (a test tap: proves sound comes out).
+    /// Test tap: RMS level of the output after the volume (worklet → gain → analyser), over
+    /// the last 2048 frames. Proves sound comes out.
     #[wasm_bindgen(js_name = audioLevel)]
     pub fn audio_level(&self) -> f64 {
         self.driver.with_audio(|a| a.level()).unwrap_or(0.0)
     }
 
-    /// `{framesPlayed, audioMode, sampleRate, underruns, outputLatency}` of the audio output
-    /// (`outputLatency` in seconds: what is subtracted from frames consumed to get frames heard).
+    /// Test tap: `{framesPlayed, audioMode, sampleRate, underruns, baseLatency, outputLatency}`
+    /// of the audio output. `framesPlayed` counts frames the worklet consumed since it opened
+    /// (all epochs); the clock uses them minus `baseLatency + outputLatency`.
+    #[wasm_bindgen(unchecked_return_type = "PlayerStats")]
     pub fn stats(&self) -> JsValue {
         let o = Object::new();
-        self.driver.with_audio(|a| {
-            let _ = Reflect::set(
-                &o,
-                &"framesPlayed".into(),
-                &(a.frames_played() as f64).into(),
-            );
-            let _ = Reflect::set(&o, &"audioMode".into(), &a.mode().into());
-            let _ = Reflect::set(&o, &"sampleRate".into(), &a.sample_rate().into());
-            let _ = Reflect::set(&o, &"underruns".into(), &a.underruns().into());
-            let _ = Reflect::set(&o, &"outputLatency".into(), &a.latency_secs().into());
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        let opened = self.driver.with_audio(|a| {
+            set("framesPlayed", (a.frames_played() as f64).into());
+            set("audioMode", a.mode().into());
+            set("sampleRate", a.sample_rate().into());
+            set("underruns", a.underruns().into());
+            set("baseLatency", a.base_latency().into());
+            set("outputLatency", a.output_latency().into());
         });
+        if opened.is_none() {
+            let rate = self.driver.context().map_or(0.0, |c| c.sample_rate());
+            set("framesPlayed", 0.into());
+            set("audioMode", JsValue::NULL);
+            set("sampleRate", rate.into());
+            set("underruns", 0.into());
+            set("baseLatency", 0.into());
+            set("outputLatency", 0.into());
+        }
         o.into()
     }
 
-    /// Stops everything and releases the audio output; the player is unusable afterwards.
+    /// Stops everything: unloads, stops timers, aborts fetches, closes the AudioContext. The
+    /// player is inert afterwards (call `free()` to release its memory).
     pub fn destroy(&self) {
         self.app(AppRequest::Unload);
         self.driver.destroy();
     }
+}
+
+fn error(name: &str, message: &str) -> JsValue {
+    let err = js_sys::Error::new(message);
+    err.set_name(name);
+    err.into()
 }
