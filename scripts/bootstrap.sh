@@ -1,48 +1,103 @@
 #!/usr/bin/env bash
-# Installs what Kinema's build, demo and tests need, skipping whatever is already there.
-# Sourced by demo.sh and test.sh (it exports PATH); can also be run on its own.
-# Needs: rustup/cargo, node/npm (present on this machine kind), root or sudo for apt.
+# Installs what Kinema's build, demo and tests need, skipping whatever is already there, and
+# exports PATH with the repo's node_modules/.bin first (npm binaryen's wasm-opt 132 must win
+# over Debian's wasm-opt 108, which produces a .wasm that fails to load: TOOLCHAIN.md).
+# Sourced by demo.sh, test.sh and build-web.sh; can also be run on its own.
+# Needs rustup/cargo and node >= 20 with npm; root or sudo for apt.
+# Fresh machine: ~8 min (mostly two `cargo install`s). Everything present: ~1 s.
 set -euo pipefail
 KINEMA_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export KINEMA_ROOT
 export PATH="$KINEMA_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 
 say() { printf '[bootstrap] %s\n' "$*"; }
+# Errors end the script, or only the `source` when sourced (`return` there, so an
+# interactive shell that sourced this file survives): `die MSG; return 1 2>/dev/null || exit 1`.
+die() { say "error: $*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+_kinema_t0=$SECONDS
 
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  say "adding the wasm32-unknown-unknown target"
+for c in rustup cargo node npm; do
+  command -v "$c" >/dev/null || { die "'$c' is not installed; install it first"; return 1 2>/dev/null || exit 1; }
+done
+
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  say "ok: rust target wasm32-unknown-unknown"
+else
+  say "adding the rust target wasm32-unknown-unknown"
   rustup target add wasm32-unknown-unknown
 fi
 for c in rustfmt clippy; do
-  rustup component list --installed 2>/dev/null | grep -q "^$c" || rustup component add "$c"
+  if rustup component list --installed 2>/dev/null | grep -q "^$c"; then
+    say "ok: rustup component $c"
+  else
+    say "adding rustup component $c"
+    rustup component add "$c"
+  fi
 done
 
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
+command -v ffprobe >/dev/null || missing+=(ffmpeg)
+command -v python3 >/dev/null || missing+=(python3)
 if [ ${#missing[@]} -gt 0 ]; then
+  mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+else
+  say "ok: chromium, chromedriver, ffmpeg, python3"
 fi
 
-if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen 0.2.130" ]; then
-  say "installing wasm-bindgen-cli 0.2.130 (a few minutes)"
-  cargo install -q wasm-bindgen-cli --version 0.2.130 --force
+# `cargo install` without --locked: wasm-bindgen-cli's lockfile wants a crate version the
+# registry does not serve (TOOLCHAIN.md).
+if [ "$(wasm-bindgen --version 2>/dev/null || true)" = "wasm-bindgen 0.2.130" ]; then
+  say "ok: wasm-bindgen 0.2.130"
+else
+  say "installing wasm-bindgen-cli 0.2.130 (about 3.5 min)"
+  cargo install wasm-bindgen-cli --version 0.2.130 --force
 fi
-if [ "$(wasm-pack --version 2>/dev/null)" != "wasm-pack 0.15.1" ]; then
-  say "installing wasm-pack 0.15.1 (a few minutes)"
-  cargo install -q wasm-pack --version 0.15.1 --force
+if [ "$(wasm-pack --version 2>/dev/null || true)" = "wasm-pack 0.15.1" ]; then
+  say "ok: wasm-pack 0.15.1"
+else
+  say "installing wasm-pack 0.15.1 (about 3 min)"
+  cargo install wasm-pack --version 0.15.1 --force
 fi
 
-if [ ! -d "$KINEMA_ROOT/node_modules" ] || [ "$KINEMA_ROOT/package-lock.json" -nt "$KINEMA_ROOT/node_modules/.package-lock.json" ]; then
-  say "installing npm packages"
-  (cd "$KINEMA_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+# npm packages: reinstall when node_modules is missing or older than the lock/manifest. Under a
+# lock, because `npm ci` first deletes node_modules: two bootstraps racing would leave it empty.
+npm_stale() {
+  local stamp="$KINEMA_ROOT/node_modules/.package-lock.json"
+  [ ! -f "$stamp" ] || [ "$KINEMA_ROOT/package.json" -nt "$stamp" ] \
+    || { [ -f "$KINEMA_ROOT/package-lock.json" ] && [ "$KINEMA_ROOT/package-lock.json" -nt "$stamp" ]; } \
+    || [ ! -x "$KINEMA_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$KINEMA_ROOT/node_modules/playwright-core" ]
+}
+npm_install() {
+  npm_stale || return 0
+  if [ -f "$KINEMA_ROOT/package-lock.json" ]; then
+    say "installing npm packages (npm ci)"
+    (cd "$KINEMA_ROOT" && npm ci --no-audit --no-fund --loglevel=error)
+  else
+    say "installing npm packages (npm install: no package-lock.json)"
+    (cd "$KINEMA_ROOT" && npm install --no-audit --no-fund --loglevel=error)
+  fi
+}
+if npm_stale; then
+  if command -v flock >/dev/null; then
+    lock="${TMPDIR:-/tmp}/kinema-npm-$(printf '%s' "$KINEMA_ROOT" | cksum | cut -d' ' -f1).lock"
+    (flock -w 600 9 || { say "error: timed out waiting for $lock"; exit 1; }; npm_install) 9>"$lock"
+  else
+    npm_install
+  fi
+else
+  say "ok: npm packages (binaryen, playwright-core)"
 fi
-# wasm-pack takes the first wasm-opt on PATH; Debian's (108) breaks the build (TOOLCHAIN.md).
-case "$(command -v wasm-opt || true)" in
-  "$KINEMA_ROOT/node_modules/.bin/wasm-opt") ;;
-  *) say "warning: wasm-opt from npm binaryen is not first on PATH" ;;
-esac
+
+# wasm-pack takes the first wasm-opt on PATH.
+if [ "$(command -v wasm-opt || true)" != "$KINEMA_ROOT/node_modules/.bin/wasm-opt" ]; then
+  die "wasm-opt from npm binaryen is not first on PATH ($(command -v wasm-opt || echo none))"
+  return 1 2>/dev/null || exit 1
+fi
+say "ready in $((SECONDS - _kinema_t0)) s ($(wasm-opt --version 2>/dev/null | head -1))"

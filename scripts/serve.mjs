@@ -3,12 +3,19 @@
 // fault injection for network tests. Plain Node, no dependencies.
 //
 // CLI:    node scripts/serve.mjs --root www --port 8080 [--host 127.0.0.1]
-// Module: const { url, close } = await startServer({ root, port: 0, mounts: { '/fixtures/': dir } })
+//         (also mounts tests/fixtures/gen/ at /fixtures/ when it exists)
+// Module: const { url, port, close } = await startServer({ root, port: 0, mounts: { '/fixtures/': dir } })
+//
+// Every response: COOP same-origin, COEP require-corp, CORP same-origin, Accept-Ranges: bytes,
+// Cache-Control: no-store. Range: one range (a-b, a-, -n) → 206 + Content-Range; unsatisfiable
+// → 416 + `Content-Range: bytes */SIZE`; several ranges → the whole file (200). HEAD works.
+// A directory serves its index.html (redirecting /dir to /dir/ first).
 //
 // Faults: /__fault/<spec>/<real path>, spec comma-separated:
 //   status=CODE   answer with that status        drop=N    send N body bytes, then reset
 //   stall=MS      wait MS before the body         rate=BPS  throttle the body to BPS bytes/s
-//   once          fault only the first request for that path (later ones are served normally)
+//   once          fault only the first request for that URL (later ones are served normally)
+// e.g. /__fault/drop=20000/fixtures/clicks-10s.wav, /__fault/status=503,once/media/sample.m4a
 import { createServer } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve, join, extname, sep } from 'node:path';
@@ -34,18 +41,27 @@ function parseFault(spec) {
   return fault;
 }
 
-/** Resolves a URL path to a file under one of the roots, refusing traversal. */
+/**
+ * Resolves a URL path to `{ file }`, `{ redirect }` (a directory without its trailing slash) or
+ * null, under the first root whose prefix matches and holds it. Refuses traversal and bad escapes.
+ */
 function locate(pathname, roots) {
+  let decoded;
+  try { decoded = decodeURIComponent(pathname); } catch { return null; }
+  if (decoded.includes('\0')) return null;
   for (const [prefix, dir] of roots) {
-    if (!pathname.startsWith(prefix)) continue;
-    const rel = decodeURIComponent(pathname.slice(prefix.length));
-    const file = resolve(dir, '.' + sep + rel);
+    if (!decoded.startsWith(prefix)) continue;
+    const file = resolve(dir, '.' + sep + decoded.slice(prefix.length));
     if (file !== dir && !file.startsWith(dir + sep)) return null;
-    if (existsSync(file) && statSync(file).isDirectory()) {
+    let st;
+    try { st = statSync(file); } catch { continue; }
+    if (st.isDirectory()) {
+      if (!pathname.endsWith('/')) return { redirect: pathname + '/' };
       const index = join(file, 'index.html');
-      return existsSync(index) ? index : null;
+      if (existsSync(index)) return { file: index };
+      continue;
     }
-    if (existsSync(file)) return file;
+    if (st.isFile()) return { file };
   }
   return null;
 }
@@ -60,9 +76,15 @@ function parseRange(header, size) {
   return { start, end };
 }
 
-export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', mounts = {} } = {}) {
+/**
+ * Starts the server. `mounts` (alias `extraRoots`) maps URL prefixes such as '/fixtures/' to
+ * directories; everything else comes from `root`. Resolves to { url, port, close() }.
+ */
+export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', extraRoots = {}, mounts = {} } = {}) {
   const roots = [
-    ...Object.entries(mounts).map(([p, d]) => [p, resolve(d)]),
+    ...Object.entries({ ...mounts, ...extraRoots })
+      .map(([p, d]) => [p.endsWith('/') ? p : p + '/', resolve(d)])
+      .sort((a, b) => b[0].length - a[0].length),
     ['/', resolve(root)],
   ];
   const seen = new Map();
@@ -101,13 +123,21 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
       res.writeHead(405, { ...headers, Allow: 'GET, HEAD' }).end();
       return;
     }
-    const file = locate(pathname, roots);
-    if (!file) {
+    const found = locate(pathname, roots);
+    if (found?.redirect) {
+      res.writeHead(301, { ...headers, Location: found.redirect + url.search }).end();
+      return;
+    }
+    if (!found) {
       res.writeHead(404, { ...headers, 'Content-Type': 'text/plain' }).end('not found\n');
       return;
     }
-    const size = statSync(file).size;
-    headers['Content-Type'] = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    const { file } = found;
+    let size;
+    try { size = statSync(file).size; } catch { res.writeHead(404, headers).end(); return; }
+    headers['Content-Type'] = file.toLowerCase().endsWith('.d.ts')
+      ? 'text/plain; charset=utf-8' // TypeScript declarations (www/pkg/*.d.ts), not MPEG-TS
+      : MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
     let status = 200, start = 0, end = size - 1;
     const range = req.headers.range ? parseRange(req.headers.range, size) : null;
     if (range === 'unsatisfiable') {
@@ -124,14 +154,18 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
     if (req.method === 'HEAD' || size === 0) { res.end(); return; }
 
     const send = () => {
-      const stream = createReadStream(file, { start, end, highWaterMark: 16 * 1024 });
+      if (res.destroyed) return;
+      // Throttled bodies go out in ~10 pieces a second, so the rate is smooth.
+      const piece = fault.rate ? Math.max(1, Math.min(16 * 1024, Math.floor(fault.rate / 10))) : 16 * 1024;
+      const stream = createReadStream(file, { start, end, highWaterMark: piece });
       let sent = 0;
       const started = Date.now();
       stream.on('data', (chunk) => {
         if (fault.drop !== undefined && sent + chunk.length >= fault.drop) {
-          res.write(chunk.subarray(0, Math.max(0, fault.drop - sent)));
+          // Flush exactly N bytes of body, then cut the connection mid-response.
           stream.destroy();
-          res.socket?.destroy();
+          res.write(chunk.subarray(0, Math.max(0, fault.drop - sent)), () => res.socket?.destroy());
+          later(1000, () => res.socket?.destroy());
           return;
         }
         sent += chunk.length;
@@ -149,8 +183,10 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
       stream.on('error', () => res.socket?.destroy());
       res.on('close', () => stream.destroy());
     };
-    if (fault.stall) later(Math.min(fault.stall, MAX_STALL_MS), send);
-    else send();
+    if (fault.stall) {
+      res.flushHeaders(); // the client sees the response start, then nothing for MS
+      later(Math.min(fault.stall, MAX_STALL_MS), send);
+    } else send();
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   await new Promise((ok, fail) => { server.once('error', fail); server.listen(port, host, ok); });
@@ -173,6 +209,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   const fixtures = resolve(fileURLToPath(new URL('../tests/fixtures/gen', import.meta.url)));
   const mounts = existsSync(fixtures) ? { '/fixtures/': fixtures } : {};
-  const { url } = await startServer({ root: arg('root', 'www'), port: Number(arg('port', 8080)), host: arg('host', '127.0.0.1'), mounts });
-  console.log(`Kinema demo: ${url}`);
+  const root = arg('root', 'www');
+  if (!existsSync(root)) { console.error(`serve.mjs: no such directory: ${root}`); process.exit(2); }
+  const server = await startServer({ root, port: Number(arg('port', 8080)), host: arg('host', '127.0.0.1'), mounts });
+  console.log(`Kinema demo: ${server.url}`);
+  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close().then(() => process.exit(0)));
 }

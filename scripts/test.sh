@@ -1,25 +1,55 @@
 #!/usr/bin/env bash
-# THE test command (the README and .ci/run call exactly this): lints, native tests, browser
-# tests of the web host, and page tests of the built demo in headless Chromium.
+# THE test command (the README and .ci/run call exactly this): sets up what is missing, then
+# lints, native tests, browser tests of the web host, and page tests of the built demo in
+# headless Chromium. Stops at the first failing step; the last line is `N passed, N failed`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/bootstrap.sh
-export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$KINEMA_ROOT/web/webdriver.json"
 export CARGO_TERM_COLOR=never
 
 passed=0
+failed=0
+timings=()
+summary() {
+  echo
+  echo "Step durations:"
+  for t in "${timings[@]}"; do echo "  $t"; done
+  echo "$passed passed, $failed failed"
+}
 step() {
   local name=$1; shift
   local t0=$SECONDS
-  echo "==> $name"
+  echo
+  echo "==> [$((passed + 1))] $name"
+  echo "    \$ $*"
   if "$@"; then
     passed=$((passed + 1))
-    echo "<== $name: ok ($((SECONDS - t0)) s)"
+    timings+=("$(printf '%5d s  ok      %s' $((SECONDS - t0)) "$name")")
+    echo "<== ok: $name ($((SECONDS - t0)) s)"
   else
-    echo "!!! FAILED: $name ($((SECONDS - t0)) s)"
-    echo "steps: $passed passed, 1 failed"
+    local rc=$?
+    failed=$((failed + 1))
+    timings+=("$(printf '%5d s  FAILED  %s' $((SECONDS - t0)) "$name")")
+    echo
+    echo "########################################################################"
+    echo "### FAILED: $name (exit $rc, after $((SECONDS - t0)) s)"
+    echo "########################################################################"
+    summary
     exit 1
   fi
+}
+
+# In-browser tests of the web crate (wasm-bindgen-test in headless Chromium). Chromium's flags
+# live in web/webdriver.json (TOOLCHAIN.md).
+browser_tests() {
+  if [ ! -d web/tests ]; then
+    echo
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+    echo "!!! SKIPPED: web/tests does not exist: no in-browser tests were run"
+    echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+    return 0
+  fi
+  WASM_BINDGEN_TEST_WEBDRIVER_JSON="$KINEMA_ROOT/web/webdriver.json" wasm-pack --log-level warn test --headless --chrome web
 }
 
 step "cargo fmt --check" cargo fmt --all -- --check
@@ -27,7 +57,7 @@ step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
 step "fixtures" bash scripts/fixtures.sh
 step "native tests" cargo test --workspace
-step "browser tests (wasm-pack, headless Chromium)" wasm-pack --log-level warn test --headless --chrome web
+step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
 step "page tests (Playwright, headless Chromium)" node --test tests/page/
-echo "steps: $passed passed, 0 failed"
+summary

@@ -1,92 +1,173 @@
 // The Kinema demo page: every control goes through the public Player API.
+// Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
 import init, { Player } from './pkg/kinema_web.js';
 
 const $ = (id) => document.getElementById(id);
 const fmt = (s) => {
-  if (!Number.isFinite(s)) return '0:00';
+  if (!Number.isFinite(s) || s < 0) return '0:00';
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 };
+const showError = (text) => {
+  $('error').textContent = text;
+  $('error').hidden = false;
+};
 
-await init();
-const player = new Player();
+let player;
+try {
+  await init();
+  player = new Player();
+} catch (e) {
+  // No package built, or the .wasm failed to instantiate: say so on the page and to tests.
+  showError(`The player could not start: ${e?.message ?? e}. Build it with: bash scripts/build-web.sh`);
+  document.body.dataset.ready = 'error';
+  throw e;
+}
 window.kinema = { player };
 
-let dragging = false;
-const ui = {
-  time() {
-    const d = player.duration;
-    $('time').value = `${fmt(player.currentTime)} / ${fmt(d)}`;
-    if (!dragging) $('seek').value = String(player.currentTime);
-  },
-  playing() {
-    const on = !player.paused;
-    $('play').textContent = on ? '❚❚' : '▶';
-    $('play').setAttribute('aria-label', on ? 'Pause' : 'Play');
-  },
-};
+let dragging = false; // the user is moving the seek bar: timeupdate must not fight them
+let wantPlay = false; // play was asked for (by the page on load, the user or a script)
+let lastLoad = 0; // performance.now() of the last load()
+
+function showTime(t = player.currentTime) {
+  const d = player.duration;
+  $('time').value = `${fmt(t)} / ${fmt(d)}`;
+  $('seek').setAttribute('aria-valuetext', `${fmt(t)} of ${fmt(d)}`);
+  if (!dragging) $('seek').value = String(t);
+}
+function showPlaying() {
+  const on = !player.paused;
+  $('play').textContent = on ? 'Pause' : 'Play';
+  $('play').setAttribute('aria-label', on ? 'Pause' : 'Play');
+}
 
 player.addEventListener('statechange', (e) => {
   $('state').textContent = e.detail;
   if (e.detail !== 'error') $('error').hidden = true;
-  ui.playing();
+  if (e.detail === 'playing') $('unlock').hidden = true;
+  showPlaying();
+});
+player.addEventListener('loadstart', () => {
+  $('info').textContent = '';
+  $('buffered').textContent = '';
+  $('seek').max = '0';
+  showTime(0);
 });
 player.addEventListener('loadedmetadata', (e) => {
   const i = e.detail;
   $('info').textContent = `· ${i.container} / ${i.audioCodec}, ${i.sampleRate} Hz, ${i.channels} ch`;
   $('play').disabled = false;
   $('seek').disabled = false;
+  if (Number.isFinite(i.duration)) $('seek').max = String(i.duration);
+  showTime();
 });
-player.addEventListener('durationchange', (e) => { $('seek').max = String(e.detail); ui.time(); });
-player.addEventListener('timeupdate', ui.time);
-player.addEventListener('seeked', ui.time);
-for (const t of ['play', 'pause', 'ended']) player.addEventListener(t, ui.playing);
+player.addEventListener('durationchange', (e) => {
+  if (Number.isFinite(e.detail)) $('seek').max = String(e.detail);
+  showTime();
+});
+player.addEventListener('timeupdate', () => showTime());
+player.addEventListener('seeked', () => showTime());
+player.addEventListener('progress', (e) => {
+  const { bufferedBytes, totalBytes } = e.detail ?? {};
+  if (totalBytes > 0) $('buffered').textContent = `· buffered ${Math.round((100 * bufferedBytes) / totalBytes)}%`;
+});
+for (const t of ['play', 'pause', 'ended']) player.addEventListener(t, showPlaying);
+player.addEventListener('play', () => { wantPlay = true; });
+player.addEventListener('pause', () => { wantPlay = false; $('unlock').hidden = true; });
+player.addEventListener('ended', () => { wantPlay = false; });
 player.addEventListener('volumechange', (e) => {
   $('mute').textContent = e.detail.muted ? 'Unmute' : 'Mute';
   $('mute').setAttribute('aria-pressed', String(e.detail.muted));
   $('volume').value = String(e.detail.volume);
 });
+player.addEventListener('ratechange', (e) => { $('rate').value = String(e.detail); });
 player.addEventListener('error', (e) => {
-  $('error').textContent = `${e.detail.kind}: ${e.detail.message}`;
-  $('error').hidden = false;
+  wantPlay = false;
+  showError(`${e.detail.kind}: ${e.detail.message}`);
 });
 
 async function play() {
+  wantPlay = true;
   try {
     await player.play();
     $('unlock').hidden = true;
   } catch {
-    // Autoplay refused until the user interacts with the page.
-    $('unlock').hidden = false;
+    // Autoplay refused: audio stays suspended until the user interacts with the page.
+    if (wantPlay) $('unlock').hidden = false;
   }
 }
+const toggle = () => (player.paused ? play() : player.pause());
+
+// If a requested play has not started after a few seconds (the promise never settled, the state
+// is stuck, or the state says playing but the clock does not move: a suspended audio output),
+// offer the click the browser may be waiting for.
+let lastT = -1;
+let lastMove = 0;
+setInterval(() => {
+  const now = performance.now();
+  const t = player.currentTime;
+  if (t !== lastT || player.state !== 'playing') { lastT = t; lastMove = now; }
+  const stuck = ['idle', 'paused'].includes(player.state) || now - lastMove > 3000;
+  if (wantPlay && stuck && now - lastLoad > 4000) $('unlock').hidden = false;
+}, 1000);
 
 function load(url, label) {
+  lastLoad = performance.now();
   $('now-playing').textContent = label ?? url;
-  $('info').textContent = '';
+  $('error').hidden = true;
   player.load(url);
   play();
 }
 
-$('play').addEventListener('click', () => (player.paused ? play() : player.pause()));
-$('unlock').addEventListener('click', play);
-$('seek').addEventListener('input', () => { dragging = true; $('time').value = `${fmt(Number($('seek').value))} / ${fmt(player.duration)}`; });
-$('seek').addEventListener('change', () => { dragging = false; player.seek(Number($('seek').value)); });
+$('play').addEventListener('click', toggle);
+$('unlock').addEventListener('click', () => { $('unlock').hidden = true; play(); });
+$('seek').addEventListener('input', () => {
+  dragging = true;
+  $('time').value = `${fmt(Number($('seek').value))} / ${fmt(player.duration)}`;
+});
+$('seek').addEventListener('change', () => {
+  dragging = false;
+  player.seek(Number($('seek').value));
+});
 $('volume').addEventListener('input', () => { player.volume = Number($('volume').value); });
 $('mute').addEventListener('click', () => { player.muted = !player.muted; });
 $('rate').addEventListener('change', () => { player.playbackRate = Number($('rate').value); });
 $('loop').addEventListener('change', () => { player.loop = $('loop').checked; });
-$('url-form').addEventListener('submit', (e) => { e.preventDefault(); load($('url').value); });
+$('url-form').addEventListener('submit', (e) => {
+  e.preventDefault();
+  const url = $('url').value.trim();
+  if (url) load(url);
+});
+let objectUrl = null;
 $('file').addEventListener('change', () => {
   const f = $('file').files?.[0];
-  if (f) load(URL.createObjectURL(f), f.name);
+  if (!f) return;
+  if (objectUrl) URL.revokeObjectURL(objectUrl);
+  objectUrl = URL.createObjectURL(f);
+  load(objectUrl, f.name);
 });
+
+// Global keys, except where the focused control uses them itself: text fields and lists take
+// every key, the volume slider takes the arrows, buttons and checkboxes take Space. On the seek
+// bar the arrows seek 5 s too (its native step is 10 ms).
 document.addEventListener('keydown', (e) => {
-  if (e.target instanceof HTMLInputElement && e.target.type !== 'range') return;
-  if (e.target instanceof HTMLSelectElement) return;
-  if (e.key === ' ') { e.preventDefault(); player.paused ? play() : player.pause(); }
-  else if (e.key === 'ArrowLeft') { e.preventDefault(); player.seek(Math.max(0, player.currentTime - 5)); }
-  else if (e.key === 'ArrowRight') { e.preventDefault(); player.seek(player.currentTime + 5); }
+  if (e.altKey || e.ctrlKey || e.metaKey || e.defaultPrevented) return;
+  const el = e.target;
+  const tag = el instanceof HTMLElement ? el.tagName : '';
+  const type = el instanceof HTMLInputElement ? el.type : '';
+  if (tag === 'TEXTAREA' || tag === 'SELECT' || el?.isContentEditable) return;
+  if (tag === 'INPUT' && !['range', 'checkbox', 'button', 'submit'].includes(type)) return;
+  const arrowsTaken = type === 'range' && el !== $('seek');
+  const spaceTaken = tag === 'BUTTON' || ['checkbox', 'button', 'submit'].includes(type);
+  if (e.key === ' ' && !spaceTaken) {
+    e.preventDefault();
+    toggle();
+  } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && !arrowsTaken) {
+    e.preventDefault();
+    const d = e.key === 'ArrowLeft' ? -5 : 5;
+    const end = Number.isFinite(player.duration) ? player.duration : Infinity;
+    player.seek(Math.min(end, Math.max(0, player.currentTime + d)));
+  }
 });
 setInterval(() => { $('audio-mode').textContent = player.stats().audioMode ?? 'starting'; }, 1000);
 

@@ -1,57 +1,117 @@
 // Page-test harness: serves www/ (and the generated fixtures under /fixtures/) with the real
-// server, drives Debian's Chromium headless with playwright-core, and fails on page errors.
+// server on a free port, drives Debian's Chromium headless with playwright-core, and records
+// every uncaught page error and panic so a test can fail on them.
 import { chromium } from 'playwright-core';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
+// TOOLCHAIN.md's flags; never --disable-software-rasterizer (it breaks WebGL2 and WebGPU).
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic', '--disable-default-apps', '--autoplay-policy=no-user-gesture-required',
   '--enable-unsafe-webgpu',
 ];
+const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 
-/** Starts server + browser; `open(path)` returns a page with the demo ready. */
+/** Starts server + browser; `open(path)` returns a page whose demo player is constructed. */
 export async function launch() {
+  if (!existsSync(`${repo}/www/pkg/kinema_web.js`)) {
+    throw new Error('www/pkg/kinema_web.js is missing: run `bash scripts/build-web.sh` first');
+  }
   const server = await startServer({ root: `${repo}/www`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen` } });
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  let browser;
+  try {
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  } catch (e) {
+    await server.close();
+    throw e;
+  }
+  /** Uncaught page errors and panic text: any of them fails the run. */
   const problems = [];
-  async function open(path = '') {
+  /** Every console error (expected ones too, e.g. a 404 the test asked for), for diagnosis. */
+  const consoleErrors = [];
+  /** Opens the demo (optionally with a script run before the page's own) in a fresh context. */
+  async function open(path = '', { initScript } = {}) {
     const page = await browser.newPage();
+    if (initScript) await page.addInitScript(initScript);
+    page.setDefaultTimeout(20_000);
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('crash', () => problems.push('the page crashed'));
     page.on('console', (m) => {
       const text = m.text();
-      if (/panicked|RuntimeError|unreachable/.test(text)) problems.push(`console: ${text}`);
+      if (m.type() === 'error') consoleErrors.push(text);
+      if (PANIC.test(text)) problems.push(`console ${m.type()}: ${text}`);
     });
-    await page.goto(server.url + path);
-    await page.waitForFunction(() => document.body.dataset.ready === '1', null, { timeout: 20_000 });
+    await page.goto(server.url + path, { timeout: 20_000 });
+    const ready = await (await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 20_000 })).jsonValue();
+    if (ready !== '1') {
+      const why = await page.evaluate(() => document.getElementById('error')?.textContent);
+      throw new Error(`the demo did not start: ${why}; ${problems.join('; ')}`);
+    }
     return page;
   }
   async function close() {
-    await browser.close();
+    await browser.close().catch(() => {});
     await server.close();
   }
-  return { server, browser, open, close, problems };
+  return { server, browser, open, close, problems, consoleErrors };
 }
 
-/** Polls `fn` in the page until it returns truthy (or throws after `ms`). */
+/** Polls `fn` in the page until it returns truthy and returns that value (throws after `ms`). */
 export async function until(page, fn, arg, ms = 10_000) {
   const handle = await page.waitForFunction(fn, arg, { timeout: ms, polling: 50 });
   return handle.jsonValue();
 }
 
-/** Loads `url` into the page's player, collecting its events; resolves when `done(log)` holds. */
+/**
+ * Loads `url` into the page's player and (by default) plays it. From then on
+ * `window.events` collects the player's events ({type, detail}) for this load.
+ */
 export async function loadAndWatch(page, url, { play = true } = {}) {
   await page.evaluate(({ url, play }) => {
     const p = window.kinema.player;
     window.events = [];
     if (!window.watching) {
       window.watching = true;
-      for (const t of ['statechange', 'error', 'ended', 'seeked', 'playing', 'loadedmetadata']) {
+      for (const t of ['statechange', 'loadstart', 'loadedmetadata', 'playing', 'waiting', 'seeked', 'ended', 'error']) {
         p.addEventListener(t, (e) => window.events.push({ type: t, detail: e.detail }));
       }
     }
     p.load(url);
     if (play) p.play().catch(() => {});
   }, { url, play });
+}
+
+/** How far currentTime moves over `ms` of wall-clock time in the page: { t0, t1, wall }. */
+export async function advance(page, ms = 500) {
+  return page.evaluate(async (ms) => {
+    const p = window.kinema.player;
+    const t0 = p.currentTime, w0 = performance.now();
+    await new Promise((ok) => setTimeout(ok, ms));
+    return { t0, t1: p.currentTime, wall: (performance.now() - w0) / 1000 };
+  }, ms);
+}
+
+/**
+ * An init script that makes Web Audio behave like a browser refusing autoplay: AudioContexts
+ * start suspended and resume() never settles until a trusted pointer or key event. (Headless
+ * Chromium allows autoplay whatever --autoplay-policy says, and with the flag the page counts
+ * as user-activated, so navigator.userActivation cannot be used.)
+ */
+export function refuseAutoplay() {
+  let gesture = false;
+  for (const t of ['pointerdown', 'keydown']) addEventListener(t, (e) => { gesture ||= e.isTrusted; }, true);
+  const Real = window.AudioContext;
+  window.AudioContext = class extends Real {
+    constructor(options) {
+      super(options);
+      if (!gesture) this.suspend();
+    }
+    resume() {
+      return gesture ? super.resume() : new Promise(() => {});
+    }
+  };
 }
