@@ -91,9 +91,10 @@ async function play() {
   try {
     await player.play();
     $('unlock').hidden = true;
-  } catch {
-    // Autoplay refused: audio stays suspended until the user interacts with the page.
-    if (wantPlay) $('unlock').hidden = false;
+  } catch (e) {
+    // Autoplay refused: the player stays paused and audio stays suspended until the user
+    // interacts with the page.
+    if (e?.name === 'NotAllowedError' || wantPlay) $('unlock').hidden = false;
   }
 }
 const toggle = () => (player.paused ? play() : player.pause());

@@ -22,6 +22,9 @@ pub struct Clock {
     played: u64,
     reported_at: Option<Duration>,
     running: bool,
+    /// The device has reported progress since it was last started: only then is the position
+    /// extrapolated (a suspended output, e.g. autoplay refused, must not seem to play).
+    consuming: bool,
     virtual_device: bool,
     last_position: f64,
 }
@@ -38,6 +41,7 @@ impl Clock {
             played: 0,
             reported_at: None,
             running: false,
+            consuming: false,
             virtual_device,
             last_position: 0.0,
         }
@@ -66,6 +70,7 @@ impl Clock {
         self.queued = 0;
         self.played = 0;
         self.reported_at = None;
+        self.consuming = false;
         self.last_position = media_start;
         self.epoch
     }
@@ -80,7 +85,11 @@ impl Clock {
         if epoch != self.epoch || self.virtual_device {
             return;
         }
-        self.played = played.min(self.queued).max(self.played);
+        let played = played.min(self.queued).max(self.played);
+        if played > self.played && self.running {
+            self.consuming = true;
+        }
+        self.played = played;
         self.reported_at = Some(now);
     }
 
@@ -112,6 +121,9 @@ impl Clock {
         } else if running && !self.running {
             self.reported_at = Some(now);
         }
+        if !running {
+            self.consuming = false;
+        }
         self.running = running;
     }
 
@@ -142,7 +154,7 @@ impl Clock {
 
     fn compute(&self, now: Duration) -> f64 {
         let mut frames = self.played as f64;
-        if self.running && !self.virtual_device {
+        if self.running && self.consuming && !self.virtual_device {
             if let Some(at) = self.reported_at {
                 let extra = now.saturating_sub(at).as_secs_f64().min(MAX_EXTRAPOLATION);
                 frames = (frames + extra * self.device_rate as f64).min(self.queued as f64);
@@ -171,6 +183,8 @@ mod tests {
         let epoch = clock.flush(10.0, 2.0);
         clock.queued(48_000);
         clock.set_running(Duration::ZERO, true);
+        // A started device that has not reported playing anything is not extrapolated.
+        assert_eq!(clock.position(Duration::from_millis(150)), 10.0);
         clock.progress(Duration::from_millis(250), epoch, 12_000);
         assert!((clock.position(Duration::from_millis(250)) - 10.5).abs() < 1e-9);
         // Interpolated, capped by what was queued.

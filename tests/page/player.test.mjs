@@ -288,6 +288,8 @@ test('autoplay refused: the demo shows "Click to play", and a click plays', asyn
     const level = await until(p2, () => { const l = window.kinema.player.audioLevel(); return l > 0.01 && l; }, null, 5000);
     const hidden = await p2.evaluate(() => document.getElementById('unlock').hidden);
     console.log(`autoplay refused: prompt shown (player ${JSON.stringify(before)}); after the click currentTime advanced ${(a.t1 - a.t0).toFixed(3)} s in ${a.wall.toFixed(3)} s, RMS ${level.toFixed(3)}`);
+    assert.equal(before.state, 'paused', 'a refused play() leaves the player paused, as <video> does');
+    assert.ok(before.t < 0.05, `nothing was heard, so the clock did not move: ${before.t}`);
     assert.ok(Math.abs((a.t1 - a.t0) / a.wall - 1) <= 0.05);
     assert.equal(hidden, true, 'the prompt goes away once playing');
   } finally {

@@ -96,7 +96,7 @@ impl Player {
     /// Starts playback. Resumes the AudioContext right away (so a call from a click satisfies
     /// autoplay policies), then resolves once audio runs — or rejects with `NotAllowedError`
     /// when the browser keeps it suspended until a user gesture: call `play()` again from one.
-    /// The wish to play is kept either way, like `HTMLMediaElement`. Resolves at once when the
+    /// A refused play() leaves the player paused, like `HTMLMediaElement`. Resolves at once when the
     /// page has no audio output (playback then runs silently on the page clock).
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn play(&self) -> Promise {
@@ -124,6 +124,9 @@ impl Player {
             {
                 Ok(JsValue::UNDEFINED)
             } else {
+                // Like `<video>`: a refused play() leaves the player paused, so `paused`,
+                // `state` and the clock agree; play() from a click then starts it.
+                driver.send(kinema_core::HostEvent::App(AppRequest::Pause));
                 Err(error(
                     "NotAllowedError",
                     "audio output is suspended until the user interacts with the page",
