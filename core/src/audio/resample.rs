@@ -678,6 +678,14 @@ mod tests {
     }
 
     /// Feeds interleaved stereo `input` in chunks of `sizes` frames.
+    /// Feeds all of `input` in varied chunk sizes and flushes: the converter's whole output.
+    fn whole_stream(c: &mut RateConverter, input: &[f32]) -> Vec<f32> {
+        let mut out = Vec::new();
+        feed(c, input, &mut Sizes(0x9e37_79b9_7f4a_7c15, 512), &mut out);
+        c.flush(&mut out);
+        out
+    }
+
     fn feed(c: &mut RateConverter, input: &[f32], sizes: &mut Sizes, out: &mut Vec<f32>) {
         let mut at = 0;
         while at < input.len() {
@@ -985,15 +993,7 @@ mod tests {
         let mut out = Vec::new();
         c.process(&input[..10_001 * 2], &mut out);
         c.reset();
-        out.clear();
-        feed(
-            &mut c,
-            &input,
-            &mut Sizes(0x9e37_79b9_7f4a_7c15, 512),
-            &mut out,
-        );
-        c.flush(&mut out);
-        assert_eq!(out, fresh);
+        assert_eq!(whole_stream(&mut c, &input), fresh);
         // Also in the middle of a hand-over, and after a flush.
         c.process(&input[..10_001 * 2], &mut out);
         c.set_ratio(1.0);
@@ -1002,24 +1002,8 @@ mod tests {
         c.set_ratio(0.5);
         c.reset();
         c.set_ratio(48_000.0 / 44_100.0);
-        out.clear();
-        feed(
-            &mut c,
-            &input,
-            &mut Sizes(0x9e37_79b9_7f4a_7c15, 512),
-            &mut out,
-        );
-        c.flush(&mut out);
-        assert_eq!(out, fresh);
-        out.clear();
-        feed(
-            &mut c,
-            &input,
-            &mut Sizes(0x9e37_79b9_7f4a_7c15, 512),
-            &mut out,
-        );
-        c.flush(&mut out);
-        assert_eq!(out, fresh);
+        assert_eq!(whole_stream(&mut c, &input), fresh);
+        assert_eq!(whole_stream(&mut c, &input), fresh);
     }
 
     #[test]
