@@ -6,6 +6,7 @@
 
 pub mod audio;
 pub mod clock;
+pub mod demux;
 pub mod error;
 pub mod host;
 pub mod input;

@@ -1,0 +1,1 @@
+//! Kinema's wgpu video compositor (being written).
