@@ -42,6 +42,30 @@ media "$gen/long-30s.m4a" -f lavfi -i "aevalsrc='$click|$click':s=48000:d=30" -c
 # moov at the end (ffmpeg's default without +faststart): the player must fetch the end first.
 media "$gen/moov-at-end.m4a" -f lavfi -i "$clicks" -c:a aac -b:a 128k
 
+# Video fixtures: every frame shows its own index as a 16-bit binary code in 8x2 blocks (bit b
+# at column b%8, row b/8; white Y=235 is 1, black Y=16 is 0), 30 fps, with the click track
+# (a burst at every whole second). Page tests read the canvas back and decode the index.
+index_video() { # index_video WxH SECONDS
+  echo "color=c=black:s=$1:r=30:d=$2,format=yuv420p,geq=lum='if(mod(floor(N/pow(2\,floor(X*8/W)+8*floor(Y*2/H)))\,2)\,235\,16)':cb=128:cr=128"
+}
+v10=$(index_video 320x180 10)
+media "$gen/h264-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 0 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k -movflags +faststart
+# x264's default B-frames: ctts composition offsets, and the edit list that hides their delay.
+media "$gen/h264-bframes.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 3 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k
+media "$gen/fragmented.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 2 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k -movflags frag_keyframe+empty_moov+default_base_moof
+media "$gen/vp9-opus.webm" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libvpx-vp9 -deadline realtime \
+  -cpu-used 8 -g 30 -b:v 300k -c:a libopus -b:a 96k
+media "$gen/av1-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libaom-av1 -cpu-used 8 -g 30 \
+  -b:v 200k -c:a aac -b:a 128k -movflags +faststart
+# Video only (no audio track): the player runs on the host clock.
+media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt yuv420p -movflags +faststart
+# H.265: valid, but Chromium's WebCodecs has no HEVC decoder here.
+media "$gen/bad/hevc.mp4" -f lavfi -i "$(index_video 320x180 2)" -c:v libx265 -x265-params log-level=error \
+  -pix_fmt yuv420p -tag:v hvc1
+
 # Broken inputs: each must end in a declared error (or, for truncated.mp3, a clean end).
 # The first 40% of an MP3: probes fine, the data stops at ~4 s of 10.
 if fresh "$gen/bad/truncated.mp3"; then
@@ -76,6 +100,35 @@ if fresh "$gen/bad/text.mp3"; then
 </body>
 </html>
 HTML
+fi
+# An MP4 with the moov removed (ftyp + mdat only).
+if fresh "$gen/bad/no-moov.mp4"; then
+  python3 - "$gen/h264-aac.mp4" "$gen/bad/no-moov.mp4" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+out, i = b'', 0
+while i + 8 <= len(data):
+    size, kind = struct.unpack('>I4s', data[i:i + 8])
+    if kind != b'moov':
+        out += data[i:i + size]
+    i += size
+open(sys.argv[2], 'wb').write(out)
+PY
+fi
+# Valid boxes, garbage frames: the second half of every video sample is overwritten, so the
+# platform decoder fails (or shows corrupt pictures) mid-stream.
+if fresh "$gen/bad/corrupt-frames.mp4"; then
+  python3 - "$gen/h264-aac.mp4" "$gen/bad/corrupt-frames.mp4" <<'PY'
+import random, sys
+data = bytearray(open(sys.argv[1], 'rb').read())
+i = data.find(b'mdat') + 4
+r = random.Random(7)
+# Past the first 2 s of the mdat: garbage in 4 KiB stripes.
+start = i + len(data[i:]) // 5
+for off in range(start, len(data) - 4096, 8192):
+    data[off:off + 4096] = bytes(r.getrandbits(8) for _ in range(4096))
+open(sys.argv[2], 'wb').write(bytes(data))
+PY
 fi
 # Ogg Opus: the core has no Opus decoder, so it must be reported as unsupported.
 media "$gen/bad/unsupported.opus" -f lavfi -i "$tone" -c:a libopus -b:a 96k

@@ -1,44 +1,952 @@
-//! Placeholder; being written.
+//! ISO BMFF (MP4) demuxer: progressive files (`moov` sample tables) and fragmented files
+//! (`moof`/`traf`/`trun`), with composition offsets (`ctts`, signed `trun` offsets) and the
+//! edit list's start shift (`elst`: leading empty edits and the first edit's `media_time`), so
+//! presentation times match what ffprobe and browsers show.
+//!
+//! Fragments are discovered lazily, walking top-level box headers forward from the end of the
+//! `moov`; only `moof` boxes are read whole. Every size is checked before anything is
+//! allocated.
 
-use super::{ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo};
+use super::{
+    codec, ticks_to_us, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,
+    MAX_HEADER_BYTES, MAX_SAMPLES,
+};
 
-/// Demuxer (placeholder).
+/// Most top-level boxes walked without finding what is looked for.
+const MAX_TOP_BOXES: usize = 1 << 20;
+/// Most entries of any sample-table run (stts, ctts, stsc, elst, trun...).
+const MAX_ENTRIES: u32 = 1 << 24;
+/// Largest decoder configuration accepted.
+const MAX_CONFIG: usize = 1 << 20;
+
+fn invalid(m: &str) -> DemuxError {
+    DemuxError::Invalid(format!("mp4: {m}"))
+}
+
+/// (size including header, type, header length) of the box at the start of `b`.
+fn box_header(b: &[u8]) -> Option<(u64, [u8; 4], u64)> {
+    let size = u64::from(be_u32(b, 0)?);
+    let kind: [u8; 4] = b.get(4..8)?.try_into().ok()?;
+    if size == 1 {
+        Some((be_u64(b, 8)?, kind, 16))
+    } else {
+        Some((size, kind, 8))
+    }
+}
+
+/// Iterates the child boxes of an in-memory payload: (type, payload).
+fn children(mut b: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+    std::iter::from_fn(move || {
+        let (size, kind, header) = box_header(b)?;
+        let size = if size == 0 { b.len() as u64 } else { size };
+        if size < header || size > b.len() as u64 {
+            return None;
+        }
+        let payload = b.get(header as usize..size as usize)?;
+        b = b.get(size as usize..)?;
+        Some((kind, payload))
+    })
+}
+
+fn child<'a>(b: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+    children(b).find(|(k, _)| k == kind).map(|(_, p)| p)
+}
+
+fn path<'a>(b: &'a [u8], kinds: &[&[u8; 4]]) -> Option<&'a [u8]> {
+    kinds.iter().try_fold(b, |b, k| child(b, k))
+}
+
+fn be_u16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes(b.get(at..at + 2)?.try_into().ok()?))
+}
+
+fn be_u32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(b.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(b: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(b.get(at..at + 8)?.try_into().ok()?))
+}
+
+/// Reads a table of `count` entries of `width` bytes starting at `at`, checking bounds first.
+fn table(b: &[u8], at: usize, width: usize) -> Result<(u32, &[u8]), DemuxError> {
+    let count = be_u32(b, at).ok_or_else(|| invalid("short table"))?;
+    if count > MAX_ENTRIES {
+        return Err(invalid("table too large"));
+    }
+    let len = count as usize * width;
+    let body = b
+        .get(at + 4..at + 4 + len)
+        .ok_or_else(|| invalid("table past its box"))?;
+    Ok((count, body))
+}
+
+/// What a track needs beyond its public info.
+#[derive(Debug, Clone, Default)]
+struct TrackState {
+    track_id: u32,
+    timescale: u32,
+    /// Added to every composition time (ticks): leading empty edits minus the first
+    /// edit's media time.
+    shift: i64,
+    default_duration: u32,
+    default_size: u32,
+    default_flags: u32,
+}
+
+/// One run of samples: the `moov` tables (segment 0) or one `moof`.
+#[derive(Debug, Clone, Default)]
+struct Segment {
+    /// Per track, samples in decode order.
+    samples: Vec<Vec<Sample>>,
+}
+
+/// Demuxer for one MP4 resource.
+#[derive(Debug)]
 pub struct Mp4Demuxer {
     tracks: Vec<TrackInfo>,
+    state: Vec<TrackState>,
+    duration: Option<f64>,
+    segments: Vec<Segment>,
+    /// Next top-level box to look at for fragments; `None` once the end is reached.
+    scan: Option<u64>,
+    /// Decode time (ticks, before the edit shift) where each track's next fragment starts when
+    /// it has no `tfdt`.
+    next_dts: Vec<i64>,
+    total_samples: usize,
 }
 
 impl Mp4Demuxer {
-    /// Opens the container.
+    /// Parses `moov` (walking top-level boxes to find it) and the sample tables in it.
     pub fn open(src: &mut dyn ByteSource) -> Result<Self, DemuxError> {
-        let _ = src;
-        Err(DemuxError::Unsupported("not yet".into()))
+        let mut offset = 0u64;
+        for _ in 0..MAX_TOP_BOXES {
+            let Some((size, kind, header)) = read_box_header(src, offset)? else {
+                return Err(invalid("no moov box (not a playable MP4, or truncated)"));
+            };
+            if &kind == b"moov" {
+                let moov = read_payload(src, offset, size, header)?;
+                return Self::from_moov(&moov, offset + size);
+            }
+            offset = offset
+                .checked_add(size)
+                .ok_or_else(|| invalid("box size overflow"))?;
+        }
+        Err(invalid("too many boxes before moov"))
     }
+
+    fn from_moov(moov: &[u8], after: u64) -> Result<Self, DemuxError> {
+        let mvhd = child(moov, b"mvhd").ok_or_else(|| invalid("no mvhd"))?;
+        let (movie_scale, movie_duration) = match mvhd.first() {
+            Some(1) => (be_u32(mvhd, 20), be_u64(mvhd, 24)),
+            _ => (be_u32(mvhd, 12), be_u32(mvhd, 16).map(u64::from)),
+        };
+        let movie_scale = movie_scale.filter(|&s| s > 0).unwrap_or(1000);
+        let mvex = child(moov, b"mvex");
+        let fragment_duration = mvex.and_then(|m| child(m, b"mehd")).and_then(|m| {
+            if m.first() == Some(&1) {
+                be_u64(m, 4)
+            } else {
+                be_u32(m, 4).map(u64::from)
+            }
+        });
+        let mut tracks = Vec::new();
+        let mut state = Vec::new();
+        let mut seg0 = Segment::default();
+        for (kind, trak) in children(moov) {
+            if &kind != b"trak" {
+                continue;
+            }
+            let (info, st, samples) = parse_trak(trak, movie_scale)?;
+            tracks.push(info);
+            state.push(st);
+            seg0.samples.push(samples);
+        }
+        if tracks.is_empty() {
+            return Err(invalid("no tracks"));
+        }
+        if let Some(mvex) = mvex {
+            for (kind, trex) in children(mvex) {
+                if &kind != b"trex" {
+                    continue;
+                }
+                let id = be_u32(trex, 4).unwrap_or(0);
+                if let Some(st) = state.iter_mut().find(|s| s.track_id == id) {
+                    st.default_duration = be_u32(trex, 12).unwrap_or(0);
+                    st.default_size = be_u32(trex, 16).unwrap_or(0);
+                    st.default_flags = be_u32(trex, 20).unwrap_or(0);
+                }
+            }
+        }
+        let total_samples = seg0.samples.iter().map(Vec::len).sum();
+        let next_dts = seg0
+            .samples
+            .iter()
+            .zip(&state)
+            .map(|(s, st)| {
+                s.last().map_or(0, |l| {
+                    // Back to ticks: the end of the last sample's decode interval.
+                    let us = l.dts_us + l.duration_us;
+                    (us as i128 * st.timescale as i128 / 1_000_000) as i64 - st.shift
+                })
+            })
+            .collect();
+        let movie = movie_duration
+            .filter(|&d| d > 0 && d != u64::from(u32::MAX) && d != u64::MAX)
+            .or(fragment_duration.filter(|&d| d > 0))
+            .map(|d| d as f64 / movie_scale as f64);
+        let duration = movie.or_else(|| {
+            tracks
+                .iter()
+                .filter_map(|t| t.duration_us)
+                .max()
+                .filter(|&d| d > 0)
+                .map(|d| d as f64 / 1e6)
+        });
+        Ok(Mp4Demuxer {
+            tracks,
+            state,
+            duration,
+            segments: vec![seg0],
+            scan: mvex.map(|_| after),
+            next_dts,
+            total_samples,
+        })
+    }
+
+    /// Reads the next `moof` (skipping other boxes) into a new segment. `Ok(false)` at the end.
+    fn discover(&mut self, src: &mut dyn ByteSource) -> Result<bool, DemuxError> {
+        for _ in 0..MAX_TOP_BOXES {
+            let Some(offset) = self.scan else {
+                return Ok(false);
+            };
+            let Some((size, kind, header)) = read_box_header(src, offset)? else {
+                self.scan = None;
+                return Ok(false);
+            };
+            if &kind == b"moof" {
+                let moof = match read_payload(src, offset, size, header) {
+                    Ok(m) => m,
+                    Err(DemuxError::Invalid(_)) => {
+                        // A truncated last fragment ends the stream.
+                        self.scan = None;
+                        return Ok(false);
+                    }
+                    Err(e) => return Err(e),
+                };
+                let seg = self.parse_moof(&moof, offset, src.len())?;
+                self.scan = offset.checked_add(size);
+                self.total_samples += seg.samples.iter().map(Vec::len).sum::<usize>();
+                if self.total_samples > MAX_SAMPLES {
+                    return Err(invalid("too many samples"));
+                }
+                self.segments.push(seg);
+                return Ok(true);
+            }
+            self.scan = offset.checked_add(size);
+        }
+        Err(invalid("too many boxes between fragments"))
+    }
+
+    fn parse_moof(
+        &mut self,
+        moof: &[u8],
+        moof_offset: u64,
+        file_len: Option<u64>,
+    ) -> Result<Segment, DemuxError> {
+        let mut seg = Segment {
+            samples: vec![Vec::new(); self.tracks.len()],
+        };
+        let mut prev_end: Option<u64> = None;
+        for (kind, traf) in children(moof) {
+            if &kind != b"traf" {
+                continue;
+            }
+            let tfhd = child(traf, b"tfhd").ok_or_else(|| invalid("traf without tfhd"))?;
+            let flags = be_u32(tfhd, 0).unwrap_or(0) & 0xff_ffff;
+            let id = be_u32(tfhd, 4).ok_or_else(|| invalid("short tfhd"))?;
+            let Some(t) = self.state.iter().position(|s| s.track_id == id) else {
+                continue;
+            };
+            let st = &self.state[t];
+            let mut at = 8;
+            let mut base = if flags & 0x1 != 0 {
+                let b = be_u64(tfhd, at).ok_or_else(|| invalid("short tfhd"))?;
+                at += 8;
+                b
+            } else if flags & 0x2_0000 != 0 {
+                moof_offset
+            } else {
+                prev_end.unwrap_or(moof_offset)
+            };
+            let mut field = |bit: u32, default: u32| -> u32 {
+                if flags & bit != 0 {
+                    let v = be_u32(tfhd, at).unwrap_or(default);
+                    at += 4;
+                    v
+                } else {
+                    default
+                }
+            };
+            let _description_index = field(0x2, 0);
+            let def_duration = field(0x8, st.default_duration);
+            let def_size = field(0x10, st.default_size);
+            let def_flags = field(0x20, st.default_flags);
+            let mut dts = match child(traf, b"tfdt") {
+                Some(tfdt) if tfdt.first() == Some(&1) => {
+                    be_u64(tfdt, 4).ok_or_else(|| invalid("short tfdt"))? as i64
+                }
+                Some(tfdt) => i64::from(be_u32(tfdt, 4).ok_or_else(|| invalid("short tfdt"))?),
+                None => self.next_dts.get(t).copied().unwrap_or(0),
+            };
+            let (timescale, shift) = (st.timescale, st.shift);
+            let out = seg
+                .samples
+                .get_mut(t)
+                .ok_or_else(|| invalid("track index"))?;
+            for (kind, trun) in children(traf) {
+                if &kind != b"trun" {
+                    continue;
+                }
+                let version = trun.first().copied().unwrap_or(0);
+                let tflags = be_u32(trun, 0).unwrap_or(0) & 0xff_ffff;
+                let count = be_u32(trun, 4).ok_or_else(|| invalid("short trun"))?;
+                if count > MAX_ENTRIES || out.len() + count as usize > MAX_SAMPLES {
+                    return Err(invalid("trun too large"));
+                }
+                let mut at = 8;
+                let mut data = base;
+                if tflags & 0x1 != 0 {
+                    let off = be_u32(trun, at).ok_or_else(|| invalid("short trun"))? as i32;
+                    at += 4;
+                    data = base
+                        .checked_add_signed(i64::from(off))
+                        .ok_or_else(|| invalid("data offset"))?;
+                }
+                let first_flags = if tflags & 0x4 != 0 {
+                    let f = be_u32(trun, at);
+                    at += 4;
+                    f
+                } else {
+                    None
+                };
+                let per = [0x100, 0x200, 0x400, 0x800]
+                    .iter()
+                    .filter(|&&b| tflags & b != 0)
+                    .count()
+                    * 4;
+                if trun.len() < at + per * count as usize {
+                    return Err(invalid("trun past its box"));
+                }
+                for i in 0..count as usize {
+                    let mut p = at + i * per;
+                    let mut next = |bit: u32| -> Option<u32> {
+                        if tflags & bit != 0 {
+                            let v = be_u32(trun, p);
+                            p += 4;
+                            v
+                        } else {
+                            None
+                        }
+                    };
+                    let duration = next(0x100).unwrap_or(def_duration);
+                    let size = next(0x200).unwrap_or(def_size);
+                    let sflags = next(0x400)
+                        .or(if i == 0 { first_flags } else { None })
+                        .unwrap_or(def_flags);
+                    let cts = next(0x800).map_or(0i64, |c| {
+                        if version == 0 {
+                            i64::from(c)
+                        } else {
+                            i64::from(c as i32)
+                        }
+                    });
+                    if file_len.is_some_and(|l| data.saturating_add(u64::from(size)) > l) {
+                        // Sample data past the end of a truncated file: stop here.
+                        break;
+                    }
+                    out.push(Sample {
+                        pts_us: ticks_to_us(dts + cts + shift, timescale),
+                        dts_us: ticks_to_us(dts + shift, timescale),
+                        duration_us: ticks_to_us(i64::from(duration), timescale),
+                        offset: data,
+                        size,
+                        key: sflags & 0x1_0000 == 0,
+                    });
+                    dts += i64::from(duration);
+                    data = data.saturating_add(u64::from(size));
+                }
+                base = data;
+                prev_end = Some(data);
+            }
+            if let Some(n) = self.next_dts.get_mut(t) {
+                *n = dts;
+            }
+        }
+        Ok(seg)
+    }
+}
+
+/// Reads the header of the top-level box at `offset`; `None` at the end of the resource.
+fn read_box_header(
+    src: &mut dyn ByteSource,
+    offset: u64,
+) -> Result<Option<(u64, [u8; 4], u64)>, DemuxError> {
+    let mut head = [0u8; 16];
+    let n = src.read_at(offset, &mut head)?;
+    if n < 8 {
+        return Ok(None);
+    }
+    let (size, kind, header) = box_header(&head[..n]).ok_or_else(|| invalid("bad box header"))?;
+    let size = match size {
+        0 => src
+            .len()
+            .map(|t| t.saturating_sub(offset))
+            .ok_or_else(|| invalid("open-ended box in a stream of unknown length"))?,
+        s => s,
+    };
+    if size < header {
+        return Err(invalid("box smaller than its header"));
+    }
+    Ok(Some((size, kind, header)))
+}
+
+fn read_payload(
+    src: &mut dyn ByteSource,
+    offset: u64,
+    size: u64,
+    header: u64,
+) -> Result<Vec<u8>, DemuxError> {
+    let len = size - header;
+    if len > MAX_HEADER_BYTES {
+        return Err(invalid("header box too large"));
+    }
+    let mut buf = vec![0u8; len as usize];
+    if src.read_at(offset + header, &mut buf)? < buf.len() {
+        return Err(invalid("truncated header box"));
+    }
+    Ok(buf)
+}
+
+fn parse_trak(
+    trak: &[u8],
+    movie_scale: u32,
+) -> Result<(TrackInfo, TrackState, Vec<Sample>), DemuxError> {
+    let tkhd = child(trak, b"tkhd").ok_or_else(|| invalid("no tkhd"))?;
+    let v1 = tkhd.first() == Some(&1);
+    let track_id = be_u32(tkhd, if v1 { 20 } else { 12 }).unwrap_or(0);
+    let wh_at = if v1 { 88 } else { 76 };
+    let tk_w = be_u32(tkhd, wh_at).unwrap_or(0) >> 16;
+    let tk_h = be_u32(tkhd, wh_at + 4).unwrap_or(0) >> 16;
+    let mdia = child(trak, b"mdia").ok_or_else(|| invalid("no mdia"))?;
+    let mdhd = child(mdia, b"mdhd").ok_or_else(|| invalid("no mdhd"))?;
+    let (timescale, media_duration) = if mdhd.first() == Some(&1) {
+        (be_u32(mdhd, 20), be_u64(mdhd, 24))
+    } else {
+        (be_u32(mdhd, 12), be_u32(mdhd, 16).map(u64::from))
+    };
+    let timescale = timescale
+        .filter(|&t| t > 0)
+        .ok_or_else(|| invalid("zero timescale"))?;
+    let handler: [u8; 4] = child(mdia, b"hdlr")
+        .and_then(|h| h.get(8..12))
+        .and_then(|h| h.try_into().ok())
+        .unwrap_or(*b"none");
+    let stbl = path(mdia, &[b"minf", b"stbl"]).ok_or_else(|| invalid("no stbl"))?;
+    let mut info = TrackInfo {
+        id: u64::from(track_id),
+        kind: match &handler {
+            b"vide" => Some(TrackKind::Video),
+            b"soun" => Some(TrackKind::Audio),
+            _ => None,
+        },
+        duration_us: media_duration
+            .filter(|&d| d > 0 && d != u64::from(u32::MAX) && d != u64::MAX)
+            .map(|d| ticks_to_us(d.min(i64::MAX as u64) as i64, timescale)),
+        ..TrackInfo::default()
+    };
+    if info.kind.is_some() {
+        parse_stsd(stbl, &mut info)?;
+        if info.kind == Some(TrackKind::Video) {
+            info.display_width = if tk_w > 0 { tk_w } else { info.width };
+            info.display_height = if tk_h > 0 { tk_h } else { info.height };
+        }
+    }
+    let shift = edit_shift(trak, timescale, movie_scale)?;
+    let state = TrackState {
+        track_id,
+        timescale,
+        shift,
+        ..TrackState::default()
+    };
+    let samples = if info.kind.is_some() {
+        sample_table(stbl, timescale, shift)?
+    } else {
+        Vec::new()
+    };
+    Ok((info, state, samples))
+}
+
+/// The composition-time shift the edit list asks for, in media ticks.
+fn edit_shift(trak: &[u8], timescale: u32, movie_scale: u32) -> Result<i64, DemuxError> {
+    let Some(elst) = path(trak, &[b"edts", b"elst"]) else {
+        return Ok(0);
+    };
+    let v1 = elst.first() == Some(&1);
+    let width = if v1 { 20 } else { 12 };
+    let (count, body) = table(elst, 4, width)?;
+    let mut empty = 0i64;
+    for i in 0..count as usize {
+        let e = &body[i * width..];
+        let (duration, media_time) = if v1 {
+            (
+                be_u64(e, 0).unwrap_or(0) as i64,
+                be_u64(e, 8).unwrap_or(0) as i64,
+            )
+        } else {
+            (
+                i64::from(be_u32(e, 0).unwrap_or(0)),
+                i64::from(be_u32(e, 4).unwrap_or(0) as i32),
+            )
+        };
+        if media_time == -1 {
+            // An empty edit: presentation starts later by its duration (movie timescale).
+            let d = (duration as i128 * timescale as i128 / movie_scale.max(1) as i128) as i64;
+            empty = empty.saturating_add(d);
+            continue;
+        }
+        return Ok(empty.saturating_sub(media_time));
+    }
+    Ok(empty)
+}
+
+fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
+    let stsd = child(stbl, b"stsd").ok_or_else(|| invalid("no stsd"))?;
+    let (kind, entry) = children(stsd.get(8..).unwrap_or_default())
+        .next()
+        .ok_or_else(|| invalid("empty stsd"))?;
+    let fourcc = String::from_utf8_lossy(&kind).into_owned();
+    let config = |b: &[u8]| -> Result<Vec<u8>, DemuxError> {
+        if b.len() > MAX_CONFIG {
+            return Err(invalid("decoder configuration too large"));
+        }
+        Ok(b.to_vec())
+    };
+    match info.kind {
+        Some(TrackKind::Video) => {
+            info.width = u32::from(be_u16(entry, 24).unwrap_or(0));
+            info.height = u32::from(be_u16(entry, 26).unwrap_or(0));
+            let boxes = entry.get(78..).unwrap_or_default();
+            let (codec, desc) = match &kind {
+                b"avc1" | b"avc3" => {
+                    let c = child(boxes, b"avcC").ok_or_else(|| invalid("avc1 without avcC"))?;
+                    (codec::avc(c), Some(config(c)?))
+                }
+                b"hvc1" | b"hev1" => {
+                    let c = child(boxes, b"hvcC").ok_or_else(|| invalid("hvc1 without hvcC"))?;
+                    (codec::hevc(c, &fourcc), Some(config(c)?))
+                }
+                b"vp09" => (child(boxes, b"vpcC").and_then(codec::vp9_from_vpcc), None),
+                b"vp08" => (Some("vp8".to_string()), None),
+                b"av01" => {
+                    let c = child(boxes, b"av1C").ok_or_else(|| invalid("av01 without av1C"))?;
+                    (codec::av1(c), Some(config(c)?))
+                }
+                _ => (None, None),
+            };
+            info.codec = codec.unwrap_or_else(|| format!("?{fourcc}"));
+            info.description = desc;
+        }
+        Some(TrackKind::Audio) => {
+            let version = be_u16(entry, 8).unwrap_or(0);
+            info.channels = be_u16(entry, 16).unwrap_or(0);
+            info.sample_rate = be_u32(entry, 24).unwrap_or(0) >> 16;
+            let skip = match version {
+                1 => 28 + 16,
+                2 => 28 + 36,
+                _ => 28,
+            };
+            let boxes = entry.get(skip..).unwrap_or_default();
+            match &kind {
+                b"mp4a" => {
+                    let esds = child(boxes, b"esds").ok_or_else(|| invalid("mp4a without esds"))?;
+                    let (oti, asc) = parse_esds(esds.get(4..).unwrap_or_default());
+                    match oti {
+                        0x40 | 0x66 | 0x67 | 0x68 => {
+                            let asc = asc.unwrap_or_default();
+                            info.codec = codec::aac(asc).unwrap_or_else(|| "mp4a.40.2".into());
+                            info.description = Some(config(asc)?);
+                        }
+                        0x69 | 0x6b => info.codec = "mp3".into(),
+                        _ => info.codec = format!("?mp4a.{oti:02x}"),
+                    }
+                }
+                b"Opus" => {
+                    let dops = child(boxes, b"dOps").ok_or_else(|| invalid("Opus without dOps"))?;
+                    let head = opus_head(dops).ok_or_else(|| invalid("bad dOps"))?;
+                    let pre_skip = u16::from_le_bytes([head[10], head[11]]);
+                    info.codec_delay_us = ticks_to_us(i64::from(pre_skip), 48_000);
+                    info.codec = "opus".into();
+                    info.description = Some(head);
+                }
+                b"fLaC" => {
+                    let dfla = child(boxes, b"dfLa").ok_or_else(|| invalid("fLaC without dfLa"))?;
+                    let mut d = b"fLaC".to_vec();
+                    d.extend_from_slice(&config(dfla.get(4..).unwrap_or_default())?);
+                    info.codec = "flac".into();
+                    info.description = Some(d);
+                }
+                _ => info.codec = format!("?{fourcc}"),
+            }
+        }
+        None => {}
+    }
+    if &kind == b"encv" || &kind == b"enca" {
+        return Err(DemuxError::Unsupported(
+            "mp4: encrypted tracks are not supported".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Object type indication and DecoderSpecificInfo from an ES descriptor.
+fn parse_esds(b: &[u8]) -> (u8, Option<&[u8]>) {
+    // Walks tag/length descriptors: ES (3) > DecoderConfig (4) > DecoderSpecificInfo (5).
+    fn desc(b: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let tag = *b.first()?;
+        let mut len = 0usize;
+        let mut i = 1;
+        for _ in 0..4 {
+            let c = *b.get(i)?;
+            i += 1;
+            len = (len << 7) | usize::from(c & 0x7f);
+            if c & 0x80 == 0 {
+                break;
+            }
+        }
+        let body = b.get(i..i + len)?;
+        Some((tag, body, b.get(i + len..).unwrap_or_default()))
+    }
+    let Some((3, es, _)) = desc(b) else {
+        return (0, None);
+    };
+    let flags = es.get(2).copied().unwrap_or(0);
+    let mut at = 3;
+    if flags & 0x80 != 0 {
+        at += 2;
+    }
+    if flags & 0x40 != 0 {
+        at += 1 + usize::from(es.get(at).copied().unwrap_or(0));
+    }
+    if flags & 0x20 != 0 {
+        at += 2;
+    }
+    let Some((4, dc, _)) = es.get(at..).and_then(desc) else {
+        return (0, None);
+    };
+    let oti = dc.first().copied().unwrap_or(0);
+    let asc = dc
+        .get(13..)
+        .and_then(desc)
+        .and_then(|(t, body, _)| (t == 5).then_some(body));
+    (oti, asc)
+}
+
+/// The OpusHead identification header WebCodecs expects, from an MP4 `dOps` box.
+fn opus_head(dops: &[u8]) -> Option<Vec<u8>> {
+    let channels = *dops.get(1)?;
+    let pre_skip = be_u16(dops, 2)?;
+    let rate = be_u32(dops, 4)?;
+    let gain = be_u16(dops, 8)?;
+    let family = *dops.get(10)?;
+    let mut h = b"OpusHead".to_vec();
+    h.push(1);
+    h.push(channels);
+    h.extend_from_slice(&pre_skip.to_le_bytes());
+    h.extend_from_slice(&rate.to_le_bytes());
+    h.extend_from_slice(&gain.to_le_bytes());
+    h.push(family);
+    if family != 0 {
+        h.extend_from_slice(dops.get(11..13 + usize::from(channels))?);
+    }
+    Some(h)
+}
+
+/// The progressive sample table of one track, in decode order.
+fn sample_table(stbl: &[u8], timescale: u32, shift: i64) -> Result<Vec<Sample>, DemuxError> {
+    // Sizes.
+    let (count, sizes): (u32, Box<dyn Fn(usize) -> u32 + '_>) =
+        if let Some(stsz) = child(stbl, b"stsz") {
+            let fixed = be_u32(stsz, 4).ok_or_else(|| invalid("short stsz"))?;
+            let count = be_u32(stsz, 8).ok_or_else(|| invalid("short stsz"))?;
+            if fixed != 0 {
+                (count, Box::new(move |_| fixed))
+            } else {
+                let (count, body) = table(stsz, 8, 4)?;
+                (count, Box::new(move |i| be_u32(body, i * 4).unwrap_or(0)))
+            }
+        } else if let Some(stz2) = child(stbl, b"stz2") {
+            let field = stz2.get(7).copied().unwrap_or(0);
+            let count = be_u32(stz2, 8).ok_or_else(|| invalid("short stz2"))?;
+            let bits = usize::from(field);
+            if !matches!(bits, 4 | 8 | 16) || count > MAX_ENTRIES {
+                return Err(invalid("bad stz2"));
+            }
+            let body = stz2
+                .get(12..12 + (count as usize * bits).div_ceil(8))
+                .ok_or_else(|| invalid("stz2 past its box"))?;
+            (
+                count,
+                Box::new(move |i| match bits {
+                    4 => {
+                        let b = body.get(i / 2).copied().unwrap_or(0);
+                        u32::from(if i % 2 == 0 { b >> 4 } else { b & 15 })
+                    }
+                    8 => u32::from(body.get(i).copied().unwrap_or(0)),
+                    _ => u32::from(be_u16(body, i * 2).unwrap_or(0)),
+                }),
+            )
+        } else {
+            return Ok(Vec::new());
+        };
+    let count = count as usize;
+    if count > MAX_SAMPLES {
+        return Err(invalid("too many samples"));
+    }
+    // Chunk offsets.
+    let chunks: Vec<u64> = if let Some(stco) = child(stbl, b"stco") {
+        let (n, body) = table(stco, 4, 4)?;
+        (0..n as usize)
+            .map(|i| u64::from(be_u32(body, i * 4).unwrap_or(0)))
+            .collect()
+    } else if let Some(co64) = child(stbl, b"co64") {
+        let (n, body) = table(co64, 4, 8)?;
+        (0..n as usize)
+            .map(|i| be_u64(body, i * 8).unwrap_or(0))
+            .collect()
+    } else {
+        return Err(invalid("no chunk offsets"));
+    };
+    let stsc = child(stbl, b"stsc").ok_or_else(|| invalid("no stsc"))?;
+    let (stsc_n, stsc) = table(stsc, 4, 12)?;
+    let stts = child(stbl, b"stts").ok_or_else(|| invalid("no stts"))?;
+    let (stts_n, stts) = table(stts, 4, 8)?;
+    let ctts = match child(stbl, b"ctts") {
+        Some(c) => {
+            let signed = c.first() == Some(&1);
+            let (n, body) = table(c, 4, 8)?;
+            Some((signed, n, body))
+        }
+        None => None,
+    };
+    let sync: Option<Vec<u32>> = match child(stbl, b"stss") {
+        Some(s) => {
+            let (n, body) = table(s, 4, 4)?;
+            Some(
+                (0..n as usize)
+                    .map(|i| be_u32(body, i * 4).unwrap_or(0))
+                    .collect(),
+            )
+        }
+        None => None,
+    };
+    let mut out = Vec::with_capacity(count.min(1 << 16));
+    // Sample → chunk mapping.
+    let mut sample = 0usize;
+    'chunks: for e in 0..stsc_n as usize {
+        let first = be_u32(stsc, e * 12).unwrap_or(1).max(1) as usize - 1;
+        let per = be_u32(stsc, e * 12 + 4).unwrap_or(0) as usize;
+        let last = if e + 1 < stsc_n as usize {
+            (be_u32(stsc, (e + 1) * 12).unwrap_or(1).max(1) as usize - 1).min(chunks.len())
+        } else {
+            chunks.len()
+        };
+        for c in first..last {
+            let Some(&base) = chunks.get(c) else {
+                break 'chunks;
+            };
+            let mut off = base;
+            for _ in 0..per {
+                if sample >= count {
+                    break 'chunks;
+                }
+                let size = sizes(sample);
+                out.push(Sample {
+                    pts_us: 0,
+                    dts_us: 0,
+                    duration_us: 0,
+                    offset: off,
+                    size,
+                    key: true,
+                });
+                off = off.saturating_add(u64::from(size));
+                sample += 1;
+            }
+        }
+    }
+    // Times.
+    let mut dts = 0i64;
+    let mut i = 0usize;
+    for e in 0..stts_n as usize {
+        let n = be_u32(stts, e * 8).unwrap_or(0) as usize;
+        let delta = i64::from(be_u32(stts, e * 8 + 4).unwrap_or(0));
+        for _ in 0..n {
+            let Some(s) = out.get_mut(i) else { break };
+            s.dts_us = dts;
+            s.duration_us = delta;
+            dts += delta;
+            i += 1;
+        }
+    }
+    // Samples the stts does not cover keep the last delta.
+    let tail = out.get(i.saturating_sub(1)).map_or(0, |s| s.duration_us);
+    for s in out.iter_mut().skip(i) {
+        s.dts_us = dts;
+        s.duration_us = tail;
+        dts += tail;
+    }
+    let mut i = 0usize;
+    if let Some((signed, n, body)) = ctts {
+        for e in 0..n as usize {
+            let count = be_u32(body, e * 8).unwrap_or(0) as usize;
+            let raw = be_u32(body, e * 8 + 4).unwrap_or(0);
+            // Version 0 is unsigned, but some muxers write negative offsets anyway.
+            let off = if signed || raw > i32::MAX as u32 {
+                i64::from(raw as i32)
+            } else {
+                i64::from(raw)
+            };
+            for _ in 0..count {
+                let Some(s) = out.get_mut(i) else { break };
+                s.pts_us = off;
+                i += 1;
+            }
+        }
+    }
+    if let Some(sync) = sync {
+        for s in out.iter_mut() {
+            s.key = false;
+        }
+        for n in sync {
+            if let Some(s) = (n as usize).checked_sub(1).and_then(|i| out.get_mut(i)) {
+                s.key = true;
+            }
+        }
+    }
+    // Ticks → microseconds (pts_us held the composition offset until here).
+    for s in out.iter_mut() {
+        let pts = s.dts_us + s.pts_us + shift;
+        s.pts_us = ticks_to_us(pts, timescale);
+        s.dts_us = ticks_to_us(s.dts_us + shift, timescale);
+        s.duration_us = ticks_to_us(s.duration_us, timescale);
+    }
+    Ok(out)
 }
 
 impl Demux for Mp4Demuxer {
     fn container(&self) -> &'static str {
         "isomp4"
     }
+
     fn tracks(&self) -> &[TrackInfo] {
         &self.tracks
     }
+
     fn duration(&self) -> Option<f64> {
-        None
+        if self.duration.is_some() || self.scan.is_some() {
+            return self.duration;
+        }
+        // A fragmented file without a duration in its header: known once every fragment has
+        // been seen.
+        self.segments
+            .iter()
+            .flat_map(|s| s.samples.iter().flatten())
+            .map(|s| s.pts_us + s.duration_us)
+            .max()
+            .map(|us| us as f64 / 1e6)
     }
+
     fn next_sample(
         &mut self,
-        _src: &mut dyn ByteSource,
-        _track: usize,
-        _cursor: &mut Cursor,
+        src: &mut dyn ByteSource,
+        track: usize,
+        cursor: &mut Cursor,
     ) -> Result<Option<Sample>, DemuxError> {
-        Ok(None)
+        let mut at = *cursor;
+        loop {
+            if at.segment >= self.segments.len() {
+                if !self.discover(src)? {
+                    return Ok(None);
+                }
+                continue;
+            }
+            let samples = self
+                .segments
+                .get(at.segment)
+                .and_then(|s| s.samples.get(track));
+            match samples.and_then(|s| s.get(at.index)) {
+                Some(sample) => {
+                    let sample = *sample;
+                    *cursor = Cursor {
+                        segment: at.segment,
+                        index: at.index + 1,
+                    };
+                    return Ok(Some(sample));
+                }
+                None => {
+                    at = Cursor {
+                        segment: at.segment + 1,
+                        index: 0,
+                    };
+                }
+            }
+        }
     }
+
     fn seek(
         &mut self,
-        _src: &mut dyn ByteSource,
-        _track: usize,
-        _time_us: i64,
+        src: &mut dyn ByteSource,
+        track: usize,
+        time_us: i64,
     ) -> Result<Cursor, DemuxError> {
-        Ok(Cursor::default())
+        let mut best: Option<Cursor> = None;
+        let mut first: Option<Cursor> = None;
+        let mut seg = 0;
+        loop {
+            if seg >= self.segments.len() {
+                if !self.discover(src)? {
+                    break;
+                }
+                continue;
+            }
+            let samples = self
+                .segments
+                .get(seg)
+                .and_then(|s| s.samples.get(track))
+                .map(Vec::as_slice)
+                .unwrap_or_default();
+            let mut past = false;
+            for (index, s) in samples.iter().enumerate() {
+                if !s.key {
+                    continue;
+                }
+                let c = Cursor {
+                    segment: seg,
+                    index,
+                };
+                first.get_or_insert(c);
+                if s.pts_us <= time_us {
+                    best = Some(c);
+                } else {
+                    past = true;
+                    break;
+                }
+            }
+            if past {
+                break;
+            }
+            seg += 1;
+        }
+        Ok(best.or(first).unwrap_or_default())
     }
 }

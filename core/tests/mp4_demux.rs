@@ -1,0 +1,292 @@
+//! The MP4 demuxer against ffprobe's packet list for the generated video fixtures
+//! (`scripts/fixtures.sh` makes them; `scripts/test.sh` runs it before the tests).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use kinema_core::demux::{self, ByteSource, Cursor, DemuxError, Sample, TrackKind};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/gen")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", p.display()))
+}
+
+/// (pts µs, dts µs, size, pos, key) per packet of stream `index`, from ffprobe.
+fn ffprobe(name: &str, index: usize) -> Vec<(i64, i64, u32, u64, bool)> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/gen")
+        .join(name);
+    let out = Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-select_streams",
+            &index.to_string(),
+            "-show_entries",
+        ])
+        .args(["packet=pts_time,dts_time,size,pos,flags", "-of", "csv=p=0"])
+        .arg(&p)
+        .output()
+        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
+    assert!(out.status.success());
+    let us = |s: &str| (s.parse::<f64>().unwrap() * 1e6).round() as i64;
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                us(f[0]),
+                us(f[1]),
+                f[2].parse().unwrap(),
+                f[3].parse().unwrap(),
+                f[4].starts_with('K'),
+            )
+        })
+        .collect()
+}
+
+fn all_samples(d: &mut dyn demux::Demux, src: &mut dyn ByteSource, track: usize) -> Vec<Sample> {
+    let mut c = Cursor::default();
+    let mut out = Vec::new();
+    while let Some(s) = d.next_sample(src, track, &mut c).unwrap() {
+        out.push(s);
+    }
+    out
+}
+
+fn check_against_ffprobe(name: &str, codecs: &[&str]) {
+    let data = fixture(name);
+    let mut src: &[u8] = &data;
+    let mut d = demux::open(&mut src).unwrap();
+    let tracks = d.tracks().to_vec();
+    assert_eq!(tracks.len(), codecs.len(), "{name}: tracks");
+    for (t, info) in tracks.iter().enumerate() {
+        assert!(
+            info.codec.starts_with(codecs[t]),
+            "{name}: track {t} codec {} (wanted {})",
+            info.codec,
+            codecs[t]
+        );
+        let ours = all_samples(d.as_mut(), &mut src, t);
+        let theirs = ffprobe(name, t);
+        assert_eq!(ours.len(), theirs.len(), "{name}: track {t} sample count");
+        for (i, (s, r)) in ours.iter().zip(&theirs).enumerate() {
+            assert!(
+                (s.pts_us - r.0).abs() <= 1,
+                "{name} t{t} #{i}: pts {} vs {}",
+                s.pts_us,
+                r.0
+            );
+            assert!(
+                (s.dts_us - r.1).abs() <= 1,
+                "{name} t{t} #{i}: dts {} vs {}",
+                s.dts_us,
+                r.1
+            );
+            assert_eq!(
+                (s.size, s.offset, s.key),
+                (r.2, r.3, r.4),
+                "{name} t{t} #{i}"
+            );
+        }
+        if info.kind == Some(TrackKind::Video) {
+            assert_eq!((info.width, info.height), (320, 180));
+            assert_eq!((info.display_width, info.display_height), (320, 180));
+            // 10 s at 30 fps; presentation times are exactly frame n / 30 after the first
+            // (0 when an edit list hides the B-frame delay; ffmpeg's fragmented files have none).
+            let mut pts: Vec<i64> = ours.iter().map(|s| s.pts_us).collect();
+            pts.sort_unstable();
+            assert_eq!(pts.len(), 300);
+            for (n, p) in pts.iter().enumerate() {
+                let want = pts[0] + n as i64 * 1_000_000 / 30;
+                assert!((p - want).abs() <= 1, "{name}: frame {n} at {p}");
+            }
+        }
+    }
+    let dur = d.duration().unwrap();
+    assert!((dur - 10.0).abs() < 0.1, "{name}: duration {dur}");
+}
+
+#[test]
+fn progressive_h264_aac() {
+    check_against_ffprobe("h264-aac.mp4", &["avc1.", "mp4a.40.2"]);
+}
+
+#[test]
+fn bframes_with_edit_list() {
+    check_against_ffprobe("h264-bframes.mp4", &["avc1.64", "mp4a.40.2"]);
+    // The B-frame delay is hidden by the edit list: the first presented frame is at 0 while
+    // decoding starts earlier.
+    let data = fixture("h264-bframes.mp4");
+    let mut src: &[u8] = &data;
+    let mut d = demux::open(&mut src).unwrap();
+    let s = all_samples(d.as_mut(), &mut src, 0);
+    assert!(s[0].dts_us < 0 && s[0].pts_us == 0, "{:?}", s[0]);
+    assert!(s.windows(2).any(|w| w[1].pts_us < w[0].pts_us), "reordered");
+}
+
+#[test]
+fn fragmented_mp4() {
+    check_against_ffprobe("fragmented.mp4", &["avc1.", "mp4a.40.2"]);
+}
+
+#[test]
+fn av1_mp4() {
+    check_against_ffprobe("av1-aac.mp4", &["av01.0.", "mp4a.40.2"]);
+    let data = fixture("av1-aac.mp4");
+    let mut src: &[u8] = &data;
+    let d = demux::open(&mut src).unwrap();
+    assert!(
+        d.tracks()[0].description.as_ref().unwrap()[0] == 0x81,
+        "av1C record"
+    );
+}
+
+#[test]
+fn video_only_and_hevc_codec_strings() {
+    check_against_ffprobe("video-only.mp4", &["avc1."]);
+    let data = fixture("bad/hevc.mp4");
+    let mut src: &[u8] = &data;
+    let d = demux::open(&mut src).unwrap();
+    assert!(
+        d.tracks()[0].codec.starts_with("hvc1.1.6.L"),
+        "{}",
+        d.tracks()[0].codec
+    );
+}
+
+#[test]
+fn seek_finds_the_keyframe_at_or_before() {
+    for name in ["h264-aac.mp4", "h264-bframes.mp4", "fragmented.mp4"] {
+        let data = fixture(name);
+        let mut src: &[u8] = &data;
+        let mut d = demux::open(&mut src).unwrap();
+        let all = all_samples(d.as_mut(), &mut src, 0);
+        for t in [0i64, 500_000, 1_000_000, 4_990_000, 9_999_000, 20_000_000] {
+            let mut c = d.seek(&mut src, 0, t).unwrap();
+            let s = d.next_sample(&mut src, 0, &mut c).unwrap().unwrap();
+            assert!(s.key, "{name} @{t}");
+            // The last keyframe presented at or before t: keyframes are every second (g 30).
+            let want = all
+                .iter()
+                .filter(|s| s.key && s.pts_us <= t)
+                .map(|s| s.pts_us)
+                .max()
+                .unwrap_or(all[0].pts_us);
+            assert_eq!(s.pts_us, want, "{name} @{t}");
+        }
+    }
+}
+
+/// A source that holds only the 4 KiB blocks fetched so far.
+struct Sparse<'a> {
+    data: &'a [u8],
+    have: std::collections::BTreeSet<u64>,
+    misses: usize,
+}
+
+impl ByteSource for Sparse<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
+        let end = (offset + buf.len() as u64).min(self.data.len() as u64);
+        let mut b = offset / 4096 * 4096;
+        while b < end {
+            if !self.have.contains(&(b / 4096)) {
+                return Err(DemuxError::NeedBytes(b.max(offset)));
+            }
+            b += 4096;
+        }
+        let mut full: &[u8] = self.data;
+        full.read_at(offset, buf)
+    }
+    fn len(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
+}
+
+#[test]
+fn resumes_after_missing_bytes() {
+    for name in ["h264-aac.mp4", "fragmented.mp4"] {
+        let data = fixture(name);
+        let mut whole: &[u8] = &data;
+        let mut reference = demux::open(&mut whole).unwrap();
+        let want = all_samples(reference.as_mut(), &mut whole, 0);
+        let mut src = Sparse {
+            data: &data,
+            have: Default::default(),
+            misses: 0,
+        };
+        let mut d = loop {
+            match demux::open(&mut src) {
+                Ok(d) => break d,
+                Err(DemuxError::NeedBytes(at)) => {
+                    src.have.insert(at / 4096);
+                    src.misses += 1;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        };
+        let mut c = Cursor::default();
+        let mut got = Vec::new();
+        loop {
+            match d.next_sample(&mut src, 0, &mut c) {
+                Ok(Some(s)) => got.push(s),
+                Ok(None) => break,
+                Err(DemuxError::NeedBytes(at)) => {
+                    src.have.insert(at / 4096);
+                    src.misses += 1;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+        assert_eq!(got, want, "{name}");
+        assert!(src.misses > 0);
+    }
+}
+
+#[test]
+fn broken_files_end_in_errors_not_panics() {
+    let data = fixture("fragmented.mp4");
+    let mut rng = 0x2545_f491_u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut opened = 0;
+    for round in 0..400 {
+        let mut bad = data.clone();
+        if round % 2 == 0 {
+            bad.truncate((next() % data.len() as u64) as usize);
+        } else {
+            // Flip bytes in the headers (first 4 KiB and around each fragment).
+            for _ in 0..8 {
+                let at = (next() % bad.len() as u64) as usize;
+                let at = if round % 4 == 1 { at % 4096 } else { at };
+                bad[at] ^= (next() & 0xff) as u8 | 1;
+            }
+        }
+        let mut src: &[u8] = &bad;
+        if let Ok(mut d) = demux::open(&mut src) {
+            opened += 1;
+            for t in 0..d.tracks().len() {
+                let mut c = Cursor::default();
+                let mut n = 0;
+                while let Ok(Some(_)) = d.next_sample(&mut src, t, &mut c) {
+                    n += 1;
+                    assert!(n < 100_000, "runaway");
+                }
+                let _ = d.seek(&mut src, t, 5_000_000);
+            }
+        }
+    }
+    assert!(opened > 0);
+    let mut src: &[u8] = &fixture("bad/no-moov.mp4");
+    let src_ref: &mut &[u8] = &mut src;
+    assert!(matches!(demux::open(src_ref), Err(DemuxError::Invalid(_))));
+}
