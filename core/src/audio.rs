@@ -3,4 +3,5 @@
 pub mod decoder;
 pub mod mix;
 pub mod mp4_edit;
+pub mod platform;
 pub mod resample;

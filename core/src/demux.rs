@@ -18,6 +18,7 @@ pub mod webm;
 use crate::error::{Error, ErrorKind};
 
 /// Random access to the bytes of one resource, as far as they are fetched.
+#[allow(clippy::len_without_is_empty)] // a resource of unknown length is not "empty"
 pub trait ByteSource {
     /// Fills `buf` from `offset`. Returns how many bytes were copied: fewer than `buf.len()`
     /// only at the end of the resource. `Err(DemuxError::NeedBytes(at))` when byte `at` is not
@@ -153,6 +154,10 @@ pub trait Demux {
     fn tracks(&self) -> &[TrackInfo];
     /// Duration in seconds, when the container says.
     fn duration(&self) -> Option<f64>;
+    /// True for fragmented files (MP4 `moof`s), whose samples are found as reading proceeds.
+    fn fragmented(&self) -> bool {
+        false
+    }
     /// The sample of track `track` (index into [`Demux::tracks`]) at `cursor`, advancing the
     /// cursor; `Ok(None)` at the end of the track. On `Err` the cursor is unchanged, so the call
     /// can be repeated once the missing bytes are fetched.

@@ -15,10 +15,29 @@
 //! - Requests are identified by [`RequestId`]; events for a request the core cancelled or no
 //!   longer knows are ignored, so a host never needs to synchronise cancellation.
 //!
-//! # Room for what comes next
-//! Video (decoder configure/feed/flush, decoded-frame notifications, present/release by frame id)
-//! and text cues join these enums as new variants; both enums are `#[non_exhaustive]` so hosts
-//! written against this version keep compiling and ignore what they do not know.
+//! # Platform decoders (video, and audio the core cannot decode)
+//! Compressed frames go to the host's decoder (WebCodecs in browsers, GStreamer on set-top
+//! boxes) and the decoded pictures stay on the host side: the core only learns their id,
+//! timestamp and size, and later says which one to present and when to release it.
+//! - [`HostCommand::ConfigureVideoDecoder`] starts a new decoder *generation*: the host resets
+//!   or re-creates its decoder, drops everything in flight, and tags every later output with
+//!   this generation. Outputs of an older generation that still arrive are released by the core.
+//! - [`HostCommand::DecodeVideo`] feeds one chunk (decode order); each decoded picture is
+//!   answered with [`HostEvent::VideoFrameDecoded`] carrying a host-chosen [`FrameId`].
+//! - [`HostCommand::FlushVideoDecoder`] (end of stream) outputs what the decoder holds, then
+//!   [`HostEvent::VideoDecoderFlushed`]. Decoder failures come back as
+//!   [`HostEvent::VideoDecoderError`].
+//! - [`HostCommand::PresentFrame`] shows a frame (it stays on screen until another is
+//!   presented or [`HostCommand::ClearVideo`]); [`HostCommand::ReleaseFrame`] hands a frame back
+//!   (close it: frames are GPU memory). A presented frame may be released right after a newer
+//!   one is presented; the host keeps what it needs to redraw (e.g. on resize) itself.
+//! - Audio the core cannot decode (Opus, ...) takes the same path with
+//!   [`HostCommand::ConfigureAudioDecoder`] / [`HostCommand::DecodeAudio`], but its output comes
+//!   back to the core as PCM ([`HostEvent::AudioDecoded`]) and is played through the usual
+//!   audio queue, so one clock drives everything.
+//!
+//! Both enums are `#[non_exhaustive]` so hosts written against this version keep compiling and
+//! ignore what they do not know (text cues join them later).
 
 use crate::error::Error;
 use crate::input::InputEvent;
@@ -47,6 +66,54 @@ impl ByteRange {
     }
 }
 
+/// Identifies one decoded picture held by the host. Chosen by the host, unique per player.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameId(pub u64);
+
+/// One compressed frame for a platform decoder (WebCodecs `EncodedVideoChunk` /
+/// `EncodedAudioChunk`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EncodedChunk {
+    /// Presentation time in microseconds; decoded output carries it back.
+    pub timestamp_us: i64,
+    /// Duration in microseconds (0 when unknown).
+    pub duration_us: i64,
+    /// A keyframe: decoding can start here.
+    pub key: bool,
+    /// The compressed bytes.
+    pub data: Vec<u8>,
+}
+
+/// How to configure a platform video decoder (WebCodecs `VideoDecoderConfig`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VideoDecoderConfig {
+    /// WebCodecs codec string, e.g. `avc1.64001f`, `vp09.00.10.08`, `av01.0.04M.08`.
+    pub codec: String,
+    /// Codec configuration record (avcC, hvcC, av1C body), when the codec has one.
+    pub description: Option<Vec<u8>>,
+    /// Coded size in pixels.
+    pub coded_width: u32,
+    /// Coded height in pixels.
+    pub coded_height: u32,
+    /// Display size (aspect ratio) in pixels.
+    pub display_width: u32,
+    /// Display height in pixels.
+    pub display_height: u32,
+}
+
+/// How to configure a platform audio decoder (WebCodecs `AudioDecoderConfig`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AudioDecoderConfig {
+    /// WebCodecs codec string, e.g. `opus`, `mp4a.40.2`.
+    pub codec: String,
+    /// Codec setup (OpusHead, AudioSpecificConfig, ...), when the codec has one.
+    pub description: Option<Vec<u8>>,
+    /// Sample rate of the stream.
+    pub sample_rate: u32,
+    /// Channels of the stream.
+    pub channels: u16,
+}
+
 /// What the application asked the player to do (the Player API, as plain data).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -64,6 +131,9 @@ pub enum AppRequest {
     Seek {
         /// Target media time in seconds.
         position: f64,
+        /// `Exact` decodes forward to the requested frame; `Fast` lands on the keyframe at or
+        /// before it (cheaper: like `HTMLMediaElement.fastSeek`).
+        mode: SeekMode,
     },
     /// Output volume, linear gain clamped to `[0, 1]`.
     SetVolume(f64),
@@ -75,6 +145,17 @@ pub enum AppRequest {
     SetLoop(bool),
     /// Stop and release the source; the player returns to `Idle`.
     Unload,
+}
+
+/// How precisely a seek lands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SeekMode {
+    /// On the requested time: video shows the frame whose interval contains it, audio starts
+    /// at that sample.
+    #[default]
+    Exact,
+    /// On the video keyframe at or before the requested time (audio follows it).
+    Fast,
 }
 
 /// Why a fetch failed, as the host saw it.
@@ -158,6 +239,63 @@ pub enum HostEvent {
     },
     /// A user input event, already mapped by the host to the logical key set.
     Input(InputEvent),
+    /// The video decoder output a picture. The host keeps it until `ReleaseFrame`.
+    VideoFrameDecoded {
+        /// Generation of the `ConfigureVideoDecoder` the decoder was running.
+        generation: u32,
+        /// Host-chosen id for the picture.
+        frame: FrameId,
+        /// Presentation time in microseconds (the chunk's `timestamp_us`).
+        timestamp_us: i64,
+        /// Duration in microseconds (0 when unknown).
+        duration_us: i64,
+        /// Display width of the picture in pixels.
+        width: u32,
+        /// Display height of the picture in pixels.
+        height: u32,
+    },
+    /// The video decoder output everything after `FlushVideoDecoder`.
+    VideoDecoderFlushed {
+        /// Generation being flushed.
+        generation: u32,
+    },
+    /// The video decoder failed (unsupported configuration, corrupt data). It must be
+    /// configured again before further use.
+    VideoDecoderError {
+        /// Generation that failed.
+        generation: u32,
+        /// True when the platform cannot decode this configuration at all.
+        unsupported: bool,
+        /// Human-readable detail.
+        message: String,
+    },
+    /// The audio decoder output PCM.
+    AudioDecoded {
+        /// Generation of the `ConfigureAudioDecoder` the decoder was running.
+        generation: u32,
+        /// Presentation time of the first frame, microseconds.
+        timestamp_us: i64,
+        /// Sample rate of the PCM.
+        sample_rate: u32,
+        /// Channels of the PCM.
+        channels: u16,
+        /// Interleaved `f32` samples.
+        samples: Vec<f32>,
+    },
+    /// The audio decoder output everything after `FlushAudioDecoder`.
+    AudioDecoderFlushed {
+        /// Generation being flushed.
+        generation: u32,
+    },
+    /// The audio decoder failed.
+    AudioDecoderError {
+        /// Generation that failed.
+        generation: u32,
+        /// True when the platform cannot decode this configuration at all.
+        unsupported: bool,
+        /// Human-readable detail.
+        message: String,
+    },
 }
 
 /// Everything the core asks a host to do.
@@ -205,6 +343,62 @@ pub enum HostCommand {
     },
     /// Deliver an event to the application.
     Emit(PlayerEvent),
+    /// Reset (or create) the video decoder and configure it; start generation `generation`.
+    ConfigureVideoDecoder {
+        /// Tags every output until the next configure.
+        generation: u32,
+        /// Codec and setup.
+        config: VideoDecoderConfig,
+    },
+    /// Decode one chunk (decode order; the first after a configure is a keyframe).
+    DecodeVideo {
+        /// The generation this chunk belongs to (ignore it if the decoder is newer).
+        generation: u32,
+        /// The chunk.
+        chunk: EncodedChunk,
+    },
+    /// Output every picture the decoder holds (end of stream), then answer
+    /// `VideoDecoderFlushed`.
+    FlushVideoDecoder {
+        /// The generation to flush.
+        generation: u32,
+    },
+    /// Close the video decoder; drop pending outputs (frames already delivered stay until
+    /// released).
+    CloseVideoDecoder,
+    /// Show this decoded frame now; it stays on screen until another is presented.
+    PresentFrame {
+        /// Which frame.
+        frame: FrameId,
+    },
+    /// The core no longer needs this frame: close it.
+    ReleaseFrame {
+        /// Which frame.
+        frame: FrameId,
+    },
+    /// Clear the picture (black): nothing is loaded or the new source has no picture yet.
+    ClearVideo,
+    /// Reset (or create) the audio decoder and configure it; start generation `generation`.
+    ConfigureAudioDecoder {
+        /// Tags every output until the next configure.
+        generation: u32,
+        /// Codec and setup.
+        config: AudioDecoderConfig,
+    },
+    /// Decode one audio chunk.
+    DecodeAudio {
+        /// The generation this chunk belongs to.
+        generation: u32,
+        /// The chunk.
+        chunk: EncodedChunk,
+    },
+    /// Output everything the audio decoder holds, then answer `AudioDecoderFlushed`.
+    FlushAudioDecoder {
+        /// The generation to flush.
+        generation: u32,
+    },
+    /// Close the audio decoder.
+    CloseAudioDecoder,
 }
 
 /// Events the application sees (the host turns them into DOM events or callbacks).
@@ -250,6 +444,13 @@ pub enum PlayerEvent {
     },
     /// Playback rate changed.
     RateChanged(f64),
+    /// The video's display size is known or changed (pixels).
+    Resize {
+        /// Display width.
+        width: u32,
+        /// Display height.
+        height: u32,
+    },
     /// Bytes of the resource are cached up to this media position (seconds), best estimate.
     Progress {
         /// Bytes cached contiguously from the read position.
@@ -260,12 +461,20 @@ pub enum PlayerEvent {
 }
 
 /// What the core learned about a source when it was probed.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct MediaInfo {
-    /// Container format, short name (e.g. `mp3`, `isomp4`, `wave`).
+    /// Container format, short name (e.g. `mp3`, `isomp4`, `webm`).
     pub container: String,
-    /// Audio codec, short name (e.g. `aac`, `flac`).
+    /// Audio codec, short name (e.g. `aac`, `flac`, `opus`); empty without audio.
     pub audio_codec: String,
+    /// Video codec (WebCodecs codec string); `None` without video.
+    pub video_codec: Option<String>,
+    /// Video display size in pixels (0×0 without video).
+    pub width: u32,
+    /// Video display height in pixels.
+    pub height: u32,
+    /// Video frame rate, frames per second, when it is constant (0 when unknown).
+    pub frame_rate: f64,
     /// Sample rate of the source audio.
     pub sample_rate: u32,
     /// Channels of the source audio.

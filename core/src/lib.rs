@@ -14,12 +14,14 @@ pub mod player;
 pub mod sim;
 pub mod source;
 pub mod state;
+pub mod video;
 
 pub use error::{Error, ErrorKind};
 pub use host::{
-    AppRequest, ByteRange, FetchErrorKind, HostCommand, HostEvent, MediaInfo, PlayerEvent,
-    RequestId,
+    AppRequest, AudioDecoderConfig, ByteRange, EncodedChunk, FetchErrorKind, FrameId, HostCommand,
+    HostEvent, MediaInfo, PlayerEvent, RequestId, SeekMode, VideoDecoderConfig,
 };
 pub use input::{Action, InputEvent, Key, KeyMap};
 pub use player::{Player, PlayerConfig};
 pub use state::PlaybackState;
+pub use video::VideoStats;

@@ -6,14 +6,20 @@ use std::time::Duration;
 
 use crate::audio::decoder::{extension_hint, AudioSource, Stall, Step};
 use crate::audio::mix::remix;
+use crate::audio::platform::{PlatformAudio, Silence};
 use crate::audio::resample::RateConverter;
 use crate::clock::Clock;
+use crate::demux::{self, Demux, DemuxError, Sniffed, TrackKind};
 use crate::error::{Error, ErrorKind};
-use crate::host::{AppRequest, HostCommand, HostEvent, MediaInfo, PlayerEvent};
+use crate::host::{
+    AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
+    VideoDecoderConfig,
+};
 use crate::input::{Action, InputEvent, KeyMap};
 use crate::source::cache::{lock, ByteCache, SharedCache};
 use crate::source::loader::{Loader, LoaderConfig};
 use crate::state::PlaybackState;
+use crate::video::{VideoPipe, VideoStats};
 
 /// Tunables of a player; hosts pick values per device profile.
 #[derive(Debug, Clone)]
@@ -71,12 +77,79 @@ enum Pending {
     Seek(i64),
 }
 
+/// Where a session's audio comes from.
+enum Audio {
+    /// Decoded in the core (symphonia).
+    Core(AudioSource),
+    /// Decoded by the host's platform decoder.
+    Platform(PlatformAudio),
+    /// A file without audio: silence drives the clock.
+    Silence(Silence),
+}
+
+impl Audio {
+    fn rate(&self) -> u32 {
+        match self {
+            Audio::Core(a) => a.rate(),
+            Audio::Platform(a) => a.rate(),
+            Audio::Silence(a) => a.rate(),
+        }
+    }
+
+    fn channels(&self) -> usize {
+        match self {
+            Audio::Core(a) => a.channels(),
+            Audio::Platform(a) => a.channels(),
+            Audio::Silence(_) => 2,
+        }
+    }
+
+    fn position(&self) -> i64 {
+        match self {
+            Audio::Core(a) => a.position(),
+            Audio::Platform(a) => a.position(),
+            Audio::Silence(a) => a.position(),
+        }
+    }
+
+    fn is_broken(&self) -> bool {
+        matches!(self, Audio::Core(a) if a.is_broken())
+    }
+
+    fn decode(&mut self, out: &mut Vec<f32>) -> Result<Step, Stall> {
+        match self {
+            Audio::Core(a) => a.decode(out),
+            Audio::Platform(a) => a.decode(out).map_err(Stall::Fatal),
+            Audio::Silence(a) => Ok(a.decode(out)),
+        }
+    }
+
+    fn seek(&mut self, frame: i64) -> Result<(), Stall> {
+        match self {
+            Audio::Core(a) => a.seek(frame),
+            Audio::Platform(a) => {
+                a.seek(frame);
+                Ok(())
+            }
+            Audio::Silence(a) => {
+                a.seek(frame);
+                Ok(())
+            }
+        }
+    }
+}
+
 /// One loaded resource.
 struct Session {
     ext: Option<String>,
     cache: SharedCache,
     loader: Loader,
-    source: Option<AudioSource>,
+    source: Option<Audio>,
+    /// The container demuxer, for sources with video or platform-decoded audio.
+    demux: Option<Box<dyn Demux + Send>>,
+    video: Option<VideoPipe>,
+    /// Bytes the video or platform-audio feeder waits for.
+    feed_need: Option<u64>,
     pending: Pending,
     need: Option<u64>,
     converter: Option<RateConverter>,
@@ -118,6 +191,9 @@ pub struct Player {
     last_time_update: Option<Duration>,
     wake_at: Option<Duration>,
     now: Duration,
+    /// Last decoder generations used, so a new load never reuses one.
+    video_generation: u32,
+    audio_generation: u32,
 }
 
 impl Player {
@@ -145,6 +221,8 @@ impl Player {
             last_time_update: None,
             wake_at: None,
             now: Duration::ZERO,
+            video_generation: 0,
+            audio_generation: 0,
         }
     }
 
@@ -225,7 +303,80 @@ impl Player {
                 }
             }
             HostEvent::Input(input) => self.on_input(now, input),
+            HostEvent::VideoFrameDecoded {
+                generation,
+                frame,
+                timestamp_us,
+                duration_us,
+                ..
+            } => match self.session.as_mut().and_then(|s| s.video.as_mut()) {
+                Some(v) => v.on_frame(
+                    generation,
+                    frame,
+                    timestamp_us,
+                    duration_us,
+                    &mut self.scratch,
+                ),
+                // Nothing wants it (unloaded): hand it back at once.
+                None => self.scratch.push(HostCommand::ReleaseFrame { frame }),
+            },
+            HostEvent::VideoDecoderFlushed { generation } => {
+                if let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) {
+                    v.on_flushed(generation);
+                }
+            }
+            HostEvent::VideoDecoderError {
+                generation,
+                unsupported,
+                message,
+            } => {
+                let clock_us = (self.position * 1e6) as i64;
+                if let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) {
+                    let r = v.on_error(
+                        generation,
+                        unsupported,
+                        &message,
+                        clock_us,
+                        &mut self.scratch,
+                    );
+                    self.out.extend(self.scratch.drain(..));
+                    self.check(r);
+                }
+            }
+            HostEvent::AudioDecoded {
+                generation,
+                timestamp_us,
+                channels,
+                samples,
+                ..
+            } => {
+                if let Some(Audio::Platform(a)) =
+                    self.session.as_mut().and_then(|s| s.source.as_mut())
+                {
+                    a.on_decoded(generation, timestamp_us, channels, samples);
+                }
+            }
+            HostEvent::AudioDecoderFlushed { generation } => {
+                if let Some(Audio::Platform(a)) =
+                    self.session.as_mut().and_then(|s| s.source.as_mut())
+                {
+                    a.on_flushed(generation);
+                }
+            }
+            HostEvent::AudioDecoderError {
+                generation,
+                unsupported,
+                message,
+            } => {
+                if let Some(Audio::Platform(a)) =
+                    self.session.as_mut().and_then(|s| s.source.as_mut())
+                {
+                    let r = a.on_error(generation, unsupported, &message);
+                    self.check(r);
+                }
+            }
         }
+        self.out.extend(self.scratch.drain(..));
         self.advance(now);
     }
 
@@ -303,6 +454,14 @@ impl Player {
         self.error.as_ref()
     }
 
+    /// Video pipeline counters, when the source has video.
+    pub fn video_stats(&self) -> Option<VideoStats> {
+        self.session
+            .as_ref()
+            .and_then(|s| s.video.as_ref())
+            .map(|v| v.stats)
+    }
+
     /// The key → action map, for apps that remap keys.
     pub fn key_map_mut(&mut self) -> &mut KeyMap {
         &mut self.keys
@@ -326,9 +485,8 @@ impl Player {
     }
 
     fn fail(&mut self, error: Error) {
-        if let Some(mut s) = self.session.take() {
-            s.loader.cancel(&mut self.scratch);
-            self.out.extend(self.scratch.drain(..));
+        if let Some(s) = self.session.take() {
+            self.close_session(s);
         }
         self.flush_output(self.position);
         self.seeking = None;
@@ -342,7 +500,7 @@ impl Player {
             AppRequest::Load { url } => self.load(now, url),
             AppRequest::Play => self.play(),
             AppRequest::Pause => self.pause(now),
-            AppRequest::Seek { position } => self.seek(now, position),
+            AppRequest::Seek { position, mode } => self.seek(now, position, mode),
             AppRequest::SetVolume(v) => {
                 self.volume = if v.is_finite() {
                     v.clamp(0.0, 1.0)
@@ -395,7 +553,7 @@ impl Player {
             Action::Pause => self.pause(now),
             Action::SeekBy(delta) => {
                 let base = self.seeking.unwrap_or(self.position);
-                self.seek(now, base + delta);
+                self.seek(now, base + delta, SeekMode::Exact);
             }
             Action::VolumeBy(delta) => {
                 self.volume = (self.volume + delta).clamp(0.0, 1.0);
@@ -407,7 +565,7 @@ impl Player {
             }
             Action::Stop => {
                 self.pause(now);
-                self.seek(now, 0.0);
+                self.seek(now, 0.0, SeekMode::Exact);
             }
         }
     }
@@ -421,10 +579,23 @@ impl Player {
         });
     }
 
+    /// Cancels fetches, releases every decoded picture and closes the platform decoders.
+    fn close_session(&mut self, mut s: Session) {
+        s.loader.cancel(&mut self.scratch);
+        if let Some(v) = s.video.as_mut() {
+            self.video_generation = v.generation();
+            v.close(&mut self.scratch);
+        }
+        if let Some(Audio::Platform(a)) = s.source.as_ref() {
+            self.audio_generation = a.generation();
+            self.scratch.push(HostCommand::CloseAudioDecoder);
+        }
+        self.out.extend(self.scratch.drain(..));
+    }
+
     fn teardown(&mut self) {
-        if let Some(mut s) = self.session.take() {
-            s.loader.cancel(&mut self.scratch);
-            self.out.extend(self.scratch.drain(..));
+        if let Some(s) = self.session.take() {
+            self.close_session(s);
         }
         self.seeking = None;
         self.flush_output(0.0);
@@ -454,6 +625,9 @@ impl Player {
             cache,
             loader,
             source: None,
+            demux: None,
+            video: None,
+            feed_need: None,
             pending: Pending::Open,
             need: Some(0),
             converter: None,
@@ -498,7 +672,7 @@ impl Player {
         }
     }
 
-    fn seek(&mut self, now: Duration, target: f64) {
+    fn seek(&mut self, now: Duration, target: f64, mode: SeekMode) {
         if self.session.is_none()
             || matches!(self.state, PlaybackState::Loading) && self.info.is_none()
         {
@@ -512,9 +686,24 @@ impl Player {
         if let Some(d) = self.duration() {
             target = target.min(d);
         }
+        if mode == SeekMode::Fast {
+            target = self.keyframe_before(target).unwrap_or(target);
+        }
         self.seeking = Some(target);
         self.emit(PlayerEvent::Seeking(target));
         self.reposition(now, target);
+    }
+
+    /// Presentation time (seconds) of the video keyframe at or before `target`, when the
+    /// demuxer can tell without fetching.
+    fn keyframe_before(&mut self, target: f64) -> Option<f64> {
+        let s = self.session.as_mut()?;
+        let track = s.video.as_ref()?.track;
+        let demux = s.demux.as_mut()?;
+        let mut cache = lock(&s.cache);
+        let mut cursor = demux.seek(&mut *cache, track, (target * 1e6) as i64).ok()?;
+        let key = demux.next_sample(&mut *cache, track, &mut cursor).ok()??;
+        Some((key.pts_us.max(0) as f64 / 1e6).min(target))
     }
 
     /// Drops queued audio and positions the decoder at `target` (seek, rate change, restart).
@@ -530,7 +719,12 @@ impl Player {
                 s.pending = Pending::Seek(frame);
                 s.need = None;
             }
+            if let Some(v) = s.video.as_mut() {
+                v.reset((target * 1e6).round() as i64, true, &mut self.scratch);
+                s.feed_need = None;
+            }
         }
+        self.out.extend(self.scratch.drain(..));
         if self.state == PlaybackState::Ended || self.state == PlaybackState::Playing {
             self.set_state(if self.wants_play {
                 PlaybackState::Buffering
@@ -591,7 +785,30 @@ impl Player {
             self.fail(e);
         }
         self.update_state(now);
+        self.present_video(now);
         self.schedule(now);
+    }
+
+    /// Presents the picture for the current position and releases what the clock passed.
+    fn present_video(&mut self, now: Duration) {
+        let playing = self.state == PlaybackState::Playing && self.seeking.is_none();
+        let t = if playing {
+            self.clock_position(now)
+        } else {
+            self.position
+        };
+        let ended = self.state == PlaybackState::Ended;
+        let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) else {
+            return;
+        };
+        // At the end, show the last picture whatever the clock says.
+        let clock_us = if ended {
+            i64::MAX
+        } else {
+            (t * 1e6).round() as i64
+        };
+        v.present(clock_us, &mut self.scratch);
+        self.out.extend(self.scratch.drain(..));
     }
 
     fn run_source(&mut self, now: Duration) -> Result<(), Error> {
@@ -600,6 +817,35 @@ impl Player {
         let Some(s) = self.session.as_mut() else {
             return Ok(());
         };
+        if s.pending != Pending::Open {
+            if let Some(demux) = s.demux.as_mut() {
+                let mut cache = lock(&s.cache);
+                let mut need = None;
+                if let Some(Audio::Platform(a)) = s.source.as_mut() {
+                    match a.feed(demux.as_mut(), &mut *cache, &mut self.scratch) {
+                        Ok(()) => {}
+                        Err(DemuxError::NeedBytes(at)) => need = Some(at),
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                if let Some(v) = s.video.as_mut() {
+                    match v.feed(demux.as_mut(), &mut *cache, &mut self.scratch) {
+                        Ok(()) => {}
+                        Err(DemuxError::NeedBytes(at)) => {
+                            need = Some(need.map_or(at, |n: u64| n.min(at)))
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    if let (Some(end), Some(Audio::Silence(sil))) = (v.end_us(), s.source.as_mut())
+                    {
+                        sil.set_end(Some(end as f64 / 1e6));
+                    }
+                }
+                s.feed_need = need;
+                drop(cache);
+                self.out.extend(self.scratch.drain(..));
+            }
+        }
         let mut steps = 0;
         while steps < MAX_STEPS {
             steps += 1;
@@ -615,45 +861,59 @@ impl Player {
                 s.need = None;
             }
             let result = match s.pending {
-                Pending::Open => match AudioSource::open(&s.cache, s.ext.as_deref()) {
-                    Ok(src) => {
-                        let info = src.info().clone();
-                        s.source = Some(src);
-                        s.pending = Pending::None;
-                        self.info = Some(info.clone());
-                        self.out
-                            .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(
-                                info.clone(),
-                            )));
-                        if let Some(d) = info.duration {
+                Pending::Open => {
+                    match open_media(s, self.video_generation, self.audio_generation) {
+                        Ok(info) => {
+                            s.pending = Pending::None;
+                            self.info = Some(info.clone());
                             self.out
-                                .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
-                        }
-                        if self.state == PlaybackState::Loading {
-                            self.state = PlaybackState::Paused;
-                            self.out
-                                .push_back(HostCommand::Emit(PlayerEvent::StateChanged(
-                                    self.state,
+                                .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(
+                                    info.clone(),
                                 )));
+                            if let Some(d) = info.duration {
+                                self.out
+                                    .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
+                            }
+                            if info.video_codec.is_some() {
+                                self.out.push_back(HostCommand::Emit(PlayerEvent::Resize {
+                                    width: info.width,
+                                    height: info.height,
+                                }));
+                            }
+                            if self.state == PlaybackState::Loading {
+                                self.state = PlaybackState::Paused;
+                                self.out
+                                    .push_back(HostCommand::Emit(PlayerEvent::StateChanged(
+                                        self.state,
+                                    )));
+                            }
+                            Ok(())
                         }
-                        Ok(())
+                        Err(e) => Err(e),
                     }
-                    Err(e) => Err(e),
-                },
+                }
                 Pending::Reopen(frame) | Pending::Seek(frame) => {
                     let reopen = matches!(s.pending, Pending::Reopen(_))
                         || s.source.as_ref().is_none_or(|src| src.is_broken());
                     let opened = if reopen {
                         AudioSource::open(&s.cache, s.ext.as_deref())
-                            .map(|src| s.source = Some(src))
+                            .map(|src| s.source = Some(Audio::Core(src)))
                     } else {
                         Ok(())
                     };
                     match (opened, s.source.as_mut()) {
-                        (Ok(()), Some(src)) => src.seek(frame).map(|()| {
-                            s.pending = Pending::None;
-                            s.last_frame = frame;
-                        }),
+                        // symphonia's MP4 reader can fail seeking backwards across fragments
+                        // ("no atom pending read"): a fresh reader seeks from the start.
+                        (Ok(()), Some(src)) => match src.seek(frame) {
+                            Err(Stall::Fatal(_)) if !reopen && matches!(src, Audio::Core(_)) => {
+                                s.pending = Pending::Reopen(frame);
+                                Ok(())
+                            }
+                            r => r.map(|()| {
+                                s.pending = Pending::None;
+                                s.last_frame = frame;
+                            }),
+                        },
                         (Err(e), _) => Err(e),
                         (Ok(()), None) => Ok(()),
                     }
@@ -675,6 +935,7 @@ impl Player {
                     }
                     s.decoded.clear();
                     match src.decode(&mut s.decoded) {
+                        Ok(Step::Waiting) => break,
                         Ok(step) => {
                             let channels = src.channels();
                             s.last_frame = src.position();
@@ -727,7 +988,11 @@ impl Player {
                 Err(Stall::Fatal(e)) => return Err(e),
             }
         }
-        let (want, urgent) = match s.need {
+        let need = match (s.need, s.feed_need) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let (want, urgent) = match need {
             Some(at) => (at, true),
             None => (lock(&s.cache).read_pos(), false),
         };
@@ -748,7 +1013,13 @@ impl Player {
         let positioned = s.pending == Pending::None;
         let eos = s.eos;
         let ahead = self.clock.ahead_secs();
+        let video_ready = s.video.as_ref().is_none_or(|v| v.has_picture());
+        let video_done = s
+            .video
+            .as_ref()
+            .is_none_or(|v| v.done() || v.end_us().is_some());
         let enough = positioned
+            && video_ready
             && (eos || ahead >= self.config.start_secs.min(self.config.audio_ahead_secs));
         if let Some(target) = self.seeking {
             if enough {
@@ -758,7 +1029,8 @@ impl Player {
                 self.emit(PlayerEvent::TimeUpdate(target));
             }
         }
-        let ended = eos && self.clock.drained() && positioned && self.seeking.is_none();
+        let ended =
+            eos && self.clock.drained() && positioned && self.seeking.is_none() && video_done;
         if self.wants_play {
             if ended {
                 if self.looping {
@@ -835,6 +1107,18 @@ impl Player {
             PlaybackState::Playing | PlaybackState::Buffering
         ) || self.seeking.is_some();
         let mut at = active.then_some(now + REFILL);
+        if self.state == PlaybackState::Playing && self.seeking.is_none() {
+            let due = self
+                .session
+                .as_ref()
+                .and_then(|s| s.video.as_ref())
+                .and_then(|v| v.next_due());
+            if let Some(due) = due {
+                let ahead = (due as f64 / 1e6 - self.clock.peek(now)) / self.rate.max(0.25);
+                let wake = now + Duration::from_secs_f64(ahead.clamp(0.0, REFILL.as_secs_f64()));
+                at = Some(at.map_or(wake, |a| a.min(wake)));
+            }
+        }
         if let Some(s) = self.session.as_ref() {
             if let Some(d) = s.loader.deadline() {
                 at = Some(at.map_or(d, |a| a.min(d)));
@@ -850,4 +1134,146 @@ impl Player {
             }
         }
     }
+}
+
+/// Maps a demuxer failure during open to the player's stall type.
+fn demux_stall(e: DemuxError) -> Stall {
+    match e {
+        DemuxError::NeedBytes(at) => Stall::NeedBytes(at),
+        e => Stall::Fatal(e.into()),
+    }
+}
+
+/// Probes the session's resource: containers with video (or audio the core cannot decode)
+/// get the core's demuxer and platform decoders; everything else the symphonia audio path.
+fn open_media(
+    s: &mut Session,
+    video_generation: u32,
+    audio_generation: u32,
+) -> Result<MediaInfo, Stall> {
+    let mut head = [0u8; 12];
+    let n = lock(&s.cache)
+        .copy_at(0, &mut head)
+        .map_err(Stall::NeedBytes)?;
+    let sniffed = demux::sniff(&head[..n]);
+    if sniffed == Sniffed::Other {
+        let src = AudioSource::open(&s.cache, s.ext.as_deref())?;
+        let info = src.info().clone();
+        s.source = Some(Audio::Core(src));
+        return Ok(info);
+    }
+    let mut demux = {
+        let mut cache = lock(&s.cache);
+        demux::open(&mut *cache).map_err(demux_stall)?
+    };
+    let tracks = demux.tracks().to_vec();
+    let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
+    let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
+    let core_audio =
+        |codec: &str| codec.starts_with("mp4a.40.") || codec == "mp3" || codec == "flac";
+    if video.is_none()
+        && sniffed == Sniffed::Mp4
+        && audio.is_some_and(|a| core_audio(&tracks[a].codec))
+    {
+        // Audio-only MP4 (m4a): the core decodes it, exactly as before.
+        let src = AudioSource::open(&s.cache, s.ext.as_deref())?;
+        let info = src.info().clone();
+        s.source = Some(Audio::Core(src));
+        return Ok(info);
+    }
+    if video.is_none() && audio.is_none() {
+        return Err(Stall::Fatal(Error::new(
+            ErrorKind::Unsupported,
+            "no audio or video track",
+        )));
+    }
+    let duration = demux.duration();
+    let mut info = MediaInfo {
+        container: demux.container().to_string(),
+        duration,
+        ..MediaInfo::default()
+    };
+    let mut pipe = None;
+    if let Some(v) = video {
+        let t = &tracks[v];
+        if t.codec.starts_with('?') {
+            return Err(Stall::Fatal(Error::new(
+                ErrorKind::Unsupported,
+                format!("video codec {} is not supported", &t.codec[1..]),
+            )));
+        }
+        // Nominal frame duration from the first sample.
+        let mut cursor = demux::Cursor::default();
+        let first = {
+            let mut cache = lock(&s.cache);
+            demux
+                .next_sample(&mut *cache, v, &mut cursor)
+                .map_err(demux_stall)?
+        };
+        let frame_us = first
+            .map(|f| f.duration_us)
+            .filter(|&d| d > 0)
+            .unwrap_or(33_333);
+        info.video_codec = Some(t.codec.clone());
+        info.width = t.display_width.max(1);
+        info.height = t.display_height.max(1);
+        info.frame_rate = 1e6 / frame_us as f64;
+        pipe = Some(VideoPipe::new(
+            v,
+            VideoDecoderConfig {
+                codec: t.codec.clone(),
+                description: t.description.clone(),
+                coded_width: t.width,
+                coded_height: t.height,
+                display_width: t.display_width,
+                display_height: t.display_height,
+            },
+            frame_us,
+            video_generation,
+        ));
+    }
+    let source = match audio {
+        Some(a) => {
+            let t = &tracks[a];
+            info.audio_codec = t.codec.clone();
+            info.sample_rate = t.sample_rate;
+            info.channels = t.channels;
+            if t.codec.starts_with('?') {
+                return Err(Stall::Fatal(Error::new(
+                    ErrorKind::Unsupported,
+                    format!("audio codec {} is not supported", &t.codec[1..]),
+                )));
+            }
+            // symphonia's MP4 reader fails seeking backwards in fragmented files ("no atom
+            // pending read"), so their audio goes to the platform decoder too.
+            if sniffed == Sniffed::Mp4 && core_audio(&t.codec) && !demux.fragmented() {
+                let src = AudioSource::open(&s.cache, s.ext.as_deref())?;
+                info.sample_rate = src.rate();
+                info.channels = src.channels() as u16;
+                Audio::Core(src)
+            } else {
+                if t.sample_rate == 0 || t.channels == 0 {
+                    return Err(Stall::Fatal(Error::new(
+                        ErrorKind::Decode,
+                        "audio track without a sample rate or channel count",
+                    )));
+                }
+                Audio::Platform(PlatformAudio::new(
+                    a,
+                    AudioDecoderConfig {
+                        codec: t.codec.clone(),
+                        description: t.description.clone(),
+                        sample_rate: t.sample_rate,
+                        channels: t.channels,
+                    },
+                    audio_generation,
+                ))
+            }
+        }
+        None => Audio::Silence(Silence::new(VIRTUAL_RATE, duration)),
+    };
+    s.source = Some(source);
+    s.demux = Some(demux);
+    s.video = pipe;
+    Ok(info)
 }

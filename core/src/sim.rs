@@ -4,7 +4,10 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use crate::host::{AppRequest, FetchErrorKind, HostCommand, HostEvent, PlayerEvent, RequestId};
+use crate::host::{
+    AppRequest, FetchErrorKind, FrameId, HostCommand, HostEvent, PlayerEvent, RequestId, SeekMode,
+    VideoDecoderConfig,
+};
 use crate::input::InputEvent;
 use crate::player::{Player, PlayerConfig};
 
@@ -61,6 +64,36 @@ pub struct SimDevice {
     pub underruns: u64,
 }
 
+/// The fake platform video decoder: outputs a picture per chunk (in presentation order, after
+/// a reorder delay like a real H.264 decoder), one simulation step after the chunk, and
+/// records every present and release so tests can check timing and leaks.
+#[derive(Debug, Default)]
+pub struct SimVideo {
+    /// Generation of the last configure.
+    pub generation: u32,
+    /// Every configuration received.
+    pub configs: Vec<VideoDecoderConfig>,
+    /// Chunks held back for reordering: (timestamp, duration).
+    held: Vec<(i64, i64)>,
+    /// How many chunks the decoder holds before it outputs (reorder depth).
+    pub reorder: usize,
+    next_id: u64,
+    /// Pictures delivered and not yet released: id → timestamp.
+    pub live: BTreeMap<u64, i64>,
+    /// Every present: (host time, picture timestamp).
+    pub presented: Vec<(Duration, i64)>,
+    /// The picture on screen (timestamp), `None` when cleared.
+    pub on_screen: Option<i64>,
+    /// Fail (once) when a chunk at or after this timestamp arrives: a mid-stream decode error.
+    pub fail_at: Option<i64>,
+    /// Codec string prefixes this decoder refuses as unsupported.
+    pub unsupported: Vec<String>,
+    /// Chunks decoded in all.
+    pub chunks: u64,
+    /// True between configure and close.
+    pub open: bool,
+}
+
 /// A deterministic host around a [`Player`].
 pub struct SimHost {
     /// The player under test.
@@ -75,6 +108,12 @@ pub struct SimHost {
     pub bytes_per_step: usize,
     /// Every fetch command seen: (url, range header).
     pub fetch_log: Vec<(String, Option<String>)>,
+    /// The fake platform video decoder and screen.
+    pub video: SimVideo,
+    /// Decoder outputs to deliver at the next step.
+    decoded: Vec<HostEvent>,
+    /// The fake audio decoder's (generation, rate, channels).
+    audio_decoder: Option<(u32, u32, u16)>,
     resources: BTreeMap<String, Resource>,
     transfers: Vec<Transfer>,
     wake: Option<Duration>,
@@ -98,6 +137,12 @@ impl SimHost {
             }),
             bytes_per_step: 64 * 1024,
             fetch_log: Vec::new(),
+            video: SimVideo {
+                reorder: 2,
+                ..SimVideo::default()
+            },
+            decoded: Vec::new(),
+            audio_decoder: None,
             resources: BTreeMap::new(),
             transfers: Vec::new(),
             wake: None,
@@ -187,6 +232,128 @@ impl SimHost {
             HostCommand::SetAudioGain(g) => self.with_device(|d| d.gain = g),
             HostCommand::WakeAt { at } => self.wake = Some(at),
             HostCommand::Emit(event) => self.events.push(event),
+            HostCommand::ConfigureVideoDecoder { generation, config } => {
+                let v = &mut self.video;
+                v.generation = generation;
+                v.held.clear();
+                v.open = true;
+                if v.unsupported
+                    .iter()
+                    .any(|u| config.codec.starts_with(u.as_str()))
+                {
+                    self.decoded.push(HostEvent::VideoDecoderError {
+                        generation,
+                        unsupported: true,
+                        message: format!("{} is not supported", config.codec),
+                    });
+                    v.open = false;
+                }
+                v.configs.push(config);
+            }
+            HostCommand::DecodeVideo { generation, chunk } => {
+                let v = &mut self.video;
+                if generation != v.generation || !v.open {
+                    return;
+                }
+                v.chunks += 1;
+                if v.fail_at.is_some_and(|f| chunk.timestamp_us >= f) {
+                    v.fail_at = None;
+                    v.open = false;
+                    v.held.clear();
+                    self.decoded.push(HostEvent::VideoDecoderError {
+                        generation,
+                        unsupported: false,
+                        message: "simulated corrupt frame".into(),
+                    });
+                    return;
+                }
+                v.held.push((chunk.timestamp_us, chunk.duration_us));
+                if v.held.len() > v.reorder {
+                    Self::output_first(v, generation, &mut self.decoded);
+                }
+            }
+            HostCommand::FlushVideoDecoder { generation } => {
+                let v = &mut self.video;
+                if generation == v.generation && v.open {
+                    while !v.held.is_empty() {
+                        Self::output_first(v, generation, &mut self.decoded);
+                    }
+                    self.decoded
+                        .push(HostEvent::VideoDecoderFlushed { generation });
+                }
+            }
+            HostCommand::CloseVideoDecoder => {
+                self.video.open = false;
+                self.video.held.clear();
+            }
+            HostCommand::PresentFrame { frame } => {
+                let ts = self.video.live.get(&frame.0).copied();
+                assert!(ts.is_some(), "present of unknown frame {frame:?}");
+                self.video.on_screen = ts;
+                if let Some(ts) = ts {
+                    self.video.presented.push((self.now, ts));
+                }
+            }
+            HostCommand::ReleaseFrame { frame } => {
+                assert!(
+                    self.video.live.remove(&frame.0).is_some(),
+                    "release of unknown frame {frame:?}"
+                );
+            }
+            HostCommand::ClearVideo => self.video.on_screen = None,
+            HostCommand::ConfigureAudioDecoder { .. }
+            | HostCommand::FlushAudioDecoder { .. }
+            | HostCommand::CloseAudioDecoder
+            | HostCommand::DecodeAudio { .. } => self.fake_audio_decoder(cmd),
+        }
+    }
+
+    /// Outputs the held chunk with the smallest timestamp as a picture.
+    fn output_first(v: &mut SimVideo, generation: u32, out: &mut Vec<HostEvent>) {
+        let Some(i) = (0..v.held.len()).min_by_key(|&i| v.held[i].0) else {
+            return;
+        };
+        let (ts, dur) = v.held.remove(i);
+        v.next_id += 1;
+        v.live.insert(v.next_id, ts);
+        out.push(HostEvent::VideoFrameDecoded {
+            generation,
+            frame: FrameId(v.next_id),
+            timestamp_us: ts,
+            duration_us: dur,
+            width: 320,
+            height: 180,
+        });
+    }
+
+    /// A platform audio decoder that outputs silence of each chunk's duration.
+    fn fake_audio_decoder(&mut self, cmd: HostCommand) {
+        match cmd {
+            HostCommand::ConfigureAudioDecoder { generation, config } => {
+                self.audio_decoder = Some((generation, config.sample_rate, config.channels));
+            }
+            HostCommand::DecodeAudio { generation, chunk } => {
+                let Some((g, rate, ch)) = self.audio_decoder else {
+                    return;
+                };
+                if g != generation {
+                    return;
+                }
+                let frames =
+                    (chunk.duration_us.max(0) as u64 * u64::from(rate) / 1_000_000) as usize;
+                self.decoded.push(HostEvent::AudioDecoded {
+                    generation,
+                    timestamp_us: chunk.timestamp_us,
+                    sample_rate: rate,
+                    channels: ch,
+                    samples: vec![0.0; frames * usize::from(ch)],
+                });
+            }
+            HostCommand::FlushAudioDecoder { generation } => {
+                self.decoded
+                    .push(HostEvent::AudioDecoderFlushed { generation });
+            }
+            _ => self.audio_decoder = None,
         }
     }
 
@@ -298,6 +465,9 @@ impl SimHost {
         for e in events {
             self.send(e);
         }
+        for e in std::mem::take(&mut self.decoded) {
+            self.send(e);
+        }
         if let Some(d) = self.device.as_mut() {
             if d.running {
                 let frames = (d.rate as u64 * STEP.as_millis() as u64 / 1000) as usize;
@@ -387,10 +557,14 @@ pub fn fuzz_scenario(data: &[u8]) -> Result<(), String> {
             0 => host.app(AppRequest::Play),
             1 => host.app(AppRequest::Pause),
             2 => host.app(AppRequest::Seek {
+                mode: SeekMode::Exact,
                 position: f64::from(op) / 8.0,
             }),
             3 => host.app(AppRequest::SetRate(0.25 + f64::from(op % 16) / 4.0)),
-            4 => host.app(AppRequest::Seek { position: f64::MAX }),
+            4 => host.app(AppRequest::Seek {
+                position: f64::MAX,
+                mode: SeekMode::Fast,
+            }),
             5 => host.app(AppRequest::SetLoop(op & 16 != 0)),
             _ => {}
         }

@@ -147,7 +147,10 @@ fn seek_is_sample_exact_paused_and_playing() {
     let mut host = host_with("a.wav", ramp_wav(20 * RATE, RATE), Fault::None);
     load(&mut host, "a.wav");
     wait_state(&mut host, PlaybackState::Paused, 2);
-    host.app(AppRequest::Seek { position: 12.3 });
+    host.app(AppRequest::Seek {
+        position: 12.3,
+        mode: kinema_core::SeekMode::Exact,
+    });
     assert_eq!(host.player.current_time(), 12.3);
     assert!(host.run_until(Duration::from_secs(2), |h| h
         .saw(|e| *e == PlayerEvent::Seeked(12.3))));
@@ -161,7 +164,10 @@ fn seek_is_sample_exact_paused_and_playing() {
     // A seek while playing: what plays next starts exactly at the target frame.
     host.run_for(Duration::from_millis(300));
     let before = host.played().len();
-    host.app(AppRequest::Seek { position: 3.25 });
+    host.app(AppRequest::Seek {
+        position: 3.25,
+        mode: kinema_core::SeekMode::Exact,
+    });
     assert!(host.run_until(Duration::from_secs(2), |h| h.player.state()
         == PlaybackState::Playing
         && h.played().len() > before));
@@ -181,10 +187,14 @@ fn rapid_seeks_settle_on_the_last_one() {
     for i in 0..20 {
         host.app(AppRequest::Seek {
             position: i as f64 * 1.3,
+            mode: kinema_core::SeekMode::Exact,
         });
         host.step();
     }
-    host.app(AppRequest::Seek { position: 7.0 });
+    host.app(AppRequest::Seek {
+        position: 7.0,
+        mode: kinema_core::SeekMode::Exact,
+    });
     assert!(host.run_until(Duration::from_secs(2), |h| !h.player.seeking()));
     assert_eq!(host.player.current_time(), 7.0);
     assert_eq!(
@@ -257,7 +267,10 @@ fn a_server_without_ranges_still_plays() {
     load(&mut host, "a.wav");
     host.app(AppRequest::Play);
     wait_state(&mut host, PlaybackState::Playing, 2);
-    host.app(AppRequest::Seek { position: 2.0 });
+    host.app(AppRequest::Seek {
+        position: 2.0,
+        mode: kinema_core::SeekMode::Exact,
+    });
     wait_state(&mut host, PlaybackState::Ended, 5);
     assert!(host.last_error().is_none());
 }

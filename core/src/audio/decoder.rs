@@ -40,6 +40,8 @@ pub enum Step {
     Frames(usize),
     /// The end of the track.
     End,
+    /// Nothing now: the output comes later from the host's decoder.
+    Waiting,
 }
 
 /// One opened source: the demuxer, the decoder of its audio track and the frame position.
@@ -184,6 +186,7 @@ impl AudioSource {
             sample_rate: rate,
             channels: channels as u16,
             duration: frames.map(|f| f as f64 / rate as f64),
+            ..MediaInfo::default()
         };
         Ok(AudioSource {
             reader,

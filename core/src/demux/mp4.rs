@@ -852,6 +852,10 @@ impl Demux for Mp4Demuxer {
         &self.tracks
     }
 
+    fn fragmented(&self) -> bool {
+        self.segments.len() > 1 || self.scan.is_some()
+    }
+
     fn duration(&self) -> Option<f64> {
         if self.duration.is_some() || self.scan.is_some() {
             return self.duration;

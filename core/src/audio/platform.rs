@@ -1,0 +1,333 @@
+//! Audio the core does not decode itself: compressed packets go to the host's decoder
+//! (WebCodecs `AudioDecoder`), PCM comes back and joins the normal audio path. Also the
+//! silent source that drives the clock of video-only files.
+
+use std::collections::VecDeque;
+
+use crate::audio::decoder::Step;
+use crate::demux::{ByteSource, Cursor, Demux, DemuxError, Sample};
+use crate::error::{Error, ErrorKind};
+use crate::host::{AudioDecoderConfig, EncodedChunk, HostCommand};
+
+/// Most chunks inside the host decoder at once.
+const MAX_IN_FLIGHT: u32 = 16;
+/// Most decoded frames waiting (per channel), ~1 s at 48 kHz.
+const MAX_WAITING_FRAMES: usize = 48_000;
+/// Largest compressed audio packet accepted.
+const MAX_PACKET: u32 = 1024 * 1024;
+/// Decoded before a seek target so Opus (80 ms) and friends converge.
+const SEEK_PREROLL_US: i64 = 80_000;
+
+struct Pcm {
+    first: i64,
+    channels: usize,
+    samples: Vec<f32>,
+}
+
+/// Packets out to the host decoder, PCM back in.
+pub struct PlatformAudio {
+    /// Index of the audio track in the demuxer.
+    pub track: usize,
+    config: AudioDecoderConfig,
+    generation: u32,
+    configured: bool,
+    cursor: Cursor,
+    pending: Option<Sample>,
+    seek_to: Option<i64>,
+    /// Presentation frame before which output is dropped (seek target).
+    start_frame: i64,
+    fed_end: bool,
+    flush_sent: bool,
+    flushed: bool,
+    in_flight: u32,
+    pcm: VecDeque<Pcm>,
+    waiting_frames: usize,
+    next_frame: i64,
+    errors: u32,
+}
+
+impl PlatformAudio {
+    /// A source for track `track` decoded with `config`; generations continue after
+    /// `last_generation`.
+    pub fn new(track: usize, config: AudioDecoderConfig, last_generation: u32) -> Self {
+        PlatformAudio {
+            track,
+            config,
+            generation: last_generation,
+            configured: false,
+            cursor: Cursor::default(),
+            pending: None,
+            seek_to: Some(0),
+            start_frame: 0,
+            fed_end: false,
+            flush_sent: false,
+            flushed: false,
+            in_flight: 0,
+            pcm: VecDeque::new(),
+            waiting_frames: 0,
+            next_frame: 0,
+            errors: 0,
+        }
+    }
+
+    /// Sample rate of the stream.
+    pub fn rate(&self) -> u32 {
+        self.config.sample_rate.max(1)
+    }
+
+    /// Channels of the stream.
+    pub fn channels(&self) -> usize {
+        usize::from(self.config.channels.max(1))
+    }
+
+    /// Presentation frame of the next frame `decode` returns.
+    pub fn position(&self) -> i64 {
+        self.next_frame
+    }
+
+    /// The current decoder generation.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    /// Positions so the next decoded frame is presentation frame `frame`.
+    pub fn seek(&mut self, frame: i64) {
+        let frame = frame.max(0);
+        let us = frame as i128 * 1_000_000 / self.rate() as i128;
+        self.seek_to = Some((us as i64 - SEEK_PREROLL_US).max(0));
+        self.start_frame = frame;
+        self.next_frame = frame;
+        self.pcm.clear();
+        self.waiting_frames = 0;
+        self.pending = None;
+        self.fed_end = false;
+        self.flush_sent = false;
+        self.flushed = false;
+        self.in_flight = 0;
+        self.configured = false;
+    }
+
+    /// Feeds the host decoder as far as the bounds allow.
+    pub fn feed(
+        &mut self,
+        demux: &mut dyn Demux,
+        src: &mut dyn ByteSource,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), DemuxError> {
+        if let Some(t) = self.seek_to {
+            self.cursor = demux.seek(src, self.track, t)?;
+            self.seek_to = None;
+        }
+        while !self.fed_end
+            && self.in_flight < MAX_IN_FLIGHT
+            && self.waiting_frames < MAX_WAITING_FRAMES
+        {
+            let sample = match self.pending.take() {
+                Some(s) => s,
+                None => {
+                    let mut c = self.cursor;
+                    match demux.next_sample(src, self.track, &mut c)? {
+                        Some(s) => {
+                            self.cursor = c;
+                            s
+                        }
+                        None => {
+                            self.fed_end = true;
+                            break;
+                        }
+                    }
+                }
+            };
+            if sample.size > MAX_PACKET {
+                return Err(DemuxError::Invalid(format!(
+                    "audio packet of {} bytes exceeds the limit",
+                    sample.size
+                )));
+            }
+            let mut data = vec![0u8; sample.size as usize];
+            let n = match src.read_at(sample.offset, &mut data) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.pending = Some(sample);
+                    return Err(e);
+                }
+            };
+            if n < data.len() {
+                self.fed_end = true;
+                break;
+            }
+            if !self.configured {
+                self.generation = self.generation.wrapping_add(1);
+                out.push(HostCommand::ConfigureAudioDecoder {
+                    generation: self.generation,
+                    config: self.config.clone(),
+                });
+                self.configured = true;
+            }
+            out.push(HostCommand::DecodeAudio {
+                generation: self.generation,
+                chunk: EncodedChunk {
+                    timestamp_us: sample.pts_us,
+                    duration_us: sample.duration_us,
+                    key: true,
+                    data,
+                },
+            });
+            self.in_flight += 1;
+        }
+        if self.fed_end && !self.flush_sent {
+            self.flush_sent = true;
+            if self.configured {
+                out.push(HostCommand::FlushAudioDecoder {
+                    generation: self.generation,
+                });
+            } else {
+                self.flushed = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// PCM arrived from the host decoder.
+    pub fn on_decoded(
+        &mut self,
+        generation: u32,
+        timestamp_us: i64,
+        channels: u16,
+        samples: Vec<f32>,
+    ) {
+        if generation != self.generation || !self.configured {
+            return;
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        let channels = usize::from(channels.max(1));
+        let first = (timestamp_us as i128 * self.rate() as i128 / 1_000_000) as i64;
+        self.waiting_frames += samples.len() / channels;
+        self.pcm.push_back(Pcm {
+            first,
+            channels,
+            samples,
+        });
+    }
+
+    /// The host decoder finished a flush.
+    pub fn on_flushed(&mut self, generation: u32) {
+        if generation == self.generation && self.flush_sent {
+            self.flushed = true;
+            self.in_flight = 0;
+        }
+    }
+
+    /// The host decoder failed.
+    pub fn on_error(
+        &mut self,
+        generation: u32,
+        unsupported: bool,
+        message: &str,
+    ) -> Result<(), Error> {
+        if generation != self.generation {
+            return Ok(());
+        }
+        self.errors += 1;
+        if unsupported || self.errors > 3 {
+            return Err(Error::new(
+                if unsupported {
+                    ErrorKind::Unsupported
+                } else {
+                    ErrorKind::Decode
+                },
+                format!("audio codec {}: {message}", self.config.codec),
+            ));
+        }
+        // Start again just after what was output.
+        let at = self.next_frame;
+        self.seek(at);
+        Ok(())
+    }
+
+    /// Appends the next decoded PCM (interleaved, stream rate and channels) to `out`.
+    pub fn decode(&mut self, out: &mut Vec<f32>) -> Result<Step, Error> {
+        let Some(pcm) = self.pcm.pop_front() else {
+            return Ok(if self.flushed {
+                Step::End
+            } else {
+                Step::Waiting
+            });
+        };
+        let frames = pcm.samples.len() / pcm.channels;
+        self.waiting_frames = self.waiting_frames.saturating_sub(frames);
+        if pcm.channels != self.channels() {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "the audio decoder output a different channel count than the stream declares",
+            ));
+        }
+        // Sequential output once started; the timestamp places the first block after a seek.
+        let first = if self.next_frame > self.start_frame {
+            self.next_frame
+        } else {
+            pcm.first
+        };
+        let from = (self.start_frame - first).clamp(0, frames as i64) as usize;
+        if from < frames {
+            out.extend_from_slice(&pcm.samples[from * pcm.channels..]);
+        }
+        self.next_frame = (first + frames as i64).max(self.next_frame);
+        Ok(Step::Frames(frames - from.min(frames)))
+    }
+}
+
+/// Silence that drives the clock of a file without audio.
+pub struct Silence {
+    rate: u32,
+    position: i64,
+    end: Option<i64>,
+}
+
+/// Frames of silence per decode step.
+const SILENCE_BLOCK: i64 = 2048;
+
+impl Silence {
+    /// Silence at `rate` until `end_secs` (open-ended while `None`).
+    pub fn new(rate: u32, end_secs: Option<f64>) -> Self {
+        let mut s = Silence {
+            rate: rate.max(1),
+            position: 0,
+            end: None,
+        };
+        s.set_end(end_secs);
+        s
+    }
+
+    /// Sets (or corrects) where the silence ends.
+    pub fn set_end(&mut self, end_secs: Option<f64>) {
+        self.end = end_secs.map(|e| (e.max(0.0) * self.rate as f64).round() as i64);
+    }
+
+    /// Rate of the silence.
+    pub fn rate(&self) -> u32 {
+        self.rate
+    }
+
+    /// Next frame.
+    pub fn position(&self) -> i64 {
+        self.position
+    }
+
+    /// Positions at `frame`.
+    pub fn seek(&mut self, frame: i64) {
+        self.position = frame.max(0);
+    }
+
+    /// Appends a block of stereo silence.
+    pub fn decode(&mut self, out: &mut Vec<f32>) -> Step {
+        let n = match self.end {
+            Some(end) if self.position >= end => return Step::End,
+            Some(end) => (end - self.position).min(SILENCE_BLOCK),
+            None => SILENCE_BLOCK,
+        };
+        out.resize(out.len() + 2 * n as usize, 0.0);
+        self.position += n;
+        Step::Frames(n as usize)
+    }
+}

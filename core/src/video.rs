@@ -1,0 +1,408 @@
+//! Video scheduling: feeds the platform decoder from the demuxer, holds the ids of decoded
+//! pictures (the pictures themselves stay on the host), presents the one whose interval
+//! contains the clock, drops late ones and releases everything it no longer needs.
+//!
+//! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
+//! [`MAX_DECODED`] decoded pictures waiting (they are GPU memory on most hosts), and at most
+//! [`MAX_AHEAD`] of both together.
+
+use std::collections::VecDeque;
+
+use crate::demux::{ByteSource, Cursor, Demux, DemuxError, Sample};
+use crate::error::{Error, ErrorKind};
+use crate::host::{EncodedChunk, FrameId, HostCommand, VideoDecoderConfig};
+
+/// Most chunks fed to the decoder and not yet answered by a picture (covers the reorder
+/// delay of B-frame streams).
+pub const MAX_IN_FLIGHT: u32 = 8;
+/// Most decoded pictures waiting to be presented.
+pub const MAX_DECODED: usize = 6;
+/// Most pictures waiting or in the decoder together: with the one on screen, the most
+/// pictures the host ever holds for the player.
+pub const MAX_AHEAD: usize = 10;
+/// Largest compressed frame accepted.
+pub const MAX_CHUNK: u32 = 32 * 1024 * 1024;
+/// Decoder errors tolerated in one load before the player reports a decode error.
+pub const MAX_DECODER_ERRORS: u32 = 3;
+
+/// Counters an app (or the stats overlay) can read.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct VideoStats {
+    /// Pictures the decoder output for the current position (stale generations excluded).
+    pub decoded: u64,
+    /// Pictures presented.
+    pub presented: u64,
+    /// Pictures decoded in time to be shown but skipped because the clock had passed them.
+    pub dropped: u64,
+    /// Presented picture time minus the clock at presentation, milliseconds (positive: the
+    /// picture is early; negative: late).
+    pub av_offset_ms: f64,
+    /// Chunks inside the decoder.
+    pub in_flight: u32,
+    /// Decoded pictures waiting.
+    pub queued: u32,
+    /// Decoder errors recovered from.
+    pub decoder_errors: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Picture {
+    id: FrameId,
+    pts: i64,
+    dur: i64,
+}
+
+/// The video pipeline of one loaded source.
+#[derive(Debug)]
+pub struct VideoPipe {
+    /// Index of the video track in the demuxer.
+    pub track: usize,
+    config: VideoDecoderConfig,
+    generation: u32,
+    cursor: Cursor,
+    /// A sample taken from the demuxer whose bytes are not fetched yet.
+    pending: Option<Sample>,
+    /// Where to position before feeding (seek not yet resolved by the demuxer).
+    seek_to: Option<i64>,
+    /// Feed nothing until a keyframe later than this (after a decoder error).
+    skip_to_key_after: Option<i64>,
+    /// Pictures ending at or before this time are released unseen (exact seek).
+    skip_before: Option<i64>,
+    fed_end: bool,
+    flush_sent: bool,
+    flushed: bool,
+    in_flight: u32,
+    frames: VecDeque<Picture>,
+    shown: Option<Picture>,
+    /// Nothing presented since the last reset: present the first picture that arrives.
+    fresh: bool,
+    frame_us: i64,
+    /// End of the last sample fed (pts + duration), the end of the stream once `fed_end`.
+    end_us: i64,
+    /// Statistics.
+    pub stats: VideoStats,
+    configured: bool,
+}
+
+impl VideoPipe {
+    /// A pipeline for track `track` with decoder `config`; `frame_us` is the nominal frame
+    /// duration (used when samples carry none). Decoder generations start after
+    /// `last_generation` (the previous pipeline's [`VideoPipe::generation`]) so late outputs of
+    /// an earlier load are never mistaken for new ones.
+    pub fn new(
+        track: usize,
+        config: VideoDecoderConfig,
+        frame_us: i64,
+        last_generation: u32,
+    ) -> Self {
+        VideoPipe {
+            track,
+            config,
+            generation: last_generation,
+            cursor: Cursor::default(),
+            pending: None,
+            seek_to: Some(0),
+            skip_to_key_after: None,
+            skip_before: None,
+            fed_end: false,
+            flush_sent: false,
+            flushed: false,
+            in_flight: 0,
+            frames: VecDeque::new(),
+            shown: None,
+            fresh: true,
+            frame_us: frame_us.max(1),
+            end_us: 0,
+            stats: VideoStats::default(),
+            configured: false,
+        }
+    }
+
+    /// Restarts decoding at `target_us`: a new decoder generation, pending pictures released.
+    /// With `exact`, pictures before the target are decoded but not shown. The picture on
+    /// screen stays until the new one is ready.
+    pub fn reset(&mut self, target_us: i64, exact: bool, out: &mut Vec<HostCommand>) {
+        self.release_queued(out);
+        self.seek_to = Some(target_us);
+        self.skip_before = exact.then_some(target_us);
+        self.skip_to_key_after = None;
+        self.pending = None;
+        self.fed_end = false;
+        self.flush_sent = false;
+        self.flushed = false;
+        self.in_flight = 0;
+        self.fresh = true;
+        self.configured = false;
+    }
+
+    fn configure(&mut self, out: &mut Vec<HostCommand>) {
+        self.generation = self.generation.wrapping_add(1);
+        out.push(HostCommand::ConfigureVideoDecoder {
+            generation: self.generation,
+            config: self.config.clone(),
+        });
+        self.configured = true;
+    }
+
+    /// Feeds the decoder as far as the bounds allow. `NeedBytes` names bytes to fetch first.
+    pub fn feed(
+        &mut self,
+        demux: &mut dyn Demux,
+        src: &mut dyn ByteSource,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), DemuxError> {
+        if let Some(t) = self.seek_to {
+            self.cursor = demux.seek(src, self.track, t)?;
+            self.seek_to = None;
+        }
+        while !self.fed_end
+            && self.in_flight < MAX_IN_FLIGHT
+            && self.frames.len() + (self.in_flight as usize) < MAX_AHEAD
+            && self.frames.len() < MAX_DECODED
+        {
+            let sample = match self.pending.take() {
+                Some(s) => s,
+                None => {
+                    let mut c = self.cursor;
+                    match demux.next_sample(src, self.track, &mut c)? {
+                        Some(s) => {
+                            self.cursor = c;
+                            s
+                        }
+                        None => {
+                            self.fed_end = true;
+                            break;
+                        }
+                    }
+                }
+            };
+            if let Some(after) = self.skip_to_key_after {
+                if !(sample.key && sample.pts_us > after) {
+                    continue;
+                }
+                self.skip_to_key_after = None;
+            }
+            if sample.size > MAX_CHUNK {
+                return Err(DemuxError::Invalid(format!(
+                    "video frame of {} bytes exceeds the limit",
+                    sample.size
+                )));
+            }
+            let mut data = vec![0u8; sample.size as usize];
+            let n = match src.read_at(sample.offset, &mut data) {
+                Ok(n) => n,
+                Err(e) => {
+                    self.pending = Some(sample);
+                    return Err(e);
+                }
+            };
+            if n < data.len() {
+                // Truncated file: the stream ends before this frame.
+                self.fed_end = true;
+                break;
+            }
+            if !self.configured {
+                if !sample.key {
+                    // Decoding must start at a keyframe.
+                    continue;
+                }
+                self.configure(out);
+            }
+            let dur = if sample.duration_us > 0 {
+                sample.duration_us
+            } else {
+                self.frame_us
+            };
+            self.end_us = self.end_us.max(sample.pts_us + dur);
+            out.push(HostCommand::DecodeVideo {
+                generation: self.generation,
+                chunk: EncodedChunk {
+                    timestamp_us: sample.pts_us,
+                    duration_us: dur,
+                    key: sample.key,
+                    data,
+                },
+            });
+            self.in_flight += 1;
+        }
+        if self.fed_end && !self.flush_sent {
+            self.flush_sent = true;
+            if self.configured {
+                out.push(HostCommand::FlushVideoDecoder {
+                    generation: self.generation,
+                });
+            } else {
+                self.flushed = true;
+            }
+        }
+        self.stats.in_flight = self.in_flight;
+        Ok(())
+    }
+
+    /// A decoded picture arrived. Stale generations and pictures before an exact-seek target
+    /// are released at once.
+    pub fn on_frame(
+        &mut self,
+        generation: u32,
+        id: FrameId,
+        pts: i64,
+        dur: i64,
+        out: &mut Vec<HostCommand>,
+    ) {
+        if generation != self.generation || !self.configured {
+            out.push(HostCommand::ReleaseFrame { frame: id });
+            return;
+        }
+        self.in_flight = self.in_flight.saturating_sub(1);
+        self.stats.in_flight = self.in_flight;
+        self.stats.decoded += 1;
+        let dur = if dur > 0 { dur } else { self.frame_us };
+        if let Some(t) = self.skip_before {
+            if pts + dur <= t {
+                out.push(HostCommand::ReleaseFrame { frame: id });
+                return;
+            }
+        }
+        let pic = Picture { id, pts, dur };
+        let at = self.frames.partition_point(|p| p.pts <= pts);
+        self.frames.insert(at, pic);
+        self.stats.queued = self.frames.len() as u32;
+    }
+
+    /// The decoder finished a flush.
+    pub fn on_flushed(&mut self, generation: u32) {
+        if generation == self.generation && self.flush_sent {
+            self.flushed = true;
+            self.in_flight = 0;
+        }
+    }
+
+    /// The decoder failed at the current position. Returns `Err` when the player should
+    /// report an error; otherwise decoding restarts at the next keyframe after `clock_us`.
+    pub fn on_error(
+        &mut self,
+        generation: u32,
+        unsupported: bool,
+        message: &str,
+        clock_us: i64,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), Error> {
+        if generation != self.generation {
+            return Ok(());
+        }
+        if unsupported {
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                format!("video codec {}: {message}", self.config.codec),
+            ));
+        }
+        self.stats.decoder_errors += 1;
+        if self.stats.decoder_errors > MAX_DECODER_ERRORS {
+            return Err(Error::new(
+                ErrorKind::Decode,
+                format!("video decoder failed repeatedly: {message}"),
+            ));
+        }
+        // Keep what is decoded; skip the broken group of pictures.
+        let after = self.end_us.max(clock_us);
+        self.release_queued(out);
+        self.pending = None;
+        self.configured = false;
+        self.in_flight = 0;
+        self.skip_to_key_after = Some(after);
+        self.fresh = self.shown.is_none();
+        Ok(())
+    }
+
+    /// Presents the picture for `clock_us`; releases what the clock has passed. Returns true
+    /// when a new picture was presented.
+    pub fn present(&mut self, clock_us: i64, out: &mut Vec<HostCommand>) -> bool {
+        // The last picture whose presentation time has come.
+        let due = self.frames.partition_point(|p| p.pts <= clock_us);
+        let pick = if due > 0 {
+            Some(due - 1)
+        } else if self.fresh && !self.frames.is_empty() {
+            // Nothing shown since a seek or load: show the first picture even if it is early
+            // (a stream starting after 0, or a paused seek).
+            Some(0)
+        } else {
+            None
+        };
+        let Some(pick) = pick else {
+            return false;
+        };
+        for _ in 0..pick {
+            if let Some(p) = self.frames.pop_front() {
+                self.stats.dropped += 1;
+                out.push(HostCommand::ReleaseFrame { frame: p.id });
+            }
+        }
+        let Some(p) = self.frames.pop_front() else {
+            return false;
+        };
+        out.push(HostCommand::PresentFrame { frame: p.id });
+        if let Some(old) = self.shown.replace(p) {
+            out.push(HostCommand::ReleaseFrame { frame: old.id });
+        }
+        self.fresh = false;
+        self.skip_before = None;
+        self.stats.presented += 1;
+        self.stats.av_offset_ms = (p.pts - clock_us) as f64 / 1000.0;
+        self.stats.queued = self.frames.len() as u32;
+        true
+    }
+
+    /// Presentation time of the next picture after the one on screen, if decoded.
+    pub fn next_due(&self) -> Option<i64> {
+        self.frames.front().map(|p| p.pts)
+    }
+
+    /// A picture for the current position is on screen (or the stream has none).
+    pub fn ready(&self) -> bool {
+        !self.fresh || (self.fed_end && self.flushed && self.frames.is_empty())
+    }
+
+    /// The first picture after a reset has been decoded (playback can start).
+    pub fn has_picture(&self) -> bool {
+        !self.fresh || !self.frames.is_empty() || (self.fed_end && self.flushed)
+    }
+
+    /// Every picture has been fed, decoded and presented.
+    pub fn done(&self) -> bool {
+        self.fed_end && self.flushed && self.frames.is_empty()
+    }
+
+    /// End of the stream in microseconds, once every sample has been fed.
+    pub fn end_us(&self) -> Option<i64> {
+        self.fed_end.then_some(self.end_us)
+    }
+
+    /// Presentation time and duration of the picture on screen.
+    pub fn shown(&self) -> Option<(i64, i64)> {
+        self.shown.map(|p| (p.pts, p.dur))
+    }
+
+    /// The current decoder generation.
+    pub fn generation(&self) -> u32 {
+        self.generation
+    }
+
+    fn release_queued(&mut self, out: &mut Vec<HostCommand>) {
+        for p in self.frames.drain(..) {
+            out.push(HostCommand::ReleaseFrame { frame: p.id });
+        }
+        self.stats.queued = 0;
+    }
+
+    /// Releases every picture, closes the decoder and clears the screen (unload).
+    pub fn close(&mut self, out: &mut Vec<HostCommand>) {
+        self.release_queued(out);
+        if let Some(p) = self.shown.take() {
+            out.push(HostCommand::ReleaseFrame { frame: p.id });
+        }
+        out.push(HostCommand::CloseVideoDecoder);
+        out.push(HostCommand::ClearVideo);
+        self.configured = false;
+        self.generation = self.generation.wrapping_add(1);
+    }
+}

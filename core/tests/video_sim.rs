@@ -1,0 +1,309 @@
+//! Video scheduling against the simulated host and its fake platform decoder, on the real
+//! MP4 fixtures (`scripts/fixtures.sh`): exact and deterministic.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use kinema_core::sim::SimHost;
+use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
+
+const FRAME_US: f64 = 1e6 / 30.0;
+
+fn fixture(name: &str) -> Vec<u8> {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/fixtures/gen")
+        .join(name);
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", p.display()))
+}
+
+fn host(files: &[&str]) -> SimHost {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    for f in files {
+        h.add(f, fixture(f));
+    }
+    h
+}
+
+fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> bool) {
+    let ok = h.run_until(Duration::from_secs(secs), f);
+    assert!(
+        ok,
+        "{what}: state {:?}, events {:?}",
+        h.player.state(),
+        h.events
+    );
+}
+
+fn load(h: &mut SimHost, url: &str) {
+    h.app(AppRequest::Load { url: url.into() });
+    wait(h, 10, "loaded", |h| {
+        h.player.state() == PlaybackState::Paused
+    });
+}
+
+fn frame_index(pts_us: i64) -> i64 {
+    (pts_us as f64 / FRAME_US).round() as i64
+}
+
+/// Plays a whole file: every frame presented once, in order, on time, and nothing leaks.
+fn plays_every_frame(name: &str) {
+    let mut h = host(&[name]);
+    load(&mut h, name);
+    h.app(AppRequest::Play);
+    wait(&mut h, 20, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    let shown: Vec<i64> = h.video.presented.iter().map(|p| frame_index(p.1)).collect();
+    let first = shown[0];
+    let stats = h.player.video_stats().unwrap();
+    assert_eq!(stats.dropped, 0, "{name}: {stats:?}");
+    assert_eq!(
+        shown,
+        (first..first + 300).collect::<Vec<_>>(),
+        "{name}: each frame once, in order"
+    );
+    // Host time between presents follows the frame rate (10 ms simulation steps).
+    let start = h.video.presented[1].0;
+    for (i, (t, _)) in h.video.presented.iter().enumerate().skip(1) {
+        let want = start.as_secs_f64() + (i - 1) as f64 / 30.0;
+        assert!(
+            (t.as_secs_f64() - want).abs() <= 0.011,
+            "{name}: frame {i} at {t:?}, want {want}"
+        );
+    }
+    assert_eq!(
+        h.video.on_screen.map(frame_index),
+        Some(first + 299),
+        "last frame stays"
+    );
+    assert!(
+        h.video.live.len() <= 1,
+        "{name}: only the shown frame is held"
+    );
+    h.app(AppRequest::Unload);
+    assert!(
+        h.video.live.is_empty(),
+        "{name}: unload releases everything"
+    );
+    assert_eq!(h.video.on_screen, None);
+}
+
+#[test]
+fn h264_plays_every_frame_on_time() {
+    plays_every_frame("h264-aac.mp4");
+}
+
+#[test]
+fn bframes_and_edit_list_play_in_presentation_order() {
+    plays_every_frame("h264-bframes.mp4");
+}
+
+#[test]
+fn fragmented_mp4_plays() {
+    plays_every_frame("fragmented.mp4");
+}
+
+#[test]
+fn av1_plays() {
+    plays_every_frame("av1-aac.mp4");
+}
+
+#[test]
+fn video_only_runs_on_the_clock_and_ends() {
+    plays_every_frame("video-only.mp4");
+}
+
+#[test]
+fn presented_frame_matches_the_clock() {
+    let mut h = host(&["h264-bframes.mp4"]);
+    load(&mut h, "h264-bframes.mp4");
+    h.app(AppRequest::Play);
+    wait(&mut h, 5, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    for _ in 0..200 {
+        h.step();
+        let t = h.player.current_time_at(h.now);
+        let shown = h.video.on_screen.unwrap();
+        let clock_frame = (t * 30.0).floor() as i64;
+        assert!(
+            (frame_index(shown) - clock_frame).abs() <= 1,
+            "shown {} at clock {t}",
+            frame_index(shown)
+        );
+        let off = h.player.video_stats().unwrap().av_offset_ms;
+        assert!((-12.0..=1.0).contains(&off), "A/V offset {off} ms");
+    }
+}
+
+#[test]
+fn exact_seek_while_paused_shows_the_requested_frame() {
+    for name in ["h264-bframes.mp4", "fragmented.mp4", "h264-aac.mp4"] {
+        let mut h = host(&[name]);
+        load(&mut h, name);
+        // Paused after load, the first picture is shown (like `<video>` after `loadeddata`).
+        wait(&mut h, 2, "first frame", |h| h.video.on_screen.is_some());
+        let first = h.video.presented[0].1;
+        for (target, frame) in [(4.567, 137), (9.99, 299), (0.5, 15), (2.0, 60), (7.01, 210)] {
+            h.app(AppRequest::Seek {
+                position: target,
+                mode: SeekMode::Exact,
+            });
+            wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+            // Frame n covers [n/30, (n+1)/30) after the stream's first timestamp.
+            let want = frame + frame_index(first);
+            let want = want.min(299 + frame_index(first));
+            let shown = frame_index(h.video.on_screen.unwrap_or_else(|| {
+                panic!(
+                    "{name} {target}: nothing on screen; {:?} {:?}",
+                    h.player.video_stats(),
+                    h.last_error()
+                )
+            }));
+            assert!(
+                shown == want || (first > 0 && shown == want - 2),
+                "{name}: seek {target} shows {shown}, want {want}"
+            );
+            assert_eq!(h.player.current_time(), target);
+            assert!(h.video.live.len() <= 11, "bounded: {}", h.video.live.len());
+        }
+    }
+}
+
+#[test]
+fn fast_seek_lands_on_the_keyframe() {
+    let mut h = host(&["h264-aac.mp4"]);
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::Seek {
+        position: 4.567,
+        mode: SeekMode::Fast,
+    });
+    wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+    // The keyframe at or before 4.567 s, as the demuxer's sample table says.
+    let data = fixture("h264-aac.mp4");
+    let mut src: &[u8] = &data;
+    let mut d = kinema_core::demux::open(&mut src).unwrap();
+    let mut c = kinema_core::demux::Cursor::default();
+    let mut key = 0;
+    while let Some(s) = d.next_sample(&mut src, 0, &mut c).unwrap() {
+        if s.key && s.pts_us <= 4_567_000 {
+            key = key.max(s.pts_us);
+        }
+    }
+    assert!(key >= 4_000_000, "a keyframe at least every second");
+    assert_eq!(h.player.current_time(), key as f64 / 1e6);
+    assert_eq!(h.video.on_screen, Some(key));
+}
+
+#[test]
+fn rapid_seeks_settle_on_the_last_and_leak_nothing() {
+    let mut h = host(&["h264-bframes.mp4"]);
+    load(&mut h, "h264-bframes.mp4");
+    h.app(AppRequest::Play);
+    for i in 0..25 {
+        h.app(AppRequest::Seek {
+            position: (i * 7 % 10) as f64 + 0.25,
+            mode: SeekMode::Exact,
+        });
+        h.step();
+    }
+    h.app(AppRequest::Seek {
+        position: 6.0,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+    assert_eq!(frame_index(h.video.on_screen.unwrap()), 180);
+    assert!(h.video.live.len() <= 11, "{}", h.video.live.len());
+    wait(&mut h, 5, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    h.run_for(Duration::from_secs(1));
+    let t = h.player.current_time();
+    assert!((6.9..7.1).contains(&t), "{t}");
+}
+
+#[test]
+fn double_rate_keeps_video_on_the_clock() {
+    let mut h = host(&["h264-aac.mp4"]);
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::SetRate(2.0));
+    h.app(AppRequest::Play);
+    wait(&mut h, 5, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    h.run_for(Duration::from_secs(2));
+    let t = h.player.current_time_at(h.now);
+    let shown = frame_index(h.video.on_screen.unwrap());
+    assert!(((t * 30.0) as i64 - shown).abs() <= 1, "{shown} at {t}");
+    assert!(t > 3.9, "{t}");
+    wait(&mut h, 10, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+}
+
+#[test]
+fn loop_restarts_video() {
+    let mut h = host(&["video-only.mp4"]);
+    load(&mut h, "video-only.mp4");
+    h.app(AppRequest::SetLoop(true));
+    h.app(AppRequest::Seek {
+        position: 9.5,
+        mode: SeekMode::Exact,
+    });
+    h.app(AppRequest::Play);
+    h.run_for(Duration::from_secs(2));
+    let t = h.player.current_time();
+    assert!((0.9..1.6).contains(&t), "looped: {t}");
+    let shown = frame_index(h.video.on_screen.unwrap());
+    assert!(((t * 30.0) as i64 - shown).abs() <= 1);
+}
+
+#[test]
+fn decoder_error_mid_stream_skips_to_the_next_keyframe() {
+    let mut h = host(&["h264-aac.mp4"]);
+    h.video.fail_at = Some(3_100_000);
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::Play);
+    wait(&mut h, 20, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    assert!(h.last_error().is_none(), "{:?}", h.last_error());
+    let stats = h.player.video_stats().unwrap();
+    assert_eq!(stats.decoder_errors, 1);
+    let shown: Vec<i64> = h.video.presented.iter().map(|p| frame_index(p.1)).collect();
+    assert!(shown.contains(&299) && shown.contains(&120));
+    assert!(h.video.live.len() <= 1);
+}
+
+#[test]
+fn unsupported_codec_is_a_typed_error_and_the_player_recovers() {
+    let mut h = host(&["h264-aac.mp4", "bad/hevc.mp4", "bad/no-moov.mp4"]);
+    h.video.unsupported = vec!["hvc1".into()];
+    h.app(AppRequest::Load {
+        url: "bad/hevc.mp4".into(),
+    });
+    wait(&mut h, 5, "error", |h| {
+        h.player.state() == PlaybackState::Error
+    });
+    assert_eq!(h.last_error().unwrap().kind, ErrorKind::Unsupported);
+    h.app(AppRequest::Load {
+        url: "bad/no-moov.mp4".into(),
+    });
+    wait(&mut h, 5, "error", |h| {
+        h.player.state() == PlaybackState::Error
+            && h.last_error().is_some_and(|e| e.kind == ErrorKind::Decode)
+    });
+    assert!(h.video.live.is_empty());
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::Play);
+    h.run_for(Duration::from_secs(1));
+    assert_eq!(h.player.state(), PlaybackState::Playing);
+    assert!(h.saw(|e| matches!(
+        e,
+        PlayerEvent::Resize {
+            width: 320,
+            height: 180
+        }
+    )));
+}
