@@ -143,5 +143,9 @@ prog="if(lt(mod(t\,16)\,4)\,$(chord 220 261.63 329.63)\,if(lt(mod(t\,16)\,8)\,$(
 bass='0.5*sin(2*PI*(if(lt(mod(t\,16)\,4)\,110\,if(lt(mod(t\,16)\,8)\,87.31\,if(lt(mod(t\,16)\,12)\,65.41\,98))))*t)'
 media www/media/sample.m4a -f lavfi -i "aevalsrc='0.18*$env*$prog+0.12*$bass|0.16*$env*$prog+0.14*$bass':s=48000:d=32" \
   -af "afade=t=in:d=0.5,afade=t=out:st=30:d=2" -c:a aac -b:a 160k -movflags +faststart
+# The demo's default video: ffmpeg's moving test pattern (with its frame counter) over the
+# sample's music, H.264 640x360 30 fps with B-frames.
+media www/media/sample.mp4 -f lavfi -i "testsrc2=s=640x360:r=30:d=32" -i www/media/sample.m4a \
+  -map 0:v -map 1:a -c:v libx264 -preset veryfast -crf 26 -g 60 -pix_fmt yuv420p -c:a copy -movflags +faststart
 for f in "${made[@]}"; do printf 'made %-44s %8s bytes\n' "$f" "$(wc -c < "$f")"; done
 echo "fixtures: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $gen/ and www/media/"

@@ -25,6 +25,24 @@ try {
 }
 window.kinema = { player };
 
+// Video: the canvas's drawing size follows its CSS size × devicePixelRatio.
+const canvas = $('video');
+function fitCanvas() {
+  const r = canvas.getBoundingClientRect();
+  const dpr = window.devicePixelRatio || 1;
+  const w = Math.max(1, Math.round(r.width * dpr));
+  const h = Math.max(1, Math.round(r.height * dpr));
+  if (canvas.width !== w || canvas.height !== h) {
+    canvas.width = w;
+    canvas.height = h;
+    player.redraw();
+  }
+}
+fitCanvas();
+player.attachCanvas(canvas);
+new ResizeObserver(fitCanvas).observe(canvas);
+matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', fitCanvas);
+
 let dragging = false; // the user is moving the seek bar: timeupdate must not fight them
 let wantPlay = false; // play was asked for (by the page on load, the user or a script)
 let lastLoad = 0; // performance.now() of the last load()
@@ -55,7 +73,9 @@ player.addEventListener('loadstart', () => {
 });
 player.addEventListener('loadedmetadata', (e) => {
   const i = e.detail;
-  $('info').textContent = `· ${i.container} / ${i.audioCodec}, ${i.sampleRate} Hz, ${i.channels} ch`;
+  const video = i.videoCodec ? `${i.videoCodec} ${i.width}×${i.height} ${i.frameRate.toFixed(2)} fps, ` : '';
+  const audio = i.audioCodec ? `${i.audioCodec}, ${i.sampleRate} Hz, ${i.channels} ch` : 'no audio';
+  $('info').textContent = `· ${i.container} / ${video}${audio}`;
   $('play').disabled = false;
   $('seek').disabled = false;
   if (Number.isFinite(i.duration)) $('seek').max = String(i.duration);
@@ -163,6 +183,11 @@ document.addEventListener('keydown', (e) => {
   if (e.key === ' ' && !spaceTaken) {
     e.preventDefault();
     toggle();
+  } else if ((e.key === ',' || e.key === '.') && player.paused) {
+    // Frame step: to the middle of the previous / next frame.
+    const fps = player.mediaInfo?.frameRate || 30;
+    const n = Math.floor(player.currentTime * fps + 1e-6) + (e.key === '.' ? 1 : -1);
+    player.seek(Math.max(0, (n + 0.5) / fps));
   } else if ((e.key === 'ArrowLeft' || e.key === 'ArrowRight') && !arrowsTaken) {
     e.preventDefault();
     const d = e.key === 'ArrowLeft' ? -5 : 5;
@@ -172,5 +197,21 @@ document.addEventListener('keydown', (e) => {
 });
 setInterval(() => { $('audio-mode').textContent = player.stats().audioMode ?? 'starting'; }, 1000);
 
+// Stats overlay: decoder and scheduler counters, A/V offset, audio output.
+$('stats').addEventListener('change', () => { $('overlay').hidden = !$('stats').checked; });
+setInterval(() => {
+  if ($('overlay').hidden) return;
+  const v = player.videoStats();
+  const a = player.stats();
+  const i = player.mediaInfo;
+  $('overlay').textContent = [
+    i?.videoCodec ? `video ${i.videoCodec} ${i.width}×${i.height}` : 'no video',
+    v ? `decoded ${v.decoded} presented ${v.presented} dropped ${v.dropped}` : '',
+    v ? `A/V ${v.avOffsetMs.toFixed(1)} ms · in decoder ${v.inFlight} · queued ${v.queued} · held ${v.held}` : '',
+    `audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
+    `time ${player.currentTime.toFixed(3)} / ${fmt(player.duration)} · ${player.state}`,
+  ].filter(Boolean).join('\n');
+}, 250);
+
 document.body.dataset.ready = '1';
-load('media/sample.m4a');
+load('media/sample.mp4');

@@ -82,6 +82,8 @@ pub struct VideoPipe {
     /// Statistics.
     pub stats: VideoStats,
     configured: bool,
+    /// Generations of this pipeline are greater than this.
+    first_generation: u32,
 }
 
 impl VideoPipe {
@@ -115,6 +117,7 @@ impl VideoPipe {
             end_us: 0,
             stats: VideoStats::default(),
             configured: false,
+            first_generation: last_generation,
         }
     }
 
@@ -287,14 +290,17 @@ impl VideoPipe {
         clock_us: i64,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
-        if generation != self.generation {
-            return Ok(());
-        }
-        if unsupported {
+        // The configuration is the same in every generation of this pipeline, so an
+        // "unsupported" verdict counts even when it arrives after a restart.
+        let ours = generation > self.first_generation && generation <= self.generation;
+        if unsupported && ours {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 format!("video codec {}: {message}", self.config.codec),
             ));
+        }
+        if generation != self.generation {
+            return Ok(());
         }
         self.stats.decoder_errors += 1;
         if self.stats.decoder_errors > MAX_DECODER_ERRORS {

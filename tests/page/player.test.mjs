@@ -25,7 +25,7 @@ async function waitPlaying(ms = 10_000) {
 }
 
 test('the demo plays its default sample in real time, with sound', async () => {
-  // No user action: the page itself loads media/sample.m4a and calls play().
+  // No user action: the page itself loads media/sample.mp4 and calls play().
   await waitPlaying(15_000);
   // Past the sample's 0.5 s fade-in, so every level sample must be audible.
   await until(page, () => window.kinema.player.currentTime > 0.6, null, 5000);

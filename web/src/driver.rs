@@ -19,6 +19,7 @@ use crate::audio::{self, AudioOut};
 use crate::events;
 use crate::fetch::{self, Fetch};
 use crate::timer::{now, Ticker, Timer};
+use crate::video::VideoHost;
 
 /// Period of the tick that reads audio progress, refills the ring and lets the core run.
 pub const TICK_MS: i32 = 40;
@@ -47,6 +48,7 @@ pub struct Driver {
     wake: Timer,
     ticker: Ticker,
     destroyed: Cell<bool>,
+    video: VideoHost,
     me: Weak<Driver>,
 }
 
@@ -58,6 +60,7 @@ impl Driver {
         let driver = Rc::new_cyclic(|me: &Weak<Driver>| {
             let on_wake = me.clone();
             let on_tick = me.clone();
+            let on_decoded = me.clone();
             Driver {
                 core: RefCell::new(Core::new(PlayerConfig::default())),
                 queue: RefCell::new(VecDeque::new()),
@@ -78,6 +81,11 @@ impl Driver {
                     }
                 }),
                 destroyed: Cell::new(false),
+                video: VideoHost::new(Rc::new(move |event| {
+                    if let Some(d) = on_decoded.upgrade() {
+                        d.send(event);
+                    }
+                })),
                 me: me.clone(),
             }
         });
@@ -101,6 +109,11 @@ impl Driver {
     /// Where the audio output stands.
     pub fn audio_status(&self) -> AudioStatus {
         self.audio_status.get()
+    }
+
+    /// The platform decoders and the picture store.
+    pub fn video(&self) -> &VideoHost {
+        &self.video
     }
 
     /// True once [`Driver::destroy`] ran.
@@ -227,7 +240,26 @@ impl Driver {
             }
             HostCommand::WakeAt { at } => self.wake.set_at(at),
             HostCommand::Emit(event) => events::dispatch(&self.target, &event),
-            // Commands of later protocol versions (video, text) this host does not carry out.
+            HostCommand::ConfigureVideoDecoder { generation, config } => {
+                self.video.configure_video(generation, &config)
+            }
+            HostCommand::DecodeVideo { generation, chunk } => {
+                self.video.decode_video(generation, &chunk)
+            }
+            HostCommand::FlushVideoDecoder { generation } => self.video.flush_video(generation),
+            HostCommand::CloseVideoDecoder => self.video.close_video(),
+            HostCommand::PresentFrame { frame } => self.video.present(frame),
+            HostCommand::ReleaseFrame { frame } => self.video.release(frame),
+            HostCommand::ClearVideo => self.video.clear(),
+            HostCommand::ConfigureAudioDecoder { generation, config } => {
+                self.video.configure_audio(generation, &config)
+            }
+            HostCommand::DecodeAudio { generation, chunk } => {
+                self.video.decode_audio(generation, &chunk)
+            }
+            HostCommand::FlushAudioDecoder { generation } => self.video.flush_audio(generation),
+            HostCommand::CloseAudioDecoder => self.video.close_audio(),
+            // Commands of later protocol versions (text) this host does not carry out.
             _ => {}
         }
     }
@@ -310,6 +342,7 @@ impl Driver {
         if let Ok(mut q) = self.queue.try_borrow_mut() {
             q.clear();
         }
+        self.video.close_all();
         // While the worklet is still loading, the opener sees `destroyed` and closes the
         // context; a failed opener closed it already.
         if let Some(out) = self.audio.try_borrow_mut().ok().and_then(|mut a| a.take()) {

@@ -58,11 +58,21 @@ fn object(fields: &[(&str, JsValue)]) -> JsValue {
     o.into()
 }
 
-/// `{container, audioCodec, sampleRate, channels, duration}`.
+/// `{container, audioCodec, videoCodec, width, height, frameRate, sampleRate, channels,
+/// duration}`.
 pub fn info_object(info: &MediaInfo) -> JsValue {
     object(&[
         ("container", info.container.as_str().into()),
         ("audioCodec", info.audio_codec.as_str().into()),
+        (
+            "videoCodec",
+            info.video_codec
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        ),
+        ("width", info.width.into()),
+        ("height", info.height.into()),
+        ("frameRate", info.frame_rate.into()),
         ("sampleRate", info.sample_rate.into()),
         ("channels", info.channels.into()),
         ("duration", info.duration.unwrap_or(f64::NAN).into()),
@@ -98,6 +108,10 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
             object(&[("volume", (*volume).into()), ("muted", (*muted).into())]),
         ),
         PlayerEvent::RateChanged(r) => ("ratechange", (*r).into()),
+        PlayerEvent::Resize { width, height } => (
+            "resize",
+            object(&[("width", (*width).into()), ("height", (*height).into())]),
+        ),
         PlayerEvent::Progress {
             buffered_bytes,
             total_bytes,

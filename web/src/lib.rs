@@ -1,6 +1,7 @@
 //! Kinema's browser host: the JS `Player` API over the sans-IO core.
 //!
-//! Thin by design: it moves bytes (`fetch`), plays PCM (AudioWorklet), keeps time
+//! Thin by design: it moves bytes (`fetch`), plays PCM (AudioWorklet), runs the platform
+//! decoders (WebCodecs) and draws the pictures the core picks, keeps time
 //! (`performance.now`, timers) and turns core events into DOM events. Every playback decision
 //! is the core's (`kinema-core`).
 
@@ -10,6 +11,7 @@ pub mod events;
 pub mod fetch;
 pub mod player;
 pub mod timer;
+pub mod video;
 
 pub use player::Player;
 

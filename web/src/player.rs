@@ -4,7 +4,7 @@
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
-use kinema_core::{AppRequest, HostEvent};
+use kinema_core::{AppRequest, HostEvent, SeekMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AudioContextState;
@@ -29,7 +29,10 @@ export type PlayerErrorKind = 'network' | 'decode' | 'unsupported' | 'limit' | '
 export interface PlayerError { kind: PlayerErrorKind; message: string; }
 
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
-export interface MediaInfo { container: string; audioCodec: string; sampleRate: number; channels: number; duration: number; }
+export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
+
+/** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation. */
+export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; }
 
 /** Audio output counters (`Player.stats()`); `audioMode` is null while the output opens or when there is none. Latencies in seconds. */
 export interface PlayerStats { framesPlayed: number; audioMode: 'sab' | 'message' | null; sampleRate: number; underruns: number; baseLatency: number; outputLatency: number; }
@@ -52,6 +55,7 @@ export interface PlayerEventMap {
   volumechange: { volume: number; muted: boolean };
   ratechange: number;
   progress: { bufferedBytes: number; totalBytes: number };
+  resize: { width: number; height: number };
 }
 
 export interface Player {
@@ -140,9 +144,56 @@ impl Player {
         self.app(AppRequest::Pause);
     }
 
-    /// Seeks to `seconds` (clamped to the media; sample-accurate).
+    /// Seeks to `seconds` (clamped to the media): audio lands on the exact sample, video on
+    /// the frame whose interval contains it.
     pub fn seek(&self, seconds: f64) {
-        self.app(AppRequest::Seek { position: seconds });
+        self.app(AppRequest::Seek {
+            position: seconds,
+            mode: SeekMode::Exact,
+        });
+    }
+
+    /// Seeks to the video keyframe at or before `seconds` (cheaper; like
+    /// `HTMLMediaElement.fastSeek`).
+    #[wasm_bindgen(js_name = fastSeek)]
+    pub fn fast_seek(&self, seconds: f64) {
+        self.app(AppRequest::Seek {
+            position: seconds,
+            mode: SeekMode::Fast,
+        });
+    }
+
+    /// Draws video into `canvas` (its pixel size is the drawing size: set `width`/`height`
+    /// from the CSS size × `devicePixelRatio`, then call `redraw()`). Pictures are letterboxed.
+    #[wasm_bindgen(js_name = attachCanvas)]
+    pub fn attach_canvas(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
+        self.driver.video().attach(canvas)
+    }
+
+    /// Draws the current picture again (after the canvas was resized).
+    pub fn redraw(&self) {
+        self.driver.video().redraw();
+    }
+
+    /// Video counters, or `null` when the source has no video.
+    #[wasm_bindgen(js_name = videoStats, unchecked_return_type = "VideoStats | null")]
+    pub fn video_stats(&self) -> JsValue {
+        let Some(v) = self.driver.with_core(|c| c.video_stats()).flatten() else {
+            return JsValue::NULL;
+        };
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("decoded", (v.decoded as f64).into());
+        set("presented", (v.presented as f64).into());
+        set("dropped", (v.dropped as f64).into());
+        set("avOffsetMs", v.av_offset_ms.into());
+        set("inFlight", v.in_flight.into());
+        set("queued", v.queued.into());
+        set("decoderErrors", v.decoder_errors.into());
+        set("held", (self.driver.video().held() as u32).into());
+        o.into()
     }
 
     /// Playback position in seconds (smooth between the core's updates).

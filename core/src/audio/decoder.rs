@@ -301,7 +301,11 @@ impl AudioSource {
         ) - self.edit.priming as i64;
         let decoded = match self.decoder.decode(&packet) {
             Ok(buf) => buf,
-            Err(SymError::DecodeError(_)) | Err(SymError::IoError(_)) => {
+            // A corrupt packet can look like an unsupported feature (AAC "program config"):
+            // the decoder was created for this stream, so it is damage, not a missing feature.
+            Err(SymError::DecodeError(_))
+            | Err(SymError::IoError(_))
+            | Err(SymError::Unsupported(_)) => {
                 self.bad_packets += 1;
                 if self.bad_packets > MAX_BAD_PACKETS {
                     return Err(Stall::Fatal(Error::new(

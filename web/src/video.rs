@@ -1,0 +1,536 @@
+//! The browser's platform decoders (WebCodecs `VideoDecoder` / `AudioDecoder`) and the picture
+//! store: carries out the core's decoder and present/release commands and reports decoded
+//! output back as host events. Nothing here decides what to show or when.
+//!
+//! web-sys gates `VideoDecoder`, `AudioDecoder` and the chunk types behind
+//! `--cfg=web_sys_unstable_apis`; the few members used are bound here directly instead, so
+//! the crate builds with stable flags everywhere (CI, clippy, wasm-pack).
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use kinema_core::{AudioDecoderConfig, EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, VideoFrame};
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_name = VideoDecoder)]
+    type JsVideoDecoder;
+    #[wasm_bindgen(constructor, js_class = "VideoDecoder", catch)]
+    fn new(init: &Object) -> Result<JsVideoDecoder, JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
+    fn configure(this: &JsVideoDecoder, config: &Object) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
+    fn decode(this: &JsVideoDecoder, chunk: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_class = "VideoDecoder")]
+    fn flush(this: &JsVideoDecoder) -> js_sys::Promise;
+    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
+    fn close(this: &JsVideoDecoder) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter, js_class = "VideoDecoder")]
+    fn state(this: &JsVideoDecoder) -> String;
+    #[wasm_bindgen(static_method_of = JsVideoDecoder, js_class = "VideoDecoder", js_name = isConfigSupported)]
+    fn is_config_supported(config: &Object) -> js_sys::Promise;
+
+    #[wasm_bindgen(js_name = EncodedVideoChunk)]
+    type JsEncodedVideoChunk;
+    #[wasm_bindgen(constructor, js_class = "EncodedVideoChunk", catch)]
+    fn new(init: &Object) -> Result<JsEncodedVideoChunk, JsValue>;
+
+    #[wasm_bindgen(js_name = AudioDecoder)]
+    type JsAudioDecoder;
+    #[wasm_bindgen(constructor, js_class = "AudioDecoder", catch)]
+    fn new(init: &Object) -> Result<JsAudioDecoder, JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
+    fn configure(this: &JsAudioDecoder, config: &Object) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
+    fn decode(this: &JsAudioDecoder, chunk: &JsValue) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_class = "AudioDecoder")]
+    fn flush(this: &JsAudioDecoder) -> js_sys::Promise;
+    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
+    fn close(this: &JsAudioDecoder) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, getter, js_class = "AudioDecoder")]
+    fn state(this: &JsAudioDecoder) -> String;
+
+    #[wasm_bindgen(js_name = EncodedAudioChunk)]
+    type JsEncodedAudioChunk;
+    #[wasm_bindgen(constructor, js_class = "EncodedAudioChunk", catch)]
+    fn new(init: &Object) -> Result<JsEncodedAudioChunk, JsValue>;
+
+    #[wasm_bindgen(js_name = AudioData)]
+    type JsAudioData;
+    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = numberOfFrames)]
+    fn number_of_frames(this: &JsAudioData) -> u32;
+    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = numberOfChannels)]
+    fn number_of_channels(this: &JsAudioData) -> u32;
+    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = sampleRate)]
+    fn sample_rate(this: &JsAudioData) -> f32;
+    #[wasm_bindgen(method, getter, js_class = "AudioData")]
+    fn timestamp(this: &JsAudioData) -> f64;
+    #[wasm_bindgen(method, catch, js_class = "AudioData", js_name = copyTo)]
+    fn copy_to(
+        this: &JsAudioData,
+        dest: &js_sys::Float32Array,
+        options: &Object,
+    ) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, js_class = "AudioData")]
+    fn close(this: &JsAudioData);
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) {
+    let _ = Reflect::set(o, &JsValue::from_str(k), v);
+}
+
+fn chunk_init(chunk: &EncodedChunk) -> Object {
+    let init = Object::new();
+    set(
+        &init,
+        "type",
+        &JsValue::from_str(if chunk.key { "key" } else { "delta" }),
+    );
+    set(
+        &init,
+        "timestamp",
+        &JsValue::from_f64(chunk.timestamp_us as f64),
+    );
+    if chunk.duration_us > 0 {
+        set(
+            &init,
+            "duration",
+            &JsValue::from_f64(chunk.duration_us as f64),
+        );
+    }
+    set(&init, "data", &Uint8Array::from(chunk.data.as_slice()));
+    init
+}
+
+fn message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// True when a decoder error means "this configuration cannot be decoded here".
+fn is_unsupported(e: &JsValue) -> bool {
+    let name = Reflect::get(e, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string())
+        .unwrap_or_default();
+    name == "NotSupportedError"
+}
+
+/// Where decoded pictures are drawn: a canvas, letterboxed.
+struct Display {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl Display {
+    fn draw(&self, frame: &VideoFrame) {
+        let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
+        let (fw, fh) = (
+            frame.display_width().max(1) as f64,
+            frame.display_height().max(1) as f64,
+        );
+        // Letterbox / pillarbox: the largest rectangle of the picture's aspect that fits.
+        let scale = (cw / fw).min(ch / fh);
+        let (w, h) = (fw * scale, fh * scale);
+        self.ctx.set_fill_style_str("#000");
+        self.ctx.fill_rect(0.0, 0.0, cw, ch);
+        let _ = self.ctx.draw_image_with_video_frame_and_dw_and_dh(
+            frame,
+            (cw - w) / 2.0,
+            (ch - h) / 2.0,
+            w,
+            h,
+        );
+    }
+
+    fn clear(&self) {
+        self.ctx.set_fill_style_str("#000");
+        self.ctx.fill_rect(
+            0.0,
+            0.0,
+            self.canvas.width() as f64,
+            self.canvas.height() as f64,
+        );
+    }
+}
+
+/// Sends an event to the core (the driver's sink).
+pub type Sink = Rc<dyn Fn(HostEvent)>;
+
+struct VideoDecoderSlot {
+    decoder: JsVideoDecoder,
+    generation: u32,
+    // Kept alive as long as the decoder.
+    _output: Closure<dyn FnMut(VideoFrame)>,
+    _error: Closure<dyn FnMut(JsValue)>,
+}
+
+struct AudioDecoderSlot {
+    decoder: JsAudioDecoder,
+    generation: u32,
+    _output: Closure<dyn FnMut(JsAudioData)>,
+    _error: Closure<dyn FnMut(JsValue)>,
+}
+
+/// The platform decoders and the pictures they produced.
+pub struct VideoHost {
+    sink: Sink,
+    frames: Rc<RefCell<HashMap<u64, VideoFrame>>>,
+    next_id: Rc<Cell<u64>>,
+    video: RefCell<Option<VideoDecoderSlot>>,
+    audio: RefCell<Option<AudioDecoderSlot>>,
+    display: RefCell<Option<Display>>,
+    shown: Cell<Option<u64>>,
+    /// Pictures decoded and presented (for the page's stats overlay and tests).
+    pub presented: Cell<u64>,
+}
+
+impl VideoHost {
+    /// A host whose decoder output goes to `sink`.
+    pub fn new(sink: Sink) -> Self {
+        VideoHost {
+            sink,
+            frames: Rc::new(RefCell::new(HashMap::new())),
+            next_id: Rc::new(Cell::new(1)),
+            video: RefCell::new(None),
+            audio: RefCell::new(None),
+            display: RefCell::new(None),
+            shown: Cell::new(None),
+            presented: Cell::new(0),
+        }
+    }
+
+    /// Draws into `canvas` from now on.
+    pub fn attach(&self, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
+        let ctx = canvas
+            .get_context("2d")?
+            .ok_or_else(|| JsValue::from_str("no 2d context"))?
+            .dyn_into::<CanvasRenderingContext2d>()?;
+        let display = Display { canvas, ctx };
+        display.clear();
+        *self.display.borrow_mut() = Some(display);
+        self.redraw();
+        Ok(())
+    }
+
+    /// Draws the picture on screen again (after the canvas was resized).
+    pub fn redraw(&self) {
+        let Some(id) = self.shown.get() else { return };
+        if let (Some(d), Some(f)) = (
+            self.display.borrow().as_ref(),
+            self.frames.borrow().get(&id),
+        ) {
+            d.draw(f);
+        }
+    }
+
+    /// Pictures held (decoded and not yet released).
+    pub fn held(&self) -> usize {
+        self.frames.borrow().len()
+    }
+
+    /// Resets (or creates) the video decoder for `generation`.
+    pub fn configure_video(&self, generation: u32, config: &VideoDecoderConfig) {
+        self.close_video();
+        let sink = self.sink.clone();
+        let frames = self.frames.clone();
+        let next_id = self.next_id.clone();
+        let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
+            let id = next_id.get();
+            next_id.set(id + 1);
+            let event = HostEvent::VideoFrameDecoded {
+                generation,
+                frame: FrameId(id),
+                timestamp_us: frame.timestamp() as i64,
+                duration_us: frame.duration().unwrap_or(0.0) as i64,
+                width: frame.display_width(),
+                height: frame.display_height(),
+            };
+            frames.borrow_mut().insert(id, frame);
+            sink(event);
+        });
+        let sink = self.sink.clone();
+        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            sink(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: is_unsupported(&e),
+                message: message(&e),
+            });
+        });
+        let init = Object::new();
+        set(&init, "output", output.as_ref());
+        set(&init, "error", error.as_ref());
+        let decoder = match JsVideoDecoder::new(&init) {
+            Ok(d) => d,
+            Err(e) => {
+                (self.sink)(HostEvent::VideoDecoderError {
+                    generation,
+                    unsupported: true,
+                    message: format!("no WebCodecs VideoDecoder: {}", message(&e)),
+                });
+                return;
+            }
+        };
+        let cfg = Object::new();
+        set(&cfg, "codec", &JsValue::from_str(&config.codec));
+        if let Some(d) = &config.description {
+            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
+        }
+        if config.coded_width > 0 {
+            set(&cfg, "codedWidth", &config.coded_width.into());
+            set(&cfg, "codedHeight", &config.coded_height.into());
+        }
+        if config.display_width > 0 {
+            set(&cfg, "displayAspectWidth", &config.display_width.into());
+            set(&cfg, "displayAspectHeight", &config.display_height.into());
+        }
+        set(&cfg, "optimizeForLatency", &JsValue::TRUE);
+        // Chromium reports an unsupported codec as a generic decode failure; ask first so the
+        // app gets "unsupported" rather than "decode".
+        let check = JsVideoDecoder::is_config_supported(&cfg);
+        let sink = self.sink.clone();
+        let codec = config.codec.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let supported = match wasm_bindgen_futures::JsFuture::from(check).await {
+                Ok(r) => Reflect::get(&r, &JsValue::from_str("supported"))
+                    .map(|v| v.is_truthy())
+                    .unwrap_or(false),
+                Err(_) => false,
+            };
+            if !supported {
+                sink(HostEvent::VideoDecoderError {
+                    generation,
+                    unsupported: true,
+                    message: format!("this browser cannot decode {codec}"),
+                });
+            }
+        });
+        if let Err(e) = decoder.configure(&cfg) {
+            (self.sink)(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: true,
+                message: message(&e),
+            });
+        }
+        *self.video.borrow_mut() = Some(VideoDecoderSlot {
+            decoder,
+            generation,
+            _output: output,
+            _error: error,
+        });
+    }
+
+    /// Feeds one chunk to the video decoder.
+    pub fn decode_video(&self, generation: u32, chunk: &EncodedChunk) {
+        let result = {
+            let slot = self.video.borrow();
+            let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
+                return;
+            };
+            if slot.decoder.state() != "configured" {
+                return;
+            }
+            JsEncodedVideoChunk::new(&chunk_init(chunk)).and_then(|c| slot.decoder.decode(&c))
+        };
+        if let Err(e) = result {
+            (self.sink)(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: false,
+                message: message(&e),
+            });
+        }
+    }
+
+    /// Flushes the video decoder; answers `VideoDecoderFlushed`.
+    pub fn flush_video(&self, generation: u32) {
+        let slot = self.video.borrow();
+        let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
+            return;
+        };
+        let promise = slot.decoder.flush();
+        let sink = self.sink.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            // A flush rejected by a reset/close belongs to an old generation: stay quiet.
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                sink(HostEvent::VideoDecoderFlushed { generation });
+            }
+        });
+    }
+
+    /// Closes the video decoder (pending outputs are dropped by the browser).
+    pub fn close_video(&self) {
+        if let Some(slot) = self.video.borrow_mut().take() {
+            if slot.decoder.state() != "closed" {
+                let _ = slot.decoder.close();
+            }
+        }
+    }
+
+    /// Draws a picture.
+    pub fn present(&self, frame: FrameId) {
+        if let (Some(d), Some(f)) = (
+            self.display.borrow().as_ref(),
+            self.frames.borrow().get(&frame.0),
+        ) {
+            d.draw(f);
+        }
+        self.shown.set(Some(frame.0));
+        self.presented.set(self.presented.get() + 1);
+    }
+
+    /// Closes a picture.
+    pub fn release(&self, frame: FrameId) {
+        if let Some(f) = self.frames.borrow_mut().remove(&frame.0) {
+            f.close();
+        }
+        if self.shown.get() == Some(frame.0) {
+            // Still on the canvas; only a redraw would need it.
+            self.shown.set(None);
+        }
+    }
+
+    /// Clears the canvas.
+    pub fn clear(&self) {
+        self.shown.set(None);
+        if let Some(d) = self.display.borrow().as_ref() {
+            d.clear();
+        }
+    }
+
+    /// Resets (or creates) the audio decoder for `generation`.
+    pub fn configure_audio(&self, generation: u32, config: &AudioDecoderConfig) {
+        self.close_audio();
+        let sink = self.sink.clone();
+        let output = Closure::<dyn FnMut(JsAudioData)>::new(move |data: JsAudioData| {
+            let frames = data.number_of_frames() as usize;
+            let channels = data.number_of_channels().max(1) as usize;
+            let mut interleaved = vec![0f32; frames * channels];
+            let plane = js_sys::Float32Array::new_with_length(frames as u32);
+            for c in 0..channels {
+                let opts = Object::new();
+                set(&opts, "planeIndex", &(c as u32).into());
+                set(&opts, "format", &JsValue::from_str("f32-planar"));
+                if data.copy_to(&plane, &opts).is_err() {
+                    continue;
+                }
+                let mut tmp = vec![0f32; frames];
+                plane.copy_to(&mut tmp);
+                for (i, s) in tmp.iter().enumerate() {
+                    interleaved[i * channels + c] = *s;
+                }
+            }
+            let event = HostEvent::AudioDecoded {
+                generation,
+                timestamp_us: data.timestamp() as i64,
+                sample_rate: data.sample_rate() as u32,
+                channels: channels as u16,
+                samples: interleaved,
+            };
+            data.close();
+            sink(event);
+        });
+        let sink = self.sink.clone();
+        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            sink(HostEvent::AudioDecoderError {
+                generation,
+                unsupported: is_unsupported(&e),
+                message: message(&e),
+            });
+        });
+        let init = Object::new();
+        set(&init, "output", output.as_ref());
+        set(&init, "error", error.as_ref());
+        let decoder = match JsAudioDecoder::new(&init) {
+            Ok(d) => d,
+            Err(e) => {
+                (self.sink)(HostEvent::AudioDecoderError {
+                    generation,
+                    unsupported: true,
+                    message: format!("no WebCodecs AudioDecoder: {}", message(&e)),
+                });
+                return;
+            }
+        };
+        let cfg = Object::new();
+        set(&cfg, "codec", &JsValue::from_str(&config.codec));
+        set(&cfg, "sampleRate", &config.sample_rate.into());
+        set(&cfg, "numberOfChannels", &u32::from(config.channels).into());
+        if let Some(d) = &config.description {
+            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
+        }
+        if let Err(e) = decoder.configure(&cfg) {
+            (self.sink)(HostEvent::AudioDecoderError {
+                generation,
+                unsupported: true,
+                message: message(&e),
+            });
+        }
+        *self.audio.borrow_mut() = Some(AudioDecoderSlot {
+            decoder,
+            generation,
+            _output: output,
+            _error: error,
+        });
+    }
+
+    /// Feeds one chunk to the audio decoder.
+    pub fn decode_audio(&self, generation: u32, chunk: &EncodedChunk) {
+        let result = {
+            let slot = self.audio.borrow();
+            let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
+                return;
+            };
+            if slot.decoder.state() != "configured" {
+                return;
+            }
+            JsEncodedAudioChunk::new(&chunk_init(chunk)).and_then(|c| slot.decoder.decode(&c))
+        };
+        if let Err(e) = result {
+            (self.sink)(HostEvent::AudioDecoderError {
+                generation,
+                unsupported: false,
+                message: message(&e),
+            });
+        }
+    }
+
+    /// Flushes the audio decoder; answers `AudioDecoderFlushed`.
+    pub fn flush_audio(&self, generation: u32) {
+        let slot = self.audio.borrow();
+        let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
+            return;
+        };
+        let promise = slot.decoder.flush();
+        let sink = self.sink.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
+                sink(HostEvent::AudioDecoderFlushed { generation });
+            }
+        });
+    }
+
+    /// Closes the audio decoder.
+    pub fn close_audio(&self) {
+        if let Some(slot) = self.audio.borrow_mut().take() {
+            if slot.decoder.state() != "closed" {
+                let _ = slot.decoder.close();
+            }
+        }
+    }
+
+    /// Closes decoders and every picture (destroy).
+    pub fn close_all(&self) {
+        self.close_video();
+        self.close_audio();
+        for (_, f) in self.frames.borrow_mut().drain() {
+            f.close();
+        }
+    }
+}
