@@ -17,6 +17,9 @@ use crate::host::{EncodedChunk, FrameId, HostCommand, VideoDecoderConfig};
 pub const MAX_IN_FLIGHT: u32 = 8;
 /// Most decoded pictures waiting to be presented.
 pub const MAX_DECODED: usize = 6;
+/// Chunks in flight while an exact seek decodes towards its target: the pictures before the
+/// target are released as they arrive, so only the decoder's own queue grows.
+pub const MAX_IN_FLIGHT_SEEKING: u32 = 32;
 /// Most pictures waiting or in the decoder together: with the one on screen, the most
 /// pictures the host ever holds for the player.
 pub const MAX_AHEAD: usize = 10;
@@ -72,6 +75,8 @@ pub struct VideoPipe {
     flush_sent: bool,
     flushed: bool,
     in_flight: u32,
+    /// Of those, chunks presented before the exact-seek target (released on arrival).
+    in_flight_early: u32,
     frames: VecDeque<Picture>,
     shown: Option<Picture>,
     /// Nothing presented since the last reset: present the first picture that arrives.
@@ -84,6 +89,34 @@ pub struct VideoPipe {
     configured: bool,
     /// Generations of this pipeline are greater than this.
     first_generation: u32,
+    /// H.264 NAL length size (from avcC), to spot non-reference pictures.
+    nal_length: Option<usize>,
+    /// Non-reference pictures before a seek target that were never decoded.
+    pub skipped: u64,
+}
+
+/// True when an H.264 access unit (length-prefixed NAL units) holds only non-reference
+/// slices (`nal_ref_idc == 0`): nothing else depends on it, so a seek can skip decoding it.
+fn h264_non_reference(data: &[u8], nal_length: usize) -> bool {
+    let mut at = 0usize;
+    let mut slices = 0;
+    while at + nal_length <= data.len() {
+        let mut len = 0usize;
+        for b in &data[at..at + nal_length] {
+            len = (len << 8) | usize::from(*b);
+        }
+        at += nal_length;
+        let Some(&header) = data.get(at) else { break };
+        let kind = header & 0x1f;
+        if (1..=5).contains(&kind) {
+            if header & 0x60 != 0 {
+                return false;
+            }
+            slices += 1;
+        }
+        at = at.saturating_add(len);
+    }
+    slices > 0
 }
 
 impl VideoPipe {
@@ -97,7 +130,16 @@ impl VideoPipe {
         frame_us: i64,
         last_generation: u32,
     ) -> Self {
-        VideoPipe {
+        let nal_length = (config.codec.starts_with("avc1") || config.codec.starts_with("avc3"))
+            .then(|| {
+                config
+                    .description
+                    .as_ref()?
+                    .get(4)
+                    .map(|b| usize::from(b & 3) + 1)
+            })
+            .flatten();
+        let mut pipe = VideoPipe {
             track,
             config,
             generation: last_generation,
@@ -110,6 +152,7 @@ impl VideoPipe {
             flush_sent: false,
             flushed: false,
             in_flight: 0,
+            in_flight_early: 0,
             frames: VecDeque::new(),
             shown: None,
             fresh: true,
@@ -118,7 +161,11 @@ impl VideoPipe {
             stats: VideoStats::default(),
             configured: false,
             first_generation: last_generation,
-        }
+            nal_length: None,
+            skipped: 0,
+        };
+        pipe.nal_length = nal_length;
+        pipe
     }
 
     /// Restarts decoding at `target_us`: a new decoder generation, pending pictures released.
@@ -134,6 +181,7 @@ impl VideoPipe {
         self.flush_sent = false;
         self.flushed = false;
         self.in_flight = 0;
+        self.in_flight_early = 0;
         self.fresh = true;
         self.configured = false;
     }
@@ -159,8 +207,7 @@ impl VideoPipe {
             self.seek_to = None;
         }
         while !self.fed_end
-            && self.in_flight < MAX_IN_FLIGHT
-            && self.frames.len() + (self.in_flight as usize) < MAX_AHEAD
+            && self.in_flight < MAX_IN_FLIGHT_SEEKING
             && self.frames.len() < MAX_DECODED
         {
             let sample = match self.pending.take() {
@@ -179,6 +226,23 @@ impl VideoPipe {
                     }
                 }
             };
+            // Pictures before an exact-seek target are released as they arrive, so those
+            // chunks may run further ahead; everything else obeys the normal bounds.
+            let sample_dur = if sample.duration_us > 0 {
+                sample.duration_us
+            } else {
+                self.frame_us
+            };
+            let before_target = self
+                .skip_before
+                .is_some_and(|t| sample.pts_us + sample_dur <= t);
+            let late = self.in_flight.saturating_sub(self.in_flight_early);
+            if !before_target
+                && (late >= MAX_IN_FLIGHT || self.frames.len() + late as usize >= MAX_AHEAD)
+            {
+                self.pending = Some(sample);
+                break;
+            }
             if let Some(after) = self.skip_to_key_after {
                 if !(sample.key && sample.pts_us > after) {
                     continue;
@@ -204,6 +268,15 @@ impl VideoPipe {
                 self.fed_end = true;
                 break;
             }
+            if before_target
+                && self.configured
+                && self
+                    .nal_length
+                    .is_some_and(|l| h264_non_reference(&data, l))
+            {
+                self.skipped += 1;
+                continue;
+            }
             if !self.configured {
                 if !sample.key {
                     // Decoding must start at a keyframe.
@@ -227,6 +300,9 @@ impl VideoPipe {
                 },
             });
             self.in_flight += 1;
+            if before_target {
+                self.in_flight_early += 1;
+            }
         }
         if self.fed_end && !self.flush_sent {
             self.flush_sent = true;
@@ -262,6 +338,7 @@ impl VideoPipe {
         let dur = if dur > 0 { dur } else { self.frame_us };
         if let Some(t) = self.skip_before {
             if pts + dur <= t {
+                self.in_flight_early = self.in_flight_early.saturating_sub(1);
                 out.push(HostCommand::ReleaseFrame { frame: id });
                 return;
             }
@@ -277,6 +354,7 @@ impl VideoPipe {
         if generation == self.generation && self.flush_sent {
             self.flushed = true;
             self.in_flight = 0;
+            self.in_flight_early = 0;
         }
     }
 
@@ -315,6 +393,7 @@ impl VideoPipe {
         self.pending = None;
         self.configured = false;
         self.in_flight = 0;
+        self.in_flight_early = 0;
         self.skip_to_key_after = Some(after);
         self.fresh = self.shown.is_none();
         Ok(())
@@ -352,6 +431,7 @@ impl VideoPipe {
         }
         self.fresh = false;
         self.skip_before = None;
+        self.in_flight_early = 0;
         self.stats.presented += 1;
         self.stats.av_offset_ms = (p.pts - clock_us) as f64 / 1000.0;
         self.stats.queued = self.frames.len() as u32;

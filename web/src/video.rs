@@ -30,6 +30,8 @@ extern "C" {
     fn flush(this: &JsVideoDecoder) -> js_sys::Promise;
     #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
     fn close(this: &JsVideoDecoder) -> Result<(), JsValue>;
+    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
+    fn reset(this: &JsVideoDecoder) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter, js_class = "VideoDecoder")]
     fn state(this: &JsVideoDecoder) -> String;
     #[wasm_bindgen(static_method_of = JsVideoDecoder, js_class = "VideoDecoder", js_name = isConfigSupported)]
@@ -114,6 +116,24 @@ fn message(e: &JsValue) -> String {
         .unwrap_or_else(|| format!("{e:?}"))
 }
 
+/// A WebCodecs `VideoDecoderConfig` for `config`.
+fn video_config(config: &VideoDecoderConfig) -> Object {
+    let cfg = Object::new();
+    set(&cfg, "codec", &JsValue::from_str(&config.codec));
+    if let Some(d) = &config.description {
+        set(&cfg, "description", &Uint8Array::from(d.as_slice()));
+    }
+    if config.coded_width > 0 {
+        set(&cfg, "codedWidth", &config.coded_width.into());
+        set(&cfg, "codedHeight", &config.coded_height.into());
+    }
+    if config.display_width > 0 {
+        set(&cfg, "displayAspectWidth", &config.display_width.into());
+        set(&cfg, "displayAspectHeight", &config.display_height.into());
+    }
+    cfg
+}
+
 /// True when a decoder error means "this configuration cannot be decoded here".
 fn is_unsupported(e: &JsValue) -> bool {
     let name = Reflect::get(e, &JsValue::from_str("name"))
@@ -167,6 +187,9 @@ pub type Sink = Rc<dyn Fn(HostEvent)>;
 struct VideoDecoderSlot {
     decoder: JsVideoDecoder,
     generation: u32,
+    /// The generation the output callbacks tag pictures with (changes on reuse).
+    tag: Rc<Cell<u32>>,
+    config: VideoDecoderConfig,
     // Kept alive as long as the decoder.
     _output: Closure<dyn FnMut(VideoFrame)>,
     _error: Closure<dyn FnMut(JsValue)>,
@@ -238,15 +261,30 @@ impl VideoHost {
 
     /// Resets (or creates) the video decoder for `generation`.
     pub fn configure_video(&self, generation: u32, config: &VideoDecoderConfig) {
+        // Same configuration (a seek): reset the running decoder rather than building a new
+        // one, which costs a decoder start-up on every seek. `reset()` drops pending outputs.
+        if let Some(slot) = self.video.borrow_mut().as_mut() {
+            if slot.config == *config
+                && slot.decoder.state() == "configured"
+                && slot.decoder.reset().is_ok()
+                && slot.decoder.configure(&video_config(config)).is_ok()
+            {
+                slot.generation = generation;
+                slot.tag.set(generation);
+                return;
+            }
+        }
         self.close_video();
+        let tag = Rc::new(Cell::new(generation));
         let sink = self.sink.clone();
         let frames = self.frames.clone();
         let next_id = self.next_id.clone();
+        let out_tag = tag.clone();
         let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
             let id = next_id.get();
             next_id.set(id + 1);
             let event = HostEvent::VideoFrameDecoded {
-                generation,
+                generation: out_tag.get(),
                 frame: FrameId(id),
                 timestamp_us: frame.timestamp() as i64,
                 duration_us: frame.duration().unwrap_or(0.0) as i64,
@@ -257,9 +295,10 @@ impl VideoHost {
             sink(event);
         });
         let sink = self.sink.clone();
+        let err_tag = tag.clone();
         let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             sink(HostEvent::VideoDecoderError {
-                generation,
+                generation: err_tag.get(),
                 unsupported: is_unsupported(&e),
                 message: message(&e),
             });
@@ -278,20 +317,7 @@ impl VideoHost {
                 return;
             }
         };
-        let cfg = Object::new();
-        set(&cfg, "codec", &JsValue::from_str(&config.codec));
-        if let Some(d) = &config.description {
-            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
-        }
-        if config.coded_width > 0 {
-            set(&cfg, "codedWidth", &config.coded_width.into());
-            set(&cfg, "codedHeight", &config.coded_height.into());
-        }
-        if config.display_width > 0 {
-            set(&cfg, "displayAspectWidth", &config.display_width.into());
-            set(&cfg, "displayAspectHeight", &config.display_height.into());
-        }
-        set(&cfg, "optimizeForLatency", &JsValue::TRUE);
+        let cfg = video_config(config);
         // Chromium reports an unsupported codec as a generic decode failure; ask first so the
         // app gets "unsupported" rather than "decode".
         let check = JsVideoDecoder::is_config_supported(&cfg);
@@ -322,6 +348,8 @@ impl VideoHost {
         *self.video.borrow_mut() = Some(VideoDecoderSlot {
             decoder,
             generation,
+            tag,
+            config: config.clone(),
             _output: output,
             _error: error,
         });

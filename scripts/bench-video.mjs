@@ -1,0 +1,114 @@
+// Video benchmark: Kinema against Chromium's own <video>, same files, same browser run.
+// Measures time to first frame, seek latency (exact seek, paused, to 5 targets) and frames
+// dropped over 20 s of 720p30 playback. Prints a table of ratios (Kinema / <video>).
+// Usage: node scripts/bench-video.mjs   (after scripts/build-web.sh; results go to BENCHMARKS.md by hand)
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { launch } from '../tests/page/harness.mjs';
+
+const repo = fileURLToPath(new URL('..', import.meta.url));
+const gen = `${repo}/tests/fixtures/gen`;
+mkdirSync(gen, { recursive: true });
+const files = {
+  'bench-720p30-h264.mp4': ['-c:v', 'libx264', '-preset', 'veryfast', '-g', '60', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart'],
+  'bench-720p30-vp9.webm': ['-c:v', 'libvpx-vp9', '-deadline', 'realtime', '-cpu-used', '8', '-g', '60', '-b:v', '2M', '-c:a', 'libopus'],
+};
+for (const [name, codec] of Object.entries(files)) {
+  if (existsSync(`${gen}/${name}`)) continue;
+  execFileSync('ffmpeg', ['-hide_banner', '-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=s=1280x720:r=30:d=22',
+    '-f', 'lavfi', '-i', "aevalsrc='0.2*sin(2*PI*440*t)|0.2*sin(2*PI*550*t)':s=48000:d=22", ...codec, `${gen}/${name}`]);
+}
+
+const env = await launch();
+const page = await env.open();
+await page.evaluate(() => window.kinema.player.pause());
+const SEEKS = [12.34, 3.21, 17.7, 8.05, 0.5];
+
+async function measureVideo(url) {
+  return page.evaluate(async ({ url, SEEKS }) => {
+    const v = document.createElement('video');
+    v.muted = false;
+    v.style.width = '640px';
+    document.body.append(v);
+    const frame = () => new Promise((ok) => v.requestVideoFrameCallback((now) => ok(now)));
+    const t0 = performance.now();
+    v.src = url;
+    const first = frame();
+    await v.play();
+    const ttff = (await first) - t0;
+    v.pause();
+    const seeks = [];
+    for (const t of SEEKS) {
+      const s0 = performance.now();
+      const shown = frame();
+      v.currentTime = t;
+      await new Promise((ok) => v.addEventListener('seeked', ok, { once: true }));
+      seeks.push((await shown) - s0);
+    }
+    v.currentTime = 0;
+    await new Promise((ok) => v.addEventListener('seeked', ok, { once: true }));
+    const q0 = v.getVideoPlaybackQuality();
+    await v.play();
+    await new Promise((ok) => setTimeout(ok, 20_000));
+    const q1 = v.getVideoPlaybackQuality();
+    v.pause();
+    v.remove();
+    return { ttff, seeks, dropped: q1.droppedVideoFrames - q0.droppedVideoFrames, total: q1.totalVideoFrames - q0.totalVideoFrames };
+  }, { url, SEEKS });
+}
+
+async function measureKinema(url) {
+  return page.evaluate(async ({ url, SEEKS }) => {
+    const p = window.kinema.player;
+    const presented = () => p.videoStats()?.presented ?? 0;
+    const untilNewFrame = (n0) => new Promise((ok) => {
+      const poll = () => (presented() > n0 ? ok(performance.now()) : requestAnimationFrame(poll));
+      // Presents happen in timer/decoder callbacks; poll at every animation frame and microtask.
+      const id = setInterval(() => { if (presented() > n0) { clearInterval(id); ok(performance.now()); } }, 1);
+      poll();
+    });
+    const t0 = performance.now();
+    p.load(url);
+    const first = untilNewFrame(0);
+    await p.play();
+    const ttff = (await first) - t0;
+    p.pause();
+    const seeks = [];
+    for (const t of SEEKS) {
+      const n0 = presented();
+      const s0 = performance.now();
+      const shown = untilNewFrame(n0);
+      p.seek(t);
+      seeks.push((await shown) - s0);
+    }
+    p.seek(0);
+    await new Promise((ok) => p.addEventListener('seeked', ok, { once: true }));
+    const before = p.videoStats();
+    await p.play();
+    await new Promise((ok) => setTimeout(ok, 20_000));
+    const after = p.videoStats();
+    p.pause();
+    return { ttff, seeks, dropped: after.dropped - before.dropped, total: after.presented - before.presented, av: after.avOffsetMs };
+  }, { url, SEEKS });
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const rows = [];
+for (const name of Object.keys(files)) {
+  const url = `fixtures/${name}`;
+  const video = await measureVideo(url);
+  const kinema = await measureKinema(url);
+  rows.push({ name, video, kinema });
+  console.log(JSON.stringify({ name, video, kinema }));
+}
+console.log('\n| file | metric | Kinema | <video> | ratio |');
+console.log('|---|---|---|---|---|');
+for (const { name, video, kinema } of rows) {
+  const r = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
+  console.log(`| ${name} | time to first frame (ms) | ${kinema.ttff.toFixed(0)} | ${video.ttff.toFixed(0)} | ${r(kinema.ttff, video.ttff)} |`);
+  console.log(`| ${name} | seek latency, median of ${SEEKS.length} (ms) | ${median(kinema.seeks).toFixed(0)} | ${median(video.seeks).toFixed(0)} | ${r(median(kinema.seeks), median(video.seeks))} |`);
+  console.log(`| ${name} | frames dropped / shown in 20 s | ${kinema.dropped} / ${kinema.total} | ${video.dropped} / ${video.total} | - |`);
+}
+if (env.problems.length) console.log(`page problems: ${env.problems.join('; ')}`);
+await env.close();
