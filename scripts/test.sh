@@ -56,9 +56,13 @@ browser_tests() {
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
+step "clippy (wasm32, WebGL2 build)" cargo clippy -p kinema-web -p kinema-render --target wasm32-unknown-unknown --features kinema-web/webgl -- -D warnings
 step "fixtures" bash scripts/fixtures.sh
 step "native tests" cargo test --workspace
 step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
-step "page tests (Playwright, headless Chromium)" node --test tests/page/
+# Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
+# the 2D-canvas display.
+step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
+step "video page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test tests/page/video.test.mjs
 summary

@@ -1,6 +1,14 @@
 // The Kinema demo page: every control goes through the public Player API.
 // Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
-import init, { Player } from './pkg/kinema_web.js';
+// Renderer: ?renderer=webgpu|webgl2|2d forces one; by default WebGPU when the browser has an
+// adapter (the small package), else the WebGL2 fallback package.
+const params = new URLSearchParams(location.search);
+const wanted = params.get('renderer') ?? 'auto';
+const hasWebGpu = async () => {
+  try { return !!(await navigator.gpu?.requestAdapter()); } catch { return false; }
+};
+const pkg = wanted === 'webgl2' || (wanted === 'auto' && !(await hasWebGpu())) ? 'pkg-webgl' : 'pkg';
+const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
 
 const $ = (id) => document.getElementById(id);
 const fmt = (s) => {
@@ -39,7 +47,8 @@ function fitCanvas() {
   }
 }
 fitCanvas();
-player.attachCanvas(canvas);
+const renderer = await player.attachCanvas(canvas, wanted);
+window.kinema.renderer = renderer;
 new ResizeObserver(fitCanvas).observe(canvas);
 matchMedia(`(resolution: ${window.devicePixelRatio}dppx)`).addEventListener('change', fitCanvas);
 
@@ -208,7 +217,7 @@ setInterval(() => {
     i?.videoCodec ? `video ${i.videoCodec} ${i.width}×${i.height}` : 'no video',
     v ? `decoded ${v.decoded} presented ${v.presented} dropped ${v.dropped}` : '',
     v ? `A/V ${v.avOffsetMs.toFixed(1)} ms · in decoder ${v.inFlight} · queued ${v.queued} · held ${v.held}` : '',
-    `audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
+    `renderer ${player.renderer} (${pkg}) · audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
     `time ${player.currentTime.toFixed(3)} / ${fmt(player.duration)} · ${player.state}`,
   ].filter(Boolean).join('\n');
 }, 250);

@@ -20,22 +20,25 @@ const frameAt = (name, t) => Math.floor((t - firstPts(name)) * 30 + 1e-4);
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 
+// Pixel checks run on the wgpu renderer's WebGL2 backend (?renderer=webgl2, the fallback
+// package) by default and on the 2D-canvas display with KINEMA_RENDERER=2d. Headless Chromium
+// on SwiftShader neither composites nor reads back WebGPU canvases (a raw WebGPU clear reads
+// back as transparent in the same task), so the WebGPU path gets the smoke test at the end.
+const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
+
 let env;
 let page;
 before(async () => {
   env = await launch();
-  page = await env.open();
+  page = await env.open(`?renderer=${RENDERER}`);
+  const used = await page.evaluate(() => window.kinema.renderer);
+  assert.equal(used, RENDERER, `renderer in use: ${used}`);
   // Helpers in the page: read the frame index off the canvas (letterboxed 16:9 picture fills
   // a 16:9 canvas), and sample (index, clock) pairs at every animation frame.
   await page.evaluate(() => {
-    const canvas = document.getElementById('video');
-    const probe = document.createElement('canvas');
-    const ctx = probe.getContext('2d', { willReadFrequently: true });
-    window.frameIndex = () => {
-      const w = canvas.width, h = canvas.height;
-      probe.width = w; probe.height = h;
-      ctx.drawImage(canvas, 0, 0);
-      const px = ctx.getImageData(0, 0, w, h).data;
+    // What the renderer shows now (a presented WebGPU canvas cannot be read back by a page).
+    window.frameIndex = async () => {
+      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
       let n = 0;
       for (let b = 0; b < 16; b++) {
         const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
@@ -45,13 +48,19 @@ before(async () => {
       }
       return n;
     };
-    window.sampleFrames = (ms) => new Promise((done) => {
+    // Every animation frame, or every `everyMs` (a readback stalls the GPU: sampling less
+    // often disturbs playback less).
+    window.sampleFrames = (ms, everyMs = 0) => new Promise((done) => {
       const p = window.kinema.player;
       const out = [];
       const t0 = performance.now();
-      const step = () => {
-        out.push({ n: window.frameIndex(), t: p.currentTime, state: p.state, wall: performance.now() });
-        if (performance.now() - t0 < ms) requestAnimationFrame(step); else done(out);
+      const step = async () => {
+        // The clock first: the capture renders what is on screen at this moment.
+        const t = p.currentTime, state = p.state, wall = performance.now();
+        out.push({ n: await window.frameIndex(), t, state, wall });
+        if (performance.now() - t0 >= ms) done(out);
+        else if (everyMs) setTimeout(step, everyMs);
+        else requestAnimationFrame(step);
       };
       requestAnimationFrame(step);
     });
@@ -83,15 +92,14 @@ async function seekAndRead(t) {
 }
 
 for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4']) {
-  test(`${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
+  test(`[${RENDERER}] ${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
     await loadVideo(name);
     const first = await page.evaluate(() => window.kinema.player.mediaInfo);
     const samples = await page.evaluate(() => window.sampleFrames(3000));
     const stats = await page.evaluate(() => window.kinema.player.videoStats());
     const playing = samples.filter((s) => s.state === 'playing');
     assert.ok(playing.length > 30, `${playing.length} samples while playing`);
-    // The frame shown at each animation frame vs the frame the clock says (±1 frame). The
-    // clock is read after the canvas, so it may already be up to one tick further.
+    // The frame shown at each animation frame vs the frame the clock says (±1 frame).
     // Frame n is presented at start + n / 30 s (start: 0 with an edit list, 2/30 s in
     // ffmpeg's fragmented MP4, 7 ms in its WebM/Opus).
     const start = firstPts(name);
@@ -107,8 +115,10 @@ for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-o
       run = playing[i].n === playing[i - 1].n ? run + 1 : 1;
       worst = Math.max(worst, run);
     }
+    // +2: each sample redraws and reads the canvas back (a GPU stall on SwiftShader), which
+    // itself delays the next present a little.
     const hz = playing.length / ((playing.at(-1).wall - playing[0].wall) / 1000);
-    const allowed = Math.ceil(hz / 30) + 1;
+    const allowed = Math.ceil(hz / 30) + 2;
     assert.ok(worst <= allowed, `${name}: a frame stayed for ${worst} animation frames at ${hz.toFixed(1)} Hz (allowed ${allowed})`);
     // The core's own A/V measure at presentation.
     assert.ok(stats.avOffsetMs <= 30 && stats.avOffsetMs >= -50, `A/V offset ${stats.avOffsetMs} ms`);
@@ -123,7 +133,7 @@ function countBy(xs) {
   return m;
 }
 
-test('exact seek lands on the requested frame (paused), in every format', async () => {
+test(`[${RENDERER}] exact seek lands on the requested frame (paused), in every format`, async () => {
   for (const name of ['h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4']) {
     await loadVideo(name, { play: false });
     const start = await page.evaluate(() => window.frameIndex());
@@ -136,7 +146,7 @@ test('exact seek lands on the requested frame (paused), in every format', async 
   }
 });
 
-test('fast seek lands on a keyframe; playback rate 2 keeps video on the clock', async () => {
+test(`[${RENDERER}] fast seek lands on a keyframe; playback rate 2 keeps video on the clock`, async () => {
   await loadVideo('h264-aac.mp4', { play: false });
   await page.evaluate(() => window.kinema.player.fastSeek(4.567));
   await until(page, () => !window.kinema.player.videoStats().queued || window.kinema.player.currentTime !== 4.567, null, 5000);
@@ -147,14 +157,14 @@ test('fast seek lands on a keyframe; playback rate 2 keeps video on the clock', 
   assert.equal(n, Math.round(t * 30), `keyframe picture ${n} at ${t}`);
   await page.evaluate(() => { window.kinema.player.playbackRate = 2; return window.kinema.player.play(); });
   await until(page, () => window.kinema.player.state === 'playing', null, 5000);
-  const samples = await page.evaluate(() => window.sampleFrames(1500));
+  const samples = await page.evaluate(() => window.sampleFrames(1500, 100));
   const off = samples.filter((s) => s.state === 'playing').map((s) => s.n - Math.floor(s.t * 30));
   const bad = off.filter((o) => o < -2 || o > 2).length;
   assert.ok(bad <= off.length * 0.05, `at 2x: ${JSON.stringify(countBy(off))}`);
   await page.evaluate(() => { window.kinema.player.playbackRate = 1; window.kinema.player.pause(); });
 });
 
-test('video plays to the end and ends; loop restarts; no frames leak', async () => {
+test(`[${RENDERER}] video plays to the end and ends; loop restarts; no frames leak`, async () => {
   await loadVideo('video-only.mp4', { play: false });
   await page.evaluate(() => { window.kinema.player.seek(9.3); return window.kinema.player.play(); });
   await until(page, () => window.kinema.player.state === 'ended', null, 10_000);
@@ -166,7 +176,7 @@ test('video plays to the end and ends; loop restarts; no frames leak', async () 
   await page.evaluate(() => { window.kinema.player.loop = false; window.kinema.player.pause(); });
 });
 
-test('bad input: missing moov, unsupported codec, corrupt frames → typed errors or recovery; the player stays usable', async () => {
+test(`[${RENDERER}] bad input: missing moov, unsupported codec, corrupt frames → typed errors or recovery; the player stays usable`, async () => {
   const cases = [['bad/no-moov.mp4', 'decode'], ['bad/hevc.mp4', 'unsupported']];
   for (const [name, kind] of cases) {
     await loadAndWatch(page, `fixtures/${name}`);
@@ -184,4 +194,18 @@ test('bad input: missing moov, unsupported codec, corrupt frames → typed error
   // And a good file plays afterwards.
   await loadVideo('h264-aac.mp4');
   assert.deepEqual(env.problems, []);
+});
+
+test('[webgpu] the WebGPU renderer initialises and draws every frame without errors', async () => {
+  const p2 = await env.open('?renderer=webgpu');
+  const problems = [];
+  p2.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
+  assert.equal(await p2.evaluate(() => window.kinema.renderer), 'webgpu');
+  await p2.evaluate(() => { const p = window.kinema.player; p.load('fixtures/h264-aac.mp4'); return p.play(); });
+  await until(p2, () => window.kinema.player.currentTime > 2, null, 15_000);
+  const v = await p2.evaluate(() => window.kinema.player.videoStats());
+  console.log(`webgpu: ${JSON.stringify(v)}; console: ${JSON.stringify(problems.filter((t) => !/GL Driver/.test(t)))}`);
+  assert.ok(v.presented >= 55 && v.dropped === 0, JSON.stringify(v));
+  assert.deepEqual(problems.filter((t) => /draw failed|panicked/.test(t)), []);
+  await p2.close();
 });

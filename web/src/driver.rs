@@ -48,7 +48,7 @@ pub struct Driver {
     wake: Timer,
     ticker: Ticker,
     destroyed: Cell<bool>,
-    video: VideoHost,
+    video: Rc<VideoHost>,
     me: Weak<Driver>,
 }
 
@@ -81,11 +81,11 @@ impl Driver {
                     }
                 }),
                 destroyed: Cell::new(false),
-                video: VideoHost::new(Rc::new(move |event| {
+                video: Rc::new(VideoHost::new(Rc::new(move |event| {
                     if let Some(d) = on_decoded.upgrade() {
                         d.send(event);
                     }
-                })),
+                }))),
                 me: me.clone(),
             }
         });
@@ -112,7 +112,7 @@ impl Driver {
     }
 
     /// The platform decoders and the picture store.
-    pub fn video(&self) -> &VideoHost {
+    pub fn video(&self) -> &Rc<VideoHost> {
         &self.video
     }
 

@@ -165,9 +165,31 @@ impl Player {
 
     /// Draws video into `canvas` (its pixel size is the drawing size: set `width`/`height`
     /// from the CSS size × `devicePixelRatio`, then call `redraw()`). Pictures are letterboxed.
-    #[wasm_bindgen(js_name = attachCanvas)]
-    pub fn attach_canvas(&self, canvas: web_sys::HtmlCanvasElement) -> Result<(), JsValue> {
-        self.driver.video().attach(canvas)
+    /// `renderer`: `auto` (default: WebGPU, else WebGL2 if this build has it, else 2D canvas),
+    /// `webgpu`, `webgl2` or `2d`. Resolves to the renderer in use. A canvas keeps the GPU
+    /// context it was given: attach a fresh canvas to change renderer.
+    #[wasm_bindgen(js_name = attachCanvas, unchecked_return_type = "Promise<'webgpu' | 'webgl2' | '2d'>")]
+    pub fn attach_canvas(
+        &self,
+        canvas: web_sys::HtmlCanvasElement,
+        renderer: Option<String>,
+    ) -> Promise {
+        self.driver
+            .video()
+            .attach(canvas, renderer.as_deref().unwrap_or("auto"))
+    }
+
+    /// Test and screenshot tap: resolves to `{width, height, data}` (RGBA bytes) of what the
+    /// video canvas shows now (a browser does not let pages read a presented WebGPU canvas).
+    #[wasm_bindgen(js_name = captureFrame, unchecked_return_type = "Promise<{ width: number; height: number; data: Uint8ClampedArray }>")]
+    pub fn capture_frame(&self) -> Promise {
+        self.driver.video().capture()
+    }
+
+    /// The renderer drawing the video (`webgpu`, `webgl2`, `2d`), `null` until attached.
+    #[wasm_bindgen(getter)]
+    pub fn renderer(&self) -> Option<String> {
+        self.driver.video().backend().map(str::to_string)
     }
 
     /// Draws the current picture again (after the canvas was resized).

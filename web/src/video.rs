@@ -143,13 +143,45 @@ fn is_unsupported(e: &JsValue) -> bool {
     name == "NotSupportedError"
 }
 
-/// Where decoded pictures are drawn: a canvas, letterboxed.
-struct Display {
+/// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU or WebGL2), or
+/// a 2D canvas when no GPU path exists.
+enum Display {
+    Gpu(Box<kinema_render::Renderer>),
+    Canvas2d(Canvas2d),
+}
+
+impl Display {
+    /// Draws at once (2D canvas). GPU drawing goes through [`VideoHost::present_gpu`].
+    fn draw(&mut self, frame: &VideoFrame) {
+        if let Display::Canvas2d(c) = self {
+            c.draw(frame);
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Display::Gpu(r) => {
+                let _ = r.clear();
+            }
+            Display::Canvas2d(c) => c.clear(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Display::Gpu(r) => r.backend_name(),
+            Display::Canvas2d(_) => "2d",
+        }
+    }
+}
+
+/// The 2D-canvas display (no GPU API available).
+struct Canvas2d {
     canvas: HtmlCanvasElement,
     ctx: CanvasRenderingContext2d,
 }
 
-impl Display {
+impl Canvas2d {
     fn draw(&self, frame: &VideoFrame) {
         let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
         let (fw, fh) = (
@@ -181,6 +213,35 @@ impl Display {
     }
 }
 
+#[cfg(target_arch = "wasm32")]
+async fn gpu_renderer(
+    canvas: HtmlCanvasElement,
+    choice: kinema_render::BackendChoice,
+) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
+    kinema_render::Renderer::from_canvas(canvas, choice).await
+}
+
+/// Native builds of this crate (clippy, docs) have no browser GPU.
+#[cfg(not(target_arch = "wasm32"))]
+async fn gpu_renderer(
+    _canvas: HtmlCanvasElement,
+    _choice: kinema_render::BackendChoice,
+) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
+    Err(kinema_render::RenderError::NoAdapter(
+        "not a browser build".into(),
+    ))
+}
+
+fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
+    let ctx = canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("the canvas has no 2d context (a GPU context took it)"))?
+        .dyn_into::<CanvasRenderingContext2d>()?;
+    let c = Canvas2d { canvas, ctx };
+    c.clear();
+    Ok(c)
+}
+
 /// Sends an event to the core (the driver's sink).
 pub type Sink = Rc<dyn Fn(HostEvent)>;
 
@@ -209,10 +270,16 @@ pub struct VideoHost {
     next_id: Rc<Cell<u64>>,
     video: RefCell<Option<VideoDecoderSlot>>,
     audio: RefCell<Option<AudioDecoderSlot>>,
-    display: RefCell<Option<Display>>,
+    display: Rc<RefCell<Option<Display>>>,
+    canvas: RefCell<Option<HtmlCanvasElement>>,
     shown: Cell<Option<u64>>,
     /// Pictures decoded and presented (for the page's stats overlay and tests).
     pub presented: Cell<u64>,
+    /// Numbers GPU draws, so a copy that finishes after a newer present is dropped.
+    draw_seq: Rc<Cell<u64>>,
+    /// Reused buffers for plane copies (JS side, then wasm side).
+    planes_js: Rc<RefCell<Option<Uint8Array>>>,
+    planes: Rc<RefCell<Vec<u8>>>,
 }
 
 impl VideoHost {
@@ -224,33 +291,128 @@ impl VideoHost {
             next_id: Rc::new(Cell::new(1)),
             video: RefCell::new(None),
             audio: RefCell::new(None),
-            display: RefCell::new(None),
+            display: Rc::new(RefCell::new(None)),
+            canvas: RefCell::new(None),
             shown: Cell::new(None),
             presented: Cell::new(0),
+            draw_seq: Rc::new(Cell::new(0)),
+            planes_js: Rc::new(RefCell::new(None)),
+            planes: Rc::new(RefCell::new(Vec::new())),
         }
     }
 
-    /// Draws into `canvas` from now on.
-    pub fn attach(&self, canvas: HtmlCanvasElement) -> Result<(), JsValue> {
-        let ctx = canvas
-            .get_context("2d")?
-            .ok_or_else(|| JsValue::from_str("no 2d context"))?
-            .dyn_into::<CanvasRenderingContext2d>()?;
-        let display = Display { canvas, ctx };
-        display.clear();
-        *self.display.borrow_mut() = Some(display);
-        self.redraw();
-        Ok(())
+    /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2` or `2d`).
+    /// Resolves to the backend in use.
+    pub fn attach(self: &Rc<Self>, canvas: HtmlCanvasElement, renderer: &str) -> js_sys::Promise {
+        *self.display.borrow_mut() = None;
+        *self.canvas.borrow_mut() = Some(canvas.clone());
+        let choice = match renderer {
+            "2d" => None,
+            "webgpu" => Some(kinema_render::BackendChoice::WebGpu),
+            "webgl2" => Some(kinema_render::BackendChoice::WebGl2),
+            _ => Some(kinema_render::BackendChoice::Auto),
+        };
+        let me = Rc::downgrade(self);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let display = match choice {
+                Some(choice) => match gpu_renderer(canvas.clone(), choice).await {
+                    Ok(r) => Display::Gpu(Box::new(r)),
+                    Err(e) => {
+                        web_sys::console::warn_1(
+                            &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
+                                .into(),
+                        );
+                        Display::Canvas2d(canvas_2d(canvas)?)
+                    }
+                },
+                None => Display::Canvas2d(canvas_2d(canvas)?),
+            };
+            let name = display.name();
+            if let Some(me) = me.upgrade() {
+                *me.display.borrow_mut() = Some(display);
+                me.redraw();
+            }
+            Ok(JsValue::from_str(name))
+        })
+    }
+
+    /// The backend drawing the video (`webgpu`, `webgl2`, `2d`), or `None` before `attach`
+    /// completes.
+    pub fn backend(&self) -> Option<&'static str> {
+        self.display.borrow().as_ref().map(Display::name)
     }
 
     /// Draws the picture on screen again (after the canvas was resized).
     pub fn redraw(&self) {
-        let Some(id) = self.shown.get() else { return };
-        if let (Some(d), Some(f)) = (
-            self.display.borrow().as_ref(),
-            self.frames.borrow().get(&id),
-        ) {
+        let mut display = self.display.borrow_mut();
+        let Some(d) = display.as_mut() else { return };
+        if let (Display::Gpu(r), Some(c)) = (&mut *d, self.canvas.borrow().as_ref()) {
+            // Reconfigures the surface and redraws the last picture it holds.
+            let _ = r.resize(c.width(), c.height());
+            return;
+        }
+        let Some(id) = self.shown.get() else {
+            d.clear();
+            return;
+        };
+        if let Some(f) = self.frames.borrow().get(&id) {
             d.draw(f);
+        }
+    }
+
+    /// Test and screenshot tap: the canvas's pixels now, as
+    /// `{width, height, data: Uint8ClampedArray (RGBA)}`. A page cannot read a WebGPU (or
+    /// non-preserved WebGL) canvas after it was presented, so the picture is drawn once more
+    /// and copied within the same task, before the browser presents it.
+    pub fn capture(&self) -> js_sys::Promise {
+        match self.capture_now() {
+            Ok(o) => js_sys::Promise::resolve(&o),
+            Err(e) => js_sys::Promise::reject(&e),
+        }
+    }
+
+    fn capture_now(&self) -> Result<JsValue, JsValue> {
+        let canvas = self
+            .canvas
+            .borrow()
+            .clone()
+            .ok_or_else(|| JsValue::from_str("no canvas attached"))?;
+        let (w, h) = (canvas.width(), canvas.height());
+        let read = |ctx: &CanvasRenderingContext2d| -> Result<JsValue, JsValue> {
+            let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+            let o = Object::new();
+            set(&o, "width", &w.into());
+            set(&o, "height", &h.into());
+            set(
+                &o,
+                "data",
+                &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
+            );
+            Ok(o.into())
+        };
+        let mut display = self.display.borrow_mut();
+        match display.as_mut() {
+            Some(Display::Canvas2d(c)) => read(&c.ctx),
+            Some(Display::Gpu(r)) => {
+                r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let probe = web_sys::OffscreenCanvas::new(w, h)?;
+                let ctx = probe
+                    .get_context("2d")?
+                    .ok_or_else(|| JsValue::from_str("no 2d context"))?
+                    .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
+                ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
+                let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+                let o = Object::new();
+                set(&o, "width", &w.into());
+                set(&o, "height", &h.into());
+                set(
+                    &o,
+                    "data",
+                    &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
+                );
+                Ok(o.into())
+            }
+            None => Err(JsValue::from_str("no canvas attached")),
         }
     }
 
@@ -403,14 +565,147 @@ impl VideoHost {
 
     /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
-        if let (Some(d), Some(f)) = (
-            self.display.borrow().as_ref(),
+        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
+        if gpu {
+            if let Some(f) = self.frames.borrow().get(&frame.0) {
+                self.present_gpu(f);
+            }
+        } else if let (Some(d), Some(f)) = (
+            self.display.borrow_mut().as_mut(),
             self.frames.borrow().get(&frame.0),
         ) {
             d.draw(f);
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);
+    }
+
+    /// GPU path: copies the frame's planes out (`VideoFrame.copyTo`, a plain copy of what
+    /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
+    /// YUV shader, matrix and range taken from the frame's colour space.
+    fn present_gpu(&self, frame: &VideoFrame) {
+        let seq = self.draw_seq.get() + 1;
+        self.draw_seq.set(seq);
+        let Ok(size) = frame.allocation_size() else {
+            return;
+        };
+        let buf = {
+            let mut slot = self.planes_js.borrow_mut();
+            match slot.as_ref() {
+                Some(b) if b.length() == size => b.clone(),
+                _ => {
+                    let b = Uint8Array::new_with_length(size);
+                    *slot = Some(b.clone());
+                    b
+                }
+            }
+        };
+        let format = Reflect::get(frame, &JsValue::from_str("format"))
+            .ok()
+            .and_then(|f| f.as_string())
+            .unwrap_or_default();
+        let rect = frame.visible_rect();
+        let (w, h) = rect
+            .map(|r| (r.width() as u32, r.height() as u32))
+            .unwrap_or((frame.coded_width(), frame.coded_height()));
+        let shown_size = (frame.display_width(), frame.display_height());
+        let space = Reflect::get(frame, &JsValue::from_str("colorSpace")).unwrap_or(JsValue::NULL);
+        let matrix = Reflect::get(&space, &JsValue::from_str("matrix"))
+            .ok()
+            .and_then(|m| m.as_string());
+        let full = Reflect::get(&space, &JsValue::from_str("fullRange"))
+            .map(|f| f.is_truthy())
+            .unwrap_or(false);
+        let matrix = match matrix.as_deref() {
+            Some("bt709") => kinema_render::ColourMatrix::Bt709,
+            Some(_) => kinema_render::ColourMatrix::Bt601,
+            // Unspecified: HD sizes are BT.709 by convention, SD BT.601.
+            None if h >= 720 => kinema_render::ColourMatrix::Bt709,
+            None => kinema_render::ColourMatrix::Bt601,
+        };
+        let range = if full {
+            kinema_render::ColourRange::Full
+        } else {
+            kinema_render::ColourRange::Limited
+        };
+        let promise = frame.copy_to_with_u8_array(&buf);
+        let display_slot = self.display.clone();
+        let seqs = self.draw_seq.clone();
+        let planes = self.planes.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(layouts) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+                return;
+            };
+            if seqs.get() != seq {
+                return;
+            }
+            let layout = |i: u32, k: &str| -> u32 {
+                Reflect::get(
+                    &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
+                    &k.into(),
+                )
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u32
+            };
+            let mut bytes = planes.borrow_mut();
+            bytes.resize(size as usize, 0);
+            buf.copy_to(&mut bytes);
+            let mut display = display_slot.borrow_mut();
+            let Some(Display::Gpu(r)) = display.as_mut() else {
+                return;
+            };
+            let plane = |i: u32| -> &[u8] {
+                bytes
+                    .get(layout(i, "offset") as usize..)
+                    .unwrap_or_default()
+            };
+            let result = match format.as_str() {
+                "I420" | "I420A" => r.draw_yuv(&kinema_render::YuvFrame {
+                    width: w,
+                    height: h,
+                    display_width: shown_size.0,
+                    display_height: shown_size.1,
+                    layout: kinema_render::YuvLayout::I420 {
+                        y: plane(0),
+                        u: plane(1),
+                        v: plane(2),
+                        y_stride: layout(0, "stride"),
+                        uv_stride: layout(1, "stride"),
+                    },
+                    matrix,
+                    range,
+                }),
+                "NV12" => r.draw_yuv(&kinema_render::YuvFrame {
+                    width: w,
+                    height: h,
+                    display_width: shown_size.0,
+                    display_height: shown_size.1,
+                    layout: kinema_render::YuvLayout::Nv12 {
+                        y: plane(0),
+                        uv: plane(1),
+                        y_stride: layout(0, "stride"),
+                        uv_stride: layout(1, "stride"),
+                    },
+                    matrix,
+                    range,
+                }),
+                "RGBA" | "RGBX" | "BGRA" | "BGRX" => r.draw_rgba(
+                    w,
+                    h,
+                    plane(0),
+                    layout(0, "stride"),
+                    format.starts_with('B'),
+                    shown_size,
+                ),
+                other => Err(kinema_render::RenderError::BadFrame(format!(
+                    "pixel format {other} is not drawn"
+                ))),
+            };
+            if let Err(e) = result {
+                web_sys::console::warn_1(&format!("kinema: draw failed: {e}").into());
+            }
+        });
     }
 
     /// Closes a picture.
@@ -427,7 +722,7 @@ impl VideoHost {
     /// Clears the canvas.
     pub fn clear(&self) {
         self.shown.set(None);
-        if let Some(d) = self.display.borrow().as_ref() {
+        if let Some(d) = self.display.borrow_mut().as_mut() {
             d.clear();
         }
     }
