@@ -1,6 +1,7 @@
 // Video benchmark: Kinema against Chromium's own <video>, same files, same browser run.
 // Measures time to first frame, seek latency (exact seek, paused, to 5 targets) and frames
-// dropped over 20 s of 720p30 playback. Prints a table of ratios (Kinema / <video>).
+// dropped over 20 s of 720p30 playback. Three rounds per file, alternating which player goes
+// first; medians. Prints a table of ratios (Kinema / <video>).
 // Usage: node scripts/bench-video.mjs   (after scripts/build-web.sh; results go to BENCHMARKS.md by hand)
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -94,21 +95,34 @@ async function measureKinema(url) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const rows = [];
 for (const name of Object.keys(files)) {
   const url = `fixtures/${name}`;
-  const video = await measureVideo(url);
-  const kinema = await measureKinema(url);
-  rows.push({ name, video, kinema });
-  console.log(JSON.stringify({ name, video, kinema }));
+  const runs = { video: [], kinema: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    const order = r % 2 ? ['kinema', 'video'] : ['video', 'kinema'];
+    for (const who of order) {
+      const m = who === 'video' ? await measureVideo(url) : await measureKinema(url);
+      runs[who].push(m);
+      console.log(JSON.stringify({ name, round: r, who, ...m }));
+    }
+  }
+  const agg = (list) => ({
+    ttff: median(list.map((m) => m.ttff)),
+    seeks: list.flatMap((m) => m.seeks),
+    dropped: median(list.map((m) => m.dropped)),
+    total: median(list.map((m) => m.total)),
+  });
+  rows.push({ name, video: agg(runs.video), kinema: agg(runs.kinema) });
 }
 console.log('\n| file | metric | Kinema | <video> | ratio |');
 console.log('|---|---|---|---|---|');
 for (const { name, video, kinema } of rows) {
   const r = (a, b) => (b > 0 ? (a / b).toFixed(2) : 'n/a');
-  console.log(`| ${name} | time to first frame (ms) | ${kinema.ttff.toFixed(0)} | ${video.ttff.toFixed(0)} | ${r(kinema.ttff, video.ttff)} |`);
-  console.log(`| ${name} | seek latency, median of ${SEEKS.length} (ms) | ${median(kinema.seeks).toFixed(0)} | ${median(video.seeks).toFixed(0)} | ${r(median(kinema.seeks), median(video.seeks))} |`);
-  console.log(`| ${name} | frames dropped / shown in 20 s | ${kinema.dropped} / ${kinema.total} | ${video.dropped} / ${video.total} | - |`);
+  console.log(`| ${name} | time to first frame, median of ${ROUNDS} (ms) | ${kinema.ttff.toFixed(0)} | ${video.ttff.toFixed(0)} | ${r(kinema.ttff, video.ttff)} |`);
+  console.log(`| ${name} | seek latency, median of ${SEEKS.length * ROUNDS} (ms) | ${median(kinema.seeks).toFixed(0)} | ${median(video.seeks).toFixed(0)} | ${r(median(kinema.seeks), median(video.seeks))} |`);
+  console.log(`| ${name} | frames dropped / shown in 20 s (median) | ${kinema.dropped} / ${kinema.total} | ${video.dropped} / ${video.total} | - |`);
 }
 if (env.problems.length) console.log(`page problems: ${env.problems.join('; ')}`);
 await env.close();

@@ -69,9 +69,10 @@ pub fn vp9_from_keyframe(frame: &[u8]) -> Option<String> {
     let profile = ((b0 >> 5) & 1) | (((b0 >> 4) & 1) << 1);
     let mut bit_depth = 8;
     if profile >= 2 {
-        // After profile bits (and a reserved zero for profile 3): show_existing_frame,
-        // frame_type, show_frame, error_resilient, then 24-bit sync code, then bit depth flag.
-        let mut pos = if profile == 3 { 4 } else { 3 };
+        // Bits 0-1 frame marker, 2-3 profile, (4 reserved zero for profile 3), then
+        // show_existing_frame, frame_type, show_frame, error_resilient, the 24-bit sync code,
+        // and the ten_or_twelve_bit flag.
+        let mut pos = if profile == 3 { 5 } else { 4 };
         let bit = |p: usize| -> Option<u8> { Some((frame.get(p / 8)? >> (7 - p % 8)) & 1) };
         // For a keyframe (frame_type 0) with show_existing_frame 0.
         if bit(pos)? == 1 {
