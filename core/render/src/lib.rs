@@ -794,6 +794,7 @@ impl Renderer {
             wgpu::TextureFormat::Bgra8Unorm | wgpu::TextureFormat::Bgra8UnormSrgb
         );
         Ok(Capture {
+            _target: target,
             buffer,
             width: w,
             height: h,
@@ -853,6 +854,8 @@ impl Renderer {
 
 /// Pixels being copied back from the GPU (see [`Renderer::capture`]).
 pub struct Capture {
+    /// Kept until the copy is read: dropping a wgpu texture destroys it at once.
+    _target: wgpu::Texture,
     buffer: wgpu::Buffer,
     width: u32,
     height: u32,
