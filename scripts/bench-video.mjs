@@ -21,8 +21,11 @@ for (const [name, codec] of Object.entries(files)) {
     '-f', 'lavfi', '-i', "aevalsrc='0.2*sin(2*PI*440*t)|0.2*sin(2*PI*550*t)':s=48000:d=22", ...codec, `${gen}/${name}`]);
 }
 
-const env = await launch();
-const page = await env.open();
+// WebGPU flags (harness WEBGPU_ARGS): without them headless SwiftShader destroys the WebGPU
+// device at the first present and Kinema's draws would be free no-ops.
+const env = await launch({ webgpu: true });
+const page = await env.open('?renderer=webgpu');
+if (await page.evaluate(() => window.kinema.renderer) !== 'webgpu') throw new Error('the WebGPU renderer is not in use');
 await page.evaluate(() => window.kinema.player.pause());
 const SEEKS = [12.34, 3.21, 17.7, 8.05, 0.5];
 

@@ -16,15 +16,26 @@ export const CHROMIUM_ARGS = [
 ];
 const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 
-/** Starts server + browser; `open(path)` returns a page whose demo player is constructed. */
-export async function launch() {
+// Without these, presenting a WebGPU canvas on SwiftShader fails ("Could not find
+// SharedImageBackingFactory ... WebgpuSwapChainTexture") and Chromium destroys every WebGPU
+// device ~50 ms later, so nothing a WebGPU renderer draws can be read back. Vulkan on
+// SwiftShader gives the swap chain a backing; ANGLE stays on SwiftShader so WebGL2 still works
+// (ANGLE on Vulkan has no WebGL2 here). Measured on Chromium 156. Only the WebGPU runs use
+// them: they make WebGL2 readbacks slower.
+export const WEBGPU_ARGS = ['--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
+
+/**
+ * Starts server + browser; `open(path)` returns a page whose demo player is constructed.
+ * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS}.
+ */
+export async function launch({ webgpu = false } = {}) {
   if (!existsSync(`${repo}/www/pkg/kinema_web.js`)) {
     throw new Error('www/pkg/kinema_web.js is missing: run `bash scripts/build-web.sh` first');
   }
   const server = await startServer({ root: `${repo}/www`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen` } });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...CHROMIUM_ARGS, ...WEBGPU_ARGS] : CHROMIUM_ARGS, timeout: 30_000 });
   } catch (e) {
     await server.close();
     throw e;

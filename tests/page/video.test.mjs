@@ -21,15 +21,16 @@ const frameAt = (name, t) => Math.floor((t - firstPts(name)) * 30 + 1e-4);
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 
 // Pixel checks run on the wgpu renderer's WebGL2 backend (?renderer=webgl2, the fallback
-// package) by default and on the 2D-canvas display with KINEMA_RENDERER=2d. Headless Chromium
-// on SwiftShader neither composites nor reads back WebGPU canvases (a raw WebGPU clear reads
-// back as transparent in the same task), so the WebGPU path gets the smoke test at the end.
+// package) by default, on its WebGPU backend with KINEMA_RENDERER=webgpu (the default package;
+// Chromium then runs with the harness's WEBGPU_ARGS, without which headless SwiftShader
+// destroys WebGPU devices once a canvas is presented) and on the 2D-canvas display with
+// KINEMA_RENDERER=2d. scripts/test.sh runs all three.
 const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
 
 let env;
 let page;
 before(async () => {
-  env = await launch();
+  env = await launch({ webgpu: RENDERER === 'webgpu' });
   page = await env.open(`?renderer=${RENDERER}`);
   const used = await page.evaluate(() => window.kinema.renderer);
   assert.equal(used, RENDERER, `renderer in use: ${used}`);
@@ -194,18 +195,4 @@ test(`[${RENDERER}] bad input: missing moov, unsupported codec, corrupt frames â
   // And a good file plays afterwards.
   await loadVideo('h264-aac.mp4');
   assert.deepEqual(env.problems, []);
-});
-
-test('[webgpu] the WebGPU renderer initialises and draws every frame without errors', async () => {
-  const p2 = await env.open('?renderer=webgpu');
-  const problems = [];
-  p2.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text()); });
-  assert.equal(await p2.evaluate(() => window.kinema.renderer), 'webgpu');
-  await p2.evaluate(() => { const p = window.kinema.player; p.load('fixtures/h264-aac.mp4'); return p.play(); });
-  await until(p2, () => window.kinema.player.currentTime > 2, null, 15_000);
-  const v = await p2.evaluate(() => window.kinema.player.videoStats());
-  console.log(`webgpu: ${JSON.stringify(v)}; console: ${JSON.stringify(problems.filter((t) => !/GL Driver/.test(t)))}`);
-  assert.ok(v.presented >= 55 && v.dropped === 0, JSON.stringify(v));
-  assert.deepEqual(problems.filter((t) => /draw failed|panicked/.test(t)), []);
-  await p2.close();
 });

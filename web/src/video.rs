@@ -365,10 +365,52 @@ impl VideoHost {
     /// non-preserved WebGL) canvas after it was presented, so the picture is drawn once more
     /// and copied within the same task, before the browser presents it.
     pub fn capture(&self) -> js_sys::Promise {
+        if let Some(p) = self.capture_webgpu() {
+            return p;
+        }
         match self.capture_now() {
             Ok(o) => js_sys::Promise::resolve(&o),
             Err(e) => js_sys::Promise::reject(&e),
         }
+    }
+
+    /// WebGPU: reading the canvas back (`drawImage` of a WebGPU canvas) blocks the page for
+    /// ~75 ms per picture on SwiftShader, so the renderer draws the picture once more into a
+    /// texture of the canvas's size and format and copies that into a mappable buffer
+    /// (asynchronous, ~17 ms there; the same shader and viewport as the canvas draw). The [`kinema_render::Capture`] moves into the map callback: dropping it
+    /// destroys the buffer, which aborts the map.
+    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+        let mut display = self.display.borrow_mut();
+        let Some(Display::Gpu(r)) = display.as_mut() else {
+            return None;
+        };
+        if r.backend_name() != "webgpu" {
+            return None;
+        }
+        let capture = match r.capture() {
+            Ok(c) => Rc::new(c),
+            Err(e) => return Some(js_sys::Promise::reject(&JsValue::from_str(&e.to_string()))),
+        };
+        Some(js_sys::Promise::new(&mut |resolve, reject| {
+            let held = capture.clone();
+            capture.map(move |result| {
+                let answer = result
+                    .map_err(|e| format!("capture map failed: {e}"))
+                    .and_then(|()| held.rgba().map_err(|e| e.to_string()));
+                match answer {
+                    Ok(px) => {
+                        let o = Object::new();
+                        set(&o, "width", &held.width().into());
+                        set(&o, "height", &held.height().into());
+                        set(&o, "data", &js_sys::Uint8ClampedArray::from(px.as_slice()));
+                        let _ = resolve.call1(&JsValue::NULL, &o);
+                    }
+                    Err(e) => {
+                        let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
+                    }
+                }
+            });
+        }))
     }
 
     fn capture_now(&self) -> Result<JsValue, JsValue> {
