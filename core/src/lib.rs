@@ -4,6 +4,7 @@
 //! time and carries out the [`HostCommand`]s it answers with. See `ARCHITECTURE.md` and the
 //! [`host`] module for the protocol.
 
+pub mod adaptive;
 pub mod audio;
 pub mod clock;
 pub mod demux;

@@ -1,0 +1,684 @@
+//! The demuxer face of an adaptive stream: fetched segments are parsed into sample tables
+//! ([`SegmentDemux`], which implements [`Demux`]) and their bytes kept in a budgeted
+//! [`SegmentStore`] (which implements [`ByteSource`]), so the video pipeline and the platform
+//! audio feeder read an HLS/DASH stream exactly as they read a progressive file.
+//!
+//! Addresses: a segment's bytes live at `seq << 32` in the store's address space (`seq` is a
+//! store-local counter), so [`Sample::offset`] stays a plain `u64`. A read of a segment that
+//! is not fetched answers [`DemuxError::NeedBytes`] with a *request tag*
+//! ([`need_tag`]/[`parse_need_tag`]) naming the slot and segment number: the adaptive source
+//! fetches that segment first.
+//!
+//! Times: each slot (main = video or muxed A/V, and a separate audio rendition) has a grid of
+//! segment numbers with the manifest's start times. The first parsed segment of each
+//! discontinuity fixes the offset between container timestamps and presentation time
+//! (`first pts − segment start`), shared by both slots so audio and video stay aligned (TS
+//! starts at 1.4 s or anywhere in the 33-bit range; fMP4 `tfdt` may not start at 0).
+//! Samples that repeat what an earlier segment already gave (overlapping segments after a
+//! quality switch) are skipped by decode time.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+
+use crate::demux::{
+    mp4::Mp4Demuxer, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,
+};
+
+/// Slot of the main rendition (video, or muxed audio and video).
+pub const MAIN: usize = 0;
+/// Slot of a separate audio rendition.
+pub const AUDIO: usize = 1;
+/// Number of slots.
+pub const SLOTS: usize = 2;
+/// Largest segment accepted (bytes).
+pub const MAX_SEGMENT_BYTES: usize = 64 * 1024 * 1024;
+
+const TAG: u64 = 1 << 63;
+
+/// The `NeedBytes` value that means "segment `number` of `slot` is not fetched".
+pub fn need_tag(slot: usize, number: u64) -> u64 {
+    TAG | ((slot as u64 & 0xff) << 48) | (number & 0xffff_ffff_ffff)
+}
+
+/// Reads a tag made by [`need_tag`]: `(slot, number)`; `None` for a plain byte offset.
+pub fn parse_need_tag(at: u64) -> Option<(usize, u64)> {
+    (at & TAG != 0).then_some((((at >> 48) & 0xff) as usize, at & 0xffff_ffff_ffff))
+}
+
+/// One entry of a slot's segment grid.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct GridEntry {
+    /// Presentation start, microseconds.
+    pub start_us: i64,
+    /// Duration, microseconds.
+    pub duration_us: i64,
+    /// Discontinuity sequence: container timestamps may restart when it changes.
+    pub discontinuity: u64,
+}
+
+/// What a segment held once parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedSegment {
+    /// Tracks found (video and/or audio), with decoder configurations.
+    pub tracks: Vec<TrackInfo>,
+    /// Samples per track of `tracks`, decode order, offsets into `data`.
+    pub samples: Vec<Vec<Sample>>,
+    /// The bytes samples point into.
+    pub data: Vec<u8>,
+}
+
+/// Parses an fMP4 media segment with its initialization segment.
+pub fn parse_fmp4(init: &[u8], media: &[u8]) -> Result<ParsedSegment, DemuxError> {
+    if init.len() + media.len() > MAX_SEGMENT_BYTES {
+        return Err(DemuxError::Invalid("segment too large".into()));
+    }
+    let mut data = Vec::with_capacity(init.len() + media.len());
+    data.extend_from_slice(init);
+    data.extend_from_slice(media);
+    let mut src: &[u8] = &data;
+    let mut demux = Mp4Demuxer::open(&mut src)?;
+    let tracks: Vec<TrackInfo> = demux.tracks().to_vec();
+    let mut samples = Vec::with_capacity(tracks.len());
+    for t in 0..tracks.len() {
+        let mut list = Vec::new();
+        if tracks[t].kind.is_some() {
+            let mut cursor = Cursor::default();
+            loop {
+                match demux.next_sample(&mut src, t, &mut cursor) {
+                    Ok(Some(s)) => {
+                        if list.len() >= crate::demux::MAX_SAMPLES {
+                            return Err(DemuxError::Invalid("too many samples".into()));
+                        }
+                        list.push(s);
+                    }
+                    Ok(None) => break,
+                    Err(DemuxError::NeedBytes(_)) => {
+                        return Err(DemuxError::Invalid("truncated segment".into()))
+                    }
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        samples.push(list);
+    }
+    Ok(ParsedSegment {
+        tracks,
+        samples,
+        data,
+    })
+}
+
+/// Sample tables of a parsed segment, placed in the store.
+#[derive(Debug, Clone)]
+struct Tables {
+    /// Per kind (video, audio): the track's info and its samples (offsets already global).
+    video: Option<(TrackInfo, Vec<Sample>)>,
+    audio: Option<(TrackInfo, Vec<Sample>)>,
+    /// Store address of the bytes.
+    base: u64,
+    /// Quality level it was fetched at.
+    level: usize,
+    bytes: usize,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    /// Number of the first grid entry.
+    first: u64,
+    grid: VecDeque<GridEntry>,
+    /// No more entries will be added (VOD, or a live stream that ended).
+    complete: bool,
+    parsed: BTreeMap<u64, Tables>,
+}
+
+impl Slot {
+    fn entry(&self, number: u64) -> Option<&GridEntry> {
+        let i = number.checked_sub(self.first)?;
+        self.grid.get(usize::try_from(i).ok()?)
+    }
+
+    fn end(&self) -> u64 {
+        self.first + self.grid.len() as u64
+    }
+
+    /// The entry whose interval holds `t_us` (the first one before the grid, the last after).
+    fn number_at(&self, t_us: i64) -> Option<u64> {
+        if self.grid.is_empty() {
+            return None;
+        }
+        let i = self
+            .grid
+            .partition_point(|e| e.start_us + e.duration_us <= t_us);
+        Some(self.first + i.min(self.grid.len() - 1) as u64)
+    }
+}
+
+/// Where each demuxer track comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct TrackSource {
+    slot: usize,
+    kind: TrackKind,
+}
+
+/// The adaptive stream as a [`Demux`]: tracks `[video?, audio?]`, cursors by segment number.
+#[derive(Debug)]
+pub struct SegmentDemux {
+    slots: [Slot; SLOTS],
+    sources: Vec<TrackSource>,
+    tracks: Vec<TrackInfo>,
+    /// Offset (container time − presentation time) per discontinuity, microseconds.
+    offsets: HashMap<u64, i64>,
+    /// Last decode time handed out per track, to skip overlaps after switches.
+    last_dts: Vec<Option<i64>>,
+    container: &'static str,
+}
+
+impl SegmentDemux {
+    /// A demuxer whose main slot carries `main` (video and/or muxed audio) and, when
+    /// `separate_audio`, audio from the audio slot.
+    pub fn new(video: bool, audio: Option<usize>, container: &'static str) -> Self {
+        let mut sources = Vec::new();
+        if video {
+            sources.push(TrackSource {
+                slot: MAIN,
+                kind: TrackKind::Video,
+            });
+        }
+        if let Some(slot) = audio {
+            sources.push(TrackSource {
+                slot,
+                kind: TrackKind::Audio,
+            });
+        }
+        let tracks = sources
+            .iter()
+            .map(|s| TrackInfo {
+                kind: Some(s.kind),
+                ..TrackInfo::default()
+            })
+            .collect();
+        SegmentDemux {
+            slots: Default::default(),
+            last_dts: vec![None; sources.len()],
+            sources,
+            tracks,
+            offsets: HashMap::new(),
+            container,
+        }
+    }
+
+    /// Replaces the grid of `slot` from segment number `first` on (a new playlist, or a live
+    /// refresh: entries already known keep their tables). `complete`: no entries will follow.
+    pub fn set_grid(&mut self, slot: usize, first: u64, grid: Vec<GridEntry>, complete: bool) {
+        let Some(s) = self.slots.get_mut(slot) else {
+            return;
+        };
+        s.first = first;
+        s.grid = grid.into();
+        s.complete = complete;
+        let end = s.end();
+        s.parsed.retain(|&n, _| n >= first && n < end);
+    }
+
+    /// Grid entry `number` of `slot`.
+    pub fn entry(&self, slot: usize, number: u64) -> Option<GridEntry> {
+        self.slots.get(slot)?.entry(number).copied()
+    }
+
+    /// First and one-past-last segment numbers of `slot`.
+    pub fn range(&self, slot: usize) -> (u64, u64) {
+        self.slots.get(slot).map_or((0, 0), |s| (s.first, s.end()))
+    }
+
+    /// True when no segments will be added to `slot`.
+    pub fn complete(&self, slot: usize) -> bool {
+        self.slots.get(slot).is_some_and(|s| s.complete)
+    }
+
+    /// The segment of `slot` holding presentation time `t_us`.
+    pub fn number_at(&self, slot: usize, t_us: i64) -> Option<u64> {
+        self.slots.get(slot)?.number_at(t_us)
+    }
+
+    /// Is segment `number` of `slot` parsed?
+    pub fn has(&self, slot: usize, number: u64) -> bool {
+        self.slots
+            .get(slot)
+            .is_some_and(|s| s.parsed.contains_key(&number))
+    }
+
+    /// The quality level segment `number` of `slot` was fetched at.
+    pub fn level_of(&self, slot: usize, number: u64) -> Option<usize> {
+        Some(self.slots.get(slot)?.parsed.get(&number)?.level)
+    }
+
+    /// Bytes held for `slot`.
+    pub fn bytes(&self, slot: usize) -> usize {
+        self.slots
+            .get(slot)
+            .map_or(0, |s| s.parsed.values().map(|t| t.bytes).sum())
+    }
+
+    /// Parsed segment numbers of `slot`.
+    pub fn parsed_numbers(&self, slot: usize) -> Vec<u64> {
+        self.slots
+            .get(slot)
+            .map_or(Vec::new(), |s| s.parsed.keys().copied().collect())
+    }
+
+    /// Total presentation duration of the main slot (when complete), seconds.
+    pub fn total_duration(&self) -> Option<f64> {
+        let s = self.slots.get(MAIN)?;
+        if !s.complete {
+            return None;
+        }
+        let last = s.grid.back()?;
+        Some((last.start_us + last.duration_us) as f64 / 1e6)
+    }
+
+    /// Adds a parsed segment: its samples are rebased to presentation time, its bytes go to
+    /// `store`. Returns the store address used.
+    pub fn insert(
+        &mut self,
+        store: &mut SegmentStore,
+        slot: usize,
+        number: u64,
+        level: usize,
+        seg: ParsedSegment,
+    ) -> Result<(), DemuxError> {
+        let Some(entry) = self.slots.get(slot).and_then(|s| s.entry(number)).copied() else {
+            return Ok(());
+        };
+        let find = |kind: TrackKind| {
+            seg.tracks
+                .iter()
+                .position(|t| t.kind == Some(kind))
+                .map(|i| {
+                    (
+                        seg.tracks[i].clone(),
+                        seg.samples.get(i).cloned().unwrap_or_default(),
+                    )
+                })
+        };
+        let mut video = if slot == MAIN {
+            find(TrackKind::Video)
+        } else {
+            None
+        };
+        let mut audio = find(TrackKind::Audio);
+        if video.is_none() && audio.is_none() {
+            return Err(DemuxError::Invalid("segment without audio or video".into()));
+        }
+        // Timestamp offset of this discontinuity: the earliest presentation in the segment
+        // against the manifest's start time.
+        let first_pts = video
+            .as_ref()
+            .or(audio.as_ref())
+            .and_then(|(_, s)| s.iter().map(|s| s.pts_us).min());
+        let offset = match (self.offsets.get(&entry.discontinuity), first_pts) {
+            (Some(&o), _) => o,
+            (None, Some(p)) => {
+                let o = p - entry.start_us;
+                self.offsets.insert(entry.discontinuity, o);
+                o
+            }
+            (None, None) => 0,
+        };
+        let base = store.put(seg.data);
+        for track in [&mut video, &mut audio].into_iter().flatten() {
+            for s in track.1.iter_mut() {
+                s.pts_us -= offset;
+                s.dts_us -= offset;
+                s.offset = s.offset.saturating_add(base);
+            }
+        }
+        // The demuxer's track list takes the first configuration seen.
+        for (i, src) in self.sources.iter().enumerate() {
+            if src.slot != slot {
+                continue;
+            }
+            let got = match src.kind {
+                TrackKind::Video => video.as_ref(),
+                TrackKind::Audio => audio.as_ref(),
+            };
+            if let (Some((info, _)), Some(t)) = (got, self.tracks.get_mut(i)) {
+                if t.codec.is_empty() {
+                    *t = info.clone();
+                }
+            }
+        }
+        let bytes = store.len_at(base);
+        if let Some(s) = self.slots.get_mut(slot) {
+            s.parsed.insert(
+                number,
+                Tables {
+                    video,
+                    audio,
+                    base,
+                    level,
+                    bytes,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Drops segment `number` of `slot` (and its bytes).
+    pub fn evict(&mut self, store: &mut SegmentStore, slot: usize, number: u64) {
+        if let Some(t) = self
+            .slots
+            .get_mut(slot)
+            .and_then(|s| s.parsed.remove(&number))
+        {
+            store.remove(t.base);
+        }
+    }
+
+    /// True when every track has a configuration (a first segment of each slot parsed).
+    pub fn ready(&self) -> bool {
+        self.tracks.iter().all(|t| !t.codec.is_empty())
+    }
+
+    /// The decoder configuration segment `number` carries for `track`: it differs from the
+    /// track's first one after a quality switch.
+    pub fn config_at(&self, track: usize, number: u64) -> Option<&TrackInfo> {
+        let src = self.sources.get(track)?;
+        let t = self.slots.get(src.slot)?.parsed.get(&number)?;
+        match src.kind {
+            TrackKind::Video => t.video.as_ref().map(|v| &v.0),
+            TrackKind::Audio => t.audio.as_ref().map(|a| &a.0),
+        }
+    }
+
+    /// Forgets the decode-time history (after a seek, so earlier samples play again).
+    pub fn rewind(&mut self) {
+        for d in &mut self.last_dts {
+            *d = None;
+        }
+    }
+
+    fn samples(&self, track: usize, number: u64) -> Result<Option<&[Sample]>, DemuxError> {
+        let Some(src) = self.sources.get(track) else {
+            return Ok(None);
+        };
+        let Some(slot) = self.slots.get(src.slot) else {
+            return Ok(None);
+        };
+        if number >= slot.end() {
+            if slot.complete {
+                return Ok(None);
+            }
+            // Live: the segment is not in the playlist yet.
+            return Err(DemuxError::NeedBytes(need_tag(src.slot, number)));
+        }
+        let Some(t) = slot.parsed.get(&number) else {
+            return Err(DemuxError::NeedBytes(need_tag(src.slot, number)));
+        };
+        let list = match src.kind {
+            TrackKind::Video => t.video.as_ref(),
+            TrackKind::Audio => t.audio.as_ref(),
+        };
+        Ok(Some(list.map_or(&[][..], |l| l.1.as_slice())))
+    }
+}
+
+impl Demux for SegmentDemux {
+    fn container(&self) -> &'static str {
+        self.container
+    }
+
+    fn tracks(&self) -> &[TrackInfo] {
+        &self.tracks
+    }
+
+    fn duration(&self) -> Option<f64> {
+        self.total_duration()
+    }
+
+    fn fragmented(&self) -> bool {
+        true
+    }
+
+    fn next_sample(
+        &mut self,
+        _src: &mut dyn ByteSource,
+        track: usize,
+        cursor: &mut Cursor,
+    ) -> Result<Option<Sample>, DemuxError> {
+        let Some(slot) = self.sources.get(track).map(|s| s.slot) else {
+            return Ok(None);
+        };
+        let mut c = *cursor;
+        let mut number = (c.segment as u64).max(self.range(slot).0);
+        if number != c.segment as u64 {
+            c.index = 0;
+        }
+        loop {
+            let Some(list) = self.samples(track, number)? else {
+                return Ok(None);
+            };
+            match list.get(c.index) {
+                Some(&s) => {
+                    c.index += 1;
+                    let last = self.last_dts.get(track).copied().flatten();
+                    if last.is_some_and(|l| s.dts_us <= l) {
+                        continue;
+                    }
+                    if let Some(l) = self.last_dts.get_mut(track) {
+                        *l = Some(s.dts_us);
+                    }
+                    c.segment = number as usize;
+                    *cursor = c;
+                    return Ok(Some(s));
+                }
+                None => {
+                    number += 1;
+                    c.index = 0;
+                    c.segment = number as usize;
+                }
+            }
+        }
+    }
+
+    fn seek(
+        &mut self,
+        _src: &mut dyn ByteSource,
+        track: usize,
+        time_us: i64,
+    ) -> Result<Cursor, DemuxError> {
+        let Some(slot) = self.sources.get(track).map(|s| s.slot) else {
+            return Ok(Cursor::default());
+        };
+        let Some(number) = self.number_at(slot, time_us) else {
+            return Err(DemuxError::NeedBytes(need_tag(slot, 0)));
+        };
+        let list = self.samples(track, number)?.unwrap_or(&[]);
+        // The last keyframe at or before the target (segments start with one).
+        let mut index = 0;
+        for (i, s) in list.iter().enumerate() {
+            if s.pts_us > time_us {
+                break;
+            }
+            if s.key {
+                index = i;
+            }
+        }
+        if let Some(l) = self.last_dts.get_mut(track) {
+            *l = None;
+        }
+        Ok(Cursor {
+            segment: number as usize,
+            index,
+        })
+    }
+}
+
+/// The bytes of parsed segments, addressed `seq << 32`.
+#[derive(Debug, Default)]
+pub struct SegmentStore {
+    next: u64,
+    data: BTreeMap<u64, Vec<u8>>,
+    bytes: usize,
+}
+
+impl SegmentStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        SegmentStore::default()
+    }
+
+    /// Stores one segment's bytes; returns its address.
+    pub fn put(&mut self, data: Vec<u8>) -> u64 {
+        self.next = (self.next + 1) & 0x7fff_ffff;
+        let base = self.next << 32;
+        self.bytes += data.len();
+        self.data.insert(base, data);
+        base
+    }
+
+    /// Length of the bytes at `base`.
+    pub fn len_at(&self, base: u64) -> usize {
+        self.data.get(&base).map_or(0, Vec::len)
+    }
+
+    /// Forgets the bytes at `base`.
+    pub fn remove(&mut self, base: u64) {
+        if let Some(d) = self.data.remove(&base) {
+            self.bytes -= d.len();
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+}
+
+impl ByteSource for SegmentStore {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
+        let base = offset & !0xffff_ffff;
+        let Some(d) = self.data.get(&base) else {
+            return Err(DemuxError::NeedBytes(offset));
+        };
+        let at = (offset - base) as usize;
+        let Some(src) = d.get(at..) else {
+            return Ok(0);
+        };
+        let n = src.len().min(buf.len());
+        buf[..n].copy_from_slice(&src[..n]);
+        Ok(n)
+    }
+
+    fn len(&self) -> Option<u64> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tags_round_trip_and_never_look_like_offsets() {
+        assert_eq!(parse_need_tag(need_tag(AUDIO, 12345)), Some((AUDIO, 12345)));
+        assert_eq!(parse_need_tag(need_tag(MAIN, 0)), Some((MAIN, 0)));
+        assert_eq!(parse_need_tag(5 << 32), None);
+    }
+
+    fn sample(pts: i64, dts: i64, key: bool, offset: u64) -> Sample {
+        Sample {
+            pts_us: pts,
+            dts_us: dts,
+            duration_us: 1000,
+            offset,
+            size: 4,
+            key,
+        }
+    }
+
+    fn seg(first_pts: i64) -> ParsedSegment {
+        let samples = (0..4)
+            .map(|i| {
+                sample(
+                    first_pts + i * 1000,
+                    first_pts + i * 1000,
+                    i == 0,
+                    i as u64 * 4,
+                )
+            })
+            .collect();
+        ParsedSegment {
+            tracks: vec![TrackInfo {
+                kind: Some(TrackKind::Video),
+                codec: "avc1.42e01e".into(),
+                ..TrackInfo::default()
+            }],
+            samples: vec![samples],
+            data: (0..16u8).collect(),
+        }
+    }
+
+    #[test]
+    fn samples_follow_segments_rebased_to_presentation_time() {
+        let mut d = SegmentDemux::new(true, None, "hls");
+        let mut store = SegmentStore::new();
+        let grid = (0..3)
+            .map(|i| GridEntry {
+                start_us: i * 4000,
+                duration_us: 4000,
+                discontinuity: 0,
+            })
+            .collect();
+        d.set_grid(MAIN, 10, grid, true);
+        assert!(!d.ready());
+        let mut none: &[u8] = &[];
+        let mut c = d.seek(&mut none, 0, 0).map(|_| ()).unwrap_err();
+        assert_eq!(c, DemuxError::NeedBytes(need_tag(MAIN, 10)));
+        // Container time starts at 1.4 s: presentation time starts at 0.
+        d.insert(&mut store, MAIN, 10, 0, seg(1_400_000)).unwrap();
+        d.insert(&mut store, MAIN, 11, 0, seg(1_404_000)).unwrap();
+        assert!(d.ready());
+        let mut cur = d.seek(&mut none, 0, 5000).unwrap();
+        assert_eq!(
+            cur,
+            Cursor {
+                segment: 11,
+                index: 0
+            }
+        );
+        let mut seen = Vec::new();
+        loop {
+            match d.next_sample(&mut none, 0, &mut cur) {
+                Ok(Some(s)) => {
+                    let mut b = [0u8; 4];
+                    assert_eq!(store.read_at(s.offset, &mut b).unwrap(), 4);
+                    seen.push((s.pts_us, b[0]));
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    c = e;
+                    break;
+                }
+            }
+        }
+        assert_eq!(seen, vec![(4000, 0), (5000, 4), (6000, 8), (7000, 12)]);
+        assert_eq!(c, DemuxError::NeedBytes(need_tag(MAIN, 12)));
+        // Overlap after a switch: a segment repeating decode times is skipped up to new ones.
+        let mut overlap = seg(1_406_000);
+        overlap.tracks[0].codec = "avc1.64001f".into();
+        d.insert(&mut store, MAIN, 12, 1, overlap).unwrap();
+        let got: Vec<i64> =
+            std::iter::from_fn(|| d.next_sample(&mut none, 0, &mut cur).ok().flatten())
+                .map(|s| s.pts_us)
+                .collect();
+        assert_eq!(got, vec![8000, 9000]);
+        assert_eq!(
+            d.config_at(0, 12).map(|t| t.codec.as_str()),
+            Some("avc1.64001f")
+        );
+        assert_eq!(d.level_of(MAIN, 12), Some(1));
+        assert_eq!(d.total_duration(), Some(0.012));
+        d.evict(&mut store, MAIN, 10);
+        assert!(!d.has(MAIN, 10));
+        assert_eq!(store.bytes(), 32);
+    }
+}
