@@ -141,12 +141,13 @@ impl<C: TimedText> CueStore<C> {
     /// Adds a cue unless an identical one (same start, end and text) is already held.
     pub fn insert(&mut self, cue: C) -> Insert {
         let (start, end) = (cue.start_us(), cue.end_us());
-        let first_same_start = self.entries.partition_point(|e| e.start < start);
-        for e in self.entries.get(first_same_start..).unwrap_or_default() {
-            if e.start != start {
+        let probe = (start, Reverse(end), CueId(0));
+        let first_same = self.entries.partition_point(|e| e.key() < probe);
+        for e in self.entries.get(first_same..).unwrap_or_default() {
+            if e.start != start || e.end != end {
                 break;
             }
-            if e.end == end && e.cue.text() == cue.text() {
+            if e.cue.text() == cue.text() {
                 return Insert::Duplicate(e.id);
             }
         }
@@ -165,11 +166,10 @@ impl<C: TimedText> CueStore<C> {
         self.entries.insert(at, entry);
         self.bytes += bytes;
         self.rebuild_max_end(at);
-        self.enforce_budget();
-        if self.position(id).is_some() {
-            Insert::Added(id)
-        } else {
+        if self.enforce_budget() && self.position(id).is_none() {
             Insert::OverBudget
+        } else {
+            Insert::Added(id)
         }
     }
 
@@ -223,14 +223,21 @@ impl<C: TimedText> CueStore<C> {
     pub fn changes(&self, from_us: i64, to_us: i64) -> CueChange {
         let before: Vec<CueId> = self.active_at(from_us).iter().map(|(id, _)| *id).collect();
         let after: Vec<CueId> = self.active_at(to_us).iter().map(|(id, _)| *id).collect();
+        let sorted = |ids: &[CueId]| {
+            let mut v = ids.to_vec();
+            v.sort_unstable();
+            v
+        };
+        let (before_set, after_set) = (sorted(&before), sorted(&after));
+        let is_in = |set: &[CueId], id: &CueId| set.binary_search(id).is_ok();
         let entered = after
             .iter()
-            .filter(|id| !before.contains(id))
+            .filter(|id| !is_in(&before_set, id))
             .copied()
             .collect();
         let exited = before
             .iter()
-            .filter(|id| !after.contains(id))
+            .filter(|id| !is_in(&after_set, id))
             .copied()
             .collect();
         let mut missed = Vec::new();
@@ -238,7 +245,7 @@ impl<C: TimedText> CueStore<C> {
             let lo = self.entries.partition_point(|e| e.start < from_us);
             let hi = self.entries.partition_point(|e| e.start <= to_us);
             for e in self.entries.get(lo..hi).unwrap_or_default() {
-                if e.end <= to_us && !before.contains(&e.id) && !after.contains(&e.id) {
+                if e.end <= to_us && !is_in(&before_set, &e.id) && !is_in(&after_set, &e.id) {
                     missed.push(e.id);
                 }
             }
@@ -284,10 +291,11 @@ impl<C: TimedText> CueStore<C> {
         }
     }
 
-    fn enforce_budget(&mut self) {
+    /// Evicts (earliest end first) until the budget holds; true if anything went.
+    fn enforce_budget(&mut self) -> bool {
         let over = |n: usize, bytes: usize, b: &StoreBudget| n > b.max_cues || bytes > b.max_bytes;
         if !over(self.entries.len(), self.bytes, &self.budget) {
-            return;
+            return false;
         }
         let mut by_end: Vec<(i64, CueId, usize)> = self
             .entries
@@ -310,5 +318,6 @@ impl<C: TimedText> CueStore<C> {
             .retain(|e| doomed.binary_search(&e.id).is_err());
         self.bytes = bytes;
         self.rebuild_max_end(0);
+        true
     }
 }

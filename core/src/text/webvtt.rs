@@ -633,6 +633,7 @@ impl<'a> Parser<'a> {
         self.file.timestamp_map = find_timestamp_map(&header);
         self.file.header = header;
         self.skip_lfs();
+        let mut style_bytes = 0;
         while !self.at_end() {
             match self.collect_block(false) {
                 Block::Cue(cue) => {
@@ -643,8 +644,8 @@ impl<'a> Parser<'a> {
                     }
                 }
                 Block::Style(css) => {
-                    let used: usize = self.file.styles.iter().map(String::len).sum();
-                    if used + css.len() <= self.limits.max_style_bytes {
+                    if style_bytes + css.len() <= self.limits.max_style_bytes {
+                        style_bytes += css.len();
                         self.file.styles.push(css);
                     } else {
                         self.file.stats.dropped_by_limit += 1;

@@ -7,12 +7,14 @@
 //! uses (`&amp; &lt; &gt; &lrm; &rlm; &nbsp;`) and a set of common punctuation and symbols,
 //! not HTML's full table of 2,231 names: an unknown name stays literal text, as HTML leaves
 //! an unknown reference. Nesting deeper than [`MAX_DEPTH`] elements is not built (the extra
-//! start tags are ignored).
+//! start tags are ignored) and an element keeps at most [`MAX_CLASSES`] classes.
 
 use super::Cursor;
 
 /// Deepest element nesting built; start tags beyond it are ignored.
 pub const MAX_DEPTH: usize = 32;
+/// Most classes kept on one element (the rest are dropped).
+pub const MAX_CLASSES: usize = 16;
 
 /// What an internal node is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -393,7 +395,11 @@ impl Builder {
                 };
                 self.stack.push(Element {
                     kind,
-                    classes: classes.into_iter().filter(|c| !c.is_empty()).collect(),
+                    classes: classes
+                        .into_iter()
+                        .filter(|c| !c.is_empty())
+                        .take(MAX_CLASSES)
+                        .collect(),
                     lang: self.langs.last().cloned(),
                     children: Vec::new(),
                 });
