@@ -15,6 +15,7 @@ pub mod player;
 pub mod sim;
 pub mod source;
 pub mod state;
+pub mod text;
 pub mod video;
 
 pub use error::{Error, ErrorKind};
