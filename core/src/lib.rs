@@ -14,6 +14,7 @@ pub mod player;
 pub mod sim;
 pub mod source;
 pub mod state;
+pub mod stream;
 pub mod video;
 
 pub use error::{Error, ErrorKind};
