@@ -16,6 +16,7 @@ pub mod sim;
 pub mod source;
 pub mod state;
 pub mod text;
+pub mod stream;
 pub mod video;
 
 pub use error::{Error, ErrorKind};
