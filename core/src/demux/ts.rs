@@ -147,7 +147,9 @@ pub fn demux_segment_after(
             .map(|&(pid, st)| Track::new(pid, st))
             .collect(),
         timeline: Timeline {
-            reference: prev_end_us.map(|us| div_round(i128::from(us) * 9, 100)),
+            // Clamped to ±2^53 µs (285 years), so unwrapped times never near i64's range.
+            reference: prev_end_us
+                .map(|us| div_round(i128::from(us.clamp(-(1 << 53), 1 << 53)) * 9, 100)),
         },
         samples: 0,
         discarded: 0,
@@ -1353,11 +1355,12 @@ pub fn avc_sps(nal: &[u8]) -> Option<AvcSps> {
         if chroma == 3 {
             separate = r.flag()?;
         }
-        depth_luma = 8 + r.ue()?;
-        depth_chroma = 8 + r.ue()?;
-        if depth_luma > 14 || depth_chroma > 14 {
-            return None;
+        let (luma, chroma_depth) = (r.ue()?, r.ue()?);
+        if luma > 6 || chroma_depth > 6 {
+            return None; // bit depths above 14
         }
+        depth_luma = 8 + luma;
+        depth_chroma = 8 + chroma_depth;
         r.bit()?; // qpprime_y_zero_transform_bypass_flag
         if r.flag()? {
             let lists = if chroma == 3 { 12 } else { 8 };
@@ -1684,6 +1687,28 @@ mod tests {
             avcc,
             vec![0, 0, 0, 2, 9, 0xf0, 0, 0, 0, 3, 0x65, 0x88, 0x84]
         );
+    }
+
+    #[test]
+    fn hostile_sps_values_are_rejected() {
+        // High profile, bit_depth_luma_minus8 = 2^32 - 2 (32 leading zeros would be more).
+        let mut bits = String::from("0110010000000000000111101010");
+        bits.push_str(&"0".repeat(31));
+        bits.push('1');
+        bits.push_str(&"1".repeat(31));
+        bits.push_str("1111");
+        let mut nal = vec![0x67];
+        for chunk in bits.as_bytes().chunks(8) {
+            let mut b = 0u8;
+            for (i, &c) in chunk.iter().enumerate() {
+                b |= u8::from(c == b'1') << (7 - i);
+            }
+            nal.push(b);
+        }
+        assert_eq!(avc_sps(&nal), None);
+        // A reference at the end of i64 does not overflow the unwrap.
+        let seg = demux_segment_after(&[], &TsLimits::default(), Some(i64::MAX));
+        assert!(seg.is_err());
     }
 
     #[test]
