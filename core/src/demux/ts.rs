@@ -15,7 +15,7 @@
 //! SPS, timestamps) would still be ours; and it pulls `encoding_rs`, `fixedbitset`, `log` and
 //! a SMPTE registry crate into the wasm build. What it would save — packet headers, PSI
 //! sections, PES headers — is the smaller part of this file. Likewise `h264-reader` would
-//! parse the SPS, but brings nine crates for the five fields used here.
+//! parse the SPS, but brings nine crates for the handful of fields used here.
 //!
 //! What comes out:
 //! - Video (H.264 `0x1B`, H.265 `0x24`): one sample per access unit in Annex B form, exactly the
@@ -24,8 +24,8 @@
 //!   that need AVCC, [`avcc_from_annexb`] and [`avc_decoder_config`] convert. A PES with a PTS
 //!   starts an access unit; an access unit delimiter inside a PES starts another one (timed
 //!   evenly between this PES's and the next PES's DTS); a PES without PTS continues the current
-//!   one. Keyframe = holds an IDR
-//!   (H.264) or IRAP (H.265) picture. The codec string and size come from the first SPS.
+//!   one. Keyframe = holds an IDR (H.264) or IRAP (H.265) picture. The codec string and size
+//!   come from the first SPS.
 //! - AAC in ADTS (`0x0F`): one sample per ADTS frame, the ADTS header stripped (raw AAC), with
 //!   the 2-byte AudioSpecificConfig built from the header as `description`; MPEG audio
 //!   (`0x03`/`0x04`): one sample per frame, header kept (what MP3 decoders take). Frames may
