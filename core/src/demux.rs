@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod mp4;
+pub mod ts;
 pub mod webm;
 
 use crate::error::{Error, ErrorKind};
