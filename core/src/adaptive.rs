@@ -4,3 +4,4 @@
 
 pub mod abr;
 pub mod segments;
+pub mod source;

@@ -145,6 +145,15 @@ pub enum AppRequest {
     SetLoop(bool),
     /// Stop and release the source; the player returns to `Idle`.
     Unload,
+    /// Adaptive streams: fix the quality level (index into [`crate::Player::qualities`]) or
+    /// return to automatic selection (`None`). Segments already buffered still play.
+    SelectQuality(Option<usize>),
+    /// Adaptive streams: never choose a quality taller than this many pixels automatically
+    /// (the display's height × device pixel ratio); `None` removes the cap.
+    SetMaxVideoHeight(Option<u32>),
+    /// Adaptive streams: switch the audio track (index into [`crate::Player::audio_tracks`]);
+    /// video goes on, audio restarts at the playhead in the new language.
+    SelectAudioTrack(usize),
 }
 
 /// How precisely a seek lands.
@@ -239,6 +248,13 @@ pub enum HostEvent {
     },
     /// A user input event, already mapped by the host to the logical key set.
     Input(InputEvent),
+    /// The host's wall clock (UTC, milliseconds since the Unix epoch) at the event's `now`.
+    /// Live DASH needs it (segment availability is wall-clock based); hosts send it before
+    /// `Load` and whenever their clock is corrected.
+    WallClock {
+        /// Milliseconds since 1970-01-01T00:00:00Z.
+        unix_ms: i64,
+    },
     /// The video decoder output a picture. The host keeps it until `ReleaseFrame`.
     VideoFrameDecoded {
         /// Generation of the `ConfigureVideoDecoder` the decoder was running.
@@ -444,6 +460,9 @@ pub enum PlayerEvent {
     },
     /// Playback rate changed.
     RateChanged(f64),
+    /// The audio track of an adaptive stream changed (index into
+    /// [`crate::Player::audio_tracks`]).
+    AudioTrackChanged(usize),
     /// The video's display size is known or changed (pixels).
     Resize {
         /// Display width.

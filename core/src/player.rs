@@ -4,12 +4,13 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use crate::adaptive::source::{sniff_manifest, AdaptiveSource, StreamConfig, StreamStats, TrackChoice};
 use crate::audio::decoder::{extension_hint, AudioSource, Stall, Step};
 use crate::audio::mix::remix;
 use crate::audio::platform::{PlatformAudio, Silence};
 use crate::audio::resample::RateConverter;
 use crate::clock::Clock;
-use crate::demux::{self, Demux, DemuxError, Sniffed, TrackKind};
+use crate::demux::{self, ByteSource, Demux, DemuxError, Sniffed, TrackKind};
 use crate::error::{Error, ErrorKind};
 use crate::host::{
     AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
@@ -38,6 +39,8 @@ pub struct PlayerConfig {
     pub max_retries: u32,
     /// A fetch that delivers nothing for this long is retried.
     pub stall_timeout: Duration,
+    /// Budgets, retries and ABR of adaptive (HLS/DASH) streams.
+    pub stream: StreamConfig,
 }
 
 impl Default for PlayerConfig {
@@ -50,6 +53,7 @@ impl Default for PlayerConfig {
             start_secs: 0.2,
             max_retries: 3,
             stall_timeout: Duration::from_secs(10),
+            stream: StreamConfig::default(),
         }
     }
 }
@@ -141,6 +145,7 @@ impl Audio {
 
 /// One loaded resource.
 struct Session {
+    url: String,
     ext: Option<String>,
     cache: SharedCache,
     loader: Loader,
@@ -158,6 +163,12 @@ struct Session {
     converted: Vec<f32>,
     eos: bool,
     last_frame: i64,
+    /// An HLS/DASH stream: segments, ABR and live refresh (the loader only fetched the
+    /// manifest).
+    adaptive: Option<AdaptiveSource>,
+    /// The audio track changed: rebuild the audio pipeline once the new track's first segment
+    /// is parsed.
+    audio_switch: bool,
 }
 
 /// Where the audio device stands.
@@ -194,6 +205,8 @@ pub struct Player {
     /// Last decoder generations used, so a new load never reuses one.
     video_generation: u32,
     audio_generation: u32,
+    /// The host's wall clock: (host time, ms since the epoch) of its last report.
+    wall: Option<(Duration, i64)>,
 }
 
 impl Player {
@@ -223,6 +236,7 @@ impl Player {
             now: Duration::ZERO,
             video_generation: 0,
             audio_generation: 0,
+            wall: None,
         }
     }
 
@@ -262,7 +276,10 @@ impl Player {
                 content_length,
                 content_range,
             } => {
-                if let Some(s) = self.session.as_mut() {
+                if let Some(a) = self.adaptive_for(request) {
+                    let r = a.on_response(now, request, status, content_length);
+                    self.check(r);
+                } else if let Some(s) = self.session.as_mut() {
                     let r = s.loader.on_response(
                         now,
                         request,
@@ -274,12 +291,18 @@ impl Player {
                 }
             }
             HostEvent::FetchData { request, data } => {
-                if let Some(s) = self.session.as_mut() {
+                if let Some(a) = self.adaptive_for(request) {
+                    let r = a.on_data(now, request, &data);
+                    self.check(r);
+                } else if let Some(s) = self.session.as_mut() {
                     s.loader.on_data(now, request, &data);
                 }
             }
             HostEvent::FetchEnd { request } => {
-                if let Some(s) = self.session.as_mut() {
+                if let Some(a) = self.adaptive_for(request) {
+                    let r = a.on_end(now, request);
+                    self.check(r);
+                } else if let Some(s) = self.session.as_mut() {
                     let r = s.loader.on_end(now, request);
                     let (buffered_bytes, total_bytes) = {
                         let cache = lock(&s.cache);
@@ -297,12 +320,21 @@ impl Player {
                 kind,
                 message,
             } => {
-                if let Some(s) = self.session.as_mut() {
+                if let Some(a) = self.adaptive_for(request) {
+                    let r = a.on_failed(now, request, kind, &message);
+                    self.check(r);
+                } else if let Some(s) = self.session.as_mut() {
                     let r = s.loader.on_failed(now, request, kind, &message);
                     self.check(r);
                 }
             }
             HostEvent::Input(input) => self.on_input(now, input),
+            HostEvent::WallClock { unix_ms } => {
+                self.wall = Some((now, unix_ms));
+                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
+                    a.set_wall_clock(now, unix_ms);
+                }
+            }
             HostEvent::VideoFrameDecoded {
                 generation,
                 frame,
@@ -462,6 +494,47 @@ impl Player {
             .map(|v| v.stats)
     }
 
+    /// Adaptive-stream counters (quality, throughput, buffer), for HLS/DASH sources.
+    pub fn stream_stats(&self) -> Option<StreamStats> {
+        self.adaptive().map(AdaptiveSource::stats)
+    }
+
+    /// Quality levels of an adaptive stream, lowest first (empty otherwise).
+    pub fn qualities(&self) -> Vec<TrackChoice> {
+        self.adaptive().map_or(Vec::new(), AdaptiveSource::qualities)
+    }
+
+    /// The quality fixed by hand, `None` for automatic selection.
+    pub fn manual_quality(&self) -> Option<usize> {
+        self.adaptive().and_then(AdaptiveSource::manual_quality)
+    }
+
+    /// Alternate audio tracks of an adaptive stream (empty when there are none).
+    pub fn audio_tracks(&self) -> Vec<TrackChoice> {
+        self.adaptive().map_or(Vec::new(), AdaptiveSource::audio_tracks)
+    }
+
+    /// The audio track in use (index into [`Player::audio_tracks`]).
+    pub fn audio_track(&self) -> Option<usize> {
+        self.adaptive().and_then(AdaptiveSource::audio_track)
+    }
+
+    /// The seekable window of a live stream, seconds.
+    pub fn live_window(&self) -> Option<(f64, f64)> {
+        self.adaptive().and_then(AdaptiveSource::live_window)
+    }
+
+    fn adaptive(&self) -> Option<&AdaptiveSource> {
+        self.session.as_ref().and_then(|s| s.adaptive.as_ref())
+    }
+
+    fn adaptive_for(&mut self, request: crate::host::RequestId) -> Option<&mut AdaptiveSource> {
+        self.session
+            .as_mut()
+            .and_then(|s| s.adaptive.as_mut())
+            .filter(|a| a.owns(request))
+    }
+
     /// The key → action map, for apps that remap keys.
     pub fn key_map_mut(&mut self) -> &mut KeyMap {
         &mut self.keys
@@ -529,6 +602,17 @@ impl Player {
                 }
             }
             AppRequest::SetLoop(l) => self.looping = l,
+            AppRequest::SelectQuality(level) => {
+                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
+                    a.select_quality(level);
+                }
+            }
+            AppRequest::SetMaxVideoHeight(h) => {
+                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
+                    a.set_max_height(h);
+                }
+            }
+            AppRequest::SelectAudioTrack(index) => self.select_audio(now, index),
             AppRequest::Unload => {
                 self.teardown();
                 self.info = None;
@@ -579,9 +663,40 @@ impl Player {
         });
     }
 
+    /// Switches the audio track of an adaptive stream: video goes on, audio restarts at the
+    /// playhead from the new track.
+    fn select_audio(&mut self, now: Duration, index: usize) {
+        let at = self.clock_position(now);
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        let Some(a) = s.adaptive.as_mut() else { return };
+        if !a.select_audio(index, &mut self.scratch) {
+            return;
+        }
+        s.audio_switch = true;
+        self.out.extend(self.scratch.drain(..));
+        self.position = at;
+        self.flush_output(at);
+        if let Some(s) = self.session.as_mut() {
+            s.converter = None;
+            s.eos = false;
+            if let Some(src) = s.source.as_ref() {
+                s.pending = Pending::Seek((at * src.rate() as f64).round() as i64);
+            }
+        }
+        if self.state == PlaybackState::Playing {
+            self.set_state(PlaybackState::Buffering);
+        }
+        self.emit(PlayerEvent::AudioTrackChanged(index));
+    }
+
     /// Cancels fetches, releases every decoded picture and closes the platform decoders.
     fn close_session(&mut self, mut s: Session) {
         s.loader.cancel(&mut self.scratch);
+        if let Some(a) = s.adaptive.as_mut() {
+            a.cancel_all(&mut self.scratch);
+        }
         if let Some(v) = s.video.as_mut() {
             self.video_generation = v.generation();
             v.close(&mut self.scratch);
@@ -621,6 +736,7 @@ impl Player {
             },
         );
         self.session = Some(Session {
+            url: url.clone(),
             ext: extension_hint(&url),
             cache,
             loader,
@@ -636,6 +752,8 @@ impl Player {
             converted: Vec::new(),
             eos: false,
             last_frame: 0,
+            adaptive: None,
+            audio_switch: false,
         });
         self.emit(PlayerEvent::LoadStart { url });
         self.set_state(PlaybackState::Loading);
@@ -699,6 +817,13 @@ impl Player {
     fn keyframe_before(&mut self, target: f64) -> Option<f64> {
         let s = self.session.as_mut()?;
         let track = s.video.as_ref()?.track;
+        if let Some(a) = s.adaptive.as_mut() {
+            let (demux, store) = (&mut a.demux, &mut a.store);
+            let mut cursor = demux.seek(store, track, (target * 1e6) as i64).ok()?;
+            let key = demux.next_sample(store, track, &mut cursor).ok()??;
+            demux.rewind();
+            return Some((key.pts_us.max(0) as f64 / 1e6).min(target));
+        }
         let demux = s.demux.as_mut()?;
         let mut cache = lock(&s.cache);
         let mut cursor = demux.seek(&mut *cache, track, (target * 1e6) as i64).ok()?;
@@ -711,6 +836,9 @@ impl Player {
         self.position = target;
         self.flush_output(target);
         if let Some(s) = self.session.as_mut() {
+            if let Some(a) = s.adaptive.as_mut() {
+                a.seek((target * 1e6).round() as i64, &mut self.scratch);
+            }
             s.eos = false;
             // Rebuilt at the next decode with the current device rate and playback rate.
             s.converter = None;
@@ -814,37 +942,19 @@ impl Player {
     fn run_source(&mut self, now: Duration) -> Result<(), Error> {
         let format = self.device_format();
         let target_ahead = self.config.audio_ahead_secs;
+        let playhead = self.clock_position(now);
+        let wall = self.wall;
+        let stream_config = self.config.stream.clone();
         let Some(s) = self.session.as_mut() else {
             return Ok(());
         };
+        if s.audio_switch {
+            rebuild_switched_audio(s, &mut self.audio_generation, playhead);
+        }
         if s.pending != Pending::Open {
-            if let Some(demux) = s.demux.as_mut() {
-                let mut cache = lock(&s.cache);
-                let mut need = None;
-                if let Some(Audio::Platform(a)) = s.source.as_mut() {
-                    match a.feed(demux.as_mut(), &mut *cache, &mut self.scratch) {
-                        Ok(()) => {}
-                        Err(DemuxError::NeedBytes(at)) => need = Some(at),
-                        Err(e) => return Err(e.into()),
-                    }
-                }
-                if let Some(v) = s.video.as_mut() {
-                    match v.feed(demux.as_mut(), &mut *cache, &mut self.scratch) {
-                        Ok(()) => {}
-                        Err(DemuxError::NeedBytes(at)) => {
-                            need = Some(need.map_or(at, |n: u64| n.min(at)))
-                        }
-                        Err(e) => return Err(e.into()),
-                    }
-                    if let (Some(end), Some(Audio::Silence(sil))) = (v.end_us(), s.source.as_mut())
-                    {
-                        sil.set_end(Some(end as f64 / 1e6));
-                    }
-                }
-                s.feed_need = need;
-                drop(cache);
-                self.out.extend(self.scratch.drain(..));
-            }
+            let need = feed_pipes(s, &mut self.scratch)?;
+            s.feed_need = need;
+            self.out.extend(self.scratch.drain(..));
         }
         let mut steps = 0;
         while steps < MAX_STEPS {
@@ -862,8 +972,19 @@ impl Player {
             }
             let result = match s.pending {
                 Pending::Open => {
-                    match open_media(s, self.video_generation, self.audio_generation) {
-                        Ok(info) => {
+                    let opened = open_source(
+                        s,
+                        now,
+                        wall,
+                        &stream_config,
+                        self.video_generation,
+                        self.audio_generation,
+                        &mut self.scratch,
+                    );
+                    self.out.extend(self.scratch.drain(..));
+                    match opened {
+                        Ok(None) => break,
+                        Ok(Some(info)) => {
                             s.pending = Pending::None;
                             self.info = Some(info.clone());
                             self.out
@@ -987,6 +1108,18 @@ impl Player {
                 }
                 Err(Stall::Fatal(e)) => return Err(e),
             }
+        }
+        if let Some(a) = s.adaptive.as_mut() {
+            a.set_playhead((playhead * 1e6).round() as i64);
+            if let Some(at) = s.feed_need {
+                a.on_need(at);
+            }
+            a.poll(now, &mut self.next_request, &mut self.scratch)?;
+            self.out.extend(self.scratch.drain(..));
+            if s.pending == Pending::Open {
+                s.need = None;
+            }
+            return Ok(());
         }
         let need = match (s.need, s.feed_need) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -1121,6 +1254,9 @@ impl Player {
         }
         if let Some(s) = self.session.as_ref() {
             if let Some(d) = s.loader.deadline() {
+                at = Some(at.map_or(d, |a| a.min(d)));
+            }
+            if let Some(d) = s.adaptive.as_ref().and_then(AdaptiveSource::deadline) {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if s.need.is_none() && s.pending != Pending::None && s.source.is_some() {
@@ -1276,4 +1412,214 @@ fn open_media(
     s.demux = Some(demux);
     s.video = pipe;
     Ok(info)
+}
+
+/// Feeds the video pipeline and the platform audio decoder from the demuxer (the progressive
+/// file's, over its byte cache, or the adaptive stream's, over its segment store). Returns the
+/// offset (or segment tag) they wait for.
+fn feed_pipes(s: &mut Session, scratch: &mut Vec<HostCommand>) -> Result<Option<u64>, Error> {
+    let mut guard = None;
+    let (demux, src): (&mut dyn Demux, &mut dyn ByteSource) = if let Some(a) = s.adaptive.as_mut()
+    {
+        if !a.ready() {
+            return Ok(None);
+        }
+        (&mut a.demux, &mut a.store)
+    } else if let Some(d) = s.demux.as_mut() {
+        let g = guard.insert(lock(&s.cache));
+        (d.as_mut(), &mut **g)
+    } else {
+        return Ok(None);
+    };
+    let mut need = None;
+    if let Some(Audio::Platform(a)) = s.source.as_mut() {
+        match a.feed(demux, src, scratch) {
+            Ok(()) => {}
+            Err(DemuxError::NeedBytes(at)) => need = Some(at),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    if let Some(v) = s.video.as_mut() {
+        match v.feed(demux, src, scratch) {
+            Ok(()) => {}
+            Err(DemuxError::NeedBytes(at)) => need = Some(need.map_or(at, |n: u64| n.min(at))),
+            Err(e) => return Err(e.into()),
+        }
+        if let (Some(end), Some(Audio::Silence(sil))) = (v.end_us(), s.source.as_mut()) {
+            sil.set_end(Some(end as f64 / 1e6));
+        }
+    }
+    drop(guard);
+    Ok(need)
+}
+
+/// Opens the session's resource: a manifest (HLS/DASH) becomes an adaptive source whose
+/// pipelines start once its first segments are parsed (`Ok(None)` until then); anything else
+/// goes to [`open_media`].
+fn open_source(
+    s: &mut Session,
+    now: Duration,
+    wall: Option<(Duration, i64)>,
+    config: &StreamConfig,
+    video_generation: u32,
+    audio_generation: u32,
+    out: &mut Vec<HostCommand>,
+) -> Result<Option<MediaInfo>, Stall> {
+    if s.adaptive.is_none() {
+        let mut head = [0u8; 512];
+        let n = {
+            let mut cache = lock(&s.cache);
+            let have = usize::try_from(cache.contiguous_from(0)).unwrap_or(usize::MAX);
+            let n = have.min(head.len());
+            if n < head.len() && !cache.complete_from(0) {
+                return Err(Stall::NeedBytes(n as u64));
+            }
+            cache.copy_at(0, &mut head[..n]).map_err(Stall::NeedBytes)?
+        };
+        let Some(protocol) = sniff_manifest(&head[..n]) else {
+            return open_media(s, video_generation, audio_generation).map(Some);
+        };
+        let bytes = {
+            let mut cache = lock(&s.cache);
+            let have = cache.contiguous_from(0);
+            match cache.total() {
+                Some(total) if have >= total => {
+                    let len = usize::try_from(total).unwrap_or(usize::MAX);
+                    if len > crate::stream::model::MAX_MANIFEST_BYTES {
+                        return Err(Stall::Fatal(Error::new(
+                            ErrorKind::Limit,
+                            "manifest larger than the limit",
+                        )));
+                    }
+                    let mut b = vec![0u8; len];
+                    let got = cache.copy_at(0, &mut b).map_err(Stall::NeedBytes)?;
+                    b.truncate(got);
+                    b
+                }
+                _ => return Err(Stall::NeedBytes(have)),
+            }
+        };
+        s.loader.cancel(out);
+        let wall_ms = wall.map(|(at, ms)| ms + now.saturating_sub(at).as_millis() as i64);
+        let source = AdaptiveSource::open(protocol, &s.url, &bytes, now, wall_ms, config.clone())
+            .map_err(Stall::Fatal)?;
+        s.adaptive = Some(source);
+    }
+    let Some(a) = s.adaptive.as_ref() else {
+        return Ok(None);
+    };
+    if !a.ready() {
+        return Ok(None);
+    }
+    open_adaptive(s, video_generation, audio_generation).map(Some)
+}
+
+/// Builds the pipelines of an adaptive stream from the tracks its first segments showed.
+fn open_adaptive(
+    s: &mut Session,
+    video_generation: u32,
+    audio_generation: u32,
+) -> Result<MediaInfo, Stall> {
+    let Some(a) = s.adaptive.as_ref() else {
+        return Err(Stall::Fatal(Error::new(ErrorKind::InvalidState, "no adaptive source")));
+    };
+    let tracks = a.demux.tracks().to_vec();
+    let mut info = MediaInfo {
+        container: a.demux.container().to_string(),
+        duration: a.duration(),
+        ..MediaInfo::default()
+    };
+    let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
+    let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
+    if let Some(v) = video {
+        let t = &tracks[v];
+        if t.codec.starts_with('?') {
+            return Err(Stall::Fatal(Error::new(
+                ErrorKind::Unsupported,
+                format!("video codec {} is not supported", &t.codec[1..]),
+            )));
+        }
+        info.video_codec = Some(t.codec.clone());
+        info.width = t.display_width.max(1);
+        info.height = t.display_height.max(1);
+        info.frame_rate = 30.0;
+        s.video = Some(VideoPipe::new(
+            v,
+            video_config(t),
+            33_333,
+            video_generation,
+        ));
+    }
+    s.source = Some(match audio {
+        Some(i) => {
+            let t = &tracks[i];
+            info.audio_codec = t.codec.clone();
+            info.sample_rate = t.sample_rate;
+            info.channels = t.channels;
+            Audio::Platform(PlatformAudio::new(i, audio_config(t)?, audio_generation))
+        }
+        None => Audio::Silence(Silence::new(VIRTUAL_RATE, info.duration)),
+    });
+    Ok(info)
+}
+
+fn video_config(t: &demux::TrackInfo) -> VideoDecoderConfig {
+    VideoDecoderConfig {
+        codec: t.codec.clone(),
+        description: t.description.clone(),
+        coded_width: t.width,
+        coded_height: t.height,
+        display_width: t.display_width,
+        display_height: t.display_height,
+    }
+}
+
+fn audio_config(t: &demux::TrackInfo) -> Result<AudioDecoderConfig, Stall> {
+    if t.codec.starts_with('?') {
+        return Err(Stall::Fatal(Error::new(
+            ErrorKind::Unsupported,
+            format!("audio codec {} is not supported", &t.codec[1..]),
+        )));
+    }
+    if t.sample_rate == 0 || t.channels == 0 {
+        return Err(Stall::Fatal(Error::new(
+            ErrorKind::Decode,
+            "audio track without a sample rate or channel count",
+        )));
+    }
+    Ok(AudioDecoderConfig {
+        codec: t.codec.clone(),
+        description: t.description.clone(),
+        sample_rate: t.sample_rate,
+        channels: t.channels,
+    })
+}
+
+/// After an audio-track switch, once the new track's first segment is parsed: a fresh audio
+/// decoder with its configuration, positioned at the playhead.
+fn rebuild_switched_audio(s: &mut Session, audio_generation: &mut u32, playhead: f64) {
+    let Some(a) = s.adaptive.as_ref() else {
+        s.audio_switch = false;
+        return;
+    };
+    if !a.demux.ready() {
+        return;
+    }
+    s.audio_switch = false;
+    let tracks = a.demux.tracks();
+    let Some(i) = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio)) else {
+        return;
+    };
+    let Ok(config) = audio_config(&tracks[i]) else {
+        return;
+    };
+    if let Some(Audio::Platform(old)) = s.source.as_ref() {
+        *audio_generation = old.generation();
+    }
+    let mut fresh = PlatformAudio::new(i, config, *audio_generation);
+    let frame = (playhead * fresh.rate() as f64).round() as i64;
+    fresh.seek(frame);
+    s.source = Some(Audio::Platform(fresh));
+    s.pending = Pending::None;
+    s.converter = None;
 }

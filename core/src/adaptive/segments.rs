@@ -20,7 +20,7 @@
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use crate::demux::{
-    mp4::Mp4Demuxer, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,
+    ts, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,
 };
 
 /// Slot of the main rendition (video, or muxed audio and video).
@@ -66,21 +66,59 @@ pub struct ParsedSegment {
     pub data: Vec<u8>,
 }
 
-/// Parses an fMP4 media segment with its initialization segment.
-pub fn parse_fmp4(init: &[u8], media: &[u8]) -> Result<ParsedSegment, DemuxError> {
+/// True when `data` starts like an MPEG transport stream (sync bytes 188 apart).
+pub fn looks_like_ts(data: &[u8]) -> bool {
+    data.first() == Some(&0x47) && data.get(188).is_none_or(|&b| b == 0x47)
+}
+
+/// Parses one media segment: MPEG-TS on its own, or fMP4 / WebM after its initialization
+/// segment. `ts_prev_end_us` is the previous TS segment's end (33-bit wrap continuity); the
+/// second value returned is this one's, for the next call.
+pub fn parse_segment(
+    init: &[u8],
+    media: &[u8],
+    ts_prev_end_us: Option<i64>,
+) -> Result<(ParsedSegment, Option<i64>), DemuxError> {
     if init.len() + media.len() > MAX_SEGMENT_BYTES {
         return Err(DemuxError::Invalid("segment too large".into()));
+    }
+    if looks_like_ts(media) {
+        let seg = ts::demux_segment_after(media, &ts::TsLimits::default(), ts_prev_end_us)?;
+        let mut data = Vec::with_capacity(media.len());
+        let mut samples = vec![Vec::new(); seg.tracks.len()];
+        for s in seg.samples {
+            let offset = data.len() as u64;
+            data.extend_from_slice(&s.data);
+            if let Some(list) = samples.get_mut(s.track) {
+                list.push(Sample {
+                    pts_us: s.pts_us,
+                    dts_us: s.dts_us,
+                    duration_us: s.duration_us,
+                    offset,
+                    size: s.data.len() as u32,
+                    key: s.key,
+                });
+            }
+        }
+        return Ok((
+            ParsedSegment {
+                tracks: seg.tracks,
+                samples,
+                data,
+            },
+            seg.end_us,
+        ));
     }
     let mut data = Vec::with_capacity(init.len() + media.len());
     data.extend_from_slice(init);
     data.extend_from_slice(media);
     let mut src: &[u8] = &data;
-    let mut demux = Mp4Demuxer::open(&mut src)?;
+    let mut demux = crate::demux::open(&mut src)?;
     let tracks: Vec<TrackInfo> = demux.tracks().to_vec();
     let mut samples = Vec::with_capacity(tracks.len());
-    for t in 0..tracks.len() {
+    for (t, info) in tracks.iter().enumerate() {
         let mut list = Vec::new();
-        if tracks[t].kind.is_some() {
+        if info.kind.is_some() {
             let mut cursor = Cursor::default();
             loop {
                 match demux.next_sample(&mut src, t, &mut cursor) {
@@ -100,11 +138,14 @@ pub fn parse_fmp4(init: &[u8], media: &[u8]) -> Result<ParsedSegment, DemuxError
         }
         samples.push(list);
     }
-    Ok(ParsedSegment {
-        tracks,
-        samples,
-        data,
-    })
+    Ok((
+        ParsedSegment {
+            tracks,
+            samples,
+            data,
+        },
+        None,
+    ))
 }
 
 /// Sample tables of a parsed segment, placed in the store.
@@ -346,6 +387,23 @@ impl SegmentDemux {
                 }
             }
         }
+        // A track expected from this slot that its segments do not carry (muxed audio the
+        // manifest did not declare): drop it, the stream plays without it.
+        let first_of_slot = self.slots.get(slot).is_some_and(|s| s.parsed.is_empty());
+        if first_of_slot {
+            let mut i = 0;
+            while i < self.sources.len() {
+                let missing = self.sources[i].slot == slot
+                    && self.tracks.get(i).is_some_and(|t| t.codec.is_empty());
+                if missing {
+                    self.sources.remove(i);
+                    self.tracks.remove(i);
+                    self.last_dts.remove(i);
+                } else {
+                    i += 1;
+                }
+            }
+        }
         let bytes = store.len_at(base);
         if let Some(s) = self.slots.get_mut(slot) {
             s.parsed.insert(
@@ -360,6 +418,38 @@ impl SegmentDemux {
             );
         }
         Ok(())
+    }
+
+    /// Marks segment `number` of `slot` as played-through without samples (gone on the server,
+    /// broken, or an HLS gap): readers move on to the next one.
+    pub fn insert_empty(&mut self, slot: usize, number: u64) {
+        if let Some(s) = self.slots.get_mut(slot) {
+            s.parsed.insert(
+                number,
+                Tables {
+                    video: None,
+                    audio: None,
+                    base: 0,
+                    level: 0,
+                    bytes: 0,
+                },
+            );
+        }
+    }
+
+    /// Forgets the decoder configuration learnt from `slot` (a new audio track follows), so
+    /// [`SegmentDemux::ready`] waits for its first segment again.
+    pub fn reset_slot_config(&mut self, slot: usize) {
+        for (i, src) in self.sources.iter().enumerate() {
+            if src.slot == slot {
+                if let Some(t) = self.tracks.get_mut(i) {
+                    t.codec.clear();
+                }
+                if let Some(d) = self.last_dts.get_mut(i) {
+                    *d = None;
+                }
+            }
+        }
     }
 
     /// Drops segment `number` of `slot` (and its bytes).
