@@ -19,6 +19,7 @@
 #                   manifest-list.mpd: the same files as SegmentList with mediaRange
 #   dash-webm/      manifest.mpd: VP9 234p/360p + Opus en/de, WebM segments, SegmentTimeline
 # Every MPD has audio AdaptationSets lang="en"/"de" and side-car text/vtt AdaptationSets.
+# Not bit-exact between runs: x264 with VBV (-maxrate) and threads varies a little.
 # Manifests are finished by scripts/streams-manifests.mjs (ffmpeg 5.1 cannot write an HLS
 # SUBTITLES group nor CODECS, nor DASH SegmentBase or text AdaptationSets).
 set -euo pipefail
@@ -46,7 +47,7 @@ x264() { # x264 KBIT → realistic constant-ish bitrate (VBV), GOP exactly 2 s
 if force || [ ! -s "$src/v2.mp4" ]; then
   # shellcheck disable=SC2046 # x264's options are meant to split
   ff -f lavfi -i "testsrc2=s=1280x720:r=30:d=30" -f lavfi -i "$code" -filter_complex \
-    "[0:v]noise=alls=14:allf=t[bg];[bg][1:v]overlay=format=auto,format=yuv420p,split=3[s2][s1][s0];[s0]scale=416:234[v0];[s1]scale=640:360[v1];[s2]null[v2]" \
+    "[0:v]noise=alls=14:allf=t:all_seed=1234[bg];[bg][1:v]overlay=format=auto,format=yuv420p,split=3[s2][s1][s0];[s0]scale=416:234[v0];[s1]scale=640:360[v1];[s2]null[v2]" \
     -map '[v0]' $(x264 300) -movflags +faststart "$src/v0.tmp.mp4" \
     -map '[v1]' $(x264 800) -movflags +faststart "$src/v1.tmp.mp4" \
     -map '[v2]' $(x264 2500) -movflags +faststart "$src/v2.tmp.mp4"

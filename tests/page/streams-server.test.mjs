@@ -152,6 +152,32 @@ test('live HLS: the window slides with the clock (speed=10), loops with disconti
   assert.equal(q.headers.location, `/__s/qq/__live/start=${start},window=8/${S}/hls-ts/master.m3u8`);
 });
 
+test('live HLS: ffmpeg follows the playlist across the loop wrap, the frames run 720..899 then 0..', async () => {
+  // 29.5 s in: ffmpeg starts 3 segments from the live edge (VOD segments 11..13, frames from
+  // 660) and must wait for segment 14 and then the wrap (segment 0 of the second loop).
+  const start = Date.now() - 29_500;
+  const url = `${base}/__live/start=${start},window=10/${S}/hls-ts/234p/index.m3u8`;
+  const w = 64, h = 36;
+  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', url, '-map', '0:v:0', '-t', '9',
+    '-vf', `scale=${w}:${h}:flags=area,format=gray`, '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
+  const frames = [];
+  for (let off = 0; off + w * h <= stdout.length; off += w * h) {
+    let n = 0;
+    for (let b = 0; b < 16; b++) {
+      const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
+      if (stdout[off + y * w + x] > 128) n |= 1 << b;
+    }
+    frames.push(n);
+  }
+  console.log(`live HLS through ffmpeg: ${frames.length} frames, ${frames[0]}..${frames.at(-1)}`);
+  assert.ok(frames.length >= 260, `${frames.length} frames`);
+  assert.equal(frames[0] % 60, 0, 'starts on a segment boundary');
+  const wrap = frames.indexOf(0);
+  assert.ok(wrap > 0, 'the loop wrapped');
+  frames.forEach((n, i) => assert.equal(n, i < wrap ? frames[0] + i : i - wrap, `frame ${i}`));
+  assert.equal(frames[wrap - 1], 899);
+});
+
 test('live DASH: dynamic MPD, segments available with the clock, numbers wrap to the VOD', async () => {
   const start = Date.now() - 9000; // 9 s: segments 1..4 (ends 2, 4, 6, 8 s) are out
   const r = await get(`/__live/start=${start},window=12/${S}/dash-number/manifest.mpd`);
