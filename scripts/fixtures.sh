@@ -151,3 +151,5 @@ media www/media/sample.mp4 -f lavfi -i "testsrc2=s=640x360:r=30:d=32" -i www/med
 bash scripts/fixtures-vtt.sh
 for f in "${made[@]}"; do printf 'made %-44s %8s bytes\n' "$f" "$(wc -c < "$f")"; done
 echo "fixtures: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $gen/ and www/media/"
+# The adaptive-streaming fixtures (HLS, DASH) in $gen/streams/.
+bash scripts/streams.sh

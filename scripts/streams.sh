@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# Generates the adaptive-streaming fixtures (HLS and DASH) with ffmpeg into
+# tests/fixtures/gen/streams/ (git-ignored). Idempotent: a package is kept when its manifest
+# is newer than the mezzanine it is cut from, unless FORCE=1. Called at the end of fixtures.sh.
+#
+# One 30 s, 30 fps picture (the frame-index block code of fixtures.sh, scaled with the
+# picture, over ffmpeg's moving testsrc2 with temporal noise so the encoder has real work to
+# do), encoded once per rung (mezzanine in src/), then packaged without re-encoding:
+#   src/            v0.mp4 416x234 ~300k, v1.mp4 640x360 ~800k, v2.mp4 1280x720 ~2500k
+#                   (H.264, GOP 2 s closed, no scene cuts), audio-en.m4a (1 kHz clicks every
+#                   second), audio-de.m4a (660 Hz clicks), AAC 128k 48 kHz stereo
+#   subs-en.vtt subs-de.vtt   one cue per 2 s: cue n from 2n-1 s to 2n+1 s, text "Cue n ..."
+#   hls-fmp4/       master.m3u8 (3 rungs, AUDIO group en/de, SUBTITLES group en/de), fMP4
+#   hls-ts/         the same in MPEG-TS
+#   hls-byterange/  master.m3u8: 360p + en/de audio, each one file addressed by EXT-X-BYTERANGE
+#   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
+#   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source)
+#   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
+#                   manifest-list.mpd: the same files as SegmentList with mediaRange
+#   dash-webm/      manifest.mpd: VP9 234p/360p + Opus en/de, WebM segments, SegmentTimeline
+# Every MPD has audio AdaptationSets lang="en"/"de" and side-car text/vtt AdaptationSets.
+# Not bit-exact between runs: x264 with VBV (-maxrate) and threads varies a little.
+# Manifests are finished by scripts/streams-manifests.mjs (ffmpeg 5.1 cannot write an HLS
+# SUBTITLES group nor CODECS, nor DASH SegmentBase or text AdaptationSets).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v ffmpeg >/dev/null || source scripts/bootstrap.sh
+out=tests/fixtures/gen/streams
+src=$out/src
+mkdir -p "$src"
+t0=$SECONDS
+made=() kept=0
+ff() { ffmpeg -nostdin -hide_banner -loglevel error -y "$@"; }
+force() { [ "${FORCE:-0}" = 1 ]; }
+
+# --- mezzanine -------------------------------------------------------------------------------
+# The code of fixtures.sh's index_video (bit b at column b%8, row b/8 of an 8x2 grid; Y=235 is
+# 1, Y=16 is 0), drawn on a 40x10 grid whose cells are 5x5: the block is the cell's inner 3x3
+# (60% of it, around the centre where the page tests sample), the border is transparent and
+# shows the moving background. Scaled to 1280x720 with nearest-neighbour, then each rung is a
+# plain downscale, so the blocks scale with the picture and stay readable at 416x234.
+code="color=c=black:s=40x10:r=30:d=30,format=yuva444p,geq=lum='if(mod(floor(N/pow(2\,floor(X/5)+8*floor(Y/5)))\,2)\,235\,16)':cb=128:cr=128:a='if(between(mod(X\,5)\,1\,3)*between(mod(Y\,5)\,1\,3)\,255\,0)',scale=1280:720:flags=neighbor"
+gop=(-g 60 -keyint_min 60 -sc_threshold 0 -flags +cgop)
+x264() { # x264 KBIT → realistic constant-ish bitrate (VBV), GOP exactly 2 s
+  echo "-c:v libx264 -preset veryfast -pix_fmt yuv420p -b:v ${1}k -maxrate ${1}k -bufsize $(($1 * 2))k ${gop[*]}"
+}
+if force || [ ! -s "$src/v2.mp4" ]; then
+  # shellcheck disable=SC2046 # x264's options are meant to split
+  ff -f lavfi -i "testsrc2=s=1280x720:r=30:d=30" -f lavfi -i "$code" -filter_complex \
+    "[0:v]noise=alls=14:allf=t:all_seed=1234[bg];[bg][1:v]overlay=format=auto,format=yuv420p,split=3[s2][s1][s0];[s0]scale=416:234[v0];[s1]scale=640:360[v1];[s2]null[v2]" \
+    -map '[v0]' $(x264 300) -movflags +faststart "$src/v0.tmp.mp4" \
+    -map '[v1]' $(x264 800) -movflags +faststart "$src/v1.tmp.mp4" \
+    -map '[v2]' $(x264 2500) -movflags +faststart "$src/v2.tmp.mp4"
+  for i in 0 1 2; do mv "$src/v$i.tmp.mp4" "$src/v$i.mp4"; done
+  made+=("$src/v0.mp4 v1.mp4 v2.mp4")
+else kept=$((kept + 1)); fi
+
+# Click tracks: a 10 ms burst at every whole second over a quiet bed (en: 1 kHz over 220 Hz,
+# as fixtures.sh; de: 660 Hz over 165 Hz). 29.99 s, not 30: then ffmpeg cuts exactly 15 audio
+# segments of ~2 s like the video (30 s of AAC frames spill a 21 ms 16th segment).
+en='0.1*sin(2*PI*220*t)+if(lt(mod(t\,1)\,0.01)\,0.8*sin(2*PI*1000*t)\,0)'
+de='0.1*sin(2*PI*165*t)+if(lt(mod(t\,1)\,0.01)\,0.8*sin(2*PI*660*t)\,0)'
+for lang in en de; do
+  if force || [ ! -s "$src/audio-$lang.m4a" ]; then
+    expr=${!lang} iso=eng; [ "$lang" = de ] && iso=deu # MP4 and Matroska store ISO 639-2
+    ff -f lavfi -i "aevalsrc='$expr|$expr':s=48000:d=29.99" -c:a aac -b:a 128k -movflags +faststart \
+      -metadata:s:a:0 language=$iso "$src/audio-$lang.tmp.m4a"
+    mv "$src/audio-$lang.tmp.m4a" "$src/audio-$lang.m4a"
+    made+=("$src/audio-$lang.m4a")
+  else kept=$((kept + 1)); fi
+done
+
+# WebVTT: cue n (1..15) from 2n-1 s to 2n+1 s (the last ends at 30 s), so every cue spans a
+# segment boundary. Text: "Cue n 00:00:01–00:00:03" (de: "Untertitel n ...").
+vtt_time() { printf '%02d:%02d:%02d.000' $(($1 / 3600)) $(($1 / 60 % 60)) $(($1 % 60)); }
+for lang in en de; do
+  f=$out/subs-$lang.vtt
+  if force || [ ! -s "$f" ]; then
+    word=Cue; [ "$lang" = de ] && word=Untertitel
+    {
+      printf 'WEBVTT\n\n'
+      for n in $(seq 1 15); do
+        a=$((2 * n - 1)) b=$((2 * n + 1)); [ $b -gt 30 ] && b=30
+        printf 'cue-%d\n%s --> %s\n%s %d %s–%s\n\n' "$n" "$(vtt_time $a)" "$(vtt_time $b)" "$word" "$n" "$(vtt_time $a | cut -c1-8)" "$(vtt_time $b | cut -c1-8)"
+      done
+    } > "$f.tmp" && mv "$f.tmp" "$f"
+    made+=("$f")
+  else kept=$((kept + 1)); fi
+done
+
+# --- packages --------------------------------------------------------------------------------
+# package NAME MANIFEST: true when $out/NAME must be (re)made; it is then built in $tmp and
+# moved into place by `done_package` (an interrupted run leaves no half-made package).
+tmp=
+package() {
+  local dir=$out/$1 manifest=$out/$1/$2
+  if ! force && [ -s "$manifest" ] && [ "$manifest" -nt "$src/v2.mp4" ] && [ "$manifest" -nt "$src/audio-de.m4a" ]; then
+    kept=$((kept + 1)); return 1
+  fi
+  tmp=$out/.tmp-$1
+  rm -rf "$tmp" && mkdir -p "$tmp"
+}
+done_package() { rm -rf "${out:?}/$1" && mv "$tmp" "$out/$1" && made+=("$out/$1/"); }
+inputs=(-i "$src/v0.mp4" -i "$src/v1.mp4" -i "$src/v2.mp4" -i "$src/audio-en.m4a" -i "$src/audio-de.m4a")
+maps=(-map 0:v -map 1:v -map 2:v -map 3:a -map 4:a -c copy)
+vsm="v:0,agroup:aud,name:234p v:1,agroup:aud,name:360p v:2,agroup:aud,name:720p a:0,agroup:aud,language:en,default:yes,name:audio-en a:1,agroup:aud,language:de,name:audio-de"
+hls=(-f hls -hls_time 2 -hls_playlist_type vod -hls_flags independent_segments -master_pl_name ffmpeg-master.m3u8)
+
+if package hls-fmp4 master.m3u8; then
+  ff "${inputs[@]}" "${maps[@]}" "${hls[@]}" -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 \
+    -hls_segment_filename "$tmp/%v/seg%d.m4s" -var_stream_map "$vsm" "$tmp/%v/index.m3u8"
+  node scripts/streams-manifests.mjs hls "$tmp" "$out"
+  done_package hls-fmp4
+fi
+if package hls-ts master.m3u8; then
+  ff "${inputs[@]}" "${maps[@]}" "${hls[@]}" -hls_segment_type mpegts \
+    -hls_segment_filename "$tmp/%v/seg%d.ts" -var_stream_map "$vsm" "$tmp/%v/index.m3u8"
+  node scripts/streams-manifests.mjs hls "$tmp" "$out"
+  done_package hls-ts
+fi
+if package hls-byterange master.m3u8; then
+  ff -i "$src/v1.mp4" -i "$src/audio-en.m4a" -i "$src/audio-de.m4a" -map 0:v -map 1:a -map 2:a -c copy \
+    "${hls[@]}" -hls_segment_type fmp4 -hls_flags single_file+independent_segments \
+    -hls_segment_filename "$tmp/%v.mp4" \
+    -var_stream_map "v:0,agroup:aud,name:360p a:0,agroup:aud,language:en,default:yes,name:audio-en a:1,agroup:aud,language:de,name:audio-de" \
+    "$tmp/%v.m3u8"
+  node scripts/streams-manifests.mjs hls "$tmp" "$out" --no-subs
+  done_package hls-byterange
+fi
+
+dash=(-f dash -seg_duration 2 -adaptation_sets "id=0,streams=0,1,2 id=1,streams=3 id=2,streams=4")
+if package dash-timeline manifest.mpd; then
+  ff "${inputs[@]}" "${maps[@]}" "${dash[@]}" -use_template 1 -use_timeline 1 "$tmp/manifest.mpd"
+  node scripts/streams-manifests.mjs dash "$tmp" "$out"
+  done_package dash-timeline
+fi
+if package dash-number manifest.mpd; then
+  ff "${inputs[@]}" "${maps[@]}" "${dash[@]}" -use_template 1 -use_timeline 0 "$tmp/manifest.mpd"
+  node scripts/streams-manifests.mjs dash "$tmp" "$out"
+  done_package dash-number
+fi
+if package dash-base manifest.mpd; then
+  # One file per Representation with a global sidx; ffmpeg writes a SegmentList over it,
+  # streams-manifests.mjs adds the SegmentBase manifest.
+  ff "${inputs[@]}" "${maps[@]}" "${dash[@]}" -use_template 0 -single_file 1 -global_sidx 1 \
+    -single_file_name 'stream$RepresentationID$.mp4' "$tmp/manifest.mpd"
+  node scripts/streams-manifests.mjs dash "$tmp" "$out" --segment-base
+  done_package dash-base
+fi
+if package dash-webm manifest.mpd; then
+  # VP9 from the 720p mezzanine (the code blocks survive one more generation), Opus from
+  # the same click expressions as the AAC tracks.
+  ff -i "$src/v2.mp4" -f lavfi -i "aevalsrc='$en|$en':s=48000:d=29.99" -f lavfi -i "aevalsrc='$de|$de':s=48000:d=29.99" \
+    -filter_complex "[0:v]split=2[a][b];[a]scale=416:234[v0];[b]scale=640:360[v1]" \
+    -map '[v0]' -map '[v1]' -map 1:a -map 2:a -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -row-mt 1 \
+    "${gop[@]:0:4}" -b:v:0 250k -maxrate:v:0 250k -b:v:1 600k -maxrate:v:1 600k -c:a libopus -b:a 96k \
+    -metadata:s:a:0 language=eng -metadata:s:a:1 language=deu \
+    -f dash -dash_segment_type webm -seg_duration 2 -use_template 1 -use_timeline 1 \
+    -adaptation_sets "id=0,streams=0,1 id=1,streams=2 id=2,streams=3" "$tmp/manifest.mpd"
+  node scripts/streams-manifests.mjs dash "$tmp" "$out"
+  done_package dash-webm
+fi
+
+for f in "${made[@]}"; do
+  set -- $f
+  if [ -d "$1" ]; then
+    printf 'made %-44s %4d files %9s bytes\n' "$1" "$(find "$1" -type f | wc -l)" "$(du -sb "$1" | cut -f1)"
+  else printf 'made %s\n' "$f"; fi
+done
+echo "streams: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $out/ in $((SECONDS - t0)) s"
