@@ -379,6 +379,13 @@ impl VideoHost {
     /// texture of the canvas's size and format and copies that into a mappable buffer
     /// (asynchronous, ~17 ms there; the same shader and viewport as the canvas draw). The [`kinema_render::Capture`] moves into the map callback: dropping it
     /// destroys the buffer, which aborts the map.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+        None
+    }
+
+    /// See the native stub above; only the wasm32 build has a WebGPU renderer.
+    #[cfg(target_arch = "wasm32")]
     fn capture_webgpu(&self) -> Option<js_sys::Promise> {
         let mut display = self.display.borrow_mut();
         let Some(Display::Gpu(r)) = display.as_mut() else {
