@@ -15,8 +15,8 @@ pub mod player;
 pub mod sim;
 pub mod source;
 pub mod state;
-pub mod text;
 pub mod stream;
+pub mod text;
 pub mod video;
 
 pub use error::{Error, ErrorKind};

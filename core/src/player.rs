@@ -4,7 +4,9 @@ use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::adaptive::source::{sniff_manifest, AdaptiveSource, StreamConfig, StreamStats, TrackChoice};
+use crate::adaptive::source::{
+    sniff_manifest, AdaptiveSource, StreamConfig, StreamStats, TrackChoice,
+};
 use crate::audio::decoder::{extension_hint, AudioSource, Stall, Step};
 use crate::audio::mix::remix;
 use crate::audio::platform::{PlatformAudio, Silence};
@@ -501,7 +503,8 @@ impl Player {
 
     /// Quality levels of an adaptive stream, lowest first (empty otherwise).
     pub fn qualities(&self) -> Vec<TrackChoice> {
-        self.adaptive().map_or(Vec::new(), AdaptiveSource::qualities)
+        self.adaptive()
+            .map_or(Vec::new(), AdaptiveSource::qualities)
     }
 
     /// The quality fixed by hand, `None` for automatic selection.
@@ -511,7 +514,8 @@ impl Player {
 
     /// Alternate audio tracks of an adaptive stream (empty when there are none).
     pub fn audio_tracks(&self) -> Vec<TrackChoice> {
-        self.adaptive().map_or(Vec::new(), AdaptiveSource::audio_tracks)
+        self.adaptive()
+            .map_or(Vec::new(), AdaptiveSource::audio_tracks)
     }
 
     /// The audio track in use (index into [`Player::audio_tracks`]).
@@ -1419,8 +1423,7 @@ fn open_media(
 /// offset (or segment tag) they wait for.
 fn feed_pipes(s: &mut Session, scratch: &mut Vec<HostCommand>) -> Result<Option<u64>, Error> {
     let mut guard = None;
-    let (demux, src): (&mut dyn Demux, &mut dyn ByteSource) = if let Some(a) = s.adaptive.as_mut()
-    {
+    let (demux, src): (&mut dyn Demux, &mut dyn ByteSource) = if let Some(a) = s.adaptive.as_mut() {
         if !a.ready() {
             return Ok(None);
         }
@@ -1521,7 +1524,10 @@ fn open_adaptive(
     audio_generation: u32,
 ) -> Result<MediaInfo, Stall> {
     let Some(a) = s.adaptive.as_ref() else {
-        return Err(Stall::Fatal(Error::new(ErrorKind::InvalidState, "no adaptive source")));
+        return Err(Stall::Fatal(Error::new(
+            ErrorKind::InvalidState,
+            "no adaptive source",
+        )));
     };
     let tracks = a.demux.tracks().to_vec();
     let mut info = MediaInfo {
@@ -1543,12 +1549,7 @@ fn open_adaptive(
         info.width = t.display_width.max(1);
         info.height = t.display_height.max(1);
         info.frame_rate = 30.0;
-        s.video = Some(VideoPipe::new(
-            v,
-            video_config(t),
-            33_333,
-            video_generation,
-        ));
+        s.video = Some(VideoPipe::new(v, video_config(t), 33_333, video_generation));
     }
     s.source = Some(match audio {
         Some(i) => {

@@ -433,7 +433,10 @@ impl VideoPipe {
         self.skip_before = None;
         self.in_flight_early = 0;
         self.stats.presented += 1;
-        self.stats.av_offset_ms = (p.pts - clock_us) as f64 / 1000.0;
+        if clock_us != i64::MAX {
+            // (i64::MAX: the end, where the last picture is shown whatever the clock says.)
+            self.stats.av_offset_ms = (p.pts - clock_us) as f64 / 1000.0;
+        }
         self.stats.queued = self.frames.len() as u32;
         true
     }

@@ -19,9 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use crate::demux::{
-    ts, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,
-};
+use crate::demux::{ts, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind};
 
 /// Slot of the main rendition (video, or muxed audio and video).
 pub const MAIN: usize = 0;
@@ -66,6 +64,26 @@ pub struct ParsedSegment {
     pub data: Vec<u8>,
 }
 
+/// Fills durations the container left at 0 (WebM blocks without a default duration, the last
+/// frame of a TS segment) from the next sample's time, the last from the one before it.
+fn fill_durations(samples: &mut [Sample]) {
+    let mut order: Vec<usize> = (0..samples.len()).collect();
+    order.sort_by_key(|&i| samples.get(i).map_or(0, |s| s.pts_us));
+    let mut last = 0;
+    for w in 0..order.len() {
+        let (Some(&i), next) = (order.get(w), order.get(w + 1)) else {
+            continue;
+        };
+        let next_pts = next.and_then(|&n| samples.get(n)).map(|s| s.pts_us);
+        if let Some(s) = samples.get_mut(i) {
+            if s.duration_us <= 0 {
+                s.duration_us = next_pts.map_or(last, |p| (p - s.pts_us).max(0));
+            }
+            last = s.duration_us;
+        }
+    }
+}
+
 /// True when `data` starts like an MPEG transport stream (sync bytes 188 apart).
 pub fn looks_like_ts(data: &[u8]) -> bool {
     data.first() == Some(&0x47) && data.get(188).is_none_or(|&b| b == 0x47)
@@ -99,6 +117,9 @@ pub fn parse_segment(
                     key: s.key,
                 });
             }
+        }
+        for list in &mut samples {
+            fill_durations(list);
         }
         return Ok((
             ParsedSegment {
@@ -136,6 +157,7 @@ pub fn parse_segment(
                 }
             }
         }
+        fill_durations(&mut list);
         samples.push(list);
     }
     Ok((

@@ -11,8 +11,7 @@ use std::time::Duration;
 
 use super::abr::{Abr, AbrConfig, Level};
 use super::segments::{
-    parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, AUDIO, MAIN,
-    SLOTS,
+    parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, AUDIO, MAIN, SLOTS,
 };
 use crate::demux::DemuxError;
 use crate::error::{Error, ErrorKind};
@@ -114,10 +113,23 @@ impl Media {
 /// What a request is for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Purpose {
-    Playlist { slot: usize, index: usize },
-    Index { slot: usize, index: usize, part: usize },
-    Init { init: InitSegment },
-    Media { slot: usize, number: u64, level: usize },
+    Playlist {
+        slot: usize,
+        index: usize,
+    },
+    Index {
+        slot: usize,
+        index: usize,
+        part: usize,
+    },
+    Init {
+        init: InitSegment,
+    },
+    Media {
+        slot: usize,
+        number: u64,
+        level: usize,
+    },
     Manifest,
 }
 
@@ -379,7 +391,10 @@ impl AdaptiveSource {
             self.audio_sel = Some(0);
         }
         if self.levels.is_empty() {
-            return Err(Error::new(ErrorKind::Unsupported, "the manifest has no playable stream"));
+            return Err(Error::new(
+                ErrorKind::Unsupported,
+                "the manifest has no playable stream",
+            ));
         }
         let has_video = !p.variants.is_empty()
             && p.variants.iter().any(|v| {
@@ -475,9 +490,8 @@ impl AdaptiveSource {
     }
 
     fn wall_ms(&self, now: Duration) -> i64 {
-        self.wall.map_or(0, |(at, ms)| {
-            ms + now.saturating_sub(at).as_millis() as i64
-        })
+        self.wall
+            .map_or(0, |(at, ms)| ms + now.saturating_sub(at).as_millis() as i64)
     }
 
     /// Where the player is, microseconds (drives budgets and eviction).
@@ -496,7 +510,9 @@ impl AdaptiveSource {
             .requests
             .iter()
             .filter(|(_, r)| match r.purpose {
-                Purpose::Media { slot, number, .. } => keep.get(slot).copied().flatten() != Some(number),
+                Purpose::Media { slot, number, .. } => {
+                    keep.get(slot).copied().flatten() != Some(number)
+                }
                 _ => false,
             })
             .map(|(&id, _)| id)
@@ -634,7 +650,10 @@ impl AdaptiveSource {
         };
         let mut end = None;
         while self.demux.has(slot, n) {
-            end = self.demux.entry(slot, n).map(|e| e.start_us + e.duration_us);
+            end = self
+                .demux
+                .entry(slot, n)
+                .map(|e| e.start_us + e.duration_us);
             n += 1;
         }
         end.map_or(0.0, |e| ((e - self.playhead_us) as f64 / 1e6).max(0.0))
@@ -658,7 +677,10 @@ impl AdaptiveSource {
         let Some(list) = m.list.as_ref() else {
             return;
         };
-        let first = list.segments.first().map_or(list.media_sequence, |s| s.number);
+        let first = list
+            .segments
+            .first()
+            .map_or(list.media_sequence, |s| s.number);
         let grid: Vec<GridEntry> = list
             .segments
             .iter()
@@ -853,17 +875,41 @@ impl AdaptiveSource {
         match (&m.source, m.list.is_some()) {
             (MediaRef::Playlist { url }, false) => {
                 let url = url.clone();
-                self.send(now, next_request, Purpose::Playlist { slot, index }, url, None, 0, out);
+                self.send(
+                    now,
+                    next_request,
+                    Purpose::Playlist { slot, index },
+                    url,
+                    None,
+                    0,
+                    out,
+                );
             }
             (MediaRef::Playlist { url }, true) if reload_due => {
                 let url = url.clone();
-                self.send(now, next_request, Purpose::Playlist { slot, index }, url, None, 0, out);
+                self.send(
+                    now,
+                    next_request,
+                    Purpose::Playlist { slot, index },
+                    url,
+                    None,
+                    0,
+                    out,
+                );
             }
             (MediaRef::Indexed(parts), false) => {
                 let part = parts.len().saturating_sub(m.parts_left);
                 if let Some(p) = parts.get(part) {
                     let (url, range) = (p.url.clone(), Some(p.index_range.to_range()));
-                    self.send(now, next_request, Purpose::Index { slot, index, part }, url, range, 0, out);
+                    self.send(
+                        now,
+                        next_request,
+                        Purpose::Index { slot, index, part },
+                        url,
+                        range,
+                        0,
+                        out,
+                    );
                 }
             }
             _ => {}
@@ -1014,7 +1060,12 @@ impl AdaptiveSource {
     }
 
     /// The segment of `level`'s list that matches grid entry `n` of `slot`.
-    fn segment_for(&self, slot: usize, n: u64, level: usize) -> Option<(Segment, Option<InitSegment>)> {
+    fn segment_for(
+        &self,
+        slot: usize,
+        n: u64,
+        level: usize,
+    ) -> Option<(Segment, Option<InitSegment>)> {
         let media = if slot == MAIN {
             self.levels.get(level)?
         } else {
@@ -1065,7 +1116,15 @@ impl AdaptiveSource {
             if !self.inits.contains_key(&init) {
                 if !self.busy(|p| matches!(p, Purpose::Init { init: i } if *i == init)) {
                     let (url, range) = (init.url.clone(), init.range.map(|r| r.to_range()));
-                    self.send(now, next_request, Purpose::Init { init }, url, range, 0, out);
+                    self.send(
+                        now,
+                        next_request,
+                        Purpose::Init { init },
+                        url,
+                        range,
+                        0,
+                        out,
+                    );
                 }
                 return Ok(());
             }
@@ -1112,7 +1171,12 @@ impl AdaptiveSource {
     }
 
     /// The emergency rule on the main segment under way.
-    fn check_emergency(&mut self, now: Duration, next_request: &mut u64, out: &mut Vec<HostCommand>) {
+    fn check_emergency(
+        &mut self,
+        now: Duration,
+        next_request: &mut u64,
+        out: &mut Vec<HostCommand>,
+    ) {
         let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
         let buffer = self.buffered_secs(MAIN);
         let found = self.requests.iter().find_map(|(&id, r)| match r.purpose {
@@ -1120,7 +1184,14 @@ impl AdaptiveSource {
                 slot: MAIN,
                 number,
                 level,
-            } => Some((id, number, level, r.body.len() as u64, r.total, r.first_byte.unwrap_or(r.started))),
+            } => Some((
+                id,
+                number,
+                level,
+                r.body.len() as u64,
+                r.total,
+                r.first_byte.unwrap_or(r.started),
+            )),
             _ => None,
         });
         let Some((id, number, level, got, total, since)) = found else {
@@ -1131,7 +1202,10 @@ impl AdaptiveSource {
             .entry(MAIN, number)
             .map_or(2.0, |e| e.duration_us as f64 / 1e6);
         let elapsed = now.saturating_sub(since).as_secs_f64();
-        if let Some(lower) = self.abr.abandon(&levels, level, got, total, elapsed, buffer, seg_s) {
+        if let Some(lower) = self
+            .abr
+            .abandon(&levels, level, got, total, elapsed, buffer, seg_s)
+        {
             self.abr.on_progress_stall(got, elapsed);
             self.requests.remove(&id);
             out.push(HostCommand::CancelFetch { request: id });
@@ -1162,7 +1236,9 @@ impl AdaptiveSource {
         if let Some(len) = content_length {
             if len as usize > super::segments::MAX_SEGMENT_BYTES {
                 self.requests.remove(&id);
-                return Err(limit(format!("a response of {len} bytes is over the limit")));
+                return Err(limit(format!(
+                    "a response of {len} bytes is over the limit"
+                )));
             }
         }
         Ok(())
@@ -1197,7 +1273,12 @@ impl AdaptiveSource {
         let Some(r) = self.requests.remove(&id) else {
             return Ok(());
         };
-        if let Purpose::Media { slot, number, level } = r.purpose {
+        if let Purpose::Media {
+            slot,
+            number,
+            level,
+        } = r.purpose
+        {
             if gone {
                 // Not on this level: another level may have it, else move on.
                 if slot == MAIN && level > 0 {
@@ -1225,7 +1306,11 @@ impl AdaptiveSource {
             return Ok(());
         }
         match r.purpose {
-            Purpose::Media { slot, number, level } => {
+            Purpose::Media {
+                slot,
+                number,
+                level,
+            } => {
                 // Fail over to a lower level; at the bottom, the stream is unplayable.
                 if slot == MAIN && level > 0 {
                     if let Some(m) = self.levels.get_mut(level) {
@@ -1236,7 +1321,11 @@ impl AdaptiveSource {
                 }
                 Err(Error::new(
                     ErrorKind::Network,
-                    format!("segment {number} failed {} times: {why} ({})", r.attempt + 1, r.url),
+                    format!(
+                        "segment {number} failed {} times: {why} ({})",
+                        r.attempt + 1,
+                        r.url
+                    ),
                 ))
             }
             _ => Err(Error::new(
@@ -1256,7 +1345,10 @@ impl AdaptiveSource {
         }
         if status >= 400 && status < 500 && status != 408 && status != 429 {
             let url = self.requests.remove(&id).map(|r| r.url).unwrap_or_default();
-            return Err(Error::new(ErrorKind::Network, format!("HTTP {status} fetching {url}")));
+            return Err(Error::new(
+                ErrorKind::Network,
+                format!("HTTP {status} fetching {url}"),
+            ));
         }
         if !(200..300).contains(&status) {
             return self.failed(now, id, false, &format!("HTTP {status}"));
@@ -1273,7 +1365,11 @@ impl AdaptiveSource {
                 self.inits.insert(init, r.body);
                 Ok(())
             }
-            Purpose::Media { slot, number, level } => {
+            Purpose::Media {
+                slot,
+                number,
+                level,
+            } => {
                 self.abr.on_download(
                     r.body.len() as u64,
                     now.saturating_sub(first).as_secs_f64(),
@@ -1284,9 +1380,19 @@ impl AdaptiveSource {
         }
     }
 
-    fn on_playlist(&mut self, now: Duration, slot: usize, index: usize, body: &[u8]) -> Result<(), Error> {
+    fn on_playlist(
+        &mut self,
+        now: Duration,
+        slot: usize,
+        index: usize,
+        body: &[u8],
+    ) -> Result<(), Error> {
         let url = {
-            let m = if slot == MAIN { self.levels.get(index) } else { self.audio.get(index) };
+            let m = if slot == MAIN {
+                self.levels.get(index)
+            } else {
+                self.audio.get(index)
+            };
             match m.map(|m| &m.source) {
                 Some(MediaRef::Playlist { url }) => url.clone(),
                 _ => return Ok(()),
@@ -1295,10 +1401,17 @@ impl AdaptiveSource {
         let list = match hls::parse(body, &url)? {
             hls::Parsed::Media(l) => l,
             hls::Parsed::Multivariant(_) => {
-                return Err(Error::new(ErrorKind::Decode, format!("{url}: a multivariant playlist where a media playlist was expected")))
+                return Err(Error::new(
+                    ErrorKind::Decode,
+                    format!("{url}: a multivariant playlist where a media playlist was expected"),
+                ))
             }
         };
-        let m = if slot == MAIN { self.levels.get_mut(index) } else { self.audio.get_mut(index) };
+        let m = if slot == MAIN {
+            self.levels.get_mut(index)
+        } else {
+            self.audio.get_mut(index)
+        };
         let Some(m) = m else { return Ok(()) };
         let prev = m.list.take();
         let merged = match &prev {
@@ -1323,13 +1436,25 @@ impl AdaptiveSource {
         Ok(())
     }
 
-    fn on_index(&mut self, slot: usize, index: usize, part: usize, body: &[u8]) -> Result<(), Error> {
-        let m = if slot == MAIN { self.levels.get_mut(index) } else { self.audio.get_mut(index) };
+    fn on_index(
+        &mut self,
+        slot: usize,
+        index: usize,
+        part: usize,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        let m = if slot == MAIN {
+            self.levels.get_mut(index)
+        } else {
+            self.audio.get_mut(index)
+        };
         let Some(m) = m else { return Ok(()) };
         let MediaRef::Indexed(parts) = &m.source else {
             return Ok(());
         };
-        let Some(p) = parts.get(part) else { return Ok(()) };
+        let Some(p) = parts.get(part) else {
+            return Ok(());
+        };
         let list = sidx::parse(body, p)?;
         match m.partial.as_mut() {
             Some(l) => l.append(list)?,
@@ -1350,7 +1475,13 @@ impl AdaptiveSource {
         Ok(())
     }
 
-    fn on_segment(&mut self, slot: usize, number: u64, level: usize, body: Vec<u8>) -> Result<(), Error> {
+    fn on_segment(
+        &mut self,
+        slot: usize,
+        number: u64,
+        level: usize,
+        body: Vec<u8>,
+    ) -> Result<(), Error> {
         let init = self
             .segment_for(slot, number, level)
             .and_then(|(_, i)| i)
