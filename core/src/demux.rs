@@ -168,6 +168,11 @@ pub trait Demux {
         track: usize,
         cursor: &mut Cursor,
     ) -> Result<Option<Sample>, DemuxError>;
+    /// The decoder configuration of `track` from segment `segment` on, when it can change
+    /// within the stream (adaptive streams switching quality); `None` when it never does.
+    fn sample_config(&self, _track: usize, _segment: usize) -> Option<&TrackInfo> {
+        None
+    }
     /// A cursor at the last keyframe of `track` whose presentation time is at or before
     /// `time_us` (the first keyframe when none is). Decoding from it reaches `time_us`.
     fn seek(

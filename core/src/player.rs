@@ -171,6 +171,8 @@ struct Session {
     /// The audio track changed: rebuild the audio pipeline once the new track's first segment
     /// is parsed.
     audio_switch: bool,
+    /// Frames of silence appended after the audio ended, to reach the end of the video.
+    padded: i64,
 }
 
 /// Where the audio device stands.
@@ -685,6 +687,7 @@ impl Player {
         if let Some(s) = self.session.as_mut() {
             s.converter = None;
             s.eos = false;
+            s.padded = 0;
             if let Some(src) = s.source.as_ref() {
                 s.pending = Pending::Seek((at * src.rate() as f64).round() as i64);
             }
@@ -758,6 +761,7 @@ impl Player {
             last_frame: 0,
             adaptive: None,
             audio_switch: false,
+            padded: 0,
         });
         self.emit(PlayerEvent::LoadStart { url });
         self.set_state(PlaybackState::Loading);
@@ -844,6 +848,7 @@ impl Player {
                 a.seek((target * 1e6).round() as i64, &mut self.scratch);
             }
             s.eos = false;
+            s.padded = 0;
             // Rebuilt at the next decode with the current device rate and playback rate.
             s.converter = None;
             if let Some(src) = s.source.as_ref() {
@@ -1063,7 +1068,32 @@ impl Player {
                         Ok(Step::Waiting) => break,
                         Ok(step) => {
                             let channels = src.channels();
-                            s.last_frame = src.position();
+                            // Audio ended before video (a shorter track, or a skipped last
+                            // segment): silence carries the clock to the end of the video.
+                            let mut step = step;
+                            if step == Step::End {
+                                let rate = i64::from(src.rate());
+                                let duration_us = self
+                                    .info
+                                    .as_ref()
+                                    .and_then(|i| i.duration)
+                                    .map(|d| (d * 1e6) as i64);
+                                let video_end = s
+                                    .video
+                                    .as_ref()
+                                    .filter(|v| !v.done())
+                                    .and_then(|v| v.end_us().or(duration_us))
+                                    .map_or(0, |us| us * rate / 1_000_000);
+                                let at = src.position() + s.padded;
+                                if at + rate / 50 < video_end {
+                                    let n = (video_end - at).min(4096);
+                                    s.decoded.clear();
+                                    s.decoded.resize(n as usize * channels, 0.0);
+                                    s.padded += n;
+                                    step = Step::Frames(n as usize);
+                                }
+                            }
+                            s.last_frame = src.position() + s.padded;
                             s.mixed.clear();
                             remix(&s.decoded, channels, dev_channels, &mut s.mixed);
                             s.converted.clear();

@@ -106,6 +106,15 @@ pub struct SimHost {
     pub device: Option<SimDevice>,
     /// Bytes delivered per 10 ms step per transfer.
     pub bytes_per_step: usize,
+    /// A shared link: bytes per 10 ms step for all transfers together (split evenly), instead
+    /// of `bytes_per_step` each. Tests change it over time to script bandwidth.
+    pub link_bytes_per_step: Option<usize>,
+    /// Until this time every new request fails and transfers under way break (an outage).
+    pub outage_until: Option<Duration>,
+    /// Decides a fault per request from its URL and a request counter (deterministic), on top
+    /// of the resource's own fault: e.g. every 20th segment answers 404.
+    pub request_fault: Option<fn(&str, u64) -> Fault>,
+    requests_seen: u64,
     /// Every fetch command seen: (url, range header).
     pub fetch_log: Vec<(String, Option<String>)>,
     /// The fake platform video decoder and screen.
@@ -136,6 +145,10 @@ impl SimHost {
                 ..Default::default()
             }),
             bytes_per_step: 64 * 1024,
+            link_bytes_per_step: None,
+            outage_until: None,
+            request_fault: None,
+            requests_seen: 0,
             fetch_log: Vec::new(),
             video: SimVideo {
                 reorder: 2,
@@ -364,6 +377,21 @@ impl SimHost {
     }
 
     fn start_fetch(&mut self, id: RequestId, url: &str, range: Option<(u64, Option<u64>)>) {
+        self.requests_seen += 1;
+        if self.outage_until.is_some_and(|t| self.now < t) {
+            self.player.handle(
+                self.now,
+                HostEvent::FetchFailed {
+                    request: id,
+                    kind: FetchErrorKind::Network,
+                    message: "outage".into(),
+                },
+            );
+            return;
+        }
+        let extra = self
+            .request_fault
+            .map_or(Fault::None, |f| f(url, self.requests_seen));
         let Some(res) = self.resources.get_mut(url) else {
             self.player.handle(
                 self.now,
@@ -380,9 +408,23 @@ impl SimHost {
         let total = res.bytes.len() as u64;
         let mut drop_after = None;
         let mut stalled = false;
-        let (status, body, content_range) = match (res.fault, range) {
+        let fault = if extra == Fault::None {
+            res.fault
+        } else {
+            extra
+        };
+        let (status, body, content_range) = match (fault, range) {
             (Fault::Status(code), _) => (code, Vec::new(), None),
-            (Fault::NoRanges, _) | (_, None) => (200, res.bytes.clone(), None),
+            (Fault::NoRanges, _) => (200, res.bytes.clone(), None),
+            (fault, None) => {
+                match fault {
+                    Fault::DropAfter(n) => drop_after = Some(n),
+                    Fault::DropAfterFirst(n, k) if res.requests <= k => drop_after = Some(n),
+                    Fault::Stall => stalled = true,
+                    _ => {}
+                }
+                (200, res.bytes.clone(), None)
+            }
             (fault, Some((start, end))) => {
                 if start >= total {
                     (416, Vec::new(), Some(format!("bytes */{total}")))
@@ -431,11 +473,25 @@ impl SimHost {
         self.now += STEP;
         let mut events = Vec::new();
         let mut finished = Vec::new();
+        let outage = self.outage_until.is_some_and(|t| self.now < t);
+        let active = self.transfers.iter().filter(|t| !t.stalled).count().max(1);
+        let per = self
+            .link_bytes_per_step
+            .map_or(self.bytes_per_step, |l| (l / active).max(1));
         for t in &mut self.transfers {
+            if outage {
+                events.push(HostEvent::FetchFailed {
+                    request: t.id,
+                    kind: FetchErrorKind::Network,
+                    message: "outage".into(),
+                });
+                finished.push(t.id);
+                continue;
+            }
             if t.stalled {
                 continue;
             }
-            let mut n = self.bytes_per_step.min(t.body.len() - t.sent);
+            let mut n = per.min(t.body.len() - t.sent);
             if let Some(limit) = t.drop_after {
                 let left = (limit as usize).saturating_sub(t.sent);
                 if left == 0 {

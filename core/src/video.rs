@@ -93,6 +93,11 @@ pub struct VideoPipe {
     nal_length: Option<usize>,
     /// Non-reference pictures before a seek target that were never decoded.
     pub skipped: u64,
+    /// The stream switches to this configuration at the pending keyframe (adaptive quality
+    /// switch): the decoder is flushed first so no picture of the old one is lost.
+    switch: Option<VideoDecoderConfig>,
+    /// Configuration switches made.
+    pub switches: u32,
 }
 
 /// True when an H.264 access unit (length-prefixed NAL units) holds only non-reference
@@ -119,6 +124,31 @@ fn h264_non_reference(data: &[u8], nal_length: usize) -> bool {
     slices > 0
 }
 
+/// The H.264 NAL length size of an avcC description (None for other codecs or Annex B).
+fn nal_length_of(config: &VideoDecoderConfig) -> Option<usize> {
+    (config.codec.starts_with("avc1") || config.codec.starts_with("avc3"))
+        .then(|| {
+            config
+                .description
+                .as_ref()?
+                .get(4)
+                .map(|b| usize::from(b & 3) + 1)
+        })
+        .flatten()
+}
+
+/// The decoder configuration a track's info asks for.
+fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
+    VideoDecoderConfig {
+        codec: t.codec.clone(),
+        description: t.description.clone(),
+        coded_width: t.width,
+        coded_height: t.height,
+        display_width: t.display_width,
+        display_height: t.display_height,
+    }
+}
+
 impl VideoPipe {
     /// A pipeline for track `track` with decoder `config`; `frame_us` is the nominal frame
     /// duration (used when samples carry none). Decoder generations start after
@@ -130,15 +160,7 @@ impl VideoPipe {
         frame_us: i64,
         last_generation: u32,
     ) -> Self {
-        let nal_length = (config.codec.starts_with("avc1") || config.codec.starts_with("avc3"))
-            .then(|| {
-                config
-                    .description
-                    .as_ref()?
-                    .get(4)
-                    .map(|b| usize::from(b & 3) + 1)
-            })
-            .flatten();
+        let nal_length = nal_length_of(&config);
         let mut pipe = VideoPipe {
             track,
             config,
@@ -163,6 +185,8 @@ impl VideoPipe {
             first_generation: last_generation,
             nal_length: None,
             skipped: 0,
+            switch: None,
+            switches: 0,
         };
         pipe.nal_length = nal_length;
         pipe
@@ -184,6 +208,15 @@ impl VideoPipe {
         self.in_flight_early = 0;
         self.fresh = true;
         self.configured = false;
+        if let Some(c) = self.switch.take() {
+            // A seek lands wherever: the configuration comes again with the keyframe there.
+            self.set_config(c);
+        }
+    }
+
+    fn set_config(&mut self, config: VideoDecoderConfig) {
+        self.nal_length = nal_length_of(&config);
+        self.config = config;
     }
 
     fn configure(&mut self, out: &mut Vec<HostCommand>) {
@@ -206,6 +239,18 @@ impl VideoPipe {
             self.cursor = demux.seek(src, self.track, t)?;
             self.seek_to = None;
         }
+        if self.switch.is_some() {
+            if !self.flushed {
+                return Ok(());
+            }
+            if let Some(c) = self.switch.take() {
+                self.set_config(c);
+            }
+            self.switches += 1;
+            self.configured = false;
+            self.flush_sent = false;
+            self.flushed = false;
+        }
         while !self.fed_end
             && self.in_flight < MAX_IN_FLIGHT_SEEKING
             && self.frames.len() < MAX_DECODED
@@ -217,6 +262,29 @@ impl VideoPipe {
                     match demux.next_sample(src, self.track, &mut c)? {
                         Some(s) => {
                             self.cursor = c;
+                            if s.key {
+                                let next = demux
+                                    .sample_config(self.track, c.segment)
+                                    .map(config_of)
+                                    .filter(|n| *n != self.config);
+                                if let Some(next) = next {
+                                    self.pending = Some(s);
+                                    if !self.configured {
+                                        self.set_config(next);
+                                    } else {
+                                        self.switch = Some(next);
+                                        if !self.flush_sent {
+                                            self.flush_sent = true;
+                                            self.flushed = false;
+                                            out.push(HostCommand::FlushVideoDecoder {
+                                                generation: self.generation,
+                                            });
+                                        }
+                                        break;
+                                    }
+                                    continue;
+                                }
+                            }
                             s
                         }
                         None => {

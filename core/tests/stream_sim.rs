@@ -137,3 +137,208 @@ fn dash_segment_list_plays_to_the_end() {
 fn dash_webm_plays_to_the_end() {
     plays_to_the_end("dash-webm", "manifest.mpd");
 }
+
+/// Bytes per 10 ms sim step for a link of `mbps` Mbit/s.
+fn link(mbps: f64) -> Option<usize> {
+    Some((mbps * 1e6 / 8.0 / 100.0) as usize)
+}
+
+fn start(h: &mut SimHost, dir: &str, manifest: &str) {
+    h.app(AppRequest::Load {
+        url: format!("{BASE}{dir}/{manifest}"),
+    });
+    h.app(AppRequest::Play);
+    wait(h, 20, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+}
+
+fn rebuffers(h: &SimHost) -> usize {
+    h.events
+        .iter()
+        .filter(|e| matches!(e, PlayerEvent::Waiting))
+        .count()
+}
+
+#[test]
+fn abr_climbs_on_a_fast_link_and_switches_down_before_the_buffer_empties() {
+    // A 10 s forward buffer, so the 30 s stream is still downloading when the link drops.
+    let mut config = PlayerConfig::default();
+    config.stream.forward_secs = 10.0;
+    let mut h = SimHost::new(config, 48_000);
+    serve(&mut h, "hls-fmp4");
+    h.link_bytes_per_step = link(10.0);
+    start(&mut h, "hls-fmp4", "master.m3u8");
+    let waits_at_start = rebuffers(&h);
+    h.run_for(Duration::from_secs(8));
+    let s = h.player.stream_stats().unwrap();
+    assert_eq!(s.level, 2, "on 10 Mbit/s the top level: {s:?}");
+    let buffer_before = s.buffer_secs;
+    // The link drops to 0.5 Mbit/s: the 2.9 Mbit/s level no longer fits.
+    h.link_bytes_per_step = link(0.5);
+    let mut min_buffer = f64::MAX;
+    let mut switched_at = None;
+    for step in 0..1200 {
+        h.step();
+        let s = h.player.stream_stats().unwrap();
+        min_buffer = min_buffer.min(s.buffer_secs);
+        if switched_at.is_none() && s.level == 0 {
+            switched_at = Some((step, s.buffer_secs));
+        }
+    }
+    let s = h.player.stream_stats().unwrap();
+    println!(
+        "buffer before the drop {buffer_before:.1} s; switched to the lowest at {switched_at:?}; \
+         lowest buffer {min_buffer:.2} s; {s:?}"
+    );
+    let (_, buffer_at_switch) = switched_at.expect("switched down");
+    assert!(
+        buffer_at_switch > 1.0,
+        "switched with {buffer_at_switch} s left"
+    );
+    assert_eq!(rebuffers(&h), waits_at_start, "no rebuffering");
+    assert!(min_buffer > 0.5, "buffer fell to {min_buffer}");
+    assert!(h.player.video_stats().unwrap().presented > 500);
+}
+
+#[test]
+fn a_manual_quality_switch_reconfigures_the_decoder_without_losing_frames() {
+    let mut h = host("hls-fmp4");
+    h.app(AppRequest::Load {
+        url: format!("{BASE}hls-fmp4/master.m3u8"),
+    });
+    h.app(AppRequest::SelectQuality(Some(0)));
+    h.app(AppRequest::Play);
+    wait(&mut h, 10, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    h.run_for(Duration::from_secs(3));
+    h.app(AppRequest::SelectQuality(Some(2)));
+    wait(&mut h, 60, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    let shown: Vec<i64> = h.video.presented.iter().map(|p| frame_index(p.1)).collect();
+    assert_eq!(
+        shown.windows(2).filter(|w| w[1] != w[0] + 1).count(),
+        0,
+        "a frame missing or repeated"
+    );
+    assert_eq!(shown.len(), 900);
+    let configs: Vec<String> = h.video.configs.iter().map(|c| c.codec.clone()).collect();
+    println!("decoder configurations: {configs:?}");
+    assert!(
+        configs.first().is_some_and(|c| c == "avc1.64000d"),
+        "{configs:?}"
+    );
+    assert!(
+        configs.last().is_some_and(|c| c == "avc1.64001f"),
+        "{configs:?}"
+    );
+    assert_eq!(h.player.stream_stats().unwrap().level, 2);
+}
+
+/// Every 20th request of a segment answers 404, every 10th breaks mid-body.
+fn flaky(url: &str, n: u64) -> kinema_core::sim::Fault {
+    use kinema_core::sim::Fault;
+    if !url.ends_with(".m4s") || url.contains("init") {
+        return Fault::None;
+    }
+    if n % 20 == 7 {
+        Fault::Status(404)
+    } else if n % 10 == 3 {
+        Fault::DropAfter(20_000)
+    } else {
+        Fault::None
+    }
+}
+
+#[test]
+fn segment_404s_and_connection_resets_do_not_stop_playback() {
+    let mut h = host("hls-fmp4");
+    h.link_bytes_per_step = link(8.0);
+    h.request_fault = Some(flaky);
+    start(&mut h, "hls-fmp4", "master.m3u8");
+    wait(&mut h, 60, "ended", |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    let s = h.player.stream_stats().unwrap();
+    println!(
+        "with 5% 404s and 10% resets: {s:?}; waits {}",
+        rebuffers(&h)
+    );
+    assert_eq!(h.last_error(), None);
+    assert!(s.retries > 0, "{s:?}");
+    assert!(h.player.video_stats().unwrap().presented > 800);
+}
+
+#[test]
+fn playback_resumes_within_two_seconds_after_a_three_second_outage() {
+    // A short forward buffer (the next segment only), so the outage empties it.
+    let mut config = PlayerConfig::default();
+    config.stream.forward_secs = 1.0;
+    let mut h = SimHost::new(config, 48_000);
+    serve(&mut h, "hls-fmp4");
+    h.link_bytes_per_step = link(4.0);
+    start(&mut h, "hls-fmp4", "master.m3u8");
+    h.run_for(Duration::from_secs(4));
+    let waits_before = rebuffers(&h);
+    let until = h.now + Duration::from_secs(3);
+    h.outage_until = Some(until);
+    wait(&mut h, 30, "outage over", |h| h.now >= until);
+    assert!(
+        rebuffers(&h) > waits_before,
+        "the outage emptied the buffer"
+    );
+    let t_back = h.now;
+    wait(&mut h, 10, "playing again", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    let resumed_after = h.now.saturating_sub(t_back);
+    println!(
+        "outage ended at {t_back:?}; playing again {resumed_after:?} later; {:?}",
+        h.player.stream_stats()
+    );
+    assert_eq!(h.last_error(), None);
+    assert!(resumed_after <= Duration::from_secs(2), "{resumed_after:?}");
+    wait(&mut h, 60, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+}
+
+#[test]
+fn audio_language_switch_mid_playback() {
+    let mut h = host("hls-fmp4");
+    start(&mut h, "hls-fmp4", "master.m3u8");
+    let tracks = h.player.audio_tracks();
+    assert_eq!(
+        tracks
+            .iter()
+            .map(|t| t.language.clone().unwrap_or_default())
+            .collect::<Vec<_>>(),
+        vec!["en", "de"]
+    );
+    assert_eq!(h.player.audio_track(), Some(0));
+    h.run_for(Duration::from_secs(3));
+    let before = h.video.presented.len();
+    h.app(AppRequest::SelectAudioTrack(1));
+    let t = h.player.current_time();
+    wait(&mut h, 5, "playing again", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    h.run_for(Duration::from_secs(2));
+    assert_eq!(h.player.audio_track(), Some(1));
+    assert!(h.saw(|e| matches!(e, PlayerEvent::AudioTrackChanged(1))));
+    assert!(
+        h.player.current_time() > t + 1.5,
+        "{} after {t}",
+        h.player.current_time()
+    );
+    assert!(h.video.presented.len() > before + 40);
+    assert!(
+        h.fetch_log.iter().any(|(u, _)| u.contains("audio-de/")),
+        "German segments fetched"
+    );
+}

@@ -550,6 +550,10 @@ impl Demux for SegmentDemux {
         true
     }
 
+    fn sample_config(&self, track: usize, segment: usize) -> Option<&TrackInfo> {
+        self.config_at(track, segment as u64)
+    }
+
     fn next_sample(
         &mut self,
         _src: &mut dyn ByteSource,

@@ -263,6 +263,16 @@ impl PlatformAudio {
             ));
         }
         // Sequential output once started; the timestamp places the first block after a seek.
+        // A block that starts well after the last one (a segment the stream skipped) is
+        // preceded by silence for the gap, so the clock keeps video in step.
+        let rate = i64::from(self.rate());
+        let mut gap = 0usize;
+        let expected = self.next_frame.max(self.start_frame);
+        if pcm.first > expected + rate / 10 {
+            gap = (pcm.first - expected).min(rate * MAX_GAP_SECS) as usize;
+            out.extend(std::iter::repeat_n(0.0, gap * pcm.channels));
+            self.next_frame = expected + gap as i64;
+        }
         let first = if self.next_frame > self.start_frame {
             self.next_frame
         } else {
@@ -273,9 +283,12 @@ impl PlatformAudio {
             out.extend_from_slice(&pcm.samples[from * pcm.channels..]);
         }
         self.next_frame = (first + frames as i64).max(self.next_frame);
-        Ok(Step::Frames(frames - from.min(frames)))
+        Ok(Step::Frames(gap + frames - from.min(frames)))
     }
 }
+
+/// Longest gap between decoded blocks filled with silence (longer ones are cut short).
+const MAX_GAP_SECS: i64 = 10;
 
 /// Silence that drives the clock of a file without audio.
 pub struct Silence {
