@@ -147,5 +147,7 @@ media www/media/sample.m4a -f lavfi -i "aevalsrc='0.18*$env*$prog+0.12*$bass|0.1
 # sample's music, H.264 640x360 30 fps with B-frames.
 media www/media/sample.mp4 -f lavfi -i "testsrc2=s=640x360:r=30:d=32" -i www/media/sample.m4a \
   -map 0:v -map 1:a -c:v libx264 -preset veryfast -crf 26 -g 60 -pix_fmt yuv420p -c:a copy -movflags +faststart
+# HLS and DASH presentations for core/tests/manifests.rs.
+bash scripts/manifests.sh
 for f in "${made[@]}"; do printf 'made %-44s %8s bytes\n' "$f" "$(wc -c < "$f")"; done
 echo "fixtures: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $gen/ and www/media/"
