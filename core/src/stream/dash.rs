@@ -130,13 +130,11 @@ fn duration_attr(node: Node<'_, '_>, name: &str) -> Result<Option<i64>, Error> {
 fn byte_range(name: &str, v: &str) -> Result<ByteSpan, Error> {
     let (a, b) = v.trim().split_once('-').ok_or_else(|| bad_attr(name, v))?;
     let (a, b) = (parse_u64(name, a)?, parse_u64(name, b)?);
-    if b < a {
-        return Err(bad_attr(name, v));
-    }
-    Ok(ByteSpan {
-        start: a,
-        len: b - a + 1,
-    })
+    let len = b
+        .checked_sub(a)
+        .and_then(|n| n.checked_add(1))
+        .ok_or_else(|| bad_attr(name, v))?;
+    Ok(ByteSpan { start: a, len })
 }
 
 fn codec_list(s: Option<&str>) -> Vec<String> {
@@ -187,7 +185,7 @@ impl Scale {
             .checked_mul(self.0)
             .ok_or_else(out_of_range)?;
         Ok(if up {
-            -((-n).div_euclid(1_000_000))
+            ceil_div(n, 1_000_000)
         } else {
             n.div_euclid(1_000_000)
         })
@@ -304,11 +302,12 @@ impl<'a, 'i> Mpd<'a, 'i> {
             let end_us = match (starts.get(i + 1), duration, mpd.duration_us) {
                 (Some(&next), _, _) => Some(next),
                 (None, Some(d), _) => start_us.checked_add(d),
-                (None, None, Some(total)) if !dynamic => Some(total),
+                // (a dynamic MPD gets a duration once the event has ended)
+                (None, None, Some(total)) => Some(total),
                 _ => None,
             };
             if end_us.is_some_and(|e| e < start_us) {
-                return Err(decode("Period starts after the next one"));
+                return Err(decode("Period ends before it starts"));
             }
             mpd.periods.push(PeriodCtx {
                 node: *p,
@@ -633,26 +632,40 @@ impl<'a, 'i> Mpd<'a, 'i> {
         }
         let scale = Scale::new(base.u64("timescale")?)?;
         let pto_us = scale.us(i128::from(base.u64("presentationTimeOffset")?.unwrap_or(0)))?;
-        let init_range = base
-            .child("Initialization")
+        let init_element = base.child("Initialization");
+        let init_range = init_element
             .and_then(|i| i.attribute("range"))
             .map(|r| byte_range("Initialization@range", r))
             .transpose()?;
+        let init_url: String = match init_element.and_then(|i| i.attribute("sourceURL")) {
+            Some(u) => join(&rep.base, u)?.into(),
+            None => rep.base.to_string(),
+        };
+        let separate_init = init_element.is_some_and(|i| i.has_attribute("sourceURL"));
         if let Some(index) = base.attr("indexRange") {
             let index_range = byte_range("indexRange", index)?;
-            let init_span = init_range.or_else(|| {
-                (index_range.start > 0).then_some(ByteSpan {
-                    start: 0,
-                    len: index_range.start,
-                })
-            });
+            let init = match (init_range, separate_init) {
+                (Some(range), _) => Some(InitSegment {
+                    url: init_url,
+                    range: Some(range),
+                }),
+                (None, true) => Some(InitSegment {
+                    url: init_url,
+                    range: None,
+                }),
+                // No Initialization: the bytes before the index.
+                (None, false) => (index_range.start > 0).then_some(InitSegment {
+                    url: init_url,
+                    range: Some(ByteSpan {
+                        start: 0,
+                        len: index_range.start,
+                    }),
+                }),
+            };
             return Ok(PeriodMedia::Indexed(IndexedMedia {
                 url: rep.base.to_string(),
                 index_range,
-                init: init_span.map(|range| InitSegment {
-                    url: rep.base.to_string(),
-                    range: Some(range),
-                }),
+                init,
                 period: rep.period,
                 period_start_us: start_us,
                 period_end_us: end_us,
@@ -664,10 +677,10 @@ impl<'a, 'i> Mpd<'a, 'i> {
         // No index: the whole resource is one segment spanning the period.
         self.count_segments(1)?;
         let mut list = self.new_list(0);
-        let init = init_range.map(|range| {
+        let init = (init_range.is_some() || separate_init).then(|| {
             list.inits.push(InitSegment {
-                url: rep.base.to_string(),
-                range: Some(range),
+                url: init_url,
+                range: init_range,
             });
             0
         });

@@ -65,10 +65,22 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
                 | "-X-MEDIA"
                 | "-X-SESSION-KEY"
                 | "-X-SESSION-DATA" => multivariant = true,
-                "INF" | "-X-TARGETDURATION" | "-X-MEDIA-SEQUENCE" | "-X-ENDLIST"
-                | "-X-PLAYLIST-TYPE" | "-X-BYTERANGE" | "-X-MAP" | "-X-DISCONTINUITY" => {
-                    media = true
-                }
+                "INF"
+                | "-X-TARGETDURATION"
+                | "-X-MEDIA-SEQUENCE"
+                | "-X-DISCONTINUITY-SEQUENCE"
+                | "-X-ENDLIST"
+                | "-X-PLAYLIST-TYPE"
+                | "-X-I-FRAMES-ONLY"
+                | "-X-BYTERANGE"
+                | "-X-MAP"
+                | "-X-KEY"
+                | "-X-DISCONTINUITY"
+                | "-X-PROGRAM-DATE-TIME"
+                | "-X-GAP"
+                | "-X-SERVER-CONTROL"
+                | "-X-PART-INF"
+                | "-X-SKIP" => media = true,
                 "-X-DEFINE" => {
                     return Err(Error::new(
                         ErrorKind::Unsupported,
