@@ -149,6 +149,8 @@ media www/media/sample.mp4 -f lavfi -i "testsrc2=s=640x360:r=30:d=32" -i www/med
   -map 0:v -map 1:a -c:v libx264 -preset veryfast -crf 26 -g 60 -pix_fmt yuv420p -c:a copy -movflags +faststart
 # WebVTT files and HLS subtitle segments (their own script).
 bash scripts/fixtures-vtt.sh
+# HLS and DASH presentations for core/tests/manifests.rs.
+bash scripts/manifests.sh
 for f in "${made[@]}"; do printf 'made %-44s %8s bytes\n' "$f" "$(wc -c < "$f")"; done
 echo "fixtures: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $gen/ and www/media/"
 # The adaptive-streaming fixtures (HLS, DASH) in $gen/streams/.

@@ -19,6 +19,8 @@
 //! Period and AdaptationSet; several periods, matched into continuing variants; `static` and
 //! `dynamic` MPDs (segments available at `now_ms`, inside `timeShiftBufferDepth`).
 
+use std::collections::HashMap;
+
 use ::url::Url;
 use roxmltree::{Document, Node, ParsingOptions};
 
@@ -35,6 +37,11 @@ use crate::error::{Error, ErrorKind};
 /// Most XML nodes an MPD may have (an explicit `S` per segment for 10 representations over a
 /// day of 2 s segments is about 430,000).
 pub const MAX_XML_NODES: u32 = 2_000_000;
+
+/// Most `S` and `SegmentURL` elements read over all representations (an AdaptationSet-level
+/// timeline is read once per representation): bounds the work of a small hostile MPD whose
+/// segments all fall outside the live window.
+pub const MAX_ENTRIES_READ: usize = 8_000_000;
 
 /// Parses an MPD fetched from `url` (absolute). `now_ms` is the wall clock (milliseconds since
 /// the Unix epoch) for `type="dynamic"` MPDs: only segments available at that instant are
@@ -123,13 +130,11 @@ fn duration_attr(node: Node<'_, '_>, name: &str) -> Result<Option<i64>, Error> {
 fn byte_range(name: &str, v: &str) -> Result<ByteSpan, Error> {
     let (a, b) = v.trim().split_once('-').ok_or_else(|| bad_attr(name, v))?;
     let (a, b) = (parse_u64(name, a)?, parse_u64(name, b)?);
-    if b < a {
-        return Err(bad_attr(name, v));
-    }
-    Ok(ByteSpan {
-        start: a,
-        len: b - a + 1,
-    })
+    let len = b
+        .checked_sub(a)
+        .and_then(|n| n.checked_add(1))
+        .ok_or_else(|| bad_attr(name, v))?;
+    Ok(ByteSpan { start: a, len })
 }
 
 fn codec_list(s: Option<&str>) -> Vec<String> {
@@ -180,7 +185,7 @@ impl Scale {
             .checked_mul(self.0)
             .ok_or_else(out_of_range)?;
         Ok(if up {
-            -((-n).div_euclid(1_000_000))
+            ceil_div(n, 1_000_000)
         } else {
             n.div_euclid(1_000_000)
         })
@@ -191,8 +196,9 @@ fn out_of_range() -> Error {
     decode("MPD times out of range")
 }
 
+/// `⌈a / b⌉` for `b > 0`, saturating at the ends of `i128`.
 fn ceil_div(a: i128, b: i128) -> i128 {
-    -((-a).div_euclid(b))
+    -(a.saturating_neg().div_euclid(b))
 }
 
 /// The MPD-level facts every period and representation needs.
@@ -208,6 +214,7 @@ struct Mpd<'a, 'i> {
     max_segment_us: Option<i64>,
     periods: Vec<PeriodCtx<'a, 'i>>,
     total_segments: usize,
+    entries_read: usize,
     ignored: Vec<Ignored>,
 }
 
@@ -248,6 +255,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             max_segment_us: duration_attr(node, "maxSegmentDuration")?,
             periods: Vec::new(),
             total_segments: 0,
+            entries_read: 0,
             ignored: Vec::new(),
             base,
         };
@@ -294,11 +302,12 @@ impl<'a, 'i> Mpd<'a, 'i> {
             let end_us = match (starts.get(i + 1), duration, mpd.duration_us) {
                 (Some(&next), _, _) => Some(next),
                 (None, Some(d), _) => start_us.checked_add(d),
-                (None, None, Some(total)) if !dynamic => Some(total),
+                // (a dynamic MPD gets a duration once the event has ended)
+                (None, None, Some(total)) => Some(total),
                 _ => None,
             };
             if end_us.is_some_and(|e| e < start_us) {
-                return Err(decode("Period starts after the next one"));
+                return Err(decode("Period ends before it starts"));
             }
             mpd.periods.push(PeriodCtx {
                 node: *p,
@@ -316,8 +325,12 @@ impl<'a, 'i> Mpd<'a, 'i> {
 
     fn build(mut self) -> Result<Presentation, Error> {
         let mut chains: Vec<Chain> = Vec::new();
+        // Chains by key, in creation order: the n-th set with a key in a period continues the
+        // n-th chain with that key.
+        let mut by_key: HashMap<TrackKey, Vec<usize>> = HashMap::new();
+        let mut members = 0usize;
         for p in 0..self.periods.len() {
-            let mut used = vec![false; chains.len()];
+            let mut taken: HashMap<TrackKey, usize> = HashMap::new();
             let Some(period) = self.periods.get(p) else {
                 continue;
             };
@@ -329,14 +342,11 @@ impl<'a, 'i> Mpd<'a, 'i> {
             for set in elements(period_node, "AdaptationSet") {
                 let track = self.adaptation_set(p, period_node, &period_base, set)?;
                 let Some(track) = track else { continue };
-                let found = chains.iter().enumerate().position(|(c, chain)| {
-                    !used.get(c).copied().unwrap_or(true) && chain.key == track.key
-                });
-                match found.and_then(|c| chains.get_mut(c).map(|chain| (c, chain))) {
-                    Some((c, chain)) => {
-                        if let Some(u) = used.get_mut(c) {
-                            *u = true;
-                        }
+                let nth = taken.entry(track.key.clone()).or_insert(0);
+                let found = by_key.get(&track.key).and_then(|v| v.get(*nth)).copied();
+                match found.and_then(|c| chains.get_mut(c)) {
+                    Some(chain) => {
+                        *nth += 1;
                         let continuous = previous_id.is_some()
                             && track.continues_from.is_some()
                             && track.continues_from == previous_id;
@@ -345,14 +355,21 @@ impl<'a, 'i> Mpd<'a, 'i> {
                         }
                         chain.extend(track, p, &mut self.ignored)?;
                     }
-                    None => chains.push(Chain::new(track)?),
-                }
-                let members: usize = chains.iter().map(|c| c.members.len()).sum();
-                if members > MAX_STREAMS {
-                    return Err(Error::new(
-                        ErrorKind::Limit,
-                        format!("more than {MAX_STREAMS} representations"),
-                    ));
+                    None => {
+                        *nth += 1;
+                        members += track.reps.len();
+                        if members > MAX_STREAMS {
+                            return Err(Error::new(
+                                ErrorKind::Limit,
+                                format!("more than {MAX_STREAMS} representations"),
+                            ));
+                        }
+                        by_key
+                            .entry(track.key.clone())
+                            .or_default()
+                            .push(chains.len());
+                        chains.push(Chain::new(track)?);
+                    }
                 }
             }
         }
@@ -615,26 +632,40 @@ impl<'a, 'i> Mpd<'a, 'i> {
         }
         let scale = Scale::new(base.u64("timescale")?)?;
         let pto_us = scale.us(i128::from(base.u64("presentationTimeOffset")?.unwrap_or(0)))?;
-        let init_range = base
-            .child("Initialization")
+        let init_element = base.child("Initialization");
+        let init_range = init_element
             .and_then(|i| i.attribute("range"))
             .map(|r| byte_range("Initialization@range", r))
             .transpose()?;
+        let init_url: String = match init_element.and_then(|i| i.attribute("sourceURL")) {
+            Some(u) => join(&rep.base, u)?.into(),
+            None => rep.base.to_string(),
+        };
+        let separate_init = init_element.is_some_and(|i| i.has_attribute("sourceURL"));
         if let Some(index) = base.attr("indexRange") {
             let index_range = byte_range("indexRange", index)?;
-            let init_span = init_range.or_else(|| {
-                (index_range.start > 0).then_some(ByteSpan {
-                    start: 0,
-                    len: index_range.start,
-                })
-            });
+            let init = match (init_range, separate_init) {
+                (Some(range), _) => Some(InitSegment {
+                    url: init_url,
+                    range: Some(range),
+                }),
+                (None, true) => Some(InitSegment {
+                    url: init_url,
+                    range: None,
+                }),
+                // No Initialization: the bytes before the index.
+                (None, false) => (index_range.start > 0).then_some(InitSegment {
+                    url: init_url,
+                    range: Some(ByteSpan {
+                        start: 0,
+                        len: index_range.start,
+                    }),
+                }),
+            };
             return Ok(PeriodMedia::Indexed(IndexedMedia {
                 url: rep.base.to_string(),
                 index_range,
-                init: init_span.map(|range| InitSegment {
-                    url: rep.base.to_string(),
-                    range: Some(range),
-                }),
+                init,
                 period: rep.period,
                 period_start_us: start_us,
                 period_end_us: end_us,
@@ -646,10 +677,10 @@ impl<'a, 'i> Mpd<'a, 'i> {
         // No index: the whole resource is one segment spanning the period.
         self.count_segments(1)?;
         let mut list = self.new_list(0);
-        let init = init_range.map(|range| {
+        let init = (init_range.is_some() || separate_init).then(|| {
             list.inits.push(InitSegment {
-                url: rep.base.to_string(),
-                range: Some(range),
+                url: init_url,
+                range: init_range,
             });
             0
         });
@@ -681,6 +712,17 @@ impl<'a, 'i> Mpd<'a, 'i> {
             PlaylistType::Vod
         };
         list
+    }
+
+    fn count_entries(&mut self, n: usize) -> Result<(), Error> {
+        self.entries_read = self.entries_read.saturating_add(n);
+        if self.entries_read > MAX_ENTRIES_READ {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("MPD needs more than {MAX_ENTRIES_READ} timeline entries read"),
+            ));
+        }
+        Ok(())
     }
 
     fn count_segments(&mut self, n: usize) -> Result<(), Error> {
@@ -735,9 +777,11 @@ impl<'a, 'i> Mpd<'a, 'i> {
             Addressing::List => info.children("SegmentURL"),
             Addressing::Template => Vec::new(),
         };
+        self.count_entries(urls.len())?;
         let mut runs = Vec::new();
         if let Some(timeline) = info.child("SegmentTimeline") {
             let ss: Vec<Node<'a, 'i>> = elements(timeline, "S").collect();
+            self.count_entries(ss.len())?;
             let mut next_t: i128 = 0;
             let mut number = start_number;
             for (i, s) in ss.iter().enumerate() {
@@ -766,11 +810,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
                         .or(period_end)
                         .or(available_end)
                         .ok_or_else(|| decode("S@r=-1 with no end (no next S@t, no period end)"))?;
-                    if end <= t {
-                        0
-                    } else {
-                        ceil_div(end - t, d)
-                    }
+                    ceil_div(end.saturating_sub(t), d).max(0)
                 };
                 runs.push(Run {
                     t,
@@ -809,7 +849,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
                 }
                 Addressing::List => Some(urls.len() as i128),
                 Addressing::Template => match (period_end, self.dynamic) {
-                    (Some(end), _) => Some(ceil_div(end - pto, d).max(0)),
+                    (Some(end), _) => Some(ceil_div(end.saturating_sub(pto), d).max(0)),
                     (None, true) => Some(i128::from(u64::MAX)),
                     (None, false) => {
                         return Err(decode(
@@ -840,23 +880,25 @@ impl<'a, 'i> Mpd<'a, 'i> {
             let mut lo = 0i128;
             let mut hi = run.count;
             if addressing == Addressing::List {
-                hi = hi.min((urls.len() as i128 - index).max(0));
+                hi = hi.min((urls.len() as i128).saturating_sub(index).max(0));
             }
             if let Some(end) = period_end {
-                hi = hi.min(ceil_div(end - run.t, run.d).max(0));
+                hi = hi.min(ceil_div(end.saturating_sub(run.t), run.d).max(0));
             }
             if let Some(avail) = available_end {
-                hi = hi.min((avail - run.t).div_euclid(run.d));
+                hi = hi.min(avail.saturating_sub(run.t).div_euclid(run.d));
             }
             if let Some(w) = window_start {
-                lo = lo.max(ceil_div(w - run.t, run.d) - 1);
+                lo = lo.max(ceil_div(w.saturating_sub(run.t), run.d).saturating_sub(1));
             }
             lo = lo.max(0);
             hi = hi.max(lo);
             cuts.push((lo, hi, index));
             index = index.saturating_add(run.count);
         }
-        let total: i128 = cuts.iter().map(|(lo, hi, _)| hi - lo).sum();
+        let total: i128 = cuts
+            .iter()
+            .fold(0i128, |acc, (lo, hi, _)| acc.saturating_add(hi - lo));
         if total > MAX_SEGMENTS as i128 {
             if !self.dynamic {
                 return Err(too_many_segments());
@@ -930,13 +972,18 @@ impl<'a, 'i> Mpd<'a, 'i> {
                     .and_then(|k| run.number.checked_add(k))
                     .ok_or_else(out_of_range)?;
                 let start = scale
-                    .us(time - pto)?
+                    .us(time.checked_sub(pto).ok_or_else(out_of_range)?)?
                     .checked_add(span.start_us)
+                    .ok_or_else(out_of_range)?;
+                let end_ticks = time
+                    .checked_add(run.d)
+                    .and_then(|t| t.checked_sub(pto))
                     .ok_or_else(out_of_range)?;
                 let mut end = scale
-                    .us(time + run.d - pto)?
+                    .us(end_ticks)?
                     .checked_add(span.start_us)
-                    .ok_or_else(out_of_range)?;
+                    .ok_or_else(out_of_range)?
+                    .max(start);
                 if let Some(e) = span.end_us {
                     end = end.min(e).max(start);
                 }
@@ -1134,7 +1181,7 @@ impl Template {
 }
 
 /// What an AdaptationSet carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Content {
     Video,
     Audio,
@@ -1225,7 +1272,7 @@ struct RepOut {
     media: PeriodMedia,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct TrackKey {
     kind: Content,
     language: Option<String>,
@@ -1319,32 +1366,43 @@ impl Chain {
     fn extend(&mut self, track: Track, p: usize, ignored: &mut Vec<Ignored>) -> Result<(), Error> {
         let mut reps: Vec<Option<RepOut>> = track.reps.into_iter().map(Some).collect();
         reps.sort_by_key(|r| r.as_ref().map_or(0, |r| r.rep.bandwidth));
+        let ids: HashMap<String, usize> = reps
+            .iter()
+            .enumerate()
+            .filter_map(|(j, r)| r.as_ref().map(|r| (r.rep.id.clone(), j)))
+            .collect();
         let n_members = self.members.len();
         let n_reps = reps.len();
-        let mut picks: Vec<Option<usize>> = Vec::with_capacity(n_members);
-        for (i, m) in self.members.iter().enumerate() {
-            let by_id = reps
-                .iter()
-                .position(|r| r.as_ref().is_some_and(|r| r.rep.id == m.rep.id));
-            let by_rank = (n_reps > 0).then(|| {
-                if n_members <= 1 {
-                    0
-                } else {
-                    (i * (n_reps - 1) + (n_members - 1) / 2) / (n_members - 1)
-                }
-            });
-            picks.push(by_id.or(by_rank));
+        let picks: Vec<Option<usize>> = self
+            .members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let by_rank = (n_reps > 0).then(|| {
+                    if n_members <= 1 {
+                        0
+                    } else {
+                        (i * (n_reps - 1) + (n_members - 1) / 2) / (n_members - 1)
+                    }
+                });
+                ids.get(&m.rep.id).copied().or(by_rank)
+            })
+            .collect();
+        let mut uses = vec![0usize; n_reps];
+        for j in picks.iter().flatten() {
+            if let Some(u) = uses.get_mut(*j) {
+                *u += 1;
+            }
         }
-        let mut used = vec![false; n_reps];
         for (m, pick) in self.members.iter_mut().zip(&picks) {
             let Some(j) = *pick else { continue };
-            if let Some(u) = used.get_mut(j) {
-                *u = true;
-            }
-            // A representation picked by several members is shared: clone its media.
-            let shared = picks.iter().filter(|x| **x == Some(j)).count() > 1;
+            let left = uses.get_mut(j).map(|u| {
+                *u = u.saturating_sub(1);
+                *u
+            });
+            // A representation picked by several members is shared: the last one takes it.
             let media = match reps.get_mut(j) {
-                Some(slot) if shared => slot.as_ref().map(|r| match &r.media {
+                Some(slot) if left.unwrap_or(0) > 0 => slot.as_ref().map(|r| match &r.media {
                     PeriodMedia::Segments(l) => PeriodMedia::Segments(l.clone()),
                     PeriodMedia::Indexed(i) => PeriodMedia::Indexed(i.clone()),
                 }),
@@ -1355,14 +1413,13 @@ impl Chain {
                 m.media.push(media, self.discontinuity)?;
             }
         }
-        for (j, r) in reps.into_iter().enumerate() {
-            if let (Some(r), false) = (r, used.get(j).copied().unwrap_or(false)) {
-                if ignored.len() < MAX_STREAMS {
-                    ignored.push(Ignored::UnmatchedRepresentation {
-                        period: p,
-                        id: r.rep.id,
-                    });
-                }
+        for r in reps.into_iter().flatten() {
+            // Still in its slot: no member picked it.
+            if ignored.len() < MAX_STREAMS {
+                ignored.push(Ignored::UnmatchedRepresentation {
+                    period: p,
+                    id: r.rep.id,
+                });
             }
         }
         Ok(())

@@ -14,6 +14,7 @@
 //! parser is linear in the input, exact (durations in integer microseconds) and reports every
 //! malformed line as [`ErrorKind::Decode`].
 
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use ::url::Url;
@@ -64,10 +65,22 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
                 | "-X-MEDIA"
                 | "-X-SESSION-KEY"
                 | "-X-SESSION-DATA" => multivariant = true,
-                "INF" | "-X-TARGETDURATION" | "-X-MEDIA-SEQUENCE" | "-X-ENDLIST"
-                | "-X-PLAYLIST-TYPE" | "-X-BYTERANGE" | "-X-MAP" | "-X-DISCONTINUITY" => {
-                    media = true
-                }
+                "INF"
+                | "-X-TARGETDURATION"
+                | "-X-MEDIA-SEQUENCE"
+                | "-X-DISCONTINUITY-SEQUENCE"
+                | "-X-ENDLIST"
+                | "-X-PLAYLIST-TYPE"
+                | "-X-I-FRAMES-ONLY"
+                | "-X-BYTERANGE"
+                | "-X-MAP"
+                | "-X-KEY"
+                | "-X-DISCONTINUITY"
+                | "-X-PROGRAM-DATE-TIME"
+                | "-X-GAP"
+                | "-X-SERVER-CONTROL"
+                | "-X-PART-INF"
+                | "-X-SKIP" => media = true,
                 "-X-DEFINE" => {
                     return Err(Error::new(
                         ErrorKind::Unsupported,
@@ -141,10 +154,14 @@ pub fn hold_back_us(list: &SegmentList) -> i64 {
         .unwrap_or_else(|| list.target_duration_us.saturating_mul(3))
 }
 
+/// Shortest wait [`reload_interval`] returns, whatever the target duration says (a playlist with
+/// `EXT-X-TARGETDURATION:0` must not make the player reload in a tight loop).
+pub const MIN_RELOAD_US: i64 = 250_000;
+
 /// How long to wait, from when the last reload of `new` began, before reloading the playlist
 /// again (RFC 8216 section 6.3.4): the target duration after a load that changed the playlist
-/// (or the first load: `prev` is `None`), half of it when the reload found it unchanged.
-/// `None`: the playlist has `EXT-X-ENDLIST` and must not be reloaded.
+/// (or the first load: `prev` is `None`), half of it when the reload found it unchanged; at
+/// least [`MIN_RELOAD_US`]. `None`: the playlist has `EXT-X-ENDLIST` and must not be reloaded.
 pub fn reload_interval(prev: Option<&SegmentList>, new: &SegmentList) -> Option<Duration> {
     if new.end_list {
         return None;
@@ -163,7 +180,8 @@ pub fn reload_interval(prev: Option<&SegmentList>, new: &SegmentList) -> Option<
         }
     };
     let target = new.target_duration_us.max(0);
-    Some(us_to_duration(if changed { target } else { target / 2 }))
+    let wait = if changed { target } else { target / 2 };
+    Some(us_to_duration(wait.max(MIN_RELOAD_US)))
 }
 
 fn decode(message: impl Into<String>) -> Error {
@@ -313,6 +331,8 @@ fn parse_multivariant<'a>(
     let mut variants: Vec<Variant> = Vec::new();
     let mut renditions: Vec<Rendition> = Vec::new();
     let mut ignored = Vec::new();
+    let mut ids = HashSet::new();
+    let mut session_key = false;
     let mut pending: Option<Variant> = None;
     let streams = |n: usize| {
         if n >= MAX_STREAMS {
@@ -361,7 +381,7 @@ fn parse_multivariant<'a>(
                 streams(variants.len() + renditions.len())?;
                 let a = attrs(value, line)?;
                 if let Some(r) = media_tag(&a, line, base, &mut ignored)? {
-                    if renditions.iter().any(|x| x.id == r.id) {
+                    if !ids.insert(r.id.clone()) {
                         return Err(bad_line("duplicate EXT-X-MEDIA GROUP-ID/NAME", line));
                     }
                     renditions.push(r);
@@ -369,9 +389,8 @@ fn parse_multivariant<'a>(
             }
             "#EXT-X-SESSION-KEY" => {
                 let a = attrs(value, line)?;
-                if a.text("METHOD").is_some_and(|m| m != "NONE")
-                    && !ignored.contains(&Ignored::SessionKey)
-                {
+                if a.text("METHOD").is_some_and(|m| m != "NONE") && !session_key {
+                    session_key = true;
                     ignored.push(Ignored::SessionKey);
                 }
             }
@@ -384,13 +403,25 @@ fn parse_multivariant<'a>(
     if variants.is_empty() {
         return Err(decode("multivariant playlist without variants"));
     }
-    // EXT-X-MEDIA carries no CODECS: borrow the audio codecs of a variant using the group.
+    // EXT-X-MEDIA carries no CODECS: borrow the codecs of the first variant using the group.
+    let mut first_of_group: HashMap<(RenditionKind, &str), usize> = HashMap::new();
+    for (i, v) in variants.iter().enumerate() {
+        for (kind, group) in [
+            (RenditionKind::Audio, &v.audio_group),
+            (RenditionKind::Text, &v.text_group),
+        ] {
+            if let Some(g) = group {
+                first_of_group.entry((kind, g.as_str())).or_insert(i);
+            }
+        }
+    }
     for r in renditions.iter_mut() {
-        let group_of = |v: &Variant| match r.kind {
-            RenditionKind::Audio => v.audio_group.clone(),
-            RenditionKind::Text => v.text_group.clone(),
-        };
-        if let Some(v) = variants.iter().find(|v| group_of(v) == r.group) {
+        let first = r
+            .group
+            .as_deref()
+            .and_then(|g| first_of_group.get(&(r.kind, g)))
+            .and_then(|&i| variants.get(i));
+        if let Some(v) = first {
             r.codecs = v
                 .codecs
                 .iter()
@@ -707,14 +738,16 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
             _ => {}
         }
     }
+    // EXTINF durations rounded to whole seconds may not exceed it (RFC 8216 4.3.3.1); when a
+    // playlist breaks that (or leaves the tag out) the longest segment stands in.
     let longest = list
         .segments
         .iter()
         .map(|s| s.duration_us)
         .max()
         .unwrap_or(0);
-    list.target_duration_us =
-        target_us.unwrap_or(longest.saturating_add(999_999) / 1_000_000 * 1_000_000);
+    let longest = longest.saturating_add(500_000) / 1_000_000 * 1_000_000;
+    list.target_duration_us = target_us.unwrap_or(0).max(longest);
     Ok(list)
 }
 
