@@ -108,6 +108,7 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
             object(&[("volume", (*volume).into()), ("muted", (*muted).into())]),
         ),
         PlayerEvent::RateChanged(r) => ("ratechange", (*r).into()),
+        PlayerEvent::AudioTrackChanged(i) => ("audiotrackchange", (*i as u32).into()),
         PlayerEvent::Resize { width, height } => (
             "resize",
             object(&[("width", (*width).into()), ("height", (*height).into())]),

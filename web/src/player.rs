@@ -34,6 +34,12 @@ export interface MediaInfo { container: string; audioCodec: string; videoCodec: 
 /** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation. */
 export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; }
 
+/** Adaptive-stream counters (`Player.streamStats()`): quality of the last segment, throughput estimate and buffer. */
+export interface StreamStats { level: number; bitrate: number; throughputBps: number; bufferSecs: number; bufferBytes: number; switches: number; abandoned: number; retries: number; skipped: number; segments: number; }
+
+/** A quality level or audio track of an adaptive stream (`Player.qualities`, `Player.audioTracks`). */
+export interface TrackChoice { index: number; id: string; bandwidth: number; height: number; language: string | null; name: string; }
+
 /** Audio output counters (`Player.stats()`); `audioMode` is null while the output opens or when there is none. Latencies in seconds. */
 export interface PlayerStats { framesPlayed: number; audioMode: 'sab' | 'message' | null; sampleRate: number; underruns: number; baseLatency: number; outputLatency: number; }
 
@@ -56,6 +62,7 @@ export interface PlayerEventMap {
   ratechange: number;
   progress: { bufferedBytes: number; totalBytes: number };
   resize: { width: number; height: number };
+  audiotrackchange: number;
 }
 
 export interface Player {
@@ -91,10 +98,101 @@ impl Player {
     }
 
     /// Loads a source by URL (relative URLs resolve against the page; `blob:` URLs work).
+    /// Progressive files and adaptive streams (HLS `.m3u8`, DASH `.mpd`: recognised by their
+    /// content) load the same way.
     pub fn load(&self, url: &str) {
-        self.app(AppRequest::Load {
-            url: url.to_string(),
+        // The core resolves the segment URLs of a manifest against its URL: give it an absolute
+        // one. And live DASH needs the wall clock.
+        let absolute = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.base_uri().ok().flatten())
+            .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
+            .map_or_else(|| url.to_string(), |u| u.href());
+        self.driver.send(HostEvent::WallClock {
+            unix_ms: js_sys::Date::now() as i64,
         });
+        self.app(AppRequest::Load { url: absolute });
+    }
+
+    /// Quality levels of an adaptive stream, lowest first (empty for a file).
+    #[wasm_bindgen(getter, unchecked_return_type = "TrackChoice[]")]
+    pub fn qualities(&self) -> JsValue {
+        choices(&self.driver.with_core(|c| c.qualities()).unwrap_or_default())
+    }
+
+    /// The quality fixed with `selectQuality`, or -1 for automatic selection.
+    #[wasm_bindgen(getter, js_name = manualQuality)]
+    pub fn manual_quality(&self) -> i32 {
+        self.driver
+            .with_core(|c| c.manual_quality())
+            .flatten()
+            .map_or(-1, |l| l as i32)
+    }
+
+    /// Fixes the quality (an index of `qualities`), or returns to automatic with -1.
+    #[wasm_bindgen(js_name = selectQuality)]
+    pub fn select_quality(&self, index: i32) {
+        self.app(AppRequest::SelectQuality(usize::try_from(index).ok()));
+    }
+
+    /// Caps automatic quality choices to pictures at most this tall (0 removes the cap). The
+    /// demo passes the canvas height × devicePixelRatio.
+    #[wasm_bindgen(js_name = setMaxVideoHeight)]
+    pub fn set_max_video_height(&self, height: u32) {
+        self.app(AppRequest::SetMaxVideoHeight(
+            (height > 0).then_some(height),
+        ));
+    }
+
+    /// Alternate audio tracks (languages) of an adaptive stream.
+    #[wasm_bindgen(getter, js_name = audioTracks, unchecked_return_type = "TrackChoice[]")]
+    pub fn audio_tracks(&self) -> JsValue {
+        choices(
+            &self
+                .driver
+                .with_core(|c| c.audio_tracks())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The audio track in use (index into `audioTracks`), -1 when there is none.
+    #[wasm_bindgen(getter, js_name = audioTrack)]
+    pub fn audio_track(&self) -> i32 {
+        self.driver
+            .with_core(|c| c.audio_track())
+            .flatten()
+            .map_or(-1, |l| l as i32)
+    }
+
+    /// Switches the audio track (an index of `audioTracks`); fires `audiotrackchange`.
+    #[wasm_bindgen(setter, js_name = audioTrack)]
+    pub fn set_audio_track(&self, index: i32) {
+        if let Ok(i) = usize::try_from(index) {
+            self.app(AppRequest::SelectAudioTrack(i));
+        }
+    }
+
+    /// Adaptive-stream counters, or `null` for a file.
+    #[wasm_bindgen(js_name = streamStats, unchecked_return_type = "StreamStats | null")]
+    pub fn stream_stats(&self) -> JsValue {
+        let Some(v) = self.driver.with_core(|c| c.stream_stats()).flatten() else {
+            return JsValue::NULL;
+        };
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("level", (v.level as u32).into());
+        set("bitrate", (v.bitrate as f64).into());
+        set("throughputBps", v.throughput_bps.into());
+        set("bufferSecs", v.buffer_secs.into());
+        set("bufferBytes", (v.buffer_bytes as f64).into());
+        set("switches", v.switches.into());
+        set("abandoned", v.abandoned.into());
+        set("retries", v.retries.into());
+        set("skipped", v.skipped.into());
+        set("segments", v.segments.into());
+        o.into()
     }
 
     /// Starts playback. Resumes the AudioContext right away (so a call from a click satisfies
@@ -395,4 +493,25 @@ fn error(name: &str, message: &str) -> JsValue {
     let err = js_sys::Error::new(message);
     err.set_name(name);
     err.into()
+}
+
+fn choices(list: &[kinema_core::adaptive::source::TrackChoice]) -> JsValue {
+    let arr = js_sys::Array::new();
+    for c in list {
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("index", (c.index as u32).into());
+        set("id", c.id.as_str().into());
+        set("bandwidth", (c.bandwidth as f64).into());
+        set("height", c.height.into());
+        set(
+            "language",
+            c.language.as_deref().map_or(JsValue::NULL, JsValue::from),
+        );
+        set("name", c.name.as_str().into());
+        arr.push(&o);
+    }
+    arr.into()
 }

@@ -567,10 +567,21 @@ impl AdaptiveSource {
         self.audio_sel
     }
 
-    /// A manual quality (`Some`) or automatic selection (`None`).
+    /// A manual quality (`Some`) or automatic selection (`None`). A manual choice takes effect
+    /// within a segment or two: main segments buffered beyond the next one are dropped and
+    /// fetched again at the chosen quality.
     pub fn select_quality(&mut self, level: Option<usize>) {
-        self.abr
-            .set_manual(level.filter(|&l| l < self.levels.len()));
+        let level = level.filter(|&l| l < self.levels.len());
+        self.abr.set_manual(level);
+        let Some(level) = level else { return };
+        let Some(here) = self.demux.number_at(MAIN, self.playhead_us) else {
+            return;
+        };
+        for n in self.demux.parsed_numbers(MAIN) {
+            if n > here + 1 && self.demux.level_of(MAIN, n) != Some(level) {
+                self.demux.evict(&mut self.store, MAIN, n);
+            }
+        }
     }
 
     /// The quality chosen by hand, if any.

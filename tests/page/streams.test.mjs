@@ -1,0 +1,158 @@
+// Adaptive streaming in headless Chromium: HLS (fMP4, TS) and DASH (SegmentTemplate with a
+// timeline, SegmentBase) from the test stream server, decoded by WebCodecs and drawn on the
+// 2D-canvas display (cheap to read back; the renderers have their own tests). The ladders show each frame's index as a block code
+// (scripts/streams.sh); the canvas is read back to check the picture follows the clock through
+// quality and audio switches, and the server's per-session faults and request log check the
+// network side (scripts/serve-control.mjs).
+import { test as nodeTest, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, until, loadAndWatch } from './harness.mjs';
+
+const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
+
+let env;
+let page;
+before(async () => {
+  env = await launch();
+  page = await env.open('?renderer=2d');
+  await page.evaluate(() => {
+    window.frameIndex = async () => {
+      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
+      let n = 0;
+      for (let b = 0; b < 16; b++) {
+        const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
+        const i = (y * w + x) * 4;
+        if (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2] > 128) n |= 1 << b;
+      }
+      return n;
+    };
+    // (frame on the canvas, clock) every `everyMs`.
+    window.sample = (ms, everyMs = 100) => new Promise((done) => {
+      const p = window.kinema.player, out = [], t0 = performance.now();
+      const step = async () => {
+        const t = p.currentTime, state = p.state;
+        out.push({ n: await window.frameIndex(), t, state, level: p.streamStats()?.level });
+        if (performance.now() - t0 >= ms) done(out); else setTimeout(step, everyMs);
+      };
+      step();
+    });
+  });
+}, { timeout: 60_000 });
+after(async () => {
+  if (env?.consoleErrors.length) console.log(`console errors seen:\n  ${env.consoleErrors.slice(0, 20).join('\n  ')}`);
+  await env?.close();
+}, { timeout: 30_000 });
+
+const control = async (session, body) => {
+  const r = await fetch(`${env.server.url}__control/${session}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  assert.equal(r.status, 200, await r.text());
+};
+const requestLog = async (session) => (await (await fetch(`${env.server.url}__control/${session}/log`)).json()).entries;
+
+/** Plays `url` until `secs` of media have played; returns the samples of the last 3 s. */
+async function playAndCheck(url, { secs = 5 } = {}) {
+  await loadAndWatch(page, url);
+  await until(page, (secs) => {
+    const p = window.kinema.player;
+    return p.state === 'error' || (p.state === 'playing' && p.currentTime > secs);
+  }, secs, 30_000);
+  const err = await page.evaluate(() => window.kinema.player.error);
+  assert.equal(err, null, `${url}: ${JSON.stringify(err)}`);
+  const samples = (await page.evaluate(() => window.sample(3000))).filter((s) => s.state === 'playing');
+  // The frame on screen vs the clock: frame n shows at n/30 s, one frame late in these
+  // streams (video starts after the B-frame delay against audio, as in MSE players).
+  const offsets = samples.map((s) => s.n - Math.floor(s.t * 30));
+  const bad = offsets.filter((o) => o < -2 || o > 2);
+  const info = await page.evaluate(() => ({ media: window.kinema.player.mediaInfo, stats: window.kinema.player.streamStats(), video: window.kinema.player.videoStats() }));
+  console.log(`${url}: ${info.media.container} ${info.media.videoCodec}/${info.media.audioCodec}; frame-clock offsets ${JSON.stringify(count(offsets))}; stream ${JSON.stringify(info.stats)}`);
+  assert.ok(samples.length >= 15, `${samples.length} samples`);
+  assert.ok(bad.length <= samples.length * 0.1, `${url}: ${bad.length} of ${samples.length} samples more than 2 frames off`);
+  return { samples, info };
+}
+
+function count(xs) {
+  const m = {};
+  for (const x of xs) m[x] = (m[x] ?? 0) + 1;
+  return m;
+}
+
+for (const [name, url] of [
+  ['HLS fMP4', 'fixtures/streams/hls-fmp4/master.m3u8'],
+  ['HLS MPEG-TS', 'fixtures/streams/hls-ts/master.m3u8'],
+  ['DASH SegmentTemplate + SegmentTimeline', 'fixtures/streams/dash-timeline/manifest.mpd'],
+  ['DASH SegmentBase (sidx)', 'fixtures/streams/dash-base/manifest.mpd'],
+]) {
+  test(`${name} plays in the browser: the picture follows the clock`, async () => {
+    const { info } = await playAndCheck(url);
+    assert.ok(info.stats.segments >= 3, JSON.stringify(info.stats));
+    assert.equal(info.video.decoderErrors, 0);
+  });
+}
+
+test('quality switches mid-playback (manual, then automatic) keep the picture on the clock', async () => {
+  await loadAndWatch(page, 'fixtures/streams/hls-fmp4/master.m3u8');
+  await until(page, () => window.kinema.player.qualities.length > 0, null, 10_000);
+  const qualities = await page.evaluate(() => window.kinema.player.qualities);
+  assert.deepEqual(qualities.map((q) => q.height), [234, 360, 720]);
+  await page.evaluate(() => window.kinema.player.selectQuality(0));
+  await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 2, null, 20_000);
+  await page.evaluate(() => window.kinema.player.selectQuality(2));
+  const samples = (await page.evaluate(() => window.sample(8000, 150))).filter((s) => s.state === 'playing');
+  const levels = [...new Set(samples.map((s) => s.level))];
+  const offsets = samples.map((s) => s.n - Math.floor(s.t * 30));
+  console.log(`switch 0 → 2: levels seen ${JSON.stringify(levels)}; offsets ${JSON.stringify(count(offsets))}; ${JSON.stringify(await page.evaluate(() => window.kinema.player.videoStats()))}`);
+  assert.ok(levels.includes(2), `reached the top level: ${levels}`);
+  assert.ok(offsets.filter((o) => o < -2 || o > 2).length <= samples.length * 0.1, JSON.stringify(count(offsets)));
+  const waits = await page.evaluate(() => window.events.filter((e) => e.type === 'waiting').length);
+  assert.ok(waits <= 1, `rebuffered ${waits} times`);
+  await page.evaluate(() => window.kinema.player.selectQuality(-1));
+  assert.equal(await page.evaluate(() => window.kinema.player.manualQuality), -1);
+});
+
+test('audio language switch mid-playback: video goes on, German segments play', async () => {
+  const session = 'audio-switch';
+  await loadAndWatch(page, `__s/${session}/fixtures/streams/hls-fmp4/master.m3u8`);
+  await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 2, null, 20_000);
+  const tracks = await page.evaluate(() => window.kinema.player.audioTracks);
+  assert.deepEqual(tracks.map((t) => t.language), ['en', 'de']);
+  const t0 = await page.evaluate(() => { window.kinema.player.audioTrack = 1; return window.kinema.player.currentTime; });
+  await until(page, (t0) => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > t0 + 2, t0, 10_000);
+  assert.equal(await page.evaluate(() => window.kinema.player.audioTrack), 1);
+  const { samples } = { samples: (await page.evaluate(() => window.sample(1500))).filter((s) => s.state === 'playing') };
+  const offsets = samples.map((s) => s.n - Math.floor(s.t * 30));
+  assert.ok(offsets.filter((o) => o < -2 || o > 2).length <= 2, JSON.stringify(count(offsets)));
+  const log = await requestLog(session);
+  assert.ok(log.some((e) => e.path.includes('/audio-de/')), 'German audio segments were fetched');
+});
+
+test('5% segment 404s and 10% connection resets: playback continues without an error', async () => {
+  const session = 'flaky';
+  await control(session, {
+    seed: 7,
+    status: { pattern: '\\.m4s$', code: 404, probability: 0.05 },
+    reset: { pattern: '\\.m4s$', probability: 0.1 },
+  });
+  await loadAndWatch(page, `__s/${session}/fixtures/streams/hls-fmp4/master.m3u8`);
+  await until(page, () => {
+    const p = window.kinema.player;
+    return p.state === 'error' || (p.state === 'playing' && p.currentTime > 12);
+  }, null, 60_000);
+  const r = await page.evaluate(() => ({ err: window.kinema.player.error, stats: window.kinema.player.streamStats() }));
+  const log = await requestLog(session);
+  const faults = log.filter((e) => e.faults.length).map((e) => e.faults.join(','));
+  console.log(`flaky: ${faults.length} faulted requests of ${log.length} (${JSON.stringify(count(faults))}); ${JSON.stringify(r.stats)}`);
+  assert.equal(r.err, null, JSON.stringify(r.err));
+  assert.ok(faults.length > 0, 'faults were injected');
+  assert.equal(await page.evaluate(() => window.events.filter((e) => e.type === 'error').length), 0);
+});
+
+test('bad manifests end in typed errors and the player plays again', async () => {
+  const bad = 'data:application/vnd.apple.mpegurl,' + encodeURIComponent('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nmissing/index.m3u8\n');
+  await loadAndWatch(page, bad);
+  await until(page, () => window.kinema.player.state === 'error', null, 20_000);
+  const err = await page.evaluate(() => window.kinema.player.error);
+  console.log(`missing media playlist: ${JSON.stringify(err)}`);
+  assert.ok(['network', 'decode'].includes(err.kind), JSON.stringify(err));
+  await playAndCheck('fixtures/streams/dash-timeline/manifest.mpd', { secs: 2 });
+  assert.deepEqual(env.problems, []);
+});
