@@ -222,5 +222,61 @@ setInterval(() => {
   ].filter(Boolean).join('\n');
 }, 250);
 
+// Adaptive streams: quality and audio-track menus, live bitrate/throughput/buffer and a chart
+// of the last minute (buffer seconds, throughput against the chosen bitrate).
+const history = [];
+let menusFor = null;
+function fillMenus() {
+  const q = player.qualities;
+  const a = player.audioTracks;
+  $('stream-controls').hidden = q.length === 0;
+  $('stream-chart').hidden = q.length === 0;
+  const key = JSON.stringify([q, a]);
+  if (key === menusFor) return;
+  menusFor = key;
+  $('quality').replaceChildren(new Option('Auto', '-1'), ...q.map((l) => new Option(`${l.name} · ${Math.round(l.bandwidth / 1000)} kbit/s`, String(l.index))));
+  $('quality').value = String(player.manualQuality);
+  $('audio-track').replaceChildren(...a.map((t) => new Option(`${t.name}${t.language ? ` (${t.language})` : ''}`, String(t.index))));
+  $('audio-track').value = String(player.audioTrack);
+  $('audio-track').disabled = a.length < 2;
+}
+$('quality').addEventListener('change', () => player.selectQuality(Number($('quality').value)));
+$('audio-track').addEventListener('change', () => { player.audioTrack = Number($('audio-track').value); });
+$('stream-pick').addEventListener('change', () => {
+  const url = $('stream-pick').value;
+  if (url) load(url);
+});
+player.addEventListener('loadstart', () => { history.length = 0; menusFor = null; });
+function drawChart() {
+  const c = $('stream-chart');
+  const g = c.getContext('2d');
+  g.clearRect(0, 0, c.width, c.height);
+  if (history.length < 2) return;
+  const maxBps = Math.max(...history.map((h) => Math.max(h.tput, h.bitrate)), 1);
+  const maxBuf = Math.max(...history.map((h) => h.buffer), 10);
+  const x = (i) => (i / 239) * c.width;
+  const line = (color, f) => {
+    g.strokeStyle = color;
+    g.beginPath();
+    history.forEach((h, i) => { const y = c.height - 2 - f(h) * (c.height - 4); if (i) g.lineTo(x(i), y); else g.moveTo(x(i), y); });
+    g.stroke();
+  };
+  line('#7cc4ff', (h) => h.buffer / maxBuf);
+  line('#9ccc65', (h) => h.tput / maxBps);
+  line('#ffb74d', (h) => h.bitrate / maxBps);
+  g.fillStyle = '#9aa0a6';
+  g.font = '10px system-ui';
+  g.fillText(`buffer (blue, max ${maxBuf.toFixed(0)} s) · throughput (green) · bitrate (orange), max ${(maxBps / 1e6).toFixed(1)} Mbit/s`, 4, 10);
+}
+setInterval(() => {
+  const s = player.streamStats();
+  if (!s) { $('stream-controls').hidden = true; $('stream-chart').hidden = true; return; }
+  fillMenus();
+  $('stream-line').value = `${(s.bitrate / 1000).toFixed(0)} kbit/s · throughput ${(s.throughputBps / 1e6).toFixed(1)} Mbit/s · buffer ${s.bufferSecs.toFixed(1)} s · switches ${s.switches}`;
+  history.push({ buffer: s.bufferSecs, tput: Math.min(s.throughputBps, 50e6), bitrate: s.bitrate });
+  if (history.length > 240) history.shift();
+  drawChart();
+}, 250);
+
 document.body.dataset.ready = '1';
 load('media/sample.mp4');

@@ -76,6 +76,21 @@ pub struct Level {
     pub height: u32,
 }
 
+/// A segment download under way, for [`Abr::abandon`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Download {
+    /// Quality level being fetched.
+    pub level: usize,
+    /// Bytes received so far.
+    pub received: u64,
+    /// Size of the whole response, when the server said.
+    pub total: Option<u64>,
+    /// Seconds since the response started.
+    pub elapsed_s: f64,
+    /// Duration of the segment, seconds.
+    pub segment_s: f64,
+}
+
 /// A time-weighted exponential moving average (weights decay per second of download time).
 #[derive(Debug, Clone, Copy)]
 struct Ewma {
@@ -305,19 +320,16 @@ impl Abr {
         best
     }
 
-    /// Emergency rule: should a download of a segment at `level` be abandoned? `received` of
-    /// `total` bytes (when known) arrived in `elapsed_s`; `buffer_s` of media is left to play.
-    /// Returns the level to fetch instead, or `None` to keep going.
-    pub fn abandon(
-        &self,
-        levels: &[Level],
-        level: usize,
-        received: u64,
-        total: Option<u64>,
-        elapsed_s: f64,
-        buffer_s: f64,
-        segment_s: f64,
-    ) -> Option<usize> {
+    /// Emergency rule: should `download` be abandoned, with `buffer_s` of media left to play?
+    /// Returns the level to fetch the segment at instead, or `None` to keep going.
+    pub fn abandon(&self, levels: &[Level], download: &Download, buffer_s: f64) -> Option<usize> {
+        let Download {
+            level,
+            received,
+            total,
+            elapsed_s,
+            segment_s,
+        } = *download;
         if self.manual.is_some() || level == 0 || elapsed_s < 0.5 {
             return None;
         }
@@ -452,21 +464,61 @@ mod tests {
         let abr = Abr::new(AbrConfig::default());
         // A 2.5 Mbit/s segment of 2 s (625 kB) arriving at 0.5 Mbit/s: after 1 s, 62.5 kB are
         // in and 9 s are left, with 4 s of buffer: abandon, fetch the lowest (0.6 Mbit in 1.2 s).
-        let got = abr.abandon(&levels, 2, 62_500, Some(625_000), 1.0, 4.0, 2.0);
+        let got = abr.abandon(
+            &levels,
+            &Download {
+                level: 2,
+                received: 62_500,
+                total: Some(625_000),
+                elapsed_s: 1.0,
+                segment_s: 2.0,
+            },
+            4.0,
+        );
         assert_eq!(got, Some(0));
         // The same download with 20 s of buffer goes on.
         assert_eq!(
-            abr.abandon(&levels, 2, 62_500, Some(625_000), 1.0, 20.0, 2.0),
+            abr.abandon(
+                &levels,
+                &Download {
+                    level: 2,
+                    received: 62_500,
+                    total: Some(625_000),
+                    elapsed_s: 1.0,
+                    segment_s: 2.0
+                },
+                20.0
+            ),
             None
         );
         // Nearly finished: going on is cheaper than starting over.
         assert_eq!(
-            abr.abandon(&levels, 2, 600_000, Some(625_000), 1.0, 1.2, 2.0),
+            abr.abandon(
+                &levels,
+                &Download {
+                    level: 2,
+                    received: 600_000,
+                    total: Some(625_000),
+                    elapsed_s: 1.0,
+                    segment_s: 2.0
+                },
+                1.2
+            ),
             None
         );
         // The lowest level is never abandoned (there is nothing lower).
         assert_eq!(
-            abr.abandon(&levels, 0, 1, Some(75_000), 5.0, 0.5, 2.0),
+            abr.abandon(
+                &levels,
+                &Download {
+                    level: 0,
+                    received: 1,
+                    total: Some(75_000),
+                    elapsed_s: 5.0,
+                    segment_s: 2.0
+                },
+                0.5
+            ),
             None
         );
     }

@@ -9,7 +9,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use super::abr::{Abr, AbrConfig, Level};
+use super::abr::{Abr, AbrConfig, Download, Level};
 use super::segments::{
     parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, AUDIO, MAIN, SLOTS,
 };
@@ -706,6 +706,7 @@ impl AdaptiveSource {
         self.demux.set_grid(slot, first, grid, complete);
     }
 
+    #[allow(clippy::too_many_arguments)] // private: the parameters are the request's fields
     fn send(
         &mut self,
         now: Duration,
@@ -1161,7 +1162,7 @@ impl AdaptiveSource {
     fn skip(&mut self, slot: usize, n: u64) {
         self.stats.skipped += 1;
         *self.gone.entry((slot, n)).or_insert(0) += 1;
-        let _ = self.demux.insert_empty(slot, n);
+        self.demux.insert_empty(slot, n);
     }
 
     fn check_timeouts(&mut self, now: Duration, out: &mut Vec<HostCommand>) -> Result<(), Error> {
@@ -1213,10 +1214,14 @@ impl AdaptiveSource {
             .entry(MAIN, number)
             .map_or(2.0, |e| e.duration_us as f64 / 1e6);
         let elapsed = now.saturating_sub(since).as_secs_f64();
-        if let Some(lower) = self
-            .abr
-            .abandon(&levels, level, got, total, elapsed, buffer, seg_s)
-        {
+        let download = Download {
+            level,
+            received: got,
+            total,
+            elapsed_s: elapsed,
+            segment_s: seg_s,
+        };
+        if let Some(lower) = self.abr.abandon(&levels, &download, buffer) {
             self.abr.on_progress_stall(got, elapsed);
             self.requests.remove(&id);
             out.push(HostCommand::CancelFetch { request: id });
@@ -1354,7 +1359,7 @@ impl AdaptiveSource {
         if status == 404 || status == 410 {
             return self.failed(now, id, true, &format!("HTTP {status}"));
         }
-        if status >= 400 && status < 500 && status != 408 && status != 429 {
+        if (400..500).contains(&status) && status != 408 && status != 429 {
             let url = self.requests.remove(&id).map(|r| r.url).unwrap_or_default();
             return Err(Error::new(
                 ErrorKind::Network,
