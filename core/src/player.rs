@@ -16,7 +16,6 @@ use crate::demux::{self, ByteSource, Demux, DemuxError, Sniffed, TrackKind};
 use crate::error::{Error, ErrorKind};
 use crate::host::{
     AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
-    VideoDecoderConfig,
 };
 use crate::input::{Action, InputEvent, KeyMap};
 use crate::source::cache::{lock, ByteCache, SharedCache};
@@ -1390,14 +1389,7 @@ fn open_media(
         info.frame_rate = 1e6 / frame_us as f64;
         pipe = Some(VideoPipe::new(
             v,
-            VideoDecoderConfig {
-                codec: t.codec.clone(),
-                description: t.description.clone(),
-                coded_width: t.width,
-                coded_height: t.height,
-                display_width: t.display_width,
-                display_height: t.display_height,
-            },
+            crate::video::config_of(t),
             frame_us,
             video_generation,
         ));
@@ -1579,7 +1571,12 @@ fn open_adaptive(
         info.width = t.display_width.max(1);
         info.height = t.display_height.max(1);
         info.frame_rate = 30.0;
-        s.video = Some(VideoPipe::new(v, video_config(t), 33_333, video_generation));
+        s.video = Some(VideoPipe::new(
+            v,
+            crate::video::config_of(t),
+            33_333,
+            video_generation,
+        ));
     }
     s.source = Some(match audio {
         Some(i) => {
@@ -1592,17 +1589,6 @@ fn open_adaptive(
         None => Audio::Silence(Silence::new(VIRTUAL_RATE, info.duration)),
     });
     Ok(info)
-}
-
-fn video_config(t: &demux::TrackInfo) -> VideoDecoderConfig {
-    VideoDecoderConfig {
-        codec: t.codec.clone(),
-        description: t.description.clone(),
-        coded_width: t.width,
-        coded_height: t.height,
-        display_width: t.display_width,
-        display_height: t.display_height,
-    }
 }
 
 fn audio_config(t: &demux::TrackInfo) -> Result<AudioDecoderConfig, Stall> {

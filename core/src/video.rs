@@ -138,7 +138,7 @@ fn nal_length_of(config: &VideoDecoderConfig) -> Option<usize> {
 }
 
 /// The decoder configuration a track's info asks for.
-fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
+pub(crate) fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
     VideoDecoderConfig {
         codec: t.codec.clone(),
         description: t.description.clone(),

@@ -1423,25 +1423,29 @@ impl AdaptiveSource {
                 ))
             }
         };
-        let m = if slot == MAIN {
-            self.levels.get_mut(index)
-        } else {
-            self.audio.get_mut(index)
+        let Some(m) = self.media_mut(slot, index) else {
+            return Ok(());
         };
-        let Some(m) = m else { return Ok(()) };
         let prev = m.list.take();
         let merged = match &prev {
             Some(old) => old.merge(list)?,
             None => list,
         };
         m.next_reload = hls::reload_interval(prev.as_ref(), &merged).map(|d| now + d);
-        if !merged.end_list {
+        let (end_list, hold_back) = (merged.end_list, hls::hold_back_us(&merged));
+        m.list = Some(merged);
+        if !end_list {
             self.live = true;
-            self.hold_back_us = hls::hold_back_us(&merged);
+            self.hold_back_us = hold_back;
         } else if prev.is_none() && slot == MAIN {
             self.live = false;
         }
-        m.list = Some(merged);
+        self.list_changed(slot, index);
+        Ok(())
+    }
+
+    /// The list of `index` in `slot` changed: rebuild the grid if that media is in use.
+    fn list_changed(&mut self, slot: usize, index: usize) {
         let in_use = match slot {
             MAIN => self.current == Some(index),
             _ => self.audio_sel == Some(index),
@@ -1449,7 +1453,14 @@ impl AdaptiveSource {
         if in_use {
             self.sync_grid(slot);
         }
-        Ok(())
+    }
+
+    fn media_mut(&mut self, slot: usize, index: usize) -> Option<&mut Media> {
+        if slot == MAIN {
+            self.levels.get_mut(index)
+        } else {
+            self.audio.get_mut(index)
+        }
     }
 
     fn on_index(
@@ -1459,12 +1470,9 @@ impl AdaptiveSource {
         part: usize,
         body: &[u8],
     ) -> Result<(), Error> {
-        let m = if slot == MAIN {
-            self.levels.get_mut(index)
-        } else {
-            self.audio.get_mut(index)
+        let Some(m) = self.media_mut(slot, index) else {
+            return Ok(());
         };
-        let Some(m) = m else { return Ok(()) };
         let MediaRef::Indexed(parts) = &m.source else {
             return Ok(());
         };
@@ -1480,13 +1488,7 @@ impl AdaptiveSource {
         if m.parts_left == 0 {
             // Every part is in: the list becomes visible.
             m.list = m.partial.take();
-            let in_use = match slot {
-                MAIN => self.current == Some(index),
-                _ => self.audio_sel == Some(index),
-            };
-            if in_use {
-                self.sync_grid(slot);
-            }
+            self.list_changed(slot, index);
         }
         Ok(())
     }
