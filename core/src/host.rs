@@ -36,8 +36,13 @@
 //!   back to the core as PCM ([`HostEvent::AudioDecoded`]) and is played through the usual
 //!   audio queue, so one clock drives everything.
 //!
+//! # Subtitles
+//! The core fetches and parses text tracks itself and lays their cues out; the host draws what
+//! [`HostCommand::ShowSubtitles`] lists over the video (boxes in percent of the picture) until
+//! the next one replaces it (an empty list clears). See [`crate::subtitles`].
+//!
 //! Both enums are `#[non_exhaustive]` so hosts written against this version keep compiling and
-//! ignore what they do not know (text cues join them later).
+//! ignore what they do not know.
 
 use crate::error::Error;
 use crate::input::InputEvent;
@@ -154,6 +159,20 @@ pub enum AppRequest {
     /// Adaptive streams: switch the audio track (index into [`crate::Player::audio_tracks`]);
     /// video goes on, audio restarts at the playhead in the new language.
     SelectAudioTrack(usize),
+    /// Adds a side-loaded WebVTT text track to the loaded source (send after `Load`; the next
+    /// `Load` drops it). Its index is the current length of [`crate::Player::text_tracks`].
+    AddTextTrack {
+        /// URL of the `.vtt` file.
+        url: String,
+        /// RFC 5646 language tag.
+        language: Option<String>,
+        /// Name for menus (empty: the language).
+        name: String,
+        /// Subtitles or captions.
+        kind: crate::subtitles::TextTrackKind,
+    },
+    /// Shows text track `index` (of [`crate::Player::text_tracks`]), or none.
+    SelectTextTrack(Option<usize>),
 }
 
 /// How precisely a seek lands.
@@ -415,6 +434,12 @@ pub enum HostCommand {
     },
     /// Close the audio decoder.
     CloseAudioDecoder,
+    /// Draw these subtitle cues over the video from now on, replacing what was shown (an empty
+    /// list clears them). Sent when the active cues change, and again when their layout does.
+    ShowSubtitles {
+        /// The cues, in text track cue order (later ones on top).
+        cues: Vec<crate::subtitles::SubtitleCue>,
+    },
 }
 
 /// Events the application sees (the host turns them into DOM events or callbacks).
@@ -463,6 +488,17 @@ pub enum PlayerEvent {
     /// The audio track of an adaptive stream changed (index into
     /// [`crate::Player::audio_tracks`]).
     AudioTrackChanged(usize),
+    /// The list of text tracks changed (a manifest's tracks arrived, or one was added).
+    TextTracksChanged,
+    /// The text track shown changed (`None`: subtitles off).
+    TextTrackChanged(Option<usize>),
+    /// A text track could not be fetched or parsed: it shows nothing; playback goes on.
+    TextTrackError {
+        /// Index into [`crate::Player::text_tracks`].
+        track: usize,
+        /// What went wrong.
+        error: Error,
+    },
     /// The video's display size is known or changed (pixels).
     Resize {
         /// Display width.

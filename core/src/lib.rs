@@ -16,6 +16,7 @@ pub mod sim;
 pub mod source;
 pub mod state;
 pub mod stream;
+pub mod subtitles;
 pub mod text;
 pub mod video;
 

@@ -21,6 +21,7 @@ use crate::input::{Action, InputEvent, KeyMap};
 use crate::source::cache::{lock, ByteCache, SharedCache};
 use crate::source::loader::{Loader, LoaderConfig};
 use crate::state::PlaybackState;
+use crate::subtitles::{SubtitleCue, Subtitles, TextTrackInfo};
 use crate::video::{VideoPipe, VideoStats};
 
 /// Tunables of a player; hosts pick values per device profile.
@@ -210,6 +211,8 @@ pub struct Player {
     audio_generation: u32,
     /// The host's wall clock: (host time, ms since the epoch) of its last report.
     wall: Option<(Duration, i64)>,
+    /// Text tracks of the loaded source.
+    subs: Subtitles,
 }
 
 impl Player {
@@ -240,6 +243,7 @@ impl Player {
             video_generation: 0,
             audio_generation: 0,
             wall: None,
+            subs: Subtitles::new(),
         }
     }
 
@@ -279,7 +283,10 @@ impl Player {
                 content_length,
                 content_range,
             } => {
-                if let Some(a) = self.adaptive_for(request) {
+                if self.subs.owns(request) {
+                    self.subs
+                        .on_response(now, request, status, &mut self.scratch);
+                } else if let Some(a) = self.adaptive_for(request) {
                     let r = a.on_response(now, request, status, content_length);
                     self.check(r);
                 } else if let Some(s) = self.session.as_mut() {
@@ -294,7 +301,9 @@ impl Player {
                 }
             }
             HostEvent::FetchData { request, data } => {
-                if let Some(a) = self.adaptive_for(request) {
+                if self.subs.owns(request) {
+                    self.subs.on_data(now, request, &data, &mut self.scratch);
+                } else if let Some(a) = self.adaptive_for(request) {
                     let r = a.on_data(now, request, &data);
                     self.check(r);
                 } else if let Some(s) = self.session.as_mut() {
@@ -302,7 +311,11 @@ impl Player {
                 }
             }
             HostEvent::FetchEnd { request } => {
-                if let Some(a) = self.adaptive_for(request) {
+                if self.subs.owns(request) {
+                    let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
+                    let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
+                    self.subs.on_end(now, request, &offset, &mut self.scratch);
+                } else if let Some(a) = self.adaptive_for(request) {
                     let r = a.on_end(now, request);
                     self.check(r);
                 } else if let Some(s) = self.session.as_mut() {
@@ -323,7 +336,10 @@ impl Player {
                 kind,
                 message,
             } => {
-                if let Some(a) = self.adaptive_for(request) {
+                if self.subs.owns(request) {
+                    self.subs
+                        .on_failed(now, request, kind, &message, &mut self.scratch);
+                } else if let Some(a) = self.adaptive_for(request) {
                     let r = a.on_failed(now, request, kind, &message);
                     self.check(r);
                 } else if let Some(s) = self.session.as_mut() {
@@ -529,6 +545,22 @@ impl Player {
         self.adaptive().and_then(AdaptiveSource::live_window)
     }
 
+    /// Text tracks of the loaded source: the manifest's WebVTT renditions, then side-loaded
+    /// files in the order they were added.
+    pub fn text_tracks(&self) -> Vec<TextTrackInfo> {
+        self.subs.tracks()
+    }
+
+    /// The text track shown (index into [`Player::text_tracks`]), `None` when off.
+    pub fn text_track(&self) -> Option<usize> {
+        self.subs.selected()
+    }
+
+    /// The subtitle cues on screen now, with their layout.
+    pub fn active_cues(&self) -> Vec<SubtitleCue> {
+        self.subs.active()
+    }
+
     fn adaptive(&self) -> Option<&AdaptiveSource> {
         self.session.as_ref().and_then(|s| s.adaptive.as_ref())
     }
@@ -618,6 +650,18 @@ impl Player {
                 }
             }
             AppRequest::SelectAudioTrack(index) => self.select_audio(now, index),
+            AppRequest::AddTextTrack {
+                url,
+                language,
+                name,
+                kind,
+            } => {
+                if self.session.is_some() {
+                    self.subs
+                        .add_file(url, language, name, kind, &mut self.scratch);
+                }
+            }
+            AppRequest::SelectTextTrack(index) => self.subs.select(index, &mut self.scratch),
             AppRequest::Unload => {
                 self.teardown();
                 self.info = None;
@@ -718,6 +762,18 @@ impl Player {
         if let Some(s) = self.session.take() {
             self.close_session(s);
         }
+        self.subs.cancel(&mut self.scratch);
+        if !self.subs.active().is_empty() {
+            self.scratch
+                .push(HostCommand::ShowSubtitles { cues: Vec::new() });
+        }
+        let had_tracks = !self.subs.tracks().is_empty();
+        self.subs = Subtitles::new();
+        if had_tracks {
+            self.scratch
+                .push(HostCommand::Emit(PlayerEvent::TextTracksChanged));
+        }
+        self.out.extend(self.scratch.drain(..));
         self.seeking = None;
         self.flush_output(0.0);
     }
@@ -922,7 +978,32 @@ impl Player {
         }
         self.update_state(now);
         self.present_video(now);
+        self.run_subtitles(now);
         self.schedule(now);
+    }
+
+    /// Fetches the selected text track around the playhead and shows the cues active now.
+    fn run_subtitles(&mut self, now: Duration) {
+        let playing = self.state == PlaybackState::Playing && self.seeking.is_none();
+        let t = if playing {
+            self.clock_position(now)
+        } else {
+            self.seeking.unwrap_or(self.position)
+        };
+        let t_us = (t * 1e6).round() as i64;
+        let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
+        let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
+        if self.session.is_some() {
+            self.subs.poll(
+                now,
+                t_us,
+                &offset,
+                &mut self.next_request,
+                &mut self.scratch,
+            );
+        }
+        self.subs.update(t_us, &mut self.scratch);
+        self.out.extend(self.scratch.drain(..));
     }
 
     /// Presents the picture for the current position and releases what the clock passed.
@@ -1008,6 +1089,17 @@ impl Player {
                                     width: info.width,
                                     height: info.height,
                                 }));
+                                self.subs.set_picture(info.width, info.height);
+                            }
+                            if let Some(a) = s.adaptive.as_ref() {
+                                let (renditions, periods, dash) = a.text_renditions();
+                                self.subs.add_renditions(
+                                    &renditions,
+                                    &periods,
+                                    dash,
+                                    &mut self.scratch,
+                                );
+                                self.out.extend(self.scratch.drain(..));
                             }
                             if self.state == PlaybackState::Loading {
                                 self.state = PlaybackState::Paused;
@@ -1290,6 +1382,9 @@ impl Player {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if let Some(d) = s.adaptive.as_ref().and_then(AdaptiveSource::deadline) {
+                at = Some(at.map_or(d, |a| a.min(d)));
+            }
+            if let Some(d) = self.subs.deadline() {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if s.need.is_none() && s.pending != Pending::None && s.source.is_some() {

@@ -117,6 +117,8 @@ pub struct SimHost {
     requests_seen: u64,
     /// Every fetch command seen: (url, range header).
     pub fetch_log: Vec<(String, Option<String>)>,
+    /// Every subtitle display change: (host time, cues shown from then on).
+    pub subtitles: Vec<(Duration, Vec<crate::subtitles::SubtitleCue>)>,
     /// The fake platform video decoder and screen.
     pub video: SimVideo,
     /// Decoder outputs to deliver at the next step.
@@ -150,6 +152,7 @@ impl SimHost {
             request_fault: None,
             requests_seen: 0,
             fetch_log: Vec::new(),
+            subtitles: Vec::new(),
             video: SimVideo {
                 reorder: 2,
                 ..SimVideo::default()
@@ -245,6 +248,7 @@ impl SimHost {
             HostCommand::SetAudioGain(g) => self.with_device(|d| d.gain = g),
             HostCommand::WakeAt { at } => self.wake = Some(at),
             HostCommand::Emit(event) => self.events.push(event),
+            HostCommand::ShowSubtitles { cues } => self.subtitles.push((self.now, cues)),
             HostCommand::ConfigureVideoDecoder { generation, config } => {
                 let v = &mut self.video;
                 v.generation = generation;

@@ -282,6 +282,12 @@ impl SegmentDemux {
         s.parsed.retain(|&n, _| n >= first && n < end);
     }
 
+    /// Container time minus presentation time of discontinuity `discontinuity`, microseconds,
+    /// once its first segment has been parsed (subtitles map their cues with it).
+    pub fn timestamp_offset(&self, discontinuity: u64) -> Option<i64> {
+        self.offsets.get(&discontinuity).copied()
+    }
+
     /// Grid entry `number` of `slot`.
     pub fn entry(&self, slot: usize, number: u64) -> Option<GridEntry> {
         self.slots.get(slot)?.entry(number).copied()

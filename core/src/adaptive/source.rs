@@ -435,6 +435,17 @@ impl AdaptiveSource {
         self.protocol
     }
 
+    /// The presentation's text renditions, the start of each period (microseconds) and
+    /// whether it is DASH (cue times relative to the period) — for [`crate::subtitles`].
+    pub fn text_renditions(&self) -> (Vec<crate::stream::model::Rendition>, Vec<i64>, bool) {
+        let p = &self.presentation;
+        (
+            p.text.clone(),
+            p.periods.iter().map(|x| x.start_us).collect(),
+            self.protocol == Protocol::Dash,
+        )
+    }
+
     /// The presentation grows while it plays.
     pub fn is_live(&self) -> bool {
         self.live

@@ -1,0 +1,324 @@
+//! Subtitles against the simulated host on the real fixtures of `scripts/streams.sh`: HLS
+//! `SUBTITLES` renditions (2 s WebVTT segments with `X-TIMESTAMP-MAP`, fMP4 and MPEG-TS
+//! timelines), DASH side-car `text/vtt`, a side-loaded file over a plain MP4; track switches,
+//! failures. The fixture's cue n runs from 2n−1 s to 2n+1 s (n = 1..15) and reads
+//! "Cue n …" ("Untertitel n …" in German), so the cue on screen is known at every instant.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kinema_core::sim::SimHost;
+use kinema_core::subtitles::TextTrackKind;
+use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
+
+const BASE: &str = "http://sim.test/";
+
+fn gen() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen")
+}
+
+fn serve(h: &mut SimHost, dir: &str) {
+    fn walk(h: &mut SimHost, root: &Path, rel: &str) {
+        let path = root.join(rel);
+        let entries = std::fs::read_dir(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", path.display()));
+        for e in entries {
+            let e = e.unwrap();
+            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(h, root, &name);
+            } else {
+                h.add(&format!("{BASE}{name}"), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    walk(h, &gen(), dir);
+}
+
+fn host() -> SimHost {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    serve(&mut h, "streams");
+    h
+}
+
+fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> bool) {
+    let ok = h.run_until(Duration::from_secs(secs), f);
+    assert!(
+        ok,
+        "{what}: state {:?} at {:.2}s, error {:?}, last events {:?}",
+        h.player.state(),
+        h.player.current_time(),
+        h.last_error(),
+        h.events.iter().rev().take(8).collect::<Vec<_>>()
+    );
+}
+
+/// The fixture's cue number at `t` seconds (0: none).
+fn expected_cue(t: f64) -> u32 {
+    if t < 1.0 {
+        return 0;
+    }
+    (((t - 1.0) / 2.0).floor() as u32 + 1).min(15)
+}
+
+/// The cue numbers on screen now, read from the text the player lays out.
+fn shown(h: &SimHost, word: &str) -> Vec<u32> {
+    h.player
+        .active_cues()
+        .iter()
+        .map(|c| {
+            let line: String = c.lines[0].iter().map(|r| r.text.as_str()).collect();
+            let rest = line
+                .strip_prefix(word)
+                .unwrap_or_else(|| panic!("cue text {line:?} does not start with {word:?}"));
+            rest.trim().split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
+
+/// Plays until `until` seconds of media, checking every 10 ms step that the cue on screen is
+/// the fixture's cue for the clock (allowing one 50 ms refill period around boundaries).
+/// Returns how many steps were checked.
+fn follows_the_clock(h: &mut SimHost, word: &str, until: f64) -> usize {
+    let mut checked = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    let first = expected_cue(h.player.current_time() + 0.1).max(1);
+    while h.player.current_time() < until {
+        h.step();
+        assert_eq!(h.last_error(), None);
+        if h.player.state() != PlaybackState::Playing {
+            continue;
+        }
+        let t = h.player.current_time();
+        let near = |b: f64| (t - b).abs() < 0.07;
+        if (1..=31).step_by(2).any(|b| near(b as f64)) {
+            continue;
+        }
+        let want = expected_cue(t);
+        let got = shown(h, word);
+        if want == 0 {
+            assert!(got.is_empty(), "at {t:.3}s: {got:?} shown, none expected");
+        } else {
+            assert_eq!(got, vec![want], "at {t:.3}s");
+            seen.insert(want);
+        }
+        checked += 1;
+        assert!(h.now < Duration::from_secs(120), "playback too slow");
+    }
+    let last = expected_cue(until - 0.1);
+    assert_eq!(
+        seen.iter().copied().collect::<Vec<_>>(),
+        (first..=last).collect::<Vec<_>>(),
+        "every cue shown in turn"
+    );
+    checked
+}
+
+fn load(h: &mut SimHost, url: &str) {
+    h.app(AppRequest::Load {
+        url: format!("{BASE}{url}"),
+    });
+    wait(h, 20, "metadata", |h| h.player.media_info().is_some());
+}
+
+#[test]
+fn hls_fmp4_default_subtitles_follow_the_clock() {
+    let mut h = host();
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    let tracks = h.player.text_tracks();
+    assert_eq!(
+        tracks
+            .iter()
+            .map(|t| (t.language.as_deref(), t.default))
+            .collect::<Vec<_>>(),
+        vec![(Some("en"), true), (Some("de"), false)]
+    );
+    // DEFAULT=YES is shown without being asked for, as the playlist says.
+    assert_eq!(h.player.text_track(), Some(0));
+    assert!(h.saw(|e| matches!(e, PlayerEvent::TextTrackChanged(Some(0)))));
+    h.app(AppRequest::Play);
+    let n = follows_the_clock(&mut h, "Cue", 12.0);
+    assert!(n > 900, "{n} steps checked");
+    // Fetched ahead, not all at once from the start: segments are 2 s.
+    let fetched = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.contains("subs-en/seg"))
+        .count();
+    assert!(
+        (6..=15).contains(&fetched),
+        "{fetched} subtitle segments fetched"
+    );
+    // Layout: one line, centred, at the bottom of the picture.
+    let c = &h.player.active_cues()[0];
+    assert_eq!(c.lines.len(), 1);
+    assert!(c.y + c.height > 90.0 && c.y + c.height <= 100.0, "{c:?}");
+    assert!((c.x + c.width / 2.0 - 50.0).abs() < 0.5, "{c:?}");
+    assert!((c.font_size - 5.0).abs() < 1e-9);
+}
+
+#[test]
+fn hls_ts_subtitles_map_through_the_mpegts_timestamps() {
+    // TS segments start at PTS 1.4 s; X-TIMESTAMP-MAP names that PTS, so cue times land on
+    // presentation time exactly as with fMP4.
+    let mut h = host();
+    load(&mut h, "streams/hls-ts/master.m3u8");
+    assert_eq!(h.player.text_track(), Some(0));
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Cue", 8.0);
+}
+
+#[test]
+fn dash_side_car_vtt_is_listed_off_and_shows_when_selected() {
+    let mut h = host();
+    load(&mut h, "streams/dash-timeline/manifest.mpd");
+    let tracks = h.player.text_tracks();
+    assert_eq!(tracks.len(), 2, "{tracks:?}");
+    assert_eq!(h.player.text_track(), None, "no Role main: off by default");
+    h.app(AppRequest::SelectTextTrack(Some(1)));
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Untertitel", 7.0);
+    // One file for the whole period, fetched once.
+    let fetched = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.ends_with(".vtt"))
+        .count();
+    assert_eq!(fetched, 1);
+}
+
+#[test]
+fn switching_language_and_off_mid_playback() {
+    let mut h = host();
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Cue", 4.0);
+    h.app(AppRequest::SelectTextTrack(Some(1)));
+    assert!(h.player.active_cues().is_empty());
+    // The German segments around the playhead arrive within a few steps.
+    wait(&mut h, 2, "German cue", |h| {
+        !h.player.active_cues().is_empty()
+    });
+    let t = h.player.current_time();
+    assert!(t < 4.6, "German subtitles only at {t:.2}s");
+    follows_the_clock(&mut h, "Untertitel", 8.0);
+    h.app(AppRequest::SelectTextTrack(None));
+    assert!(h.player.active_cues().is_empty());
+    assert_eq!(h.subtitles.last().map(|(_, c)| c.len()), Some(0));
+    h.run_for(Duration::from_secs(1));
+    assert!(h.player.active_cues().is_empty());
+    assert_eq!(h.player.state(), PlaybackState::Playing);
+}
+
+#[test]
+fn side_loaded_file_over_plain_mp4_and_seeks() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}h264-aac.mp4"),
+        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
+    );
+    load(&mut h, "h264-aac.mp4");
+    assert!(h.player.text_tracks().is_empty());
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}streams/subs-en.vtt"),
+        language: Some("en".into()),
+        name: String::new(),
+        kind: TextTrackKind::Captions,
+    });
+    let tracks = h.player.text_tracks();
+    assert_eq!(tracks.len(), 1);
+    assert!(tracks[0].side_loaded);
+    assert_eq!(tracks[0].name, "en");
+    assert_eq!(h.player.text_track(), None, "side-loaded tracks start off");
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    // Paused exact seeks: the cue of the target instant, either side of a boundary.
+    for (t, want) in [(4.9, 2), (5.1, 3), (0.5, 0), (9.5, 5), (2.95, 1), (3.05, 2)] {
+        h.app(AppRequest::Seek {
+            position: t,
+            mode: SeekMode::Exact,
+        });
+        wait(&mut h, 5, "seeked", |h| {
+            h.player.state() == PlaybackState::Paused && !h.player.seeking()
+        });
+        h.run_for(Duration::from_millis(50));
+        let got = shown(&h, "Cue");
+        if want == 0 {
+            assert!(got.is_empty(), "at {t}: {got:?}");
+        } else {
+            assert_eq!(got, vec![want], "at {t}");
+        }
+    }
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Cue", 9.5);
+    // A new load drops side-loaded tracks and clears the screen.
+    load(&mut h, "h264-aac.mp4");
+    assert!(h.player.text_tracks().is_empty());
+    assert!(h.player.active_cues().is_empty());
+}
+
+#[test]
+fn broken_text_tracks_report_and_playback_goes_on() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}garbage.vtt"),
+        b"\x00\x01not a webvtt file".to_vec(),
+    );
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}missing.vtt"),
+        language: None,
+        name: "missing".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}garbage.vtt"),
+        language: None,
+        name: "garbage".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::Play);
+    h.app(AppRequest::SelectTextTrack(Some(2)));
+    wait(&mut h, 10, "404 reported", |h| {
+        h.saw(|e| matches!(e, PlayerEvent::TextTrackError { track: 2, .. }))
+    });
+    h.app(AppRequest::SelectTextTrack(Some(3)));
+    wait(&mut h, 10, "garbage reported", |h| {
+        h.saw(|e| matches!(e, PlayerEvent::TextTrackError { track: 3, error } if error.kind == ErrorKind::Decode))
+    });
+    assert_eq!(h.last_error(), None);
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::Error(_))));
+    // Back to a good track: it shows again, and playback never stopped.
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    let t = h.player.current_time();
+    follows_the_clock(&mut h, "Cue", t + 4.0);
+}
+
+#[test]
+fn a_missing_hls_subtitle_segment_is_skipped() {
+    // Serve the stream without subtitle segment 2 (4–6 s): cues 2 and 3 are also in
+    // segments 1 and 3, so nothing is lost on screen.
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    fn walk(h: &mut SimHost, root: &Path, rel: &str) {
+        for e in std::fs::read_dir(root.join(rel)).unwrap() {
+            let e = e.unwrap();
+            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(h, root, &name);
+            } else if !name.ends_with("subs-en/seg2.vtt") {
+                h.add(&format!("{BASE}{name}"), std::fs::read(e.path()).unwrap());
+            }
+        }
+    }
+    walk(&mut h, &gen(), "streams/hls-fmp4");
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Cue", 9.0);
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::TextTrackError { .. })));
+    let tries = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.ends_with("subs-en/seg2.vtt"))
+        .count();
+    assert_eq!(tries, 1, "a 404 is not retried");
+}
