@@ -957,7 +957,7 @@ mod tests {
         let c = cue("one two three four\n<b>bold</b> plain");
         assert_eq!(
             plain(&wrap(&c, 9)),
-            vec!["one two", "three", "four", "bold plain"]
+            vec!["one two", "three", "four", "bold", "plain"]
         );
         let lines = wrap(&c, 100);
         assert_eq!(plain(&lines), vec!["one two three four", "bold plain"]);
