@@ -64,6 +64,6 @@ step "build the web package" bash scripts/build-web.sh
 # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
 # the wgpu WebGPU renderer and on the 2D-canvas display.
 step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
-step "video page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test tests/page/video.test.mjs
-step "video page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test tests/page/video.test.mjs
+step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
+step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
 summary

@@ -240,6 +240,19 @@ function fillMenus() {
   $('audio-track').value = String(player.audioTrack);
   $('audio-track').disabled = a.length < 2;
 }
+// Subtitles: the stream's text tracks and side-loaded ones; the cue text is mirrored in a live
+// region for screen readers (the display draws it over the video).
+function fillTextMenu() {
+  const t = player.textTracks;
+  $('text-controls').hidden = t.length === 0;
+  $('text-track').replaceChildren(new Option('Off', '-1'), ...t.map((x) => new Option(`${x.name}${x.language ? ` (${x.language})` : ''}`, String(x.index))));
+  $('text-track').value = String(player.textTrack);
+}
+player.addEventListener('texttrackschange', fillTextMenu);
+player.addEventListener('texttrackchange', fillTextMenu);
+player.addEventListener('cuechange', (e) => { $('cue-line').textContent = e.detail.map((c) => c.text).join(' / '); });
+player.addEventListener('texttrackerror', (e) => console.warn(`subtitle track ${e.detail.track}: ${e.detail.message}`));
+$('text-track').addEventListener('change', () => { player.textTrack = Number($('text-track').value); });
 $('quality').addEventListener('change', () => player.selectQuality(Number($('quality').value)));
 $('audio-track').addEventListener('change', () => { player.audioTrack = Number($('audio-track').value); });
 $('stream-pick').addEventListener('change', () => {

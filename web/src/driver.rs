@@ -240,6 +240,11 @@ impl Driver {
             }
             HostCommand::WakeAt { at } => self.wake.set_at(at),
             HostCommand::Emit(event) => events::dispatch(&self.target, &event),
+            HostCommand::ShowSubtitles { cues } => {
+                let detail = crate::subtitles::cue_objects(&cues);
+                self.video.show_subtitles(cues);
+                events::dispatch_raw(&self.target, "cuechange", &detail);
+            }
             HostCommand::ConfigureVideoDecoder { generation, config } => {
                 self.video.configure_video(generation, &config)
             }

@@ -109,6 +109,15 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
         ),
         PlayerEvent::RateChanged(r) => ("ratechange", (*r).into()),
         PlayerEvent::AudioTrackChanged(i) => ("audiotrackchange", (*i as u32).into()),
+        PlayerEvent::TextTracksChanged => ("texttrackschange", JsValue::NULL),
+        PlayerEvent::TextTrackChanged(i) => {
+            ("texttrackchange", i.map_or(-1.0, |i| i as f64).into())
+        }
+        PlayerEvent::TextTrackError { track, error } => {
+            let detail = error_object(error);
+            let _ = js_sys::Reflect::set(&detail, &"track".into(), &(*track as u32).into());
+            ("texttrackerror", detail)
+        }
         PlayerEvent::Resize { width, height } => (
             "resize",
             object(&[("width", (*width).into()), ("height", (*height).into())]),
@@ -135,8 +144,13 @@ pub fn dispatch(target: &EventTarget, event: &PlayerEvent) {
     let Some((kind, detail)) = to_dom(event) else {
         return;
     };
+    dispatch_raw(target, kind, &detail);
+}
+
+/// Dispatches a `CustomEvent` of type `kind` with `detail`.
+pub fn dispatch_raw(target: &EventTarget, kind: &str, detail: &JsValue) {
     let init = CustomEventInit::new();
-    init.set_detail(&detail);
+    init.set_detail(detail);
     if let Ok(e) = CustomEvent::new_with_event_init_dict(kind, &init) {
         let _ = target.dispatch_event(&e);
     }

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod events;
 pub mod fetch;
 pub mod player;
+pub mod subtitles;
 pub mod timer;
 pub mod video;
 

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
+use kinema_core::subtitles::TextTrackKind;
 use kinema_core::{AppRequest, HostEvent, SeekMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -40,6 +41,12 @@ export interface StreamStats { level: number; bitrate: number; throughputBps: nu
 /** A quality level or audio track of an adaptive stream (`Player.qualities`, `Player.audioTracks`). */
 export interface TrackChoice { index: number; id: string; bandwidth: number; height: number; language: string | null; name: string; }
 
+/** A subtitle track (`Player.textTracks`); `sideLoaded` for tracks added with `addTextTrack`. */
+export interface TextTrackInfo { index: number; id: string; language: string | null; name: string; kind: 'subtitles' | 'captions'; default: boolean; forced: boolean; sideLoaded: boolean; }
+
+/** A subtitle cue on screen (`Player.activeCues`, `cuechange` detail): times in seconds, its box in percent of the picture. */
+export interface ActiveCue { id: string; start: number; end: number; text: string; lines: string[]; x: number; y: number; width: number; height: number; }
+
 /** Audio output counters (`Player.stats()`); `audioMode` is null while the output opens or when there is none. Latencies in seconds. */
 export interface PlayerStats { framesPlayed: number; audioMode: 'sab' | 'message' | null; sampleRate: number; underruns: number; baseLatency: number; outputLatency: number; }
 
@@ -63,6 +70,10 @@ export interface PlayerEventMap {
   progress: { bufferedBytes: number; totalBytes: number };
   resize: { width: number; height: number };
   audiotrackchange: number;
+  texttrackschange: null;
+  texttrackchange: number;
+  texttrackerror: PlayerError & { track: number };
+  cuechange: ActiveCue[];
 }
 
 export interface Player {
@@ -103,15 +114,109 @@ impl Player {
     pub fn load(&self, url: &str) {
         // The core resolves the segment URLs of a manifest against its URL: give it an absolute
         // one. And live DASH needs the wall clock.
-        let absolute = web_sys::window()
-            .and_then(|w| w.document())
-            .and_then(|d| d.base_uri().ok().flatten())
-            .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
-            .map_or_else(|| url.to_string(), |u| u.href());
         self.driver.send(HostEvent::WallClock {
             unix_ms: js_sys::Date::now() as i64,
         });
-        self.app(AppRequest::Load { url: absolute });
+        self.app(AppRequest::Load { url: absolute(url) });
+    }
+
+    /// Subtitle tracks: the stream's WebVTT renditions, then side-loaded files.
+    #[wasm_bindgen(getter, js_name = textTracks, unchecked_return_type = "TextTrackInfo[]")]
+    pub fn text_tracks(&self) -> JsValue {
+        let list = self
+            .driver
+            .with_core(|c| c.text_tracks())
+            .unwrap_or_default();
+        let arr = js_sys::Array::new();
+        for (i, t) in list.iter().enumerate() {
+            let o = Object::new();
+            let set = |k: &str, v: JsValue| {
+                let _ = Reflect::set(&o, &k.into(), &v);
+            };
+            set("index", (i as u32).into());
+            set("id", t.id.as_str().into());
+            set(
+                "language",
+                t.language.as_deref().map_or(JsValue::NULL, JsValue::from),
+            );
+            set("name", t.name.as_str().into());
+            set(
+                "kind",
+                match t.kind {
+                    TextTrackKind::Captions => "captions",
+                    _ => "subtitles",
+                }
+                .into(),
+            );
+            set("default", t.default.into());
+            set("forced", t.forced.into());
+            set("sideLoaded", t.side_loaded.into());
+            arr.push(&o);
+        }
+        arr.into()
+    }
+
+    /// The subtitle track shown (index into `textTracks`), -1 when off.
+    #[wasm_bindgen(getter, js_name = textTrack)]
+    pub fn text_track(&self) -> i32 {
+        self.driver
+            .with_core(|c| c.text_track())
+            .flatten()
+            .map_or(-1, |l| l as i32)
+    }
+
+    /// Shows a subtitle track (an index of `textTracks`), or none with -1; fires
+    /// `texttrackchange`.
+    #[wasm_bindgen(setter, js_name = textTrack)]
+    pub fn set_text_track(&self, index: i32) {
+        self.app(AppRequest::SelectTextTrack(usize::try_from(index).ok()));
+    }
+
+    /// Adds a WebVTT file as a subtitle track of the loaded source (call after `load`; the next
+    /// `load` drops it) and returns its index in `textTracks` (-1 when nothing is loaded). It
+    /// starts hidden: set `textTrack` to show it. `kind` is `subtitles` (default) or `captions`.
+    #[wasm_bindgen(js_name = addTextTrack)]
+    pub fn add_text_track(
+        &self,
+        url: &str,
+        language: Option<String>,
+        name: Option<String>,
+        kind: Option<String>,
+    ) -> i32 {
+        let before = self
+            .driver
+            .with_core(|c| c.text_tracks().len())
+            .unwrap_or(0);
+        self.app(AppRequest::AddTextTrack {
+            url: absolute(url),
+            language: language.filter(|l| !l.is_empty()),
+            name: name.unwrap_or_default(),
+            kind: if kind.as_deref() == Some("captions") {
+                TextTrackKind::Captions
+            } else {
+                TextTrackKind::Subtitles
+            },
+        });
+        let after = self
+            .driver
+            .with_core(|c| c.text_tracks().len())
+            .unwrap_or(0);
+        if after > before {
+            before as i32
+        } else {
+            -1
+        }
+    }
+
+    /// The subtitle cues on screen now.
+    #[wasm_bindgen(getter, js_name = activeCues, unchecked_return_type = "ActiveCue[]")]
+    pub fn active_cues(&self) -> JsValue {
+        crate::subtitles::cue_objects(
+            &self
+                .driver
+                .with_core(|c| c.active_cues())
+                .unwrap_or_default(),
+        )
     }
 
     /// Quality levels of an adaptive stream, lowest first (empty for a file).
@@ -487,6 +592,15 @@ impl Player {
         self.app(AppRequest::Unload);
         self.driver.destroy();
     }
+}
+
+/// `url` resolved against the page (the core resolves manifest-relative URLs against it).
+fn absolute(url: &str) -> String {
+    web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.base_uri().ok().flatten())
+        .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
+        .map_or_else(|| url.to_string(), |u| u.href())
 }
 
 fn error(name: &str, message: &str) -> JsValue {

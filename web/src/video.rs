@@ -11,10 +11,13 @@ use std::collections::HashMap;
 use std::rc::Rc;
 
 use js_sys::{Object, Reflect, Uint8Array};
+use kinema_core::subtitles::SubtitleCue;
 use kinema_core::{AudioDecoderConfig, EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, VideoFrame};
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
+
+use crate::subtitles;
 
 #[wasm_bindgen]
 extern "C" {
@@ -151,10 +154,11 @@ enum Display {
 }
 
 impl Display {
-    /// Draws at once (2D canvas). GPU drawing goes through [`VideoHost::present_gpu`].
-    fn draw(&mut self, frame: &VideoFrame) {
+    /// Draws at once (2D canvas), with the subtitle overlay on top. GPU drawing goes through
+    /// [`VideoHost::present_gpu`] (the renderer holds its overlay).
+    fn draw(&mut self, frame: &VideoFrame, overlay: Option<&OffscreenCanvas>) {
         if let Display::Canvas2d(c) = self {
-            c.draw(frame);
+            c.draw(frame, overlay);
         }
     }
 
@@ -182,7 +186,7 @@ struct Canvas2d {
 }
 
 impl Canvas2d {
-    fn draw(&self, frame: &VideoFrame) {
+    fn draw(&self, frame: &VideoFrame, overlay: Option<&OffscreenCanvas>) {
         let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
         let (fw, fh) = (
             frame.display_width().max(1) as f64,
@@ -193,13 +197,15 @@ impl Canvas2d {
         let (w, h) = (fw * scale, fh * scale);
         self.ctx.set_fill_style_str("#000");
         self.ctx.fill_rect(0.0, 0.0, cw, ch);
-        let _ = self.ctx.draw_image_with_video_frame_and_dw_and_dh(
-            frame,
-            (cw - w) / 2.0,
-            (ch - h) / 2.0,
-            w,
-            h,
-        );
+        let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
+        let _ = self
+            .ctx
+            .draw_image_with_video_frame_and_dw_and_dh(frame, x, y, w, h);
+        if let Some(o) = overlay {
+            let _ = self
+                .ctx
+                .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
+        }
     }
 
     fn clear(&self) {
@@ -280,6 +286,11 @@ pub struct VideoHost {
     /// Reused buffers for plane copies (JS side, then wasm side).
     planes_js: Rc<RefCell<Option<Uint8Array>>>,
     planes: Rc<RefCell<Vec<u8>>>,
+    /// Subtitle cues on screen, and their raster (picture-rectangle size) when there are any.
+    cues: RefCell<Vec<SubtitleCue>>,
+    overlay: RefCell<Option<OffscreenCanvas>>,
+    /// Display size of the last picture presented (the overlay's aspect).
+    picture: Cell<(u32, u32)>,
 }
 
 impl VideoHost {
@@ -298,6 +309,100 @@ impl VideoHost {
             draw_seq: Rc::new(Cell::new(0)),
             planes_js: Rc::new(RefCell::new(None)),
             planes: Rc::new(RefCell::new(Vec::new())),
+            cues: RefCell::new(Vec::new()),
+            overlay: RefCell::new(None),
+            picture: Cell::new((0, 0)),
+        }
+    }
+
+    /// Shows these subtitle cues over the picture from now on (empty: none).
+    pub fn show_subtitles(&self, cues: Vec<SubtitleCue>) {
+        *self.cues.borrow_mut() = cues;
+        self.rasterize();
+        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
+        if gpu {
+            self.apply_gpu_overlay();
+        } else {
+            self.redraw_2d();
+        }
+    }
+
+    /// The picture's rectangle on the canvas, in canvas pixels (letterboxed).
+    fn picture_rect(&self) -> Option<(f64, f64, f64, f64)> {
+        let canvas = self.canvas.borrow();
+        let c = canvas.as_ref()?;
+        let (cw, ch) = (f64::from(c.width().max(1)), f64::from(c.height().max(1)));
+        let (pw, ph) = match self.picture.get() {
+            (0, _) | (_, 0) => (cw, ch),
+            (w, h) => (f64::from(w), f64::from(h)),
+        };
+        let scale = (cw / pw).min(ch / ph);
+        let (w, h) = (pw * scale, ph * scale);
+        Some(((cw - w) / 2.0, (ch - h) / 2.0, w, h))
+    }
+
+    /// Draws the cues into a canvas of the picture rectangle's pixel size.
+    fn rasterize(&self) {
+        let cues = self.cues.borrow();
+        let raster = match self.picture_rect() {
+            Some((_, _, w, h)) if !cues.is_empty() => {
+                subtitles::rasterize(&cues, w.round() as u32, h.round() as u32).ok()
+            }
+            _ => None,
+        };
+        *self.overlay.borrow_mut() = raster;
+    }
+
+    /// Hands the raster to the GPU renderer (which redraws the last picture under it).
+    fn apply_gpu_overlay(&self) {
+        let mut display = self.display.borrow_mut();
+        let Some(Display::Gpu(r)) = display.as_mut() else {
+            return;
+        };
+        let overlay = self.overlay.borrow();
+        let result = match overlay.as_ref() {
+            Some(o) => (|| -> Result<(), JsValue> {
+                let (w, h) = (o.width(), o.height());
+                let ctx = o
+                    .get_context("2d")?
+                    .ok_or_else(|| JsValue::from_str("no 2d context"))?
+                    .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
+                let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+                r.set_overlay(w, h, &img.data().0)
+                    .map_err(|e| JsValue::from_str(&e.to_string()))
+            })(),
+            None => r
+                .clear_overlay()
+                .map_err(|e| JsValue::from_str(&e.to_string())),
+        };
+        if let Err(e) = result {
+            web_sys::console::warn_1(&format!("kinema: subtitle overlay failed: {e:?}").into());
+        }
+    }
+
+    /// 2D canvas: draws the shown picture again with the current overlay.
+    fn redraw_2d(&self) {
+        let mut display = self.display.borrow_mut();
+        let Some(d @ Display::Canvas2d(_)) = display.as_mut() else {
+            return;
+        };
+        let frames = self.frames.borrow();
+        match self.shown.get().and_then(|id| frames.get(&id)) {
+            Some(f) => d.draw(f, self.overlay.borrow().as_ref()),
+            None => {
+                // The picture was handed back: the next present draws the cues. Without
+                // video (audio only), draw them on black now.
+                if self.picture.get() == (0, 0) {
+                    d.clear();
+                    if let (Display::Canvas2d(c), Some(o), Some((x, y, w, h))) =
+                        (&*d, self.overlay.borrow().as_ref(), self.picture_rect())
+                    {
+                        let _ = c
+                            .ctx
+                            .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
+                    }
+                }
+            }
         }
     }
 
@@ -344,6 +449,16 @@ impl VideoHost {
 
     /// Draws the picture on screen again (after the canvas was resized).
     pub fn redraw(&self) {
+        let stale = match (self.overlay.borrow().as_ref(), self.picture_rect()) {
+            (Some(o), Some((_, _, w, h))) => {
+                (o.width(), o.height()) != (w.round() as u32, h.round() as u32)
+            }
+            _ => false,
+        };
+        if stale {
+            self.rasterize();
+            self.apply_gpu_overlay();
+        }
         let mut display = self.display.borrow_mut();
         let Some(d) = display.as_mut() else { return };
         if let (Display::Gpu(r), Some(c)) = (&mut *d, self.canvas.borrow().as_ref()) {
@@ -356,7 +471,7 @@ impl VideoHost {
             return;
         };
         if let Some(f) = self.frames.borrow().get(&id) {
-            d.draw(f);
+            d.draw(f, self.overlay.borrow().as_ref());
         }
     }
 
@@ -614,6 +729,16 @@ impl VideoHost {
 
     /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
+        if let Some(f) = self.frames.borrow().get(&frame.0) {
+            let size = (f.display_width(), f.display_height());
+            if size != self.picture.get() {
+                self.picture.set(size);
+                if !self.cues.borrow().is_empty() {
+                    self.rasterize();
+                    self.apply_gpu_overlay();
+                }
+            }
+        }
         let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
         if gpu {
             if let Some(f) = self.frames.borrow().get(&frame.0) {
@@ -623,7 +748,7 @@ impl VideoHost {
             self.display.borrow_mut().as_mut(),
             self.frames.borrow().get(&frame.0),
         ) {
-            d.draw(f);
+            d.draw(f, self.overlay.borrow().as_ref());
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);

@@ -184,6 +184,12 @@ fn fs_rgba(in: VsOut) -> @location(0) vec4<f32> {
     return vec4<f32>(textureSample(tex0, samp, in.uv).rgb, 1.0);
 }
 
+// Subtitles and other overlays: straight (not premultiplied) RGBA, blended over the video.
+@fragment
+fn fs_overlay(in: VsOut) -> @location(0) vec4<f32> {
+    return textureSample(tex0, samp, in.uv);
+}
+
 @group(0) @binding(2) var tex1: texture_2d<f32>;
 @group(0) @binding(3) var tex2: texture_2d<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
@@ -235,6 +241,9 @@ pub struct Renderer {
     yuv: Option<Planes>,
     shown: Shown,
     backend: &'static str,
+    overlay_pipeline: wgpu::RenderPipeline,
+    /// Drawn over the picture's rectangle (subtitles); `None` when empty.
+    overlay: Option<Planes>,
 }
 
 impl Renderer {
@@ -320,7 +329,7 @@ impl Renderer {
             label: Some("kinema video"),
             source: wgpu::ShaderSource::Wgsl(SHADER.into()),
         });
-        let pipeline = |entry: &str| {
+        let pipeline = |entry: &str, blend: Option<wgpu::BlendState>| {
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some(entry),
                 layout: None,
@@ -340,14 +349,19 @@ impl Renderer {
                     module: &module,
                     entry_point: Some(entry),
                     compilation_options: Default::default(),
-                    targets: &[Some(config.format.into())],
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: config.format,
+                        blend,
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
                 }),
                 multiview_mask: None,
                 cache: None,
             })
         };
-        let rgba_pipeline = pipeline("fs_rgba");
-        let yuv_pipeline = pipeline("fs_yuv");
+        let rgba_pipeline = pipeline("fs_rgba", None);
+        let yuv_pipeline = pipeline("fs_yuv", None);
+        let overlay_pipeline = pipeline("fs_overlay", Some(wgpu::BlendState::ALPHA_BLENDING));
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("kinema video"),
             mag_filter: wgpu::FilterMode::Linear,
@@ -374,6 +388,8 @@ impl Renderer {
             yuv: None,
             shown: Shown::None,
             backend,
+            overlay_pipeline,
+            overlay: None,
         })
     }
 
@@ -400,6 +416,70 @@ impl Renderer {
             Shown::None => self.clear(),
             _ => self.render(),
         }
+    }
+
+    /// Sets the overlay drawn over the picture's rectangle (letterbox bars excluded):
+    /// `width`×`height` straight-alpha RGBA pixels, rows packed, stretched to the rectangle
+    /// (give it the rectangle's pixel size for sharp text). Redraws.
+    pub fn set_overlay(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<(), RenderError> {
+        let (w, h) = (width.max(1), height.max(1));
+        if (rgba.len() as u64) < u64::from(w) * u64::from(h) * 4 {
+            return Err(RenderError::BadFrame(
+                "overlay smaller than its size".into(),
+            ));
+        }
+        if self.overlay.as_ref().is_none_or(|p| p.size != (w, h)) {
+            let mut planes = self.rgba_planes(w, h, wgpu::TextureFormat::Rgba8Unorm, false);
+            // The overlay pipeline's layout is its own (auto layouts differ per pipeline).
+            if let Some(tex) = planes.textures.first() {
+                let view = tex.create_view(&Default::default());
+                planes.bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                    label: Some("kinema overlay"),
+                    layout: &self.overlay_pipeline.get_bind_group_layout(0),
+                    entries: &[
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: wgpu::BindingResource::Sampler(&self.sampler),
+                        },
+                        wgpu::BindGroupEntry {
+                            binding: 1,
+                            resource: wgpu::BindingResource::TextureView(&view),
+                        },
+                    ],
+                });
+            }
+            self.overlay = Some(planes);
+        }
+        if let Some(tex) = self.overlay.as_ref().and_then(|p| p.textures.first()) {
+            self.queue.write_texture(
+                wgpu::TexelCopyTextureInfo {
+                    texture: tex,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d::ZERO,
+                    aspect: wgpu::TextureAspect::All,
+                },
+                rgba,
+                wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(w * 4),
+                    rows_per_image: Some(h),
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
+        self.redraw()
+    }
+
+    /// Removes the overlay. Redraws.
+    pub fn clear_overlay(&mut self) -> Result<(), RenderError> {
+        if self.overlay.take().is_some() {
+            return self.redraw();
+        }
+        Ok(())
     }
 
     /// Fills the surface with black and forgets the picture.
@@ -822,6 +902,11 @@ impl Renderer {
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &planes.bind, &[]);
             pass.draw(0..4, 0..1);
+            if let Some(overlay) = self.overlay.as_ref() {
+                pass.set_pipeline(&self.overlay_pipeline);
+                pass.set_bind_group(0, &overlay.bind, &[]);
+                pass.draw(0..4, 0..1);
+            }
         }
     }
 

@@ -1,0 +1,219 @@
+// Subtitles in headless Chromium: WebVTT from HLS SUBTITLES renditions (fMP4 and MPEG-TS
+// timelines), a DASH side-car AdaptationSet and a side-loaded file over a plain MP4, drawn by the
+// display over the video. Evidence: the `cuechange` events and `activeCues` at known times (the
+// fixture's cue n runs from 2n−1 s to 2n+1 s and reads "Cue n …"), and the pixels: the canvas
+// is read back with and without subtitles at the same paused frame, and inside the cue's box the
+// picture must be the video under an 80 % black background with white text on it, while outside
+// the box nothing changed.
+//
+// Runs on the renderer given by KINEMA_RENDERER (webgl2 by default, webgpu, 2d): the GPU
+// renderers composite the subtitle overlay texture, the 2D display draws it with drawImage.
+import { test as nodeTest, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, until, loadAndWatch } from './harness.mjs';
+
+const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
+const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
+
+let env;
+let page;
+before(async () => {
+  env = await launch({ webgpu: RENDERER === 'webgpu' });
+  page = await env.open(`?renderer=${RENDERER}`);
+  assert.equal(await page.evaluate(() => window.kinema.renderer), RENDERER);
+  await page.evaluate(() => {
+    window.cueLog = [];
+    window.kinema.player.addEventListener('cuechange', (e) => {
+      window.cueLog.push({ t: window.kinema.player.currentTime, texts: e.detail.map((c) => c.text) });
+    });
+    window.seekedCount = 0;
+    window.kinema.player.addEventListener('seeked', () => { window.seekedCount++; });
+    window.trackErrors = [];
+    window.kinema.player.addEventListener('texttrackerror', (e) => window.trackErrors.push(e.detail));
+    // Luma of the canvas now, with the picture's rectangle on it (letterboxed).
+    window.grab = async () => {
+      const p = window.kinema.player;
+      const { width: w, height: h, data } = await p.captureFrame();
+      const luma = new Float32Array(w * h);
+      for (let i = 0; i < w * h; i++) luma[i] = 0.299 * data[4 * i] + 0.587 * data[4 * i + 1] + 0.114 * data[4 * i + 2];
+      const info = p.mediaInfo;
+      const s = Math.min(w / info.width, h / info.height);
+      const rect = { x: (w - info.width * s) / 2, y: (h - info.height * s) / 2, w: info.width * s, h: info.height * s };
+      return { w, h, luma: Array.from(luma), rect };
+    };
+  });
+});
+after(async () => {
+  if (env?.consoleErrors.length) console.log(`console errors seen:\n  ${env.consoleErrors.slice(0, 20).join('\n  ')}`);
+  await env?.close();
+});
+
+/** Loads paused and waits for metadata and the text track list. */
+async function open(url, tracks) {
+  await loadAndWatch(page, url, { play: false });
+  // The demo autoplays its sample: `paused` is the app's wish and carries over loads.
+  await page.evaluate(() => window.kinema.player.pause());
+  await until(page, (n) => {
+    const p = window.kinema.player;
+    return p.state === 'error' || (p.mediaInfo && p.textTracks.length >= n);
+  }, tracks, 20_000);
+  assert.equal(await page.evaluate(() => window.kinema.player.error), null);
+}
+
+/** Exact seek while paused; waits until the picture and the cues for `t` are up. */
+async function seekTo(t) {
+  const n = await page.evaluate((t) => { window.kinema.player.currentTime = t; return window.seekedCount; }, t);
+  await until(page, (n) => window.seekedCount > n || window.kinema.player.state === 'error', n, 15_000);
+  // One more animation frame so the display has drawn both.
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
+}
+
+const activeTexts = () => page.evaluate(() => window.kinema.player.activeCues.map((c) => c.text));
+const cueNumber = (text) => Number(text.split(' ')[1]);
+
+/**
+ * Compares two grabs of the same frame, `on` with the cue shown, `off` without, over the first
+ * line of `cue` (percent box): returns the share of pixels that fit "80 % black over the video,
+ * or white text", the share of new bright (text) pixels, and the largest change outside the box.
+ */
+function composite(on, off, cue) {
+  const { rect } = on;
+  const lineH = (cue.height / cue.lines.length) / 100 * rect.h;
+  const y0 = Math.ceil(rect.y + cue.y / 100 * rect.h + lineH * 0.2);
+  const y1 = Math.floor(rect.y + cue.y / 100 * rect.h + lineH * 0.8);
+  // The text is centred: its middle fifth of the box is surely covered by text and background.
+  const bx = rect.x + cue.x / 100 * rect.w, bw = cue.width / 100 * rect.w;
+  const x0 = Math.ceil(bx + bw * 0.4), x1 = Math.floor(bx + bw * 0.6);
+  let dark = 0, text = 0, under = 0, changed = 0, n = 0;
+  for (let y = y0; y < y1; y++) {
+    for (let x = x0; x < x1; x++) {
+      const i = y * on.w + x, a = on.luma[i], b = off.luma[i];
+      n++;
+      if (a <= 0.2 * b + 40) dark++; // the video under the 80 % background
+      if (a >= 190 && b < 150) text++; // white text where the video is not white
+      if (a < 0.2 * b - 12) under++; // darker than any composite of the video can be
+      if (Math.abs(a - b) > 20) changed++;
+    }
+  }
+  // Outside: the top third of the picture, where no cue goes.
+  let outside = 0;
+  for (let y = Math.ceil(rect.y + rect.h * 0.05); y < rect.y + rect.h * 0.33; y += 3) {
+    for (let x = Math.ceil(rect.x); x < rect.x + rect.w; x += 3) {
+      outside = Math.max(outside, Math.abs(on.luma[y * on.w + x] - off.luma[y * on.w + x]));
+    }
+  }
+  return { dark: dark / n, text: text / n, under: under / n, changed: changed / n, outside, n };
+}
+
+test('HLS fMP4: the default track shows each cue at its time, drawn over the video', async () => {
+  await open('fixtures/streams/hls-fmp4/master.m3u8', 2);
+  const tracks = await page.evaluate(() => window.kinema.player.textTracks);
+  assert.deepEqual(tracks.map((t) => [t.language, t.default]), [['en', true], ['de', false]]);
+  assert.equal(await page.evaluate(() => window.kinema.player.textTrack), 0);
+
+  // Paused seeks either side of cue boundaries.
+  for (const [t, want] of [[4.9, 2], [5.1, 3], [0.5, null], [9.5, 5]]) {
+    await seekTo(t);
+    const texts = await activeTexts();
+    if (want === null) assert.deepEqual(texts, [], `at ${t}`);
+    else assert.deepEqual(texts.map(cueNumber), [want], `at ${t}: ${texts}`);
+  }
+
+  // Pixels: the same paused frame with the cue and without it.
+  await seekTo(5.5);
+  const cue = (await page.evaluate(() => window.kinema.player.activeCues))[0];
+  assert.match(cue.text, /^Cue 3 00:00:05/);
+  assert.ok(cue.y + cue.height > 85 && Math.abs(cue.x + cue.width / 2 - 50) < 1, JSON.stringify(cue));
+  const on = await page.evaluate(() => window.grab());
+  await page.evaluate(() => { window.kinema.player.textTrack = -1; });
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
+  assert.deepEqual(await activeTexts(), []);
+  const off = await page.evaluate(() => window.grab());
+  const c = composite(on, off, cue);
+  const pc = (v) => `${(v * 100).toFixed(1)} %`;
+  console.log(`  ${RENDERER}: cue line pixels: background ${pc(c.dark)}, text ${pc(c.text)}, changed ${pc(c.changed)}, impossible ${pc(c.under)}; max change outside the box ${c.outside.toFixed(1)} (${c.n} px)`);
+  assert.ok(c.dark > 0.5, `only ${pc(c.dark)} of the line is the darkened video`);
+  assert.ok(c.under < 0.02, `${pc(c.under)} of the line is darker than the background allows`);
+  assert.ok(c.changed > 0.3, `the cue changed only ${pc(c.changed)} of its line`);
+  assert.ok(c.text > 0.02, `no text drawn (${(c.text * 100).toFixed(2)} %)`);
+  assert.ok(c.outside < 8, `the picture changed outside the cue box by ${c.outside}`);
+  // Same cue later in its interval: the same text pixels; the next cue: different ones.
+  await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  await until(page, () => window.kinema.player.activeCues.length === 1, null, 10_000);
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
+  const again = await page.evaluate(() => window.grab());
+  const mask = (g) => g.luma.map((v) => (v >= 190 ? 1 : 0));
+  const differ = (a, b, box) => {
+    let d = 0;
+    const { rect } = a;
+    for (let y = Math.floor(rect.y + box.y / 100 * rect.h); y < rect.y + (box.y + box.height) / 100 * rect.h; y++) {
+      for (let x = Math.floor(rect.x + box.x / 100 * rect.w); x < rect.x + (box.x + box.width) / 100 * rect.w; x++) d += a[y * a.w + x] !== b[y * a.w + x];
+    }
+    return d;
+  };
+  const mOn = Object.assign(mask(on), { w: on.w, rect: on.rect });
+  const mAgain = Object.assign(mask(again), { w: on.w, rect: on.rect });
+  await seekTo(7.5);
+  const next = await page.evaluate(() => window.grab());
+  const mNext = Object.assign(mask(next), { w: on.w, rect: on.rect });
+  const same = differ(mOn, mAgain, cue), changed = differ(mOn, mNext, cue);
+  console.log(`  text pixels differing: same cue ${same}, next cue ${changed}`);
+  assert.ok(changed > 10 * same + 50, `cue 4's text looks like cue 3's (${changed} vs ${same})`);
+
+  // Playing: each cue enters within a quarter second of its start.
+  await seekTo(0.2);
+  await page.evaluate(() => { window.cueLog = []; window.kinema.player.play(); });
+  await until(page, () => window.kinema.player.currentTime > 5.6 || window.kinema.player.state === 'error', null, 30_000);
+  const log = await page.evaluate(() => window.cueLog);
+  const entered = log.filter((e) => e.texts.length).map((e) => [cueNumber(e.texts[0]), e.t]);
+  assert.deepEqual(entered.map((e) => e[0]), [1, 2, 3], JSON.stringify(log));
+  for (const [n, t] of entered) assert.ok(Math.abs(t - (2 * n - 1)) < 0.25, `cue ${n} entered at ${t.toFixed(3)} s`);
+  await page.evaluate(() => window.kinema.player.pause());
+});
+
+test('HLS MPEG-TS: X-TIMESTAMP-MAP puts the cues on the video timeline', async () => {
+  await open('fixtures/streams/hls-ts/master.m3u8', 2);
+  for (const [t, want] of [[2.9, 1], [3.1, 2], [6.9, 3], [7.1, 4]]) {
+    await seekTo(t);
+    assert.deepEqual((await activeTexts()).map(cueNumber), [want], `at ${t}`);
+  }
+});
+
+test('DASH side-car WebVTT: off by default, German when chosen', async () => {
+  await open('fixtures/streams/dash-timeline/manifest.mpd', 2);
+  const p = () => page.evaluate(() => ({ track: window.kinema.player.textTrack, tracks: window.kinema.player.textTracks.map((t) => t.language) }));
+  assert.deepEqual(await p(), { track: -1, tracks: ['en', 'de'] });
+  await seekTo(5.5);
+  assert.deepEqual(await activeTexts(), []);
+  await page.evaluate(() => { window.kinema.player.textTrack = 1; });
+  await until(page, () => window.kinema.player.activeCues.length === 1, null, 10_000);
+  assert.match((await activeTexts())[0], /^Untertitel 3 /);
+});
+
+test('side-loaded WebVTT over a plain MP4; a broken file is reported and playback goes on', async () => {
+  await open('fixtures/h264-aac.mp4', 0);
+  const index = await page.evaluate(() => window.kinema.player.addTextTrack('fixtures/streams/subs-en.vtt', 'en', 'English', 'captions'));
+  assert.equal(index, 0);
+  const t = await page.evaluate(() => window.kinema.player.textTracks[0]);
+  assert.deepEqual([t.name, t.kind, t.sideLoaded], ['English', 'captions', true]);
+  assert.equal(await page.evaluate(() => window.kinema.player.textTrack), -1);
+  await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  await seekTo(3.5);
+  assert.deepEqual((await activeTexts()).map(cueNumber), [2]);
+  const bad = await page.evaluate(() => window.kinema.player.addTextTrack('fixtures/missing.vtt', 'xx'));
+  assert.equal(bad, 1);
+  await page.evaluate(() => { window.trackErrors = []; window.kinema.player.textTrack = 1; window.kinema.player.play(); });
+  const err = await until(page, () => window.trackErrors[0], null, 15_000);
+  assert.equal(err.track, 1);
+  assert.equal(err.kind, 'network');
+  const t0 = await page.evaluate(() => window.kinema.player.currentTime);
+  await page.evaluate(() => new Promise((ok) => setTimeout(ok, 700)));
+  const after = await page.evaluate(() => ({ t: window.kinema.player.currentTime, error: window.kinema.player.error, state: window.kinema.player.state }));
+  assert.equal(after.error, null);
+  assert.equal(after.state, 'playing');
+  assert.ok(after.t > t0 + 0.3, `playback stalled: ${t0} → ${after.t}`);
+  // Back to the good track while playing.
+  await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  await until(page, () => window.kinema.player.activeCues.length === 1, null, 10_000);
+  await page.evaluate(() => window.kinema.player.pause());
+});
