@@ -322,3 +322,53 @@ fn a_missing_hls_subtitle_segment_is_skipped() {
         .count();
     assert_eq!(tries, 1, "a 404 is not retried");
 }
+
+#[test]
+fn cue_settings_position_and_stack_the_boxes() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}h264-aac.mp4"),
+        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
+    );
+    let vtt = "WEBVTT\n\n\
+        top\n00:01.000 --> 00:03.000 line:0\nAt the top\n\n\
+        left\n00:01.000 --> 00:03.000 position:10% align:start size:40% line:40%\n<b>Left</b> <i>aligned</i> text that is long enough to wrap inside forty percent\n\n\
+        a\n00:01.000 --> 00:03.000\nFirst bottom cue\n\n\
+        b\n00:01.000 --> 00:03.000\nSecond bottom cue\n";
+    h.add(&format!("{BASE}settings.vtt"), vtt.as_bytes().to_vec());
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}settings.vtt"),
+        language: None,
+        name: "settings".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    h.app(AppRequest::Seek {
+        position: 2.0,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "cues", |h| h.player.active_cues().len() == 4);
+    let cues = h.player.active_cues();
+    let by = |id: &str| cues.iter().find(|c| c.cue_id == id).unwrap().clone();
+    let (top, left, a, b) = (by("top"), by("left"), by("a"), by("b"));
+    println!("{top:?}\n{left:?}\n{a:?}\n{b:?}");
+    // line:0 → the first line from the top.
+    assert!(top.y.abs() < 1e-6, "{top:?}");
+    // position/size/align: the box starts at 10 % and is 40 % wide, text aligned to its start.
+    assert!((left.x - 10.0).abs() < 1e-6 && (left.width - 40.0).abs() < 1e-6);
+    assert_eq!(left.align, kinema_core::text::webvtt::TextAlign::Start);
+    // 40 % of a 16:9 picture at 2.5 % per character holds 28 characters: the text wraps.
+    assert!(left.lines.len() >= 3, "{:?}", left.lines);
+    assert!(left
+        .lines
+        .iter()
+        .all(|l| l.iter().map(|r| r.text.chars().count()).sum::<usize>() <= 28));
+    assert!(left.lines[0][0].bold && left.lines[0][0].text == "Left");
+    assert!(left.lines[0].iter().any(|r| r.italic));
+    // line:40% with the default line alignment: the box's top at 40 %.
+    assert!((left.y - 40.0).abs() < 1e-6, "{left:?}");
+    // Two auto-line cues: the first at the bottom, the second stacked just above it.
+    assert!((a.y + a.height - 100.0).abs() < 1e-6, "{a:?}");
+    assert!((b.y + b.height - a.y).abs() < 1e-6, "{b:?} above {a:?}");
+}
