@@ -172,6 +172,9 @@ struct Session {
     audio_switch: bool,
     /// Frames of silence appended after the audio ended, to reach the end of the video.
     padded: i64,
+    /// A live stream just opened: playback moves here (hold-back behind the live edge) before
+    /// it starts.
+    live_start: Option<f64>,
 }
 
 /// Where the audio device stands.
@@ -524,9 +527,29 @@ impl Player {
         self.adaptive().and_then(AdaptiveSource::audio_track)
     }
 
-    /// The seekable window of a live stream, seconds.
+    /// The seekable window of a live stream, seconds: (DVR window start, live edge). Seeks
+    /// are clamped to it (see [`Player::seek_range`]).
     pub fn live_window(&self) -> Option<(f64, f64)> {
         self.adaptive().and_then(AdaptiveSource::live_window)
+    }
+
+    /// True while the loaded stream is live (an HLS playlist without `EXT-X-ENDLIST`, a
+    /// dynamic MPD): [`Player::duration`] is `None` then, and [`Player::live_window`] the
+    /// seekable range. Turns false when the stream ends.
+    pub fn is_live(&self) -> bool {
+        self.adaptive().is_some_and(AdaptiveSource::is_live)
+    }
+
+    /// Where a seek to `target` seconds lands before keyframe snapping: inside the live
+    /// window for a live stream (at most the live start point, hold-back behind the edge),
+    /// inside `0..=duration` otherwise.
+    pub fn seek_range(&self) -> Option<(f64, f64)> {
+        if let Some(a) = self.adaptive().filter(|a| a.is_live()) {
+            let (start, edge) = a.live_window()?;
+            let live_point = a.live_point().unwrap_or(edge).clamp(start, edge);
+            return Some((start, live_point));
+        }
+        self.duration().map(|d| (0.0, d))
     }
 
     fn adaptive(&self) -> Option<&AdaptiveSource> {
@@ -761,6 +784,7 @@ impl Player {
             adaptive: None,
             audio_switch: false,
             padded: 0,
+            live_start: None,
         });
         self.emit(PlayerEvent::LoadStart { url });
         self.set_state(PlaybackState::Loading);
@@ -808,8 +832,8 @@ impl Player {
         } else {
             0.0
         };
-        if let Some(d) = self.duration() {
-            target = target.min(d);
+        if let Some((lo, hi)) = self.seek_range() {
+            target = target.clamp(lo, hi.max(lo));
         }
         if mode == SeekMode::Fast {
             target = self.keyframe_before(target).unwrap_or(target);
@@ -920,6 +944,10 @@ impl Player {
         if let Err(e) = self.run_source(now) {
             self.fail(e);
         }
+        if let Some(t) = self.session.as_mut().and_then(|s| s.live_start.take()) {
+            // Live: start hold-back behind the edge, not at the window start.
+            self.reposition(now, t);
+        }
         self.update_state(now);
         self.present_video(now);
         self.schedule(now);
@@ -994,6 +1022,11 @@ impl Player {
                         Ok(None) => break,
                         Ok(Some(info)) => {
                             s.pending = Pending::None;
+                            s.live_start = s
+                                .adaptive
+                                .as_ref()
+                                .filter(|a| a.is_live())
+                                .map(AdaptiveSource::start_position);
                             self.info = Some(info.clone());
                             self.out
                                 .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(

@@ -484,6 +484,13 @@ impl AdaptiveSource {
         ))
     }
 
+    /// The live point, seconds: hold-back behind the live edge (where a live stream starts,
+    /// before snapping to a segment start, and the latest position a seek goes to).
+    pub fn live_point(&self) -> Option<f64> {
+        let (start, edge) = self.live_window()?;
+        Some((edge - self.hold_back_us as f64 / 1e6).max(start))
+    }
+
     /// The host's wall clock (ms since the epoch) at host time `now`.
     pub fn set_wall_clock(&mut self, now: Duration, unix_ms: i64) {
         self.wall = Some((now, unix_ms));
@@ -1429,7 +1436,11 @@ impl AdaptiveSource {
         let prev = m.list.take();
         let merged = match &prev {
             Some(old) => old.merge(list)?,
+            None if !list.end_list => self.align_live(slot, index, list)?,
             None => list,
+        };
+        let Some(m) = self.media_mut(slot, index) else {
+            return Ok(());
         };
         m.next_reload = hls::reload_interval(prev.as_ref(), &merged).map(|d| now + d);
         let (end_list, hold_back) = (merged.end_list, hls::hold_back_us(&merged));
@@ -1437,11 +1448,50 @@ impl AdaptiveSource {
         if !end_list {
             self.live = true;
             self.hold_back_us = hold_back;
-        } else if prev.is_none() && slot == MAIN {
+        } else if slot == MAIN && self.current == Some(index) {
+            // VOD, or a live stream that ended (EXT-X-ENDLIST appeared).
             self.live = false;
         }
         self.list_changed(slot, index);
         Ok(())
+    }
+
+    /// The first list of a live level or rendition, put on the timeline of the lists already
+    /// loaded (each live playlist counts its times from its own first segment): by
+    /// `EXT-X-PROGRAM-DATE-TIME` when both lists have it, else (same slot) by media sequence
+    /// number, as [`SegmentList::merge`] does for a reload. Without this, a quality switch
+    /// on a live stream jumps by the difference of the two windows.
+    fn align_live(
+        &self,
+        slot: usize,
+        index: usize,
+        mut list: SegmentList,
+    ) -> Result<SegmentList, Error> {
+        let (same, other) = if slot == MAIN {
+            (&self.levels, &self.audio)
+        } else {
+            (&self.audio, &self.levels)
+        };
+        let loaded = |ms: &[Media]| -> Option<SegmentList> {
+            ms.iter()
+                .enumerate()
+                .filter(|&(i, _)| ms.as_ptr() != same.as_ptr() || i != index)
+                .find_map(|(_, m)| m.list.clone())
+        };
+        let near = loaded(same);
+        let far = loaded(other);
+        for reference in [&near, &far].into_iter().flatten() {
+            if let Some(shift) = pdt_shift(reference, &list) {
+                for seg in &mut list.segments {
+                    seg.start_us = seg.start_us.saturating_add(shift);
+                }
+                return Ok(list);
+            }
+        }
+        match near {
+            Some(reference) => reference.merge(list),
+            None => Ok(list),
+        }
     }
 
     /// The list of `index` in `slot` changed: rebuild the grid if that media is in use.
@@ -1528,6 +1578,26 @@ impl AdaptiveSource {
             }
         }
     }
+}
+
+/// How far to move `list`'s times so that its wall-clock times (`EXT-X-PROGRAM-DATE-TIME`)
+/// fall where `reference` has them; `None` when either list has none.
+fn pdt_shift(reference: &SegmentList, list: &SegmentList) -> Option<i64> {
+    let n = list
+        .segments
+        .iter()
+        .find(|s| s.program_date_time_ms.is_some())?;
+    let n_ms = n.program_date_time_ms?;
+    // The reference segment closest to it in wall-clock time.
+    let r = reference
+        .segments
+        .iter()
+        .filter_map(|s| s.program_date_time_ms.map(|ms| (s, ms)))
+        .min_by_key(|&(_, ms)| (ms - n_ms).unsigned_abs())?;
+    let at =
+        r.0.start_us
+            .saturating_add((n_ms - r.1).saturating_mul(1000));
+    Some(at.saturating_sub(n.start_us))
 }
 
 fn choices(media: &[Media]) -> Vec<TrackChoice> {
