@@ -513,21 +513,15 @@ impl AdaptiveSource {
         let keep: Vec<Option<u64>> = (0..SLOTS)
             .map(|slot| self.demux.number_at(slot, target_us))
             .collect();
-        let cancel: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| match r.purpose {
+        self.cancel_where(
+            |p| match *p {
                 Purpose::Media { slot, number, .. } => {
                     keep.get(slot).copied().flatten() != Some(number)
                 }
                 _ => false,
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        for id in cancel {
-            self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
-        }
+            },
+            out,
+        );
         self.retries
             .retain(|r| !matches!(r.purpose, Purpose::Media { .. }));
         self.demux.rewind();
@@ -608,25 +602,35 @@ impl AdaptiveSource {
             return false;
         }
         self.audio_sel = Some(index);
-        let cancel: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| {
-                matches!(r.purpose, Purpose::Media { slot: AUDIO, .. })
-                    || matches!(r.purpose, Purpose::Playlist { slot: AUDIO, .. })
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        for id in cancel {
-            self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
-        }
+        self.cancel_where(
+            |p| {
+                matches!(
+                    p,
+                    Purpose::Media { slot: AUDIO, .. } | Purpose::Playlist { slot: AUDIO, .. }
+                )
+            },
+            out,
+        );
         for n in self.demux.parsed_numbers(AUDIO) {
             self.demux.evict(&mut self.store, AUDIO, n);
         }
         self.demux.reset_slot_config(AUDIO);
         self.sync_grid(AUDIO);
         true
+    }
+
+    /// Cancels the requests under way whose purpose matches `pred`.
+    fn cancel_where(&mut self, pred: impl Fn(&Purpose) -> bool, out: &mut Vec<HostCommand>) {
+        let ids: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| pred(&r.purpose))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.requests.remove(&id);
+            out.push(HostCommand::CancelFetch { request: id });
+        }
     }
 
     /// Cancels everything (unload).
@@ -1003,16 +1007,10 @@ impl AdaptiveSource {
                     *x = None;
                 }
             } else {
-                let stale: Vec<RequestId> = self
-                    .requests
-                    .iter()
-                    .filter(|(_, r)| matches!(r.purpose, Purpose::Media { slot: s, number, .. } if s == slot && number != u))
-                    .map(|(&id, _)| id)
-                    .collect();
-                for id in stale {
-                    self.requests.remove(&id);
-                    out.push(HostCommand::CancelFetch { request: id });
-                }
+                self.cancel_where(
+                    |p| matches!(*p, Purpose::Media { slot: s, number, .. } if s == slot && number != u),
+                    out,
+                );
             }
         }
         if self.busy(|p| matches!(p, Purpose::Media { slot: s, .. } if *s == slot)) {
