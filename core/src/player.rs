@@ -62,6 +62,9 @@ impl Default for PlayerConfig {
 /// Interval between `TimeUpdate` events while playing, and the wake-up period.
 const TIME_UPDATE: Duration = Duration::from_millis(250);
 const REFILL: Duration = Duration::from_millis(50);
+/// An adaptive stream's video counts as run dry once the clock is this far past the end of
+/// the last picture and no decoded picture is queued.
+const VIDEO_STARVED_US: i64 = 100_000;
 /// Most demuxer steps in one call, so a call never runs long.
 const MAX_STEPS: usize = 256;
 /// Contiguous bytes at a blocked offset before the blocked operation is retried.
@@ -1203,6 +1206,7 @@ impl Player {
 
     /// Moves between paused, buffering, playing and ended from what the clock and source say.
     fn update_state(&mut self, now: Duration) {
+        let clock_us = (self.clock_position(now) * 1e6).round() as i64;
         let Some(s) = self.session.as_ref() else {
             return;
         };
@@ -1217,8 +1221,20 @@ impl Player {
             .video
             .as_ref()
             .is_none_or(|v| v.done() || v.end_us().is_some());
+        // Adaptive streams fetch video and audio separately (alternate audio renditions): the
+        // video can run dry while audio still plays. Then wait, as for audio, rather than
+        // freeze the picture while the clock runs on.
+        let video_starved = s.adaptive.is_some()
+            && s.feed_need.is_some()
+            && s.video.as_ref().is_some_and(|v| {
+                v.next_due().is_none()
+                    && v.end_us().is_none()
+                    && v.shown()
+                        .is_some_and(|(pts, dur)| pts + dur + VIDEO_STARVED_US < clock_us)
+            });
         let enough = positioned
             && video_ready
+            && !video_starved
             && (eos || ahead >= self.config.start_secs.min(self.config.audio_ahead_secs));
         if let Some(target) = self.seeking {
             if enough {
@@ -1256,7 +1272,7 @@ impl Player {
                 self.emit(PlayerEvent::Ended);
                 return;
             }
-            let starved = self.clock.drained() && !eos;
+            let starved = (self.clock.drained() && !eos) || video_starved;
             match self.state {
                 PlaybackState::Playing if starved || self.seeking.is_some() => {
                     self.clock.set_running(now, false);

@@ -76,16 +76,25 @@ test('3 s outage while playing: playback resumes within 2 s of the network retur
   await control(session, { outage: { untilMs: backAt } });
   const samples = await watch(backAt - Date.now() + 6000, 50);
   const during = samples.filter((s) => s.wall < backAt);
-  const stalled = during.some((s) => s.state !== 'playing');
-  // Resumed: playing, and the clock moves from one sample to the next.
-  const resumed = samples.find((s, i) => s.wall >= backAt && s.state === 'playing' && samples[i + 1]?.t > s.t && samples[i + 2]?.t > samples[i + 1].t);
-  const delay = resumed ? (resumed.wall - backAt) / 1000 : Infinity;
+  const stalled = during.some((s) => s.state !== 'playing') || samples.some((s) => s.state === 'buffering');
+  // Resumed: from this sample on, playing with the clock moving (a stall that begins after
+  // the network returned counts against the player too).
+  let from = samples.length;
+  while (from > 0 && samples[from - 1].state === 'playing' && (from === samples.length || samples[from].t >= samples[from - 1].t)) from--;
+  const resumed = samples[Math.max(from, samples.findIndex((s) => s.wall >= backAt))];
+  const delay = resumed && samples.at(-1).t > resumed.t + 2 ? Math.max(0, (resumed.wall - backAt) / 1000) : Infinity;
   const err = await page.evaluate(() => window.kinema.player.error);
   const waits = await page.evaluate(() => window.events.filter((e) => e.type === 'waiting').length);
+  const trace = samples.filter((_, i) => i % 10 === 0).map((s) => `${((s.wall - backAt) / 1000).toFixed(1)}:${s.state[0]}${s.t.toFixed(1)}/${s.buffer?.toFixed(1)}`);
+  const log = (await (await fetch(`${env.server.url}__control/${session}/log`)).json()).entries;
+  const around = log.filter((e) => e.startMs >= backAt - 1500 && e.startMs <= backAt + 3000)
+    .map((e) => `${e.path.split('/').slice(-2).join('/')}@${((e.startMs - backAt) / 1000).toFixed(2)}..${e.endMs ? ((e.endMs - backAt) / 1000).toFixed(2) : '-'}${e.complete ? '' : '!'}`);
+  console.log(`requests around the return: ${around.join(' ')}`);
+  console.log(`outage trace (s from the network's return: state, time/buffer): ${trace.join(' ')}`);
   console.log(`outage: buffer before ${before.bufferSecs.toFixed(2)} s; stalled during it: ${stalled}; ` +
     `playing and advancing ${delay.toFixed(2)} s after the network returned; waiting events ${waits}; ${JSON.stringify(await page.evaluate(() => window.kinema.player.streamStats()))}`);
   assert.equal(err, null, JSON.stringify(err));
-  assert.ok(stalled, 'the outage emptied the buffer (otherwise this test proves nothing)');
+  assert.ok(stalled || waits >= 2, 'the outage emptied the buffer (otherwise this test proves nothing)');
   assert.ok(delay <= 2, `resumed ${delay} s after the network returned`);
   await control(session, { clear: true });
   assert.deepEqual(env.problems, []);

@@ -1254,6 +1254,13 @@ impl AdaptiveSource {
         r.first_byte = Some(now);
         r.last_data = now;
         r.total = content_length;
+        if (200..300).contains(&status) {
+            // The server answers again (after an outage, say): retries waiting out their
+            // backoff go now instead of up to `retry_max` later.
+            for retry in &mut self.retries {
+                retry.due = retry.due.min(now);
+            }
+        }
         if let Some(len) = content_length {
             if len as usize > super::segments::MAX_SEGMENT_BYTES {
                 self.requests.remove(&id);
@@ -1313,10 +1320,30 @@ impl AdaptiveSource {
                 return Ok(());
             }
         }
-        if r.attempt + 1 < self.config.max_attempts {
-            let base = self.config.retry_base.as_secs_f64() * 2f64.powi(r.attempt as i32);
-            let delay = base.min(self.config.retry_max.as_secs_f64())
-                * (1.0 + 0.3 * deterministic_jitter(id.0));
+        // A segment the buffer is about to run out without (or already has): retry at most
+        // every 2 × retry_base, so playback resumes soon after the network is back, with as
+        // many attempts as fit in the normal schedule's total wait (the same give-up time).
+        let starving =
+            matches!(r.purpose, Purpose::Media { slot, .. } if self.buffered_secs(slot) < 2.0);
+        let (base_s, max_s) = (
+            self.config.retry_base.as_secs_f64(),
+            self.config.retry_max.as_secs_f64(),
+        );
+        let (cap_s, attempts) = if starving {
+            let budget: f64 = (0..self.config.max_attempts.saturating_sub(1))
+                .map(|a| (base_s * 2f64.powi(a as i32)).min(max_s))
+                .sum();
+            let fast = (2.0 * base_s).min(max_s).max(1e-3);
+            (
+                fast,
+                ((budget / fast).ceil() as u32 + 1).max(self.config.max_attempts),
+            )
+        } else {
+            (max_s, self.config.max_attempts)
+        };
+        if r.attempt + 1 < attempts {
+            let base = base_s * 2f64.powi(r.attempt.min(30) as i32);
+            let delay = base.min(cap_s) * (1.0 + 0.3 * deterministic_jitter(id.0));
             self.retries.push(Retry {
                 due: now + Duration::from_secs_f64(delay),
                 purpose: r.purpose,
