@@ -88,7 +88,9 @@ async function playsLive(label, start, ms, { holdBack = 6, target = 2 } = {}) {
   // RFC 8216 6.3.3: at least three target durations behind the edge; a segment at most more,
   // plus the time a new segment takes to show up in a reload.
   assert.ok(first >= holdBack - 0.3 && first <= holdBack + target + 1.0, `${label}: started ${first.toFixed(2)} s behind the live edge`);
-  assert.ok(Math.abs(last - first) < 0.5, `${label}: latency drifted ${first.toFixed(2)} → ${last.toFixed(2)}`);
+  // The clock is the audio device's: on a loaded 2-core machine it was seen 4% slow (0.9 s
+  // in 21 s); unloaded, 0.03–0.08 s.
+  assert.ok(Math.abs(last - first) < 1.0, `${label}: latency drifted ${first.toFixed(2)} → ${last.toFixed(2)}`);
   assert.equal(info.waits, 0, `${label}: rebuffered`);
   // The edge moves with the clock; the start follows once the window is full (old segments
   // drop out).
