@@ -6,6 +6,10 @@
 //   start=EPOCH_MS  the live start (default: when the server started)
 //   window=S        the sliding window / timeShiftBufferDepth in seconds (default 20)
 //   speed=X         the live clock runs X times as fast as wall time (default 1; for tests)
+//   end=S           the stream ends when the live clock reaches S seconds: from then on the
+//                   HLS playlists keep their last window and get EXT-X-ENDLIST, the MPD turns
+//                   static (type="static", mediaPresentationDuration=S, no
+//                   minimumUpdatePeriod) and DASH segments past S answer 404
 // The spec sits in the path, not the query, so relative segment URIs resolve under it.
 //
 // HLS (media playlist): the k-th segment of the endless sequence (k from 0; VOD segment k mod N,
@@ -38,7 +42,7 @@ export class LiveError extends Error {}
  * bad values throw a LiveError. `defaultStart` is used when start is absent.
  */
 export function parseLiveSpec(spec, defaultStart) {
-  const out = { start: defaultStart, window: DEFAULT_WINDOW, speed: 1 };
+  const out = { start: defaultStart, window: DEFAULT_WINDOW, speed: 1, end: null };
   if (spec === '-' || spec === '') return out;
   for (const part of spec.split(',')) {
     const [k, v] = part.split('=');
@@ -46,14 +50,15 @@ export function parseLiveSpec(spec, defaultStart) {
     if (k === 'start' && /^\d{1,15}$/.test(v ?? '')) out.start = n;
     else if (k === 'window' && n >= 1 && n <= 86400) out.window = n;
     else if (k === 'speed' && n >= 0.01 && n <= 1000) out.speed = n;
-    else throw new LiveError(`bad live spec part '${part}' (start=EPOCH_MS, window=1..86400, speed=0.01..1000)`);
+    else if (k === 'end' && n > 0 && n <= 1e7) out.end = n;
+    else throw new LiveError(`bad live spec part '${part}' (start=EPOCH_MS, window=1..86400, speed=0.01..1000, end=S)`);
   }
   return out;
 }
 
 /** The spec string for a query (`?start=&window=&speed=`), for the redirect to the path form. */
 export function specFromQuery(params) {
-  const parts = ['start', 'window', 'speed'].filter((k) => params.has(k)).map((k) => `${k}=${params.get(k)}`);
+  const parts = ['start', 'window', 'speed', 'end'].filter((k) => params.has(k)).map((k) => `${k}=${params.get(k)}`);
   return parts.length ? parts.join(',') : '-';
 }
 
@@ -97,14 +102,17 @@ export function parseMediaPlaylist(text) {
   return { header, segments };
 }
 
-/** Live clock in seconds since the live start (never negative). */
-const liveSeconds = ({ start, speed }, now) => Math.max(0, ((now - start) * speed) / 1000);
+/** Live clock in seconds since the live start (never negative; stops at `end`). */
+const liveSeconds = ({ start, speed, end }, now) => Math.min(end ?? Infinity, Math.max(0, ((now - start) * speed) / 1000));
+
+/** The live stream has ended (`end=` reached). */
+export const liveEnded = (live, now) => live.end != null && ((now - live.start) * live.speed) / 1000 >= live.end;
 
 /** Which segments of the endless loop are listed at `now`: { first, last } (last < first: none). */
-export function hlsWindow(durations, { start, window, speed }, now) {
+export function hlsWindow(durations, { start, window, speed, end }, now) {
   const n = durations.length;
   const total = durations.reduce((a, d) => a + d, 0);
-  const t = liveSeconds({ start, speed }, now);
+  const t = liveSeconds({ start, speed, end }, now);
   const loops = Math.floor(t / total);
   let rem = t - loops * total, j = 0;
   for (; j < n && rem + 1e-9 >= durations[j]; j++) rem -= durations[j];
@@ -140,6 +148,7 @@ export function liveHlsPlaylist(text, live, now, prefix = '') {
     }
     out.push(...seg.lines, prefixUri(seg.uri, prefix));
   }
+  if (liveEnded(live, now)) out.push('#EXT-X-ENDLIST');
   return out.join('\n') + '\n';
 }
 
@@ -205,7 +214,15 @@ export function liveMpd(mpd, live, now, prefix = '') {
     throw new LiveError('live DASH needs SegmentTemplate@duration with $Number$ (e.g. streams/dash-number/manifest.mpd)');
   }
   const seg = Math.max(...templates.map((t) => t.seconds));
-  const ast = now - liveSeconds(live, now) * 1000;
+  if (liveEnded(live, now)) {
+    // Ended: a static MPD of what was broadcast (presentation time 0 to `end`).
+    let out = mpd.replace(/<MPD\b[^>]*>/, (tag) => tag
+      .replace(/\s+(type|mediaPresentationDuration|availabilityStartTime|publishTime|timeShiftBufferDepth|minimumUpdatePeriod|suggestedPresentationDelay)="[^"]*"/g, '')
+      .replace(/>$/, `\n\ttype="static"\n\tmediaPresentationDuration="${isoDuration(live.end)}">`));
+    out = out.replace(/[ \t]*<AdaptationSet\b[^>]*contentType="text"[\s\S]*?<\/AdaptationSet>\n?/g, '');
+    return out.replace(/<BaseURL>([^<]*)<\/BaseURL>/g, (_, u) => `<BaseURL>${prefixUri(u, prefix)}</BaseURL>`);
+  }
+  const ast = now - Math.max(0, (now - live.start) * live.speed);
   let out = mpd.replace(/<MPD\b[^>]*>/, (tag) => tag
     .replace(/\s+(type|mediaPresentationDuration|availabilityStartTime|publishTime|timeShiftBufferDepth|minimumUpdatePeriod|suggestedPresentationDelay)="[^"]*"/g, '')
     .replace(/>$/, `\n\ttype="dynamic"\n\tavailabilityStartTime="${new Date(ast).toISOString()}"\n\tpublishTime="${new Date(now).toISOString()}"` +

@@ -62,7 +62,9 @@ step "native tests" cargo test --workspace
 step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
 # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
-# the wgpu WebGPU renderer and on the 2D-canvas display.
+# the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
+# tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)
+# and streams-net.test.mjs (bandwidth drop, outage), one file at a time (they take real time).
 step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
 step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
 step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs

@@ -63,6 +63,9 @@ impl Default for PlayerConfig {
 /// Interval between `TimeUpdate` events while playing, and the wake-up period.
 const TIME_UPDATE: Duration = Duration::from_millis(250);
 const REFILL: Duration = Duration::from_millis(50);
+/// An adaptive stream's video counts as run dry once the clock is this far past the end of
+/// the last picture and no decoded picture is queued.
+const VIDEO_STARVED_US: i64 = 100_000;
 /// Most demuxer steps in one call, so a call never runs long.
 const MAX_STEPS: usize = 256;
 /// Contiguous bytes at a blocked offset before the blocked operation is retried.
@@ -173,6 +176,9 @@ struct Session {
     audio_switch: bool,
     /// Frames of silence appended after the audio ended, to reach the end of the video.
     padded: i64,
+    /// A live stream just opened: playback moves here (hold-back behind the live edge) before
+    /// it starts.
+    live_start: Option<f64>,
 }
 
 /// Where the audio device stands.
@@ -540,7 +546,8 @@ impl Player {
         self.adaptive().and_then(AdaptiveSource::audio_track)
     }
 
-    /// The seekable window of a live stream, seconds.
+    /// The seekable window of a live stream, seconds: (DVR window start, live edge). Seeks
+    /// are clamped to it (see [`Player::seek_range`]).
     pub fn live_window(&self) -> Option<(f64, f64)> {
         self.adaptive().and_then(AdaptiveSource::live_window)
     }
@@ -559,6 +566,25 @@ impl Player {
     /// The subtitle cues on screen now, with their layout.
     pub fn active_cues(&self) -> Vec<SubtitleCue> {
         self.subs.active()
+    }
+
+    /// True while the loaded stream is live (an HLS playlist without `EXT-X-ENDLIST`, a
+    /// dynamic MPD): [`Player::duration`] is `None` then, and [`Player::live_window`] the
+    /// seekable range. Turns false when the stream ends.
+    pub fn is_live(&self) -> bool {
+        self.adaptive().is_some_and(AdaptiveSource::is_live)
+    }
+
+    /// Where a seek to `target` seconds lands before keyframe snapping: inside the live
+    /// window for a live stream (at most the live start point, hold-back behind the edge),
+    /// inside `0..=duration` otherwise.
+    pub fn seek_range(&self) -> Option<(f64, f64)> {
+        if let Some(a) = self.adaptive().filter(|a| a.is_live()) {
+            let (start, edge) = a.live_window()?;
+            let live_point = a.live_point().unwrap_or(edge).clamp(start, edge);
+            return Some((start, live_point));
+        }
+        self.duration().map(|d| (0.0, d))
     }
 
     fn adaptive(&self) -> Option<&AdaptiveSource> {
@@ -817,6 +843,7 @@ impl Player {
             adaptive: None,
             audio_switch: false,
             padded: 0,
+            live_start: None,
         });
         self.emit(PlayerEvent::LoadStart { url });
         self.set_state(PlaybackState::Loading);
@@ -864,8 +891,8 @@ impl Player {
         } else {
             0.0
         };
-        if let Some(d) = self.duration() {
-            target = target.min(d);
+        if let Some((lo, hi)) = self.seek_range() {
+            target = target.clamp(lo, hi.max(lo));
         }
         if mode == SeekMode::Fast {
             target = self.keyframe_before(target).unwrap_or(target);
@@ -976,6 +1003,10 @@ impl Player {
         if let Err(e) = self.run_source(now) {
             self.fail(e);
         }
+        if let Some(t) = self.session.as_mut().and_then(|s| s.live_start.take()) {
+            // Live: start hold-back behind the edge, not at the window start.
+            self.reposition(now, t);
+        }
         self.update_state(now);
         self.present_video(now);
         self.run_subtitles(now);
@@ -1075,6 +1106,11 @@ impl Player {
                         Ok(None) => break,
                         Ok(Some(info)) => {
                             s.pending = Pending::None;
+                            s.live_start = s
+                                .adaptive
+                                .as_ref()
+                                .filter(|a| a.is_live())
+                                .map(AdaptiveSource::start_position);
                             self.info = Some(info.clone());
                             self.out
                                 .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(
@@ -1262,6 +1298,7 @@ impl Player {
 
     /// Moves between paused, buffering, playing and ended from what the clock and source say.
     fn update_state(&mut self, now: Duration) {
+        let clock_us = (self.clock_position(now) * 1e6).round() as i64;
         let Some(s) = self.session.as_ref() else {
             return;
         };
@@ -1276,8 +1313,20 @@ impl Player {
             .video
             .as_ref()
             .is_none_or(|v| v.done() || v.end_us().is_some());
+        // Adaptive streams fetch video and audio separately (alternate audio renditions): the
+        // video can run dry while audio still plays. Then wait, as for audio, rather than
+        // freeze the picture while the clock runs on.
+        let video_starved = s.adaptive.is_some()
+            && s.feed_need.is_some()
+            && s.video.as_ref().is_some_and(|v| {
+                v.next_due().is_none()
+                    && v.end_us().is_none()
+                    && v.shown()
+                        .is_some_and(|(pts, dur)| pts + dur + VIDEO_STARVED_US < clock_us)
+            });
         let enough = positioned
             && video_ready
+            && !video_starved
             && (eos || ahead >= self.config.start_secs.min(self.config.audio_ahead_secs));
         if let Some(target) = self.seeking {
             if enough {
@@ -1315,7 +1364,7 @@ impl Player {
                 self.emit(PlayerEvent::Ended);
                 return;
             }
-            let starved = self.clock.drained() && !eos;
+            let starved = (self.clock.drained() && !eos) || video_starved;
             match self.state {
                 PlaybackState::Playing if starved || self.seeking.is_some() => {
                     self.clock.set_running(now, false);

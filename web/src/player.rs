@@ -435,13 +435,39 @@ impl Player {
         self.seek(seconds);
     }
 
-    /// Duration in seconds, `NaN` until known.
+    /// Duration in seconds, `NaN` until known, `Infinity` while the stream is live (as
+    /// `HTMLMediaElement.duration`).
     #[wasm_bindgen(getter)]
     pub fn duration(&self) -> f64 {
         self.driver
-            .with_core(|c| c.duration())
+            .with_core(|c| {
+                if c.is_live() {
+                    Some(f64::INFINITY)
+                } else {
+                    c.duration()
+                }
+            })
             .flatten()
             .unwrap_or(f64::NAN)
+    }
+
+    /// The seekable range `[start, end]` in seconds, or `null` before anything is loaded:
+    /// `[0, duration]` for a file or VOD stream; for a live stream the DVR window (oldest
+    /// segment still listed, live edge as of the last reload). Seeks land inside it, live ones
+    /// at most hold-back behind the edge.
+    #[wasm_bindgen(getter, unchecked_return_type = "[number, number] | null")]
+    pub fn seekable(&self) -> JsValue {
+        let range = self.driver.with_core(|c| {
+            if c.is_live() {
+                c.live_window()
+            } else {
+                c.duration().map(|d| (0.0, d))
+            }
+        });
+        match range.flatten() {
+            Some((a, b)) => js_sys::Array::of2(&a.into(), &b.into()).into(),
+            None => JsValue::NULL,
+        }
     }
 
     /// True unless playback was requested (like `HTMLMediaElement.paused`).

@@ -495,6 +495,13 @@ impl AdaptiveSource {
         ))
     }
 
+    /// The live point, seconds: hold-back behind the live edge (where a live stream starts,
+    /// before snapping to a segment start, and the latest position a seek goes to).
+    pub fn live_point(&self) -> Option<f64> {
+        let (start, edge) = self.live_window()?;
+        Some((edge - self.hold_back_us as f64 / 1e6).max(start))
+    }
+
     /// The host's wall clock (ms since the epoch) at host time `now`.
     pub fn set_wall_clock(&mut self, now: Duration, unix_ms: i64) {
         self.wall = Some((now, unix_ms));
@@ -517,21 +524,15 @@ impl AdaptiveSource {
         let keep: Vec<Option<u64>> = (0..SLOTS)
             .map(|slot| self.demux.number_at(slot, target_us))
             .collect();
-        let cancel: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| match r.purpose {
+        self.cancel_where(
+            |p| match *p {
                 Purpose::Media { slot, number, .. } => {
                     keep.get(slot).copied().flatten() != Some(number)
                 }
                 _ => false,
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        for id in cancel {
-            self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
-        }
+            },
+            out,
+        );
         self.retries
             .retain(|r| !matches!(r.purpose, Purpose::Media { .. }));
         self.demux.rewind();
@@ -612,25 +613,35 @@ impl AdaptiveSource {
             return false;
         }
         self.audio_sel = Some(index);
-        let cancel: Vec<RequestId> = self
-            .requests
-            .iter()
-            .filter(|(_, r)| {
-                matches!(r.purpose, Purpose::Media { slot: AUDIO, .. })
-                    || matches!(r.purpose, Purpose::Playlist { slot: AUDIO, .. })
-            })
-            .map(|(&id, _)| id)
-            .collect();
-        for id in cancel {
-            self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
-        }
+        self.cancel_where(
+            |p| {
+                matches!(
+                    p,
+                    Purpose::Media { slot: AUDIO, .. } | Purpose::Playlist { slot: AUDIO, .. }
+                )
+            },
+            out,
+        );
         for n in self.demux.parsed_numbers(AUDIO) {
             self.demux.evict(&mut self.store, AUDIO, n);
         }
         self.demux.reset_slot_config(AUDIO);
         self.sync_grid(AUDIO);
         true
+    }
+
+    /// Cancels the requests under way whose purpose matches `pred`.
+    fn cancel_where(&mut self, pred: impl Fn(&Purpose) -> bool, out: &mut Vec<HostCommand>) {
+        let ids: Vec<RequestId> = self
+            .requests
+            .iter()
+            .filter(|(_, r)| pred(&r.purpose))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in ids {
+            self.requests.remove(&id);
+            out.push(HostCommand::CancelFetch { request: id });
+        }
     }
 
     /// Cancels everything (unload).
@@ -1007,16 +1018,10 @@ impl AdaptiveSource {
                     *x = None;
                 }
             } else {
-                let stale: Vec<RequestId> = self
-                    .requests
-                    .iter()
-                    .filter(|(_, r)| matches!(r.purpose, Purpose::Media { slot: s, number, .. } if s == slot && number != u))
-                    .map(|(&id, _)| id)
-                    .collect();
-                for id in stale {
-                    self.requests.remove(&id);
-                    out.push(HostCommand::CancelFetch { request: id });
-                }
+                self.cancel_where(
+                    |p| matches!(*p, Purpose::Media { slot: s, number, .. } if s == slot && number != u),
+                    out,
+                );
             }
         }
         if self.busy(|p| matches!(p, Purpose::Media { slot: s, .. } if *s == slot)) {
@@ -1273,6 +1278,13 @@ impl AdaptiveSource {
         r.first_byte = Some(now);
         r.last_data = now;
         r.total = content_length;
+        if (200..300).contains(&status) {
+            // The server answers again (after an outage, say): retries waiting out their
+            // backoff go now instead of up to `retry_max` later.
+            for retry in &mut self.retries {
+                retry.due = retry.due.min(now);
+            }
+        }
         if let Some(len) = content_length {
             if len as usize > super::segments::MAX_SEGMENT_BYTES {
                 self.requests.remove(&id);
@@ -1332,10 +1344,30 @@ impl AdaptiveSource {
                 return Ok(());
             }
         }
-        if r.attempt + 1 < self.config.max_attempts {
-            let base = self.config.retry_base.as_secs_f64() * 2f64.powi(r.attempt as i32);
-            let delay = base.min(self.config.retry_max.as_secs_f64())
-                * (1.0 + 0.3 * deterministic_jitter(id.0));
+        // A segment the buffer is about to run out without (or already has): retry at most
+        // every 2 × retry_base, so playback resumes soon after the network is back, with as
+        // many attempts as fit in the normal schedule's total wait (the same give-up time).
+        let starving =
+            matches!(r.purpose, Purpose::Media { slot, .. } if self.buffered_secs(slot) < 2.0);
+        let (base_s, max_s) = (
+            self.config.retry_base.as_secs_f64(),
+            self.config.retry_max.as_secs_f64(),
+        );
+        let (cap_s, attempts) = if starving {
+            let budget: f64 = (0..self.config.max_attempts.saturating_sub(1))
+                .map(|a| (base_s * 2f64.powi(a as i32)).min(max_s))
+                .sum();
+            let fast = (2.0 * base_s).min(max_s).max(1e-3);
+            (
+                fast,
+                ((budget / fast).ceil() as u32 + 1).max(self.config.max_attempts),
+            )
+        } else {
+            (max_s, self.config.max_attempts)
+        };
+        if r.attempt + 1 < attempts {
+            let base = base_s * 2f64.powi(r.attempt.min(30) as i32);
+            let delay = base.min(cap_s) * (1.0 + 0.3 * deterministic_jitter(id.0));
             self.retries.push(Retry {
                 due: now + Duration::from_secs_f64(delay),
                 purpose: r.purpose,
@@ -1453,7 +1485,11 @@ impl AdaptiveSource {
         let prev = m.list.take();
         let merged = match &prev {
             Some(old) => old.merge(list)?,
+            None if !list.end_list => self.align_live(slot, index, list)?,
             None => list,
+        };
+        let Some(m) = self.media_mut(slot, index) else {
+            return Ok(());
         };
         m.next_reload = hls::reload_interval(prev.as_ref(), &merged).map(|d| now + d);
         let (end_list, hold_back) = (merged.end_list, hls::hold_back_us(&merged));
@@ -1461,11 +1497,50 @@ impl AdaptiveSource {
         if !end_list {
             self.live = true;
             self.hold_back_us = hold_back;
-        } else if prev.is_none() && slot == MAIN {
+        } else if slot == MAIN && self.current == Some(index) {
+            // VOD, or a live stream that ended (EXT-X-ENDLIST appeared).
             self.live = false;
         }
         self.list_changed(slot, index);
         Ok(())
+    }
+
+    /// The first list of a live level or rendition, put on the timeline of the lists already
+    /// loaded (each live playlist counts its times from its own first segment): by
+    /// `EXT-X-PROGRAM-DATE-TIME` when both lists have it, else (same slot) by media sequence
+    /// number, as [`SegmentList::merge`] does for a reload. Without this, a quality switch
+    /// on a live stream jumps by the difference of the two windows.
+    fn align_live(
+        &self,
+        slot: usize,
+        index: usize,
+        mut list: SegmentList,
+    ) -> Result<SegmentList, Error> {
+        let (same, other) = if slot == MAIN {
+            (&self.levels, &self.audio)
+        } else {
+            (&self.audio, &self.levels)
+        };
+        let loaded = |ms: &[Media]| -> Option<SegmentList> {
+            ms.iter()
+                .enumerate()
+                .filter(|&(i, _)| ms.as_ptr() != same.as_ptr() || i != index)
+                .find_map(|(_, m)| m.list.clone())
+        };
+        let near = loaded(same);
+        let far = loaded(other);
+        for reference in [&near, &far].into_iter().flatten() {
+            if let Some(shift) = pdt_shift(reference, &list) {
+                for seg in &mut list.segments {
+                    seg.start_us = seg.start_us.saturating_add(shift);
+                }
+                return Ok(list);
+            }
+        }
+        match near {
+            Some(reference) => reference.merge(list),
+            None => Ok(list),
+        }
     }
 
     /// The list of `index` in `slot` changed: rebuild the grid if that media is in use.
@@ -1552,6 +1627,26 @@ impl AdaptiveSource {
             }
         }
     }
+}
+
+/// How far to move `list`'s times so that its wall-clock times (`EXT-X-PROGRAM-DATE-TIME`)
+/// fall where `reference` has them; `None` when either list has none.
+fn pdt_shift(reference: &SegmentList, list: &SegmentList) -> Option<i64> {
+    let n = list
+        .segments
+        .iter()
+        .find(|s| s.program_date_time_ms.is_some())?;
+    let n_ms = n.program_date_time_ms?;
+    // The reference segment closest to it in wall-clock time.
+    let r = reference
+        .segments
+        .iter()
+        .filter_map(|s| s.program_date_time_ms.map(|ms| (s, ms)))
+        .min_by_key(|&(_, ms)| (ms - n_ms).unsigned_abs())?;
+    let at =
+        r.0.start_us
+            .saturating_add((n_ms - r.1).saturating_mul(1000));
+    Some(at.saturating_sub(n.start_us))
 }
 
 fn choices(media: &[Media]) -> Vec<TrackChoice> {

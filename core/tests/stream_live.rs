@@ -1,0 +1,593 @@
+//! Live adaptive streams (HLS fMP4 and TS, DASH `$Number$`) against the simulated host, on the
+//! ladders of `scripts/streams.sh` made live the way `scripts/serve-live.mjs` makes them: the
+//! live playlists and the MPD's segment availability move with sim time. Startup behind the
+//! live edge, continuous playback across reloads, the DVR window (seek inside it, clamp
+//! before it, the window slides) and the end of a live stream.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use kinema_core::sim::SimHost;
+use kinema_core::{AppRequest, HostEvent, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
+
+const FRAME_US: f64 = 1e6 / 30.0;
+const BASE: &str = "http://sim.test/";
+/// Wall clock (ms since the epoch) at sim time 0.
+const EPOCH_MS: i64 = 1_700_000_000_000;
+
+fn streams() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen/streams")
+}
+
+fn files(dir: &str) -> Vec<(String, PathBuf)> {
+    fn walk(root: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {
+        let path = root.join(rel);
+        let entries = std::fs::read_dir(&path)
+            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", path.display()));
+        for e in entries {
+            let e = e.unwrap();
+            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
+            if e.file_type().unwrap().is_dir() {
+                walk(root, &name, out);
+            } else {
+                out.push((name, e.path()));
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&streams(), dir, &mut out);
+    out
+}
+
+/// A VOD media playlist cut into what the live generator needs.
+struct VodList {
+    url: String,
+    header: Vec<String>,
+    /// (duration s, EXTINF and other lines, URI, EXT-X-MAP line in force)
+    segments: Vec<(f64, Vec<String>, String, Option<String>)>,
+}
+
+fn parse_vod(url: String, text: &str) -> VodList {
+    let mut header = Vec::new();
+    let mut segments = Vec::new();
+    let (mut pending, mut map, mut duration) = (Vec::new(), None, None::<f64>);
+    for line in text.lines().map(str::trim) {
+        let dropped = [
+            "#EXT-X-ENDLIST",
+            "#EXT-X-PLAYLIST-TYPE",
+            "#EXT-X-MEDIA-SEQUENCE",
+            "#EXT-X-DISCONTINUITY-SEQUENCE",
+        ];
+        if line.is_empty() || line == "#EXTM3U" || dropped.iter().any(|d| line.starts_with(d)) {
+            continue;
+        }
+        if line.starts_with("#EXT-X-MAP") {
+            map = Some(line.to_string());
+        } else if let Some(d) = line.strip_prefix("#EXTINF:") {
+            duration = Some(d.trim_end_matches(',').parse().unwrap());
+            pending.push(line.to_string());
+        } else if line.starts_with('#') {
+            if duration.is_none() && segments.is_empty() {
+                header.push(line.to_string());
+            } else {
+                pending.push(line.to_string());
+            }
+        } else {
+            let d = duration.take().expect("EXTINF before the URI");
+            segments.push((
+                d,
+                std::mem::take(&mut pending),
+                line.to_string(),
+                map.clone(),
+            ));
+        }
+    }
+    VodList {
+        url,
+        header,
+        segments,
+    }
+}
+
+/// The live form of a VOD ladder, as `scripts/serve-live.mjs` makes it.
+struct Live {
+    lists: Vec<VodList>,
+    /// Live clock (s) at sim time 0.
+    offset_s: f64,
+    window_s: f64,
+    /// The live clock stops here and the playlists get EXT-X-ENDLIST.
+    end_s: Option<f64>,
+}
+
+impl Live {
+    fn hls(h: &mut SimHost, dir: &str, offset_s: f64, window_s: f64) -> Live {
+        let mut lists = Vec::new();
+        for (name, path) in files(dir) {
+            let url = format!("{BASE}{name}");
+            let bytes = std::fs::read(&path).unwrap();
+            let text = String::from_utf8_lossy(&bytes);
+            if name.ends_with(".m3u8") && !text.contains("#EXT-X-STREAM-INF") {
+                if !name.contains("subs-") {
+                    lists.push(parse_vod(url, &text));
+                }
+            } else {
+                h.add(&url, bytes);
+            }
+        }
+        let live = Live {
+            lists,
+            offset_s,
+            window_s,
+            end_s: None,
+        };
+        live.refresh(h);
+        live
+    }
+
+    fn clock(&self, h: &SimHost) -> f64 {
+        let t = self.offset_s + h.now.as_secs_f64();
+        self.end_s.map_or(t, |e| t.min(e))
+    }
+
+    /// Serves every live media playlist as it is at sim time `h.now`.
+    fn refresh(&self, h: &mut SimHost) {
+        let t = self.clock(h);
+        let ended = self.end_s.is_some_and(|e| t >= e);
+        for l in &self.lists {
+            let n = l.segments.len();
+            let total: f64 = l.segments.iter().map(|s| s.0).sum();
+            let loops = (t / total).floor();
+            let mut rem = t - loops * total;
+            let mut j = 0;
+            while j < n && rem + 1e-9 >= l.segments[j].0 {
+                rem -= l.segments[j].0;
+                j += 1;
+            }
+            let last = loops as i64 * n as i64 + j as i64 - 1;
+            let dur = |k: i64| l.segments[(k.rem_euclid(n as i64)) as usize].0;
+            let (mut first, mut sum) = (last, dur(last));
+            while first >= 1 && sum + dur(first - 1) <= self.window_s + 1e-9 {
+                first -= 1;
+                sum += dur(first);
+            }
+            let mut out = vec!["#EXTM3U".to_string()];
+            out.extend(l.header.iter().cloned());
+            out.push(format!("#EXT-X-MEDIA-SEQUENCE:{}", first.max(0)));
+            out.push(format!(
+                "#EXT-X-DISCONTINUITY-SEQUENCE:{}",
+                first.max(0) / n as i64
+            ));
+            let mut map: Option<&String> = None;
+            for k in first.max(0)..=last {
+                let i = (k % n as i64) as usize;
+                let (_, lines, uri, m) = &l.segments[i];
+                let wrap = i == 0 && k > first;
+                if wrap {
+                    out.push("#EXT-X-DISCONTINUITY".into());
+                }
+                if let Some(m) = m {
+                    if map != Some(m) || wrap {
+                        out.push(m.clone());
+                        map = Some(m);
+                    }
+                }
+                out.extend(lines.iter().cloned());
+                out.push(uri.clone());
+            }
+            if ended {
+                out.push("#EXT-X-ENDLIST".into());
+            }
+            h.add(&l.url, (out.join("\n") + "\n").into_bytes());
+        }
+    }
+
+    /// Steps until `done` holds (or `limit` passes), the playlists moving with the clock.
+    fn run_until(
+        &self,
+        h: &mut SimHost,
+        limit: Duration,
+        mut done: impl FnMut(&SimHost) -> bool,
+    ) -> bool {
+        let end = h.now + limit;
+        while h.now < end {
+            if done(h) {
+                return true;
+            }
+            self.refresh(h);
+            h.step();
+        }
+        done(h)
+    }
+
+    fn run_for(&self, h: &mut SimHost, d: Duration) {
+        self.run_until(h, d, |_| false);
+    }
+}
+
+/// Live DASH from `dash-number` (SegmentTemplate@duration, 2 s segments, 15 of them): the MPD
+/// made dynamic, each segment served once it is available on the live clock.
+struct LiveDash {
+    segments: Vec<(u64, String, Vec<u8>)>,
+    added: usize,
+    offset_s: f64,
+    mpd_url: String,
+    vod_mpd: String,
+    end_s: Option<f64>,
+}
+
+impl LiveDash {
+    fn new(h: &mut SimHost, offset_s: f64, window_s: f64) -> LiveDash {
+        let mut segments = Vec::new();
+        let mut vod_mpd = String::new();
+        for (name, path) in files("dash-number") {
+            let url = format!("{BASE}{name}");
+            let bytes = std::fs::read(&path).unwrap();
+            if name.ends_with(".mpd") {
+                vod_mpd = String::from_utf8(bytes).unwrap();
+            } else if let Some(n) = name
+                .strip_suffix(".m4s")
+                .and_then(|s| s.rsplit('-').next())
+                .and_then(|n| n.parse::<u64>().ok())
+                .filter(|_| name.contains("chunk-"))
+            {
+                segments.push((n, url, bytes));
+            } else {
+                h.add(&url, bytes);
+            }
+        }
+        segments.sort_by_key(|s| s.0);
+        let ast = iso(EPOCH_MS - (offset_s * 1000.0) as i64);
+        let mut mpd = vod_mpd.replace(
+            "type=\"static\"",
+            &format!(
+                "type=\"dynamic\" availabilityStartTime=\"{ast}\" publishTime=\"{ast}\" \
+                 timeShiftBufferDepth=\"PT{window_s}S\" minimumUpdatePeriod=\"PT2S\" \
+                 suggestedPresentationDelay=\"PT6S\""
+            ),
+        );
+        mpd = mpd.replace("mediaPresentationDuration=\"PT30.0S\"", "");
+        // Drop the side-car text AdaptationSets (as serve-live does).
+        if let (Some(a), Some(b)) = (mpd.find("<AdaptationSet id=\"3\""), mpd.find("</Period>")) {
+            mpd.replace_range(a..b, "");
+        }
+        let mpd_url = format!("{BASE}dash-number/manifest.mpd");
+        h.add(&mpd_url, mpd.clone().into_bytes());
+        let mut d = LiveDash {
+            segments,
+            added: 0,
+            offset_s,
+            mpd_url,
+            vod_mpd: mpd,
+            end_s: None,
+        };
+        d.refresh(h);
+        h.send(HostEvent::WallClock { unix_ms: EPOCH_MS });
+        d
+    }
+
+    fn clock(&self, h: &SimHost) -> f64 {
+        self.offset_s + h.now.as_secs_f64()
+    }
+
+    fn refresh(&mut self, h: &mut SimHost) {
+        let t = self.clock(h);
+        while let Some((n, url, bytes)) = self.segments.get(self.added) {
+            if (*n as f64) * 2.0 > t + 1e-6 || self.end_s.is_some_and(|e| (*n as f64) * 2.0 > e) {
+                break;
+            }
+            h.add(url, bytes.clone());
+            self.added += 1;
+        }
+        if let Some(e) = self.end_s.filter(|&e| t >= e) {
+            let mpd = self
+                .vod_mpd
+                .replace(
+                    "type=\"dynamic\"",
+                    &format!("type=\"static\" mediaPresentationDuration=\"PT{e}S\""),
+                )
+                .replace("minimumUpdatePeriod=\"PT2S\"", "");
+            h.add(&self.mpd_url, mpd.into_bytes());
+        }
+    }
+
+    fn run_until(
+        &mut self,
+        h: &mut SimHost,
+        limit: Duration,
+        mut done: impl FnMut(&SimHost) -> bool,
+    ) -> bool {
+        let end = h.now + limit;
+        while h.now < end {
+            if done(h) {
+                return true;
+            }
+            self.refresh(h);
+            h.step();
+        }
+        done(h)
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of a Unix time in ms (days from civil, Howard Hinnant's method).
+fn iso(ms: i64) -> String {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z",
+        sod / 3600,
+        sod / 60 % 60,
+        sod % 60
+    )
+}
+
+fn check(h: &SimHost, ok: bool, what: &str) {
+    assert!(
+        ok,
+        "{what}: state {:?} at {:.2}s, window {:?}, stats {:?}, error {:?}, last events {:?}",
+        h.player.state(),
+        h.player.current_time(),
+        h.player.live_window(),
+        h.player.stream_stats(),
+        h.last_error(),
+        h.events.iter().rev().take(8).collect::<Vec<_>>()
+    );
+}
+
+fn waits(h: &SimHost) -> usize {
+    h.events
+        .iter()
+        .filter(|e| matches!(e, PlayerEvent::Waiting))
+        .count()
+}
+
+fn playing(h: &SimHost) -> bool {
+    matches!(
+        h.player.state(),
+        PlaybackState::Playing | PlaybackState::Error
+    )
+}
+
+/// Startup distance from the live edge: (position, edge) when playback starts.
+fn start_live(h: &mut SimHost, url: &str, run: &mut dyn FnMut(&mut SimHost) -> bool) -> (f64, f64) {
+    h.app(AppRequest::Load { url: url.into() });
+    h.app(AppRequest::Play);
+    let ok = run(h);
+    check(h, ok && h.last_error().is_none(), "playing");
+    let edge = h.player.live_window().expect("a live window").1;
+    (h.player.current_time(), edge)
+}
+
+/// Frames shown since index `from` of `presented`: (count, repeats or steps back, gaps).
+fn continuity(h: &SimHost, from: usize) -> (usize, usize, usize) {
+    let shown: Vec<i64> = h.video.presented[from..]
+        .iter()
+        .map(|p| (p.1 as f64 / FRAME_US).round() as i64)
+        .collect();
+    let back = shown.windows(2).filter(|w| w[1] <= w[0]).count();
+    let gaps = shown.windows(2).filter(|w| w[1] > w[0] + 1).count();
+    (shown.len(), back, gaps)
+}
+
+fn live_hls_plays_continuously(dir: &str) {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    // 47 s into the live stream: past the first VOD loop, the 20 s window is full.
+    let live = Live::hls(&mut h, dir, 47.0, 20.0);
+    let (pos, edge) = start_live(&mut h, &format!("{BASE}{dir}/master.m3u8"), &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    let startup = h.now;
+    let distance = edge - pos;
+    println!(
+        "{dir}: playing after {startup:?} at {pos:.2}, live edge {edge:.2}: {distance:.2} s behind"
+    );
+    // HLS: start at the last segment that begins at least 3 target durations (6 s) before the
+    // edge (RFC 8216 6.3.3), so 6..8 s behind it.
+    assert!(
+        (5.8..=8.2).contains(&distance),
+        "{dir}: started {distance:.2} s behind the live edge"
+    );
+    assert!(h.player.is_live());
+    assert_eq!(h.player.duration(), None, "no finite duration while live");
+    let (w0, _) = h.player.live_window().unwrap();
+    // Latency against the server's live clock (the player knows the edge only as of its
+    // last reload, up to a target duration late).
+    let latency0 = live.clock(&h) - h.player.current_time();
+    let waits0 = waits(&h);
+    let from = h.video.presented.len();
+    let reloads0 = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.ends_with("index.m3u8"))
+        .count();
+    live.run_for(&mut h, Duration::from_secs(25));
+    let (shown, back, gaps) = continuity(&h, from);
+    let reloads = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.ends_with("index.m3u8"))
+        .count()
+        - reloads0;
+    let (w1, e1) = h.player.live_window().unwrap();
+    let behind = e1 - h.player.current_time();
+    let latency = live.clock(&h) - h.player.current_time();
+    println!(
+        "{dir}: 25 s: {shown} frames, {back} back, {gaps} gaps, {reloads} playlist reloads; \
+         window {w0:.1} → {w1:.1}..{e1:.1}; {behind:.2} s behind the known edge; latency to the \
+         server clock {latency0:.2} → {latency:.2} s; {:?}",
+        h.player.stream_stats()
+    );
+    assert_eq!(h.last_error(), None);
+    assert_eq!(waits(&h), waits0, "{dir}: rebuffered");
+    assert_eq!(h.player.state(), PlaybackState::Playing);
+    // 25 s at 30 fps; the loop boundary (a discontinuity) may cost a frame.
+    assert!(shown >= 745, "{dir}: {shown} frames in 25 s");
+    assert!(
+        back <= 1 && gaps <= 2,
+        "{dir}: {back} steps back, {gaps} gaps"
+    );
+    assert!(reloads >= 10, "{dir}: {reloads} reloads");
+    assert!(w1 >= w0 + 20.0, "{dir}: the window slides ({w0} → {w1})");
+    assert!(
+        (3.8..=8.2).contains(&behind),
+        "{dir}: {behind:.2} s behind the known edge"
+    );
+    assert!(
+        (latency - latency0).abs() < 0.3,
+        "{dir}: latency drifted {latency0:.2} → {latency:.2}"
+    );
+}
+
+#[test]
+fn live_hls_fmp4_starts_behind_the_edge_and_plays_across_reloads() {
+    live_hls_plays_continuously("hls-fmp4");
+}
+
+#[test]
+fn live_hls_ts_starts_behind_the_edge_and_plays_across_reloads() {
+    live_hls_plays_continuously("hls-ts");
+}
+
+fn seek(h: &mut SimHost, to: f64) {
+    h.app(AppRequest::Seek {
+        position: to,
+        mode: SeekMode::Exact,
+    });
+}
+
+#[test]
+fn live_hls_dvr_seek_inside_the_window_and_clamp_before_it() {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    let live = Live::hls(&mut h, "hls-fmp4", 47.0, 20.0);
+    start_live(&mut h, &format!("{BASE}hls-fmp4/master.m3u8"), &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    live.run_for(&mut h, Duration::from_secs(4));
+    let (w0, e0) = h.player.live_window().unwrap();
+    // Back inside the window, 12 s behind the edge.
+    let target = e0 - 12.0;
+    seek(&mut h, target);
+    let ok = live.run_until(&mut h, Duration::from_secs(10), |h| {
+        h.player.state() == PlaybackState::Playing && h.player.current_time() > target + 1.0
+    });
+    check(&h, ok, "playing after the DVR seek");
+    let from = h.video.presented.len();
+    live.run_for(&mut h, Duration::from_secs(3));
+    let first = (h.video.presented[from].1 as f64 / FRAME_US).round() as i64;
+    let t = h.player.current_time();
+    println!("DVR: window {w0:.2}..{e0:.2}; seek to {target:.2}; 3 s later at {t:.2}, first frame {first}");
+    assert!(
+        (t - (target + 4.0)).abs() < 1.5,
+        "plays from the seek target: {t}"
+    );
+    // Before the window: clamps to the window start.
+    let (ws, _) = h.player.live_window().unwrap();
+    seek(&mut h, ws - 30.0);
+    let ok = live.run_until(&mut h, Duration::from_secs(10), |h| {
+        h.saw(|e| matches!(e, PlayerEvent::Seeked(_))) && h.player.state() == PlaybackState::Playing
+    });
+    check(&h, ok, "playing after the seek before the window");
+    let seeked: Vec<f64> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            PlayerEvent::Seeked(t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    let landed = *seeked.last().unwrap();
+    println!(
+        "seek to {:.2} (window start {ws:.2}): landed at {landed:.2}",
+        ws - 30.0
+    );
+    assert!(
+        landed >= ws - 0.01 && landed <= ws + 2.5,
+        "clamped to the window start {ws}: {landed}"
+    );
+    assert_eq!(h.last_error(), None);
+}
+
+#[test]
+fn live_hls_reaches_ended_when_the_playlist_gets_endlist() {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    let mut live = Live::hls(&mut h, "hls-ts", 47.0, 20.0);
+    live.end_s = Some(47.0 + 10.0);
+    start_live(&mut h, &format!("{BASE}hls-ts/master.m3u8"), &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    let ok = live.run_until(&mut h, Duration::from_secs(40), |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    check(&h, ok && h.last_error().is_none(), "ended");
+    let end = h.player.current_time();
+    let (_, edge) = h.player.live_window().unwrap_or((0.0, f64::NAN));
+    println!(
+        "ended at {end:.2} at {:?}; duration {:?}; edge {edge:.2}",
+        h.now,
+        h.player.duration()
+    );
+    assert!(h.saw(|e| matches!(e, PlayerEvent::Ended)));
+    assert!(!h.player.is_live(), "no longer live after ENDLIST");
+    assert!(h.player.duration().is_some_and(|d| (d - end).abs() < 0.2));
+}
+
+#[test]
+fn live_dash_starts_behind_the_edge_plays_and_ends() {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    // 10 s into the live stream; it ends at 28 s (within the VOD's 30 s, whose timestamps
+    // repeat after a loop).
+    let mut live = LiveDash::new(&mut h, 10.0, 20.0);
+    live.end_s = Some(28.0);
+    let url = live.mpd_url.clone();
+    let (pos, edge) = start_live(&mut h, &url, &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    let distance = edge - pos;
+    println!("DASH: playing at {pos:.2}, edge {edge:.2}: {distance:.2} s behind");
+    assert!(
+        (5.8..=8.2).contains(&distance),
+        "DASH started {distance:.2} s behind"
+    );
+    let waits0 = waits(&h);
+    let from = h.video.presented.len();
+    let ok = live.run_until(&mut h, Duration::from_secs(40), |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    check(&h, ok && h.last_error().is_none(), "DASH ended");
+    let (shown, back, gaps) = continuity(&h, from);
+    let last = h
+        .video
+        .presented
+        .last()
+        .map(|p| (p.1 as f64 / FRAME_US).round() as i64);
+    println!(
+        "DASH: {shown} frames, {back} back, {gaps} gaps, last frame {last:?}; {:?}",
+        h.player.stream_stats()
+    );
+    assert_eq!(waits(&h), waits0, "rebuffered");
+    assert!(back == 0 && gaps <= 1, "{back} steps back, {gaps} gaps");
+    // Played from the start position to the end at 28 s: frame 839 last.
+    assert!(
+        last.is_some_and(|l| (837..=840).contains(&l)),
+        "last frame {last:?}"
+    );
+    assert!(
+        shown as f64 >= (28.0 - pos) * 30.0 - 5.0,
+        "{shown} frames from {pos}"
+    );
+}
