@@ -5,39 +5,20 @@
 //! before it, the window slides) and the end of a live stream.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, HostEvent, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
 const FRAME_US: f64 = 1e6 / 30.0;
-const BASE: &str = "http://sim.test/";
+mod common;
+use common::BASE;
 /// Wall clock (ms since the epoch) at sim time 0.
 const EPOCH_MS: i64 = 1_700_000_000_000;
 
-fn streams() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen/streams")
-}
-
 fn files(dir: &str) -> Vec<(String, PathBuf)> {
-    fn walk(root: &Path, rel: &str, out: &mut Vec<(String, PathBuf)>) {
-        let path = root.join(rel);
-        let entries = std::fs::read_dir(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", path.display()));
-        for e in entries {
-            let e = e.unwrap();
-            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
-            if e.file_type().unwrap().is_dir() {
-                walk(root, &name, out);
-            } else {
-                out.push((name, e.path()));
-            }
-        }
-    }
-    let mut out = Vec::new();
-    walk(&streams(), dir, &mut out);
-    out
+    common::files_under(&common::gen().join("streams"), dir)
 }
 
 /// A VOD media playlist cut into what the live generator needs.

@@ -3,55 +3,29 @@
 //! switches, faults. Exact and deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, PlaybackState, PlayerConfig, PlayerEvent};
 
 const FRAME_US: f64 = 1e6 / 30.0;
-const BASE: &str = "http://sim.test/";
+mod common;
+use common::{wait, BASE};
 
 fn streams() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen/streams")
+    common::gen().join("streams")
 }
 
 /// Serves every file under `dir` (relative to the streams folder) at `BASE + dir/...`.
 fn serve(h: &mut SimHost, dir: &str) {
-    fn walk(h: &mut SimHost, root: &Path, rel: &str) {
-        let path = root.join(rel);
-        let entries = std::fs::read_dir(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", path.display()));
-        for e in entries {
-            let e = e.unwrap();
-            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
-            if e.file_type().unwrap().is_dir() {
-                walk(h, root, &name);
-            } else {
-                h.add(&format!("{BASE}{name}"), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    walk(h, &streams(), dir);
+    common::serve_under(h, &streams(), dir, |_| false);
 }
 
 fn host(dir: &str) -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     serve(&mut h, dir);
     h
-}
-
-fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> bool) {
-    let ok = h.run_until(Duration::from_secs(secs), f);
-    assert!(
-        ok,
-        "{what}: state {:?} at {:.2}s, stats {:?}, error {:?}, last events {:?}",
-        h.player.state(),
-        h.player.current_time(),
-        h.player.stream_stats(),
-        h.last_error(),
-        h.events.iter().rev().take(8).collect::<Vec<_>>()
-    );
 }
 
 fn frame_index(pts_us: i64) -> i64 {

@@ -5,53 +5,23 @@
 //! "Cue n …" ("Untertitel n …" in German), so the cue on screen is known at every instant.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::subtitles::TextTrackKind;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
-const BASE: &str = "http://sim.test/";
-
-fn gen() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen")
-}
+mod common;
+use common::{gen, wait, BASE};
 
 fn serve(h: &mut SimHost, dir: &str) {
-    fn walk(h: &mut SimHost, root: &Path, rel: &str) {
-        let path = root.join(rel);
-        let entries = std::fs::read_dir(&path)
-            .unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", path.display()));
-        for e in entries {
-            let e = e.unwrap();
-            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
-            if e.file_type().unwrap().is_dir() {
-                walk(h, root, &name);
-            } else {
-                h.add(&format!("{BASE}{name}"), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    walk(h, &gen(), dir);
+    common::serve_under(h, &gen(), dir, |_| false);
 }
 
 fn host() -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     serve(&mut h, "streams");
     h
-}
-
-fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> bool) {
-    let ok = h.run_until(Duration::from_secs(secs), f);
-    assert!(
-        ok,
-        "{what}: state {:?} at {:.2}s, error {:?}, last events {:?}",
-        h.player.state(),
-        h.player.current_time(),
-        h.last_error(),
-        h.events.iter().rev().take(8).collect::<Vec<_>>()
-    );
 }
 
 /// The fixture's cue number at `t` seconds (0: none).
@@ -299,18 +269,9 @@ fn a_missing_hls_subtitle_segment_is_skipped() {
     // Serve the stream without subtitle segment 2 (4–6 s): cues 2 and 3 are also in
     // segments 1 and 3, so nothing is lost on screen.
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    fn walk(h: &mut SimHost, root: &Path, rel: &str) {
-        for e in std::fs::read_dir(root.join(rel)).unwrap() {
-            let e = e.unwrap();
-            let name = format!("{rel}/{}", e.file_name().to_string_lossy());
-            if e.file_type().unwrap().is_dir() {
-                walk(h, root, &name);
-            } else if !name.ends_with("subs-en/seg2.vtt") {
-                h.add(&format!("{BASE}{name}"), std::fs::read(e.path()).unwrap());
-            }
-        }
-    }
-    walk(&mut h, &gen(), "streams/hls-fmp4");
+    common::serve_under(&mut h, &gen(), "streams/hls-fmp4", |n| {
+        n.ends_with("subs-en/seg2.vtt")
+    });
     load(&mut h, "streams/hls-fmp4/master.m3u8");
     h.app(AppRequest::Play);
     follows_the_clock(&mut h, "Cue", 9.0);

@@ -71,6 +71,26 @@ export async function launch({ webgpu = false } = {}) {
   return { server, browser, open, close, problems, consoleErrors };
 }
 
+/**
+ * Defines `window.frameIndex()` in the page: the frame index the fixtures burn into every
+ * picture (a 16-bit block code, 8×2 blocks filling the picture: scripts/fixtures.sh), read from
+ * what the display shows now (`captureFrame`: a presented WebGPU canvas cannot be read back).
+ */
+export async function installFrameIndex(page) {
+  await page.evaluate(() => {
+    window.frameIndex = async () => {
+      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
+      let n = 0;
+      for (let b = 0; b < 16; b++) {
+        const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
+        const i = (y * w + x) * 4;
+        if (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2] > 128) n |= 1 << b;
+      }
+      return n;
+    };
+  });
+}
+
 /** Polls `fn` in the page until it returns truthy and returns that value (throws after `ms`). */
 export async function until(page, fn, arg, ms = 10_000) {
   const handle = await page.waitForFunction(fn, arg, { timeout: ms, polling: 50 });

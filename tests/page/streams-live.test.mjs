@@ -9,7 +9,7 @@
 // stream ends.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, until, loadAndWatch } from './harness.mjs';
+import { launch, until, loadAndWatch, installFrameIndex } from './harness.mjs';
 
 const test = (name, fn) => nodeTest(name, { timeout: 120_000 }, fn);
 const VOD_S = 30; // the fixtures' length: the live stream loops it
@@ -19,17 +19,8 @@ let page;
 before(async () => {
   env = await launch();
   page = await env.open('?renderer=2d');
+  await installFrameIndex(page);
   await page.evaluate(() => {
-    window.frameIndex = async () => {
-      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
-      let n = 0;
-      for (let b = 0; b < 16; b++) {
-        const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
-        const i = (y * w + x) * 4;
-        if (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2] > 128) n |= 1 << b;
-      }
-      return n;
-    };
     // (frame, clock, wall ms, state, seekable) every `everyMs` for `ms`.
     window.sample = (ms, everyMs = 200) => new Promise((done) => {
       const p = window.kinema.player, out = [], t0 = performance.now();

@@ -5,7 +5,7 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { launch, until, loadAndWatch } from './harness.mjs';
+import { launch, until, loadAndWatch, installFrameIndex } from './harness.mjs';
 
 /** Presentation time of the first video frame as ffprobe reports it (the container's start). */
 function firstPts(name) {
@@ -32,23 +32,12 @@ let page;
 before(async () => {
   env = await launch({ webgpu: RENDERER === 'webgpu' });
   page = await env.open(`?renderer=${RENDERER}`);
+  await installFrameIndex(page);
   const used = await page.evaluate(() => window.kinema.renderer);
   assert.equal(used, RENDERER, `renderer in use: ${used}`);
   // Helpers in the page: read the frame index off the canvas (letterboxed 16:9 picture fills
   // a 16:9 canvas), and sample (index, clock) pairs at every animation frame.
   await page.evaluate(() => {
-    // What the renderer shows now (a presented WebGPU canvas cannot be read back by a page).
-    window.frameIndex = async () => {
-      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
-      let n = 0;
-      for (let b = 0; b < 16; b++) {
-        const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
-        const i = (y * w + x) * 4;
-        const luma = 0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2];
-        if (luma > 128) n |= 1 << b;
-      }
-      return n;
-    };
     // Every animation frame, or every `everyMs` (a readback stalls the GPU: sampling less
     // often disturbs playback less).
     window.sampleFrames = (ms, everyMs = 0) => new Promise((done) => {

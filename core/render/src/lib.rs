@@ -429,25 +429,10 @@ impl Renderer {
             ));
         }
         if self.overlay.as_ref().is_none_or(|p| p.size != (w, h)) {
-            let mut planes = self.rgba_planes(w, h, wgpu::TextureFormat::Rgba8Unorm, false);
             // The overlay pipeline's layout is its own (auto layouts differ per pipeline).
-            if let Some(tex) = planes.textures.first() {
-                let view = tex.create_view(&Default::default());
-                planes.bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("kinema overlay"),
-                    layout: &self.overlay_pipeline.get_bind_group_layout(0),
-                    entries: &[
-                        wgpu::BindGroupEntry {
-                            binding: 0,
-                            resource: wgpu::BindingResource::Sampler(&self.sampler),
-                        },
-                        wgpu::BindGroupEntry {
-                            binding: 1,
-                            resource: wgpu::BindingResource::TextureView(&view),
-                        },
-                    ],
-                });
-            }
+            let layout = self.overlay_pipeline.get_bind_group_layout(0);
+            let planes =
+                self.rgba_planes_with(w, h, wgpu::TextureFormat::Rgba8Unorm, false, &layout);
             self.overlay = Some(planes);
         }
         if let Some(tex) = self.overlay.as_ref().and_then(|p| p.textures.first()) {
@@ -596,6 +581,19 @@ impl Renderer {
 
     /// An RGBA-family texture of `w`×`h` with its bind group (`nv12` marks BGRA here).
     fn rgba_planes(&self, w: u32, h: u32, format: wgpu::TextureFormat, bgra: bool) -> Planes {
+        let layout = self.rgba_pipeline.get_bind_group_layout(0);
+        self.rgba_planes_with(w, h, format, bgra, &layout)
+    }
+
+    /// [`Renderer::rgba_planes`] bound for the pipeline whose bind group layout is `layout`.
+    fn rgba_planes_with(
+        &self,
+        w: u32,
+        h: u32,
+        format: wgpu::TextureFormat,
+        bgra: bool,
+        layout: &wgpu::BindGroupLayout,
+    ) -> Planes {
         let tex = self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some("kinema frame"),
             size: wgpu::Extent3d {
@@ -615,7 +613,7 @@ impl Renderer {
         let view = tex.create_view(&Default::default());
         let bind = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("kinema frame"),
-            layout: &self.rgba_pipeline.get_bind_group_layout(0),
+            layout,
             entries: &[
                 wgpu::BindGroupEntry {
                     binding: 0,
