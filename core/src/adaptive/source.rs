@@ -1048,19 +1048,6 @@ impl AdaptiveSource {
         {
             return Ok(());
         }
-        // While the main track downloads, a second track (alternate audio) waits rather than
-        // run more than half a segment past the main track's buffered end: on a shared link
-        // its extra segments would slow the one playback waits for (startup on a slow link:
-        // ~960 → ~700 ms at 1.5 Mbit/s). The main track never waits for it.
-        if slot != MAIN
-            && urgent.is_none()
-            && self.busy(|p| matches!(p, Purpose::Media { slot: s, .. } if *s == MAIN))
-        {
-            let main_end = self.playhead_us + (self.buffered_secs(MAIN) * 1e6) as i64;
-            if entry.start_us > main_end + entry.duration_us / 2 {
-                return Ok(());
-            }
-        }
         let level = if slot == MAIN {
             let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
             let buffer = self.buffered_secs(MAIN);
