@@ -168,17 +168,9 @@ impl Live {
         &self,
         h: &mut SimHost,
         limit: Duration,
-        mut done: impl FnMut(&SimHost) -> bool,
+        done: impl FnMut(&SimHost) -> bool,
     ) -> bool {
-        let end = h.now + limit;
-        while h.now < end {
-            if done(h) {
-                return true;
-            }
-            self.refresh(h);
-            h.step();
-        }
-        done(h)
+        feeding(h, limit, |h| self.refresh(h), done)
     }
 
     fn run_for(&self, h: &mut SimHost, d: Duration) {
@@ -276,18 +268,29 @@ impl LiveDash {
         &mut self,
         h: &mut SimHost,
         limit: Duration,
-        mut done: impl FnMut(&SimHost) -> bool,
+        done: impl FnMut(&SimHost) -> bool,
     ) -> bool {
-        let end = h.now + limit;
-        while h.now < end {
-            if done(h) {
-                return true;
-            }
-            self.refresh(h);
-            h.step();
-        }
-        done(h)
+        feeding(h, limit, |h| self.refresh(h), done)
     }
+}
+
+/// Steps until `done` holds (or `limit` passes), calling `refresh` before each step so the
+/// live manifests move with the sim clock.
+fn feeding(
+    h: &mut SimHost,
+    limit: Duration,
+    mut refresh: impl FnMut(&mut SimHost),
+    mut done: impl FnMut(&SimHost) -> bool,
+) -> bool {
+    let end = h.now + limit;
+    while h.now < end {
+        if done(h) {
+            return true;
+        }
+        refresh(h);
+        h.step();
+    }
+    done(h)
 }
 
 /// `YYYY-MM-DDTHH:MM:SS.mmmZ` of a Unix time in ms (days from civil, Howard Hinnant's method).

@@ -91,6 +91,17 @@ export async function installFrameIndex(page) {
   });
 }
 
+/** Sets the test server's faults for one session (scripts/serve-control.mjs). */
+export async function control(env, session, body) {
+  const r = await fetch(`${env.server.url}__control/${session}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (r.status !== 200) throw new Error(`control ${session}: ${r.status} ${await r.text()}`);
+}
+
+/** The test server's request log of one session. */
+export async function requestLog(env, session) {
+  return (await (await fetch(`${env.server.url}__control/${session}/log`)).json()).entries;
+}
+
 /** Polls `fn` in the page until it returns truthy and returns that value (throws after `ms`). */
 export async function until(page, fn, arg, ms = 10_000) {
   const handle = await page.waitForFunction(fn, arg, { timeout: ms, polling: 50 });

@@ -9,7 +9,7 @@
 // stream ends.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, until, loadAndWatch, installFrameIndex } from './harness.mjs';
+import { launch, until, loadAndWatch, installFrameIndex, requestLog as serverLog } from './harness.mjs';
 
 const test = (name, fn) => nodeTest(name, { timeout: 120_000 }, fn);
 const VOD_S = 30; // the fixtures' length: the live stream loops it
@@ -38,7 +38,7 @@ after(async () => {
   await env?.close();
 }, { timeout: 30_000 });
 
-const requestLog = async (session) => (await (await fetch(`${env.server.url}__control/${session}/log`)).json()).entries;
+const requestLog = (session) => serverLog(env, session);
 const mod = (x, m) => ((x % m) + m) % m;
 /** Seconds behind the server's live clock, from the VOD frame on the canvas. */
 const latency = (s, start) => mod((s.wall - start) / 1000 - s.n / 30, VOD_S);

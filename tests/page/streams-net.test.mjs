@@ -4,7 +4,7 @@
 // The browser versions of the sim tests in core/tests/stream_sim.rs.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, until, loadAndWatch } from './harness.mjs';
+import { launch, until, loadAndWatch, control as serverControl } from './harness.mjs';
 
 const test = (name, fn) => nodeTest(name, { timeout: 120_000 }, fn);
 const mbit = (m) => (m * 1e6) / 8; // bytes per second
@@ -20,10 +20,7 @@ after(async () => {
   await env?.close();
 }, { timeout: 30_000 });
 
-const control = async (session, body) => {
-  const r = await fetch(`${env.server.url}__control/${session}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(r.status, 200, await r.text());
-};
+const control = (session, body) => serverControl(env, session, body);
 
 /** { t, state, level, buffer, wall } every `everyMs` for `ms` (or until `stop()` is true). */
 const watch = (ms, everyMs = 100) => page.evaluate(({ ms, everyMs }) => new Promise((done) => {

@@ -6,7 +6,7 @@
 // network side (scripts/serve-control.mjs).
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, until, loadAndWatch, installFrameIndex } from './harness.mjs';
+import { launch, until, loadAndWatch, installFrameIndex, control as serverControl, requestLog as serverLog } from './harness.mjs';
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 
@@ -34,11 +34,8 @@ after(async () => {
   await env?.close();
 }, { timeout: 30_000 });
 
-const control = async (session, body) => {
-  const r = await fetch(`${env.server.url}__control/${session}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  assert.equal(r.status, 200, await r.text());
-};
-const requestLog = async (session) => (await (await fetch(`${env.server.url}__control/${session}/log`)).json()).entries;
+const control = (session, body) => serverControl(env, session, body);
+const requestLog = (session) => serverLog(env, session);
 
 /** Plays `url` until `secs` of media have played; returns the samples of the last 3 s. */
 async function playAndCheck(url, { secs = 5 } = {}) {

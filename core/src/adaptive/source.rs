@@ -907,19 +907,8 @@ impl AdaptiveSource {
         }
         let reload_due = m.next_reload.is_some_and(|d| d <= now);
         match (&m.source, m.list.is_some()) {
-            (MediaRef::Playlist { url }, false) => {
-                let url = url.clone();
-                self.send(
-                    now,
-                    next_request,
-                    Purpose::Playlist { slot, index },
-                    url,
-                    None,
-                    0,
-                    out,
-                );
-            }
-            (MediaRef::Playlist { url }, true) if reload_due => {
+            // First load, or a live reload that is due.
+            (MediaRef::Playlist { url }, loaded) if !loaded || reload_due => {
                 let url = url.clone();
                 self.send(
                     now,
