@@ -173,6 +173,22 @@ pub enum AppRequest {
     },
     /// Shows text track `index` (of [`crate::Player::text_tracks`]), or none.
     SelectTextTrack(Option<usize>),
+    /// Turns the core's on-screen controls on or off ([`crate::controls`]). Off by default;
+    /// while on, D-pad keys navigate them instead of seeking / changing the volume.
+    SetControls(bool),
+    /// A pointer (mouse, touch, Magic Remote) activated a control the host drew.
+    ControlsActivate(crate::controls::ControlTarget),
+    /// The pointer moved over the video: show the controls, restart their hide timer.
+    ControlsPoke,
+    /// The app went to the background (hidden page, TV app switch): remember where playback
+    /// is, then release decoders, pictures, buffers and connections. `Suspended` follows.
+    Suspend,
+    /// Back in the foreground: reload the suspended source and restore position, play/pause,
+    /// audio and text track and quality choice. `Resumed` follows once it is restored.
+    Resume,
+    /// The device's memory budget for media in bytes (TV profiles): sets the byte budgets of
+    /// the file cache and the segment buffer for the next `Load` (`None`: the defaults).
+    SetMemoryBudget(Option<u64>),
 }
 
 /// How precisely a seek lands.
@@ -440,6 +456,9 @@ pub enum HostCommand {
         /// The cues, in text track cue order (later ones on top).
         cues: Vec<crate::subtitles::SubtitleCue>,
     },
+    /// Draw the on-screen controls like this from now on (sent when anything in the view
+    /// changes; `visible == false` hides them). See [`crate::controls`].
+    ShowControls(crate::controls::ControlsView),
 }
 
 /// Events the application sees (the host turns them into DOM events or callbacks).
@@ -506,6 +525,16 @@ pub enum PlayerEvent {
         /// Display height.
         height: u32,
     },
+    /// A key nothing used (not the controls, not the key map): e.g. Back at the top level,
+    /// which a TV app answers by exiting.
+    UnhandledKey(crate::input::Key),
+    /// Playback was suspended ([`AppRequest::Suspend`]): resources are released.
+    Suspended {
+        /// Where playback will resume (seconds).
+        position: f64,
+    },
+    /// A suspended session was restored ([`AppRequest::Resume`]) at this position (seconds).
+    Resumed(f64),
     /// Bytes of the resource are cached up to this media position (seconds), best estimate.
     Progress {
         /// Bytes cached contiguously from the read position.

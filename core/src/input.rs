@@ -56,6 +56,62 @@ pub enum Key {
     VolumeDown,
 }
 
+/// Every key with its name, in [`Key::name`] order of the enum (digits as `Digit0`–`Digit9`).
+const NAMED: [(Key, &str); 25] = [
+    (Key::Up, "Up"),
+    (Key::Down, "Down"),
+    (Key::Left, "Left"),
+    (Key::Right, "Right"),
+    (Key::Ok, "Ok"),
+    (Key::Back, "Back"),
+    (Key::Play, "Play"),
+    (Key::Pause, "Pause"),
+    (Key::PlayPause, "PlayPause"),
+    (Key::Stop, "Stop"),
+    (Key::Rewind, "Rewind"),
+    (Key::FastForward, "FastForward"),
+    (Key::Next, "Next"),
+    (Key::Previous, "Previous"),
+    (Key::Red, "Red"),
+    (Key::Green, "Green"),
+    (Key::Yellow, "Yellow"),
+    (Key::Blue, "Blue"),
+    (Key::Info, "Info"),
+    (Key::Subtitle, "Subtitle"),
+    (Key::Audio, "Audio"),
+    (Key::Mute, "Mute"),
+    (Key::VolumeUp, "VolumeUp"),
+    (Key::VolumeDown, "VolumeDown"),
+    (Key::Digit(0), "Digit0"),
+];
+
+impl Key {
+    /// The key's stable name, as hosts and apps spell it (`"PlayPause"`, `"Digit7"`, ...).
+    pub fn name(self) -> String {
+        match self {
+            Key::Digit(d) => format!("Digit{}", d.min(9)),
+            k => NAMED
+                .iter()
+                .find(|(n, _)| *n == k)
+                .map_or_else(String::new, |(_, s)| (*s).to_string()),
+        }
+    }
+
+    /// The key named `name` (see [`Key::name`]; `"Enter"`/`"Select"` are accepted for `Ok`).
+    pub fn from_name(name: &str) -> Option<Key> {
+        if let Some(d) = name.strip_prefix("Digit") {
+            return match d.as_bytes() {
+                [c @ b'0'..=b'9'] => Some(Key::Digit(c - b'0')),
+                _ => None,
+            };
+        }
+        match name {
+            "Enter" | "Select" | "OK" => Some(Key::Ok),
+            _ => NAMED.iter().find(|(_, s)| *s == name).map(|(k, _)| *k),
+        }
+    }
+}
+
 /// An input event delivered by the host.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
@@ -92,6 +148,8 @@ pub enum Action {
     ToggleMute,
     /// Pause and seek to the start.
     Stop,
+    /// Seek to this fraction of the duration (digit keys: 0 = start, 5 = half way).
+    SeekToFraction(f64),
 }
 
 /// Key → action mapping; hosts and apps may replace entries.
@@ -118,6 +176,16 @@ impl Default for KeyMap {
                 (Key::VolumeUp, Action::VolumeBy(0.1)),
                 (Key::VolumeDown, Action::VolumeBy(-0.1)),
                 (Key::Mute, Action::ToggleMute),
+                (Key::Digit(0), Action::SeekToFraction(0.0)),
+                (Key::Digit(1), Action::SeekToFraction(0.1)),
+                (Key::Digit(2), Action::SeekToFraction(0.2)),
+                (Key::Digit(3), Action::SeekToFraction(0.3)),
+                (Key::Digit(4), Action::SeekToFraction(0.4)),
+                (Key::Digit(5), Action::SeekToFraction(0.5)),
+                (Key::Digit(6), Action::SeekToFraction(0.6)),
+                (Key::Digit(7), Action::SeekToFraction(0.7)),
+                (Key::Digit(8), Action::SeekToFraction(0.8)),
+                (Key::Digit(9), Action::SeekToFraction(0.9)),
             ],
         }
     }
@@ -138,5 +206,24 @@ impl KeyMap {
         if let Some(action) = action {
             self.entries.push((key, action));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for (k, n) in NAMED {
+            assert_eq!(k.name(), n);
+            assert_eq!(Key::from_name(n), Some(k));
+        }
+        for d in 0..10 {
+            assert_eq!(Key::from_name(&Key::Digit(d).name()), Some(Key::Digit(d)));
+        }
+        assert_eq!(Key::from_name("Enter"), Some(Key::Ok));
+        assert_eq!(Key::from_name("Digit10"), None);
+        assert_eq!(Key::from_name("Nope"), None);
     }
 }

@@ -7,6 +7,7 @@
 pub mod adaptive;
 pub mod audio;
 pub mod clock;
+pub mod controls;
 pub mod demux;
 pub mod error;
 pub mod host;

@@ -12,12 +12,13 @@ use crate::audio::mix::remix;
 use crate::audio::platform::{PlatformAudio, Silence};
 use crate::audio::resample::RateConverter;
 use crate::clock::Clock;
+use crate::controls::{Choices, ControlTarget, Controls, Handled, UiAction};
 use crate::demux::{self, ByteSource, Demux, DemuxError, Sniffed, TrackKind};
 use crate::error::{Error, ErrorKind};
 use crate::host::{
     AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
 };
-use crate::input::{Action, InputEvent, KeyMap};
+use crate::input::{Action, InputEvent, Key, KeyMap};
 use crate::source::cache::{lock, ByteCache, SharedCache};
 use crate::source::loader::{Loader, LoaderConfig};
 use crate::state::PlaybackState;
@@ -58,6 +59,45 @@ impl Default for PlayerConfig {
             stream: StreamConfig::default(),
         }
     }
+}
+
+impl PlayerConfig {
+    /// Byte budgets for a device with `budget` bytes of memory for media (`None`: the
+    /// defaults). Encoded bytes get 60 % (file cache, or segment buffer of a stream), the
+    /// read-ahead of a file an eighth; the rest is headroom for demuxed samples, decoded audio
+    /// and the platform's pictures. At least 8 MiB.
+    pub fn with_memory_budget(mut self, budget: Option<u64>) -> Self {
+        let d = PlayerConfig::default();
+        match budget {
+            None => {
+                self.cache_budget_bytes = d.cache_budget_bytes;
+                self.forward_buffer_bytes = d.forward_buffer_bytes;
+                self.stream.buffer_bytes = d.stream.buffer_bytes;
+            }
+            Some(b) => {
+                let b = b.max(8 << 20);
+                let encoded = b / 10 * 6;
+                self.cache_budget_bytes = encoded;
+                self.forward_buffer_bytes = (b / 8).min(d.forward_buffer_bytes);
+                self.stream.buffer_bytes = usize::try_from(encoded).unwrap_or(usize::MAX);
+            }
+        }
+        self
+    }
+}
+
+/// What a suspended session needs to come back ([`AppRequest::Suspend`]).
+#[derive(Debug, Clone)]
+struct ResumePoint {
+    url: String,
+    position: f64,
+    play: bool,
+    audio: Option<usize>,
+    text: Option<String>,
+    quality: Option<usize>,
+    added: Vec<AppRequest>,
+    /// The reloaded source has its metadata: selections can be restored.
+    opened: bool,
 }
 
 /// Interval between `TimeUpdate` events while playing, and the wake-up period.
@@ -219,6 +259,14 @@ pub struct Player {
     wall: Option<(Duration, i64)>,
     /// Text tracks of the loaded source.
     subs: Subtitles,
+    /// Text tracks the app added to this load (replayed on resume).
+    added: Vec<AppRequest>,
+    /// The on-screen controls' model.
+    controls: Controls,
+    /// Set while suspended.
+    suspended: Option<ResumePoint>,
+    /// A resume in progress: applied once the reloaded source opens.
+    restore: Option<ResumePoint>,
 }
 
 impl Player {
@@ -250,6 +298,10 @@ impl Player {
             audio_generation: 0,
             wall: None,
             subs: Subtitles::new(),
+            added: Vec::new(),
+            controls: Controls::default(),
+            suspended: None,
+            restore: None,
         }
     }
 
@@ -598,6 +650,16 @@ impl Player {
             .filter(|a| a.owns(request))
     }
 
+    /// True while suspended ([`AppRequest::Suspend`] until [`AppRequest::Resume`]).
+    pub fn suspended(&self) -> bool {
+        self.suspended.is_some()
+    }
+
+    /// Whether the on-screen controls are on ([`AppRequest::SetControls`]).
+    pub fn controls_enabled(&self) -> bool {
+        self.controls.enabled()
+    }
+
     /// The key → action map, for apps that remap keys.
     pub fn key_map_mut(&mut self) -> &mut KeyMap {
         &mut self.keys
@@ -683,12 +745,28 @@ impl Player {
                 kind,
             } => {
                 if self.session.is_some() {
+                    self.added.push(AppRequest::AddTextTrack {
+                        url: url.clone(),
+                        language: language.clone(),
+                        name: name.clone(),
+                        kind,
+                    });
                     self.subs
                         .add_file(url, language, name, kind, &mut self.scratch);
                 }
             }
+            AppRequest::SetControls(on) => self.controls.set_enabled(on),
+            AppRequest::ControlsActivate(target) => self.on_pointer(now, target),
+            AppRequest::ControlsPoke => self.controls.poke(now),
+            AppRequest::Suspend => self.suspend(now),
+            AppRequest::Resume => self.resume(now),
+            AppRequest::SetMemoryBudget(b) => {
+                self.config = self.config.clone().with_memory_budget(b);
+            }
             AppRequest::SelectTextTrack(index) => self.subs.select(index, &mut self.scratch),
             AppRequest::Unload => {
+                self.suspended = None;
+                self.restore = None;
                 self.teardown();
                 self.info = None;
                 self.error = None;
@@ -703,9 +781,22 @@ impl Player {
         let InputEvent::KeyDown { key, .. } = input else {
             return;
         };
+        if self.controls.enabled() {
+            let choices = self.choices();
+            match self.controls.on_key(now, key, &choices) {
+                Handled::Yes(Some(action)) => return self.ui_action(now, action),
+                Handled::Yes(None) => return,
+                Handled::No => {}
+            }
+        }
         let Some(action) = self.keys.action(key) else {
+            self.emit(PlayerEvent::UnhandledKey(key));
             return;
         };
+        self.key_action(now, key, action);
+    }
+
+    fn key_action(&mut self, now: Duration, key: Key, action: Action) {
         match action {
             Action::TogglePlay if self.wants_play => self.pause(now),
             Action::TogglePlay | Action::Play => self.play(),
@@ -726,7 +817,150 @@ impl Player {
                 self.pause(now);
                 self.seek(now, 0.0, SeekMode::Exact);
             }
+            Action::SeekToFraction(f) => match self.seek_range() {
+                Some((start, end)) if self.session.is_some() => {
+                    self.seek(now, start + (end - start) * f, SeekMode::Exact);
+                }
+                _ => self.emit(PlayerEvent::UnhandledKey(key)),
+            },
         }
+    }
+
+    fn on_pointer(&mut self, now: Duration, target: ControlTarget) {
+        let choices = self.choices();
+        if let Some(action) = self.controls.on_pointer(now, target, &choices) {
+            self.ui_action(now, action);
+        }
+    }
+
+    fn ui_action(&mut self, now: Duration, action: UiAction) {
+        let key = match action {
+            UiAction::TogglePlay => Action::TogglePlay,
+            UiAction::Play => Action::Play,
+            UiAction::Pause => Action::Pause,
+            UiAction::Stop => Action::Stop,
+            UiAction::SeekBy(d) => Action::SeekBy(d),
+            UiAction::SelectAudio(i) => return self.select_audio(now, i),
+            UiAction::SelectText(i) => return self.subs.select(i, &mut self.scratch),
+            UiAction::SelectQuality(q) => {
+                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
+                    a.select_quality(q);
+                }
+                return;
+            }
+        };
+        self.key_action(now, Key::Ok, key);
+    }
+
+    /// What the controls' menus list now.
+    fn choices(&self) -> Choices {
+        let label = |name: &str, language: Option<&String>, i: usize| {
+            if !name.is_empty() {
+                name.to_string()
+            } else {
+                language
+                    .cloned()
+                    .unwrap_or_else(|| format!("Track {}", i + 1))
+            }
+        };
+        Choices {
+            audio: self
+                .audio_tracks()
+                .iter()
+                .map(|t| label(&t.name, t.language.as_ref(), t.index))
+                .collect(),
+            audio_selected: self.audio_track(),
+            text: self
+                .text_tracks()
+                .iter()
+                .enumerate()
+                .map(|(i, t)| label(&t.name, t.language.as_ref(), i))
+                .collect(),
+            text_selected: self.text_track(),
+            quality: self
+                .qualities()
+                .iter()
+                .map(|q| match (q.height, q.bandwidth) {
+                    (0, b) => format!("{:.1} Mb/s", b as f64 / 1e6),
+                    (h, 0) => format!("{h}p"),
+                    (h, b) => format!("{h}p · {:.1} Mb/s", b as f64 / 1e6),
+                })
+                .collect(),
+            quality_selected: self.manual_quality(),
+            paused: !self.wants_play,
+        }
+    }
+
+    /// Releases everything of the session, remembering how to come back.
+    fn suspend(&mut self, now: Duration) {
+        if self.suspended.is_some() {
+            return;
+        }
+        // A resume that has not finished yet: suspend what it was restoring.
+        let point = match (self.restore.take(), self.session.as_ref()) {
+            (Some(mut p), _) => {
+                p.opened = false;
+                p.play = self.wants_play;
+                p
+            }
+            (None, Some(s)) => ResumePoint {
+                url: s.url.clone(),
+                position: self.seeking.unwrap_or_else(|| self.current_time_at(now)),
+                play: self.wants_play,
+                audio: self.audio_track(),
+                text: self
+                    .text_track()
+                    .and_then(|i| self.text_tracks().get(i).map(|t| t.id.clone())),
+                quality: self.manual_quality(),
+                added: self.added.clone(),
+                opened: false,
+            },
+            (None, None) => return,
+        };
+        self.teardown();
+        self.position = point.position;
+        self.wants_play = false;
+        let position = point.position;
+        self.suspended = Some(point);
+        if self.state != PlaybackState::Error {
+            self.set_state(PlaybackState::Paused);
+        }
+        self.emit(PlayerEvent::Suspended { position });
+    }
+
+    fn resume(&mut self, now: Duration) {
+        let Some(point) = self.suspended.take() else {
+            return;
+        };
+        let info = self.info.clone();
+        self.load(now, point.url.clone());
+        // Keep the duration and size known before, so the UI does not flash "no media".
+        self.info = info;
+        self.wants_play = point.play;
+        self.restore = Some(point);
+    }
+
+    /// The reloaded source is open: restore track and quality choices.
+    fn finish_resume(&mut self, now: Duration, point: ResumePoint) {
+        if let Some(q) = point.quality {
+            if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
+                a.select_quality(Some(q));
+            }
+        }
+        if let Some(a) = point.audio.filter(|a| Some(*a) != self.audio_track()) {
+            self.select_audio(now, a);
+        }
+        for request in point.added {
+            self.on_app(now, request);
+        }
+        if let Some(id) = point.text {
+            let index = self.text_tracks().iter().position(|t| t.id == id);
+            if index != self.text_track() {
+                self.subs.select(index, &mut self.scratch);
+            }
+        }
+        self.out.extend(self.scratch.drain(..));
+        self.emit(PlayerEvent::Resumed(point.position));
     }
 
     fn volume_changed(&mut self) {
@@ -806,6 +1040,9 @@ impl Player {
 
     fn load(&mut self, now: Duration, url: String) {
         self.teardown();
+        self.added.clear();
+        self.restore = None;
+        self.suspended = None;
         self.info = None;
         self.error = None;
         self.position = 0.0;
@@ -1004,13 +1241,30 @@ impl Player {
             self.fail(e);
         }
         if let Some(t) = self.session.as_mut().and_then(|s| s.live_start.take()) {
-            // Live: start hold-back behind the edge, not at the window start.
+            // Live: start hold-back behind the edge, not at the window start (or where a
+            // suspended session was).
             self.reposition(now, t);
+        }
+        if let Some(point) = self.restore.take_if(|r| r.opened) {
+            self.finish_resume(now, point);
         }
         self.update_state(now);
         self.present_video(now);
         self.run_subtitles(now);
+        self.run_controls(now);
         self.schedule(now);
+    }
+
+    /// Hides the controls when their time is up and sends their view when it changed.
+    fn run_controls(&mut self, now: Duration) {
+        let playing = self.wants_play && self.suspended.is_none();
+        self.controls.tick(now, playing);
+        if self.controls.enabled() || self.controls.showing() {
+            let choices = self.choices();
+            if let Some(view) = self.controls.changed_view(&choices) {
+                self.out.push_back(HostCommand::ShowControls(view));
+            }
+        }
     }
 
     /// Fetches the selected text track around the playhead and shows the cues active now.
@@ -1111,6 +1365,24 @@ impl Player {
                                 .as_ref()
                                 .filter(|a| a.is_live())
                                 .map(AdaptiveSource::start_position);
+                            if let Some(r) = self.restore.as_mut() {
+                                r.opened = true;
+                                // Back where it was: inside the DVR window when live.
+                                let window = s
+                                    .adaptive
+                                    .as_ref()
+                                    .and_then(|a| a.is_live().then(|| a.live_window()).flatten());
+                                match window {
+                                    Some((lo, hi)) if (lo..=hi).contains(&r.position) => {
+                                        s.live_start = Some(r.position);
+                                    }
+                                    Some(_) => {}
+                                    None if r.position > 0.0 => {
+                                        s.live_start = Some(r.position);
+                                    }
+                                    None => {}
+                                }
+                            }
                             self.info = Some(info.clone());
                             self.out
                                 .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(
@@ -1434,6 +1706,9 @@ impl Player {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if let Some(d) = self.subs.deadline() {
+                at = Some(at.map_or(d, |a| a.min(d)));
+            }
+            if let Some(d) = self.controls.deadline(self.wants_play) {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if s.need.is_none() && s.pending != Pending::None && s.source.is_some() {

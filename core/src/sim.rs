@@ -119,6 +119,8 @@ pub struct SimHost {
     pub fetch_log: Vec<(String, Option<String>)>,
     /// Every subtitle display change: (host time, cues shown from then on).
     pub subtitles: Vec<(Duration, Vec<crate::subtitles::SubtitleCue>)>,
+    /// Every controls view sent: (host time, view). The last one is what is on screen.
+    pub controls: Vec<(Duration, crate::controls::ControlsView)>,
     /// The fake platform video decoder and screen.
     pub video: SimVideo,
     /// Decoder outputs to deliver at the next step.
@@ -153,6 +155,7 @@ impl SimHost {
             requests_seen: 0,
             fetch_log: Vec::new(),
             subtitles: Vec::new(),
+            controls: Vec::new(),
             video: SimVideo {
                 reorder: 2,
                 ..SimVideo::default()
@@ -197,6 +200,11 @@ impl SimHost {
         );
     }
 
+    /// Fetches under way (started, not ended or cancelled).
+    pub fn in_flight(&self) -> usize {
+        self.transfers.len()
+    }
+
     /// Sends an app request.
     pub fn app(&mut self, request: AppRequest) {
         self.send(HostEvent::App(request));
@@ -205,6 +213,12 @@ impl SimHost {
     /// Sends an input event.
     pub fn input(&mut self, input: InputEvent) {
         self.send(HostEvent::Input(input));
+    }
+
+    /// Presses (down, then up) the logical key `key`.
+    pub fn press(&mut self, key: crate::input::Key) {
+        self.input(InputEvent::KeyDown { key, repeat: false });
+        self.input(InputEvent::KeyUp { key });
     }
 
     /// Sends any event at the current virtual time and carries out the commands.
@@ -249,6 +263,7 @@ impl SimHost {
             HostCommand::WakeAt { at } => self.wake = Some(at),
             HostCommand::Emit(event) => self.events.push(event),
             HostCommand::ShowSubtitles { cues } => self.subtitles.push((self.now, cues)),
+            HostCommand::ShowControls(view) => self.controls.push((self.now, view)),
             HostCommand::ConfigureVideoDecoder { generation, config } => {
                 let v = &mut self.video;
                 v.generation = generation;
