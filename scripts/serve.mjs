@@ -398,9 +398,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   };
   const fixtures = resolve(fileURLToPath(new URL('../tests/fixtures/gen', import.meta.url)));
   const mounts = existsSync(fixtures) ? { '/fixtures/': fixtures } : {};
+  // The packaged TV apps (scripts/package-devices.sh), when they exist.
+  const apps = resolve(fileURLToPath(new URL('../dist', import.meta.url)));
+  if (existsSync(apps)) mounts['/apps/'] = apps;
   const root = arg('root', 'www');
   if (!existsSync(root)) { console.error(`serve.mjs: no such directory: ${root}`); process.exit(2); }
   const server = await startServer({ root, port: Number(arg('port', 8080)), host: arg('host', '127.0.0.1'), mounts });
   console.log(`Kinema demo: ${server.url}`);
+  if (mounts['/apps/']) console.log(`TV app (D-pad: arrows, Enter, Escape; ?device=tizen|webos|hbbtv|xbox): ${server.url}apps/tizen/index.html?device=browser`);
   for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.close().then(() => process.exit(0)));
 }

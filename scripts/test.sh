@@ -61,6 +61,7 @@ step "fixtures" bash scripts/fixtures.sh
 step "native tests" cargo test --workspace
 step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
+step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
 # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
 # the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
 # tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)

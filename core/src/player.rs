@@ -267,6 +267,8 @@ pub struct Player {
     suspended: Option<ResumePoint>,
     /// A resume in progress: applied once the reloaded source opens.
     restore: Option<ResumePoint>,
+    /// The device's memory budget, bytes.
+    memory_budget: Option<u64>,
 }
 
 impl Player {
@@ -302,6 +304,7 @@ impl Player {
             controls: Controls::default(),
             suspended: None,
             restore: None,
+            memory_budget: None,
         }
     }
 
@@ -655,6 +658,11 @@ impl Player {
         self.suspended.is_some()
     }
 
+    /// The memory budget in effect ([`AppRequest::SetMemoryBudget`]; `None`: defaults).
+    pub fn memory_budget(&self) -> Option<u64> {
+        self.memory_budget
+    }
+
     /// Whether the on-screen controls are on ([`AppRequest::SetControls`]).
     pub fn controls_enabled(&self) -> bool {
         self.controls.enabled()
@@ -761,6 +769,7 @@ impl Player {
             AppRequest::Suspend => self.suspend(now),
             AppRequest::Resume => self.resume(now),
             AppRequest::SetMemoryBudget(b) => {
+                self.memory_budget = b;
                 self.config = self.config.clone().with_memory_budget(b);
             }
             AppRequest::SelectTextTrack(index) => self.subs.select(index, &mut self.scratch),

@@ -26,13 +26,14 @@ export const WEBGPU_ARGS = ['--enable-features=Vulkan', '--use-vulkan=swiftshade
 
 /**
  * Starts server + browser; `open(path)` returns a page whose demo player is constructed.
- * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS}.
+ * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS}; `root` is the folder served
+ * (relative to the repository: `www`, or `dist` for the packaged TV apps).
  */
-export async function launch({ webgpu = false } = {}) {
+export async function launch({ webgpu = false, root = 'www' } = {}) {
   if (!existsSync(`${repo}/www/pkg/kinema_web.js`)) {
     throw new Error('www/pkg/kinema_web.js is missing: run `bash scripts/build-web.sh` first');
   }
-  const server = await startServer({ root: `${repo}/www`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen` } });
+  const server = await startServer({ root: `${repo}/${root}`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen` } });
   let browser;
   try {
     browser = await chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...CHROMIUM_ARGS, ...WEBGPU_ARGS] : CHROMIUM_ARGS, timeout: 30_000 });
@@ -45,8 +46,8 @@ export async function launch({ webgpu = false } = {}) {
   /** Every console error (expected ones too, e.g. a 404 the test asked for), for diagnosis. */
   const consoleErrors = [];
   /** Opens the demo (optionally with a script run before the page's own) in a fresh context. */
-  async function open(path = '', { initScript } = {}) {
-    const page = await browser.newPage();
+  async function open(path = '', { initScript, contextOptions } = {}) {
+    const page = contextOptions ? await (await browser.newContext(contextOptions)).newPage() : await browser.newPage();
     if (initScript) await page.addInitScript(initScript);
     page.setDefaultTimeout(20_000);
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));

@@ -245,6 +245,10 @@ impl Driver {
                 self.video.show_subtitles(cues);
                 events::dispatch_raw(&self.target, "cuechange", &detail);
             }
+            HostCommand::ShowControls(view) => {
+                let detail = events::controls_object(&view);
+                events::dispatch_raw(&self.target, "controlschange", &detail);
+            }
             HostCommand::ConfigureVideoDecoder { generation, config } => {
                 self.video.configure_video(generation, &config)
             }

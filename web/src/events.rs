@@ -135,8 +135,46 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
                 ),
             ]),
         ),
+        PlayerEvent::UnhandledKey(k) => ("unhandledkey", k.name().into()),
+        PlayerEvent::Suspended { position } => ("suspended", (*position).into()),
+        PlayerEvent::Resumed(p) => ("resumed", (*p).into()),
         _ => return None,
     })
+}
+
+/// The `controlschange` detail: `{visible, paused, buttons: [{id, label, focused, enabled}],
+/// menu: null | {kind, title, items: [{label, selected, focused}]}}`.
+pub fn controls_object(view: &kinema_core::controls::ControlsView) -> JsValue {
+    let buttons = js_sys::Array::new();
+    for b in &view.buttons {
+        buttons.push(&object(&[
+            ("id", b.id.name().into()),
+            ("label", b.label.as_str().into()),
+            ("focused", b.focused.into()),
+            ("enabled", b.enabled.into()),
+        ]));
+    }
+    let menu = view.menu.as_ref().map_or(JsValue::NULL, |m| {
+        let items = js_sys::Array::new();
+        for i in &m.items {
+            items.push(&object(&[
+                ("label", i.label.as_str().into()),
+                ("selected", i.selected.into()),
+                ("focused", i.focused.into()),
+            ]));
+        }
+        object(&[
+            ("kind", m.kind.name().into()),
+            ("title", m.title.as_str().into()),
+            ("items", items.into()),
+        ])
+    });
+    object(&[
+        ("visible", view.visible.into()),
+        ("paused", view.paused.into()),
+        ("buttons", buttons.into()),
+        ("menu", menu),
+    ])
 }
 
 /// Dispatches `event` on `target` as a `CustomEvent`.

@@ -74,6 +74,21 @@ export interface PlayerEventMap {
   texttrackchange: number;
   texttrackerror: PlayerError & { track: number };
   cuechange: ActiveCue[];
+  controlschange: ControlsView;
+  unhandledkey: KeyName;
+  suspended: number;
+  resumed: number;
+}
+
+/** Logical keys (`Player.key`): what every device's remote, keyboard or gamepad maps onto. */
+export type KeyName = 'Up' | 'Down' | 'Left' | 'Right' | 'Ok' | 'Back' | 'Play' | 'Pause' | 'PlayPause' | 'Stop' | 'Rewind' | 'FastForward' | 'Next' | 'Previous' | 'Red' | 'Green' | 'Yellow' | 'Blue' | 'Info' | 'Subtitle' | 'Audio' | 'Mute' | 'VolumeUp' | 'VolumeDown' | 'Digit0' | 'Digit1' | 'Digit2' | 'Digit3' | 'Digit4' | 'Digit5' | 'Digit6' | 'Digit7' | 'Digit8' | 'Digit9';
+
+/** The on-screen controls to draw (`controlschange` detail); the core decides focus and menus. */
+export interface ControlsView {
+  visible: boolean;
+  paused: boolean;
+  buttons: { id: 'rewind' | 'playpause' | 'fastforward' | 'audio' | 'subtitles' | 'quality'; label: string; focused: boolean; enabled: boolean }[];
+  menu: null | { kind: 'audio' | 'subtitles' | 'quality'; title: string; items: { label: string; selected: boolean; focused: boolean }[] };
 }
 
 export interface Player {
@@ -610,6 +625,103 @@ impl Player {
             set("outputLatency", 0.into());
         }
         o.into()
+    }
+
+    /// Delivers a logical key (`KeyName`: `"PlayPause"`, `"Ok"`, `"Digit5"`, ...) from the
+    /// device's remote, keyboard or gamepad; device shims map their key codes onto these.
+    /// With the on-screen controls on, D-pad keys navigate them; otherwise keys act through
+    /// the key map (arrows seek / change the volume). A key nothing uses fires
+    /// `unhandledkey`. Returns false for an unknown name.
+    pub fn key(&self, name: &str, down: Option<bool>, repeat: Option<bool>) -> bool {
+        let Some(key) = kinema_core::Key::from_name(name) else {
+            return false;
+        };
+        let input = if down.unwrap_or(true) {
+            kinema_core::InputEvent::KeyDown {
+                key,
+                repeat: repeat.unwrap_or(false),
+            }
+        } else {
+            kinema_core::InputEvent::KeyUp { key }
+        };
+        self.driver.send(HostEvent::Input(input));
+        true
+    }
+
+    /// Whether the core's on-screen controls are on (off by default). While on, every change
+    /// of what they show fires `controlschange` with the view to draw.
+    #[wasm_bindgen(getter)]
+    pub fn controls(&self) -> bool {
+        self.driver
+            .with_core(|c| c.controls_enabled())
+            .unwrap_or(false)
+    }
+
+    /// Turns the on-screen controls on or off.
+    #[wasm_bindgen(setter)]
+    pub fn set_controls(&self, on: bool) {
+        self.app(AppRequest::SetControls(on));
+    }
+
+    /// A pointer activated a control: a button id (`"playpause"`, `"audio"`, ...) or the
+    /// index of an entry of the open menu.
+    #[wasm_bindgen(js_name = controlsActivate)]
+    pub fn controls_activate(&self, target: JsValue) {
+        use kinema_core::controls::{ControlId, ControlTarget};
+        let target = if let Some(n) = target.as_f64() {
+            (n >= 0.0).then_some(ControlTarget::Item(n as usize))
+        } else {
+            target
+                .as_string()
+                .and_then(|s| ControlId::from_name(&s))
+                .map(ControlTarget::Button)
+        };
+        if let Some(t) = target {
+            self.app(AppRequest::ControlsActivate(t));
+        }
+    }
+
+    /// The pointer moved over the video: show the controls and restart their hide timer.
+    #[wasm_bindgen(js_name = controlsPoke)]
+    pub fn controls_poke(&self) {
+        self.app(AppRequest::ControlsPoke);
+    }
+
+    /// Goes to the background: releases decoders, pictures, buffers and connections and
+    /// remembers position, play state and track choices (`suspended` event).
+    pub fn suspend(&self) {
+        self.app(AppRequest::Suspend);
+    }
+
+    /// Back from the background: reloads and restores what `suspend` remembered (`resumed`
+    /// event once the position is restored).
+    pub fn resume(&self) {
+        self.app(AppRequest::Resume);
+    }
+
+    /// True between `suspend()` and `resume()`.
+    #[wasm_bindgen(getter)]
+    pub fn suspended(&self) -> bool {
+        self.driver.with_core(|c| c.suspended()).unwrap_or(false)
+    }
+
+    /// The device's memory budget for media in megabytes (device profiles; 0 or less: the
+    /// defaults). It sets the byte budgets of the file cache and segment buffer from the next
+    /// `load`.
+    #[wasm_bindgen(js_name = setMemoryBudget)]
+    pub fn set_memory_budget(&self, megabytes: f64) {
+        let bytes =
+            (megabytes.is_finite() && megabytes > 0.0).then_some((megabytes * 1048576.0) as u64);
+        self.app(AppRequest::SetMemoryBudget(bytes));
+    }
+
+    /// The memory budget in effect, megabytes (`null`: the defaults).
+    #[wasm_bindgen(getter, js_name = memoryBudget)]
+    pub fn memory_budget(&self) -> Option<f64> {
+        self.driver
+            .with_core(|c| c.memory_budget())
+            .flatten()
+            .map(|b| b as f64 / 1048576.0)
     }
 
     /// Stops everything: unloads, stops timers, aborts fetches, closes the AudioContext. The

@@ -1,0 +1,49 @@
+// The TV / set-top app every package wraps (scripts/package-devices.sh): a full-screen player
+// with the core's on-screen controls, driven by the device's remote through the shim.
+// `?src=URL` plays that instead of the bundled sample; `?device=NAME` forces a profile (the
+// packages set it in <html data-kinema-profile>); `?renderer=` as on the demo page.
+import { attachDevice } from './kinema/index.js';
+
+const params = new URLSearchParams(location.search);
+const $ = (id) => document.getElementById(id);
+const wanted = params.get('renderer') ?? 'auto';
+const hasWebGpu = async () => {
+  try { return !!(await navigator.gpu?.requestAdapter()); } catch { return false; }
+};
+const fail = (text) => {
+  $('error').textContent = text;
+  $('error').hidden = false;
+  document.body.dataset.ready = 'error';
+};
+
+try {
+  // TVs rarely have WebGPU: the WebGL2 package is the default there; it falls back to 2D.
+  const pkg = wanted === 'webgpu' || (wanted === 'auto' && (await hasWebGpu())) ? 'pkg' : 'pkg-webgl';
+  const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
+  await init();
+  const player = new Player();
+  const canvas = $('video');
+  const fit = () => {
+    const r = canvas.getBoundingClientRect();
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.max(1, Math.round(r.width * dpr));
+    canvas.height = Math.max(1, Math.round(r.height * dpr));
+    player.setMaxVideoHeight?.(canvas.height);
+  };
+  fit();
+  const renderer = await player.attachCanvas(canvas, wanted === 'auto' ? 'auto' : wanted);
+  new ResizeObserver(() => { fit(); player.redraw?.(); }).observe(canvas);
+  const baked = document.documentElement.dataset.kinemaProfile;
+  const device = attachDevice(player, {
+    container: $('stage'),
+    profile: params.get('device') ?? (baked && baked !== 'auto' ? baked : 'auto'),
+  });
+  player.addEventListener('error', (e) => fail(`${e.detail.kind}: ${e.detail.message}`));
+  window.kinema = { player, device, renderer };
+  player.load(params.get('src') ?? 'media/sample.mp4');
+  if (params.get('autoplay') !== '0') player.play().catch(() => {});
+  document.body.dataset.ready = '1';
+} catch (e) {
+  fail(`The player could not start: ${e?.message ?? e}`);
+  throw e;
+}
