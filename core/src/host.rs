@@ -186,6 +186,14 @@ pub enum AppRequest {
     /// Back in the foreground: reload the suspended source and restore position, play/pause,
     /// audio and text track and quality choice. `Resumed` follows once it is restored.
     Resume,
+    /// Binds a logical key to an action (`None`: unbinds it), for keys the on-screen controls
+    /// do not use (or all keys while they are off). See [`crate::KeyMap`].
+    BindKey {
+        /// The key.
+        key: crate::input::Key,
+        /// What it does from now on.
+        action: Option<crate::input::Action>,
+    },
     /// The device's memory budget for media in bytes (TV profiles): sets the byte budgets of
     /// the file cache and the segment buffer for the next `Load` (`None`: the defaults).
     SetMemoryBudget(Option<u64>),

@@ -152,6 +152,28 @@ pub enum Action {
     SeekToFraction(f64),
 }
 
+impl Action {
+    /// Parses an action as apps spell it: `toggle-play`, `play`, `pause`, `stop`, `mute`,
+    /// `seek:<seconds>` (relative, may be negative), `volume:<delta>`, `seek-fraction:<0..1>`.
+    pub fn parse(text: &str) -> Option<Action> {
+        let (name, arg) = match text.split_once(':') {
+            Some((n, a)) => (n, a.trim().parse::<f64>().ok().filter(|v| v.is_finite())),
+            None => (text, None),
+        };
+        Some(match (name, arg) {
+            ("toggle-play", None) => Action::TogglePlay,
+            ("play", None) => Action::Play,
+            ("pause", None) => Action::Pause,
+            ("stop", None) => Action::Stop,
+            ("mute", None) => Action::ToggleMute,
+            ("seek", Some(s)) => Action::SeekBy(s),
+            ("volume", Some(v)) => Action::VolumeBy(v),
+            ("seek-fraction", Some(f)) => Action::SeekToFraction(f.clamp(0.0, 1.0)),
+            _ => return None,
+        })
+    }
+}
+
 /// Key → action mapping; hosts and apps may replace entries.
 #[derive(Debug, Clone)]
 pub struct KeyMap {
@@ -225,5 +247,23 @@ mod tests {
         assert_eq!(Key::from_name("Enter"), Some(Key::Ok));
         assert_eq!(Key::from_name("Digit10"), None);
         assert_eq!(Key::from_name("Nope"), None);
+    }
+
+    #[test]
+    fn actions_parse_and_bind() {
+        assert_eq!(Action::parse("seek:-5"), Some(Action::SeekBy(-5.0)));
+        assert_eq!(
+            Action::parse("seek-fraction:2"),
+            Some(Action::SeekToFraction(1.0))
+        );
+        assert_eq!(Action::parse("toggle-play"), Some(Action::TogglePlay));
+        assert_eq!(Action::parse("seek"), None);
+        assert_eq!(Action::parse("seek:NaN"), None);
+        assert_eq!(Action::parse("play:1"), None);
+        let mut m = KeyMap::default();
+        m.bind(Key::Red, Action::parse("seek:60"));
+        assert_eq!(m.action(Key::Red), Some(Action::SeekBy(60.0)));
+        m.bind(Key::Left, None);
+        assert_eq!(m.action(Key::Left), None);
     }
 }

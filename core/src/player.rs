@@ -764,6 +764,7 @@ impl Player {
                 }
             }
             AppRequest::SetControls(on) => self.controls.set_enabled(on),
+            AppRequest::BindKey { key, action } => self.keys.bind(key, action),
             AppRequest::ControlsActivate(target) => self.on_pointer(now, target),
             AppRequest::ControlsPoke => self.controls.poke(now),
             AppRequest::Suspend => self.suspend(now),

@@ -641,7 +641,34 @@ pub fn fuzz_scenario(data: &[u8]) -> Result<(), String> {
                 mode: SeekMode::Fast,
             }),
             5 => host.app(AppRequest::SetLoop(op & 16 != 0)),
-            _ => {}
+            6 if op & 8 != 0 => host.app(AppRequest::Suspend),
+            6 => host.app(AppRequest::Resume),
+            _ => {
+                // Remote keys with the on-screen controls on or off.
+                use crate::input::Key;
+                const KEYS: [Key; 16] = [
+                    Key::Up,
+                    Key::Down,
+                    Key::Left,
+                    Key::Right,
+                    Key::Ok,
+                    Key::Back,
+                    Key::PlayPause,
+                    Key::FastForward,
+                    Key::Rewind,
+                    Key::Subtitle,
+                    Key::Audio,
+                    Key::Info,
+                    Key::Digit(7),
+                    Key::Stop,
+                    Key::Mute,
+                    Key::Red,
+                ];
+                if op & 0x80 != 0 {
+                    host.app(AppRequest::SetControls(op & 0x40 != 0));
+                }
+                host.press(KEYS[usize::from(op >> 3) % KEYS.len()]);
+            }
         }
         host.run_for(Duration::from_millis(u64::from(op) * 4));
     }

@@ -189,6 +189,29 @@ fn bar_hides_after_five_idle_seconds_while_playing_not_while_paused() {
 }
 
 #[test]
+fn apps_bind_colour_keys_and_unbind_others() {
+    let mut h = stream_host();
+    start(&mut h, &format!("{BASE}hls-fmp4/master.m3u8"));
+    h.press(Key::Red);
+    assert!(h.saw(|e| matches!(e, PlayerEvent::UnhandledKey(Key::Red))));
+    h.app(AppRequest::BindKey {
+        key: Key::Red,
+        action: kinema_core::Action::parse("seek:12"),
+    });
+    let t = h.player.current_time();
+    h.press(Key::Red);
+    wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+    assert!((h.player.current_time() - (t + 12.0)).abs() < 0.3);
+    h.app(AppRequest::BindKey {
+        key: Key::Right,
+        action: None,
+    });
+    h.events.clear();
+    h.press(Key::Right);
+    assert!(h.saw(|e| matches!(e, PlayerEvent::UnhandledKey(Key::Right))));
+}
+
+#[test]
 fn digit_keys_jump_to_tenths_of_the_duration() {
     let mut h = stream_host();
     start(&mut h, &format!("{BASE}hls-fmp4/master.m3u8"));

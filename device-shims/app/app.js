@@ -7,9 +7,6 @@ import { attachDevice } from './kinema/index.js';
 const params = new URLSearchParams(location.search);
 const $ = (id) => document.getElementById(id);
 const wanted = params.get('renderer') ?? 'auto';
-const hasWebGpu = async () => {
-  try { return !!(await navigator.gpu?.requestAdapter()); } catch { return false; }
-};
 const fail = (text) => {
   $('error').textContent = text;
   $('error').hidden = false;
@@ -17,8 +14,9 @@ const fail = (text) => {
 };
 
 try {
-  // TVs rarely have WebGPU: the WebGL2 package is the default there; it falls back to 2D.
-  const pkg = wanted === 'webgpu' || (wanted === 'auto' && (await hasWebGpu())) ? 'pkg' : 'pkg-webgl';
+  // TVs rarely have WebGPU (and headless engines present it poorly): WebGL2 is the default,
+  // the 2D canvas the fallback; WebGPU only when asked for.
+  const pkg = wanted === 'webgpu' ? 'pkg' : 'pkg-webgl';
   const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
   await init();
   const player = new Player();
@@ -31,7 +29,13 @@ try {
     player.setMaxVideoHeight?.(canvas.height);
   };
   fit();
-  const renderer = await player.attachCanvas(canvas, wanted === 'auto' ? 'auto' : wanted);
+  let renderer;
+  try {
+    renderer = await player.attachCanvas(canvas, wanted === 'auto' ? 'webgl2' : wanted);
+  } catch (e) {
+    if (wanted !== 'auto') throw e;
+    renderer = await player.attachCanvas(canvas, '2d');
+  }
   new ResizeObserver(() => { fit(); player.redraw?.(); }).observe(canvas);
   const baked = document.documentElement.dataset.kinemaProfile;
   const device = attachDevice(player, {

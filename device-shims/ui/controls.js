@@ -10,7 +10,17 @@ const fmt = (s) => {
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 };
 
-const ICONS = { rewind: '⏪', playpause: '⏯', fastforward: '⏩', audio: '🔊', subtitles: 'CC', quality: 'HD' };
+// Inline SVG icons: TV browsers often lack emoji and symbol fonts.
+const svg = (d) => `<svg viewBox="0 0 24 24" width="1.2em" height="1.2em" aria-hidden="true" fill="currentColor"><path d="${d}"/></svg>`;
+const ICONS = {
+  rewind: svg('M11 6v12l-8.5-6zM20.5 6v12L12 12z'),
+  play: svg('M7 5v14l12-7z'),
+  pause: svg('M6 5h4v14H6zM14 5h4v14h-4z'),
+  fastforward: svg('M13 6v12l8.5-6zM3.5 6v12L12 12z'),
+  audio: svg('M4 9v6h4l5 4V5L8 9zm12.5 3a4.5 4.5 0 0 0-2.5-4v8a4.5 4.5 0 0 0 2.5-4z'),
+  subtitles: svg('M3 5h18v14H3zm2 2v10h14V7zm1.5 3h5v1.5h-5zm6.5 0h4.5v1.5H13zm-6.5 3h3v1.5h-3zm4.5 0h6.5v1.5H11z'),
+  quality: svg('M3 6h2v5h4V6h2v12H9v-5H5v5H3zm10 0h4.5a3.5 3.5 0 0 1 3.5 3.5v5a3.5 3.5 0 0 1-3.5 3.5H13zm2 2v8h2.5a1.5 1.5 0 0 0 1.5-1.5v-5A1.5 1.5 0 0 0 17.5 8z'),
+};
 
 function el(tag, cls, parent) {
   const e = document.createElement(tag);
@@ -66,7 +76,7 @@ export function mountControls(player, container, { safeArea = 0 } = {}) {
         node.addEventListener('click', (e) => { e.stopPropagation(); player.controlsActivate(b.id); });
         byId.set(b.id, node);
       }
-      node.textContent = b.id === 'playpause' ? (v.paused ? '▶' : '⏸') : ICONS[b.id];
+      node.innerHTML = b.id === 'playpause' ? (v.paused ? ICONS.play : ICONS.pause) : ICONS[b.id];
       node.title = b.label;
       node.setAttribute('aria-label', b.label);
       node.disabled = !b.enabled;

@@ -180,6 +180,11 @@ for (const device of ['tizen', 'webos', 'hbbtv']) {
         assert.equal(mask & 0x20, 0x20, 'VCR keys requested');
         assert.ok(calls.includes('getOwnerApplication:application/oipfApplicationManager'));
       }
+      // Colour keys reach the app's own bindings (Red = 403 on all three).
+      const press = await presser(page);
+      assert.equal(await page.evaluate(() => window.kinema.player.bindKey('Red', 'seek-fraction:0.5')), true);
+      await press(403);
+      await until(page, () => !window.kinema.player.seeking && Math.abs(window.kinema.player.currentTime - window.kinema.player.duration / 2) < 0.5);
       const budget = { tizen: 256, webos: 192, hbbtv: 64 }[device];
       assert.equal(await page.evaluate(() => window.kinema.player.memoryBudget), budget);
       assert.deepEqual(env.problems, []);

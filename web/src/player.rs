@@ -648,6 +648,24 @@ impl Player {
         true
     }
 
+    /// Binds a logical key to an action for this player: `toggle-play`, `play`, `pause`,
+    /// `stop`, `mute`, `seek:<seconds>`, `volume:<delta>`, `seek-fraction:<0..1>`, or `null`
+    /// to unbind (the key then fires `unhandledkey`). Keys the on-screen controls use are
+    /// theirs while they are on. Returns false for an unknown key or action.
+    #[wasm_bindgen(js_name = bindKey)]
+    pub fn bind_key(&self, name: &str, action: Option<String>) -> bool {
+        let Some(key) = kinema_core::Key::from_name(name) else {
+            return false;
+        };
+        let action = match action.as_deref().map(kinema_core::Action::parse) {
+            Some(None) => return false,
+            Some(a) => a,
+            None => None,
+        };
+        self.app(AppRequest::BindKey { key, action });
+        true
+    }
+
     /// Whether the core's on-screen controls are on (off by default). While on, every change
     /// of what they show fires `controlschange` with the view to draw.
     #[wasm_bindgen(getter)]
