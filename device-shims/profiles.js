@@ -122,11 +122,25 @@ export const PROFILES = {
     name: 'webos', memoryMB: 192, safeArea: 5, suspendWhenHidden: true, gamepad: false,
     pointer: true,
     keyOf: (e) => WEBOS_KEYS[e.keyCode] ?? COMMON_CODES[e.keyCode] ?? null,
-    setup() { return []; },
+    setup() {
+      // Apps packaged with "disableBackHistoryAPI": false get Back as history navigation,
+      // not key 461: keep one entry of our own on the history stack and turn its popping
+      // into Back.
+      history.pushState({ kinema: 'back-guard' }, '');
+      this.onPop = () => {
+        if (this.exiting) return;
+        history.pushState({ kinema: 'back-guard' }, '');
+        this.onKey?.('Back');
+      };
+      window.addEventListener('popstate', this.onPop);
+      return ['history'];
+    },
     exit() {
       // webOS: Back at the top level returns to the launcher (webOSTV.js), else history.
+      this.exiting = true;
+      window.removeEventListener('popstate', this.onPop);
       if (window.webOS?.platformBack) window.webOS.platformBack();
-      else window.history.back();
+      else window.history.go(-2);
     },
   },
   hbbtv: {

@@ -234,6 +234,34 @@ test('[tizen] hidden app suspends (decoders and buffers released), visible again
   }
 });
 
+test('[webos] Back through the history API and the Magic Remote pointer; controls inside the 5 % safe area', async () => {
+  const page = await openApp('webos', { initScript: STUBS.webos });
+  try {
+    // The pointer appearing shows the bar (webOS cursorStateChange).
+    await page.evaluate(() => document.dispatchEvent(new CustomEvent('cursorStateChange', { detail: { visibility: true } })));
+    await until(page, () => !document.querySelector('.kinema-controls').hidden);
+    const box = await page.evaluate(() => {
+      const b = document.querySelector('.kinema-bar').getBoundingClientRect();
+      return { left: b.left, right: innerWidth - b.right, bottom: innerHeight - b.bottom, w: innerWidth, h: innerHeight };
+    });
+    assert.ok(box.left >= box.w * 0.049 && box.right >= box.w * 0.049 && box.bottom >= box.h * 0.049, `inside the safe area: ${JSON.stringify(box)}`);
+    await page.click('.kinema-button[data-id="subtitles"]');
+    assert.equal((await ui(page)).menu?.kind, 'subtitles');
+    // Back as history navigation (apps without disableBackHistoryAPI): closes the menu, then
+    // the bar, and the app stays on its page.
+    await page.evaluate(() => history.back());
+    await until(page, () => document.querySelector('.kinema-menu').hidden);
+    assert.ok((await ui(page)).visible);
+    await page.evaluate(() => history.back());
+    await until(page, () => document.querySelector('.kinema-controls').hidden);
+    await page.evaluate(() => history.back());
+    await until(page, () => window.platformCalls.includes('platformBack'));
+    assert.match(page.url(), /webos\/index\.html/);
+  } finally {
+    await page.close();
+  }
+});
+
 test('[browser] the same controls work with a mouse and by touch', async () => {
   const page = await openApp('tizen', { query: '&device=browser', contextOptions: { hasTouch: true } });
   try {
