@@ -22,7 +22,9 @@
 // root-relative URIs get the prefix. A multivariant playlist is served with its root-relative
 // URIs prefixed (relative ones already resolve to live media playlists).
 //
-// DASH (needs SegmentTemplate@duration with $Number$, e.g. streams/dash-number): type="dynamic",
+// DASH (needs a SegmentTemplate with $Number$: @duration, e.g. streams/dash-number, or a
+// SegmentTimeline, e.g. streams/dash-timeline, which is rewritten to the window's segments with
+// startNumber = the first one's number and times counting on across loops): type="dynamic",
 // availabilityStartTime = now - (now - start) * speed (= start at speed 1), publishTime,
 // timeShiftBufferDepth = window, minimumUpdatePeriod = one segment, UTCTiming (direct), no
 // mediaPresentationDuration; text (side-car VTT) AdaptationSets are dropped. Segment number n
@@ -161,8 +163,11 @@ const parseIsoDuration = (d) => {
 const attr = (tag, name) => new RegExp(`\\s${name}="([^"]*)"`).exec(tag)?.[1];
 
 /**
- * The $Number$ templates of a VOD MPD: [{ regex, number(name) , file(n), startNumber, seconds,
- * count }]; `count` = segments in the VOD (mediaPresentationDuration / duration, rounded up).
+ * The $Number$ templates of a VOD MPD: [{ regex, file(n), startNumber, seconds, count,
+ * end(k), timeline }]; `count` = segments in the VOD, `end(k)` = end (s) of the k-th segment
+ * (k from 0) of the endless looped sequence, `seconds` = the longest segment. Either
+ * SegmentTemplate@duration or a SegmentTimeline (its <S t d r> expanded; `timeline` then
+ * holds { timescale, starts, durations } in ticks of one loop).
  */
 export function numberTemplates(mpd) {
   const total = parseIsoDuration(attr(/<MPD[^>]*>/.exec(mpd)?.[0] ?? '', 'mediaPresentationDuration'));
@@ -170,21 +175,42 @@ export function numberTemplates(mpd) {
   for (const rep of mpd.matchAll(/<Representation\b([^>]*)>([\s\S]*?)<\/Representation>/g)) {
     const tag = /<SegmentTemplate\b[^>]*>/.exec(rep[2])?.[0];
     const media = tag && attr(tag, 'media');
-    const duration = tag && Number(attr(tag, 'duration'));
-    if (!media || !duration || !media.includes('$Number')) continue;
+    if (!media || !media.includes('$Number')) continue;
     const id = attr(rep[1], 'id') ?? '';
     const timescale = Number(attr(tag, 'timescale') ?? 1);
     const startNumber = Number(attr(tag, 'startNumber') ?? 1);
-    const seconds = duration / timescale;
+    let timeline = null, seconds, count, end;
+    const duration = Number(attr(tag, 'duration'));
+    const tl = /<SegmentTimeline>([\s\S]*?)<\/SegmentTimeline>/.exec(rep[2]);
+    if (tl) {
+      const starts = [], durations = [];
+      let t = 0;
+      for (const m of tl[1].matchAll(/<S\b[^>]*>/g)) {
+        const d = Number(attr(m[0], 'd')), r = Number(attr(m[0], 'r') ?? 0);
+        if (attr(m[0], 't') !== undefined) t = Number(attr(m[0], 't'));
+        if (!(d > 0) || r < 0) continue;
+        for (let i = 0; i <= r && starts.length < 100_000; i++) { starts.push(t); durations.push(d); t += d; }
+      }
+      if (!starts.length) continue;
+      const loopTicks = Math.max(t - starts[0], Math.round(total * timescale));
+      timeline = { timescale, starts, durations, loopTicks };
+      count = starts.length;
+      seconds = Math.max(...durations) / timescale;
+      end = (k) => (Math.floor(k / count) * loopTicks + starts[k % count] + durations[k % count]) / timescale;
+    } else if (duration) {
+      seconds = duration / timescale;
+      count = Math.max(1, Math.ceil(total / seconds - 1e-6));
+      end = (k) => (k + 1) * seconds;
+    } else continue;
     const width = Number(/\$Number%0(\d+)d\$/.exec(media)?.[1] ?? 0);
     const literal = media.replace(/\$RepresentationID\$/g, id);
     const pieces = literal.split(/\$Number(?:%0\d+d)?\$/);
-    const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const esc = (x) => x.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     out.push({
+      id,
       regex: new RegExp(`^${pieces.map(esc).join('(\\d+)')}$`),
       file: (n) => pieces.join(String(n).padStart(width, '0')),
-      startNumber, seconds,
-      count: Math.max(1, Math.ceil(total / seconds - 1e-6)),
+      startNumber, seconds, count, end, timeline,
     });
   }
   return out;
@@ -201,17 +227,40 @@ export function liveDashSegment(mpd, name, live, now) {
     if (!m) continue;
     const n = Number(m[1]);
     if (n < t.startNumber) return { notYet: true };
-    if ((n - t.startNumber + 1) * t.seconds > liveSeconds(live, now) + 1e-6) return { notYet: true };
+    if (t.end(n - t.startNumber) > liveSeconds(live, now) + 1e-6) return { notYet: true };
     return { file: t.file(t.startNumber + ((n - t.startNumber) % t.count)) };
   }
   return null;
 }
 
+/**
+ * The SegmentTimeline of template `t` on the live clock `clock` (s): the segments of the
+ * endless sequence that have ended and end within `window` of it (at least the newest one),
+ * as { startNumber, xml }; times keep counting across loops.
+ */
+function liveTimeline(t, clock, window) {
+  const { timescale, starts, durations, loopTicks } = t.timeline;
+  let last = -1;
+  // Segments end in order: walk from an estimate of the newest available one.
+  let k = Math.max(0, Math.floor(clock / t.seconds) - t.count - 1);
+  while (t.end(k) <= clock + 1e-6) { last = k; k += 1; }
+  if (last < 0) return { startNumber: t.startNumber, xml: '<SegmentTimeline></SegmentTimeline>' };
+  let first = last;
+  while (first > 0 && t.end(first - 1) > clock - window) first -= 1;
+  const S = [];
+  for (let i = first; i <= last; i++) {
+    const start = Math.floor(i / t.count) * loopTicks + starts[i % t.count];
+    S.push(`<S t="${start}" d="${durations[i % t.count]}" />`);
+  }
+  void timescale;
+  return { startNumber: t.startNumber + first, xml: `<SegmentTimeline>${S.join('')}</SegmentTimeline>` };
+}
+
 /** The live (dynamic) MPD for a VOD one at `now` (ms). */
 export function liveMpd(mpd, live, now, prefix = '') {
   const templates = numberTemplates(mpd);
-  if (!templates.length || /<SegmentTimeline|<SegmentList|<SegmentBase/.test(mpd)) {
-    throw new LiveError('live DASH needs SegmentTemplate@duration with $Number$ (e.g. streams/dash-number/manifest.mpd)');
+  if (!templates.length || /<SegmentList|<SegmentBase/.test(mpd)) {
+    throw new LiveError('live DASH needs a SegmentTemplate with $Number$ (@duration or a SegmentTimeline, e.g. streams/dash-number or streams/dash-timeline)');
   }
   const seg = Math.max(...templates.map((t) => t.seconds));
   if (liveEnded(live, now)) {
@@ -229,6 +278,18 @@ export function liveMpd(mpd, live, now, prefix = '') {
       `\n\ttimeShiftBufferDepth="${isoDuration(live.window)}"\n\tminimumUpdatePeriod="${isoDuration(seg)}"\n\tsuggestedPresentationDelay="${isoDuration(3 * seg)}">`));
   out = out.replace(/[ \t]*<AdaptationSet\b[^>]*contentType="text"[\s\S]*?<\/AdaptationSet>\n?/g, '');
   out = out.replace(/<BaseURL>([^<]*)<\/BaseURL>/g, (_, u) => `<BaseURL>${prefixUri(u, prefix)}</BaseURL>`);
+  // SegmentTimeline templates list the window's segments, renumbered from its first one.
+  const clock = liveSeconds(live, now);
+  out = out.replace(/<Representation\b([^>]*)>([\s\S]*?)<\/Representation>/g, (whole, attrs, body) => {
+    const t = templates.find((x) => x.timeline && x.id === (attr(attrs, 'id') ?? ''));
+    if (!t || !/<SegmentTimeline>/.test(body)) return whole;
+    const { startNumber, xml } = liveTimeline(t, clock, live.window);
+    const inner = body
+      .replace(/<SegmentTimeline>[\s\S]*?<\/SegmentTimeline>/, xml)
+      .replace(/(<SegmentTemplate\b[^>]*?)\sstartNumber="\d+"/, '$1')
+      .replace(/<SegmentTemplate\b/, `<SegmentTemplate startNumber="${startNumber}"`);
+    return `<Representation${attrs}>${inner}</Representation>`;
+  });
   out = out.replace('</MPD>', `\t<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${new Date(now).toISOString()}" />\n</MPD>`);
   return out;
 }

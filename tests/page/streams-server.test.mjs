@@ -197,8 +197,25 @@ test('live DASH: dynamic MPD, segments available with the clock, numbers wrap to
   const wrapped = await get(`/__live/start=${Date.now() - 100_000}/${S}/dash-number/chunk-stream2-00050.m4s`);
   assert.equal(wrapped.status, 200);
   assert.ok(wrapped.body.equals(file('dash-number/chunk-stream2-00005.m4s')));
-  const tl = await get(`/__live/-/${S}/dash-timeline/manifest.mpd`);
-  assert.equal(tl.status, 400, 'SegmentTimeline cannot be served live');
+  // SegmentTimeline: the window's segments, renumbered; 45 s in with a 20 s window the video
+  // lists segments 13..22 (24..44 s: times count on across the loop), 23 is not there yet.
+  const t45 = Date.now() - 45_000;
+  const tl = await get(`/__live/start=${t45},window=20/${S}/dash-timeline/manifest.mpd`);
+  assert.equal(tl.status, 200);
+  const tlMpd = tl.body.toString();
+  const rep0 = /<Representation id="0"[\s\S]*?<\/Representation>/.exec(tlMpd)[0];
+  assert.match(rep0, /startNumber="13"/);
+  const S0 = [...rep0.matchAll(/<S t="(\d+)" d="(\d+)"/g)].map((m) => [Number(m[1]) / 15360, Number(m[2]) / 15360]);
+  assert.equal(S0.length, 10, JSON.stringify(S0));
+  assert.deepEqual(S0[0], [24, 2]);
+  assert.deepEqual(S0.at(-1), [42, 2]);
+  const tlLive = `/__live/start=${t45},window=20/${S}/dash-timeline`;
+  const seg22 = await get(`${tlLive}/chunk-stream0-00022.m4s`);
+  assert.equal(seg22.status, 200);
+  assert.ok(seg22.body.equals(file('dash-timeline/chunk-stream0-00007.m4s')), 'number 22 = VOD segment 1 + (21 mod 15)');
+  assert.equal((await get(`${tlLive}/chunk-stream0-00023.m4s`)).status, 404, 'a timeline segment from the future');
+  const list = await get(`/__live/-/${S}/dash-base/manifest.mpd`);
+  assert.equal(list.status, 400, 'SegmentBase cannot be served live');
 });
 
 test('bandwidth cap: one 500 kB download at 250 kB/s takes 2 s ±20%; two concurrent ones share it', async () => {
