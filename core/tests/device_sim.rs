@@ -11,7 +11,7 @@ use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, Key, PlaybackState, PlayerConfig, PlayerEvent};
 
 mod common;
-use common::{wait, BASE};
+use common::{start, wait, BASE};
 
 fn stream_host() -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
@@ -19,14 +19,6 @@ fn stream_host() -> SimHost {
         false
     });
     h
-}
-
-fn start(h: &mut SimHost, url: &str) {
-    h.app(AppRequest::Load { url: url.into() });
-    h.app(AppRequest::Play);
-    wait(h, 20, "playing", |h| {
-        h.player.state() == PlaybackState::Playing
-    });
 }
 
 fn view(h: &SimHost) -> ControlsView {

@@ -118,13 +118,7 @@ fn link(mbps: f64) -> Option<usize> {
 }
 
 fn start(h: &mut SimHost, dir: &str, manifest: &str) {
-    h.app(AppRequest::Load {
-        url: format!("{BASE}{dir}/{manifest}"),
-    });
-    h.app(AppRequest::Play);
-    wait(h, 20, "playing", |h| {
-        h.player.state() == PlaybackState::Playing
-    });
+    common::start(h, &format!("{BASE}{dir}/{manifest}"));
 }
 
 fn rebuffers(h: &SimHost) -> usize {

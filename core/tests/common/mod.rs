@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
+use kinema_core::{AppRequest, PlaybackState};
 
 /// Where the sim serves everything.
 pub const BASE: &str = "http://sim.test/";
@@ -56,4 +57,13 @@ pub fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> b
         h.last_error(),
         h.events.iter().rev().take(8).collect::<Vec<_>>()
     );
+}
+
+/// Loads `url`, asks to play and runs until it plays (at most 20 s of sim time).
+pub fn start(h: &mut SimHost, url: &str) {
+    h.app(AppRequest::Load { url: url.into() });
+    h.app(AppRequest::Play);
+    wait(h, 20, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
 }
