@@ -1342,9 +1342,11 @@ impl AdaptiveSource {
                 return Ok(());
             }
         }
-        // A segment the buffer is about to run out without (or already has): retry at most
-        // every 2 × retry_base, so playback resumes soon after the network is back, with as
-        // many attempts as fit in the normal schedule's total wait (the same give-up time).
+        // A segment the buffer is about to run out without (or already has): retry every
+        // retry_base (250 ms, +0–30 % jitter), so playback resumes soon after the network is
+        // back (on average ~0.15 s after it returns; at 2 × retry_base a 3 s outage on a
+        // 0.7 Mbit/s link resumed after 1.96–2.07 s in the page test), with as many attempts
+        // as fit in the normal schedule's total wait (the same give-up time).
         let starving =
             matches!(r.purpose, Purpose::Media { slot, .. } if self.buffered_secs(slot) < 2.0);
         let (base_s, max_s) = (
@@ -1355,7 +1357,7 @@ impl AdaptiveSource {
             let budget: f64 = (0..self.config.max_attempts.saturating_sub(1))
                 .map(|a| (base_s * 2f64.powi(a as i32)).min(max_s))
                 .sum();
-            let fast = (2.0 * base_s).min(max_s).max(1e-3);
+            let fast = base_s.min(max_s).max(1e-3);
             (
                 fast,
                 ((budget / fast).ceil() as u32 + 1).max(self.config.max_attempts),
