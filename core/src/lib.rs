@@ -12,6 +12,7 @@ pub mod error;
 pub mod host;
 pub mod input;
 pub mod player;
+pub mod remux;
 pub mod sim;
 pub mod source;
 pub mod state;
