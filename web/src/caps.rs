@@ -48,7 +48,8 @@ async fn config_supported(class: &JsValue, config: &Object) -> bool {
 
 async fn webgpu() -> bool {
     let Some(gpu) = web_sys::window()
-        .and_then(|w| Reflect::get(&w.navigator(), &JsValue::from_str("gpu")).ok())
+        .and_then(|w| Reflect::get(&w, &JsValue::from_str("navigator")).ok())
+        .and_then(|n| Reflect::get(&n, &JsValue::from_str("gpu")).ok())
         .filter(|g| !g.is_undefined() && !g.is_null())
     else {
         return false;

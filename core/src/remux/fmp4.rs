@@ -3,8 +3,13 @@
 //! `mdat`) per batch of [`EncodedChunk`]s. A browser without WebCodecs decodes these through
 //! Media Source Extensions (`SourceBuffer.appendBuffer`); see `web/src/mse.rs`.
 //!
-//! The boxes are built and serialised with the `mp4-atom` crate (typed atoms, pure Rust,
-//! builds for wasm32); this module only decides their contents:
+//! The boxes are written here (~150 lines) rather than with the `mp4-atom` crate, which was
+//! tried first: it wrote correct files, but its typed atoms pull the encoders of every box and
+//! sample entry into the binary (~176 KB of wasm code before wasm-opt; the default web package
+//! was 814,065 bytes gzipped with it, 756,302 with this module) and it parses the codec
+//! description to write it back, where
+//! copying it verbatim is all MSE needs. `mp4-atom` stays as the independent reader in this
+//! module's tests. This module only decides the contents:
 //! - One video track (id 1), timescale 1 MHz, so chunk times in microseconds are written
 //!   as they are and come back out of the platform decoder unchanged (MSE's presentation
 //!   timestamps are the chunks' `timestamp_us`).
@@ -24,8 +29,6 @@
 //! is [`RemuxError::Unsupported`]. Every size is checked before it is written: a sample or a
 //! segment larger than the limits below is [`RemuxError::Limit`], never a panic.
 
-use mp4_atom::{Atom, Encode};
-
 use crate::error::{Error, ErrorKind};
 use crate::host::{EncodedChunk, VideoDecoderConfig};
 
@@ -35,11 +38,15 @@ pub const TIMESCALE: u32 = 1_000_000;
 pub const MAX_SEGMENT_BYTES: usize = 64 * 1024 * 1024;
 /// Most samples in one media segment.
 pub const MAX_SEGMENT_SAMPLES: usize = 1024;
+/// Largest codec description copied into the sample entry.
+pub const MAX_DESCRIPTION_BYTES: usize = 64 * 1024;
 
 /// Sample flags of a sync sample: depends on no other sample.
 const SYNC_FLAGS: u32 = 0x0200_0000;
 /// Sample flags of a non-sync sample: depends on others, `sample_is_non_sync_sample`.
 const NON_SYNC_FLAGS: u32 = 0x0101_0000;
+/// The identity matrix of `mvhd` / `tkhd`.
+const MATRIX: [u32; 9] = [0x0001_0000, 0, 0, 0, 0x0001_0000, 0, 0, 0, 0x4000_0000];
 
 /// Why a segment could not be written.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -47,7 +54,7 @@ pub enum RemuxError {
     /// The codec (or its configuration) has no fragmented-MP4 mapping here.
     #[error("cannot remux to fragmented MP4: {0}")]
     Unsupported(String),
-    /// The configuration or a chunk is malformed (e.g. an avcC that does not parse).
+    /// The configuration or a chunk is malformed (e.g. an avcC that is too short).
     #[error("invalid input for fragmented MP4: {0}")]
     Invalid(String),
     /// A sample, a segment or a time does not fit the limits or the box fields.
@@ -66,64 +73,104 @@ impl From<RemuxError> for Error {
     }
 }
 
-fn atom_err(what: &str, e: mp4_atom::Error) -> RemuxError {
-    RemuxError::Invalid(format!("{what}: {e}"))
+/// Appends a box: size placeholder, type, body, then the size patched in. Every box written
+/// here is far below 4 GiB (segments are bounded by [`MAX_SEGMENT_BYTES`]).
+fn boxed(out: &mut Vec<u8>, kind: &[u8; 4], body: impl FnOnce(&mut Vec<u8>)) {
+    let start = out.len();
+    out.extend_from_slice(&[0; 4]);
+    out.extend_from_slice(kind);
+    body(out);
+    let size = u32::try_from(out.len() - start).unwrap_or(u32::MAX);
+    out[start..start + 4].copy_from_slice(&size.to_be_bytes());
+}
+
+/// A full box: version and 24-bit flags before the body.
+fn full(
+    out: &mut Vec<u8>,
+    kind: &[u8; 4],
+    version: u8,
+    flags: u32,
+    body: impl FnOnce(&mut Vec<u8>),
+) {
+    boxed(out, kind, |o| {
+        o.push(version);
+        o.extend_from_slice(&flags.to_be_bytes()[1..]);
+        body(o);
+    });
+}
+
+fn u16s(out: &mut Vec<u8>, v: &[u16]) {
+    for x in v {
+        out.extend_from_slice(&x.to_be_bytes());
+    }
+}
+
+fn u32s(out: &mut Vec<u8>, v: &[u32]) {
+    for x in v {
+        out.extend_from_slice(&x.to_be_bytes());
+    }
+}
+
+/// The codec's configuration box inside the sample entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ConfigBox {
+    /// A plain box copied from the description (`avcC`, `hvcC`, `av1C` bodies).
+    Plain([u8; 4], Vec<u8>),
+    /// `vpcC` (a full box, version 1) body.
+    Vpcc(Vec<u8>),
 }
 
 /// Writes one video track as fragmented MP4.
 #[derive(Debug, Clone)]
 pub struct Fmp4Writer {
     config: VideoDecoderConfig,
-    entry: mp4_atom::Codec,
+    entry: [u8; 4],
+    config_box: ConfigBox,
+    width: u16,
+    height: u16,
     codecs: String,
     sequence: u32,
     /// Decode time of the next chunk; `None` until the first chunk after a (re)start.
     next_dts: Option<i64>,
 }
 
-/// `(width, height)` as the 16-bit sizes of a visual sample entry.
-fn visual(config: &VideoDecoderConfig) -> Result<mp4_atom::Visual, RemuxError> {
-    let dim = |v: u32, what: &str| {
-        u16::try_from(v).map_err(|_| RemuxError::Limit(format!("{what} {v} exceeds 65535")))
-    };
-    Ok(mp4_atom::Visual {
-        data_reference_index: 1,
-        width: dim(config.coded_width, "coded width")?,
-        height: dim(config.coded_height, "coded height")?,
-        ..Default::default()
-    })
-}
-
-fn description<'a>(config: &'a VideoDecoderConfig, what: &str) -> Result<&'a [u8], RemuxError> {
-    config
+fn description(config: &VideoDecoderConfig, what: &str, min: usize) -> Result<Vec<u8>, RemuxError> {
+    let d = config
         .description
         .as_deref()
-        .ok_or_else(|| RemuxError::Unsupported(format!("{} without {what}", config.codec)))
+        .ok_or_else(|| RemuxError::Unsupported(format!("{} without {what}", config.codec)))?;
+    if d.len() < min || d.first() == Some(&0) {
+        return Err(RemuxError::Invalid(format!("{what} of {} bytes", d.len())));
+    }
+    if d.len() > MAX_DESCRIPTION_BYTES {
+        return Err(RemuxError::Limit(format!("{what} of {} bytes", d.len())));
+    }
+    Ok(d.to_vec())
 }
 
-/// The numeric fields of a `vp09.PP.LL.DD[.CC.cp.tc.mc.FF]` codec string.
-fn vpcc_of(codec: &str) -> Result<mp4_atom::VpcC, RemuxError> {
+/// The `vpcC` body for a `vp09.PP.LL.DD[.CC.cp.tc.mc.FF]` codec string.
+fn vpcc_of(codec: &str) -> Result<Vec<u8>, RemuxError> {
     let fields: Vec<u8> = codec
         .split('.')
         .skip(1)
         .map(|f| f.parse::<u8>())
         .collect::<Result<_, _>>()
         .map_err(|_| RemuxError::Invalid(format!("VP9 codec string {codec}")))?;
-    let field = |i: usize, default: u8| fields.get(i).copied().unwrap_or(default);
     if fields.len() < 3 {
         return Err(RemuxError::Invalid(format!("VP9 codec string {codec}")));
     }
-    Ok(mp4_atom::VpcC {
-        profile: field(0, 0),
-        level: field(1, 10),
-        bit_depth: field(2, 8),
-        chroma_subsampling: field(3, 1),
-        color_primaries: field(4, 1),
-        transfer_characteristics: field(5, 1),
-        matrix_coefficients: field(6, 1),
-        video_full_range_flag: field(7, 0) != 0,
-        codec_initialization_data: Vec::new(),
-    })
+    let field = |i: usize, default: u8| fields.get(i).copied().unwrap_or(default);
+    let packed = (field(2, 8) & 0x0f) << 4 | (field(3, 1) & 0x07) << 1 | (field(7, 0) & 1);
+    Ok(vec![
+        field(0, 0),
+        field(1, 10),
+        packed,
+        field(4, 1),
+        field(5, 1),
+        field(6, 1),
+        0,
+        0,
+    ])
 }
 
 impl Fmp4Writer {
@@ -131,77 +178,48 @@ impl Fmp4Writer {
     pub fn new(config: &VideoDecoderConfig) -> Result<Self, RemuxError> {
         let codec = config.codec.as_str();
         let family = codec.split('.').next().unwrap_or_default();
-        let visual = visual(config)?;
+        let dim = |v: u32, what: &str| {
+            u16::try_from(v).map_err(|_| RemuxError::Limit(format!("{what} {v} exceeds 65535")))
+        };
+        let width = dim(config.coded_width, "coded width")?;
+        let height = dim(config.coded_height, "coded height")?;
         // The sample entry carries the parameter sets, so avc3/hev1 streams are described
         // as avc1/hvc1 (in-band parameter sets still work).
-        let (entry, fourcc) = match family {
-            "avc1" | "avc3" => {
-                let mut body = description(config, "avcC")?;
-                let avcc =
-                    mp4_atom::Avcc::decode_body(&mut body).map_err(|e| atom_err("avcC", e))?;
-                (
-                    mp4_atom::Codec::Avc1(mp4_atom::Avc1 {
-                        visual,
-                        avcc,
-                        ..Default::default()
-                    }),
-                    "avc1",
-                )
-            }
-            "hvc1" | "hev1" => {
-                let mut body = description(config, "hvcC")?;
-                let hvcc =
-                    mp4_atom::Hvcc::decode_body(&mut body).map_err(|e| atom_err("hvcC", e))?;
-                (
-                    mp4_atom::Codec::Hvc1(mp4_atom::Hvc1 {
-                        visual,
-                        hvcc,
-                        ..Default::default()
-                    }),
-                    "hvc1",
-                )
-            }
-            "av01" => {
-                let mut body = description(config, "av1C")?;
-                let av1c =
-                    mp4_atom::Av1c::decode_body(&mut body).map_err(|e| atom_err("av1C", e))?;
-                (
-                    mp4_atom::Codec::Av01(mp4_atom::Av01 {
-                        visual,
-                        av1c,
-                        ..Default::default()
-                    }),
-                    "av01",
-                )
-            }
-            "vp09" => (
-                mp4_atom::Codec::Vp09(mp4_atom::Vp09 {
-                    visual,
-                    vpcc: vpcc_of(codec)?,
-                    ..Default::default()
-                }),
-                "vp09",
+        let (entry, config_box) = match family {
+            "avc1" | "avc3" => (
+                *b"avc1",
+                ConfigBox::Plain(*b"avcC", description(config, "avcC", 7)?),
             ),
+            "hvc1" | "hev1" => (
+                *b"hvc1",
+                ConfigBox::Plain(*b"hvcC", description(config, "hvcC", 23)?),
+            ),
+            "av01" => (
+                *b"av01",
+                ConfigBox::Plain(*b"av1C", description(config, "av1C", 4)?),
+            ),
+            "vp09" => (*b"vp09", ConfigBox::Vpcc(vpcc_of(codec)?)),
             _ => {
                 return Err(RemuxError::Unsupported(format!(
                     "video codec {codec} has no MP4 sample entry here"
                 )))
             }
         };
+        let fourcc = String::from_utf8_lossy(&entry).into_owned();
         let codecs = match codec.split_once('.') {
             Some((_, rest)) => format!("{fourcc}.{rest}"),
-            None => fourcc.to_string(),
+            None => fourcc,
         };
-        let writer = Fmp4Writer {
+        Ok(Fmp4Writer {
             config: config.clone(),
             entry,
+            config_box,
+            width,
+            height,
             codecs,
             sequence: 0,
             next_dts: None,
-        };
-        // Fail here rather than at the first append if the entry cannot be written.
-        writer.init_segment()?;
-        Ok(writer)
+        })
     }
 
     /// The configuration this writer was made for.
@@ -223,77 +241,85 @@ impl Fmp4Writer {
         } else {
             (c.coded_width, c.coded_height)
         };
-        let fixed = |v: u32| mp4_atom::FixedPoint::new(v.min(u32::from(u16::MAX)) as u16, 0);
-        let ftyp = mp4_atom::Ftyp {
-            major_brand: mp4_atom::FourCC::new(b"iso6"),
-            minor_version: 0,
-            compatible_brands: vec![
-                mp4_atom::FourCC::new(b"iso6"),
-                mp4_atom::FourCC::new(b"isom"),
-                mp4_atom::FourCC::new(b"mp41"),
-            ],
-        };
-        let trak = mp4_atom::Trak {
-            tkhd: mp4_atom::Tkhd {
-                track_id: 1,
-                enabled: true,
-                in_movie: true,
-                width: fixed(dw),
-                height: fixed(dh),
-                ..Default::default()
-            },
-            mdia: mp4_atom::Mdia {
-                mdhd: mp4_atom::Mdhd {
-                    timescale: TIMESCALE,
-                    language: "und".into(),
-                    ..Default::default()
-                },
-                hdlr: mp4_atom::Hdlr {
-                    handler: mp4_atom::FourCC::new(b"vide"),
-                    name: "kinema video".into(),
-                },
-                minf: mp4_atom::Minf {
-                    vmhd: Some(mp4_atom::Vmhd::default()),
-                    dinf: mp4_atom::Dinf {
-                        dref: mp4_atom::Dref {
-                            entries: vec![mp4_atom::DrefEntry::Url(mp4_atom::Url {
-                                location: String::new(),
-                            })],
-                        },
-                    },
-                    stbl: mp4_atom::Stbl {
-                        stsd: mp4_atom::Stsd {
-                            codecs: vec![self.entry.clone()],
-                        },
-                        stco: Some(mp4_atom::Stco::default()),
-                        ..Default::default()
-                    },
-                    ..Default::default()
-                },
-            },
-            ..Default::default()
-        };
-        let moov = mp4_atom::Moov {
-            mvhd: mp4_atom::Mvhd {
-                timescale: TIMESCALE,
-                next_track_id: 2,
-                ..Default::default()
-            },
-            mvex: Some(mp4_atom::Mvex {
-                mehd: None,
-                trex: vec![mp4_atom::Trex {
-                    track_id: 1,
-                    default_sample_description_index: 1,
-                    ..Default::default()
-                }],
-            }),
-            trak: vec![trak],
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        ftyp.encode(&mut out).map_err(|e| atom_err("ftyp", e))?;
-        moov.encode(&mut out).map_err(|e| atom_err("moov", e))?;
+        let fixed = |v: u32| v.min(u32::from(u16::MAX)) << 16;
+        let mut out = Vec::with_capacity(1024);
+        boxed(&mut out, b"ftyp", |o| {
+            o.extend_from_slice(b"iso6");
+            u32s(o, &[0]);
+            o.extend_from_slice(b"iso6isommp41");
+        });
+        boxed(&mut out, b"moov", |o| {
+            full(o, b"mvhd", 0, 0, |o| {
+                u32s(o, &[0, 0, TIMESCALE, 0, 0x0001_0000]);
+                u16s(o, &[0x0100, 0]);
+                u32s(o, &[0, 0]);
+                u32s(o, &MATRIX);
+                u32s(o, &[0; 6]);
+                u32s(o, &[2]);
+            });
+            boxed(o, b"trak", |o| {
+                full(o, b"tkhd", 0, 3, |o| {
+                    u32s(o, &[0, 0, 1, 0, 0, 0, 0]);
+                    u16s(o, &[0, 0, 0, 0]);
+                    u32s(o, &MATRIX);
+                    u32s(o, &[fixed(dw), fixed(dh)]);
+                });
+                boxed(o, b"mdia", |o| {
+                    full(o, b"mdhd", 0, 0, |o| {
+                        u32s(o, &[0, 0, TIMESCALE, 0]);
+                        // "und", packed as three 5-bit letters.
+                        u16s(o, &[0x55c4, 0]);
+                    });
+                    full(o, b"hdlr", 0, 0, |o| {
+                        u32s(o, &[0]);
+                        o.extend_from_slice(b"vide");
+                        u32s(o, &[0, 0, 0]);
+                        o.extend_from_slice(b"kinema video\0");
+                    });
+                    boxed(o, b"minf", |o| {
+                        full(o, b"vmhd", 0, 1, |o| u16s(o, &[0, 0, 0, 0]));
+                        boxed(o, b"dinf", |o| {
+                            full(o, b"dref", 0, 0, |o| {
+                                u32s(o, &[1]);
+                                full(o, b"url ", 0, 1, |_| {});
+                            });
+                        });
+                        boxed(o, b"stbl", |o| {
+                            full(o, b"stsd", 0, 0, |o| {
+                                u32s(o, &[1]);
+                                self.sample_entry(o);
+                            });
+                            full(o, b"stts", 0, 0, |o| u32s(o, &[0]));
+                            full(o, b"stsc", 0, 0, |o| u32s(o, &[0]));
+                            full(o, b"stsz", 0, 0, |o| u32s(o, &[0, 0]));
+                            full(o, b"stco", 0, 0, |o| u32s(o, &[0]));
+                        });
+                    });
+                });
+            });
+            boxed(o, b"mvex", |o| {
+                full(o, b"trex", 0, 0, |o| u32s(o, &[1, 1, 0, 0, 0]));
+            });
+        });
         Ok(out)
+    }
+
+    /// The visual sample entry with the codec's configuration box.
+    fn sample_entry(&self, out: &mut Vec<u8>) {
+        boxed(out, &self.entry, |o| {
+            o.extend_from_slice(&[0; 6]);
+            u16s(o, &[1, 0, 0]);
+            u32s(o, &[0, 0, 0]);
+            u16s(o, &[self.width, self.height]);
+            u32s(o, &[0x0048_0000, 0x0048_0000, 0]);
+            u16s(o, &[1]);
+            o.extend_from_slice(&[0; 32]);
+            u16s(o, &[0x0018, 0xffff]);
+            match &self.config_box {
+                ConfigBox::Plain(kind, body) => boxed(o, kind, |o| o.extend_from_slice(body)),
+                ConfigBox::Vpcc(body) => full(o, b"vpcC", 1, 0, |o| o.extend_from_slice(body)),
+            }
+        });
     }
 
     /// The next chunk starts a new decode timeline (after a seek: the SourceBuffer was
@@ -322,61 +348,56 @@ impl Fmp4Writer {
         let mut dts = self.next_dts.unwrap_or(chunks[0].timestamp_us);
         let base = u64::try_from(dts)
             .map_err(|_| RemuxError::Limit(format!("decode time {dts} µs is negative")))?;
-        let mut entries = Vec::with_capacity(chunks.len());
+        // (duration, size, flags, composition offset) per sample.
+        let mut samples = Vec::with_capacity(chunks.len());
         for c in chunks {
             let duration = u32::try_from(c.duration_us.max(0))
                 .map_err(|_| RemuxError::Limit(format!("duration {} µs", c.duration_us)))?;
             let cts = c
                 .timestamp_us
                 .checked_sub(dts)
-                .filter(|d| i32::try_from(*d).is_ok())
+                .and_then(|d| i32::try_from(d).ok())
                 .ok_or_else(|| {
                     RemuxError::Limit(format!(
                         "presentation time {} µs too far from decode time {dts} µs",
                         c.timestamp_us
                     ))
                 })?;
-            entries.push(mp4_atom::TrunEntry {
-                duration: Some(duration),
-                // Bounded by MAX_SEGMENT_BYTES above.
-                size: Some(c.data.len() as u32),
-                flags: Some(if c.key { SYNC_FLAGS } else { NON_SYNC_FLAGS }),
-                cts: Some(cts),
-            });
+            // Bounded by MAX_SEGMENT_BYTES above.
+            let size = c.data.len() as u32;
+            let flags = if c.key { SYNC_FLAGS } else { NON_SYNC_FLAGS };
+            samples.push((duration, size, flags, cts));
             dts = dts.saturating_add(i64::from(duration));
         }
         self.sequence = self.sequence.wrapping_add(1);
-        let mut moof = mp4_atom::Moof {
-            mfhd: mp4_atom::Mfhd {
-                sequence_number: self.sequence,
-            },
-            traf: vec![mp4_atom::Traf {
-                tfhd: mp4_atom::Tfhd {
-                    track_id: 1,
-                    default_base_is_moof: true,
-                    ..Default::default()
-                },
-                tfdt: Some(mp4_atom::Tfdt {
-                    base_media_decode_time: base,
-                }),
-                trun: vec![mp4_atom::Trun {
-                    data_offset: Some(0),
-                    samples: mp4_atom::TrunSamples::Explicit(entries),
-                }],
-                ..Default::default()
-            }],
-        };
-        // The data offset counts from the start of the moof to the first sample byte (after
-        // the 8-byte mdat header); the moof's size does not depend on the offset's value.
-        let mut probe = Vec::new();
-        moof.encode(&mut probe).map_err(|e| atom_err("moof", e))?;
-        let offset = i32::try_from(probe.len() + 8)
-            .map_err(|_| RemuxError::Limit("moof larger than 2 GiB".into()))?;
-        if let Some(run) = moof.traf.first_mut().and_then(|t| t.trun.first_mut()) {
-            run.data_offset = Some(offset);
-        }
-        let mut out = Vec::with_capacity(probe.len() + 8 + total);
-        moof.encode(&mut out).map_err(|e| atom_err("moof", e))?;
+        let mut out = Vec::with_capacity(64 + 16 * samples.len() + 8 + total);
+        let mut offset_at = 0;
+        boxed(&mut out, b"moof", |o| {
+            full(o, b"mfhd", 0, 0, |o| u32s(o, &[self.sequence]));
+            boxed(o, b"traf", |o| {
+                // default-base-is-moof: data offsets count from the moof.
+                full(o, b"tfhd", 0, 0x02_0000, |o| u32s(o, &[1]));
+                full(o, b"tfdt", 1, 0, |o| {
+                    o.extend_from_slice(&base.to_be_bytes())
+                });
+                // data offset, then per sample duration, size, flags, composition offset
+                // (version 1: signed).
+                full(o, b"trun", 1, 0x0f01, |o| {
+                    // Bounded by MAX_SEGMENT_SAMPLES.
+                    u32s(o, &[samples.len() as u32]);
+                    offset_at = o.len();
+                    u32s(o, &[0]);
+                    for (d, s, f, cts) in &samples {
+                        u32s(o, &[*d, *s, *f]);
+                        o.extend_from_slice(&cts.to_be_bytes());
+                    }
+                });
+            });
+        });
+        // The first sample byte follows the moof and the 8-byte mdat header.
+        let data_offset = u32::try_from(out.len() + 8)
+            .map_err(|_| RemuxError::Limit("moof larger than 4 GiB".into()))?;
+        out[offset_at..offset_at + 4].copy_from_slice(&data_offset.to_be_bytes());
         let mdat_size = u32::try_from(total + 8)
             .map_err(|_| RemuxError::Limit("mdat larger than 4 GiB".into()))?;
         out.extend_from_slice(&mdat_size.to_be_bytes());
