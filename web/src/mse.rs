@@ -801,10 +801,10 @@ impl MseVideo {
     }
 
     /// Copies the picture on show into a canvas of its size (synchronously, in the frame
-    /// callback, so it is the picture `mediaTime` names). `createImageBitmap` was measured
-    /// slower here: its promise takes tens of ms when the GPU is busy (SwiftShader), and the
-    /// core's decode-ahead waits for every answer; a CPU canvas (`willReadFrequently`) also
-    /// gives the RGBA the GPU display needs without another copy.
+    /// callback, so it is the picture `mediaTime` names). `createImageBitmap` was tried first:
+    /// under the page tests' readback load its pending promises kept the core's in-flight bound
+    /// full and the element fell behind the clock; the synchronous copy did not. A CPU canvas
+    /// (`willReadFrequently`) also gives the RGBA the GPU display needs without another copy.
     fn snapshot(
         &self,
         generation: u32,
