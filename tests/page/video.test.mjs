@@ -179,9 +179,14 @@ test(`[${TAG}] exact seek lands on the requested frame (paused), in every format
 
 test(`[${TAG}] fast seek lands on a keyframe; playback rate 2 keeps video on the clock`, async () => {
   await loadVideo('h264-aac.mp4', { play: false });
-  await page.evaluate(() => window.kinema.player.fastSeek(4.567));
-  await until(page, () => !window.kinema.player.videoStats().queued || window.kinema.player.currentTime !== 4.567, null, 5000);
-  await page.evaluate(() => new Promise((ok) => setTimeout(ok, 300)));
+  // `seeked` comes once the keyframe's picture is presented (a fixed sleep raced the MSE
+  // path's SourceBuffer reset on a loaded machine).
+  await page.evaluate(() => new Promise((ok) => {
+    const p = window.kinema.player;
+    p.addEventListener('seeked', ok, { once: true });
+    p.fastSeek(4.567);
+  }));
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
   const t = await page.evaluate(() => window.kinema.player.currentTime);
   const n = await page.evaluate(() => window.frameIndex());
   assert.ok(t <= 4.567 && t >= 3.5, `fast seek to ${t}`);

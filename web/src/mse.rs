@@ -277,7 +277,6 @@ pub struct MseVideo {
     on_frame: Closure<dyn FnMut(f64, JsValue)>,
     on_poll: Closure<dyn FnMut(f64)>,
     on_ended: Closure<dyn FnMut()>,
-    on_seeked: Closure<dyn FnMut()>,
     on_error: Closure<dyn FnMut()>,
     ignore: Closure<dyn FnMut(JsValue)>,
     has_rvfc: bool,
@@ -352,14 +351,6 @@ impl MseVideo {
                 }
             });
             let weak = me.clone();
-            // The frame callback of the picture a seek lands on can run while `seeking` is
-            // still true (and is then ignored): answer it from `currentTime` once seeked.
-            let on_seeked = Closure::<dyn FnMut()>::new(move || {
-                if let Some(m) = weak.upgrade() {
-                    m.frame_shown(None, false);
-                }
-            });
-            let weak = me.clone();
             let on_error = Closure::<dyn FnMut()>::new(move || {
                 if let Some(m) = weak.upgrade() {
                     m.failed();
@@ -399,7 +390,6 @@ impl MseVideo {
                 on_frame,
                 on_poll,
                 on_ended,
-                on_seeked,
                 on_error,
                 ignore: Closure::<dyn FnMut(JsValue)>::new(|_| {}),
                 has_rvfc,
@@ -409,8 +399,6 @@ impl MseVideo {
             video.add_event_listener_with_callback("ended", me.on_ended.as_ref().unchecked_ref());
         let _ =
             video.add_event_listener_with_callback("error", me.on_error.as_ref().unchecked_ref());
-        let _ =
-            video.add_event_listener_with_callback("seeked", me.on_seeked.as_ref().unchecked_ref());
         me.attach_source(source).map_err(|e| message(&e))?;
         Ok(me)
     }
@@ -743,7 +731,11 @@ impl MseVideo {
             if from_callback {
                 st.rvfc = None;
             }
-            let busy = !st.active || !st.landed || st.video.seeking();
+            // A frame callback names its picture exactly (and may run before `seeking` turns
+            // false for the picture a seek lands on); polling by `currentTime` waits until the
+            // seek is over. Copying the element at `seeked` instead was tried: Chromium can
+            // still paint the picture from before the seek then.
+            let busy = !st.active || !st.landed || (media_time.is_none() && st.video.seeking());
             let t = media_time.unwrap_or_else(|| st.video.current_time());
             let us = (t * 1e6).round() as i64;
             let key = if busy {
