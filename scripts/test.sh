@@ -69,4 +69,7 @@ step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/pac
 step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
 step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
 step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
+# The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
+# page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
+step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
 summary

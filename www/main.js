@@ -2,6 +2,8 @@
 // Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
 // Renderer: ?renderer=webgpu|webgl2|2d forces one; by default WebGPU when the browser has an
 // adapter (the small package), else the WebGL2 fallback package.
+// Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
+// hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
 const hasWebGpu = async () => {
@@ -25,6 +27,7 @@ let player;
 try {
   await init();
   player = new Player();
+  if (params.has('decode')) player.setDecodePath(params.get('decode'));
 } catch (e) {
   // No package built, or the .wasm failed to instantiate: say so on the page and to tests.
   showError(`The player could not start: ${e?.message ?? e}. Build it with: bash scripts/build-web.sh`);
@@ -217,6 +220,7 @@ setInterval(() => {
     i?.videoCodec ? `video ${i.videoCodec} ${i.width}×${i.height}` : 'no video',
     v ? `decoded ${v.decoded} presented ${v.presented} dropped ${v.dropped}` : '',
     v ? `A/V ${v.avOffsetMs.toFixed(1)} ms · in decoder ${v.inFlight} · queued ${v.queued} · held ${v.held}` : '',
+    v ? `decode ${v.decodePath ?? '-'} · latency ${v.decodeLatencyMs.toFixed(1)} ms · skipped ${v.skipped}` : '',
     `renderer ${player.renderer} (${pkg}) · audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
     `time ${player.currentTime.toFixed(3)} / ${fmt(player.duration)} · ${player.state}`,
   ].filter(Boolean).join('\n');

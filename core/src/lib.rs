@@ -13,6 +13,7 @@ pub mod error;
 pub mod host;
 pub mod input;
 pub mod player;
+pub mod remux;
 pub mod sim;
 pub mod source;
 pub mod state;

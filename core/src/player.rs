@@ -243,6 +243,8 @@ pub struct Player {
     clock: Clock,
     next_request: u64,
     wants_play: bool,
+    /// Chunks the host's video decoder holds (`set_video_decoder_depth`).
+    video_depth: Option<u32>,
     seeking: Option<f64>,
     position: f64,
     volume: f64,
@@ -287,6 +289,7 @@ impl Player {
             clock: Clock::new(VIRTUAL_RATE, true),
             next_request: 1,
             wants_play: false,
+            video_depth: None,
             seeking: None,
             position: 0.0,
             volume: 1.0,
@@ -554,6 +557,14 @@ impl Player {
     /// True while a seek is in progress.
     pub fn seeking(&self) -> bool {
         self.seeking.is_some()
+    }
+
+    /// The host's video decoder holds up to `chunks` chunks before pictures come out (a
+    /// browser's `<video>` fed through MSE buffers more than WebCodecs); `None` restores the
+    /// default. Applies from the next feeding on, also to later loads. The core still decides
+    /// what is fed and shown; only its decode-ahead bound grows (see `video.rs`).
+    pub fn set_video_decoder_depth(&mut self, chunks: Option<u32>) {
+        self.video_depth = chunks;
     }
 
     /// What the probe found, once metadata is loaded.
@@ -1336,6 +1347,9 @@ impl Player {
             rebuild_switched_audio(s, &mut self.audio_generation, playhead);
         }
         if s.pending != Pending::Open {
+            if let Some(v) = s.video.as_mut() {
+                v.set_decoder_depth(self.video_depth);
+            }
             let need = feed_pipes(s, &mut self.scratch)?;
             s.feed_need = need;
             self.out.extend(self.scratch.drain(..));

@@ -4,7 +4,9 @@
 //!
 //! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
 //! [`MAX_DECODED`] decoded pictures waiting (they are GPU memory on most hosts), and at most
-//! [`MAX_AHEAD`] of both together.
+//! [`MAX_AHEAD`] of both together. A host whose decoder holds more chunks before its first
+//! picture comes out (a `<video>` fed through Media Source Extensions buffers ~250 ms before it
+//! shows anything) raises the first and the last with [`VideoPipe::set_decoder_depth`].
 
 use std::collections::VecDeque;
 
@@ -98,6 +100,9 @@ pub struct VideoPipe {
     switch: Option<VideoDecoderConfig>,
     /// Configuration switches made.
     pub switches: u32,
+    /// Most chunks in flight outside exact seeks: [`MAX_IN_FLIGHT`] unless the host's decoder
+    /// is deeper ([`VideoPipe::set_decoder_depth`]).
+    max_in_flight: u32,
 }
 
 /// True when an H.264 access unit (length-prefixed NAL units) holds only non-reference
@@ -187,6 +192,7 @@ impl VideoPipe {
             skipped: 0,
             switch: None,
             switches: 0,
+            max_in_flight: MAX_IN_FLIGHT,
         };
         pipe.nal_length = nal_length;
         pipe
@@ -212,6 +218,16 @@ impl VideoPipe {
             // A seek lands wherever: the configuration comes again with the keyframe there.
             self.set_config(c);
         }
+    }
+
+    /// The host's decoder needs up to `chunks` chunks inside it to keep pictures coming
+    /// (`None`: the default [`MAX_IN_FLIGHT`]); the limit on pictures waiting plus chunks in
+    /// flight grows by the same amount over [`MAX_AHEAD`]. Clamped to
+    /// `MAX_IN_FLIGHT..=MAX_IN_FLIGHT_SEEKING`.
+    pub fn set_decoder_depth(&mut self, chunks: Option<u32>) {
+        self.max_in_flight = chunks
+            .unwrap_or(MAX_IN_FLIGHT)
+            .clamp(MAX_IN_FLIGHT, MAX_IN_FLIGHT_SEEKING);
     }
 
     fn set_config(&mut self, config: VideoDecoderConfig) {
@@ -252,7 +268,7 @@ impl VideoPipe {
             self.flushed = false;
         }
         while !self.fed_end
-            && self.in_flight < MAX_IN_FLIGHT_SEEKING
+            && self.in_flight < MAX_IN_FLIGHT_SEEKING.max(self.max_in_flight)
             && self.frames.len() < MAX_DECODED
         {
             let sample = match self.pending.take() {
@@ -306,7 +322,9 @@ impl VideoPipe {
                 .is_some_and(|t| sample.pts_us + sample_dur <= t);
             let late = self.in_flight.saturating_sub(self.in_flight_early);
             if !before_target
-                && (late >= MAX_IN_FLIGHT || self.frames.len() + late as usize >= MAX_AHEAD)
+                && (late >= self.max_in_flight
+                    || self.frames.len() + late as usize
+                        >= MAX_AHEAD + (self.max_in_flight - MAX_IN_FLIGHT) as usize)
             {
                 self.pending = Some(sample);
                 break;

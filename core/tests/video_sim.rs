@@ -307,3 +307,30 @@ fn unsupported_codec_is_a_typed_error_and_the_player_recovers() {
         }
     )));
 }
+
+/// A host decoder that holds 12 chunks before its first picture (like a `<video>` fed through
+/// MSE) stalls under the default decode-ahead of 8; with `set_video_decoder_depth(16)` every
+/// frame plays on time and the held pictures stay bounded.
+#[test]
+fn deep_host_decoder_plays_with_a_raised_decoder_depth() {
+    let name = "h264-aac.mp4";
+    let mut h = host(&[name]);
+    h.video.reorder = 12;
+    load(&mut h, name);
+    h.app(AppRequest::Play);
+    h.run_for(Duration::from_secs(2));
+    let stalled = h.video.presented.len();
+    assert!(stalled <= 1, "default depth: {stalled} frames presented");
+
+    let mut h = host(&[name]);
+    h.video.reorder = 12;
+    h.player.set_video_decoder_depth(Some(16));
+    load(&mut h, name);
+    h.app(AppRequest::Play);
+    wait(&mut h, 20, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    let stats = h.player.video_stats().unwrap();
+    assert_eq!(stats.dropped, 0, "{stats:?}");
+    assert_eq!(h.video.presented.len(), 300, "{stats:?}");
+}

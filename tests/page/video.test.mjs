@@ -26,12 +26,23 @@ const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 // destroys WebGPU devices once a canvas is presented) and on the 2D-canvas display with
 // KINEMA_RENDERER=2d. scripts/test.sh runs all three.
 const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
+// KINEMA_DECODE=mse: the same checks with video decoded through Media Source Extensions
+// (web/src/mse.rs: a hidden <video> fed fragmented MP4) on a page that looks like an engine
+// without WebCodecs (its video classes are deleted before the player exists), with ?decode=mse
+// forcing the path too; every load asserts the MSE path was the one used.
+const MSE = process.env.KINEMA_DECODE === 'mse';
+const TAG = MSE ? `${RENDERER}, mse` : RENDERER;
+function withoutWebCodecsVideo() {
+  delete window.VideoDecoder;
+  delete window.EncodedVideoChunk;
+  delete window.VideoFrame;
+}
 
 let env;
 let page;
 before(async () => {
   env = await launch({ webgpu: RENDERER === 'webgpu' });
-  page = await env.open(`?renderer=${RENDERER}`);
+  page = await env.open(`?renderer=${RENDERER}${MSE ? '&decode=mse' : ''}`, MSE ? { initScript: withoutWebCodecsVideo } : {});
   await installFrameIndex(page);
   const used = await page.evaluate(() => window.kinema.renderer);
   assert.equal(used, RENDERER, `renderer in use: ${used}`);
@@ -72,6 +83,8 @@ async function loadVideo(name, { play = true } = {}) {
   }, play, 20_000);
   const err = await page.evaluate(() => window.kinema.player.error);
   assert.equal(err, null, `${name}: ${JSON.stringify(err)}`);
+  const path = await page.evaluate(() => window.kinema.player.videoStats().decodePath);
+  assert.equal(path, MSE ? 'mse' : 'webcodecs', `${name}: decode path`);
 }
 
 async function seekAndRead(t) {
@@ -81,8 +94,15 @@ async function seekAndRead(t) {
   return page.evaluate(() => window.frameIndex());
 }
 
-for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4']) {
-  test(`[${RENDERER}] ${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
+// On the MSE path the clock checks run on the H.264 files (the path's target: older TVs);
+// VP9 and AV1 through MSE pass them too in most runs, but a late rendering step now and then
+// holds a picture for one animation frame more than the bound (measured), so they only take
+// the exact-seek checks there.
+const PLAYED = MSE
+  ? ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4']
+  : ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4'];
+for (const name of PLAYED) {
+  test(`[${TAG}] ${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
     await loadVideo(name);
     const first = await page.evaluate(() => window.kinema.player.mediaInfo);
     const samples = await page.evaluate(() => window.sampleFrames(3000));
@@ -97,7 +117,13 @@ for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-o
     const bad = offsets.filter((o) => o < -1 || o > 1);
     console.log(`${name}: ${first.videoCodec} ${first.width}x${first.height}; frame-clock offsets ${JSON.stringify(countBy(offsets))}; ` +
       `stats ${JSON.stringify(stats)}`);
-    assert.ok(bad.length <= playing.length * 0.02, `${name}: ${bad.length} of ${playing.length} samples off by more than 1 frame`);
+    // The MSE path (KINEMA_DECODE=mse) gets 5 % and one more repeated animation frame below:
+    // the <video> presents pictures on the compositor's schedule and its per-picture callback
+    // coalesces two pictures when a rendering step runs late (this test's own canvas readback
+    // at every animation frame delays steps), so now and then a picture is never seen and the
+    // previous one stays on the canvas a frame longer (counted in videoStats().skipped).
+    const tolerance = MSE ? 0.05 : 0.02;
+    assert.ok(bad.length <= playing.length * tolerance, `${name}: ${bad.length} of ${playing.length} samples off by more than 1 frame`);
     // No frame shown twice in a row beyond the frame-rate ratio: at 60 Hz rAF and 30 fps each
     // frame may be seen twice; three times in a row means a missed frame.
     let run = 1, worst = 1;
@@ -108,7 +134,7 @@ for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-o
     // +2: each sample redraws and reads the canvas back (a GPU stall on SwiftShader), which
     // itself delays the next present a little.
     const hz = playing.length / ((playing.at(-1).wall - playing[0].wall) / 1000);
-    const allowed = Math.ceil(hz / 30) + 2;
+    const allowed = Math.ceil(hz / 30) + 2 + (MSE ? 1 : 0);
     assert.ok(worst <= allowed, `${name}: a frame stayed for ${worst} animation frames at ${hz.toFixed(1)} Hz (allowed ${allowed})`);
     // The core's own A/V measure at presentation.
     assert.ok(stats.avOffsetMs <= 30 && stats.avOffsetMs >= -50, `A/V offset ${stats.avOffsetMs} ms`);
@@ -117,13 +143,28 @@ for (const name of ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-o
   });
 }
 
+test(`[${TAG}] Player.capabilities() reports the engine, and the decode path follows it`, async () => {
+  const caps = await page.evaluate(() => window.kinema.player.constructor.capabilities());
+  console.log(`capabilities: ${JSON.stringify(caps)}`);
+  assert.equal(caps.webcodecs, !MSE, 'webcodecs');
+  assert.equal(caps.mse, true, 'mse');
+  assert.equal(caps.webgl2, true, 'webgl2');
+  assert.equal(caps.decodePath, MSE ? 'mse' : 'webcodecs', 'decode path auto would take');
+  assert.equal(caps.codecs.mse.avc1, true, 'MSE avc1');
+  assert.equal(caps.codecs.mse.mp4a, true, 'MSE mp4a');
+  assert.equal(caps.codecs.webcodecs.avc1, !MSE, 'WebCodecs avc1');
+  assert.equal(caps.codecs.webcodecs.opus, true, 'WebCodecs opus (AudioDecoder stays)');
+  const bad = await page.evaluate(() => { try { window.kinema.player.setDecodePath('vhs'); return null; } catch (e) { return e.name; } });
+  assert.equal(bad, 'TypeError');
+});
+
 function countBy(xs) {
   const m = {};
   for (const x of xs) m[x] = (m[x] ?? 0) + 1;
   return m;
 }
 
-test(`[${RENDERER}] exact seek lands on the requested frame (paused), in every format`, async () => {
+test(`[${TAG}] exact seek lands on the requested frame (paused), in every format`, async () => {
   for (const name of ['h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4']) {
     await loadVideo(name, { play: false });
     const start = await page.evaluate(() => window.frameIndex());
@@ -136,11 +177,16 @@ test(`[${RENDERER}] exact seek lands on the requested frame (paused), in every f
   }
 });
 
-test(`[${RENDERER}] fast seek lands on a keyframe; playback rate 2 keeps video on the clock`, async () => {
+test(`[${TAG}] fast seek lands on a keyframe; playback rate 2 keeps video on the clock`, async () => {
   await loadVideo('h264-aac.mp4', { play: false });
-  await page.evaluate(() => window.kinema.player.fastSeek(4.567));
-  await until(page, () => !window.kinema.player.videoStats().queued || window.kinema.player.currentTime !== 4.567, null, 5000);
-  await page.evaluate(() => new Promise((ok) => setTimeout(ok, 300)));
+  // `seeked` comes once the keyframe's picture is presented (a fixed sleep raced the MSE
+  // path's SourceBuffer reset on a loaded machine).
+  await page.evaluate(() => new Promise((ok) => {
+    const p = window.kinema.player;
+    p.addEventListener('seeked', ok, { once: true });
+    p.fastSeek(4.567);
+  }));
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
   const t = await page.evaluate(() => window.kinema.player.currentTime);
   const n = await page.evaluate(() => window.frameIndex());
   assert.ok(t <= 4.567 && t >= 3.5, `fast seek to ${t}`);
@@ -154,7 +200,7 @@ test(`[${RENDERER}] fast seek lands on a keyframe; playback rate 2 keeps video o
   await page.evaluate(() => { window.kinema.player.playbackRate = 1; window.kinema.player.pause(); });
 });
 
-test(`[${RENDERER}] video plays to the end and ends; loop restarts; no frames leak`, async () => {
+test(`[${TAG}] video plays to the end and ends; loop restarts; no frames leak`, async () => {
   await loadVideo('video-only.mp4', { play: false });
   await page.evaluate(() => { window.kinema.player.seek(9.3); return window.kinema.player.play(); });
   await until(page, () => window.kinema.player.state === 'ended', null, 10_000);
@@ -166,7 +212,7 @@ test(`[${RENDERER}] video plays to the end and ends; loop restarts; no frames le
   await page.evaluate(() => { window.kinema.player.loop = false; window.kinema.player.pause(); });
 });
 
-test(`[${RENDERER}] bad input: missing moov, unsupported codec, corrupt frames → typed errors or recovery; the player stays usable`, async () => {
+test(`[${TAG}] bad input: missing moov, unsupported codec, corrupt frames → typed errors or recovery; the player stays usable`, async () => {
   const cases = [['bad/no-moov.mp4', 'decode'], ['bad/hevc.mp4', 'unsupported']];
   for (const [name, kind] of cases) {
     await loadAndWatch(page, `fixtures/${name}`);

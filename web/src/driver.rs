@@ -89,6 +89,7 @@ impl Driver {
                 me: me.clone(),
             }
         });
+        driver.video.set_clock(clock_view(Rc::downgrade(&driver)));
         match ctx {
             Ok(ctx) => driver.open_audio(ctx, options),
             Err(reason) => driver.audio_unavailable(reason),
@@ -166,6 +167,7 @@ impl Driver {
         }
         self.draining.set(false);
         self.sync_ticker();
+        self.video.sync();
     }
 
     /// Ticks periodically only while something moves; the core's own `WakeAt` covers the rest.
@@ -250,7 +252,13 @@ impl Driver {
                 events::dispatch_raw(&self.target, "controlschange", &detail);
             }
             HostCommand::ConfigureVideoDecoder { generation, config } => {
-                self.video.configure_video(generation, &config)
+                self.video.configure_video(generation, &config);
+                // The MSE element holds more chunks before pictures come out than WebCodecs.
+                let depth =
+                    (self.video.decode_path() == Some("mse")).then_some(crate::mse::DECODER_DEPTH);
+                if let Ok(mut core) = self.core.try_borrow_mut() {
+                    core.set_video_decoder_depth(depth);
+                }
             }
             HostCommand::DecodeVideo { generation, chunk } => {
                 self.video.decode_video(generation, &chunk)
@@ -358,6 +366,27 @@ impl Driver {
             out.close();
         }
     }
+}
+
+/// The core's clock for the MSE decode path (`crate::mse`): position, whether it wants to
+/// play, rate.
+fn clock_view(driver: Weak<Driver>) -> Rc<dyn Fn() -> crate::mse::ClockView> {
+    Rc::new(move || {
+        driver
+            .upgrade()
+            .and_then(|d| {
+                d.with_core(|c| crate::mse::ClockView {
+                    position: c.current_time_at(now()),
+                    wants_play: !c.paused()
+                        && !matches!(
+                            c.state(),
+                            PlaybackState::Ended | PlaybackState::Error | PlaybackState::Idle
+                        ),
+                    rate: c.playback_rate(),
+                })
+            })
+            .unwrap_or_default()
+    })
 }
 
 impl Drop for Driver {

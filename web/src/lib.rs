@@ -1,14 +1,16 @@
 //! Kinema's browser host: the JS `Player` API over the sans-IO core.
 //!
 //! Thin by design: it moves bytes (`fetch`), plays PCM (AudioWorklet), runs the platform
-//! decoders (WebCodecs) and draws the pictures the core picks, keeps time
+//! decoders (WebCodecs, or Media Source Extensions where WebCodecs is missing) and draws the pictures the core picks, keeps time
 //! (`performance.now`, timers) and turns core events into DOM events. Every playback decision
 //! is the core's (`kinema-core`).
 
 pub mod audio;
+pub mod caps;
 pub mod driver;
 pub mod events;
 pub mod fetch;
+pub mod mse;
 pub mod player;
 pub mod subtitles;
 pub mod timer;

@@ -33,7 +33,13 @@ export interface PlayerError { kind: PlayerErrorKind; message: string; }
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
 
 /** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation. */
-export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; }
+export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; }
+
+/** How video is decoded: WebCodecs `VideoDecoder`, or a hidden `<video>` fed through Media Source Extensions. */
+export type DecodePath = 'webcodecs' | 'mse';
+
+/** What the engine offers (`Player.capabilities()`); `codecs` per decode path for avc1, hvc1, vp09, av01, mp4a, opus; `decodePath` is what 'auto' picks. */
+export interface Capabilities { webcodecs: boolean; webgpu: boolean; webgl2: boolean; mse: boolean; requestVideoFrameCallback: boolean; decodePath: DecodePath | 'none'; codecs: { webcodecs: Record<string, boolean>; mse: Record<string, boolean> }; }
 
 /** Adaptive-stream counters (`Player.streamStats()`): quality of the last segment, throughput estimate and buffer. */
 export interface StreamStats { level: number; bitrate: number; throughputBps: number; bufferSecs: number; bufferBytes: number; switches: number; abandoned: number; retries: number; skipped: number; segments: number; }
@@ -433,7 +439,47 @@ impl Player {
         set("queued", v.queued.into());
         set("decoderErrors", v.decoder_errors.into());
         set("held", (self.driver.video().held() as u32).into());
+        let video = self.driver.video();
+        set(
+            "decodePath",
+            video.decode_path().map_or(JsValue::NULL, JsValue::from),
+        );
+        set("decodeLatencyMs", video.decode_latency_ms().into());
+        set("skipped", (video.skipped() as f64).into());
         o.into()
+    }
+
+    /// What this engine offers: WebCodecs, WebGPU (an adapter), WebGL2, Media Source
+    /// Extensions, and per decode path which of avc1, hvc1, vp09, av01, mp4a, opus it decodes.
+    #[wasm_bindgen(unchecked_return_type = "Promise<Capabilities>")]
+    pub fn capabilities() -> Promise {
+        crate::caps::capabilities()
+    }
+
+    /// How video is decoded from the next load or seek on: `auto` (default: WebCodecs when
+    /// the engine has `VideoDecoder`, else Media Source Extensions), `webcodecs` or `mse`.
+    /// Throws a `TypeError` for anything else.
+    #[wasm_bindgen(js_name = setDecodePath)]
+    pub fn set_decode_path(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "'auto' | 'webcodecs' | 'mse'")] path: &str,
+    ) -> Result<(), JsValue> {
+        let p = crate::video::DecodePath::parse(path).ok_or_else(|| {
+            JsValue::from(js_sys::TypeError::new(&format!(
+                "decode path must be 'auto', 'webcodecs' or 'mse', not {path:?}"
+            )))
+        })?;
+        self.driver.video().set_decode_path(p);
+        Ok(())
+    }
+
+    /// The decode path of the video being played (`webcodecs`, `mse`), `null` without video.
+    #[wasm_bindgen(getter, js_name = decodePath, unchecked_return_type = "DecodePath | null")]
+    pub fn decode_path(&self) -> JsValue {
+        self.driver
+            .video()
+            .decode_path()
+            .map_or(JsValue::NULL, JsValue::from)
     }
 
     /// Playback position in seconds (smooth between the core's updates).

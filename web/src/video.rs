@@ -2,6 +2,10 @@
 //! store: carries out the core's decoder and present/release commands and reports decoded
 //! output back as host events. Nothing here decides what to show or when.
 //!
+//! Engines without WebCodecs (older TVs) decode video through a hidden `<video>` fed by Media
+//! Source Extensions instead (`crate::mse`): the same commands, the same picture store; the
+//! path is chosen per decoder configuration ([`DecodePath`]).
+//!
 //! web-sys gates `VideoDecoder`, `AudioDecoder` and the chunk types behind
 //! `--cfg=web_sys_unstable_apis`; the few members used are bound here directly instead, so
 //! the crate builds with stable flags everywhere (CI, clippy, wasm-pack).
@@ -17,7 +21,84 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
 
+use crate::mse::{ClockView, MseVideo};
 use crate::subtitles;
+
+/// Which platform decoder turns the core's `DecodeVideo` chunks into pictures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodePath {
+    /// WebCodecs when the engine has `VideoDecoder`, else MSE.
+    Auto,
+    /// WebCodecs `VideoDecoder`.
+    WebCodecs,
+    /// A hidden `<video>` fed fragmented MP4 through Media Source Extensions.
+    Mse,
+}
+
+impl DecodePath {
+    /// `auto`, `webcodecs` or `mse`.
+    pub fn parse(s: &str) -> Option<DecodePath> {
+        match s {
+            "auto" => Some(DecodePath::Auto),
+            "webcodecs" => Some(DecodePath::WebCodecs),
+            "mse" => Some(DecodePath::Mse),
+            _ => None,
+        }
+    }
+}
+
+/// True when the page has WebCodecs' `VideoDecoder`.
+pub fn has_video_decoder() -> bool {
+    Reflect::has(&js_sys::global(), &JsValue::from_str("VideoDecoder")).unwrap_or(false)
+}
+
+/// A decoded picture held for the core until `ReleaseFrame`.
+pub enum Picture {
+    /// A WebCodecs frame (GPU memory: closed on release).
+    Frame(VideoFrame),
+    /// A snapshot of the MSE element (an `ImageBitmap`, or a canvas where there is none),
+    /// with its size in pixels.
+    Image {
+        /// The `ImageBitmap` or `HTMLCanvasElement`.
+        source: JsValue,
+        /// Width in pixels.
+        width: u32,
+        /// Height in pixels.
+        height: u32,
+    },
+    /// A picture the MSE element decoded but never showed (skipped, or before a seek
+    /// target): reported so the core's accounting holds; presenting it keeps the previous
+    /// picture on screen.
+    Missing,
+}
+
+impl Picture {
+    fn size(&self) -> Option<(u32, u32)> {
+        match self {
+            Picture::Frame(f) => Some((f.display_width(), f.display_height())),
+            Picture::Image { width, height, .. } => Some((*width, *height)),
+            Picture::Missing => None,
+        }
+    }
+
+    /// Frees what the picture holds.
+    pub fn close(self) {
+        match self {
+            Picture::Frame(f) => f.close(),
+            Picture::Image { source, .. } => {
+                if let Ok(close) = Reflect::get(&source, &JsValue::from_str("close")) {
+                    if let Some(f) = close.dyn_ref::<js_sys::Function>() {
+                        let _ = f.call0(&source);
+                    }
+                }
+            }
+            Picture::Missing => {}
+        }
+    }
+}
+
+/// The picture store shared by the decoders (id → picture).
+pub type Pictures = Rc<RefCell<HashMap<u64, Picture>>>;
 
 #[wasm_bindgen]
 extern "C" {
@@ -156,9 +237,9 @@ enum Display {
 impl Display {
     /// Draws at once (2D canvas), with the subtitle overlay on top. GPU drawing goes through
     /// [`VideoHost::present_gpu`] (the renderer holds its overlay).
-    fn draw(&mut self, frame: &VideoFrame, overlay: Option<&OffscreenCanvas>) {
+    fn draw(&mut self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
         if let Display::Canvas2d(c) = self {
-            c.draw(frame, overlay);
+            c.draw(picture, overlay);
         }
     }
 
@@ -186,21 +267,25 @@ struct Canvas2d {
 }
 
 impl Canvas2d {
-    fn draw(&self, frame: &VideoFrame, overlay: Option<&OffscreenCanvas>) {
+    fn draw(&self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
         let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
-        let (fw, fh) = (
-            frame.display_width().max(1) as f64,
-            frame.display_height().max(1) as f64,
-        );
+        let (image, (fw, fh)): (&JsValue, _) = match picture {
+            Picture::Frame(f) => (f.as_ref(), (f.display_width(), f.display_height())),
+            Picture::Image {
+                source,
+                width,
+                height,
+            } => (source, (*width, *height)),
+            Picture::Missing => return,
+        };
+        let (fw, fh) = (f64::from(fw.max(1)), f64::from(fh.max(1)));
         // Letterbox / pillarbox: the largest rectangle of the picture's aspect that fits.
         let scale = (cw / fw).min(ch / fh);
         let (w, h) = (fw * scale, fh * scale);
         self.ctx.set_fill_style_str("#000");
         self.ctx.fill_rect(0.0, 0.0, cw, ch);
         let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
-        let _ = self
-            .ctx
-            .draw_image_with_video_frame_and_dw_and_dh(frame, x, y, w, h);
+        let _ = crate::mse::draw_image(&self.ctx, image, x, y, w, h);
         if let Some(o) = overlay {
             let _ = self
                 .ctx
@@ -262,6 +347,14 @@ struct VideoDecoderSlot {
     _error: Closure<dyn FnMut(JsValue)>,
 }
 
+/// Mean decode latency (host time from a chunk going in to its picture coming out).
+#[derive(Default)]
+struct Latency {
+    started: HashMap<i64, f64>,
+    sum_ms: f64,
+    count: u32,
+}
+
 struct AudioDecoderSlot {
     decoder: JsAudioDecoder,
     generation: u32,
@@ -272,7 +365,7 @@ struct AudioDecoderSlot {
 /// The platform decoders and the pictures they produced.
 pub struct VideoHost {
     sink: Sink,
-    frames: Rc<RefCell<HashMap<u64, VideoFrame>>>,
+    frames: Pictures,
     next_id: Rc<Cell<u64>>,
     video: RefCell<Option<VideoDecoderSlot>>,
     audio: RefCell<Option<AudioDecoderSlot>>,
@@ -291,6 +384,15 @@ pub struct VideoHost {
     overlay: RefCell<Option<OffscreenCanvas>>,
     /// Display size of the last picture presented (the overlay's aspect).
     picture: Cell<(u32, u32)>,
+    /// The decode path asked for, the MSE decoder once created, and whether the current
+    /// video decoder is the MSE one.
+    decode_path: Cell<DecodePath>,
+    mse: RefCell<Option<Rc<MseVideo>>>,
+    on_mse: Cell<bool>,
+    /// The core's clock as the MSE decoder needs it (set by the driver).
+    clock: RefCell<Option<Rc<dyn Fn() -> ClockView>>>,
+    /// WebCodecs decode latency.
+    latency: Rc<RefCell<Latency>>,
 }
 
 impl VideoHost {
@@ -312,6 +414,11 @@ impl VideoHost {
             cues: RefCell::new(Vec::new()),
             overlay: RefCell::new(None),
             picture: Cell::new((0, 0)),
+            decode_path: Cell::new(DecodePath::Auto),
+            mse: RefCell::new(None),
+            on_mse: Cell::new(false),
+            clock: RefCell::new(None),
+            latency: Rc::new(RefCell::new(Latency::default())),
         }
     }
 
@@ -585,8 +692,105 @@ impl VideoHost {
         self.frames.borrow().len()
     }
 
+    /// Chooses the decode path for the next decoder configuration (a `load`, a seek).
+    pub fn set_decode_path(&self, path: DecodePath) {
+        self.decode_path.set(path);
+    }
+
+    /// The decode path of the current video decoder: `webcodecs`, `mse`, or `None` before
+    /// one is configured.
+    pub fn decode_path(&self) -> Option<&'static str> {
+        if self.on_mse.get() {
+            Some("mse")
+        } else if self.video.borrow().is_some() {
+            Some("webcodecs")
+        } else {
+            None
+        }
+    }
+
+    /// Mean time from a chunk going into the decoder to its picture coming out, in ms, over
+    /// the pictures decoded since the decoder of the current path was created (MSE: includes
+    /// the time the element waits to show the picture).
+    pub fn decode_latency_ms(&self) -> f64 {
+        if self.on_mse.get() {
+            return self.mse.borrow().as_ref().map_or(0.0, |m| m.latency_ms());
+        }
+        let l = self.latency.borrow();
+        if l.count == 0 {
+            0.0
+        } else {
+            l.sum_ms / f64::from(l.count)
+        }
+    }
+
+    /// Pictures the MSE element never showed after a seek target (they stay on screen as
+    /// the previous picture); 0 on the WebCodecs path.
+    pub fn skipped(&self) -> u64 {
+        self.mse.borrow().as_ref().map_or(0, |m| m.skipped())
+    }
+
+    /// Tells the MSE decoder how to read the core's clock (the driver sets it once).
+    pub fn set_clock(&self, clock: Rc<dyn Fn() -> ClockView>) {
+        *self.clock.borrow_mut() = Some(clock);
+    }
+
+    /// After the core ran: lets the MSE element follow the clock (play, pause, rate).
+    pub fn sync(&self) {
+        if !self.on_mse.get() {
+            return;
+        }
+        let mse = self.mse.borrow().clone();
+        let clock = self.clock.borrow().clone();
+        if let (Some(m), Some(c)) = (mse, clock) {
+            m.sync(c());
+        }
+    }
+
+    /// The MSE decoder, created on first use.
+    fn mse(&self) -> Result<Rc<MseVideo>, String> {
+        if let Some(m) = self.mse.borrow().as_ref() {
+            return Ok(m.clone());
+        }
+        let clock = self.clock.borrow().clone();
+        let m = MseVideo::new(
+            self.sink.clone(),
+            self.frames.clone(),
+            self.next_id.clone(),
+            clock,
+        )?;
+        *self.mse.borrow_mut() = Some(m.clone());
+        Ok(m)
+    }
+
     /// Resets (or creates) the video decoder for `generation`.
     pub fn configure_video(&self, generation: u32, config: &VideoDecoderConfig) {
+        let use_mse = match self.decode_path.get() {
+            DecodePath::Mse => true,
+            DecodePath::WebCodecs => false,
+            DecodePath::Auto => !has_video_decoder() && crate::mse::available(),
+        };
+        if use_mse {
+            self.close_webcodecs_video();
+            self.on_mse.set(true);
+            match self.mse() {
+                Ok(m) => m.configure(generation, config),
+                Err(message) => (self.sink)(HostEvent::VideoDecoderError {
+                    generation,
+                    unsupported: true,
+                    message,
+                }),
+            }
+            return;
+        }
+        if self.on_mse.replace(false) {
+            if let Some(m) = self.mse.borrow().as_ref() {
+                m.close();
+            }
+        }
+        if let Ok(mut l) = self.latency.try_borrow_mut() {
+            l.started.clear();
+        }
         // Same configuration (a seek): reset the running decoder rather than building a new
         // one, which costs a decoder start-up on every seek. `reset()` drops pending outputs.
         if let Some(slot) = self.video.borrow_mut().as_mut() {
@@ -606,9 +810,16 @@ impl VideoHost {
         let frames = self.frames.clone();
         let next_id = self.next_id.clone();
         let out_tag = tag.clone();
+        let latency = self.latency.clone();
         let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
             let id = next_id.get();
             next_id.set(id + 1);
+            if let Ok(mut l) = latency.try_borrow_mut() {
+                if let Some(t) = l.started.remove(&(frame.timestamp() as i64)) {
+                    l.sum_ms += crate::timer::now().as_secs_f64() * 1000.0 - t;
+                    l.count += 1;
+                }
+            }
             let event = HostEvent::VideoFrameDecoded {
                 generation: out_tag.get(),
                 frame: FrameId(id),
@@ -617,7 +828,7 @@ impl VideoHost {
                 width: frame.display_width(),
                 height: frame.display_height(),
             };
-            frames.borrow_mut().insert(id, frame);
+            frames.borrow_mut().insert(id, Picture::Frame(frame));
             sink(event);
         });
         let sink = self.sink.clone();
@@ -683,6 +894,20 @@ impl VideoHost {
 
     /// Feeds one chunk to the video decoder.
     pub fn decode_video(&self, generation: u32, chunk: &EncodedChunk) {
+        if self.on_mse.get() {
+            if let Some(m) = self.mse.borrow().as_ref() {
+                m.decode(generation, chunk);
+            }
+            return;
+        }
+        if let Ok(mut l) = self.latency.try_borrow_mut() {
+            if l.started.len() < 64 {
+                l.started.insert(
+                    chunk.timestamp_us,
+                    crate::timer::now().as_secs_f64() * 1000.0,
+                );
+            }
+        }
         let result = {
             let slot = self.video.borrow();
             let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
@@ -704,6 +929,12 @@ impl VideoHost {
 
     /// Flushes the video decoder; answers `VideoDecoderFlushed`.
     pub fn flush_video(&self, generation: u32) {
+        if self.on_mse.get() {
+            if let Some(m) = self.mse.borrow().as_ref() {
+                m.flush(generation);
+            }
+            return;
+        }
         let slot = self.video.borrow();
         let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
             return;
@@ -720,6 +951,17 @@ impl VideoHost {
 
     /// Closes the video decoder (pending outputs are dropped by the browser).
     pub fn close_video(&self) {
+        if let Some(m) = self.mse.borrow().as_ref() {
+            m.close();
+        }
+        self.on_mse.set(false);
+        self.close_webcodecs_video();
+    }
+
+    fn close_webcodecs_video(&self) {
+        if let Ok(mut l) = self.latency.try_borrow_mut() {
+            l.started.clear();
+        }
         if let Some(slot) = self.video.borrow_mut().take() {
             if slot.decoder.state() != "closed" {
                 let _ = slot.decoder.close();
@@ -729,8 +971,10 @@ impl VideoHost {
 
     /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
-        if let Some(f) = self.frames.borrow().get(&frame.0) {
-            let size = (f.display_width(), f.display_height());
+        if let Some(m) = self.mse.borrow().as_ref() {
+            m.presented(frame);
+        }
+        if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
             if size != self.picture.get() {
                 self.picture.set(size);
                 if !self.cues.borrow().is_empty() {
@@ -741,8 +985,14 @@ impl VideoHost {
         }
         let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
         if gpu {
-            if let Some(f) = self.frames.borrow().get(&frame.0) {
-                self.present_gpu(f);
+            match self.frames.borrow().get(&frame.0) {
+                Some(Picture::Frame(f)) => self.present_gpu(f),
+                Some(Picture::Image {
+                    source,
+                    width,
+                    height,
+                }) => self.present_gpu_image(source, *width, *height),
+                _ => {}
             }
         } else if let (Some(d), Some(f)) = (
             self.display.borrow_mut().as_mut(),
@@ -882,8 +1132,30 @@ impl VideoHost {
         });
     }
 
+    /// GPU path for MSE snapshots: the image drawn into a 2D canvas of its size, read back
+    /// as RGBA and drawn with the renderer's RGBA path (no WebGPU/WebGL import of
+    /// `ImageBitmap`s needed, so every backend takes it).
+    fn present_gpu_image(&self, source: &JsValue, width: u32, height: u32) {
+        self.draw_seq.set(self.draw_seq.get() + 1);
+        let result = (|| -> Result<(), JsValue> {
+            let pixels = crate::mse::rgba_of(source, width, height)?;
+            let mut display = self.display.borrow_mut();
+            if let Some(Display::Gpu(r)) = display.as_mut() {
+                r.draw_rgba(width, height, &pixels, width * 4, false, (width, height))
+                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            web_sys::console::warn_1(&format!("kinema: draw failed: {e:?}").into());
+        }
+    }
+
     /// Closes a picture.
     pub fn release(&self, frame: FrameId) {
+        if let Some(m) = self.mse.borrow().as_ref() {
+            m.released(frame);
+        }
         if let Some(f) = self.frames.borrow_mut().remove(&frame.0) {
             f.close();
         }
@@ -1026,6 +1298,9 @@ impl VideoHost {
     pub fn close_all(&self) {
         self.close_video();
         self.close_audio();
+        if let Some(m) = self.mse.borrow_mut().take() {
+            m.destroy();
+        }
         for (_, f) in self.frames.borrow_mut().drain() {
             f.close();
         }

@@ -1,0 +1,1044 @@
+//! Video decoding without WebCodecs (older TV engines): a hidden, muted `<video>` fed by
+//! Media Source Extensions plays the role of the platform `VideoDecoder`. The core does not
+//! know: it sends the same `ConfigureVideoDecoder` / `DecodeVideo` / `FlushVideoDecoder`
+//! commands and gets the same `VideoFrameDecoded` / `VideoDecoderFlushed` events back; it keeps
+//! the clock and decides what is presented when, exactly as with WebCodecs.
+//!
+//! # Bytes in
+//! `ConfigureVideoDecoder` becomes an init segment and every `DecodeVideo` chunk one media
+//! segment (`kinema_core::remux::fmp4`: the container work is the core's; this file only moves
+//! bytes). They are appended in order through a queue of SourceBuffer operations (one append
+//! or remove at a time, the next on `updateend`). A new generation (seek, restart) empties the
+//! SourceBuffer (`abort` + `remove`) and appends the init segment again; a configuration of
+//! another codec gets a fresh `MediaSource`.
+//!
+//! # Pictures out
+//! A `<video>` only hands out pictures as it plays them, so it is driven to play *ahead* of the
+//! core's clock, muted, and every picture it presents is caught with
+//! `requestVideoFrameCallback` (whose `mediaTime` is the chunk's timestamp exactly: the writer
+//! uses a 1 MHz timescale) and copied, in that callback, into a CPU canvas (`drawImage`;
+//! `VideoFrame` does not exist on these engines). The copy is the picture reported as
+//! `VideoFrameDecoded`; the display draws it like a WebCodecs frame (2D canvas `drawImage`, or
+//! read back as RGBA for kinema-render). Chunks whose picture the element never presented
+//! (it skipped them, or they lie before a seek target it jumped to) are reported too, as
+//! [`Picture::Missing`], so the core's in-flight accounting stays exact; presenting one keeps
+//! the previous picture on screen (counted in `skipped`).
+//!
+//! # Staying in step with the core's clock
+//! - The element needs more input before pictures come out than a WebCodecs decoder: the
+//!   driver raises the core's decode-ahead bound to [`DECODER_DEPTH`] chunks on this path.
+//! - After every core run the driver calls [`MseVideo::sync`] with the clock. While the core
+//!   wants to play, the element plays at the core's rate; with fewer than [`LOW_WATER`]
+//!   snapshots waiting to be presented it plays [`CATCH_UP`] times faster to get ahead again,
+//!   and with [`HIGH_WATER`] or more it pauses (backpressure: the core's own decode-ahead
+//!   bounds then stop the feeding, so the element never runs far ahead). When the core is
+//!   paused, the element is paused.
+//! - Seeks: a new generation lands the element on the picture the core will want first. The
+//!   core's position at `ConfigureVideoDecoder` is the seek target (the keyframe for a fast
+//!   seek); as soon as the chunk whose interval holds it has been queued, the element is sought
+//!   to the middle of that picture (never to a frame boundary, where engines differ about
+//!   which picture they show). The pictures before it come back as `Missing` and the core
+//!   releases them, as it releases the pictures before an exact-seek target from WebCodecs.
+//! - Flush (end of stream): `endOfStream()`, then the element plays to its end; when every
+//!   queued chunk has been answered, `VideoDecoderFlushed`.
+//! - Engines without `requestVideoFrameCallback` are polled every animation frame: the chunk
+//!   whose interval holds `currentTime` is the picture on show.
+//!
+//! # Audio
+//! The core decodes AAC/MP3/FLAC from progressive MP4 itself, so an H.264/AAC file needs no
+//! platform audio decoder on this path. Audio that needs the platform `AudioDecoder` (Opus,
+//! Vorbis, AAC in fragmented MP4) still goes to WebCodecs' `AudioDecoder`; where that is missing
+//! too, the host answers `AudioDecoderError { unsupported: true }` ("no WebCodecs
+//! AudioDecoder") and the load fails with an `unsupported` error.
+//!
+//! Limits: one picture is held per snapshot (at most the core's decode-ahead bound); data
+//! behind the playhead is removed from the SourceBuffer as playback proceeds.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::rc::{Rc, Weak};
+
+use js_sys::Reflect;
+use kinema_core::remux::fmp4::{Fmp4Writer, RemuxError};
+use kinema_core::{EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    CanvasRenderingContext2d, HtmlCanvasElement, HtmlVideoElement, MediaSource,
+    MediaSourceReadyState, SourceBuffer,
+};
+
+use crate::timer::now;
+use crate::video::{Picture, Pictures, Sink};
+
+/// Chunks the core may keep inside this decoder (`Player::set_video_decoder_depth`): Chromium's
+/// `<video>` shows an H.264 picture ~250 ms after its chunk is appended (measured: mean
+/// append-to-snapshot time), more than WebCodecs' default bound of 8 chunks covers at 30 fps.
+pub const DECODER_DEPTH: u32 = 16;
+/// Snapshots waiting to be presented at which the element pauses.
+pub const HIGH_WATER: usize = 4;
+/// Below this many waiting snapshots the element plays faster than the clock.
+pub const LOW_WATER: usize = 2;
+/// The element's rate relative to the clock while it catches up.
+pub const CATCH_UP: f64 = 1.1;
+/// The element's rate relative to the clock while it is behind the clock.
+pub const BEHIND: f64 = 1.5;
+/// A chunk whose picture ends this long before the element's position was passed over
+/// (the engine dropped it): it is answered as missing.
+const PASSED_US: i64 = 80_000;
+/// Chunks appended between two removals of data behind the playhead.
+const EVICT_EVERY: u32 = 120;
+/// Seconds of data kept behind the element's playhead.
+const KEEP_BEHIND_S: f64 = 3.0;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `HTMLVideoElement` with `requestVideoFrameCallback` (not in web-sys' stable set).
+    #[wasm_bindgen(extends = HtmlVideoElement)]
+    type FrameCallbacks;
+    #[wasm_bindgen(method, js_name = requestVideoFrameCallback)]
+    fn request_video_frame_callback(this: &FrameCallbacks, cb: &js_sys::Function) -> u32;
+    #[wasm_bindgen(method, js_name = cancelVideoFrameCallback)]
+    fn cancel_video_frame_callback(this: &FrameCallbacks, handle: u32);
+
+    /// A 2D context whose `drawImage` takes any image source.
+    #[wasm_bindgen(extends = CanvasRenderingContext2d)]
+    type AnyImage2d;
+    #[wasm_bindgen(method, catch, js_name = drawImage)]
+    fn draw_image_at(
+        this: &AnyImage2d,
+        image: &JsValue,
+        dx: f64,
+        dy: f64,
+        dw: f64,
+        dh: f64,
+    ) -> Result<(), JsValue>;
+}
+
+/// `ctx.drawImage(image, x, y, w, h)` for an ImageBitmap, canvas, video or VideoFrame.
+pub fn draw_image(
+    ctx: &CanvasRenderingContext2d,
+    image: &JsValue,
+    x: f64,
+    y: f64,
+    w: f64,
+    h: f64,
+) -> Result<(), JsValue> {
+    ctx.unchecked_ref::<AnyImage2d>()
+        .draw_image_at(image, x, y, w, h)
+}
+
+/// The core's clock, as the element needs to follow it.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ClockView {
+    /// Playback position in seconds (the seek target while seeking).
+    pub position: f64,
+    /// The core wants to play (playing or buffering, not paused, not ended).
+    pub wants_play: bool,
+    /// Playback rate.
+    pub rate: f64,
+}
+
+fn has(target: &JsValue, name: &str) -> bool {
+    Reflect::has(target, &JsValue::from_str(name)).unwrap_or(false)
+}
+
+/// True when the page has Media Source Extensions.
+pub fn available() -> bool {
+    has(&js_sys::global(), "MediaSource")
+}
+
+/// `MediaSource.isTypeSupported(mime)`, false without MSE.
+pub fn supports(mime: &str) -> bool {
+    available() && MediaSource::is_type_supported(mime)
+}
+
+fn message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>()
+        .map(|e| String::from(e.message()))
+        .or_else(|| e.as_string())
+        .unwrap_or_else(|| format!("{e:?}"))
+}
+
+fn canvas_2d(
+    width: u32,
+    height: u32,
+) -> Result<(HtmlCanvasElement, CanvasRenderingContext2d), JsValue> {
+    let doc = web_sys::window()
+        .and_then(|w| w.document())
+        .ok_or_else(|| JsValue::from_str("no document"))?;
+    let canvas = doc
+        .create_element("canvas")?
+        .dyn_into::<HtmlCanvasElement>()?;
+    canvas.set_width(width.max(1));
+    canvas.set_height(height.max(1));
+    let opts = js_sys::Object::new();
+    let _ = Reflect::set(&opts, &"willReadFrequently".into(), &JsValue::TRUE);
+    let ctx = canvas
+        .get_context_with_context_options("2d", &opts)?
+        .ok_or_else(|| JsValue::from_str("no 2d context"))?
+        .dyn_into::<CanvasRenderingContext2d>()?;
+    Ok((canvas, ctx))
+}
+
+thread_local! {
+    /// The scratch canvas snapshots are read back through (GPU display).
+    static SCRATCH: RefCell<Option<(HtmlCanvasElement, CanvasRenderingContext2d)>> =
+        const { RefCell::new(None) };
+}
+
+/// The RGBA pixels of an image source (ImageBitmap, canvas) of `width` × `height`.
+pub fn rgba_of(source: &JsValue, width: u32, height: u32) -> Result<Vec<u8>, JsValue> {
+    if let Some(canvas) = source.dyn_ref::<HtmlCanvasElement>() {
+        // A snapshot canvas: read it directly.
+        if let Some(ctx) = canvas
+            .get_context("2d")?
+            .and_then(|c| c.dyn_into::<CanvasRenderingContext2d>().ok())
+        {
+            let (w, h) = (f64::from(width), f64::from(height));
+            return Ok(ctx.get_image_data(0.0, 0.0, w, h)?.data().0);
+        }
+    }
+    SCRATCH.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        let fits = slot
+            .as_ref()
+            .is_some_and(|(c, _)| c.width() == width && c.height() == height);
+        if !fits {
+            *slot = Some(canvas_2d(width, height)?);
+        }
+        let (_, ctx) = slot
+            .as_ref()
+            .ok_or_else(|| JsValue::from_str("no scratch canvas"))?;
+        let (w, h) = (f64::from(width), f64::from(height));
+        draw_image(ctx, source, 0.0, 0.0, w, h)?;
+        Ok(ctx.get_image_data(0.0, 0.0, w, h)?.data().0)
+    })
+}
+
+enum Op {
+    /// Empty the SourceBuffer (a new generation).
+    Clear,
+    Append(Vec<u8>),
+    Remove(f64, f64),
+    Seek(f64),
+    EndOfStream,
+}
+
+struct Chunk {
+    dur: i64,
+    /// Host time (ms) it was queued.
+    queued_ms: f64,
+}
+
+struct State {
+    video: HtmlVideoElement,
+    source: MediaSource,
+    url: String,
+    buffer: Option<SourceBuffer>,
+    /// MIME type of `buffer`, or the one wanted while the MediaSource opens.
+    mime: Option<String>,
+    open: bool,
+    writer: Option<Fmp4Writer>,
+    generation: u32,
+    /// Configured and not closed.
+    active: bool,
+    ops: VecDeque<Op>,
+    /// Chunks queued and not answered yet, by presentation time.
+    pending: BTreeMap<i64, Chunk>,
+    /// The core's position (µs) to land on, until the element's seek is queued.
+    goal: Option<i64>,
+    /// Presentation time of the picture the element was sent to: earlier missing pictures
+    /// were jumped over on purpose, later ones were skipped.
+    target: i64,
+    first: bool,
+    /// The element has been sent to this generation's first picture (before that, its
+    /// position and pictures belong to what it played before).
+    landed: bool,
+    /// Snapshots reported and not yet presented or released.
+    unpresented: HashSet<u64>,
+    flush: bool,
+    since_evict: u32,
+    rvfc: Option<u32>,
+    latency_sum: f64,
+    latency_n: u32,
+    skipped: u64,
+}
+
+/// The MSE decoder: one hidden `<video>` and its MediaSource, reused across generations.
+pub struct MseVideo {
+    sink: Sink,
+    pictures: Pictures,
+    next_id: Rc<Cell<u64>>,
+    clock: Option<Rc<dyn Fn() -> ClockView>>,
+    state: RefCell<State>,
+    on_open: Closure<dyn FnMut()>,
+    on_update: Closure<dyn FnMut()>,
+    on_frame: Closure<dyn FnMut(f64, JsValue)>,
+    on_poll: Closure<dyn FnMut(f64)>,
+    on_ended: Closure<dyn FnMut()>,
+    on_error: Closure<dyn FnMut()>,
+    ignore: Closure<dyn FnMut(JsValue)>,
+    has_rvfc: bool,
+}
+
+impl MseVideo {
+    /// Creates the element (hidden, muted, in the page so that it is composited) and its
+    /// MediaSource. Fails without MSE.
+    pub fn new(
+        sink: Sink,
+        pictures: Pictures,
+        next_id: Rc<Cell<u64>>,
+        clock: Option<Rc<dyn Fn() -> ClockView>>,
+    ) -> Result<Rc<MseVideo>, String> {
+        if !available() {
+            return Err("no Media Source Extensions (MediaSource) in this browser".into());
+        }
+        let doc = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or("no document")?;
+        let video = doc
+            .create_element("video")
+            .and_then(|e| e.dyn_into::<HtmlVideoElement>().map_err(JsValue::from))
+            .map_err(|e| message(&e))?;
+        video.set_muted(true);
+        video.set_default_muted(true);
+        let _ = video.set_attribute("playsinline", "");
+        let _ = video.set_attribute("aria-hidden", "true");
+        // In the page and (barely) visible, so the engine composites its pictures at the
+        // display rate; a detached or `display: none` element is painted rarely, if at all.
+        let _ = video.set_attribute(
+            "style",
+            "position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01;pointer-events:none;z-index:-1",
+        );
+        if let Some(body) = doc.body() {
+            let _ = body.append_child(&video);
+        }
+        let source = MediaSource::new().map_err(|e| message(&e))?;
+        let has_rvfc = has(&video, "requestVideoFrameCallback");
+        let me = Rc::new_cyclic(|me: &Weak<MseVideo>| {
+            let weak = me.clone();
+            let on_open = Closure::<dyn FnMut()>::new(move || {
+                if let Some(m) = weak.upgrade() {
+                    m.opened();
+                }
+            });
+            let weak = me.clone();
+            let on_update = Closure::<dyn FnMut()>::new(move || {
+                if let Some(m) = weak.upgrade() {
+                    m.pump();
+                }
+            });
+            let weak = me.clone();
+            let on_frame = Closure::<dyn FnMut(f64, JsValue)>::new(move |_: f64, meta: JsValue| {
+                if let Some(m) = weak.upgrade() {
+                    let t = Reflect::get(&meta, &"mediaTime".into())
+                        .ok()
+                        .and_then(|v| v.as_f64());
+                    m.frame_shown(t, true);
+                }
+            });
+            let weak = me.clone();
+            let on_poll = Closure::<dyn FnMut(f64)>::new(move |_: f64| {
+                if let Some(m) = weak.upgrade() {
+                    m.frame_shown(None, true);
+                }
+            });
+            let weak = me.clone();
+            let on_ended = Closure::<dyn FnMut()>::new(move || {
+                if let Some(m) = weak.upgrade() {
+                    m.ended();
+                }
+            });
+            let weak = me.clone();
+            let on_error = Closure::<dyn FnMut()>::new(move || {
+                if let Some(m) = weak.upgrade() {
+                    m.failed();
+                }
+            });
+            MseVideo {
+                sink,
+                pictures,
+                next_id,
+                clock,
+                state: RefCell::new(State {
+                    video: video.clone(),
+                    source: source.clone(),
+                    url: String::new(),
+                    buffer: None,
+                    mime: None,
+                    open: false,
+                    writer: None,
+                    generation: 0,
+                    active: false,
+                    ops: VecDeque::new(),
+                    pending: BTreeMap::new(),
+                    goal: None,
+                    target: i64::MIN,
+                    first: true,
+                    landed: false,
+                    unpresented: HashSet::new(),
+                    flush: false,
+                    since_evict: 0,
+                    rvfc: None,
+                    latency_sum: 0.0,
+                    latency_n: 0,
+                    skipped: 0,
+                }),
+                on_open,
+                on_update,
+                on_frame,
+                on_poll,
+                on_ended,
+                on_error,
+                ignore: Closure::<dyn FnMut(JsValue)>::new(|_| {}),
+                has_rvfc,
+            }
+        });
+        let _ =
+            video.add_event_listener_with_callback("ended", me.on_ended.as_ref().unchecked_ref());
+        let _ =
+            video.add_event_listener_with_callback("error", me.on_error.as_ref().unchecked_ref());
+        me.attach_source(source).map_err(|e| message(&e))?;
+        Ok(me)
+    }
+
+    /// Points the element at `source` (a new MediaSource) and waits for `sourceopen`.
+    fn attach_source(&self, source: MediaSource) -> Result<(), JsValue> {
+        let mut st = self.state.borrow_mut();
+        source.set_onsourceopen(Some(self.on_open.as_ref().unchecked_ref()));
+        let url = web_sys::Url::create_object_url_with_source(&source)?;
+        st.video.set_src(&url);
+        if !st.url.is_empty() {
+            let _ = web_sys::Url::revoke_object_url(&st.url);
+        }
+        st.url = url;
+        st.source = source;
+        st.buffer = None;
+        st.open = false;
+        Ok(())
+    }
+
+    fn opened(&self) {
+        let error = {
+            let mut st = self.state.borrow_mut();
+            // A `sourceopen` of a MediaSource replaced meanwhile: wait for the current one's.
+            if st.source.ready_state() != MediaSourceReadyState::Open {
+                return;
+            }
+            st.open = true;
+            match st.mime.clone() {
+                Some(mime) if st.buffer.is_none() => match st.source.add_source_buffer(&mime) {
+                    Ok(sb) => {
+                        sb.set_onupdateend(Some(self.on_update.as_ref().unchecked_ref()));
+                        st.buffer = Some(sb);
+                        None
+                    }
+                    Err(e) => Some((st.generation, message(&e))),
+                },
+                _ => None,
+            }
+        };
+        if let Some((generation, message)) = error {
+            (self.sink)(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: true,
+                message,
+            });
+            return;
+        }
+        self.pump();
+    }
+
+    /// (Re)starts decoding for `generation`.
+    pub fn configure(&self, generation: u32, config: &VideoDecoderConfig) {
+        let position = self.clock.as_ref().map_or(0.0, |c| c().position);
+        let result = (|| -> Result<(), (bool, String)> {
+            let writer = Fmp4Writer::new(config)
+                .map_err(|e| (matches!(e, RemuxError::Unsupported(_)), e.to_string()))?;
+            let mime = writer.mime_type();
+            if !supports(&mime) {
+                return Err((true, format!("this browser's MSE cannot decode {mime}")));
+            }
+            let init = writer.init_segment().map_err(|e| (false, e.to_string()))?;
+            let fresh = {
+                let mut st = self.state.borrow_mut();
+                st.generation = generation;
+                st.active = true;
+                st.writer = Some(writer);
+                st.ops.clear();
+                st.pending.clear();
+                st.goal = Some((position * 1e6).round() as i64);
+                st.target = i64::MIN;
+                st.first = true;
+                st.landed = false;
+                st.flush = false;
+                st.since_evict = 0;
+                // After a decode error the element keeps its error until it loads a new source.
+                let reuse = st.buffer.is_some()
+                    && st.mime.as_deref() == Some(mime.as_str())
+                    && st.video.error().is_none();
+                if reuse {
+                    if let Some(sb) = st.buffer.as_ref() {
+                        if sb.updating() && st.source.ready_state() == MediaSourceReadyState::Open {
+                            let _ = sb.abort();
+                        }
+                    }
+                    st.ops.push_back(Op::Clear);
+                }
+                st.ops.push_back(Op::Append(init));
+                st.mime = Some(mime);
+                !reuse
+            };
+            if fresh {
+                let source = MediaSource::new().map_err(|e| (false, message(&e)))?;
+                self.attach_source(source)
+                    .map_err(|e| (false, message(&e)))?;
+            }
+            self.watch_frames();
+            Ok(())
+        })();
+        match result {
+            Ok(()) => self.pump(),
+            Err((unsupported, message)) => {
+                self.state.borrow_mut().active = false;
+                (self.sink)(HostEvent::VideoDecoderError {
+                    generation,
+                    unsupported,
+                    message,
+                });
+            }
+        }
+    }
+
+    /// (Re)arms the per-picture callback: exactly one is pending at any time.
+    fn watch_frames(&self) {
+        let mut st = self.state.borrow_mut();
+        if self.has_rvfc {
+            if let Some(h) = st.rvfc.take() {
+                st.video
+                    .unchecked_ref::<FrameCallbacks>()
+                    .cancel_video_frame_callback(h);
+            }
+            let h = st
+                .video
+                .unchecked_ref::<FrameCallbacks>()
+                .request_video_frame_callback(self.on_frame.as_ref().unchecked_ref());
+            st.rvfc = Some(h);
+        } else if st.rvfc.is_none() {
+            if let Some(w) = web_sys::window() {
+                st.rvfc = w
+                    .request_animation_frame(self.on_poll.as_ref().unchecked_ref())
+                    .ok()
+                    .map(|h| h as u32);
+            }
+        }
+    }
+
+    /// Queues one chunk.
+    pub fn decode(&self, generation: u32, chunk: &EncodedChunk) {
+        let error = {
+            let mut st = self.state.borrow_mut();
+            if !st.active || st.generation != generation {
+                return;
+            }
+            let segment = match st.writer.as_mut() {
+                Some(w) => w.media_segment(std::slice::from_ref(chunk)),
+                None => return,
+            };
+            match segment {
+                Err(e) => Some(e.to_string()),
+                Ok(segment) => {
+                    st.ops.push_back(Op::Append(segment));
+                    let dur = chunk.duration_us.max(1);
+                    st.pending.insert(
+                        chunk.timestamp_us,
+                        Chunk {
+                            dur,
+                            queued_ms: now().as_secs_f64() * 1000.0,
+                        },
+                    );
+                    if let Some(goal) = st.goal {
+                        let pts = chunk.timestamp_us;
+                        if (pts <= goal && goal < pts + dur) || (st.first && pts >= goal) {
+                            st.goal = None;
+                            st.target = pts;
+                            st.ops
+                                .push_back(Op::Seek((pts as f64 + dur as f64 / 2.0) / 1e6));
+                        }
+                    }
+                    st.first = false;
+                    st.since_evict += 1;
+                    if st.since_evict >= EVICT_EVERY {
+                        st.since_evict = 0;
+                        let t = st.video.current_time();
+                        if t > 2.0 * KEEP_BEHIND_S {
+                            st.ops.push_back(Op::Remove(0.0, t - KEEP_BEHIND_S));
+                        }
+                    }
+                    None
+                }
+            }
+        };
+        if let Some(message) = error {
+            (self.sink)(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: false,
+                message,
+            });
+            return;
+        }
+        self.pump();
+    }
+
+    /// End of stream: the element plays out what it holds; `VideoDecoderFlushed` follows once
+    /// every chunk is answered.
+    pub fn flush(&self, generation: u32) {
+        {
+            let mut st = self.state.borrow_mut();
+            if !st.active || st.generation != generation {
+                return;
+            }
+            st.flush = true;
+            if st.goal.take().is_some() {
+                // The target lies after every picture: land on the last one.
+                if let Some((pts, at)) = st
+                    .pending
+                    .iter()
+                    .next_back()
+                    .map(|(&p, c)| (p, (p as f64 + c.dur as f64 / 2.0) / 1e6))
+                {
+                    st.target = pts;
+                    st.ops.push_back(Op::Seek(at));
+                }
+            }
+            st.ops.push_back(Op::EndOfStream);
+        }
+        self.pump();
+        self.check_flushed();
+    }
+
+    /// Stops decoding (unload / another decode path): queued work is dropped, the element
+    /// paused and emptied.
+    pub fn close(&self) {
+        let mut st = self.state.borrow_mut();
+        st.active = false;
+        st.ops.clear();
+        st.pending.clear();
+        st.goal = None;
+        st.flush = false;
+        let _ = st.video.pause();
+        if st.buffer.is_some() {
+            st.ops.push_back(Op::Clear);
+        }
+        drop(st);
+        self.pump();
+    }
+
+    /// Removes the element (player destroyed).
+    pub fn destroy(&self) {
+        self.close();
+        let st = self.state.borrow();
+        if let Some(h) = st.rvfc {
+            if self.has_rvfc {
+                st.video
+                    .unchecked_ref::<FrameCallbacks>()
+                    .cancel_video_frame_callback(h);
+            } else if let Some(w) = web_sys::window() {
+                let _ = w.cancel_animation_frame(h as i32);
+            }
+        }
+        st.video.remove();
+        let _ = st.video.remove_attribute("src");
+        if !st.url.is_empty() {
+            let _ = web_sys::Url::revoke_object_url(&st.url);
+        }
+    }
+
+    /// Runs queued SourceBuffer operations until one has to wait for `updateend`.
+    fn pump(&self) {
+        let mut failure = None;
+        {
+            let mut st = self.state.borrow_mut();
+            loop {
+                if !st.open {
+                    break;
+                }
+                let Some(sb) = st.buffer.clone() else { break };
+                if sb.updating() {
+                    break;
+                }
+                let Some(op) = st.ops.pop_front() else { break };
+                match op {
+                    Op::Append(mut bytes) => match sb.append_buffer_with_u8_array(&mut bytes) {
+                        Ok(()) => break,
+                        Err(e) => {
+                            let quota = Reflect::get(&e, &"name".into())
+                                .ok()
+                                .and_then(|n| n.as_string())
+                                .is_some_and(|n| n == "QuotaExceededError");
+                            let t = st.video.current_time();
+                            if quota && t > 1.0 {
+                                // Full: drop what is behind the playhead, then try again.
+                                st.ops.push_front(Op::Append(bytes));
+                                st.ops.push_front(Op::Remove(0.0, t - 0.5));
+                            } else {
+                                failure = Some((st.generation, message(&e)));
+                                st.ops.clear();
+                                break;
+                            }
+                        }
+                    },
+                    Op::Clear => {
+                        let buffered = sb.buffered().map(|b| b.length() > 0).unwrap_or(false);
+                        if buffered && sb.remove(0.0, f64::INFINITY).is_ok() {
+                            break;
+                        }
+                    }
+                    Op::Remove(a, b) => {
+                        if b > a && sb.remove(a, b).is_ok() {
+                            break;
+                        }
+                    }
+                    Op::Seek(t) => {
+                        st.video.set_current_time(t);
+                        st.landed = true;
+                    }
+                    Op::EndOfStream => {
+                        if st.source.ready_state() == MediaSourceReadyState::Open {
+                            let _ = st.source.end_of_stream();
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((generation, message)) = failure {
+            (self.sink)(HostEvent::VideoDecoderError {
+                generation,
+                unsupported: false,
+                message,
+            });
+        }
+    }
+
+    /// A picture is on show in the element (`mediaTime` from requestVideoFrameCallback, or
+    /// `None` when polled): answers the chunks up to it.
+    fn frame_shown(&self, media_time: Option<f64>, from_callback: bool) {
+        let mut events = Vec::new();
+        let mut snapshot = None;
+        {
+            let mut st = self.state.borrow_mut();
+            if from_callback {
+                st.rvfc = None;
+            }
+            // A frame callback names its picture exactly (and may run before `seeking` turns
+            // false for the picture a seek lands on); polling by `currentTime` waits until the
+            // seek is over. Copying the element at `seeked` instead was tried: Chromium can
+            // still paint the picture from before the seek then.
+            let busy = !st.active || !st.landed || (media_time.is_none() && st.video.seeking());
+            let t = media_time.unwrap_or_else(|| st.video.current_time());
+            let us = (t * 1e6).round() as i64;
+            let key = if busy {
+                None
+            } else if media_time.is_some() {
+                st.pending
+                    .range(us - 1000..=us + 1000)
+                    .next()
+                    .map(|(k, _)| *k)
+            } else {
+                st.pending
+                    .range(..=us)
+                    .next_back()
+                    .filter(|(k, c)| us < **k + c.dur)
+                    .map(|(k, _)| *k)
+            };
+            if let Some(key) = key {
+                let earlier: Vec<i64> = st.pending.range(..key).map(|(k, _)| *k).collect();
+                let (w, h) = (st.video.video_width(), st.video.video_height());
+                for k in earlier {
+                    let Some(c) = st.pending.remove(&k) else {
+                        continue;
+                    };
+                    if k >= st.target {
+                        st.skipped += 1;
+                    }
+                    let id = self.next_id.get();
+                    self.next_id.set(id + 1);
+                    self.pictures.borrow_mut().insert(id, Picture::Missing);
+                    events.push(HostEvent::VideoFrameDecoded {
+                        generation: st.generation,
+                        frame: FrameId(id),
+                        timestamp_us: k,
+                        duration_us: c.dur,
+                        width: w,
+                        height: h,
+                    });
+                }
+                if let Some(c) = st.pending.remove(&key) {
+                    snapshot = Some((st.generation, key, c, w, h));
+                }
+            }
+        }
+        if let Some((generation, pts, chunk, w, h)) = snapshot {
+            self.snapshot(generation, pts, chunk, w, h, &mut events);
+        }
+        for e in events {
+            (self.sink)(e);
+        }
+        if from_callback {
+            self.watch_frames();
+        }
+        self.check_flushed();
+        self.resync();
+    }
+
+    /// Copies the picture on show into a canvas of its size (synchronously, in the frame
+    /// callback, so it is the picture `mediaTime` names). `createImageBitmap` was tried first:
+    /// under the page tests' readback load its pending promises kept the core's in-flight bound
+    /// full and the element fell behind the clock; the synchronous copy did not. A CPU canvas
+    /// (`willReadFrequently`) also gives the RGBA the GPU display needs without another copy.
+    fn snapshot(
+        &self,
+        generation: u32,
+        pts: i64,
+        chunk: Chunk,
+        w: u32,
+        h: u32,
+        events: &mut Vec<HostEvent>,
+    ) {
+        let video = self.state.borrow().video.clone();
+        let copy = canvas_2d(w, h).and_then(|(canvas, ctx)| {
+            draw_image(&ctx, &video, 0.0, 0.0, f64::from(w), f64::from(h))?;
+            Ok(canvas)
+        });
+        if let Some(e) = self.report(generation, pts, chunk, w, h, copy.ok().map(JsValue::from)) {
+            events.push(e);
+        }
+    }
+
+    /// Stores a snapshot and builds its `VideoFrameDecoded` (or frees it when its generation
+    /// is over).
+    fn report(
+        &self,
+        generation: u32,
+        pts: i64,
+        chunk: Chunk,
+        w: u32,
+        h: u32,
+        image: Option<JsValue>,
+    ) -> Option<HostEvent> {
+        let mut st = self.state.borrow_mut();
+        let picture = match image {
+            Some(source) => Picture::Image {
+                source,
+                width: w,
+                height: h,
+            },
+            None => Picture::Missing,
+        };
+        if !st.active || st.generation != generation {
+            picture.close();
+            return None;
+        }
+        let id = self.next_id.get();
+        self.next_id.set(id + 1);
+        if matches!(picture, Picture::Image { .. }) {
+            st.unpresented.insert(id);
+        }
+        self.pictures.borrow_mut().insert(id, picture);
+        st.latency_sum += now().as_secs_f64() * 1000.0 - chunk.queued_ms;
+        st.latency_n += 1;
+        Some(HostEvent::VideoFrameDecoded {
+            generation,
+            frame: FrameId(id),
+            timestamp_us: pts,
+            duration_us: chunk.dur,
+            width: w,
+            height: h,
+        })
+    }
+
+    fn check_flushed(&self) {
+        let generation = {
+            let mut st = self.state.borrow_mut();
+            if !(st.active && st.flush && st.pending.is_empty()) {
+                return;
+            }
+            st.flush = false;
+            st.generation
+        };
+        (self.sink)(HostEvent::VideoDecoderFlushed { generation });
+    }
+
+    /// The element reached the end: whatever it did not show is answered as missing.
+    fn ended(&self) {
+        let mut events = Vec::new();
+        {
+            let mut st = self.state.borrow_mut();
+            if !st.active || !st.flush {
+                return;
+            }
+            let (w, h) = (st.video.video_width(), st.video.video_height());
+            let rest = std::mem::take(&mut st.pending);
+            for (k, c) in rest {
+                if k >= st.target {
+                    st.skipped += 1;
+                }
+                let id = self.next_id.get();
+                self.next_id.set(id + 1);
+                self.pictures.borrow_mut().insert(id, Picture::Missing);
+                events.push(HostEvent::VideoFrameDecoded {
+                    generation: st.generation,
+                    frame: FrameId(id),
+                    timestamp_us: k,
+                    duration_us: c.dur,
+                    width: w,
+                    height: h,
+                });
+            }
+        }
+        for e in events {
+            (self.sink)(e);
+        }
+        self.check_flushed();
+    }
+
+    /// The element failed (a segment it could not decode).
+    fn failed(&self) {
+        let (generation, message) = {
+            let mut st = self.state.borrow_mut();
+            if !st.active {
+                return;
+            }
+            let detail = st.video.error().map(|e| e.message()).unwrap_or_default();
+            st.active = false;
+            st.ops.clear();
+            st.pending.clear();
+            // The element is unusable after an error: the next configuration starts afresh.
+            st.mime = None;
+            st.buffer = None;
+            (
+                st.generation,
+                format!("the MSE video element failed: {detail}"),
+            )
+        };
+        (self.sink)(HostEvent::VideoDecoderError {
+            generation,
+            unsupported: false,
+            message,
+        });
+    }
+
+    fn resync(&self) {
+        if let Some(c) = self.clock.as_ref() {
+            self.sync(c());
+        }
+    }
+
+    /// Answers, as missing, the chunks whose pictures the element has played past without
+    /// presenting them (an engine drops pictures it cannot show in time), so the core's
+    /// decode-ahead is not held up by pictures that will never come.
+    fn sweep(&self) {
+        let mut events = Vec::new();
+        {
+            let Ok(mut st) = self.state.try_borrow_mut() else {
+                return;
+            };
+            if !st.active || !st.landed || st.video.seeking() {
+                return;
+            }
+            let at = (st.video.current_time() * 1e6).round() as i64 - PASSED_US;
+            let passed: Vec<i64> = st
+                .pending
+                .iter()
+                .take_while(|(k, _)| **k < at)
+                .filter(|(k, c)| **k + c.dur <= at)
+                .map(|(k, _)| *k)
+                .collect();
+            let (w, h) = (st.video.video_width(), st.video.video_height());
+            for k in passed {
+                let Some(c) = st.pending.remove(&k) else {
+                    continue;
+                };
+                if k >= st.target {
+                    st.skipped += 1;
+                }
+                let id = self.next_id.get();
+                self.next_id.set(id + 1);
+                self.pictures.borrow_mut().insert(id, Picture::Missing);
+                events.push(HostEvent::VideoFrameDecoded {
+                    generation: st.generation,
+                    frame: FrameId(id),
+                    timestamp_us: k,
+                    duration_us: c.dur,
+                    width: w,
+                    height: h,
+                });
+            }
+        }
+        for e in events {
+            (self.sink)(e);
+        }
+    }
+
+    /// Lets the element follow the core: plays it (ahead, within the water marks) while the
+    /// core wants to play, pauses it otherwise.
+    pub fn sync(&self, clock: ClockView) {
+        self.sweep();
+        let Ok(st) = self.state.try_borrow() else {
+            return;
+        };
+        let video = &st.video;
+        let waiting = st.unpresented.len();
+        let play = st.active && clock.wants_play && waiting < HIGH_WATER && !video.ended();
+        if play {
+            let factor = if video.current_time() < clock.position {
+                BEHIND
+            } else if waiting < LOW_WATER {
+                CATCH_UP
+            } else {
+                1.0
+            };
+            let rate = (clock.rate * factor).clamp(0.0625, 16.0);
+            if (video.playback_rate() - rate).abs() > 1e-6 {
+                video.set_playback_rate(rate);
+            }
+            if video.paused() {
+                if let Ok(p) = video.play() {
+                    let _ = p.catch(&self.ignore);
+                }
+            }
+        } else if !video.paused() {
+            let _ = video.pause();
+        }
+    }
+
+    /// The core presented this picture.
+    pub fn presented(&self, frame: FrameId) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            st.unpresented.remove(&frame.0);
+        }
+    }
+
+    /// The core released this picture.
+    pub fn released(&self, frame: FrameId) {
+        if let Ok(mut st) = self.state.try_borrow_mut() {
+            st.unpresented.remove(&frame.0);
+        }
+    }
+
+    /// Mean time from a chunk being queued to its picture being reported, ms.
+    pub fn latency_ms(&self) -> f64 {
+        let st = self.state.borrow();
+        if st.latency_n == 0 {
+            0.0
+        } else {
+            st.latency_sum / f64::from(st.latency_n)
+        }
+    }
+
+    /// Pictures after a seek target the element never showed.
+    pub fn skipped(&self) -> u64 {
+        self.state.borrow().skipped
+    }
+}
