@@ -73,6 +73,21 @@ impl Registry {
         at
     }
 
+    /// A buffer holding a copy of `bytes` (what a host does with `alloc` + a memory write;
+    /// for native callers and tests).
+    pub fn alloc_with(&mut self, bytes: &[u8]) -> usize {
+        let at = self.alloc(bytes.len());
+        if let Some(b) = self.buffers.get_mut(&at) {
+            b.copy_from_slice(bytes);
+        }
+        at
+    }
+
+    /// The bytes `poll` encoded last (empty on a bad handle).
+    pub fn last_command(&self, h: u32) -> &[u8] {
+        self.players.get(&h).map_or(&[][..], |slot| &slot.out)
+    }
+
     /// Frees a buffer from `alloc`.
     pub fn free(&mut self, at: usize) -> i32 {
         match self.buffers.remove(&at) {
