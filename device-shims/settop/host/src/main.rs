@@ -57,23 +57,25 @@ fn run(args: &[String], wasm: &[u8]) -> Result<()> {
     let core = engine::load(kind, wasm, false)?;
     let load_ms = session::ms_since(t0);
     let t1 = Instant::now();
-    let (checkpoints, frames, log, virtual_ms) = session::run(core, screen, &base, &steps)?;
+    let o = session::run(core, screen, &base, &steps)?;
     let run_ms = session::ms_since(t1);
     let report = session::Report {
         engine: format!("{kind:?}").to_lowercase(),
         load_ms,
         run_ms,
-        virtual_ms,
-        checkpoints,
-        frames,
-        log,
+        virtual_ms: o.virtual_ms,
+        core_ms: o.core_ms,
+        checkpoints: o.checkpoints,
+        frames: o.frames,
+        log: o.log,
     };
     std::fs::write(&out, serde_json::to_string_pretty(&report)?)?;
     println!(
-        "{}: load {:.1} ms, session {:.0} ms for {:.0} ms of virtual time, {} frames presented, adapter {adapter}",
+        "{}: load {:.1} ms, session {:.0} ms (inside the module {:.0} ms) for {:.0} ms of virtual time, {} frames presented, adapter {adapter}",
         report.engine,
         report.load_ms,
         report.run_ms,
+        report.core_ms,
         report.virtual_ms,
         report.frames.len()
     );

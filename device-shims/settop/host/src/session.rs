@@ -63,6 +63,8 @@ pub struct Report {
     pub run_ms: f64,
     /// Virtual time the session covered, ms.
     pub virtual_ms: f64,
+    /// Wall time spent inside the module (handle + poll calls), ms.
+    pub core_ms: f64,
     /// Checkpoints in script order.
     pub checkpoints: Vec<Checkpoint>,
     /// Every presented picture.
@@ -100,16 +102,27 @@ struct Host {
     ended: bool,
     frames: Vec<Presented>,
     log: Vec<String>,
+    /// Wall time inside the module.
+    core_time: Duration,
+}
+
+/// What [`run`] returns.
+pub struct Outcome {
+    /// Checkpoints in script order.
+    pub checkpoints: Vec<Checkpoint>,
+    /// Every presented picture.
+    pub frames: Vec<Presented>,
+    /// Events of note.
+    pub log: Vec<String>,
+    /// Virtual time covered, ms.
+    pub virtual_ms: f64,
+    /// Wall time inside the module, ms.
+    pub core_ms: f64,
 }
 
 /// Runs `steps` against the module in `core`; `base` is the URL the script's paths are
 /// relative to.
-pub fn run(
-    core: Box<dyn Core>,
-    screen: Screen,
-    base: &str,
-    steps: &[Step],
-) -> Result<(Vec<Checkpoint>, Vec<Presented>, Vec<String>, f64)> {
+pub fn run(core: Box<dyn Core>, screen: Screen, base: &str, steps: &[Step]) -> Result<Outcome> {
     let http: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .timeout_global(Some(Duration::from_secs(10)))
@@ -134,6 +147,7 @@ pub fn run(
         ended: false,
         frames: Vec::new(),
         log: Vec::new(),
+        core_time: Duration::ZERO,
     };
     h.events.push_back(HostEvent::AudioDeviceReady {
         sample_rate: RATE,
@@ -191,8 +205,13 @@ pub fn run(
         }
         h.settle()?;
     }
-    let virtual_ms = h.now_us as f64 / 1000.0;
-    Ok((checkpoints, h.frames, h.log, virtual_ms))
+    Ok(Outcome {
+        checkpoints,
+        virtual_ms: h.now_us as f64 / 1000.0,
+        core_ms: h.core_time.as_secs_f64() * 1000.0,
+        frames: h.frames,
+        log: h.log,
+    })
 }
 
 impl Host {
@@ -200,8 +219,14 @@ impl Host {
     fn settle(&mut self) -> Result<()> {
         while let Some(e) = self.events.pop_front() {
             let bytes = codec::encode_event(&e).ok_or_else(|| anyhow!("cannot encode {e:?}"))?;
+            let t = Instant::now();
             self.core.handle(self.now_us, &bytes)?;
-            while let Some(c) = self.core.poll()? {
+            self.core_time += t.elapsed();
+            loop {
+                let t = Instant::now();
+                let next = self.core.poll()?;
+                self.core_time += t.elapsed();
+                let Some(c) = next else { break };
                 match codec::decode_command(&c)? {
                     Command::Known(c) => self.execute(c)?,
                     Command::Unknown(text) => self.log.push(format!("unknown command {text}")),
