@@ -7,7 +7,8 @@
 // (scripts/test.sh does both).
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -84,10 +85,13 @@ async function runInPage(script) {
   }, script);
 }
 
-function runHost(engine) {
+/** Runs the host against the harness's server (asynchronously: the server lives in this process). */
+async function runHost(engine) {
   const out = join(mkdtempSync(join(tmpdir(), 'kinema-settop-')), `${engine}.json`);
-  execFileSync(HOST, ['run', '--wasm', WASM, '--script', SCRIPT, '--base', `${env.server.url}fixtures/`,
-    '--engine', engine, '--out', out], { env: { ...process.env, XDG_RUNTIME_DIR: tmpdir() }, stdio: ['ignore', 'inherit', 'inherit'] });
+  const { stdout } = await promisify(execFile)(HOST, ['run', '--wasm', WASM, '--script', SCRIPT,
+    '--base', `${env.server.url}fixtures/`, '--engine', engine, '--out', out],
+  { env: { ...process.env, XDG_RUNTIME_DIR: tmpdir() }, timeout: 90_000 });
+  console.log(stdout.trim());
   return JSON.parse(readFileSync(out, 'utf8'));
 }
 
@@ -97,7 +101,7 @@ test('the set-top host (wasmtime and wasmi) shows the frames the browser shows a
   console.log(`browser: ${browser.map((c) => `${c.name}=${c.index}`).join(' ')}`);
   assert.equal(browser.length, script.filter(([c]) => c === 'checkpoint').length);
   for (const engine of ['wasmtime', 'wasmi']) {
-    const host = runHost(engine);
+    const host = await runHost(engine);
     console.log(`${engine}: ${host.checkpoints.map((c) => `${c.name}=${c.index}`).join(' ')}; load ${host.load_ms.toFixed(1)} ms, session ${host.run_ms.toFixed(0)} ms, ${host.frames.length} frames`);
     assert.equal(host.checkpoints.length, browser.length);
     for (const [i, c] of host.checkpoints.entries()) {

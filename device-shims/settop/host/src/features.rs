@@ -14,6 +14,17 @@ pub fn report(wasm: &[u8]) -> Result<()> {
     for payload in Parser::new(0).parse_all(wasm) {
         match payload? {
             Payload::ImportSection(s) => imports += s.count(),
+            Payload::TypeSection(s) => {
+                for group in s {
+                    for ty in group?.into_types() {
+                        if let wasmparser::CompositeInnerType::Func(f) = &ty.composite_type.inner {
+                            if f.results().len() > 1 {
+                                *used.entry("multi-value").or_default() += 1;
+                            }
+                        }
+                    }
+                }
+            }
             Payload::ExportSection(s) => {
                 for e in s {
                     exports.push(e?.name.to_string());
@@ -36,7 +47,8 @@ pub fn report(wasm: &[u8]) -> Result<()> {
         println!("- post-MVP instructions: none");
     }
     for (f, n) in &used {
-        println!("- post-MVP `{f}`: {n} instructions");
+        let what = if *f == "multi-value" { "function types" } else { "instructions" };
+        println!("- post-MVP `{f}`: {n} {what}");
     }
     let mvp = crate::engine::load(crate::engine::Kind::Wasmi, wasm, true);
     match mvp {

@@ -54,7 +54,9 @@ fn run(args: &[String], wasm: &[u8]) -> Result<()> {
     let screen = render::Screen::new(320, 180)?;
     let adapter = screen.adapter.clone();
     let t0 = Instant::now();
-    let core = engine::load(kind, wasm, false)?;
+    // --mvp: wasmi with every post-MVP proposal off (runs the lowered MVP flavour).
+    let mvp = args.iter().any(|a| a == "--mvp");
+    let core = engine::load(kind, wasm, mvp)?;
     let load_ms = session::ms_since(t0);
     let t1 = Instant::now();
     let o = session::run(core, screen, &base, &steps)?;
