@@ -47,7 +47,11 @@ pub fn report(wasm: &[u8]) -> Result<()> {
         println!("- post-MVP instructions: none");
     }
     for (f, n) in &used {
-        let what = if *f == "multi-value" { "function types" } else { "instructions" };
+        let what = if *f == "multi-value" {
+            "function types"
+        } else {
+            "instructions"
+        };
         println!("- post-MVP `{f}`: {n} {what}");
     }
     let mvp = crate::engine::load(crate::engine::Kind::Wasmi, wasm, true);
