@@ -37,6 +37,9 @@ pub struct Decoder {
     sink: gst_app::AppSink,
     pushed: u64,
     pulled: u64,
+    /// Pictures the decoder holds back before it outputs (reordering), learned: a wait that
+    /// timed out with `n` pictures inside raises it to `n`.
+    delay: u64,
 }
 
 /// Initialises GStreamer once.
@@ -45,8 +48,9 @@ pub fn init() -> Result<()> {
 }
 
 impl Decoder {
-    /// A decoder for `config` (H.264 with an avcC description only).
-    pub fn new(config: &VideoDecoderConfig) -> Result<Decoder> {
+    /// A decoder for `config` (H.264 with an avcC description only); `delay` is what an
+    /// earlier generation of the same stream learned (see [`Decoder::delay`]).
+    pub fn new(config: &VideoDecoderConfig, delay: u64) -> Result<Decoder> {
         if !(config.codec.starts_with("avc1") || config.codec.starts_with("avc3")) {
             bail!("unsupported codec {}", config.codec);
         }
@@ -83,11 +87,19 @@ impl Decoder {
             sink,
             pushed: 0,
             pulled: 0,
+            delay,
         })
     }
 
-    /// Feeds one chunk; returns the pictures that came out (waits up to 2 s for the first
-    /// while more went in than came out, so the run does not depend on thread timing).
+    /// The reordering delay learned so far (pass it to the next generation).
+    pub fn delay(&self) -> u64 {
+        self.delay
+    }
+
+    /// Feeds one chunk; returns the pictures that came out. While more pictures are inside
+    /// than the decoder's reordering delay, it waits (up to 2 s) for one, so which pictures
+    /// come out when does not depend on thread timing; the delay is learned from the waits
+    /// that time out (once per stream: at most delay × 2 s in all).
     pub fn decode(&mut self, chunk: &EncodedChunk) -> Result<Vec<Picture>> {
         let mut buf = gst::Buffer::from_slice(chunk.data.clone());
         {
@@ -132,16 +144,24 @@ impl Decoder {
     }
 
     fn pull(&mut self, wait: Duration) -> Result<Option<Picture>> {
-        if self.pulled >= self.pushed && !wait.is_zero() {
-            return Ok(None);
-        }
+        let inside = self.pushed.saturating_sub(self.pulled);
+        let wait = if inside > self.delay {
+            wait
+        } else {
+            Duration::ZERO
+        };
         let t = gst::ClockTime::from_nseconds(wait.as_nanos() as u64);
         match self.sink.try_pull_sample(t) {
             Some(s) => {
                 self.pulled += 1;
                 Ok(Some(picture(&s)?))
             }
-            None => Ok(None),
+            None => {
+                if !wait.is_zero() {
+                    self.delay = inside;
+                }
+                Ok(None)
+            }
         }
     }
 }

@@ -91,6 +91,8 @@ struct Host {
     http: ureq::Agent,
     base: String,
     decoder: Option<(u32, Decoder)>,
+    /// The decoder's reordering delay learned by earlier generations.
+    decoder_delay: u64,
     next_frame: u64,
     pictures: BTreeMap<u64, Picture>,
     shown: Option<u64>,
@@ -137,6 +139,7 @@ pub fn run(core: Box<dyn Core>, screen: Screen, base: &str, steps: &[Step]) -> R
         http,
         base: base.to_string(),
         decoder: None,
+        decoder_delay: 0,
         next_frame: 1,
         pictures: BTreeMap::new(),
         shown: None,
@@ -314,8 +317,8 @@ impl Host {
             }
             HostCommand::Emit(e) => self.on_player_event(e),
             HostCommand::ConfigureVideoDecoder { generation, config } => {
-                self.decoder = None;
-                match Decoder::new(&config) {
+                self.close_decoder();
+                match Decoder::new(&config, self.decoder_delay) {
                     Ok(d) => self.decoder = Some((generation, d)),
                     Err(e) => self.events.push_back(HostEvent::VideoDecoderError {
                         generation,
@@ -338,9 +341,9 @@ impl Host {
                 };
                 self.decoded(generation, out, true);
                 // The pipeline is at end of stream: the next chunks need a new generation.
-                self.decoder = None;
+                self.close_decoder();
             }
-            HostCommand::CloseVideoDecoder => self.decoder = None,
+            HostCommand::CloseVideoDecoder => self.close_decoder(),
             HostCommand::PresentFrame { frame } => self.present(frame.0)?,
             HostCommand::ReleaseFrame { frame } => {
                 if self.shown != Some(frame.0) {
@@ -366,6 +369,12 @@ impl Host {
             other => self.log.push(format!("unhandled {other:?}")),
         }
         Ok(())
+    }
+
+    fn close_decoder(&mut self) {
+        if let Some((_, d)) = self.decoder.take() {
+            self.decoder_delay = self.decoder_delay.max(d.delay());
+        }
     }
 
     fn decoded(&mut self, generation: u32, out: Result<Vec<Picture>>, flushed: bool) {
