@@ -42,13 +42,19 @@ command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v python3 >/dev/null || missing+=(python3)
+# The set-top host (device-shims/settop/host): GStreamer with avdec_h264 (libav), pkg-config for
+# the gstreamer-rs build, Vulkan on the CPU (Mesa lavapipe) for wgpu.
+for pkg in pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
+  gstreamer1.0-plugins-good gstreamer1.0-plugins-bad gstreamer1.0-libav mesa-vulkan-drivers libvulkan1; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
 if [ ${#missing[@]} -gt 0 ]; then
   mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)
   say "installing ${missing[*]} (apt)"
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  say "ok: chromium, chromedriver, ffmpeg, python3"
+  say "ok: chromium, chromedriver, ffmpeg, python3, GStreamer, lavapipe"
 fi
 
 # `cargo install` without --locked: wasm-bindgen-cli's lockfile wants a crate version the

@@ -53,6 +53,18 @@ browser_tests() {
   WASM_BINDGEN_TEST_WEBDRIVER_JSON="$KINEMA_ROOT/web/webdriver.json" wasm-pack --log-level warn test --headless --chrome web
 }
 
+# The set-top runtime (device-shims/settop): the standalone core module, and the native host,
+# which is outside the workspace (wasmtime/GStreamer/Vulkan never build for wasm32) with its
+# own lock file, fmt and clippy. tests/page/settop-parity.test.mjs (in the page-test run
+# below) plays the scripted remote in it and in Chromium.
+settop_build() {
+  bash scripts/build-core-wasm.sh
+  (cd device-shims/settop/host &&
+    cargo fmt -- --check &&
+    CARGO_TARGET_DIR="$KINEMA_ROOT/target" cargo clippy --release --locked --all-targets -- -D warnings &&
+    CARGO_TARGET_DIR="$KINEMA_ROOT/target" cargo build --release --locked)
+}
+
 step "cargo fmt --check" cargo fmt --all -- --check
 step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
 step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
@@ -62,6 +74,7 @@ step "native tests" cargo test --workspace
 step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
 step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
+step "set-top: core .wasm + native host (fmt, clippy, build)" settop_build
 # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
 # the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
 # tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)

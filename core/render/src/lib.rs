@@ -229,7 +229,9 @@ enum Shown {
 pub struct Renderer {
     /// Kept alive with the device: buffer mapping fails once the instance is dropped.
     _instance: wgpu::Instance,
-    surface: wgpu::Surface<'static>,
+    /// `None` for an offscreen renderer ([`Renderer::offscreen`]): only [`Renderer::capture`]
+    /// shows what it draws.
+    surface: Option<wgpu::Surface<'static>>,
     device: wgpu::Device,
     queue: wgpu::Queue,
     config: wgpu::SurfaceConfiguration,
@@ -288,32 +290,8 @@ impl Renderer {
         width: u32,
         height: u32,
     ) -> Result<Renderer, RenderError> {
-        let adapter = instance
-            .request_adapter(&wgpu::RequestAdapterOptions {
-                power_preference: wgpu::PowerPreference::LowPower,
-                force_fallback_adapter: false,
-                compatible_surface: Some(&surface),
-                apply_limit_buckets: false,
-            })
-            .await
-            .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
-        let backend = match adapter.get_info().backend {
-            wgpu::Backend::BrowserWebGpu => "webgpu",
-            wgpu::Backend::Gl => "webgl2",
-            wgpu::Backend::Vulkan => "vulkan",
-            wgpu::Backend::Metal => "metal",
-            wgpu::Backend::Dx12 => "dx12",
-            _ => "other",
-        };
-        let (device, queue) = adapter
-            .request_device(&wgpu::DeviceDescriptor {
-                label: Some("kinema"),
-                required_limits: wgpu::Limits::downlevel_webgl2_defaults()
-                    .using_resolution(adapter.limits()),
-                ..wgpu::DeviceDescriptor::default()
-            })
-            .await
-            .map_err(|e| RenderError::Device(e.to_string()))?;
+        let adapter = Self::adapter(&instance, Some(&surface)).await?;
+        let (device, queue) = Self::device(&adapter).await?;
         let mut config = surface
             .get_default_config(&adapter, width.max(1), height.max(1))
             .ok_or_else(|| RenderError::Surface("not supported by the adapter".into()))?;
@@ -324,7 +302,92 @@ impl Renderer {
         }
         config.usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
         surface.configure(&device, &config);
+        Ok(Self::build(
+            instance,
+            Some(surface),
+            &adapter,
+            device,
+            queue,
+            config,
+        ))
+    }
 
+    /// A renderer without a surface (headless native hosts, no window system): it draws a
+    /// `width`×`height` RGBA picture that only [`Renderer::capture`] reads back. With the
+    /// `vulkan` feature this runs on Mesa's lavapipe (CPU) where there is no GPU.
+    pub async fn offscreen(
+        instance: wgpu::Instance,
+        width: u32,
+        height: u32,
+    ) -> Result<Renderer, RenderError> {
+        let adapter = Self::adapter(&instance, None).await?;
+        let (device, queue) = Self::device(&adapter).await?;
+        let config = wgpu::SurfaceConfiguration {
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            color_space: Default::default(),
+            width: width.max(1),
+            height: height.max(1),
+            present_mode: wgpu::PresentMode::Fifo,
+            desired_maximum_frame_latency: 2,
+            alpha_mode: wgpu::CompositeAlphaMode::Opaque,
+            view_formats: Vec::new(),
+        };
+        Ok(Self::build(instance, None, &adapter, device, queue, config))
+    }
+
+    /// Blocks until the GPU finished the submitted work and mapping callbacks ran (native
+    /// hosts after [`Capture::map`]; a no-op in browsers).
+    pub fn wait(&self) -> Result<(), RenderError> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| RenderError::Device(e.to_string()))
+    }
+
+    async fn adapter(
+        instance: &wgpu::Instance,
+        surface: Option<&wgpu::Surface<'static>>,
+    ) -> Result<wgpu::Adapter, RenderError> {
+        instance
+            .request_adapter(&wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::LowPower,
+                force_fallback_adapter: false,
+                compatible_surface: surface,
+                apply_limit_buckets: false,
+            })
+            .await
+            .map_err(|e| RenderError::NoAdapter(e.to_string()))
+    }
+
+    async fn device(adapter: &wgpu::Adapter) -> Result<(wgpu::Device, wgpu::Queue), RenderError> {
+        adapter
+            .request_device(&wgpu::DeviceDescriptor {
+                label: Some("kinema"),
+                required_limits: wgpu::Limits::downlevel_webgl2_defaults()
+                    .using_resolution(adapter.limits()),
+                ..wgpu::DeviceDescriptor::default()
+            })
+            .await
+            .map_err(|e| RenderError::Device(e.to_string()))
+    }
+
+    fn build(
+        instance: wgpu::Instance,
+        surface: Option<wgpu::Surface<'static>>,
+        adapter: &wgpu::Adapter,
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        config: wgpu::SurfaceConfiguration,
+    ) -> Renderer {
+        let backend = match adapter.get_info().backend {
+            wgpu::Backend::BrowserWebGpu => "webgpu",
+            wgpu::Backend::Gl => "webgl2",
+            wgpu::Backend::Vulkan => "vulkan",
+            wgpu::Backend::Metal => "metal",
+            wgpu::Backend::Dx12 => "dx12",
+            _ => "other",
+        };
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("kinema video"),
             source: wgpu::ShaderSource::Wgsl(SHADER.into()),
@@ -374,7 +437,7 @@ impl Renderer {
             usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
             mapped_at_creation: false,
         });
-        Ok(Renderer {
+        Renderer {
             _instance: instance,
             surface,
             device,
@@ -390,7 +453,7 @@ impl Renderer {
             backend,
             overlay_pipeline,
             overlay: None,
-        })
+        }
     }
 
     /// `webgpu`, `webgl2`, `vulkan`, ...
@@ -406,7 +469,9 @@ impl Renderer {
         }
         self.config.width = width;
         self.config.height = height;
-        self.surface.configure(&self.device, &self.config);
+        if let Some(surface) = &self.surface {
+            surface.configure(&self.device, &self.config);
+        }
         self.redraw()
     }
 
@@ -470,13 +535,8 @@ impl Renderer {
     /// Fills the surface with black and forgets the picture.
     pub fn clear(&mut self) -> Result<(), RenderError> {
         self.shown = Shown::None;
-        let frame = self.acquire()?;
-        let view = frame.texture.create_view(&Default::default());
-        let mut enc = self.device.create_command_encoder(&Default::default());
-        drop(begin_black(&mut enc, &view));
-        self.queue.submit([enc.finish()]);
-        self.queue.present(frame);
-        Ok(())
+        // `encode` draws only the black pass when nothing is shown.
+        self.render()
     }
 
     /// Draws a WebCodecs `VideoFrame` with a GPU-side copy (`copyExternalImageToTexture`).
@@ -908,14 +968,18 @@ impl Renderer {
         }
     }
 
-    fn acquire(&mut self) -> Result<wgpu::SurfaceTexture, RenderError> {
-        match self.surface.get_current_texture() {
+    fn acquire(
+        device: &wgpu::Device,
+        surface: &wgpu::Surface<'static>,
+        config: &wgpu::SurfaceConfiguration,
+    ) -> Result<wgpu::SurfaceTexture, RenderError> {
+        match surface.get_current_texture() {
             wgpu::CurrentSurfaceTexture::Success(t)
             | wgpu::CurrentSurfaceTexture::Suboptimal(t) => Ok(t),
             other => {
                 // Lost or outdated (e.g. the canvas was resized): configure again once.
-                self.surface.configure(&self.device, &self.config);
-                match self.surface.get_current_texture() {
+                surface.configure(device, config);
+                match surface.get_current_texture() {
                     wgpu::CurrentSurfaceTexture::Success(t)
                     | wgpu::CurrentSurfaceTexture::Suboptimal(t) => Ok(t),
                     _ => Err(RenderError::Surface(format!("{other:?}"))),
@@ -925,7 +989,11 @@ impl Renderer {
     }
 
     fn render(&mut self) -> Result<(), RenderError> {
-        let frame = self.acquire()?;
+        // Offscreen: nothing to present; `capture` encodes the picture into its own target.
+        let Some(surface) = &self.surface else {
+            return Ok(());
+        };
+        let frame = Self::acquire(&self.device, surface, &self.config)?;
         let view = frame.texture.create_view(&Default::default());
         let mut enc = self.device.create_command_encoder(&Default::default());
         self.encode(&mut enc, &view);

@@ -1,0 +1,14 @@
+//! `kinema-abi`: kinema-core as a standalone WebAssembly module with a small C ABI, for
+//! runtimes that embed a Wasm engine (the set-top host in `device-shims/settop/host` runs it
+//! in wasmtime or wasmi). No wasm-bindgen, no imports: the module only exports functions and
+//! its memory. The exports (wasm32 only) are in `exports.rs`; the byte encoding of the host
+//! protocol, which the native host links from this same crate, is [`codec`]. Both are
+//! specified in `device-shims/settop/ABI.md`.
+
+pub mod codec;
+#[cfg(target_arch = "wasm32")]
+mod exports;
+pub mod registry;
+
+/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it.
+pub const ABI_VERSION: u32 = 1;
