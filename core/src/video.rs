@@ -73,6 +73,9 @@ pub struct VideoPipe {
     skip_to_key_after: Option<i64>,
     /// Pictures ending at or before this time are released unseen (exact seek).
     skip_before: Option<i64>,
+    /// The latest of those, kept until a picture at the target arrives: a seek past the
+    /// last picture (to the very end, or into audio that outlasts the video) shows it.
+    early: Option<Picture>,
     fed_end: bool,
     flush_sent: bool,
     flushed: bool,
@@ -175,6 +178,7 @@ impl VideoPipe {
             seek_to: Some(0),
             skip_to_key_after: None,
             skip_before: None,
+            early: None,
             fed_end: false,
             flush_sent: false,
             flushed: false,
@@ -425,9 +429,15 @@ impl VideoPipe {
         if let Some(t) = self.skip_before {
             if pts + dur <= t {
                 self.in_flight_early = self.in_flight_early.saturating_sub(1);
-                out.push(HostCommand::ReleaseFrame { frame: id });
+                let pic = Picture { id, pts, dur };
+                if let Some(old) = self.early.replace(pic) {
+                    out.push(HostCommand::ReleaseFrame { frame: old.id });
+                }
                 return;
             }
+        }
+        if let Some(old) = self.early.take() {
+            out.push(HostCommand::ReleaseFrame { frame: old.id });
         }
         let pic = Picture { id, pts, dur };
         let at = self.frames.partition_point(|p| p.pts <= pts);
@@ -441,6 +451,11 @@ impl VideoPipe {
             self.flushed = true;
             self.in_flight = 0;
             self.in_flight_early = 0;
+            // The stream ended before the seek target: the last picture is the one to show.
+            if let Some(p) = self.early.take() {
+                self.frames.push_back(p);
+                self.stats.queued = self.frames.len() as u32;
+            }
         }
     }
 
@@ -563,7 +578,7 @@ impl VideoPipe {
     }
 
     fn release_queued(&mut self, out: &mut Vec<HostCommand>) {
-        for p in self.frames.drain(..) {
+        for p in self.frames.drain(..).chain(self.early.take()) {
             out.push(HostCommand::ReleaseFrame { frame: p.id });
         }
         self.stats.queued = 0;

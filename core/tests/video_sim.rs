@@ -168,6 +168,27 @@ fn exact_seek_while_paused_shows_the_requested_frame() {
             assert_eq!(h.player.current_time(), target);
             assert!(h.video.live.len() <= 11, "bounded: {}", h.video.live.len());
         }
+        // To the very end (no picture's interval holds the duration): the last picture, not
+        // the one that was on screen (found by the set-top parity run: it kept frame 60).
+        let end = h.player.duration().unwrap_or(10.0);
+        h.app(AppRequest::Seek {
+            position: 2.0,
+            mode: SeekMode::Exact,
+        });
+        wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+        h.app(AppRequest::Seek {
+            position: end,
+            mode: SeekMode::Exact,
+        });
+        wait(&mut h, 5, "seeked to the end", |h| !h.player.seeking());
+        h.run_for(std::time::Duration::from_millis(200));
+        let shown = frame_index(h.video.on_screen.unwrap());
+        let last = 299 + frame_index(first);
+        assert!(
+            (last - 2..=last).contains(&shown),
+            "{name}: seek to the end ({end}) shows {shown}, want the last picture {last}"
+        );
+        assert!(h.video.live.len() <= 11, "bounded: {}", h.video.live.len());
     }
 }
 

@@ -262,6 +262,34 @@ test('[webos] Back through the history API and the Magic Remote pointer; control
   }
 });
 
+test('[hbbtv, no WebCodecs] an older terminal plays through the MSE path: picture advances, keys work', async () => {
+  const old = () => {
+    for (const k of ['VideoDecoder', 'EncodedVideoChunk', 'VideoFrame', 'AudioDecoder', 'EncodedAudioChunk', 'AudioData']) delete window[k];
+  };
+  const page = await env.open('hbbtv/index.html', { initScript: `(${STUBS.hbbtv})(); (${old})();` });
+  try {
+    await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.videoStats()?.presented > 10, null, 20_000);
+    const caps = await page.evaluate(() => window.kinema.player.constructor.capabilities());
+    assert.equal(caps.webcodecs, false);
+    assert.equal(caps.decodePath, 'mse');
+    const s0 = await page.evaluate(() => window.kinema.player.videoStats());
+    assert.equal(s0.decodePath, 'mse');
+    await page.waitForTimeout(1000);
+    const s1 = await page.evaluate(() => window.kinema.player.videoStats());
+    assert.ok(s1.presented >= s0.presented + 20, `pictures presented: ${s0.presented} → ${s1.presented}`);
+    const press = await presser(page);
+    const t0 = await page.evaluate(() => window.kinema.player.currentTime);
+    await press(417); // FastForward
+    await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
+    assert.ok((await page.evaluate(() => window.kinema.player.currentTime)) > t0 + 8);
+    await press(402); // PlayPause
+    await until(page, () => window.kinema.player.state === 'paused');
+    assert.deepEqual(env.problems, []);
+  } finally {
+    await page.close();
+  }
+});
+
 test('[browser] the same controls work with a mouse and by touch', async () => {
   const page = await openApp('tizen', { query: '&device=browser', contextOptions: { hasTouch: true } });
   try {
