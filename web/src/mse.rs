@@ -721,6 +721,31 @@ impl MseVideo {
         }
     }
 
+    /// Reports `keys` (removed from `st.pending`) as pictures the element never showed: the
+    /// core counts them like decoded ones, and they draw nothing.
+    fn report_missing(&self, st: &mut State, keys: Vec<i64>, events: &mut Vec<HostEvent>) {
+        let (w, h) = (st.video.video_width(), st.video.video_height());
+        for k in keys {
+            let Some(c) = st.pending.remove(&k) else {
+                continue;
+            };
+            if k >= st.target {
+                st.skipped += 1;
+            }
+            let id = self.next_id.get();
+            self.next_id.set(id + 1);
+            self.pictures.borrow_mut().insert(id, Picture::Missing);
+            events.push(HostEvent::VideoFrameDecoded {
+                generation: st.generation,
+                frame: FrameId(id),
+                timestamp_us: k,
+                duration_us: c.dur,
+                width: w,
+                height: h,
+            });
+        }
+    }
+
     /// A picture is on show in the element (`mediaTime` from requestVideoFrameCallback, or
     /// `None` when polled): answers the chunks up to it.
     fn frame_shown(&self, media_time: Option<f64>, from_callback: bool) {
@@ -754,26 +779,8 @@ impl MseVideo {
             };
             if let Some(key) = key {
                 let earlier: Vec<i64> = st.pending.range(..key).map(|(k, _)| *k).collect();
+                self.report_missing(&mut st, earlier, &mut events);
                 let (w, h) = (st.video.video_width(), st.video.video_height());
-                for k in earlier {
-                    let Some(c) = st.pending.remove(&k) else {
-                        continue;
-                    };
-                    if k >= st.target {
-                        st.skipped += 1;
-                    }
-                    let id = self.next_id.get();
-                    self.next_id.set(id + 1);
-                    self.pictures.borrow_mut().insert(id, Picture::Missing);
-                    events.push(HostEvent::VideoFrameDecoded {
-                        generation: st.generation,
-                        frame: FrameId(id),
-                        timestamp_us: k,
-                        duration_us: c.dur,
-                        width: w,
-                        height: h,
-                    });
-                }
                 if let Some(c) = st.pending.remove(&key) {
                     snapshot = Some((st.generation, key, c, w, h));
                 }
@@ -878,24 +885,8 @@ impl MseVideo {
             if !st.active || !st.flush {
                 return;
             }
-            let (w, h) = (st.video.video_width(), st.video.video_height());
-            let rest = std::mem::take(&mut st.pending);
-            for (k, c) in rest {
-                if k >= st.target {
-                    st.skipped += 1;
-                }
-                let id = self.next_id.get();
-                self.next_id.set(id + 1);
-                self.pictures.borrow_mut().insert(id, Picture::Missing);
-                events.push(HostEvent::VideoFrameDecoded {
-                    generation: st.generation,
-                    frame: FrameId(id),
-                    timestamp_us: k,
-                    duration_us: c.dur,
-                    width: w,
-                    height: h,
-                });
-            }
+            let rest: Vec<i64> = st.pending.keys().copied().collect();
+            self.report_missing(&mut st, rest, &mut events);
         }
         for e in events {
             (self.sink)(e);
@@ -955,26 +946,7 @@ impl MseVideo {
                 .filter(|(k, c)| **k + c.dur <= at)
                 .map(|(k, _)| *k)
                 .collect();
-            let (w, h) = (st.video.video_width(), st.video.video_height());
-            for k in passed {
-                let Some(c) = st.pending.remove(&k) else {
-                    continue;
-                };
-                if k >= st.target {
-                    st.skipped += 1;
-                }
-                let id = self.next_id.get();
-                self.next_id.set(id + 1);
-                self.pictures.borrow_mut().insert(id, Picture::Missing);
-                events.push(HostEvent::VideoFrameDecoded {
-                    generation: st.generation,
-                    frame: FrameId(id),
-                    timestamp_us: k,
-                    duration_us: c.dur,
-                    width: w,
-                    height: h,
-                });
-            }
+            self.report_missing(&mut st, passed, &mut events);
         }
         for e in events {
             (self.sink)(e);
