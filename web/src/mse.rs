@@ -317,18 +317,8 @@ impl MseVideo {
         let source = MediaSource::new().map_err(|e| message(&e))?;
         let has_rvfc = has(&video, "requestVideoFrameCallback");
         let me = Rc::new_cyclic(|me: &Weak<MseVideo>| {
-            let weak = me.clone();
-            let on_open = Closure::<dyn FnMut()>::new(move || {
-                if let Some(m) = weak.upgrade() {
-                    m.opened();
-                }
-            });
-            let weak = me.clone();
-            let on_update = Closure::<dyn FnMut()>::new(move || {
-                if let Some(m) = weak.upgrade() {
-                    m.pump();
-                }
-            });
+            let on_open = callback(me, MseVideo::opened);
+            let on_update = callback(me, MseVideo::pump);
             let weak = me.clone();
             let on_frame = Closure::<dyn FnMut(f64, JsValue)>::new(move |_: f64, meta: JsValue| {
                 if let Some(m) = weak.upgrade() {
@@ -344,18 +334,8 @@ impl MseVideo {
                     m.frame_shown(None, true);
                 }
             });
-            let weak = me.clone();
-            let on_ended = Closure::<dyn FnMut()>::new(move || {
-                if let Some(m) = weak.upgrade() {
-                    m.ended();
-                }
-            });
-            let weak = me.clone();
-            let on_error = Closure::<dyn FnMut()>::new(move || {
-                if let Some(m) = weak.upgrade() {
-                    m.failed();
-                }
-            });
+            let on_ended = callback(me, MseVideo::ended);
+            let on_error = callback(me, MseVideo::failed);
             MseVideo {
                 sink,
                 pictures,
@@ -1013,4 +993,14 @@ impl MseVideo {
     pub fn skipped(&self) -> u64 {
         self.state.borrow().skipped
     }
+}
+
+/// A DOM callback that calls `f` on the decoder while it is alive (the element outlives it).
+fn callback(me: &Weak<MseVideo>, f: fn(&MseVideo)) -> Closure<dyn FnMut()> {
+    let weak = me.clone();
+    Closure::<dyn FnMut()>::new(move || {
+        if let Some(m) = weak.upgrade() {
+            f(&m);
+        }
+    })
 }
