@@ -51,23 +51,11 @@ const waits = () => page.evaluate(() => window.events.filter((e) => e.type === '
 
 /** Loads a live URL and waits for playback; returns what it looked like when it started. */
 async function startLive(url) {
-  // Position and window as of the first `playing` (read in the listener: a loaded machine
-  // would otherwise see the clock run on before the test looks).
-  await page.evaluate(() => {
-    const p = window.kinema.player;
-    window.firstPlaying = null;
-    if (!window.watchingFirst) {
-      window.watchingFirst = true;
-      // Only a live stream's (the demo's own sample may still start playing meanwhile).
-      p.addEventListener('playing', () => { if (p.duration === Infinity) window.firstPlaying ??= { t: p.currentTime, seekable: p.seekable }; });
-    }
-  });
   await loadAndWatch(page, url);
-  await until(page, () => ['playing', 'error'].includes(window.kinema.player.state) && (window.firstPlaying || window.kinema.player.error), null, 30_000);
+  await until(page, () => ['playing', 'error'].includes(window.kinema.player.state), null, 30_000);
   const r = await page.evaluate(() => {
     const p = window.kinema.player;
-    const at = window.firstPlaying ?? { t: p.currentTime, seekable: p.seekable };
-    return { err: p.error, t: at.t, seekable: at.seekable, duration: p.duration, state: p.state };
+    return { err: p.error, t: p.currentTime, seekable: p.seekable, duration: p.duration, state: p.state };
   });
   assert.equal(r.err, null, `${url}: ${JSON.stringify(r.err)}`);
   return r;
