@@ -1567,7 +1567,12 @@ impl Player {
             }
         }
         if let Some(a) = s.adaptive.as_mut() {
-            a.set_playhead((playhead * 1e6).round() as i64);
+            // Until the pipelines open and the player moves to the start the source picked
+            // (a live stream: hold-back behind the edge), the player's position (0) would
+            // pull the source to the window start.
+            if s.pending != Pending::Open && s.live_start.is_none() {
+                a.set_playhead((playhead * 1e6).round() as i64);
+            }
             if let Some(at) = s.feed_need {
                 a.on_need(at);
             }
@@ -1900,7 +1905,10 @@ fn feed_pipes(s: &mut Session, scratch: &mut Vec<HostCommand>) -> Result<Option<
         return Ok(None);
     };
     let mut need = None;
-    if let Some(Audio::Platform(a)) = s.source.as_mut() {
+    // A seek the audio has not taken yet (the player applies it below): feeding it now
+    // would ask for the segment of its old position.
+    let seeking = matches!(s.pending, Pending::Seek(_));
+    if let (Some(Audio::Platform(a)), false) = (s.source.as_mut(), seeking) {
         match a.feed(demux, src, scratch) {
             Ok(()) => {}
             Err(DemuxError::NeedBytes(at)) => need = Some(at),

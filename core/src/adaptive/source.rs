@@ -517,7 +517,8 @@ impl AdaptiveSource {
         self.playhead_us = us;
     }
 
-    /// The player repositions to `target_us`: media requests for other segments are cancelled.
+    /// The player repositions to `target_us`: media requests for segments other than the one
+    /// there and the next are cancelled.
     pub fn seek(&mut self, target_us: i64, out: &mut Vec<HostCommand>) {
         self.playhead_us = target_us;
         self.urgent = [None; SLOTS];
@@ -526,9 +527,12 @@ impl AdaptiveSource {
             .collect();
         self.cancel_where(
             |p| match *p {
-                Purpose::Media { slot, number, .. } => {
-                    keep.get(slot).copied().flatten() != Some(number)
-                }
+                // The segment at the target and the one after it are needed next anyway.
+                Purpose::Media { slot, number, .. } => keep
+                    .get(slot)
+                    .copied()
+                    .flatten()
+                    .is_none_or(|k| number != k && number != k + 1),
                 _ => false,
             },
             out,
@@ -993,12 +997,18 @@ impl AdaptiveSource {
         if self.demux.range(slot).1 == self.demux.range(slot).0 {
             self.sync_grid(slot);
         }
-        if !self.started && self.live && slot == MAIN {
-            // Live: start hold-back behind the edge.
+        if !self.started {
+            if self.live && slot != MAIN {
+                // Live: where playback starts is the main track's decision (hold-back behind
+                // its edge). A second track (alternate audio) whose list arrives first waits
+                // for it, or it would fetch the window start and pin the start there.
+                return Ok(());
+            }
+            if self.live {
+                self.playhead_us = (self.start_position() * 1e6) as i64;
+            }
             self.started = true;
-            self.playhead_us = (self.start_position() * 1e6) as i64;
         }
-        self.started = true;
         let urgent = self.urgent.get(slot).copied().flatten();
         // A request for a segment the player no longer waits for gives way to the urgent one.
         if let Some(u) = urgent {
