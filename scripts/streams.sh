@@ -13,6 +13,7 @@
 #   hls-fmp4/       master.m3u8 (3 rungs, AUDIO group en/de, SUBTITLES group en/de), fMP4
 #   hls-ts/         the same in MPEG-TS
 #   hls-byterange/  master.m3u8: 360p + en/de audio, each one file addressed by EXT-X-BYTERANGE
+#   hls-ts-muxed/   master.m3u8: 234p + AAC 44.1 kHz mono, 360p + AAC 48 kHz stereo, muxed TS
 #   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
 #   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source)
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
@@ -126,6 +127,17 @@ if package hls-byterange master.m3u8; then
     "$tmp/%v.m3u8"
   node scripts/streams-manifests.mjs hls "$tmp" "$out" --no-subs
   done_package hls-byterange
+fi
+if package hls-ts-muxed master.m3u8; then
+  # Muxed audio coded differently per level (as many real ladders are): low = 234p + AAC
+  # 44.1 kHz mono 64k, high = 360p + the 48 kHz stereo 128k track. A level switch changes
+  # the audio decoder configuration at the segment boundary. ffmpeg's own master playlist.
+  ff -i "$src/v0.mp4" -i "$src/v1.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:v -map 2:a -map 2:a \
+    -c:v copy -c:a:0 aac -ar:a:0 44100 -ac:a:0 1 -b:a:0 64k -c:a:1 copy \
+    -f hls -hls_time 2 -hls_playlist_type vod -hls_flags independent_segments -hls_segment_type mpegts \
+    -master_pl_name master.m3u8 -hls_segment_filename "$tmp/%v/seg%d.ts" \
+    -var_stream_map "v:0,a:0,name:low v:1,a:1,name:high" "$tmp/%v/index.m3u8"
+  done_package hls-ts-muxed
 fi
 
 dash=(-f dash -seg_duration 2 -adaptation_sets "id=0,streams=0,1,2 id=1,streams=3 id=2,streams=4")

@@ -461,14 +461,14 @@ impl Player {
             HostEvent::AudioDecoded {
                 generation,
                 timestamp_us,
+                sample_rate,
                 channels,
                 samples,
-                ..
             } => {
                 if let Some(Audio::Platform(a)) =
                     self.session.as_mut().and_then(|s| s.source.as_mut())
                 {
-                    a.on_decoded(generation, timestamp_us, channels, samples);
+                    a.on_decoded(generation, timestamp_us, sample_rate, channels, samples);
                 }
             }
             HostEvent::AudioDecoderFlushed { generation } => {
@@ -2035,7 +2035,8 @@ fn open_adaptive(
             info.audio_codec = t.codec.clone();
             info.sample_rate = t.sample_rate;
             info.channels = t.channels;
-            Audio::Platform(PlatformAudio::new(i, audio_config(t)?, audio_generation))
+            let audio = PlatformAudio::new(i, audio_config(t)?, audio_generation).for_adaptive();
+            Audio::Platform(audio)
         }
         None => Audio::Silence(Silence::new(VIRTUAL_RATE, info.duration)),
     });
@@ -2084,7 +2085,7 @@ fn rebuild_switched_audio(s: &mut Session, audio_generation: &mut u32, playhead:
     if let Some(Audio::Platform(old)) = s.source.as_ref() {
         *audio_generation = old.generation();
     }
-    let mut fresh = PlatformAudio::new(i, config, *audio_generation);
+    let mut fresh = PlatformAudio::new(i, config, *audio_generation).for_adaptive();
     let frame = (playhead * fresh.rate() as f64).round() as i64;
     fresh.seek(frame);
     s.source = Some(Audio::Platform(fresh));

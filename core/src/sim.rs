@@ -123,6 +123,12 @@ pub struct SimHost {
     pub controls: Vec<(Duration, crate::controls::ControlsView)>,
     /// The fake platform video decoder and screen.
     pub video: SimVideo,
+    /// The fake platform audio decoder outputs a ramp instead of silence: every sample of a
+    /// frame at presentation time `t` seconds is `t / 100` (so the played output tells which
+    /// media time it came from, across decoder reconfigurations and rate conversion).
+    pub audio_ramp: bool,
+    /// Every audio decoder configuration sent, in order.
+    pub audio_configs: Vec<crate::host::AudioDecoderConfig>,
     /// Decoder outputs to deliver at the next step.
     decoded: Vec<HostEvent>,
     /// The fake audio decoder's (generation, rate, channels).
@@ -160,6 +166,8 @@ impl SimHost {
                 reorder: 2,
                 ..SimVideo::default()
             },
+            audio_ramp: false,
+            audio_configs: Vec::new(),
             decoded: Vec::new(),
             audio_decoder: None,
             resources: BTreeMap::new(),
@@ -363,6 +371,7 @@ impl SimHost {
         match cmd {
             HostCommand::ConfigureAudioDecoder { generation, config } => {
                 self.audio_decoder = Some((generation, config.sample_rate, config.channels));
+                self.audio_configs.push(config);
             }
             HostCommand::DecodeAudio { generation, chunk } => {
                 let Some((g, rate, ch)) = self.audio_decoder else {
@@ -371,14 +380,26 @@ impl SimHost {
                 if g != generation {
                     return;
                 }
-                let frames =
-                    (chunk.duration_us.max(0) as u64 * u64::from(rate) / 1_000_000) as usize;
+                // Rounded: an AAC frame at 48 kHz is 21 333.3 µs, truncated to whole µs.
+                let frames = ((chunk.duration_us.max(0) as u64 * u64::from(rate) + 500_000)
+                    / 1_000_000) as usize;
+                let samples = if self.audio_ramp {
+                    let t0 = chunk.timestamp_us as f64 / 1e6;
+                    (0..frames)
+                        .flat_map(|k| {
+                            let v = ((t0 + k as f64 / f64::from(rate)) / 100.0) as f32;
+                            std::iter::repeat_n(v, usize::from(ch))
+                        })
+                        .collect()
+                } else {
+                    vec![0.0; frames * usize::from(ch)]
+                };
                 self.decoded.push(HostEvent::AudioDecoded {
                     generation,
                     timestamp_us: chunk.timestamp_us,
                     sample_rate: rate,
                     channels: ch,
-                    samples: vec![0.0; frames * usize::from(ch)],
+                    samples,
                 });
             }
             HostCommand::FlushAudioDecoder { generation } => {

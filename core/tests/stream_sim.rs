@@ -310,3 +310,122 @@ fn audio_language_switch_mid_playback() {
         "German segments fetched"
     );
 }
+
+#[test]
+fn muxed_audio_coded_differently_per_level_switches_without_a_gap() {
+    // hls-ts-muxed: low = AAC 44.1 kHz mono, high = AAC 48 kHz stereo, in the TS segments.
+    // Each switch drains the audio decoder and configures it again at the segment boundary;
+    // the output stays one timeline (checked with a ramp that encodes the media time).
+    let mut h = host("hls-ts-muxed");
+    h.audio_ramp = true;
+    h.app(AppRequest::Load {
+        url: format!("{BASE}hls-ts-muxed/master.m3u8"),
+    });
+    h.app(AppRequest::SelectQuality(Some(0)));
+    h.app(AppRequest::Play);
+    wait(&mut h, 10, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    let waits0 = rebuffers(&h);
+    h.run_for(Duration::from_secs(4));
+    h.app(AppRequest::SelectQuality(Some(1)));
+    h.run_for(Duration::from_secs(8));
+    h.app(AppRequest::SelectQuality(Some(0)));
+    wait(&mut h, 60, "ended", |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    assert_eq!(h.last_error(), None);
+    let configs: Vec<(u32, u16)> = h
+        .audio_configs
+        .iter()
+        .map(|c| (c.sample_rate, c.channels))
+        .collect();
+    let shown: Vec<i64> = h.video.presented.iter().map(|p| frame_index(p.1)).collect();
+    let gaps = shown.windows(2).filter(|w| w[1] != w[0] + 1).count();
+    // Device output: 48 kHz stereo. Frame k played media time ramp(k) * 100; after the first
+    // sound it must advance at exactly one second per second.
+    let played = h.played();
+    let frames: Vec<f64> = played
+        .chunks_exact(2)
+        .map(|f| f64::from(f[0]) * 100.0)
+        .collect();
+    let first = frames.iter().position(|&t| t > 0.0).unwrap();
+    let t0 = frames[first] - first as f64 / 48_000.0;
+    // Timeline error per 10 ms block, over the sound (the median of the block: a new
+    // decoder's first samples pass the resampler's start-up transient); the last 50 ms hold
+    // its flushed tail. Silence: where a switch meets two levels whose AAC frames end and
+    // start at different times around the segment boundary (a hole MSE players also play
+    // as silence), it is left silent so that audio stays in step with the pictures.
+    let mut worst = (0.0f64, 0usize);
+    let end = frames.len() - 2400;
+    for k in (first..end).step_by(480) {
+        let mut errs: Vec<f64> = (k..(k + 480).min(end))
+            .filter(|&j| frames[j] != 0.0)
+            .map(|j| frames[j] - (t0 + j as f64 / 48_000.0))
+            .collect();
+        if errs.len() < 240 {
+            continue;
+        }
+        errs.sort_by(f64::total_cmp);
+        let err = errs[errs.len() / 2].abs();
+        if err > worst.0 {
+            worst = (err, k);
+        }
+    }
+    let silent: Vec<usize> = (first..end).filter(|&j| frames[j] == 0.0).collect();
+    let longest_silence = silent
+        .chunk_by(|a, b| b == &(a + 1))
+        .map(<[usize]>::len)
+        .max()
+        .unwrap_or(0);
+    if std::env::var("KINEMA_DUMP").is_ok() {
+        for k in (first..frames.len()).step_by(12_000) {
+            println!("{:.3} s: media {:.4}", k as f64 / 48_000.0, frames[k]);
+        }
+    }
+    let lr = played
+        .chunks_exact(2)
+        .skip(first)
+        .filter(|f| (f[0] - f[1]).abs() > 1e-6)
+        .count();
+    println!(
+        "audio configs {configs:?}; {} frames shown, {gaps} gaps; played {:.2} s from media \
+         {t0:.3}; worst timeline error {:.1} ms at {:.2} s; silence {:.1} ms in all, longest {:.1} ms; \
+         L≠R frames {lr}; rebuffers {}",
+        shown.len(),
+        frames.len() as f64 / 48_000.0,
+        worst.0 * 1e3,
+        worst.1 as f64 / 48_000.0,
+        silent.len() as f64 / 48.0,
+        longest_silence as f64 / 48.0,
+        rebuffers(&h) - waits0
+    );
+    assert_eq!(
+        configs,
+        vec![(44_100, 1), (48_000, 2), (44_100, 1)],
+        "the decoder is configured again at each switch"
+    );
+    assert_eq!(gaps, 0, "a frame missing or repeated");
+    assert_eq!(shown.len(), 900);
+    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
+    assert!(
+        worst.0 < 0.002,
+        "audio left its timeline by {:.1} ms at {:.2} s",
+        worst.0 * 1e3,
+        worst.1 as f64 / 48_000.0
+    );
+    assert!(
+        longest_silence <= 48 * 30 && silent.len() <= 48 * 60,
+        "silence: {} frames, longest {longest_silence}",
+        silent.len()
+    );
+    assert_eq!(lr, 0, "mono and stereo levels both play on both channels");
+    assert!(
+        frames.len() as f64 / 48_000.0 > 29.5,
+        "{} s played",
+        frames.len() as f64 / 48_000.0
+    );
+}

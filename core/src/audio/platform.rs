@@ -5,6 +5,7 @@
 use std::collections::VecDeque;
 
 use crate::audio::decoder::Step;
+use crate::audio::resample::RateConverter;
 use crate::demux::{ByteSource, Cursor, Demux, DemuxError, Sample};
 use crate::error::{Error, ErrorKind};
 use crate::host::{AudioDecoderConfig, EncodedChunk, HostCommand};
@@ -20,15 +21,47 @@ const SEEK_PREROLL_US: i64 = 80_000;
 
 struct Pcm {
     first: i64,
+    /// The first block of a new decoder configuration: placed by its timestamp, not after
+    /// the previous block (levels cut and prime their audio differently).
+    realign: bool,
+    rate: u32,
     channels: usize,
     samples: Vec<f32>,
 }
 
+/// A change of decoder configuration at a segment boundary (an adaptive stream switching to a
+/// level whose audio is coded differently: another sample rate, channel layout or profile).
+struct Switch {
+    config: AudioDecoderConfig,
+    /// The old decoder has delivered everything it was given.
+    flushed: bool,
+}
+
 /// Packets out to the host decoder, PCM back in.
+///
+/// The PCM it hands on is always in the format the stream started with (`rate`, `channels`):
+/// when an adaptive stream's audio changes configuration between segments (a level switch in
+/// an HLS ladder whose muxed audio differs per level), the decoder is flushed, configured
+/// again at the segment boundary, and its output converted back to that format (rate by the
+/// streaming resampler, channels up/down mixed), so the clock, the device path and every
+/// position stay in one timeline.
 pub struct PlatformAudio {
     /// Index of the audio track in the demuxer.
     pub track: usize,
+    /// The decoder's current configuration.
     config: AudioDecoderConfig,
+    /// The output format (the stream's first configuration).
+    out_rate: u32,
+    out_channels: usize,
+    switch: Option<Switch>,
+    /// The segment whose configuration was last looked at.
+    checked_segment: Option<usize>,
+    /// Converts decoder output at another rate to `out_rate`: (input rate, converter).
+    converter: Option<(u32, Box<RateConverter>)>,
+    /// Configuration changes carried out.
+    switches: u32,
+    /// The next decoded block is the first of a new configuration.
+    realign_next: bool,
     generation: u32,
     configured: bool,
     cursor: Cursor,
@@ -52,7 +85,14 @@ impl PlatformAudio {
     pub fn new(track: usize, config: AudioDecoderConfig, last_generation: u32) -> Self {
         PlatformAudio {
             track,
+            out_rate: config.sample_rate.max(1),
+            out_channels: usize::from(config.channels.max(1)),
             config,
+            switch: None,
+            checked_segment: None,
+            converter: None,
+            switches: 0,
+            realign_next: false,
             generation: last_generation,
             configured: false,
             cursor: Cursor::default(),
@@ -70,14 +110,28 @@ impl PlatformAudio {
         }
     }
 
-    /// Sample rate of the stream.
-    pub fn rate(&self) -> u32 {
-        self.config.sample_rate.max(1)
+    /// For an adaptive stream, whose levels may carry other channel layouts: hands on at
+    /// least stereo (a mono first level is duplicated, losslessly), so a session that starts
+    /// on a mono level keeps stereo when it climbs. The rate stays the first level's (the
+    /// resampler is transparent to 16 kHz, see `resample.rs`).
+    pub fn for_adaptive(mut self) -> Self {
+        self.out_channels = self.out_channels.max(2);
+        self
     }
 
-    /// Channels of the stream.
+    /// Sample rate of the stream (of the PCM this source hands on).
+    pub fn rate(&self) -> u32 {
+        self.out_rate
+    }
+
+    /// Channels of the stream (of the PCM this source hands on).
     pub fn channels(&self) -> usize {
-        usize::from(self.config.channels.max(1))
+        self.out_channels
+    }
+
+    /// Decoder configuration changes carried out so far (adaptive level switches).
+    pub fn config_switches(&self) -> u32 {
+        self.switches
     }
 
     /// Presentation frame of the next frame `decode` returns.
@@ -105,6 +159,9 @@ impl PlatformAudio {
         self.flushed = false;
         self.in_flight = 0;
         self.configured = false;
+        self.switch = None;
+        self.checked_segment = None;
+        self.converter = None;
     }
 
     /// Feeds the host decoder as far as the bounds allow.
@@ -118,6 +175,17 @@ impl PlatformAudio {
             self.cursor = demux.seek(src, self.track, t)?;
             self.seek_to = None;
         }
+        if let Some(sw) = self.switch.take_if(|sw| sw.flushed) {
+            // The old decoder is drained: the next chunk configures the new one.
+            self.config = sw.config;
+            self.configured = false;
+            self.in_flight = 0;
+            self.switches += 1;
+            self.realign_next = true;
+        }
+        if self.switch.is_some() {
+            return Ok(());
+        }
         while !self.fed_end
             && self.in_flight < MAX_IN_FLIGHT
             && self.waiting_frames < MAX_WAITING_FRAMES
@@ -129,6 +197,29 @@ impl PlatformAudio {
                     match demux.next_sample(src, self.track, &mut c)? {
                         Some(s) => {
                             self.cursor = c;
+                            if self.checked_segment != Some(c.segment) {
+                                self.checked_segment = Some(c.segment);
+                                let next = demux
+                                    .sample_config(self.track, c.segment)
+                                    .and_then(config_of)
+                                    .filter(|n| *n != self.config);
+                                if let Some(next) = next {
+                                    if !self.configured {
+                                        self.config = next;
+                                    } else {
+                                        // Drain the old decoder first: configuring closes it.
+                                        self.pending = Some(s);
+                                        self.switch = Some(Switch {
+                                            config: next,
+                                            flushed: false,
+                                        });
+                                        out.push(HostCommand::FlushAudioDecoder {
+                                            generation: self.generation,
+                                        });
+                                        break;
+                                    }
+                                }
+                            }
                             s
                         }
                         None => {
@@ -193,6 +284,7 @@ impl PlatformAudio {
         &mut self,
         generation: u32,
         timestamp_us: i64,
+        sample_rate: u32,
         channels: u16,
         samples: Vec<f32>,
     ) {
@@ -205,6 +297,12 @@ impl PlatformAudio {
         self.waiting_frames += samples.len() / channels;
         self.pcm.push_back(Pcm {
             first,
+            realign: std::mem::take(&mut self.realign_next),
+            rate: if sample_rate == 0 {
+                self.config.sample_rate.max(1)
+            } else {
+                sample_rate
+            },
             channels,
             samples,
         });
@@ -212,7 +310,12 @@ impl PlatformAudio {
 
     /// The host decoder finished a flush.
     pub fn on_flushed(&mut self, generation: u32) {
-        if generation == self.generation && self.flush_sent {
+        if generation != self.generation {
+            return;
+        }
+        if let Some(sw) = self.switch.as_mut() {
+            sw.flushed = true;
+        } else if self.flush_sent {
             self.flushed = true;
             self.in_flight = 0;
         }
@@ -254,37 +357,111 @@ impl PlatformAudio {
                 Step::Waiting
             });
         };
+        self.waiting_frames = self
+            .waiting_frames
+            .saturating_sub(pcm.samples.len() / pcm.channels);
+        let pcm = self.convert(pcm)?;
         let frames = pcm.samples.len() / pcm.channels;
-        self.waiting_frames = self.waiting_frames.saturating_sub(frames);
-        if pcm.channels != self.channels() {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                "the audio decoder output a different channel count than the stream declares",
-            ));
-        }
         // Sequential output once started; the timestamp places the first block after a seek.
         // A block that starts well after the last one (a segment the stream skipped) is
         // preceded by silence for the gap, so the clock keeps video in step.
         let rate = i64::from(self.rate());
         let mut gap = 0usize;
         let expected = self.next_frame.max(self.start_frame);
-        if pcm.first > expected + rate / 10 {
+        // After a configuration change the block goes where its timestamp says: a small gap
+        // is filled with silence, an overlap is cut, so audio and video stay in step.
+        let started = self.next_frame > self.start_frame;
+        let realign = pcm.realign && started;
+        if pcm.first > expected + rate / 10 || (realign && pcm.first > expected) {
             gap = (pcm.first - expected).min(rate * MAX_GAP_SECS) as usize;
             out.extend(std::iter::repeat_n(0.0, gap * pcm.channels));
             self.next_frame = expected + gap as i64;
         }
-        let first = if self.next_frame > self.start_frame {
-            self.next_frame
+        let overlap = if realign {
+            (expected - pcm.first).clamp(0, frames as i64) as usize
         } else {
-            pcm.first
+            0
         };
-        let from = (self.start_frame - first).clamp(0, frames as i64) as usize;
+        let first = if started { self.next_frame } else { pcm.first };
+        let from = ((self.start_frame - first).clamp(0, frames as i64) as usize).max(overlap);
         if from < frames {
             out.extend_from_slice(&pcm.samples[from * pcm.channels..]);
         }
-        self.next_frame = (first + frames as i64).max(self.next_frame);
+        self.next_frame = (first + (frames - overlap) as i64).max(self.next_frame);
         Ok(Step::Frames(gap + frames - from.min(frames)))
     }
+}
+
+impl PlatformAudio {
+    /// Brings a decoded block to the output format: channels first (fewer frames to
+    /// resample when mixing down), then the rate.
+    fn convert(&mut self, pcm: Pcm) -> Result<Pcm, Error> {
+        let mut pcm = pcm;
+        if pcm.channels != self.out_channels {
+            pcm.samples = remix(&pcm.samples, pcm.channels, self.out_channels);
+            pcm.channels = self.out_channels;
+        }
+        if pcm.rate == self.out_rate {
+            self.converter = None;
+            return Ok(pcm);
+        }
+        let ratio = f64::from(self.out_rate) / f64::from(pcm.rate);
+        if self.converter.as_ref().is_none_or(|(r, _)| *r != pcm.rate) {
+            let c = RateConverter::new(self.out_channels, ratio).map_err(|e| {
+                Error::new(
+                    ErrorKind::Unsupported,
+                    format!("audio at {} Hz cannot be converted: {e}", pcm.rate),
+                )
+            })?;
+            self.converter = Some((pcm.rate, Box::new(c)));
+        }
+        let mut samples = Vec::with_capacity((pcm.samples.len() as f64 * ratio) as usize + 64);
+        if let Some((_, c)) = self.converter.as_mut() {
+            c.process(&pcm.samples, &mut samples);
+        }
+        Ok(Pcm {
+            first: pcm.first,
+            realign: pcm.realign,
+            rate: self.out_rate,
+            channels: pcm.channels,
+            samples,
+        })
+    }
+}
+
+/// The decoder configuration a segment's track info asks for (`None` when it names none).
+fn config_of(t: &crate::demux::TrackInfo) -> Option<AudioDecoderConfig> {
+    (!t.codec.is_empty() && !t.codec.starts_with('?') && t.sample_rate > 0 && t.channels > 0).then(
+        || AudioDecoderConfig {
+            codec: t.codec.clone(),
+            description: t.description.clone(),
+            sample_rate: t.sample_rate,
+            channels: t.channels,
+        },
+    )
+}
+
+/// Interleaved `from`-channel audio as `to` channels: mono is copied to every channel, a
+/// mix down to mono averages, 5.1 (WebCodecs' order: L R C LFE Ls Rs) to stereo is the
+/// ITU-R BS.775 mix (centre and surrounds at −3 dB, LFE dropped), otherwise channels are
+/// kept by index (extra ones silent or dropped).
+fn remix(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
+    const M3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
+    let frames = samples.len() / from.max(1);
+    let mut out = Vec::with_capacity(frames * to);
+    for f in samples.chunks_exact(from.max(1)) {
+        if to == 1 {
+            out.push(f.iter().sum::<f32>() / from as f32);
+        } else if let ([l, r, c, _lfe, ls, rs], 2) = (f, to) {
+            out.push(l + M3DB * (c + ls));
+            out.push(r + M3DB * (c + rs));
+        } else if from == 1 {
+            out.extend(std::iter::repeat_n(f[0], to));
+        } else {
+            out.extend((0..to).map(|c| f.get(c).copied().unwrap_or(0.0)));
+        }
+    }
+    out
 }
 
 /// Longest gap between decoded blocks filled with silence (longer ones are cut short).
@@ -342,5 +519,21 @@ impl Silence {
         out.resize(out.len() + 2 * n as usize, 0.0);
         self.position += n;
         Step::Frames(n as usize)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remix_mono_stereo_and_five_one() {
+        assert_eq!(remix(&[0.5, -0.25], 1, 2), vec![0.5, 0.5, -0.25, -0.25]);
+        assert_eq!(remix(&[0.5, -0.25, 1.0, 0.0], 2, 1), vec![0.125, 0.5]);
+        let m = std::f32::consts::FRAC_1_SQRT_2;
+        let out = remix(&[0.1, 0.2, 0.3, 0.9, 0.4, 0.5], 6, 2);
+        assert!((out[0] - (0.1 + m * 0.7)).abs() < 1e-6, "{out:?}");
+        assert!((out[1] - (0.2 + m * 0.8)).abs() < 1e-6, "{out:?}");
+        assert_eq!(remix(&[0.1, 0.2], 2, 4), vec![0.1, 0.2, 0.0, 0.0]);
     }
 }
