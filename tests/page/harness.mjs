@@ -120,7 +120,9 @@ export async function loadAndWatch(page, url, { play = true } = {}) {
     if (!window.watching) {
       window.watching = true;
       for (const t of ['statechange', 'loadstart', 'loadedmetadata', 'playing', 'waiting', 'seeked', 'ended', 'error']) {
-        p.addEventListener(t, (e) => window.events.push({ type: t, detail: e.detail }));
+        // Where the player was when the event fired (the first `playing` of a live stream
+        // tells where it started, whatever the test's polling latency).
+        p.addEventListener(t, (e) => window.events.push({ type: t, detail: e.detail, t: p.currentTime, seekable: t === 'playing' ? p.seekable : undefined }));
       }
     }
     p.load(url);

@@ -53,9 +53,11 @@ const waits = () => page.evaluate(() => window.events.filter((e) => e.type === '
 async function startLive(url) {
   await loadAndWatch(page, url);
   await until(page, () => ['playing', 'error'].includes(window.kinema.player.state), null, 30_000);
+  // Position and window at the first `playing` event: a start at the window start (even a
+  // transient one before the live reposition) shows here.
   const r = await page.evaluate(() => {
-    const p = window.kinema.player;
-    return { err: p.error, t: p.currentTime, seekable: p.seekable, duration: p.duration, state: p.state };
+    const p = window.kinema.player, first = window.events.find((e) => e.type === 'playing');
+    return { err: p.error, t: first?.t ?? p.currentTime, seekable: first?.seekable ?? p.seekable, duration: p.duration, state: p.state, playingEvents: window.events.filter((e) => e.type === 'playing').length };
   });
   assert.equal(r.err, null, `${url}: ${JSON.stringify(r.err)}`);
   return r;
