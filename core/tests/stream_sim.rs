@@ -429,3 +429,40 @@ fn muxed_audio_coded_differently_per_level_switches_without_a_gap() {
         frames.len() as f64 / 48_000.0
     );
 }
+
+/// On a slow shared link the first video segment must not share the link with audio that
+/// plays later: startup waits for the video (scripts/bench-streams.mjs found Kinema's audio
+/// fetcher pulling segment 1 while video segment 0 was still downloading).
+#[test]
+fn audio_does_not_run_ahead_of_the_video_download_on_a_slow_link() {
+    for (dir, ext) in [("hls-ts", "ts"), ("hls-fmp4", "m4s")] {
+        let mut h = host(dir);
+        h.link_bytes_per_step = link(1.5);
+        let t0 = h.now;
+        start(&mut h, dir, "master.m3u8");
+        let startup = h.now - t0;
+        let position = |name: &str| {
+            h.fetch_log
+                .iter()
+                .position(|(u, _)| u.ends_with(name))
+                .unwrap_or_else(|| panic!("{dir}: {name} not requested: {:?}", h.fetch_log))
+        };
+        let video1 = position(&format!("234p/seg1.{ext}"));
+        let audio1 = position(&format!("audio-en/seg1.{ext}"));
+        println!(
+            "{dir} at 1.5 Mbit/s: playing after {startup:?}; requests {:?}",
+            h.fetch_log
+                .iter()
+                .map(|(u, _)| u.rsplit('/').take(2).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        );
+        assert!(
+            audio1 > video1,
+            "{dir}: audio segment 1 (request {audio1}) before video segment 1 (request {video1})"
+        );
+        assert!(
+            startup < Duration::from_millis(900),
+            "{dir}: playing after {startup:?}"
+        );
+    }
+}
