@@ -14,8 +14,8 @@
 //! an HLS segment without the header is taken to be on the presentation timeline already
 //! (what players do with fMP4 streams that omit it; RFC 8216 would map it to MPEG-TS 0).
 //!
-//! Layout: the spec's cue box layout ([`crate::text::webvtt::layout`]) in percent of the video
-//! picture, with text wrapped into lines here by an average glyph advance
+//! Layout: the spec's cue box layout ([`layout`](mod@crate::text::webvtt::layout)) in percent
+//! of the video picture, with text wrapped into lines here by an average glyph advance
 //! ([`AVERAGE_ADVANCE_EM`]; [`VERTICAL_ADVANCE_EM`] down the columns of vertical cues), so
 //! every host draws the same lines in the same boxes; a host whose font is wider condenses a
 //! line to the box (canvas `fillText`'s `maxWidth` does).

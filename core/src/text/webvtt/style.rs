@@ -13,7 +13,8 @@
 //! Properties: `color`, `background-color`, `background` (its colour only; `none` is
 //! transparent), `font-weight` (`bold`, `bolder`, numbers ≥ 600 are bold), `font-style`
 //! (`italic`, `oblique`), `text-decoration` / `text-decoration-line` (`underline`, `none`) and
-//! `opacity` (multiplies the alphas of the colours set on a run). Colours: `#rgb`, `#rgba`,
+//! `opacity` (multiplies the alphas of a run's colours, the default white text's too; the
+//! host's default background is left as it is). Colours: `#rgb`, `#rgba`,
 //! `#rrggbb`, `#rrggbbaa`, `rgb()` / `rgba()` (comma or space separated, numbers or
 //! percentages, `/ alpha`), `transparent` and the CSS named colours. Anything else is ignored.
 //!
@@ -27,7 +28,9 @@
 //! Bounds: the parser never panics and never fails (malformed CSS only loses its rules); it
 //! keeps at most [`MAX_RULES`] rules, [`MAX_SELECTORS`] selectors per rule, [`MAX_CLASSES`]
 //! classes per selector, and ignores declarations longer than [`MAX_DECLARATION_BYTES`]. The
-//! CSS text itself is bounded by [`super::Limits::max_style_bytes`].
+//! CSS text itself is bounded by [`super::Limits::max_style_bytes`]. Styling a cue costs at
+//! most rules × selectors matches per element of its text (itself bounded by
+//! [`super::Limits::max_cue_text_bytes`]).
 //!
 //! # Why own code
 //! `cssparser` (Servo's tokenizer) would handle the syntax, but it is a tokenizer only (the
