@@ -14,10 +14,15 @@
 //! an HLS segment without the header is taken to be on the presentation timeline already
 //! (what players do with fMP4 streams that omit it; RFC 8216 would map it to MPEG-TS 0).
 //!
-//! Layout: the spec's cue box layout ([`crate::text::webvtt::layout`]) in percent of the video
-//! picture, with text wrapped into lines here by an average glyph advance
-//! ([`AVERAGE_ADVANCE_EM`]), so every host draws the same lines in the same boxes; a host whose
-//! font is wider condenses a line to the box (canvas `fillText`'s `maxWidth` does).
+//! Layout: the spec's cue box layout ([`layout`](mod@crate::text::webvtt::layout)) in percent
+//! of the video picture, with text wrapped into lines here by an average glyph advance
+//! ([`AVERAGE_ADVANCE_EM`]; [`VERTICAL_ADVANCE_EM`] down the columns of vertical cues), so
+//! every host draws the same lines in the same boxes; a host whose font is wider condenses a
+//! line to the box (canvas `fillText`'s `maxWidth` does).
+//!
+//! Style: the selected track's STYLE blocks ([`crate::text::webvtt::style`]) and the common
+//! colour classes give each [`TextRun`] its colours and font style. A segmented track takes
+//! the style sheet of the last segment that has STYLE blocks (segments repeat their header).
 //!
 //! Failures never stop playback: a track that cannot be fetched or parsed is reported with
 //! [`PlayerEvent::TextTrackError`] and shows nothing. Requests are retried 3 times (0.5, 1,
@@ -30,7 +35,7 @@ use crate::error::{Error, ErrorKind};
 use crate::host::{FetchErrorKind, HostCommand, PlayerEvent, RequestId};
 use crate::stream::hls;
 use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
-use crate::text::webvtt::{self, layout, Cue, TextAlign, Vertical, Viewport};
+use crate::text::webvtt::{self, layout, Cue, Rgba, StyleSheet, TextAlign, Vertical, Viewport};
 use crate::text::{CueId, CueStore};
 
 /// Cues are fetched this far ahead of the playhead (segments overlapping the window).
@@ -42,6 +47,9 @@ pub const MAX_TEXT_BYTES: usize = 16 << 20;
 /// Average advance of a glyph, in em, used to wrap cue text (sans-serif Latin text runs at
 /// 0.45–0.55 em per character).
 pub const AVERAGE_ADVANCE_EM: f64 = 0.5;
+/// Advance of a glyph down a column of a vertical cue, in em (glyphs are set upright, one em
+/// each, as CJK text is).
+pub const VERTICAL_ADVANCE_EM: f64 = 1.0;
 /// Font size as a share of the line height (the spec's 5vh font on 6vh lines).
 pub const FONT_PER_LINE: f64 = 5.0 / 6.0;
 /// Attempts per request before a segment is skipped (or a whole file reported failed).
@@ -78,22 +86,49 @@ pub struct TextTrackInfo {
     pub side_loaded: bool,
 }
 
-/// A styled run of cue text.
+/// A styled run of cue text: the markup (`<b>`, `<i>`, `<u>`) and the track's STYLE blocks
+/// (`font-weight`, `font-style`, `text-decoration`, `color`, `background-color`) after the
+/// cascade ([`crate::text::webvtt::style`]).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct TextRun {
     /// The text (no line feeds).
     pub text: String,
-    /// Bold (`<b>`).
+    /// Bold.
     pub bold: bool,
-    /// Italic (`<i>`).
+    /// Italic.
     pub italic: bool,
-    /// Underlined (`<u>`).
+    /// Underlined.
     pub underline: bool,
+    /// Text colour, RGBA (straight alpha); `None`: the host's default, white.
+    pub color: Option<Rgba>,
+    /// Background behind this run, RGBA; `None`: the host's default cue background (80 %
+    /// black). When set it replaces the default behind the run.
+    pub background: Option<Rgba>,
+}
+
+impl TextRun {
+    /// Same style as `other` (only the text may differ).
+    fn same_style(&self, other: &TextRun) -> bool {
+        (
+            self.bold,
+            self.italic,
+            self.underline,
+            self.color,
+            self.background,
+        ) == (
+            other.bold,
+            other.italic,
+            other.underline,
+            other.color,
+            other.background,
+        )
+    }
 }
 
 /// One cue on screen: its box in percent of the video picture (top-left origin) and its
 /// wrapped lines. Hosts draw each line's runs with a font of `font_size` percent of the
-/// picture height, on a translucent black background behind the text, aligned by `align`.
+/// picture height, on a translucent black background behind the text (or the runs' own
+/// colours), aligned by `align`. Vertical cues' lines are columns, see [`SubtitleCue::vertical`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct SubtitleCue {
     /// Identity while the cue stays loaded.
@@ -122,9 +157,15 @@ pub struct SubtitleCue {
     pub align: TextAlign,
     /// The text runs right to left (resolves `start`/`end`).
     pub rtl: bool,
-    /// Vertical text (laid out, drawn horizontally by hosts that cannot do vertical text).
-    pub vertical: bool,
-    /// The lines, top to bottom.
+    /// Writing direction. For vertical cues (`vertical:rl` / `vertical:lr`) each of
+    /// [`lines`](Self::lines) is a column, `line_height` thick across (percent of the picture
+    /// *height*, like every size here), its characters stacked top to bottom one `font_size`
+    /// apart ([`VERTICAL_ADVANCE_EM`]); the first column is at the box's right edge and the
+    /// next ones go leftwards for [`Vertical::GrowingLeft`], from the left edge rightwards for
+    /// [`Vertical::GrowingRight`]. `align` then places the text along the column (start and
+    /// left: top; end and right: bottom).
+    pub vertical: Vertical,
+    /// The lines (columns for vertical cues), in reading order.
     pub lines: Vec<Vec<TextRun>>,
 }
 
@@ -188,6 +229,8 @@ pub struct Subtitles {
     /// The app chose (a manifest default no longer applies).
     chosen: bool,
     store: CueStore<Cue>,
+    /// The selected track's STYLE blocks.
+    styles: StyleSheet,
     shown: Vec<CueId>,
     /// Picture size (aspect ratio for wrapping and vertical text).
     picture: (u32, u32),
@@ -349,6 +392,7 @@ impl Subtitles {
         }
         self.cancel(out);
         self.store.clear();
+        self.styles = StyleSheet::default();
         for t in &mut self.tracks {
             t.loaded.clear();
             t.failed.clear();
@@ -717,6 +761,10 @@ impl Subtitles {
         };
         file.shift(shift);
         t.loaded.insert(number);
+        if !file.styles.is_empty() {
+            self.styles = file.style_sheet();
+            self.dirty = true;
+        }
         self.store.extend(file.cues);
     }
 
@@ -806,14 +854,24 @@ impl Subtitles {
         let aspect = w / h;
         let lh = viewport.line_height;
         let refs: Vec<&Cue> = cues.iter().map(|(_, c)| *c).collect();
-        let boxes = layout::layout_with(&refs, &[], &viewport, |cue, width| {
-            wrap(cue, chars_per_line(width, aspect, lh)).len()
+        let sheet = &self.styles;
+        let boxes = layout::layout_with(&refs, &[], &viewport, |cue, size| {
+            wrap(
+                cue,
+                sheet,
+                line_capacity(cue.settings.vertical, size, aspect, lh),
+            )
+            .len()
         });
         boxes
             .into_iter()
             .filter_map(|b| {
                 let (id, cue) = cues.get(b.cue)?;
-                let lines = wrap(cue, chars_per_line(b.width, aspect, lh));
+                let size = match b.vertical {
+                    Vertical::Horizontal => b.width,
+                    _ => b.height,
+                };
+                let lines = wrap(cue, sheet, line_capacity(b.vertical, size, aspect, lh));
                 Some(SubtitleCue {
                     id: id.0,
                     cue_id: cue.id.clone(),
@@ -828,12 +886,30 @@ impl Subtitles {
                     font_size: lh * FONT_PER_LINE,
                     align: b.align,
                     rtl: b.rtl,
-                    vertical: b.vertical != Vertical::Horizontal,
+                    vertical: b.vertical,
                     lines,
                 })
             })
             .collect()
     }
+}
+
+/// Characters that fit on one line of a cue of `size` percent: of the picture width for
+/// horizontal cues, of its height down the columns of vertical ones.
+fn line_capacity(vertical: Vertical, size: f64, aspect: f64, line_height: f64) -> usize {
+    match vertical {
+        Vertical::Horizontal => chars_per_line(size, aspect, line_height),
+        _ => chars_per_column(size, line_height),
+    }
+}
+
+/// Characters that fit in one column of `height` percent of the picture height.
+fn chars_per_column(height: f64, line_height: f64) -> usize {
+    let em = line_height * FONT_PER_LINE * VERTICAL_ADVANCE_EM;
+    if em <= 0.0 || !height.is_finite() {
+        return 1;
+    }
+    ((height / em).floor() as usize).max(1)
 }
 
 /// Characters that fit on one line of `width` percent of the picture width.
@@ -847,18 +923,20 @@ fn chars_per_line(width: f64, aspect: f64, line_height: f64) -> usize {
 
 /// The cue's styled text broken into lines: at its line feeds, then greedily at spaces so no
 /// line exceeds `max_chars` (a longer word gets a line of its own).
-fn wrap(cue: &Cue, max_chars: usize) -> Vec<Vec<TextRun>> {
+fn wrap(cue: &Cue, sheet: &StyleSheet, max_chars: usize) -> Vec<Vec<TextRun>> {
     // Words with their style; `None` marks an explicit line break.
     let mut words: Vec<Option<(String, TextRun)>> = Vec::new();
-    for span in cue.spans() {
+    for (span, run) in cue.styled_spans(sheet) {
         if span.ruby_text {
             continue;
         }
         let style = TextRun {
             text: String::new(),
-            bold: span.bold,
-            italic: span.italic,
-            underline: span.underline,
+            bold: run.bold,
+            italic: run.italic,
+            underline: run.underline,
+            color: run.color,
+            background: run.background,
         };
         for (i, line) in span.text.split('\n').enumerate() {
             if i > 0 {
@@ -900,12 +978,7 @@ fn wrap(cue: &Cue, max_chars: usize) -> Vec<Vec<TextRun>> {
         len += word.chars().count();
         let Some(line) = lines.last_mut() else { break };
         match line.last_mut() {
-            Some(run)
-                if (run.bold, run.italic, run.underline)
-                    == (style.bold, style.italic, style.underline) =>
-            {
-                run.text.push_str(&word);
-            }
+            Some(run) if run.same_style(&style) => run.text.push_str(&word),
             _ => line.push(TextRun {
                 text: word,
                 ..style
@@ -954,21 +1027,69 @@ mod tests {
 
     #[test]
     fn wraps_at_spaces_and_keeps_line_feeds_and_styles() {
+        let none = StyleSheet::default();
         let c = cue("one two three four\n<b>bold</b> plain");
         assert_eq!(
-            plain(&wrap(&c, 9)),
+            plain(&wrap(&c, &none, 9)),
             vec!["one two", "three", "four", "bold", "plain"]
         );
-        let lines = wrap(&c, 100);
+        let lines = wrap(&c, &none, 100);
         assert_eq!(plain(&lines), vec!["one two three four", "bold plain"]);
         assert!(lines[1][0].bold && lines[1][0].text == "bold");
         assert!(!lines[1][1].bold && lines[1][1].text == " plain");
         // A word longer than the line gets its own line, never split.
         assert_eq!(
-            plain(&wrap(&cue("a verylongword b"), 4)),
+            plain(&wrap(&cue("a verylongword b"), &none, 4)),
             vec!["a", "verylongword", "b"]
         );
-        assert!(wrap(&cue("<i></i>"), 10).is_empty());
+        assert!(wrap(&cue("<i></i>"), &none, 10).is_empty());
+    }
+
+    #[test]
+    fn runs_carry_the_style_sheet_colours_and_split_where_they_change() {
+        let f = webvtt::parse(
+            b"WEBVTT\n\nSTYLE\n::cue(.hot) { color: #ff0000; background: rgba(0,0,255,0.5) }\n\n00:01.000 --> 00:02.000\nplain <c.hot>hot words</c> <b>bold</b>\n",
+        )
+        .unwrap();
+        let sheet = f.style_sheet();
+        let lines = wrap(&f.cues[0], &sheet, 100);
+        assert_eq!(plain(&lines), vec!["plain hot words bold"]);
+        let runs: Vec<(&str, Option<Rgba>, Option<Rgba>, bool)> = lines[0]
+            .iter()
+            .map(|r| (r.text.as_str(), r.color, r.background, r.bold))
+            .collect();
+        assert_eq!(
+            runs,
+            vec![
+                ("plain ", None, None, false),
+                (
+                    "hot words",
+                    Some([255, 0, 0, 255]),
+                    Some([0, 0, 255, 128]),
+                    false
+                ),
+                (" ", None, None, false),
+                ("bold", None, None, true),
+            ]
+        );
+        // Without the sheet: no colours.
+        let bare = wrap(&f.cues[0], &StyleSheet::default(), 100);
+        assert!(bare[0].iter().all(|r| r.color.is_none()));
+    }
+
+    #[test]
+    fn vertical_columns_hold_one_em_per_character() {
+        // 6 % lines, 5 % font: a full-height column holds 20 characters.
+        assert_eq!(chars_per_column(100.0, 6.0), 20);
+        assert_eq!(
+            line_capacity(Vertical::GrowingLeft, 50.0, 16.0 / 9.0, 6.0),
+            10
+        );
+        assert_eq!(
+            line_capacity(Vertical::Horizontal, 50.0, 16.0 / 9.0, 6.0),
+            35
+        );
+        assert_eq!(chars_per_column(f64::NAN, 6.0), 1);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::subtitles::TextTrackKind;
+use kinema_core::text::webvtt::Vertical;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
 mod common;
@@ -332,4 +333,155 @@ fn cue_settings_position_and_stack_the_boxes() {
     // Two auto-line cues: the first at the bottom, the second stacked just above it.
     assert!((a.y + a.height - 100.0).abs() < 1e-6, "{a:?}");
     assert!((b.y + b.height - a.y).abs() < 1e-6, "{b:?} above {a:?}");
+}
+
+#[test]
+fn style_blocks_colour_the_runs_and_vertical_cues_get_columns() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}h264-aac.mp4"),
+        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
+    );
+    let vtt = "WEBVTT\n\n\
+        STYLE\n::cue(.hot) { color: #ff0000 }\n::cue(v[voice=\"Ann\"]) { background-color: rgba(0, 0, 255, 0.5) }\n::cue(#intro) { font-weight: bold }\n\n\
+        intro\n00:01.000 --> 00:03.000\nplain <c.hot>hot</c> <v Ann>Ann speaks</v> <c.yellow>yellow</c>\n\n\
+        tall\n00:01.000 --> 00:03.000 vertical:rl size:80% position:40%\n縦書きの字幕です\n\n\
+        wide\n00:01.000 --> 00:03.000 vertical:lr size:50% line:3\nabcdefghijklmnop\n";
+    h.add(&format!("{BASE}styled.vtt"), vtt.as_bytes().to_vec());
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}styled.vtt"),
+        language: None,
+        name: "styled".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    h.app(AppRequest::Seek {
+        position: 2.0,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "cues", |h| h.player.active_cues().len() == 3);
+    // What reached the host, not only the getter.
+    let (_, sent) = h.subtitles.last().unwrap().clone();
+    assert_eq!(sent, h.player.active_cues());
+    let by = |id: &str| sent.iter().find(|c| c.cue_id == id).unwrap().clone();
+    let (intro, tall, wide) = (by("intro"), by("tall"), by("wide"));
+    println!("{intro:?}\n{tall:?}\n{wide:?}");
+
+    // STYLE: ::cue(.hot) colours its run red, the voice gets its background, ::cue(#id)
+    // makes the whole cue bold. The sheet sets a text colour, so the default `yellow` class
+    // is off (a browser, which has no such defaults, would draw it white too).
+    assert_eq!(intro.vertical, Vertical::Horizontal);
+    let runs = &intro.lines[0];
+    let run = |t: &str| runs.iter().find(|r| r.text.trim() == t).unwrap().clone();
+    assert_eq!(run("hot").color, Some([255, 0, 0, 255]));
+    assert_eq!(run("hot").background, None);
+    assert_eq!(run("Ann speaks").background, Some([0, 0, 255, 128]));
+    assert_eq!(run("Ann speaks").color, None);
+    assert!(runs.iter().all(|r| r.bold), "{runs:?}");
+    assert_eq!(
+        run("yellow").color,
+        None,
+        "the sheet sets colours: no class default"
+    );
+    assert_eq!(runs.iter().filter(|r| r.color.is_some()).count(), 1);
+
+    // vertical:rl: one column, as tall as its size (kept off the bottom cue's full-width box,
+    // which a full-height column would overlap: it would not show), at the left edge: the
+    // auto line is the last line, and rl lines go right to left (as in browsers).
+    assert_eq!(tall.vertical, Vertical::GrowingLeft);
+    assert_eq!(tall.lines.len(), 1);
+    assert!(
+        (tall.height - 80.0).abs() < 1e-6 && tall.y.abs() < 1e-6,
+        "{tall:?}"
+    );
+    assert!(tall.height > 5.0 * tall.width, "{tall:?}");
+    assert!(tall.x.abs() < 1e-6, "{tall:?}");
+    // A column is one 6 %-of-the-height line thick: 6 × 9/16 % of a 16:9 picture's width.
+    assert!((tall.width - 6.0 * 9.0 / 16.0).abs() < 1e-6, "{tall:?}");
+    // vertical:lr line:3: the fourth column from the left, half the height tall.
+    assert_eq!(wide.vertical, Vertical::GrowingRight);
+    assert!((wide.x - 3.0 * 3.375).abs() < 1e-6, "{wide:?}");
+    assert!(
+        (wide.height - 50.0).abs() < 1e-6 && (wide.y - 25.0).abs() < 1e-6,
+        "{wide:?}"
+    );
+    let columns: Vec<String> = wide
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|r| r.text.as_str()).collect())
+        .collect();
+    assert_eq!(columns, vec!["abcdefghijklmnop"], "one word is never split");
+    assert!((wide.width - 6.0 * 9.0 / 16.0).abs() < 1e-6, "{wide:?}");
+}
+
+#[test]
+fn vertical_cues_wrap_into_columns_of_one_em_per_character() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}h264-aac.mp4"),
+        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
+    );
+    // 50 % of the height at a 5 % font: 10 characters per column.
+    let vtt = "WEBVTT\n\n00:01.000 --> 00:03.000 vertical:rl size:50%\nVERTICALLY SET TEXT\n";
+    h.add(&format!("{BASE}columns.vtt"), vtt.as_bytes().to_vec());
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}columns.vtt"),
+        language: None,
+        name: "columns".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    h.app(AppRequest::Seek {
+        position: 2.0,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "cue", |h| h.player.active_cues().len() == 1);
+    let c = h.player.active_cues()[0].clone();
+    let columns: Vec<String> = c
+        .lines
+        .iter()
+        .map(|l| l.iter().map(|r| r.text.as_str()).collect())
+        .collect();
+    assert_eq!(columns, vec!["VERTICALLY", "SET TEXT"]);
+    // Two columns thick, half the picture tall.
+    assert!((c.width - 2.0 * 3.375).abs() < 1e-6, "{c:?}");
+    assert!((c.height - 50.0).abs() < 1e-6, "{c:?}");
+    assert_eq!(c.vertical, Vertical::GrowingLeft);
+}
+
+#[test]
+fn broken_style_blocks_never_lose_the_cues() {
+    let mut h = host();
+    h.add(
+        &format!("{BASE}h264-aac.mp4"),
+        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
+    );
+    let junk: String = (0..400)
+        .map(|i| format!("::cue(.c{i} {{ color: rgb(1,2 ; }}}} @media {{ ::cue {{ colour: \"\n"))
+        .collect();
+    let vtt = format!(
+        "WEBVTT\n\nSTYLE\n{}\n\nSTYLE\n::cue(.a) {{ color: lime }}\n\n00:01.000 --> 00:03.000\n<c.a>still here</c>\n",
+        junk.replace("\n\n", "\n")
+    );
+    h.add(&format!("{BASE}junk.vtt"), vtt.into_bytes());
+    load(&mut h, "h264-aac.mp4");
+    h.app(AppRequest::AddTextTrack {
+        url: format!("{BASE}junk.vtt"),
+        language: None,
+        name: "junk".into(),
+        kind: TextTrackKind::Subtitles,
+    });
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    h.app(AppRequest::Seek {
+        position: 2.0,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "cue", |h| h.player.active_cues().len() == 1);
+    let c = &h.player.active_cues()[0];
+    assert_eq!(c.text, "still here");
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::TextTrackError { .. })));
+    // The second block still styles the cue, whatever the first did.
+    assert_eq!(c.lines[0][0].color, Some([0, 255, 0, 255]), "{c:?}");
 }

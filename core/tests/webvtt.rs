@@ -151,6 +151,24 @@ NOTE style blocks cannot appear after the first cue.
     let spans = f.cues[0].spans();
     let texts: Vec<(&str, bool)> = spans.iter().map(|s| (s.text.as_str(), s.bold)).collect();
     assert_eq!(texts, [("Hello ", false), ("world", true), (".", false)]);
+    // The blocks apply: papayawhip from `::cue`, peachpuff on `<b>`; the gradient (an
+    // unsupported property) is ignored, not a failure.
+    let sheet = f.style_sheet();
+    assert_eq!(sheet.len(), 2);
+    let colours: Vec<_> = f.cues[0]
+        .styled_spans(&sheet)
+        .into_iter()
+        .map(|(s, r)| (s.text, r.color, r.background))
+        .collect();
+    let (papaya, peach) = (Some([255, 239, 213, 255]), Some([255, 218, 185, 255]));
+    assert_eq!(
+        colours,
+        [
+            ("Hello ".to_string(), papaya, None),
+            ("world".to_string(), peach, None),
+            (".".to_string(), papaya, None)
+        ]
+    );
 }
 
 #[test]
@@ -1512,10 +1530,34 @@ fn timestamp_map_forms_and_wrap() {
 // ---------------------------------------------------------------------------------------
 // Malformed corpus: truncations, bit flips, garbage. Never a panic; always bounded.
 
+/// A file whose STYLE blocks use every selector and property form the style module reads.
+const STYLED: &str = "WEBVTT
+
+STYLE
+::cue { color: rgba(255, 255, 255, 0.9); background: none }
+::cue(.hot), ::cue(c.a.b) { color: #ff0000; background-color: #0008 !important }
+::cue(v[voice=\"Esme\"]) { color: papayawhip; font-style: italic }
+::cue(#\\31 23), ::cue(#intro) { font-weight: 700; text-decoration: underline }
+::cue(lang[lang='en']) { opacity: 50% } /* comment */
+@media screen { ::cue { color: blue } }
+
+STYLE
+::cue(b) { font-weight: normal; color: rgb(0 255 0 / 50%) } ::cue(u) { text-decoration: none }
+
+intro
+00:00.000 --> 00:02.000
+<c.hot>hot</c> <c.a.b>ab</c> <v Esme>Esme</v> <lang en>en</lang> <b>b</b> <u>u</u> <c.yellow.bg_blue>y</c>
+
+123
+00:01.000 --> 00:03.000 vertical:rl
+<b>vertical</b>
+";
+
 fn exercise(bytes: &[u8]) -> usize {
     let Ok(f) = webvtt::parse(bytes) else {
         return 0;
     };
+    let sheet = f.style_sheet();
     let mut store = CueStore::new(StoreBudget {
         max_cues: 500,
         max_bytes: 1 << 20,
@@ -1525,6 +1567,7 @@ fn exercise(bytes: &[u8]) -> usize {
         let active: Vec<&Cue> = store.active_at(t).into_iter().map(|(_, c)| c).collect();
         for c in &active {
             let _ = c.spans();
+            let _ = c.styled_spans(&sheet);
         }
         let _ = layout(&active, &vp());
         let _ = store.changes(t, t.saturating_add(S));
@@ -1553,6 +1596,8 @@ fn malformed_corpus_never_panics() {
             .as_bytes()
             .to_vec(),
     );
+    // STYLE blocks: every selector and property form, then the mutations below break them.
+    seeds.push(STYLED.as_bytes().to_vec());
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut runs = 0;
     let mut cues = 0;
@@ -1600,6 +1645,18 @@ fn malformed_corpus_never_panics() {
             "line:1 ".repeat(10_000)
         ),
         format!("WEBVTT\n\nREGION\n{}", "id:x ".repeat(10_000)),
+        format!(
+            "WEBVTT\n\nSTYLE\n{}\n\n00:00.000 --> 00:01.000\n<c.a>x</c>",
+            "::cue(.a){color:red}".repeat(3_000)
+        ),
+        format!(
+            "WEBVTT\n\nSTYLE\n{}\n\n00:00.000 --> 00:01.000\n<c.a>x</c>",
+            "{(\"[/*".repeat(5_000)
+        ),
+        format!(
+            "WEBVTT\n\nSTYLE\n::cue(.a{}){{color:red}}\n\n00:00.000 --> 00:01.000\n<c.a>x</c>",
+            ".b".repeat(10_000)
+        ),
         format!(
             "WEBVTT\n\n{}",
             "REGION\nid:r lines:4294967296\n\n".repeat(200)

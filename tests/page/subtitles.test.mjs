@@ -6,11 +6,34 @@
 // picture must be the video under an 80 % black background with white text on it, while outside
 // the box nothing changed.
 //
+// STYLE blocks and vertical cues: a side-loaded file (written by this test into the fixtures
+// folder) colours a cue with `::cue(.hot){color:#ff0000}`, whose text pixels must then be red,
+// and has a two-column `vertical:rl` cue, whose drawn pixels must span a box taller than wide,
+// its first (longer) column on the right.
+//
 // Runs on the renderer given by KINEMA_RENDERER (webgl2 by default, webgpu, 2d): the GPU
 // renderers composite the subtitle overlay texture, the 2D display draws it with drawImage.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { launch, until, loadAndWatch } from './harness.mjs';
+
+// Small enough to write here rather than in scripts/fixtures.sh; served as /fixtures/styled.vtt.
+const STYLED_VTT = `WEBVTT
+
+STYLE
+::cue(.hot) { color: #ff0000 }
+
+hot
+00:00:01.000 --> 00:00:09.000 line:0
+<c.hot>HOT RED TEXT</c>
+
+tall
+00:00:01.000 --> 00:00:09.000 vertical:rl size:60% position:70%
+VERTICALLY SET
+`;
+const gen = fileURLToPath(new URL('../fixtures/gen', import.meta.url));
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
@@ -18,6 +41,8 @@ const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
 let env;
 let page;
 before(async () => {
+  mkdirSync(gen, { recursive: true });
+  writeFileSync(`${gen}/styled.vtt`, STYLED_VTT);
   env = await launch({ webgpu: RENDERER === 'webgpu' });
   page = await env.open(`?renderer=${RENDERER}`);
   assert.equal(await page.evaluate(() => window.kinema.renderer), RENDERER);
@@ -216,4 +241,91 @@ test('side-loaded WebVTT over a plain MP4; a broken file is reported and playbac
   await page.evaluate(() => { window.kinema.player.textTrack = 0; });
   await until(page, () => window.kinema.player.activeCues.length === 1, null, 10_000);
   await page.evaluate(() => window.kinema.player.pause());
+});
+
+test('STYLE colours the text red; a vertical:rl cue is drawn as a tall column', async () => {
+  await open('fixtures/h264-aac.mp4', 0);
+  await page.evaluate(() => { window.kinema.player.addTextTrack('fixtures/styled.vtt', 'en', 'Styled'); });
+  await until(page, () => window.kinema.player.textTracks.length === 1, null, 10_000);
+  await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  await seekTo(3.0);
+  await until(page, () => window.kinema.player.activeCues.length === 2, null, 10_000);
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
+  const cues = await page.evaluate(() => window.kinema.player.activeCues);
+  const hot = cues.find((c) => c.id === 'hot'), tall = cues.find((c) => c.id === 'tall');
+  assert.equal(hot.vertical, '');
+  assert.equal(tall.vertical, 'rl');
+  // 12 characters per column (60 % of the height at a 5 % font): two columns, at the left edge
+  // (rl lines go right to left, and the auto line is the last one).
+  assert.deepEqual(tall.lines, ['VERTICALLY', 'SET']);
+  assert.ok(tall.x < 0.1 && tall.height > 4 * tall.width, JSON.stringify(tall));
+  // Grab with the cues and without (same paused frame), and measure in the page.
+  await page.evaluate(async () => { window.onFrame = await window.kinema.player.captureFrame(); });
+  await page.evaluate(() => { window.kinema.player.textTrack = -1; });
+  await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
+  assert.deepEqual(await activeTexts(), []);
+  const m = await page.evaluate(({ hot, tall }) => {
+    const on = window.onFrame, { width: w, height: h } = on;
+    return (async () => {
+      const offFrame = await window.kinema.player.captureFrame();
+      const info = window.kinema.player.mediaInfo;
+      const s = Math.min(w / info.width, h / info.height);
+      const rect = { x: (w - info.width * s) / 2, y: (h - info.height * s) / 2, w: info.width * s, h: info.height * s };
+      const px = (box) => ({
+        x0: Math.max(0, Math.floor(rect.x + box.x / 100 * rect.w)), x1: Math.min(w, Math.ceil(rect.x + (box.x + box.width) / 100 * rect.w)),
+        y0: Math.max(0, Math.floor(rect.y + box.y / 100 * rect.h)), y1: Math.min(h, Math.ceil(rect.y + (box.y + box.height) / 100 * rect.h)),
+      });
+      // The styled cue: its text pixels, that is the pixels the cue changed (the box spans the
+      // picture's width; the video beside the text stays) that are bright, unlike the 80 %
+      // black under the text.
+      const b = px(hot);
+      const diff = (i) => Math.abs(on.data[i] - offFrame.data[i]) + Math.abs(on.data[i + 1] - offFrame.data[i + 1]) + Math.abs(on.data[i + 2] - offFrame.data[i + 2]);
+      let red = 0, white = 0, bright = 0, maxR = 0, sumR = 0, sumG = 0, sumB = 0, n = 0;
+      for (let y = b.y0; y < b.y1; y++) {
+        for (let x = b.x0; x < b.x1; x++) {
+          const i = 4 * (y * w + x), r = on.data[i], g = on.data[i + 1], bl = on.data[i + 2];
+          if (diff(i) <= 60) continue; // the video, untouched
+          n++;
+          if (Math.max(r, g, bl) < 120) continue; // the background, with the video under it
+          bright++;
+          sumR += r; sumG += g; sumB += bl; maxR = Math.max(maxR, r);
+          if (r >= 180 && g <= 90 && bl <= 90) red++;
+          if (r >= 190 && g >= 190 && bl >= 190) white++;
+        }
+      }
+      // The vertical cue: the bounding box of every pixel the cues changed in its box, and the
+      // rows changed in its right and left halves (one column each).
+      const v = px(tall);
+      let minX = w, maxX = -1, minY = h, maxY = -1;
+      const half = { right: [h, -1], left: [h, -1] };
+      const mid = (v.x0 + v.x1) / 2;
+      for (let y = v.y0; y < v.y1; y++) {
+        for (let x = v.x0; x < v.x1; x++) {
+          const i = 4 * (y * w + x);
+          if (diff(i) > 60) {
+            minX = Math.min(minX, x); maxX = Math.max(maxX, x); minY = Math.min(minY, y); maxY = Math.max(maxY, y);
+            const side = x >= mid ? half.right : half.left;
+            side[0] = Math.min(side[0], y); side[1] = Math.max(side[1], y);
+          }
+        }
+      }
+      return {
+        n, bright, red, white, maxR,
+        mean: bright ? [sumR / bright, sumG / bright, sumB / bright].map(Math.round) : null,
+        column: { width: maxX - minX + 1, height: maxY - minY + 1, x: minX, y: minY },
+        right: half.right[1] - half.right[0] + 1, left: half.left[1] - half.left[0] + 1,
+        box: v, pic: rect,
+      };
+    })();
+  }, { hot, tall });
+  console.log(`  ${RENDERER}: styled cue: ${m.bright} text pixels of ${m.n} changed, ${m.red} red, ${m.white} white, mean RGB ${m.mean}, max R ${m.maxR}; vertical cue drawn ${m.column.width}×${m.column.height} px at (${m.column.x}, ${m.column.y}), right column ${m.right} px tall, left ${m.left} px`);
+  assert.ok(m.bright > 0.01 * m.n, `no text drawn in the styled cue (${m.bright} of ${m.n})`);
+  assert.ok(m.red > 0.3 * m.bright, `only ${m.red} of ${m.bright} text pixels are red`);
+  assert.ok(m.white < 0.02 * m.bright, `${m.white} text pixels are white, not red`);
+  assert.ok(m.mean[0] > 180 && m.mean[1] < 90 && m.mean[2] < 90, `text mean RGB ${m.mean}`);
+  assert.ok(m.column.height > 3 * m.column.width, `the vertical cue drew ${m.column.width}×${m.column.height} px`);
+  // rl: the first column (10 characters) on the right, the second (3) left of it.
+  assert.ok(m.right > 2 * m.left && m.left > 0, `right column ${m.right} px, left ${m.left} px`);
+  // At the picture's left edge, as laid out.
+  assert.ok(m.column.x < m.pic.x + m.pic.w * 0.1, JSON.stringify(m.column));
 });

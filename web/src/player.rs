@@ -50,8 +50,8 @@ export interface TrackChoice { index: number; id: string; bandwidth: number; hei
 /** A subtitle track (`Player.textTracks`); `sideLoaded` for tracks added with `addTextTrack`. */
 export interface TextTrackInfo { index: number; id: string; language: string | null; name: string; kind: 'subtitles' | 'captions'; default: boolean; forced: boolean; sideLoaded: boolean; }
 
-/** A subtitle cue on screen (`Player.activeCues`, `cuechange` detail): times in seconds, its box in percent of the picture. */
-export interface ActiveCue { id: string; start: number; end: number; text: string; lines: string[]; x: number; y: number; width: number; height: number; }
+/** A subtitle cue on screen (`Player.activeCues`, `cuechange` detail): times in seconds, its box in percent of the picture; `vertical` as `VTTCue.vertical` ('' horizontal, 'rl' or 'lr': `lines` are then columns). */
+export interface ActiveCue { id: string; start: number; end: number; text: string; lines: string[]; x: number; y: number; width: number; height: number; vertical: '' | 'rl' | 'lr'; }
 
 /** Audio output counters (`Player.stats()`); `audioMode` is null while the output opens or when there is none. Latencies in seconds. */
 export interface PlayerStats { framesPlayed: number; audioMode: 'sab' | 'message' | null; sampleRate: number; underruns: number; baseLatency: number; outputLatency: number; }

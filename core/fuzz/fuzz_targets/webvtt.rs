@@ -1,8 +1,9 @@
-//! WebVTT over arbitrary bytes: file parse (with and without a valid signature), cue text
-//! markup, layout, the cue store, and `wvtt` samples. The first byte picks the entry point.
+//! WebVTT over arbitrary bytes: file parse (with and without a valid signature) and its STYLE
+//! blocks' CSS, cue text markup and its styling, layout, the cue store, and `wvtt` samples.
+//! The first byte picks the entry point.
 #![no_main]
 
-use kinema_core::text::webvtt::{self, layout, markup, wvtt, CueSettings, Viewport};
+use kinema_core::text::webvtt::{self, layout, markup, wvtt, CueSettings, StyleSheet, Viewport};
 use kinema_core::text::{CueStore, StoreBudget};
 use libfuzzer_sys::fuzz_target;
 
@@ -20,6 +21,7 @@ fuzz_target!(|data: &[u8]| {
             let Ok(f) = webvtt::parse(&bytes) else {
                 return;
             };
+            let sheet = f.style_sheet();
             let mut store = CueStore::new(StoreBudget {
                 max_cues: 256,
                 max_bytes: 1 << 20,
@@ -30,6 +32,7 @@ fuzz_target!(|data: &[u8]| {
                 let active: Vec<_> = store.active_at(t).into_iter().map(|(_, c)| c).collect();
                 for c in &active {
                     let _ = c.spans();
+                    let _ = c.styled_spans(&sheet);
                 }
                 let _ = layout(&active, &vp);
                 let _ = store.changes(t, t.saturating_add(2_000_000));
@@ -48,6 +51,9 @@ fuzz_target!(|data: &[u8]| {
             let nodes = markup::parse(&text);
             let _ = markup::spans(&nodes);
             let _ = markup::plain_text(&nodes);
+            // The same text as CSS, and as cue text under a sheet made of it.
+            let sheet = StyleSheet::parse(&[text.as_ref()]);
+            let _ = sheet.style(&text, &nodes);
             let _ = CueSettings::parse(&text, &[]);
             let _ = webvtt::parse_timestamp(&text);
         }

@@ -2,7 +2,8 @@
 //! cue timings and settings, REGION, STYLE, NOTE) and the HLS `X-TIMESTAMP-MAP` header.
 //!
 //! The submodules hold the rest of the format: [`markup`] (cue text → node tree or styled
-//! spans), [`wvtt`] (ISO BMFF-wrapped WebVTT samples, as DASH delivers them) and
+//! spans), [`style`] (STYLE blocks: a bounded CSS subset → run colours and font styles),
+//! [`wvtt`] (ISO BMFF-wrapped WebVTT samples, as DASH delivers them) and
 //! [`layout`](mod@layout) (the spec's cue box computation).
 //!
 //! Parsing follows the spec's algorithm step by step, including its leniency: a block whose
@@ -24,10 +25,12 @@
 
 pub mod layout;
 pub mod markup;
+pub mod style;
 pub mod wvtt;
 
 pub use layout::{layout, layout_with, CueBox, Viewport};
 pub use markup::{Element, ElementKind, Node, Span};
+pub use style::{Rgba, RunStyle, StyleSheet};
 
 use super::TimedText;
 use crate::error::{Error, ErrorKind};
@@ -88,7 +91,7 @@ pub struct VttFile {
     pub timestamp_map: Option<TimestampMap>,
     /// REGION definitions, in file order.
     pub regions: Vec<Region>,
-    /// STYLE blocks' CSS text, in file order (not interpreted).
+    /// STYLE blocks' CSS text, in file order (interpreted by [`VttFile::style_sheet`]).
     pub styles: Vec<String>,
     /// The cues, in file order.
     pub cues: Vec<Cue>,
@@ -97,6 +100,11 @@ pub struct VttFile {
 }
 
 impl VttFile {
+    /// The STYLE blocks parsed into a [`StyleSheet`] (empty when there are none).
+    pub fn style_sheet(&self) -> StyleSheet {
+        StyleSheet::parse(&self.styles)
+    }
+
     /// Adds `delta_us` to every cue's start and end (and to the timestamps inside cue text
     /// when it is parsed later, callers add it themselves): used to move a segment's cues onto
     /// media time.
@@ -499,6 +507,12 @@ impl Cue {
     /// The cue text as a flat list of styled spans.
     pub fn spans(&self) -> Vec<Span> {
         markup::spans(&self.nodes())
+    }
+
+    /// The cue text as styled spans with the style `sheet` (the file's STYLE blocks, see
+    /// [`VttFile::style_sheet`]) and the user-agent defaults give each.
+    pub fn styled_spans(&self, sheet: &StyleSheet) -> Vec<(Span, RunStyle)> {
+        sheet.style(&self.id, &self.nodes())
     }
 
     /// The text without markup and without ruby text (the spec's chapter title rule).

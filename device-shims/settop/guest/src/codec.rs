@@ -18,7 +18,7 @@ use kinema_core::host::{
 };
 use kinema_core::input::{InputEvent, Key};
 use kinema_core::subtitles::{SubtitleCue, TextRun, TextTrackKind};
-use kinema_core::text::webvtt::TextAlign;
+use kinema_core::text::webvtt::{Rgba, TextAlign, Vertical};
 use kinema_core::{Error, ErrorKind, PlaybackState};
 
 /// Why a buffer is not a valid message.
@@ -322,6 +322,17 @@ const STATES: [PlaybackState; 7] = [
     PlaybackState::Error,
 ];
 
+const VERTICALS: [Vertical; 3] = [
+    Vertical::Horizontal,
+    Vertical::GrowingLeft,
+    Vertical::GrowingRight,
+];
+
+/// A colour as one `u32`, `0xRRGGBBAA`.
+fn rgba_u32(c: Rgba) -> u32 {
+    u32::from_be_bytes(c)
+}
+
 const ALIGNS: [TextAlign; 5] = [
     TextAlign::Start,
     TextAlign::Center,
@@ -367,7 +378,7 @@ fn put_cue(w: &mut W, c: &SubtitleCue) {
     }
     w.u8(pos(&ALIGNS, &c.align));
     w.bool(c.rtl);
-    w.bool(c.vertical);
+    w.u8(pos(&VERTICALS, &c.vertical));
     w.len(c.lines.len());
     for line in &c.lines {
         w.len(line.len());
@@ -376,6 +387,8 @@ fn put_cue(w: &mut W, c: &SubtitleCue) {
             w.bool(run.bold);
             w.bool(run.italic);
             w.bool(run.underline);
+            w.opt_u32(run.color.map(rgba_u32));
+            w.opt_u32(run.background.map(rgba_u32));
         }
     }
 }
@@ -390,11 +403,11 @@ fn get_cue(r: &mut R<'_>) -> Result<SubtitleCue, DecodeError> {
     let (line_height, font_size) = (r.f64()?, r.f64()?);
     let align = pick(&ALIGNS, "align", r.u8()?)?;
     let rtl = r.bool()?;
-    let vertical = r.bool()?;
+    let vertical = pick(&VERTICALS, "vertical", r.u8()?)?;
     let n = r.count(4)?;
     let mut lines = Vec::with_capacity(n);
     for _ in 0..n {
-        let m = r.count(7)?;
+        let m = r.count(9)?;
         let mut line = Vec::with_capacity(m);
         for _ in 0..m {
             line.push(TextRun {
@@ -402,6 +415,8 @@ fn get_cue(r: &mut R<'_>) -> Result<SubtitleCue, DecodeError> {
                 bold: r.bool()?,
                 italic: r.bool()?,
                 underline: r.bool()?,
+                color: r.opt(|r| r.u32())?.map(u32::to_be_bytes),
+                background: r.opt(|r| r.u32())?.map(u32::to_be_bytes),
             });
         }
         lines.push(line);

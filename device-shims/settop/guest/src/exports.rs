@@ -16,7 +16,7 @@ fn with<T>(f: impl FnOnce(&mut Registry) -> T) -> T {
     REG.with(|r| f(&mut r.borrow_mut()))
 }
 
-/// The ABI version (1).
+/// The ABI version (2).
 #[no_mangle]
 pub extern "C" fn kinema_abi_version() -> u32 {
     crate::ABI_VERSION

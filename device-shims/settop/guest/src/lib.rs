@@ -10,5 +10,6 @@ pub mod codec;
 mod exports;
 pub mod registry;
 
-/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it.
-pub const ABI_VERSION: u32 = 1;
+/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 2: subtitle
+/// runs carry colours and `vertical` says which way columns go (`ShowSubtitles`).
+pub const ABI_VERSION: u32 = 2;

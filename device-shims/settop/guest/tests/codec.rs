@@ -8,7 +8,7 @@ use kinema_abi::registry::{status, Registry};
 use kinema_core::host::*;
 use kinema_core::input::{InputEvent, Key};
 use kinema_core::subtitles::{SubtitleCue, TextRun, TextTrackKind};
-use kinema_core::text::webvtt::TextAlign;
+use kinema_core::text::webvtt::{TextAlign, Vertical};
 use kinema_core::{Error, ErrorKind, PlaybackState};
 
 fn events() -> Vec<HostEvent> {
@@ -118,13 +118,20 @@ fn commands() -> Vec<HostCommand> {
         font_size: 4.5,
         align: TextAlign::Right,
         rtl: true,
-        vertical: false,
+        vertical: Vertical::GrowingLeft,
         lines: vec![
             vec![TextRun {
                 text: "Hallo".into(),
                 bold: true,
                 italic: false,
                 underline: true,
+                color: Some([255, 0, 0, 255]),
+                background: None,
+            }],
+            vec![TextRun {
+                text: "Welt".into(),
+                background: Some([0, 0, 255, 128]),
+                ..TextRun::default()
             }],
             vec![],
         ],
