@@ -285,24 +285,20 @@ fn a_missing_hls_subtitle_segment_is_skipped() {
     assert_eq!(tries, 1, "a 404 is not retried");
 }
 
-#[test]
-fn cue_settings_position_and_stack_the_boxes() {
+/// Side-loads `vtt` as `NAME.vtt` over `h264-aac.mp4`, shows it, seeks to 2 s and waits for
+/// `cues` active cues.
+fn side_loaded_at_2s(name: &str, vtt: impl Into<Vec<u8>>, cues: usize) -> SimHost {
     let mut h = host();
     h.add(
         &format!("{BASE}h264-aac.mp4"),
         std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
     );
-    let vtt = "WEBVTT\n\n\
-        top\n00:01.000 --> 00:03.000 line:0\nAt the top\n\n\
-        left\n00:01.000 --> 00:03.000 position:10% align:start size:40% line:40%\n<b>Left</b> <i>aligned</i> text that is long enough to wrap inside forty percent\n\n\
-        a\n00:01.000 --> 00:03.000\nFirst bottom cue\n\n\
-        b\n00:01.000 --> 00:03.000\nSecond bottom cue\n";
-    h.add(&format!("{BASE}settings.vtt"), vtt.as_bytes().to_vec());
+    h.add(&format!("{BASE}{name}.vtt"), vtt.into());
     load(&mut h, "h264-aac.mp4");
     h.app(AppRequest::AddTextTrack {
-        url: format!("{BASE}settings.vtt"),
+        url: format!("{BASE}{name}.vtt"),
         language: None,
-        name: "settings".into(),
+        name: name.into(),
         kind: TextTrackKind::Subtitles,
     });
     h.app(AppRequest::SelectTextTrack(Some(0)));
@@ -310,7 +306,18 @@ fn cue_settings_position_and_stack_the_boxes() {
         position: 2.0,
         mode: SeekMode::Exact,
     });
-    wait(&mut h, 5, "cues", |h| h.player.active_cues().len() == 4);
+    wait(&mut h, 5, "cues", |h| h.player.active_cues().len() == cues);
+    h
+}
+
+#[test]
+fn cue_settings_position_and_stack_the_boxes() {
+    let vtt = "WEBVTT\n\n\
+        top\n00:01.000 --> 00:03.000 line:0\nAt the top\n\n\
+        left\n00:01.000 --> 00:03.000 position:10% align:start size:40% line:40%\n<b>Left</b> <i>aligned</i> text that is long enough to wrap inside forty percent\n\n\
+        a\n00:01.000 --> 00:03.000\nFirst bottom cue\n\n\
+        b\n00:01.000 --> 00:03.000\nSecond bottom cue\n";
+    let h = side_loaded_at_2s("settings", vtt, 4);
     let cues = h.player.active_cues();
     let by = |id: &str| cues.iter().find(|c| c.cue_id == id).unwrap().clone();
     let (top, left, a, b) = (by("top"), by("left"), by("a"), by("b"));
@@ -337,30 +344,12 @@ fn cue_settings_position_and_stack_the_boxes() {
 
 #[test]
 fn style_blocks_colour_the_runs_and_vertical_cues_get_columns() {
-    let mut h = host();
-    h.add(
-        &format!("{BASE}h264-aac.mp4"),
-        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
-    );
     let vtt = "WEBVTT\n\n\
         STYLE\n::cue(.hot) { color: #ff0000 }\n::cue(v[voice=\"Ann\"]) { background-color: rgba(0, 0, 255, 0.5) }\n::cue(#intro) { font-weight: bold }\n\n\
         intro\n00:01.000 --> 00:03.000\nplain <c.hot>hot</c> <v Ann>Ann speaks</v> <c.yellow>yellow</c>\n\n\
         tall\n00:01.000 --> 00:03.000 vertical:rl size:80% position:40%\n縦書きの字幕です\n\n\
         wide\n00:01.000 --> 00:03.000 vertical:lr size:50% line:3\nabcdefghijklmnop\n";
-    h.add(&format!("{BASE}styled.vtt"), vtt.as_bytes().to_vec());
-    load(&mut h, "h264-aac.mp4");
-    h.app(AppRequest::AddTextTrack {
-        url: format!("{BASE}styled.vtt"),
-        language: None,
-        name: "styled".into(),
-        kind: TextTrackKind::Subtitles,
-    });
-    h.app(AppRequest::SelectTextTrack(Some(0)));
-    h.app(AppRequest::Seek {
-        position: 2.0,
-        mode: SeekMode::Exact,
-    });
-    wait(&mut h, 5, "cues", |h| h.player.active_cues().len() == 3);
+    let h = side_loaded_at_2s("styled", vtt, 3);
     // What reached the host, not only the getter.
     let (_, sent) = h.subtitles.last().unwrap().clone();
     assert_eq!(sent, h.player.active_cues());
@@ -417,27 +406,9 @@ fn style_blocks_colour_the_runs_and_vertical_cues_get_columns() {
 
 #[test]
 fn vertical_cues_wrap_into_columns_of_one_em_per_character() {
-    let mut h = host();
-    h.add(
-        &format!("{BASE}h264-aac.mp4"),
-        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
-    );
     // 50 % of the height at a 5 % font: 10 characters per column.
     let vtt = "WEBVTT\n\n00:01.000 --> 00:03.000 vertical:rl size:50%\nVERTICALLY SET TEXT\n";
-    h.add(&format!("{BASE}columns.vtt"), vtt.as_bytes().to_vec());
-    load(&mut h, "h264-aac.mp4");
-    h.app(AppRequest::AddTextTrack {
-        url: format!("{BASE}columns.vtt"),
-        language: None,
-        name: "columns".into(),
-        kind: TextTrackKind::Subtitles,
-    });
-    h.app(AppRequest::SelectTextTrack(Some(0)));
-    h.app(AppRequest::Seek {
-        position: 2.0,
-        mode: SeekMode::Exact,
-    });
-    wait(&mut h, 5, "cue", |h| h.player.active_cues().len() == 1);
+    let h = side_loaded_at_2s("columns", vtt, 1);
     let c = h.player.active_cues()[0].clone();
     let columns: Vec<String> = c
         .lines
@@ -453,11 +424,6 @@ fn vertical_cues_wrap_into_columns_of_one_em_per_character() {
 
 #[test]
 fn broken_style_blocks_never_lose_the_cues() {
-    let mut h = host();
-    h.add(
-        &format!("{BASE}h264-aac.mp4"),
-        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
-    );
     let junk: String = (0..400)
         .map(|i| format!("::cue(.c{i} {{ color: rgb(1,2 ; }}}} @media {{ ::cue {{ colour: \"\n"))
         .collect();
@@ -465,20 +431,7 @@ fn broken_style_blocks_never_lose_the_cues() {
         "WEBVTT\n\nSTYLE\n{}\n\nSTYLE\n::cue(.a) {{ color: lime }}\n\n00:01.000 --> 00:03.000\n<c.a>still here</c>\n",
         junk.replace("\n\n", "\n")
     );
-    h.add(&format!("{BASE}junk.vtt"), vtt.into_bytes());
-    load(&mut h, "h264-aac.mp4");
-    h.app(AppRequest::AddTextTrack {
-        url: format!("{BASE}junk.vtt"),
-        language: None,
-        name: "junk".into(),
-        kind: TextTrackKind::Subtitles,
-    });
-    h.app(AppRequest::SelectTextTrack(Some(0)));
-    h.app(AppRequest::Seek {
-        position: 2.0,
-        mode: SeekMode::Exact,
-    });
-    wait(&mut h, 5, "cue", |h| h.player.active_cues().len() == 1);
+    let h = side_loaded_at_2s("junk", vtt, 1);
     let c = &h.player.active_cues()[0];
     assert_eq!(c.text, "still here");
     assert!(!h.saw(|e| matches!(e, PlayerEvent::TextTrackError { .. })));
