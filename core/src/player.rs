@@ -200,6 +200,10 @@ struct Session {
     video: Option<VideoPipe>,
     /// Bytes the video or platform-audio feeder waits for.
     feed_need: Option<u64>,
+    /// Quality choices made before the manifest was in (manual level, height cap): applied
+    /// when the adaptive source opens.
+    early_quality: Option<Option<usize>>,
+    early_max_height: Option<Option<u32>>,
     pending: Pending,
     need: Option<u64>,
     converter: Option<RateConverter>,
@@ -747,13 +751,19 @@ impl Player {
             }
             AppRequest::SetLoop(l) => self.looping = l,
             AppRequest::SelectQuality(level) => {
-                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
-                    a.select_quality(level);
+                if let Some(s) = self.session.as_mut() {
+                    match s.adaptive.as_mut() {
+                        Some(a) => a.select_quality(level),
+                        None => s.early_quality = Some(level),
+                    }
                 }
             }
             AppRequest::SetMaxVideoHeight(h) => {
-                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
-                    a.set_max_height(h);
+                if let Some(s) = self.session.as_mut() {
+                    match s.adaptive.as_mut() {
+                        Some(a) => a.set_max_height(h),
+                        None => s.early_max_height = Some(h),
+                    }
                 }
             }
             AppRequest::SelectAudioTrack(index) => self.select_audio(now, index),
@@ -1090,6 +1100,8 @@ impl Player {
             demux: None,
             video: None,
             feed_need: None,
+            early_quality: None,
+            early_max_height: None,
             pending: Pending::Open,
             need: Some(0),
             converter: None,
@@ -1977,8 +1989,15 @@ fn open_source(
         };
         s.loader.cancel(out);
         let wall_ms = wall.map(|(at, ms)| ms + now.saturating_sub(at).as_millis() as i64);
-        let source = AdaptiveSource::open(protocol, &s.url, &bytes, now, wall_ms, config.clone())
-            .map_err(Stall::Fatal)?;
+        let mut source =
+            AdaptiveSource::open(protocol, &s.url, &bytes, now, wall_ms, config.clone())
+                .map_err(Stall::Fatal)?;
+        if let Some(level) = s.early_quality.take() {
+            source.select_quality(level);
+        }
+        if let Some(h) = s.early_max_height.take() {
+            source.set_max_height(h);
+        }
         s.adaptive = Some(source);
     }
     let Some(a) = s.adaptive.as_ref() else {
