@@ -113,9 +113,46 @@ pub fn aac(asc: &[u8]) -> Option<String> {
     (aot != 0).then(|| format!("mp4a.40.{aot}"))
 }
 
+/// The channel count an AAC-LC AudioSpecificConfig declares (`channelConfiguration` 1–7),
+/// `None` for other object types (SBR/PS change the output layout) or a program config
+/// element. Encoders write 2 in the MP4 sample entry for any layout (ffmpeg does for mono);
+/// the ASC is what decoders follow.
+pub fn aac_lc_channels(asc: &[u8]) -> Option<u16> {
+    let b0 = *asc.first()?;
+    let b1 = *asc.get(1)?;
+    if b0 >> 3 != 2 {
+        return None;
+    }
+    // 5 bits object type, 4 bits frequency index (15: a 24-bit rate follows), 4 bits layout.
+    let freq = ((b0 & 7) << 1) | (b1 >> 7);
+    let config = if freq == 15 {
+        let b4 = *asc.get(4)?;
+        (b4 >> 3) & 0xf
+    } else {
+        (b1 >> 3) & 0xf
+    };
+    match config {
+        1..=6 => Some(u16::from(config)),
+        7 => Some(8),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aac_lc_channel_configuration() {
+        // LC, 44.1 kHz (index 4), mono / stereo; 48 kHz (index 3) 5.1; HE-AAC (5) is left.
+        assert_eq!(aac_lc_channels(&[0x12, 0x08]), Some(1));
+        assert_eq!(aac_lc_channels(&[0x12, 0x10]), Some(2));
+        assert_eq!(aac_lc_channels(&[0x11, 0xb0]), Some(6));
+        assert_eq!(aac_lc_channels(&[0x2b, 0x92, 0x08, 0x00]), None);
+        assert_eq!(aac_lc_channels(&[0x12]), None);
+        // Explicit 24-bit rate (index 15): the layout comes after it.
+        assert_eq!(aac_lc_channels(&[0x17, 0x80, 0x5d, 0xc0, 0x10]), Some(2));
+    }
 
     #[test]
     fn strings() {

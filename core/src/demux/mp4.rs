@@ -575,6 +575,9 @@ fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
                         0x40 | 0x66 | 0x67 | 0x68 => {
                             let asc = asc.unwrap_or_default();
                             info.codec = codec::aac(asc).unwrap_or_else(|| "mp4a.40.2".into());
+                            if let Some(n) = codec::aac_lc_channels(asc) {
+                                info.channels = n;
+                            }
                             info.description = Some(config(asc)?);
                         }
                         0x69 | 0x6b => info.codec = "mp3".into(),
