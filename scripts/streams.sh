@@ -14,6 +14,7 @@
 #   hls-ts/         the same in MPEG-TS
 #   hls-byterange/  master.m3u8: 360p + en/de audio, each one file addressed by EXT-X-BYTERANGE
 #   hls-ts-muxed/   master.m3u8: 234p + AAC 44.1 kHz mono, 360p + AAC 48 kHz stereo, muxed TS
+#   hls-groups/     master.m3u8: the same two levels, each with its own AUDIO group (fMP4)
 #   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
 #   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source)
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
@@ -138,6 +139,18 @@ if package hls-ts-muxed master.m3u8; then
     -master_pl_name master.m3u8 -hls_segment_filename "$tmp/%v/seg%d.ts" \
     -var_stream_map "v:0,a:0,name:low v:1,a:1,name:high" "$tmp/%v/index.m3u8"
   done_package hls-ts-muxed
+fi
+if package hls-groups master.m3u8; then
+  # Each variant with its own AUDIO group (the usual way HLS pairs audio bitrates with
+  # video): 234p with group "lo" (AAC 44.1 kHz mono 64k), 360p with "hi" (48 kHz stereo
+  # 128k), both tracks English. ffmpeg's own master playlist.
+  ff -i "$src/v0.mp4" -i "$src/v1.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:v -map 2:a -map 2:a \
+    -c:v copy -c:a:0 aac -ar:a:0 44100 -ac:a:0 1 -b:a:0 64k -c:a:1 copy \
+    "${hls[@]:0:8}" -master_pl_name master.m3u8 -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 \
+    -hls_segment_filename "$tmp/%v/seg%d.m4s" \
+    -var_stream_map "v:0,agroup:lo,name:234p v:1,agroup:hi,name:360p a:0,agroup:lo,language:en,default:yes,name:audio-lo a:1,agroup:hi,language:en,default:yes,name:audio-hi" \
+    "$tmp/%v/index.m3u8"
+  done_package hls-groups
 fi
 
 dash=(-f dash -seg_duration 2 -adaptation_sets "id=0,streams=0,1,2 id=1,streams=3 id=2,streams=4")

@@ -466,3 +466,78 @@ fn audio_does_not_run_ahead_of_the_video_download_on_a_slow_link() {
         );
     }
 }
+
+#[test]
+fn each_level_plays_its_own_audio_group() {
+    // hls-groups: 234p plays with AUDIO group "lo" (44.1 kHz mono), 360p with "hi" (48 kHz
+    // stereo), both English. The app sees one track; the audio follows the level.
+    let mut h = host("hls-groups");
+    h.audio_ramp = true;
+    h.app(AppRequest::Load {
+        url: format!("{BASE}hls-groups/master.m3u8"),
+    });
+    h.app(AppRequest::SelectQuality(Some(0)));
+    h.app(AppRequest::Play);
+    wait(&mut h, 10, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    let tracks = h.player.audio_tracks();
+    assert_eq!(tracks.len(), 1, "one track for the app: {tracks:?}");
+    let waits0 = rebuffers(&h);
+    h.run_for(Duration::from_secs(4));
+    let before = h.fetch_log.len();
+    h.app(AppRequest::SelectQuality(Some(1)));
+    h.run_for(Duration::from_secs(8));
+    let middle = h.fetch_log.len();
+    h.app(AppRequest::SelectQuality(Some(0)));
+    wait(&mut h, 60, "ended", |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    assert_eq!(h.last_error(), None);
+    let fetched = |range: std::ops::Range<usize>, dir: &str| {
+        h.fetch_log[range]
+            .iter()
+            .filter(|(u, _)| u.contains(dir) && u.ends_with(".m4s"))
+            .count()
+    };
+    let (lo_before, hi_mid, lo_after) = (
+        fetched(0..before, "/audio-lo/"),
+        fetched(before..middle, "/audio-hi/"),
+        fetched(middle..h.fetch_log.len(), "/audio-lo/"),
+    );
+    let hi_outside = fetched(0..before, "/audio-hi/");
+    let configs: Vec<(u32, u16)> = h
+        .audio_configs
+        .iter()
+        .map(|c| (c.sample_rate, c.channels))
+        .collect();
+    let frames: Vec<f64> = h
+        .played()
+        .chunks_exact(2)
+        .map(|f| f64::from(f[0]) * 100.0)
+        .collect();
+    let first = frames.iter().position(|&t| t > 0.0).unwrap();
+    let t0 = frames[first] - first as f64 / 48_000.0;
+    let off = (first..frames.len() - 2400)
+        .step_by(480)
+        .filter(|&k| frames[k] != 0.0 && (frames[k] - (t0 + k as f64 / 48_000.0)).abs() > 0.002)
+        .count();
+    println!(
+        "audio groups: lo segments before {lo_before}, hi during 360p {hi_mid}, lo after {lo_after}, \
+         hi before the switch {hi_outside}; configs {configs:?}; blocks off the timeline {off}; \
+         track {:?}",
+        h.player.audio_track()
+    );
+    assert!(
+        lo_before >= 2 && hi_mid >= 2 && lo_after >= 2,
+        "the audio followed the level"
+    );
+    assert_eq!(hi_outside, 0, "no 'hi' audio before the 360p level");
+    assert_eq!(configs, vec![(44_100, 1), (48_000, 2), (44_100, 1)]);
+    assert_eq!(off, 0, "audio left its timeline");
+    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
+    assert_eq!(h.player.audio_track(), Some(0));
+}

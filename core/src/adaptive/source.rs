@@ -99,6 +99,9 @@ struct Media {
     penalty_until: Option<Duration>,
     /// Index parts joined so far (DASH SegmentBase with several periods).
     partial: Option<SegmentList>,
+    /// HLS audio group: of a level, the `AUDIO` group it plays with; of an audio rendition,
+    /// its `GROUP-ID`. `None` in DASH.
+    group: Option<String>,
 }
 
 impl Media {
@@ -212,7 +215,12 @@ pub struct AdaptiveSource {
     levels: Vec<Media>,
     /// Alternate audio renditions (slot AUDIO), when the levels do not carry audio.
     audio: Vec<Media>,
+    /// The rendition of `audio` in use.
     audio_sel: Option<usize>,
+    /// The tracks the app sees and picks from: indices into `audio` of the first variant's
+    /// group (every rendition in DASH). Other groups' renditions of the same track stand in
+    /// for them while a level of that group plays.
+    audio_user: Vec<usize>,
     /// Quality of the next main segment, and of the last one fetched.
     current: Option<usize>,
     /// The demuxer and store the player's pipelines read.
@@ -278,6 +286,7 @@ impl AdaptiveSource {
             levels: Vec::new(),
             audio: Vec::new(),
             audio_sel: None,
+            audio_user: Vec::new(),
             current: None,
             demux: SegmentDemux::new(false, None, "hls"),
             store: SegmentStore::new(),
@@ -332,27 +341,28 @@ impl AdaptiveSource {
                 next_reload: None,
                 penalty_until: None,
                 partial: None,
+                group: None,
             }
         };
         for v in &p.variants {
-            self.levels.push(media(
+            let mut level = media(
                 &v.id,
                 v.bandwidth,
                 v.height.unwrap_or(0),
                 None,
                 v.height.map_or_else(|| v.id.clone(), |h| format!("{h}p")),
                 v.media.clone(),
-            ));
+            );
+            level.group = v.audio_group.clone();
+            self.levels.push(level);
         }
-        // Alternate audio: the renditions of the first variant's group (HLS), or every audio
-        // representation (DASH), one per track (language): the one closest to 128 kbit/s.
+        // Alternate audio: the renditions of every group (HLS: each variant plays with its own
+        // `AUDIO` group; the first variant's group names the tracks the app sees), or every
+        // audio representation (DASH), one per track (language): the one closest to
+        // 128 kbit/s.
         let group = p.variants.first().and_then(|v| v.audio_group.clone());
         let mut tracks: Vec<String> = Vec::new();
-        for r in p
-            .audio
-            .iter()
-            .filter(|r| r.kind == RenditionKind::Audio && (group.is_none() || r.group == group))
-        {
+        for r in p.audio.iter().filter(|r| r.kind == RenditionKind::Audio) {
             let Some(m) = r.media.clone() else { continue };
             if let Some(i) = tracks.iter().position(|t| *t == r.track) {
                 // Another bitrate of the same track: keep the one nearest 128 kbit/s.
@@ -366,29 +376,37 @@ impl AdaptiveSource {
                         r.name.clone(),
                         m,
                     );
+                    self.audio[i].group = r.group.clone();
                 }
                 continue;
             }
             tracks.push(r.track.clone());
-            if r.default && self.audio_sel.is_none() {
-                self.audio_sel = Some(self.audio.len());
+            let primary = group.is_none() || r.group == group;
+            if primary {
+                if r.default && self.audio_sel.is_none() {
+                    self.audio_sel = Some(self.audio.len());
+                }
+                self.audio_user.push(self.audio.len());
             }
-            self.audio.push(media(
+            let mut rendition = media(
                 &r.id,
                 r.bandwidth.unwrap_or(0),
                 0,
                 r.language.clone(),
                 r.name.clone(),
                 m,
-            ));
+            );
+            rendition.group = r.group.clone();
+            self.audio.push(rendition);
         }
         if self.levels.is_empty() {
             // Audio-only presentation: the audio renditions are the levels.
             self.levels = std::mem::take(&mut self.audio);
             self.levels.sort_by_key(|m| m.bandwidth);
             self.audio_sel = None;
-        } else if !self.audio.is_empty() && self.audio_sel.is_none() {
-            self.audio_sel = Some(0);
+            self.audio_user.clear();
+        } else if self.audio_sel.is_none() {
+            self.audio_sel = self.audio_user.first().copied();
         }
         if self.levels.is_empty() {
             return Err(Error::new(
@@ -575,17 +593,79 @@ impl AdaptiveSource {
 
     /// The alternate audio tracks (empty when the levels carry audio).
     pub fn audio_tracks(&self) -> Vec<TrackChoice> {
-        choices(&self.audio)
+        let user: Vec<&Media> = self
+            .audio_user
+            .iter()
+            .filter_map(|&i| self.audio.get(i))
+            .collect();
+        choices(user)
     }
 
-    /// The audio track in use.
+    /// The audio track in use (an index of [`audio_tracks`](Self::audio_tracks)).
     pub fn audio_track(&self) -> Option<usize> {
-        self.audio_sel
+        let sel = self.audio_sel?;
+        self.audio_user.iter().position(|&u| u == sel).or_else(|| {
+            let r = self.audio.get(sel)?;
+            self.audio_user
+                .iter()
+                .position(|&u| self.audio.get(u).is_some_and(|m| same_track(m, r)))
+        })
+    }
+
+    /// The level of the main segment playing at `us`: parsed, in flight, else the level the
+    /// next main segment will have (a manual choice first).
+    fn main_level_at(&self, us: i64) -> Option<usize> {
+        let n = self.demux.number_at(MAIN, us);
+        n.and_then(|n| {
+            self.demux.level_of(MAIN, n).or_else(|| {
+                self.requests.values().find_map(|r| match r.purpose {
+                    Purpose::Media {
+                        slot: MAIN,
+                        number,
+                        level,
+                    } if number == n => Some(level),
+                    _ => None,
+                })
+            })
+        })
+        .or(self.abr.manual())
+        .or(self.current)
+    }
+
+    /// The rendition (of `audio`) to play instead of `rendition` with `level`: the same track
+    /// in the level's `AUDIO` group (by name and language, then language), else `rendition`
+    /// itself.
+    fn rendition_for(&self, rendition: usize, level: Option<usize>) -> usize {
+        let Some(r) = self.audio.get(rendition) else {
+            return rendition;
+        };
+        let Some(group) = level
+            .and_then(|l| self.levels.get(l))
+            .and_then(|l| l.group.as_ref())
+        else {
+            return rendition;
+        };
+        if r.group.as_ref() == Some(group) {
+            return rendition;
+        }
+        let in_group = |m: &&Media| m.group.as_ref() == Some(group);
+        let by = |f: &dyn Fn(&Media) -> bool| {
+            self.audio
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| in_group(m))
+                .find(|(_, m)| f(m))
+                .map(|(i, _)| i)
+        };
+        by(&|m| m.name == r.name && m.language == r.language)
+            .or_else(|| by(&|m| m.language.is_some() && m.language == r.language))
+            .unwrap_or(rendition)
     }
 
     /// A manual quality (`Some`) or automatic selection (`None`). A manual choice takes effect
     /// within a segment or two: main segments buffered beyond the next one are dropped and
-    /// fetched again at the chosen quality.
+    /// fetched again at the chosen quality (and HLS alternate audio from another `AUDIO`
+    /// group than the level's, from its group).
     pub fn select_quality(&mut self, level: Option<usize>) {
         let level = level.filter(|&l| l < self.levels.len());
         self.abr.set_manual(level);
@@ -596,6 +676,22 @@ impl AdaptiveSource {
         for n in self.demux.parsed_numbers(MAIN) {
             if n > here + 1 && self.demux.level_of(MAIN, n) != Some(level) {
                 self.demux.evict(&mut self.store, MAIN, n);
+            }
+        }
+        // HLS audio groups: alternate audio buffered ahead from another group than the
+        // chosen level's goes too, and comes again from the level's group.
+        let group = self.levels.get(level).and_then(|l| l.group.clone());
+        let here = self.demux.number_at(AUDIO, self.playhead_us);
+        if let (Some(group), Some(here)) = (group, here) {
+            for n in self.demux.parsed_numbers(AUDIO) {
+                let other = self
+                    .demux
+                    .level_of(AUDIO, n)
+                    .and_then(|r| self.audio.get(r))
+                    .is_some_and(|m| m.group.as_ref() != Some(&group));
+                if n > here + 1 && other {
+                    self.demux.evict(&mut self.store, AUDIO, n);
+                }
             }
         }
     }
@@ -613,10 +709,14 @@ impl AdaptiveSource {
     /// Switches the audio track. Returns true when it changed: the player then repositions
     /// audio at the playhead (the audio slot's segments are dropped here).
     pub fn select_audio(&mut self, index: usize, out: &mut Vec<HostCommand>) -> bool {
-        if index >= self.audio.len() || self.audio_sel == Some(index) {
+        let Some(&user) = self.audio_user.get(index) else {
+            return false;
+        };
+        let rendition = self.rendition_for(user, self.abr.manual().or(self.current));
+        if self.audio_sel == Some(rendition) {
             return false;
         }
-        self.audio_sel = Some(index);
+        self.audio_sel = Some(rendition);
         self.cancel_where(
             |p| {
                 matches!(
@@ -1103,7 +1203,20 @@ impl AdaptiveSource {
             }
             pick
         } else {
-            self.audio_sel.unwrap_or(0)
+            // HLS: each level plays with its own `AUDIO` group: the same track from the group
+            // of the main segment at this time (the demuxer keeps each segment's decoder
+            // configuration; the audio pipeline reconfigures at the boundary). Its list is
+            // loaded first.
+            let sel = self.audio_sel.unwrap_or(0);
+            let want = self.rendition_for(sel, self.main_level_at(entry.start_us));
+            if want != sel {
+                self.audio_sel = Some(want);
+                if self.audio.get(want).is_some_and(|m| m.list.is_none()) {
+                    self.ensure_list(now, AUDIO, next_request, out);
+                    return Ok(());
+                }
+            }
+            want
         };
         self.request_segment(now, slot, n, level, 0, next_request, out)
     }
@@ -1659,9 +1772,14 @@ fn pdt_shift(reference: &SegmentList, list: &SegmentList) -> Option<i64> {
     Some(at.saturating_sub(n.start_us))
 }
 
-fn choices(media: &[Media]) -> Vec<TrackChoice> {
+/// The same track in two audio groups: same name and language.
+fn same_track(a: &Media, b: &Media) -> bool {
+    a.name == b.name && a.language == b.language
+}
+
+fn choices<'a>(media: impl IntoIterator<Item = &'a Media>) -> Vec<TrackChoice> {
     media
-        .iter()
+        .into_iter()
         .enumerate()
         .map(|(index, m)| TrackChoice {
             index,
