@@ -15,6 +15,7 @@
 #   hls-byterange/  master.m3u8: 360p + en/de audio, each one file addressed by EXT-X-BYTERANGE
 #   hls-ts-muxed/   master.m3u8: 234p + AAC 44.1 kHz mono, 360p + AAC 48 kHz stereo, muxed TS
 #   hls-groups/     master.m3u8: the same two levels, each with its own AUDIO group (fMP4)
+#   dash-audio-ladder/ manifest.mpd: 234p/360p + one en audio set at 64k and 128k
 #   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
 #   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source)
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
@@ -163,6 +164,15 @@ if package dash-number manifest.mpd; then
   ff "${inputs[@]}" "${maps[@]}" "${dash[@]}" -use_template 1 -use_timeline 0 "$tmp/manifest.mpd"
   node scripts/streams-manifests.mjs dash "$tmp" "$out"
   done_package dash-number
+fi
+if package dash-audio-ladder manifest.mpd; then
+  # One audio AdaptationSet (en) with two bitrates, 64k and 128k (both 48 kHz stereo), over
+  # 234p/360p: the audio representation follows the video level.
+  ff -i "$src/v0.mp4" -i "$src/v1.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:v -map 2:a -map 2:a \
+    -c:v copy -c:a:0 aac -b:a:0 64k -c:a:1 copy -metadata:s:a:0 language=eng -metadata:s:a:1 language=eng \
+    -f dash -seg_duration 2 -use_template 1 -use_timeline 1 \
+    -adaptation_sets "id=0,streams=0,1 id=1,streams=2,3" "$tmp/manifest.mpd"
+  done_package dash-audio-ladder
 fi
 if package dash-base manifest.mpd; then
   # One file per Representation with a global sidx; ffmpeg writes a SegmentList over it,

@@ -541,3 +541,71 @@ fn each_level_plays_its_own_audio_group() {
     assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
     assert_eq!(h.player.audio_track(), Some(0));
 }
+
+#[test]
+fn dash_audio_bitrate_follows_the_video_level() {
+    // dash-audio-ladder: one English AdaptationSet at 64k (Representation 2) and 128k (3)
+    // over 234p/360p. The app sees one track; its bitrate follows the level.
+    let mut h = host("dash-audio-ladder");
+    h.audio_ramp = true;
+    h.app(AppRequest::Load {
+        url: format!("{BASE}dash-audio-ladder/manifest.mpd"),
+    });
+    h.app(AppRequest::SelectQuality(Some(0)));
+    h.app(AppRequest::Play);
+    wait(&mut h, 10, "playing", |h| {
+        h.player.state() == PlaybackState::Playing
+    });
+    assert_eq!(h.player.audio_tracks().len(), 1, "one track for the app");
+    let waits0 = rebuffers(&h);
+    h.run_for(Duration::from_secs(4));
+    let before = h.fetch_log.len();
+    h.app(AppRequest::SelectQuality(Some(1)));
+    h.run_for(Duration::from_secs(8));
+    let middle = h.fetch_log.len();
+    h.app(AppRequest::SelectQuality(Some(0)));
+    wait(&mut h, 60, "ended", |h| {
+        matches!(
+            h.player.state(),
+            PlaybackState::Ended | PlaybackState::Error
+        )
+    });
+    assert_eq!(h.last_error(), None);
+    let fetched = |range: std::ops::Range<usize>, rep: &str| {
+        h.fetch_log[range]
+            .iter()
+            .filter(|(u, _)| u.contains(&format!("chunk-stream{rep}-")))
+            .count()
+    };
+    let (low_before, high_mid, low_after, high_before) = (
+        fetched(0..before, "2"),
+        fetched(before..middle, "3"),
+        fetched(middle..h.fetch_log.len(), "2"),
+        fetched(0..before, "3"),
+    );
+    let played = h.played();
+    let frames: Vec<f64> = played
+        .chunks_exact(2)
+        .map(|f| f64::from(f[0]) * 100.0)
+        .collect();
+    let first = frames.iter().position(|&t| t > 0.0).unwrap();
+    let t0 = frames[first] - first as f64 / 48_000.0;
+    let off = (first..frames.len() - 2400)
+        .step_by(480)
+        .filter(|&k| frames[k] != 0.0 && (frames[k] - (t0 + k as f64 / 48_000.0)).abs() > 0.002)
+        .count();
+    println!(
+        "DASH audio ladder: 64k segments before {low_before}, 128k during 360p {high_mid}, \
+         64k after {low_after}, 128k before the switch {high_before}; blocks off the timeline \
+         {off}; track {:?}",
+        h.player.audio_track()
+    );
+    assert!(
+        low_before >= 2 && high_mid >= 2 && low_after >= 2,
+        "the audio bitrate followed the level"
+    );
+    assert_eq!(high_before, 0, "no 128k audio with the 234p level");
+    assert_eq!(off, 0, "audio left its timeline");
+    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
+    assert_eq!(h.player.audio_track(), Some(0));
+}

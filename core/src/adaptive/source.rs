@@ -102,6 +102,9 @@ struct Media {
     /// HLS audio group: of a level, the `AUDIO` group it plays with; of an audio rendition,
     /// its `GROUP-ID`. `None` in DASH.
     group: Option<String>,
+    /// Of an audio rendition: renditions with the same track are one content at several
+    /// bitrates (a DASH AdaptationSet's Representations).
+    track: String,
 }
 
 impl Media {
@@ -342,6 +345,7 @@ impl AdaptiveSource {
                 penalty_until: None,
                 partial: None,
                 group: None,
+                track: String::new(),
             }
         };
         for v in &p.variants {
@@ -357,37 +361,16 @@ impl AdaptiveSource {
             self.levels.push(level);
         }
         // Alternate audio: the renditions of every group (HLS: each variant plays with its own
-        // `AUDIO` group; the first variant's group names the tracks the app sees), or every
-        // audio representation (DASH), one per track (language): the one closest to
-        // 128 kbit/s.
+        // `AUDIO` group; the first variant's group names the tracks the app sees) and every
+        // bitrate of every track (DASH: a set's Representations). The app sees one entry per
+        // track of the first group: its bitrate nearest 128 kbit/s (the others stand in as the
+        // level asks, see `rendition_for`).
         let group = p.variants.first().and_then(|v| v.audio_group.clone());
-        let mut tracks: Vec<String> = Vec::new();
+        let near = |b: u64| (b as i64 - 128_000).abs();
+        let mut shown: Vec<(String, usize)> = Vec::new();
+        let mut default_track = None;
         for r in p.audio.iter().filter(|r| r.kind == RenditionKind::Audio) {
             let Some(m) = r.media.clone() else { continue };
-            if let Some(i) = tracks.iter().position(|t| *t == r.track) {
-                // Another bitrate of the same track: keep the one nearest 128 kbit/s.
-                let near = |b: u64| (b as i64 - 128_000).abs();
-                if near(r.bandwidth.unwrap_or(0)) < near(self.audio[i].bandwidth) {
-                    self.audio[i] = media(
-                        &r.id,
-                        r.bandwidth.unwrap_or(0),
-                        0,
-                        r.language.clone(),
-                        r.name.clone(),
-                        m,
-                    );
-                    self.audio[i].group = r.group.clone();
-                }
-                continue;
-            }
-            tracks.push(r.track.clone());
-            let primary = group.is_none() || r.group == group;
-            if primary {
-                if r.default && self.audio_sel.is_none() {
-                    self.audio_sel = Some(self.audio.len());
-                }
-                self.audio_user.push(self.audio.len());
-            }
             let mut rendition = media(
                 &r.id,
                 r.bandwidth.unwrap_or(0),
@@ -397,8 +380,29 @@ impl AdaptiveSource {
                 m,
             );
             rendition.group = r.group.clone();
+            rendition.track = r.track.clone();
+            let i = self.audio.len();
+            let bandwidth = rendition.bandwidth;
             self.audio.push(rendition);
+            if group.is_some() && r.group != group {
+                continue;
+            }
+            if r.default && default_track.is_none() {
+                default_track = Some(r.track.clone());
+            }
+            match shown.iter_mut().find(|(t, _)| *t == r.track) {
+                Some((_, shown_i)) => {
+                    let current = self.audio.get(*shown_i).map_or(0, |m| m.bandwidth);
+                    if near(bandwidth) < near(current) {
+                        *shown_i = i;
+                    }
+                }
+                None => shown.push((r.track.clone(), i)),
+            }
         }
+        self.audio_user = shown.iter().map(|&(_, i)| i).collect();
+        self.audio_sel = default_track
+            .and_then(|t| shown.iter().find(|(track, _)| *track == t).map(|&(_, i)| i));
         if self.levels.is_empty() {
             // Audio-only presentation: the audio renditions are the levels.
             self.levels = std::mem::take(&mut self.audio);
@@ -632,10 +636,10 @@ impl AdaptiveSource {
         .or(self.current)
     }
 
-    /// The rendition (of `audio`) to play instead of `rendition` with `level`: the same track
-    /// in the level's `AUDIO` group (by name and language, then language), else `rendition`
+    /// The rendition (of `audio`) to play instead of `rendition` with `level`'s `AUDIO`
+    /// group: the same track in it (by name and language, then language), else `rendition`
     /// itself.
-    fn rendition_for(&self, rendition: usize, level: Option<usize>) -> usize {
+    fn rendition_in_group(&self, rendition: usize, level: Option<usize>) -> usize {
         let Some(r) = self.audio.get(rendition) else {
             return rendition;
         };
@@ -662,6 +666,31 @@ impl AdaptiveSource {
             .unwrap_or(rendition)
     }
 
+    /// The rendition of `rendition`'s track to play with `level`: the same track in the
+    /// level's `AUDIO` group (HLS), then, when the track has several bitrates (DASH), the
+    /// one at the level's place in the ladder (lowest level → lowest bitrate, highest →
+    /// highest, proportionally between).
+    fn rendition_for(&self, rendition: usize, level: Option<usize>) -> usize {
+        let pick = self.rendition_in_group(rendition, level);
+        let (Some(r), Some(level)) = (self.audio.get(pick), level) else {
+            return pick;
+        };
+        let mut same: Vec<usize> = (0..self.audio.len())
+            .filter(|&i| {
+                self.audio
+                    .get(i)
+                    .is_some_and(|m| m.track == r.track && m.group == r.group)
+            })
+            .collect();
+        if same.len() < 2 {
+            return pick;
+        }
+        same.sort_by_key(|&i| self.audio.get(i).map_or(0, |m| m.bandwidth));
+        let top = self.levels.len().saturating_sub(1).max(1);
+        let k = (level.min(top) * (same.len() - 1) + top / 2) / top;
+        same.get(k).copied().unwrap_or(pick)
+    }
+
     /// A manual quality (`Some`) or automatic selection (`None`). A manual choice takes effect
     /// within a segment or two: main segments buffered beyond the next one are dropped and
     /// fetched again at the chosen quality (and HLS alternate audio from another `AUDIO`
@@ -678,17 +707,14 @@ impl AdaptiveSource {
                 self.demux.evict(&mut self.store, MAIN, n);
             }
         }
-        // HLS audio groups: alternate audio buffered ahead from another group than the
-        // chosen level's goes too, and comes again from the level's group.
-        let group = self.levels.get(level).and_then(|l| l.group.clone());
-        let here = self.demux.number_at(AUDIO, self.playhead_us);
-        if let (Some(group), Some(here)) = (group, here) {
+        // Alternate audio buffered ahead in another rendition than the chosen level plays
+        // with (another HLS `AUDIO` group, another bitrate of the track) goes too.
+        if let Some(here) = self.demux.number_at(AUDIO, self.playhead_us) {
             for n in self.demux.parsed_numbers(AUDIO) {
                 let other = self
                     .demux
                     .level_of(AUDIO, n)
-                    .and_then(|r| self.audio.get(r))
-                    .is_some_and(|m| m.group.as_ref() != Some(&group));
+                    .is_some_and(|r| self.rendition_for(r, Some(level)) != r);
                 if n > here + 1 && other {
                     self.demux.evict(&mut self.store, AUDIO, n);
                 }
@@ -1772,9 +1798,10 @@ fn pdt_shift(reference: &SegmentList, list: &SegmentList) -> Option<i64> {
     Some(at.saturating_sub(n.start_us))
 }
 
-/// The same track in two audio groups: same name and language.
+/// The same track in two audio groups or bitrates: one track key, or the same name and
+/// language.
 fn same_track(a: &Media, b: &Media) -> bool {
-    a.name == b.name && a.language == b.language
+    a.track == b.track || (a.name == b.name && a.language == b.language)
 }
 
 fn choices<'a>(media: impl IntoIterator<Item = &'a Media>) -> Vec<TrackChoice> {
