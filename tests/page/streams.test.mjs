@@ -97,11 +97,13 @@ test('quality switches mid-playback (manual, then automatic) keep the picture on
   assert.equal(await page.evaluate(() => window.kinema.player.manualQuality), -1);
 });
 
-test('muxed audio coded differently per level (44.1 kHz mono / 48 kHz stereo): switches keep sound and picture', async () => {
-  // hls-ts-muxed: each switch drains WebCodecs' AudioDecoder and configures it again at the
-  // segment boundary; the core converts the output back to the session's format.
-  await loadAndWatch(page, 'fixtures/streams/hls-ts-muxed/master.m3u8');
-  await until(page, () => window.kinema.player.qualities.length > 0, null, 10_000);
+/**
+ * Plays `dir`'s 2-level ladder (`manifest`) at level 0, switches to 1 and back to 0, sampling picture,
+ * level and sound; checks the picture on the clock, sound throughout, no error. Returns the
+ * server's request log of the session.
+ */
+async function switchesKeepSound(dir, session, manifest = 'master.m3u8') {
+  await loadAndWatch(page, `__s/${session}/fixtures/streams/${dir}/${manifest}`);
   await page.evaluate(() => window.kinema.player.selectQuality(0));
   await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 2, null, 20_000);
   const run = (ms) => page.evaluate((ms) => new Promise((done) => {
@@ -122,13 +124,39 @@ test('muxed audio coded differently per level (44.1 kHz mono / 48 kHz stereo): s
   const offsets = samples.map((s) => s.n - Math.floor(s.t * 30));
   const quiet = samples.filter((s) => s.rms < 0.02).length;
   const r = await page.evaluate(() => ({ err: window.kinema.player.error, waits: window.events.filter((e) => e.type === 'waiting').length, stats: window.kinema.player.stats() }));
-  console.log(`muxed switches: levels ${JSON.stringify(levels)}; offsets ${JSON.stringify(count(offsets))}; quiet samples ${quiet}/${samples.length} ` +
+  console.log(`${dir} switches: levels ${JSON.stringify(levels)}; offsets ${JSON.stringify(count(offsets))}; quiet samples ${quiet}/${samples.length} ` +
     `(rms min ${Math.min(...samples.map((s) => s.rms)).toFixed(3)}); underruns +${r.stats.underruns - u0}; waiting ${r.waits}`);
   assert.equal(r.err, null, JSON.stringify(r.err));
   assert.ok(levels[0] === 0 && levels.includes(1) && levels.at(-1) === 0, `levels ${levels}`);
   assert.ok(offsets.filter((o) => o < -2 || o > 2).length <= samples.length * 0.1, JSON.stringify(count(offsets)));
   assert.ok(quiet <= samples.length * 0.1, `${quiet} of ${samples.length} samples without sound`);
   assert.ok(r.waits <= 1, `rebuffered ${r.waits} times`);
+  return requestLog(session);
+}
+
+test('muxed audio coded differently per level (44.1 kHz mono / 48 kHz stereo): switches keep sound and picture', async () => {
+  // hls-ts-muxed: each switch drains WebCodecs' AudioDecoder and configures it again at the
+  // segment boundary; the core converts the output back to the session's format.
+  await switchesKeepSound('hls-ts-muxed', 'muxed');
+});
+
+test('each level plays its own AUDIO group: the audio follows the level, with sound', async () => {
+  // hls-groups: 234p with group "lo" (44.1 kHz mono), 360p with "hi" (48 kHz stereo).
+  const log = await switchesKeepSound('hls-groups', 'groups');
+  const audio = log.filter((e) => /audio-(lo|hi)\/seg\d+\.m4s$/.test(e.path)).map((e) => e.path.match(/audio-(lo|hi)/)[1]);
+  const runs = audio.filter((g, i) => i === 0 || g !== audio[i - 1]);
+  console.log(`hls-groups audio requests: ${audio.length}, groups in order ${JSON.stringify(runs)}`);
+  assert.deepEqual(runs.slice(0, 3), ['lo', 'hi', 'lo'], `audio groups ${runs}`);
+  assert.deepEqual(await page.evaluate(() => window.kinema.player.audioTracks.length), 1);
+});
+
+test('DASH: the audio bitrate follows the video level (64k with 234p, 128k with 360p), with sound', async () => {
+  const log = await switchesKeepSound('dash-audio-ladder', 'audio-ladder', 'manifest.mpd');
+  const audio = log.filter((e) => /chunk-stream[23]-\d+\.m4s$/.test(e.path)).map((e) => (e.path.includes('stream2-') ? '64k' : '128k'));
+  const runs = audio.filter((b, i) => i === 0 || b !== audio[i - 1]);
+  console.log(`dash-audio-ladder audio requests: ${audio.length}, bitrates in order ${JSON.stringify(runs)}`);
+  assert.deepEqual(runs.slice(0, 3), ['64k', '128k', '64k'], `audio bitrates ${runs}`);
+  assert.deepEqual(await page.evaluate(() => window.kinema.player.audioTracks.length), 1);
 });
 
 test('audio language switch mid-playback: video goes on, German segments play', async () => {

@@ -24,6 +24,11 @@
 //!   segment fetched again at the quality that fits the measured rate.
 //! - **Caps**: qualities taller than the display (height × device pixel ratio) are skipped
 //!   (the lowest always stays); a manual choice overrides everything until set back to auto.
+//! - **Audio** is not chosen here: each alternate-audio segment follows the level of the video
+//!   segment playing at that time (`AdaptiveSource::rendition_for`): the same track in that
+//!   level's HLS `AUDIO` group, and of a track with several bitrates (a DASH AdaptationSet)
+//!   the one at the level's place in the ladder. The video estimate above is measured with
+//!   the audio sharing the link, so it already leaves the audio its share.
 
 /// Tuning of [`Abr`]. The defaults suit VOD and live with 2–10 s segments.
 #[derive(Debug, Clone, PartialEq)]
