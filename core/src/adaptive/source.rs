@@ -669,7 +669,7 @@ impl AdaptiveSource {
     /// The rendition of `rendition`'s track to play with `level`: the same track in the
     /// level's `AUDIO` group (HLS), then, when the track has several bitrates (DASH), the
     /// one at the level's place in the ladder (lowest level → lowest bitrate, highest →
-    /// highest, proportionally between).
+    /// highest, proportionally between; with a single level, no bitrate change).
     fn rendition_for(&self, rendition: usize, level: Option<usize>) -> usize {
         let pick = self.rendition_in_group(rendition, level);
         let (Some(r), Some(level)) = (self.audio.get(pick), level) else {
@@ -682,7 +682,8 @@ impl AdaptiveSource {
                     .is_some_and(|m| m.track == r.track && m.group == r.group)
             })
             .collect();
-        if same.len() < 2 {
+        // One video level: nothing to follow, the track's shown bitrate (nearest 128 kbit/s).
+        if same.len() < 2 || self.levels.len() < 2 {
             return pick;
         }
         same.sort_by_key(|&i| self.audio.get(i).map_or(0, |m| m.bandwidth));
