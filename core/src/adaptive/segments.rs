@@ -13,11 +13,15 @@
 //! segment numbers with the manifest's start times. The first parsed segment of each
 //! discontinuity fixes the offset between container timestamps and presentation time
 //! (`first pts − segment start`), shared by both slots so audio and video stay aligned (TS
-//! starts at 1.4 s or anywhere in the 33-bit range; fMP4 `tfdt` may not start at 0).
+//! starts at 1.4 s or anywhere in the 33-bit range; fMP4 `tfdt` may not start at 0). The
+//! main rendition's times are the presentation's: an audio segment that opens a
+//! discontinuity sets a provisional offset (counted from where the main grid has the
+//! discontinuity begin), and the main rendition's first segment of it corrects the offset
+//! and moves the audio already parsed.
 //! Samples that repeat what an earlier segment already gave (overlapping segments after a
 //! quality switch) are skipped by decode time.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use crate::demux::{ts, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind};
 
@@ -203,6 +207,15 @@ impl Slot {
         self.first + self.grid.len() as u64
     }
 
+    /// Start of discontinuity `d` in this grid: the first entry of `d` that follows an entry
+    /// of another discontinuity (`None` when the boundary is not in the grid).
+    fn discontinuity_start(&self, d: u64) -> Option<i64> {
+        let i = self.grid.iter().position(|e| e.discontinuity == d)?;
+        let prev = self.grid.get(i.checked_sub(1)?)?;
+        let e = self.grid.get(i)?;
+        (prev.discontinuity != d).then_some(e.start_us)
+    }
+
     /// The entry whose interval holds `t_us` (the first one before the grid, the last after).
     fn number_at(&self, t_us: i64) -> Option<u64> {
         if self.grid.is_empty() {
@@ -230,6 +243,8 @@ pub struct SegmentDemux {
     tracks: Vec<TrackInfo>,
     /// Offset (container time − presentation time) per discontinuity, microseconds.
     offsets: HashMap<u64, i64>,
+    /// Discontinuities whose offset an audio segment set before the main rendition's first.
+    provisional: HashSet<u64>,
     /// Last decode time handed out per track, to skip overlaps after switches.
     last_dts: Vec<Option<i64>>,
     container: &'static str,
@@ -265,6 +280,7 @@ impl SegmentDemux {
             sources,
             tracks,
             offsets: HashMap::new(),
+            provisional: HashSet::new(),
             container,
         }
     }
@@ -286,6 +302,59 @@ impl SegmentDemux {
     /// once its first segment has been parsed (subtitles map their cues with it).
     pub fn timestamp_offset(&self, discontinuity: u64) -> Option<i64> {
         self.offsets.get(&discontinuity).copied()
+    }
+
+    /// Where `entry` of `slot` starts on the main rendition's timeline. The main playlist's
+    /// times are the presentation's; an audio playlist's drift from them by its rounding (AAC
+    /// segments of 2.005333 s against 2 s of video add up to 75 ms over 30 s), so when an
+    /// audio segment is the first of a discontinuity to arrive, its start is counted from
+    /// where the main grid has that discontinuity begin, when both grids hold the boundary.
+    /// Otherwise (or for the main slot) the entry's own start.
+    fn main_start(&self, slot: usize, entry: &GridEntry) -> i64 {
+        if slot == MAIN {
+            return entry.start_us;
+        }
+        let d = entry.discontinuity;
+        let starts = (self.slots.get(MAIN), self.slots.get(slot));
+        let (Some(main), Some(own)) = starts else {
+            return entry.start_us;
+        };
+        match (main.discontinuity_start(d), own.discontinuity_start(d)) {
+            (Some(m), Some(o)) => entry.start_us - o + m,
+            _ => entry.start_us,
+        }
+    }
+
+    /// Makes `delta` part of discontinuity `d`'s offset: samples already parsed for it in the
+    /// other slots move by it (so they stay in step with the main rendition).
+    fn rebase(&mut self, d: u64, delta: i64) {
+        self.provisional.remove(&d);
+        if let Some(o) = self.offsets.get_mut(&d) {
+            *o += delta;
+        }
+        if delta == 0 {
+            return;
+        }
+        for slot in self.slots.iter_mut().skip(MAIN + 1) {
+            let first = slot.first;
+            let in_d = |n: u64| {
+                let i = n.checked_sub(first).and_then(|i| usize::try_from(i).ok());
+                i.and_then(|i| slot.grid.get(i))
+                    .is_some_and(|e| e.discontinuity == d)
+            };
+            let numbers: Vec<u64> = slot.parsed.keys().copied().filter(|&n| in_d(n)).collect();
+            for n in numbers {
+                let Some(t) = slot.parsed.get_mut(&n) else {
+                    continue;
+                };
+                for track in [&mut t.video, &mut t.audio].into_iter().flatten() {
+                    for s in track.1.iter_mut() {
+                        s.pts_us -= delta;
+                        s.dts_us -= delta;
+                    }
+                }
+            }
+        }
     }
 
     /// Grid entry `number` of `slot`.
@@ -383,11 +452,23 @@ impl SegmentDemux {
             .as_ref()
             .or(audio.as_ref())
             .and_then(|(_, s)| s.iter().map(|s| s.pts_us).min());
-        let offset = match (self.offsets.get(&entry.discontinuity), first_pts) {
+        let d = entry.discontinuity;
+        let offset = match (self.offsets.get(&d), first_pts) {
+            (Some(&o), Some(p)) if slot == MAIN && self.provisional.contains(&d) => {
+                // The main rendition's first segment of a discontinuity an audio segment
+                // opened: its times are the presentation's (an audio track's first sample
+                // may start 20 ms off the video's), so move that audio to them.
+                let main = p - entry.start_us;
+                self.rebase(d, main - o);
+                main
+            }
             (Some(&o), _) => o,
             (None, Some(p)) => {
-                let o = p - entry.start_us;
-                self.offsets.insert(entry.discontinuity, o);
+                let o = p - self.main_start(slot, &entry);
+                self.offsets.insert(d, o);
+                if slot != MAIN {
+                    self.provisional.insert(d);
+                }
                 o
             }
             (None, None) => 0,
@@ -736,6 +817,47 @@ mod tests {
             }],
             samples: vec![samples],
             data: (0..16u8).collect(),
+        }
+    }
+
+    fn grid(starts: &[(i64, u64)]) -> Vec<GridEntry> {
+        starts
+            .iter()
+            .map(|&(start_us, discontinuity)| GridEntry {
+                start_us,
+                duration_us: 2000,
+                discontinuity,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_audio_segment_first_in_a_discontinuity_is_placed_on_the_main_timeline() {
+        let mut d = SegmentDemux::new(true, Some(AUDIO), "hls");
+        let mut store = SegmentStore::new();
+        // Audio segments are a little longer: the audio list's discontinuity 1 starts 11 µs
+        // later than the video list's.
+        d.set_grid(MAIN, 0, grid(&[(0, 0), (2000, 0), (4000, 1)]), true);
+        d.set_grid(AUDIO, 0, grid(&[(0, 0), (2005, 0), (4011, 1)]), true);
+        // The audio track starts 20 µs before the video in the media.
+        let mut audio = seg(89_980);
+        audio.tracks[0].kind = Some(TrackKind::Audio);
+        audio.tracks[0].codec = "mp4a.40.2".into();
+        d.insert(&mut store, AUDIO, 2, 0, audio).unwrap();
+        // Until the video is in: media time 89.98 ms is where the main list has
+        // discontinuity 1 begin.
+        assert_eq!(d.timestamp_offset(1), Some(89_980 - 4000));
+        // The video's first picture fixes it; the audio parsed before moves with it.
+        d.insert(&mut store, MAIN, 2, 0, seg(90_000)).unwrap();
+        assert_eq!(d.timestamp_offset(1), Some(90_000 - 4000));
+        let mut none: &[u8] = &[];
+        for track in 0..2 {
+            let mut cur = Cursor {
+                segment: 2,
+                index: 0,
+            };
+            let first = d.next_sample(&mut none, track, &mut cur).unwrap().unwrap();
+            assert_eq!(first.pts_us, [4000, 3980][track], "track {track}");
         }
     }
 
