@@ -3,10 +3,12 @@
 //                                  CODECS, peak/average BANDWIDTH, FRAME-RATE, named AUDIO
 //                                  renditions, and a SUBTITLES group: WebVTT cut into 2 s
 //                                  segments (subs-LANG/), X-TIMESTAMP-MAP on the video's start.
-//   dash DIR OUT [--segment-base]  edits DIR/manifest.mpd: lang="en"/"de" (BCP 47, not ffmpeg's
+//   dash DIR OUT [--segment-base|--wvtt] edits DIR/manifest.mpd: lang="en"/"de" (BCP 47, not ffmpeg's
 //                                  ISO 639-2), Role main/dub, side-car text/vtt AdaptationSets;
 //                                  --segment-base: manifest.mpd uses SegmentBase over each
-//                                  file's sidx, ffmpeg's SegmentList stays as manifest-list.mpd.
+//                                  file's sidx, ffmpeg's SegmentList stays as manifest-list.mpd;
+//                                  --wvtt: also manifest-wvtt.mpd, the text as WebVTT in fMP4
+//                                  segments (wvtt-LANG/) instead of side-car files.
 // OUT holds subs-en.vtt and subs-de.vtt and src/ (the mezzanine). Only for ffmpeg's own output
 // layout (string edits, not a general M3U8/MPD rewriter).
 import { readFileSync, writeFileSync, readdirSync, statSync, mkdirSync, copyFileSync, rmSync, existsSync } from 'node:fs';
@@ -79,7 +81,8 @@ function vttCues(file) {
     const at = lines.findIndex((l) => l.includes('-->'));
     if (at < 0) continue;
     const [a, b] = lines[at].split('-->').map((x) => parseVttTime(x.trim().split(/\s+/)[0]));
-    cues.push({ id: at > 0 ? lines[0] : null, start: a, end: b, text: lines.slice(at + 1).join('\n') });
+    const settings = lines[at].split('-->')[1].trim().split(/\s+/).slice(1).join(' ');
+    cues.push({ id: at > 0 ? lines[0] : null, start: a, end: b, settings, text: lines.slice(at + 1).join('\n') });
   }
   return cues;
 }
@@ -104,6 +107,78 @@ function subtitleRendition(dir, vtt, lang, { duration, mpegts, version }) {
     pl += `#EXTINF:${(b - a).toFixed(6)},\nseg${k}.vtt\n`;
   }
   writeFileSync(join(sub, 'index.m3u8'), pl + '#EXT-X-ENDLIST\n');
+}
+
+// --- WebVTT in fragmented MP4 (ISO/IEC 14496-30 `wvtt`), as DASH packagers deliver it ------
+// ffmpeg 5.1 cannot write it. One init segment (a `text` track, `wvtt` sample entry whose
+// `vttC` is the file header) and one media segment per 2 s: samples tile the segment, one per
+// interval between cue boundaries, holding a `vttc` box per active cue or a `vtte` box.
+const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32BE(n >>> 0); return b; };
+const u64 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(BigInt(n)); return b; };
+const box = (type, ...parts) => { const body = Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))); return Buffer.concat([u32(8 + body.length), Buffer.from(type), body]); };
+const full = (type, version, flags, ...parts) => box(type, u32((version << 24) | flags), ...parts);
+const zeros = (n) => Buffer.alloc(n);
+const matrix = Buffer.concat([u32(0x10000), u32(0), u32(0), u32(0), u32(0x10000), u32(0), u32(0), u32(0), u32(0x40000000)]);
+
+function wvttInit(header) {
+  const stsd = full('stsd', 0, 0, u32(1), box('wvtt', zeros(6), Buffer.from([0, 1]), box('vttC', header)));
+  const stbl = box('stbl', stsd, full('stts', 0, 0, u32(0)), full('stsc', 0, 0, u32(0)), full('stsz', 0, 0, u32(0), u32(0)), full('stco', 0, 0, u32(0)));
+  const minf = box('minf', full('nmhd', 0, 0), box('dinf', full('dref', 0, 0, u32(1), full('url ', 0, 1))), stbl);
+  const mdia = box('mdia', full('mdhd', 0, 0, u32(0), u32(0), u32(1000), u32(0), Buffer.from([0x55, 0xc4, 0, 0])),
+    full('hdlr', 0, 0, u32(0), 'text', zeros(12), 'WebVTT\0'), minf);
+  const tkhd = full('tkhd', 0, 3, u32(0), u32(0), u32(1), u32(0), u32(0), zeros(8), zeros(8), matrix, u32(0), u32(0));
+  const mvhd = full('mvhd', 0, 0, u32(0), u32(0), u32(1000), u32(0), u32(0x10000), Buffer.from([1, 0]), zeros(10), matrix, zeros(24), u32(2));
+  const mvex = box('mvex', full('trex', 0, 0, u32(1), u32(1), u32(0), u32(0), u32(0)));
+  return Buffer.concat([box('ftyp', 'iso6', u32(0), 'iso6', 'dash', 'cmfc'), box('moov', mvhd, box('trak', tkhd, mdia), mvex)]);
+}
+
+/** One media segment `number` over [a, b) seconds of `cues` (`{ id, start, end, text, settings }`). */
+function wvttSegment(cues, number, a, b) {
+  const ms = (t) => Math.round(t * 1000);
+  const cuts = new Set([ms(a), ms(b)]);
+  for (const c of cues) for (const t of [c.start, c.end]) if (t > a && t < b) cuts.add(ms(t));
+  const times = [...cuts].sort((x, y) => x - y);
+  const samples = [];
+  for (let i = 0; i + 1 < times.length; i++) {
+    const [x, y] = [times[i], times[i + 1]];
+    const on = cues.filter((c) => ms(c.start) <= x && ms(c.end) > x);
+    const data = on.length
+      ? Buffer.concat(on.map((c) => box('vttc', ...(c.id ? [box('iden', c.id)] : []), ...(c.settings ? [box('sttg', c.settings)] : []), box('payl', c.text))))
+      : box('vtte');
+    samples.push({ duration: y - x, data });
+  }
+  const trun = (offset) => full('trun', 0, 0x301, u32(samples.length), u32(offset), ...samples.flatMap((s) => [u32(s.duration), u32(s.data.length)]));
+  const traf = (offset) => box('traf', full('tfhd', 0, 0x20000, u32(1)), full('tfdt', 1, 0, u64(ms(a))), trun(offset));
+  const moofOf = (offset) => box('moof', full('mfhd', 0, 0, u32(number)), traf(offset));
+  const moof = moofOf(moofOf(0).length + 8);
+  return Buffer.concat([moof, box('mdat', ...samples.map((s) => s.data))]);
+}
+
+/**
+ * `wvtt` text renditions DIR/wvtt-LANG/ (init.mp4, seg-N.m4s from N = 1 for each 2 s) and
+ * their AdaptationSets for an MPD.
+ */
+function wvttRenditions(dir, out, duration, firstId) {
+  let sets = '', id = firstId;
+  for (const l of LANGS) {
+    const sub = join(dir, `wvtt-${l.lang}`);
+    mkdirSync(sub, { recursive: true });
+    const cues = vttCues(join(out, `subs-${l.lang}.vtt`));
+    writeFileSync(join(sub, 'init.mp4'), wvttInit('WEBVTT'));
+    const n = Math.ceil(duration / SEG - 1e-6);
+    let bytes = 0;
+    for (let k = 0; k < n; k++) {
+      const seg = wvttSegment(cues, k + 1, k * SEG, Math.min(duration, (k + 1) * SEG));
+      writeFileSync(join(sub, `seg-${k + 1}.m4s`), seg);
+      bytes += seg.length;
+    }
+    sets += `\t\t<AdaptationSet id="${id++}" contentType="text" mimeType="application/mp4" codecs="wvtt" lang="${l.lang}">\n` +
+      `\t\t\t<Role schemeIdUri="urn:mpeg:dash:role:2011" value="subtitle" />\n` +
+      `\t\t\t<Representation id="wvtt-${l.lang}" bandwidth="${Math.ceil((bytes * 8) / duration)}">\n` +
+      `\t\t\t\t<SegmentTemplate timescale="1000" duration="${SEG * 1000}" initialization="wvtt-${l.lang}/init.mp4" media="wvtt-${l.lang}/seg-$Number$.m4s" startNumber="1" />\n` +
+      `\t\t\t</Representation>\n\t\t</AdaptationSet>\n`;
+  }
+  return sets;
 }
 
 function hls(dir, out, { subs }) {
@@ -171,7 +246,7 @@ function topBoxes(file) {
   return boxes;
 }
 
-function dash(dir, out, { segmentBase }) {
+function dash(dir, out, { segmentBase, wvtt }) {
   const file = join(dir, 'manifest.mpd');
   let mpd = readFileSync(file, 'utf8');
   mpd = mpd.replace(/ lang="und"/g, '');
@@ -191,6 +266,12 @@ function dash(dir, out, { segmentBase }) {
       `\t\t</AdaptationSet>\n`;
   }
   if (!mpd.includes('</Period>')) throw new Error(`${file}: no Period`);
+  if (wvtt) {
+    // The same presentation with its text as `wvtt` segments instead of side-car files.
+    const duration = parseFloat(/mediaPresentationDuration="PT([\d.]+)S"/.exec(mpd)?.[1] ?? 'NaN');
+    if (!(duration > 0)) throw new Error(`${file}: no mediaPresentationDuration in seconds`);
+    writeFileSync(join(dir, 'manifest-wvtt.mpd'), mpd.replace('\t</Period>', `${wvttRenditions(dir, out, duration, id)}\t</Period>`));
+  }
   mpd = mpd.replace('\t</Period>', `${text}\t</Period>`);
   if (!segmentBase) { writeFileSync(file, mpd); return; }
   writeFileSync(join(dir, 'manifest-list.mpd'), mpd);
@@ -208,9 +289,9 @@ function dash(dir, out, { segmentBase }) {
 
 const [mode, dir, out, ...flags] = process.argv.slice(2);
 if (!dir || !out || !existsSync(dir)) {
-  console.error('usage: streams-manifests.mjs hls|dash DIR OUT [--no-subs|--segment-base]');
+  console.error('usage: streams-manifests.mjs hls|dash DIR OUT [--no-subs|--segment-base|--wvtt]');
   process.exit(2);
 }
 if (mode === 'hls') hls(dir, out, { subs: !flags.includes('--no-subs') });
-else if (mode === 'dash') dash(dir, out, { segmentBase: flags.includes('--segment-base') });
+else if (mode === 'dash') dash(dir, out, { segmentBase: flags.includes('--segment-base'), wvtt: flags.includes('--wvtt') });
 else { console.error(`unknown mode ${mode}`); process.exit(2); }

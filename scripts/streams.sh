@@ -17,7 +17,8 @@
 #   hls-groups/     master.m3u8: the same two levels, each with its own AUDIO group (fMP4)
 #   dash-audio-ladder/ manifest.mpd: 234p/360p + one en audio set at 64k and 128k
 #   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
-#   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source)
+#   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source);
+#                   manifest-wvtt.mpd: the same with its text as WebVTT in fMP4 (wvtt-LANG/)
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
 #                   manifest-list.mpd: the same files as SegmentList with mediaRange
 #   dash-webm/      manifest.mpd: VP9 234p/360p + Opus en/de, WebM segments, SegmentTimeline
@@ -162,7 +163,7 @@ if package dash-timeline manifest.mpd; then
 fi
 if package dash-number manifest.mpd; then
   ff "${inputs[@]}" "${maps[@]}" "${dash[@]}" -use_template 1 -use_timeline 0 "$tmp/manifest.mpd"
-  node scripts/streams-manifests.mjs dash "$tmp" "$out"
+  node scripts/streams-manifests.mjs dash "$tmp" "$out" --wvtt
   done_package dash-number
 fi
 if package dash-audio-ladder manifest.mpd; then

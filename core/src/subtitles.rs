@@ -1,6 +1,7 @@
 //! Subtitles of a session: the text track list, fetching the selected track's WebVTT (a
 //! side-loaded file, HLS `SUBTITLES` segments, a DASH side-car or segmented `text/vtt`
-//! AdaptationSet), the cues active at the playhead, and where each goes on the video.
+//! AdaptationSet, DASH WebVTT in fragmented MP4 — `wvtt` samples after their init segment),
+//! the cues active at the playhead, and where each goes on the video.
 //!
 //! Sans-IO like the rest of the core: requests go out as [`HostCommand::Fetch`] with ids from
 //! the player's counter, the host's answers come back through [`Subtitles::on_response`] and
@@ -8,7 +9,9 @@
 //! active cues (or the video's shape) changes. The host only draws the boxes it is given.
 //!
 //! Timing: a side-loaded file's cue times are presentation times (like `<track>`). DASH cue
-//! times are relative to their period's start. HLS segments map cue times with
+//! times are relative to their period's start; `wvtt` sample times are media times, put on the
+//! segment grid by the period's first segment (its first sample starts at the segment start,
+//! as the adaptive demuxer does for audio and video). HLS segments map cue times with
 //! `X-TIMESTAMP-MAP` onto the media's container timeline, then by the same per-discontinuity
 //! offset the adaptive demuxer applies to audio and video ([`Subtitles::poll`]'s `offset`);
 //! an HLS segment without the header is taken to be on the presentation timeline already
@@ -28,11 +31,13 @@
 //! [`PlayerEvent::TextTrackError`] and shows nothing. Requests are retried 3 times (0.5, 1,
 //! 2 s), a segment that still fails is skipped.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
+use crate::adaptive::segments::parse_segment;
+use crate::demux::mp4::WVTT;
 use crate::error::{Error, ErrorKind};
-use crate::host::{FetchErrorKind, HostCommand, PlayerEvent, RequestId};
+use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId};
 use crate::stream::hls;
 use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
 use crate::text::webvtt::{self, layout, Cue, Rgba, StyleSheet, TextAlign, Vertical, Viewport};
@@ -181,6 +186,8 @@ enum Timing {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum What {
     Playlist,
+    /// An initialization segment (`wvtt` in MP4) by its index in the list's `inits`.
+    Init(usize),
     /// A segment by its index in the list's numbering (`Segment::number`).
     Segment(u64),
 }
@@ -200,6 +207,13 @@ struct Track {
     next_reload: Option<Duration>,
     /// The whole track failed (reported once).
     broken: bool,
+    /// WebVTT in fragmented MP4 (`wvtt` samples, DASH): segments need their init segment.
+    wvtt: bool,
+    /// Init segments fetched, by index into the list's `inits`.
+    inits: HashMap<usize, Vec<u8>>,
+    /// `wvtt`: media time minus presentation time per period, fixed by the first segment
+    /// parsed in it (as the adaptive demuxer does for audio and video).
+    media_offsets: HashMap<usize, i64>,
 }
 
 #[derive(Debug)]
@@ -263,8 +277,8 @@ impl Subtitles {
         self.views(&self.shown)
     }
 
-    /// Adds the WebVTT text renditions of an adaptive presentation (others — TTML, `wvtt` in
-    /// MP4 — are not listed). `dash`: cue times are relative to the period start. Selects the
+    /// Adds the WebVTT text renditions of an adaptive presentation: WebVTT files or segments,
+    /// and (DASH) `wvtt` in fragmented MP4; others (TTML) are not listed. `dash`: cue times are relative to the period start. Selects the
     /// manifest's default track unless the app already chose.
     pub fn add_renditions(
         &mut self,
@@ -276,14 +290,16 @@ impl Subtitles {
         let mut seen = HashSet::new();
         let mut added = false;
         for r in renditions {
-            if !r.codecs.is_empty() && !r.codecs.iter().any(|c| c.eq_ignore_ascii_case("vtt")) {
+            let wvtt = r.codecs.iter().any(|c| c.eq_ignore_ascii_case(WVTT));
+            let vtt = r.codecs.is_empty() || r.codecs.iter().any(|c| c.eq_ignore_ascii_case("vtt"));
+            if !(vtt || (wvtt && dash)) {
                 continue;
             }
             if !seen.insert(r.track.clone()) {
                 continue;
             }
             let (playlist, list) = match &r.media {
-                Some(MediaRef::Playlist { url }) => (Some(url.clone()), None),
+                Some(MediaRef::Playlist { url }) if !wvtt => (Some(url.clone()), None),
                 Some(MediaRef::Segments(l)) => (None, Some(l.clone())),
                 _ => continue,
             };
@@ -309,6 +325,9 @@ impl Subtitles {
                 failed: HashSet::new(),
                 next_reload: None,
                 broken: false,
+                wvtt,
+                inits: HashMap::new(),
+                media_offsets: HashMap::new(),
             });
             added = true;
         }
@@ -372,6 +391,9 @@ impl Subtitles {
             failed: HashSet::new(),
             next_reload: None,
             broken: false,
+            wvtt: false,
+            inits: HashMap::new(),
+            media_offsets: HashMap::new(),
         });
         out.push(HostCommand::Emit(PlayerEvent::TextTracksChanged));
         index
@@ -469,8 +491,9 @@ impl Subtitles {
         if self.retry.as_ref().is_some_and(|r| r.due <= now) {
             if let Some(r) = self.retry.take() {
                 if r.track == index {
-                    if let Some(url) = self.url_of(r.track, r.what) {
-                        self.send(now, r.track, r.what, url, r.attempt, next_request, out);
+                    if let Some((url, range)) = self.url_of(r.track, r.what) {
+                        let at = (url, range, r.attempt);
+                        self.send(now, r.track, r.what, at, next_request, out);
                         return;
                     }
                 }
@@ -483,7 +506,7 @@ impl Subtitles {
         if self
             .retry
             .as_ref()
-            .is_some_and(|r| r.what == What::Playlist)
+            .is_some_and(|r| matches!(r.what, What::Playlist | What::Init(_)))
         {
             return;
         }
@@ -497,7 +520,14 @@ impl Subtitles {
             let due = t.list.is_none() || t.next_reload.is_some_and(|at| at <= now);
             if due {
                 t.next_reload = None;
-                self.send(now, index, What::Playlist, url, 0, next_request, out);
+                self.send(
+                    now,
+                    index,
+                    What::Playlist,
+                    (url, None, 0),
+                    next_request,
+                    out,
+                );
                 return;
             }
         }
@@ -524,32 +554,41 @@ impl Subtitles {
             });
             return;
         };
-        let (number, url) = (seg.number, seg.url.clone());
-        self.send(now, index, What::Segment(number), url, 0, next_request, out);
+        // `wvtt` segments are read after their init segment.
+        let what = match seg.init {
+            Some(i) if t.wvtt && !t.inits.contains_key(&i) => What::Init(i),
+            _ => What::Segment(seg.number),
+        };
+        if let Some((url, range)) = self.url_of(index, what) {
+            self.send(now, index, what, (url, range, 0), next_request, out);
+        }
     }
 
-    fn url_of(&self, track: usize, what: What) -> Option<String> {
+    fn url_of(&self, track: usize, what: What) -> Option<(String, Option<ByteRange>)> {
         let t = self.tracks.get(track)?;
         match what {
-            What::Playlist => t.playlist.clone(),
+            What::Playlist => t.playlist.clone().map(|u| (u, None)),
+            What::Init(i) => {
+                let init = t.list.as_ref()?.inits.get(i)?;
+                Some((init.url.clone(), init.range.map(|r| r.to_range())))
+            }
             What::Segment(n) => t
                 .list
                 .as_ref()?
                 .segments
                 .iter()
                 .find(|s| s.number == n)
-                .map(|s| s.url.clone()),
+                .map(|s| (s.url.clone(), s.range.map(|r| r.to_range()))),
         }
     }
 
-    #[allow(clippy::too_many_arguments)] // private: the request's fields
+    /// Sends `what` of `track`: `(url, range, attempt)`.
     fn send(
         &mut self,
         now: Duration,
         track: usize,
         what: What,
-        url: String,
-        attempt: u32,
+        (url, range, attempt): (String, Option<ByteRange>, u32),
         next_request: &mut u64,
         out: &mut Vec<HostCommand>,
     ) {
@@ -558,7 +597,7 @@ impl Subtitles {
         out.push(HostCommand::Fetch {
             request: id,
             url,
-            range: None,
+            range,
         });
         self.fetch = Some(Fetch {
             id,
@@ -678,6 +717,11 @@ impl Subtitles {
         }
         match f.what {
             What::Playlist => self.on_playlist(now, f.track, &f.body, out),
+            What::Init(i) => {
+                if let Some(t) = self.tracks.get_mut(f.track) {
+                    t.inits.insert(i, f.body);
+                }
+            }
             What::Segment(n) => self.on_segment(f.track, n, &f.body, offset, out),
         }
     }
@@ -738,6 +782,24 @@ impl Subtitles {
         else {
             return;
         };
+        if t.wvtt {
+            let init = seg
+                .init
+                .and_then(|i| t.inits.get(&i))
+                .map_or(&[][..], Vec::as_slice);
+            match wvtt_cues(init, body, &seg, &mut t.media_offsets) {
+                Ok((cues, styles)) => {
+                    t.loaded.insert(number);
+                    if !styles.is_empty() {
+                        self.styles = styles;
+                        self.dirty = true;
+                    }
+                    self.store.extend(cues);
+                }
+                Err(e) => self.give_up(track, What::Segment(number), e, out),
+            }
+            return;
+        }
         let mut file = match webvtt::parse(body) {
             Ok(f) => f,
             Err(e) => {
@@ -804,7 +866,8 @@ impl Subtitles {
             return;
         };
         let whole = match what {
-            What::Playlist => true,
+            // Without its playlist or init segment nothing of the track can be read.
+            What::Playlist | What::Init(_) => true,
             What::Segment(n) => {
                 t.failed.insert(n);
                 t.list.as_ref().is_some_and(|l| l.segments.len() == 1)
@@ -896,6 +959,52 @@ impl Subtitles {
 
 /// Characters that fit on one line of a cue of `size` percent: of the picture width for
 /// horizontal cues, of its height down the columns of vertical ones.
+/// The cues of one `wvtt` segment on the presentation timeline, and the style sheet of its
+/// `vttC` configuration. A period's first segment fixes its media-to-presentation offset
+/// (`offsets`, by period): its first sample starts at the segment's start.
+fn wvtt_cues(
+    init: &[u8],
+    body: &[u8],
+    seg: &Segment,
+    offsets: &mut HashMap<usize, i64>,
+) -> Result<(Vec<Cue>, StyleSheet), Error> {
+    let decode = |m: String| Error::new(ErrorKind::Decode, format!("wvtt segment: {m}"));
+    let (parsed, _) = parse_segment(init, body, None).map_err(Error::from)?;
+    let t = parsed
+        .tracks
+        .iter()
+        .position(|t| t.codec == WVTT)
+        .ok_or_else(|| decode("no wvtt track".into()))?;
+    let config = parsed.tracks.get(t).and_then(|t| t.description.as_deref());
+    let config = match config {
+        Some(c) if !c.is_empty() => webvtt::parse(c).unwrap_or_default(),
+        _ => webvtt::VttFile::default(),
+    };
+    let samples = parsed.samples.get(t).map_or(&[][..], Vec::as_slice);
+    let Some(first) = samples.iter().map(|s| s.dts_us).min() else {
+        return Ok((Vec::new(), config.style_sheet()));
+    };
+    let offset = *offsets
+        .entry(seg.period)
+        .or_insert_with(|| first.saturating_sub(seg.start_us));
+    let mut cues = Vec::new();
+    for s in samples {
+        let start = usize::try_from(s.offset).map_err(|_| decode("sample offset".into()))?;
+        let data = start
+            .checked_add(s.size as usize)
+            .and_then(|end| parsed.data.get(start..end))
+            .ok_or_else(|| decode("sample past the segment".into()))?;
+        let at = s.pts_us.saturating_sub(offset);
+        cues.extend(webvtt::wvtt::parse_sample(
+            data,
+            at,
+            s.duration_us,
+            &config.regions,
+        )?);
+    }
+    Ok((cues, config.style_sheet()))
+}
+
 fn line_capacity(vertical: Vertical, size: f64, aspect: f64, line_height: f64) -> usize {
     match vertical {
         Vertical::Horizontal => chars_per_line(size, aspect, line_height),
@@ -1011,6 +1120,37 @@ impl Subtitles {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_broken_wvtt_segment_is_a_typed_error() {
+        let seg = Segment {
+            number: 1,
+            start_us: 0,
+            duration_us: 2_000_000,
+            url: String::new(),
+            range: None,
+            init: Some(0),
+            discontinuity: 0,
+            period: 0,
+            encrypted: false,
+            gap: false,
+            program_date_time_ms: None,
+        };
+        let mut offsets = HashMap::new();
+        for (init, body) in [
+            (&b""[..], &b"garbage, not MP4"[..]),
+            (&b"\0\0\0\x10ftypiso6\0\0\0\0"[..], &b"\0\0\0\x08moof"[..]),
+        ] {
+            let e = wvtt_cues(init, body, &seg, &mut offsets)
+                .map(|_| ())
+                .unwrap_err();
+            assert!(
+                matches!(e.kind, ErrorKind::Decode | ErrorKind::Unsupported),
+                "{e:?}"
+            );
+        }
+        assert!(offsets.is_empty());
+    }
 
     fn cue(text: &str) -> Cue {
         let f = webvtt::parse(format!("WEBVTT\n\n00:01.000 --> 00:02.000\n{text}\n").as_bytes())

@@ -160,6 +160,41 @@ fn dash_side_car_vtt_is_listed_off_and_shows_when_selected() {
 }
 
 #[test]
+fn dash_wvtt_in_mp4_segments_follow_the_clock_in_both_languages() {
+    // The same cues as WebVTT in fragmented MP4 (`wvtt` samples, 2 s segments, each cue
+    // split at the segment boundary it crosses).
+    let mut h = host();
+    load(&mut h, "streams/dash-number/manifest-wvtt.mpd");
+    let tracks = h.player.text_tracks();
+    assert_eq!(
+        tracks
+            .iter()
+            .map(|t| t.language.as_deref())
+            .collect::<Vec<_>>(),
+        vec![Some("en"), Some("de")]
+    );
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    h.app(AppRequest::Play);
+    let n = follows_the_clock(&mut h, "Cue", 8.0);
+    assert!(n > 600, "{n} steps checked");
+    h.app(AppRequest::SelectTextTrack(Some(1)));
+    wait(&mut h, 5, "German cues", |h| {
+        h.player.active_cues().first().is_some_and(|c| {
+            c.lines[0]
+                .first()
+                .is_some_and(|r| r.text.starts_with("Untertitel"))
+        })
+    });
+    follows_the_clock(&mut h, "Untertitel", 14.0);
+    let count = |part: &str| h.fetch_log.iter().filter(|(u, _)| u.contains(part)).count();
+    assert_eq!(count("wvtt-en/init.mp4"), 1, "the init segment once");
+    assert_eq!(count("wvtt-de/init.mp4"), 1, "the init segment once");
+    assert!(count("wvtt-en/seg-") >= 4, "English segments fetched");
+    assert!(count("wvtt-de/seg-") >= 4, "German segments fetched");
+    assert_eq!(h.last_error(), None);
+}
+
+#[test]
 fn switching_language_and_off_mid_playback() {
     let mut h = host();
     load(&mut h, "streams/hls-fmp4/master.m3u8");

@@ -355,7 +355,7 @@ function manifests(dir = streams) {
 
 test('ffprobe parses every generated playlist and MPD through the server, and the live ones', async () => {
   const all = manifests();
-  assert.equal(all.length, 34, `manifests: ${all}`);
+  assert.equal(all.length, 35, `manifests: ${all}`);
   const live = `__live/start=${Date.now() - 20_000},window=10`;
   const urls = [...all.map((m) => `${base}/${S}/${m}`),
     `${base}/${live}/${S}/hls-fmp4/master.m3u8`, `${base}/${live}/${S}/hls-ts/720p/index.m3u8`, `${base}/${live}/${S}/dash-number/manifest.mpd`];
@@ -366,15 +366,16 @@ test('ffprobe parses every generated playlist and MPD through the server, and th
     assert.ok(types.length > 0, `${url}: no streams`);
     counts[url.replace(`${base}/`, '').replace(`${S}/`, '')] = types;
   }
-  // Every rendition is there: v(ideo) a(udio) s(ubtitle), in sorted letters (ffmpeg 5.1's HLS
-  // demuxer skips SUBTITLES renditions of a multivariant playlist: their playlists are probed
-  // on their own).
+  // Every rendition is there: v(ideo) a(udio) s(ubtitle) d(ata), in sorted letters (ffmpeg
+  // 5.1's HLS demuxer skips SUBTITLES renditions of a multivariant playlist: their playlists
+  // are probed on their own; it reads our wvtt segments as data streams, it has no decoder).
   const want = {
     'hls-fmp4/master.m3u8': 'aavvv', 'hls-ts/master.m3u8': 'aavvv', 'hls-byterange/master.m3u8': 'aav',
     'dash-timeline/manifest.mpd': 'aassvvv', 'dash-number/manifest.mpd': 'aassvvv', 'dash-base/manifest.mpd': 'aassvvv',
     'dash-base/manifest-list.mpd': 'aassvvv', 'dash-webm/manifest.mpd': 'aassvv', 'hls-fmp4/subs-de/index.m3u8': 's', 'hls-ts/subs-en/index.m3u8': 's',
     'hls-ts/720p/index.m3u8': 'v', 'hls-fmp4/audio-de/index.m3u8': 'a',
     'hls-ts-muxed/master.m3u8': 'aavv', 'hls-groups/master.m3u8': 'aavv', 'dash-audio-ladder/manifest.mpd': 'aavv',
+    'dash-number/manifest-wvtt.mpd': 'aaddvvv',
     [`${live}/hls-fmp4/master.m3u8`]: 'aavvv', [`${live}/dash-number/manifest.mpd`]: 'aavvv',
   };
   for (const [m, types] of Object.entries(want)) assert.equal(counts[m], types, m);

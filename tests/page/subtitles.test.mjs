@@ -1,6 +1,6 @@
 // Subtitles in headless Chromium: WebVTT from HLS SUBTITLES renditions (fMP4 and MPEG-TS
-// timelines), a DASH side-car AdaptationSet and a side-loaded file over a plain MP4, drawn by the
-// display over the video. Evidence: the `cuechange` events and `activeCues` at known times (the
+// timelines), a DASH side-car AdaptationSet, DASH WebVTT in MP4 (wvtt segments) and a
+// side-loaded file over a plain MP4, drawn by the display over the video. Evidence: the `cuechange` events and `activeCues` at known times (the
 // fixture's cue n runs from 2n−1 s to 2n+1 s and reads "Cue n …"), and the pixels: the canvas
 // is read back with and without subtitles at the same paused frame, and inside the cue's box the
 // picture must be the video under an 80 % black background with white text on it, while outside
@@ -213,6 +213,21 @@ test('DASH side-car WebVTT: off by default, German when chosen', async () => {
   await page.evaluate(() => { window.kinema.player.textTrack = 1; });
   await until(page, () => window.kinema.player.activeCues.length === 1, null, 10_000);
   assert.match((await activeTexts())[0], /^Untertitel 3 /);
+});
+
+test('DASH WebVTT in MP4 (wvtt segments): each cue at its time, across segment boundaries, in both languages', async () => {
+  await open('fixtures/streams/dash-number/manifest-wvtt.mpd', 2);
+  assert.deepEqual(await page.evaluate(() => window.kinema.player.textTracks.map((t) => t.language)), ['en', 'de']);
+  await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  // 3.9 and 4.1: one cue (3–5 s) cut into two samples by the segment boundary at 4 s.
+  for (const [t, want] of [[0.5, null], [2.9, 1], [3.1, 2], [3.9, 2], [4.1, 2], [6.9, 3], [7.1, 4]]) {
+    await seekTo(t);
+    await until(page, (want) => window.kinema.player.activeCues.length === (want === null ? 0 : 1), want, 10_000);
+    assert.deepEqual((await activeTexts()).map(cueNumber), want === null ? [] : [want], `at ${t}`);
+  }
+  await page.evaluate(() => { window.kinema.player.textTrack = 1; });
+  await until(page, () => /^Untertitel 4 /.test(window.kinema.player.activeCues[0]?.text ?? ''), null, 10_000);
+  assert.equal(await page.evaluate(() => window.kinema.player.error), null);
 });
 
 test('side-loaded WebVTT over a plain MP4; a broken file is reported and playback goes on', async () => {

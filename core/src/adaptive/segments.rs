@@ -143,7 +143,7 @@ pub fn parse_segment(
     let mut samples = Vec::with_capacity(tracks.len());
     for (t, info) in tracks.iter().enumerate() {
         let mut list = Vec::new();
-        if info.kind.is_some() {
+        if info.kind.is_some() || info.codec == crate::demux::mp4::WVTT {
             let mut cursor = Cursor::default();
             loop {
                 match demux.next_sample(&mut src, t, &mut cursor) {

@@ -465,6 +465,9 @@ fn parse_trak(
             .map(|d| ticks_to_us(d.min(i64::MAX as u64) as i64, timescale)),
         ..TrackInfo::default()
     };
+    if matches!(&handler, b"text" | b"subt" | b"sbtl") {
+        wvtt_entry(stbl, &mut info)?;
+    }
     if info.kind.is_some() {
         parse_stsd(stbl, &mut info)?;
         if info.kind == Some(TrackKind::Video) {
@@ -479,12 +482,40 @@ fn parse_trak(
         shift,
         ..TrackState::default()
     };
-    let samples = if info.kind.is_some() {
+    let samples = if info.kind.is_some() || info.codec == WVTT {
         sample_table(stbl, timescale, shift)?
     } else {
         Vec::new()
     };
     Ok((info, state, samples))
+}
+
+/// Codec of a WebVTT track (ISO/IEC 14496-30 `wvtt` sample entry): a track without a
+/// [`TrackKind`] (the player's video and audio pipelines pass it by) whose
+/// [`TrackInfo::description`] is the `vttC` configuration (the WebVTT file header text).
+/// Subtitles read its samples.
+pub const WVTT: &str = "wvtt";
+
+/// A text track's sample entry: `wvtt` sets [`WVTT`] and its `vttC` text; others are left
+/// unknown.
+fn wvtt_entry(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
+    let Some(stsd) = child(stbl, b"stsd") else {
+        return Ok(());
+    };
+    let Some((kind, entry)) = children(stsd.get(8..).unwrap_or_default()).next() else {
+        return Ok(());
+    };
+    if &kind != b"wvtt" {
+        return Ok(());
+    }
+    // SampleEntry: 6 reserved bytes and a data reference index, then boxes.
+    let config = child(entry.get(8..).unwrap_or_default(), b"vttC").unwrap_or_default();
+    if config.len() > MAX_CONFIG {
+        return Err(invalid("vttC too large"));
+    }
+    info.codec = WVTT.into();
+    info.description = Some(config.to_vec());
+    Ok(())
 }
 
 /// The composition-time shift the edit list asks for, in media ticks.
