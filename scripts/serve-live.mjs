@@ -27,7 +27,8 @@
 // startNumber = the first one's number and times counting on across loops): type="dynamic",
 // availabilityStartTime = now - (now - start) * speed (= start at speed 1), publishTime,
 // timeShiftBufferDepth = window, minimumUpdatePeriod = one segment, UTCTiming (direct), no
-// mediaPresentationDuration; text (side-car VTT) AdaptationSets are dropped. Segment number n
+// mediaPresentationDuration; side-car text AdaptationSets (one VTT file) are dropped, segmented
+// ones (a SegmentTemplate, e.g. wvtt in dash-number/manifest-wvtt.mpd) stay. Segment number n
 // (from startNumber s) is available once (n - s + 1) * duration has passed on the live clock
 // (earlier: 404); numbers past the VOD's last wrap: n → s + (n - s) mod count.
 // Timestamps inside the media repeat every loop (HLS marks this with the discontinuity; DASH
@@ -256,6 +257,10 @@ function liveTimeline(t, clock, window) {
   return { startNumber: t.startNumber + first, xml: `<SegmentTimeline>${S.join('')}</SegmentTimeline>` };
 }
 
+/** `mpd` without its side-car text AdaptationSets (no SegmentTemplate: one file, not live). */
+const dropSideCarText = (mpd) => mpd.replace(/[ \t]*<AdaptationSet\b[^>]*contentType="text"[\s\S]*?<\/AdaptationSet>\n?/g,
+  (set) => (/<SegmentTemplate\b/.test(set) ? set : ''));
+
 /** The live (dynamic) MPD for a VOD one at `now` (ms). */
 export function liveMpd(mpd, live, now, prefix = '') {
   const templates = numberTemplates(mpd);
@@ -268,7 +273,7 @@ export function liveMpd(mpd, live, now, prefix = '') {
     let out = mpd.replace(/<MPD\b[^>]*>/, (tag) => tag
       .replace(/\s+(type|mediaPresentationDuration|availabilityStartTime|publishTime|timeShiftBufferDepth|minimumUpdatePeriod|suggestedPresentationDelay)="[^"]*"/g, '')
       .replace(/>$/, `\n\ttype="static"\n\tmediaPresentationDuration="${isoDuration(live.end)}">`));
-    out = out.replace(/[ \t]*<AdaptationSet\b[^>]*contentType="text"[\s\S]*?<\/AdaptationSet>\n?/g, '');
+    out = dropSideCarText(out);
     return out.replace(/<BaseURL>([^<]*)<\/BaseURL>/g, (_, u) => `<BaseURL>${prefixUri(u, prefix)}</BaseURL>`);
   }
   const ast = now - Math.max(0, (now - live.start) * live.speed);
@@ -276,7 +281,7 @@ export function liveMpd(mpd, live, now, prefix = '') {
     .replace(/\s+(type|mediaPresentationDuration|availabilityStartTime|publishTime|timeShiftBufferDepth|minimumUpdatePeriod|suggestedPresentationDelay)="[^"]*"/g, '')
     .replace(/>$/, `\n\ttype="dynamic"\n\tavailabilityStartTime="${new Date(ast).toISOString()}"\n\tpublishTime="${new Date(now).toISOString()}"` +
       `\n\ttimeShiftBufferDepth="${isoDuration(live.window)}"\n\tminimumUpdatePeriod="${isoDuration(seg)}"\n\tsuggestedPresentationDelay="${isoDuration(3 * seg)}">`));
-  out = out.replace(/[ \t]*<AdaptationSet\b[^>]*contentType="text"[\s\S]*?<\/AdaptationSet>\n?/g, '');
+  out = dropSideCarText(out);
   out = out.replace(/<BaseURL>([^<]*)<\/BaseURL>/g, (_, u) => `<BaseURL>${prefixUri(u, prefix)}</BaseURL>`);
   // SegmentTimeline templates list the window's segments, renumbered from its first one.
   const clock = liveSeconds(live, now);

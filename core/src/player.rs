@@ -1310,6 +1310,11 @@ impl Player {
         };
         let t_us = (t * 1e6).round() as i64;
         let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
+        if let Some(a) = adaptive {
+            // A live MPD refresh moved the text tracks' segment windows.
+            self.subs
+                .refresh_lists(a.text_version(), &a.text_renditions().0);
+        }
         let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
         if self.session.is_some() {
             self.subs.poll(

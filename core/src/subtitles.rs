@@ -254,6 +254,8 @@ pub struct Subtitles {
     playhead_us: i64,
     /// Show again even if the active set did not change (layout inputs changed).
     dirty: bool,
+    /// The adaptive source's text version the lists came from ([`Subtitles::refresh_lists`]).
+    lists_version: u64,
 }
 
 impl Subtitles {
@@ -337,6 +339,30 @@ impl Subtitles {
                 if let Some(i) = self.tracks.iter().position(|t| t.info.default) {
                     self.select_inner(Some(i), out);
                 }
+            }
+        }
+    }
+
+    /// Live DASH: the refreshed MPD's segment lists of the manifest's text tracks, when
+    /// `version` differs from the last one taken (segments that left the window are forgotten).
+    pub fn refresh_lists(&mut self, version: u64, renditions: &[Rendition]) {
+        if version == self.lists_version {
+            return;
+        }
+        self.lists_version = version;
+        for r in renditions {
+            let Some(MediaRef::Segments(list)) = &r.media else {
+                continue;
+            };
+            let track = self
+                .tracks
+                .iter_mut()
+                .find(|t| !t.info.side_loaded && t.playlist.is_none() && t.info.id == r.id);
+            if let Some(t) = track {
+                let numbers: HashSet<u64> = list.segments.iter().map(|s| s.number).collect();
+                t.loaded.retain(|n| numbers.contains(n));
+                t.failed.retain(|n| numbers.contains(n));
+                t.list = Some(list.clone());
             }
         }
     }

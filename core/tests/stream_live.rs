@@ -193,13 +193,21 @@ struct LiveDash {
 
 impl LiveDash {
     fn new(h: &mut SimHost, offset_s: f64, window_s: f64) -> LiveDash {
+        Self::of(h, "manifest.mpd", offset_s, window_s)
+    }
+
+    /// `manifest` of dash-number made live: `manifest.mpd` loses its side-car text sets (as
+    /// serve-live drops them), `manifest-wvtt.mpd` keeps its segmented `wvtt` ones.
+    fn of(h: &mut SimHost, manifest: &str, offset_s: f64, window_s: f64) -> LiveDash {
         let mut segments = Vec::new();
         let mut vod_mpd = String::new();
         for (name, path) in files("dash-number") {
             let url = format!("{BASE}{name}");
             let bytes = std::fs::read(&path).unwrap();
             if name.ends_with(".mpd") {
-                vod_mpd = String::from_utf8(bytes).unwrap();
+                if name.ends_with(&format!("/{manifest}")) {
+                    vod_mpd = String::from_utf8(bytes).unwrap();
+                }
             } else if let Some(n) = name
                 .strip_suffix(".m4s")
                 .and_then(|s| s.rsplit('-').next())
@@ -223,10 +231,13 @@ impl LiveDash {
         );
         mpd = mpd.replace("mediaPresentationDuration=\"PT30.0S\"", "");
         // Drop the side-car text AdaptationSets (as serve-live does).
-        if let (Some(a), Some(b)) = (mpd.find("<AdaptationSet id=\"3\""), mpd.find("</Period>")) {
+        let side_car = mpd
+            .find("<AdaptationSet id=\"3\"")
+            .filter(|_| !mpd.contains("wvtt"));
+        if let (Some(a), Some(b)) = (side_car, mpd.find("</Period>")) {
             mpd.replace_range(a..b, "");
         }
-        let mpd_url = format!("{BASE}dash-number/manifest.mpd");
+        let mpd_url = format!("{BASE}dash-number/{manifest}");
         h.add(&mpd_url, mpd.clone().into_bytes());
         let mut d = LiveDash {
             segments,
@@ -663,4 +674,38 @@ fn live_dash_starts_behind_the_edge_plays_and_ends() {
         shown as f64 >= (28.0 - pos) * 30.0 - 5.0,
         "{shown} frames from {pos}"
     );
+}
+
+#[test]
+fn live_dash_wvtt_subtitles_follow_the_clock_across_mpd_refreshes() {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    // 10 s into the stream: the first MPD lists text segments up to 10 s; the cues after
+    // that come from refreshed MPDs. Within the VOD's first loop presentation time is VOD
+    // time, so the fixture's cue n shows from 2n−1 to 2n+1 s.
+    let mut live = LiveDash::of(&mut h, "manifest-wvtt.mpd", 10.0, 20.0);
+    let url = live.mpd_url.clone();
+    let (pos, _) = start_live(&mut h, &url, &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    assert_eq!(h.player.text_tracks().len(), 2, "wvtt tracks listed live");
+    h.app(AppRequest::SelectTextTrack(Some(0)));
+    let mut seen = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    let done = live.run_until(&mut h, Duration::from_secs(30), |h| {
+        let t = h.player.current_time();
+        let near = (1..=31).step_by(2).any(|b| (t - b as f64).abs() < 0.07);
+        // Cues are fetched once the track is selected: from 0.5 s after that on.
+        if h.player.state() == PlaybackState::Playing && !near && t > pos + 0.5 {
+            let want = common::expected_cue(t);
+            assert_eq!(common::shown(h, "Cue"), vec![want], "at {t:.3}s");
+            seen.insert(want);
+            checked += 1;
+        }
+        t >= 24.0
+    });
+    assert!(done, "played to 24 s");
+    println!("live DASH wvtt: {checked} steps checked from {pos:.2} s, cues {seen:?}");
+    assert_eq!(h.last_error(), None);
+    // Cues 11 and 12 (21–25 s) lie beyond the first MPD's window.
+    assert!(seen.contains(&11) && seen.contains(&12), "{seen:?}");
 }

@@ -13,7 +13,7 @@ use kinema_core::text::webvtt::Vertical;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
 mod common;
-use common::{gen, wait, BASE};
+use common::{expected_cue, gen, shown, wait, BASE};
 
 fn serve(h: &mut SimHost, dir: &str) {
     common::serve_under(h, &gen(), dir, |_| false);
@@ -23,29 +23,6 @@ fn host() -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     serve(&mut h, "streams");
     h
-}
-
-/// The fixture's cue number at `t` seconds (0: none).
-fn expected_cue(t: f64) -> u32 {
-    if t < 1.0 {
-        return 0;
-    }
-    (((t - 1.0) / 2.0).floor() as u32 + 1).min(15)
-}
-
-/// The cue numbers on screen now, read from the text the player lays out.
-fn shown(h: &SimHost, word: &str) -> Vec<u32> {
-    h.player
-        .active_cues()
-        .iter()
-        .map(|c| {
-            let line: String = c.lines[0].iter().map(|r| r.text.as_str()).collect();
-            let rest = line
-                .strip_prefix(word)
-                .unwrap_or_else(|| panic!("cue text {line:?} does not start with {word:?}"));
-            rest.trim().split(' ').next().unwrap().parse().unwrap()
-        })
-        .collect()
 }
 
 /// Plays until `until` seconds of media, checking every 10 ms step that the cue on screen is

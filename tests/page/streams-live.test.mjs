@@ -7,7 +7,7 @@
 // Checked: the start hold-back behind the edge, ≥ 20 s of continuous playback across playlist
 // / MPD reloads with the picture on the clock, duration Infinity and seekable = DVR window,
 // DVR seeks (inside the window, clamped before it), the window sliding, and `ended` when the
-// stream ends.
+// stream ends; live DASH `wvtt` subtitles from refreshed MPDs on time.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, until, loadAndWatch, installFrameIndex, requestLog as serverLog } from './harness.mjs';
@@ -46,6 +46,7 @@ const latency = (s, start) => mod((s.wall - start) / 1000 - s.n / 30, VOD_S);
 /** Frame-vs-clock offset in frames, modulo the VOD loop (900 frames). */
 const offset = (s) => mod(s.n - Math.floor(s.t * 30), VOD_S * 30);
 const circ = (a, b) => { const d = mod(a - b, VOD_S * 30); return d > VOD_S * 15 ? d - VOD_S * 30 : d; };
+const cueNumber = (text) => Number(text.split(' ')[1]);
 const count = (xs) => { const m = {}; for (const x of xs) m[x] = (m[x] ?? 0) + 1; return m; };
 const waits = () => page.evaluate(() => window.events.filter((e) => e.type === 'waiting').length);
 
@@ -159,16 +160,39 @@ test('live HLS MPEG-TS: starts behind the edge, plays 21 s, reaches ended when t
 });
 
 /** A live DASH stream from `dir` (its MPD made dynamic): edge, 18 s of play, MPD refreshes, end. */
-async function liveDash(session, dir) {
+async function liveDash(session, dir, { manifest = 'manifest.mpd', subtitles = false } = {}) {
   // 10 s into the live stream; it ends at 30 s on the live clock (the MPD turns static).
   // DASH stays within the first VOD loop: its segments' times repeat after one.
   const start = Date.now() - 10_000;
-  const r = await startLive(`__s/${session}/__live/start=${start},window=20,end=30/fixtures/streams/${dir}/manifest.mpd`);
+  const r = await startLive(`__s/${session}/__live/start=${start},window=20,end=30/fixtures/streams/${dir}/${manifest}`);
   console.log(`DASH ${dir} at start: ${JSON.stringify(r)}`);
   assert.equal(r.duration, Infinity);
   assert.ok(r.seekable[1] - r.t >= 5.8 && r.seekable[1] - r.t <= 8.2, `${r.seekable[1] - r.t} s behind the MPD's edge`);
+  if (subtitles) {
+    assert.deepEqual(await page.evaluate(() => window.kinema.player.textTracks.map((t) => t.language)), ['en', 'de']);
+    await page.evaluate(() => { window.kinema.player.textTrack = 0; });
+  }
   // On the DASH timeline presentation time = live clock: the frame is t·30 (+1 B-frame delay).
   const { samples } = await playsLive(`DASH ${dir} live`, start, 18_000);
+  if (subtitles) {
+    // wvtt segments from the refreshed MPDs: the fixture's cue n shows from 2n−1 to 2n+1 s
+    // (presentation time = VOD time in the first loop). The first MPD listed up to 10 s.
+    const cues = await page.evaluate(() => new Promise((done) => {
+      const out = [], t0 = performance.now();
+      const step = () => {
+        const p = window.kinema.player;
+        out.push({ t: p.currentTime, texts: p.activeCues.map((c) => c.text) });
+        if (performance.now() - t0 >= 4000) done(out); else setTimeout(step, 100);
+      };
+      step();
+    }));
+    const clear = cues.filter((c) => ![...Array(16).keys()].some((k) => Math.abs(c.t - (2 * k + 1)) < 0.15));
+    const wrong = clear.filter((c) => c.texts.length !== 1 || cueNumber(c.texts[0]) !== Math.floor((c.t - 1) / 2) + 1);
+    console.log(`DASH ${dir} live subtitles: ${clear.length} samples ${clear[0]?.t.toFixed(2)}..${clear.at(-1)?.t.toFixed(2)} s, ${wrong.length} wrong ${JSON.stringify(wrong.slice(0, 3))}`);
+    assert.ok(clear.length >= 25, `${clear.length} samples`);
+    assert.ok(clear[0].t > 12, `cues beyond the first MPD's window: from ${clear[0].t}`);
+    assert.equal(wrong.length, 0, 'the cue on screen is the one for the clock');
+  }
   const offs = samples.map((s) => s.n - Math.floor(s.t * 30));
   assert.ok(offs.filter((o) => o < -2 || o > 2).length <= samples.length * 0.05, JSON.stringify(count(offs)));
   const mpds = (await requestLog(session)).filter((e) => e.path.endsWith('.mpd')).length;
@@ -182,6 +206,6 @@ async function liveDash(session, dir) {
   assert.deepEqual(env.problems, []);
 }
 
-test('live DASH ($Number$ template, dynamic MPD): starts behind the edge, plays 20 s across MPD refreshes, ends', () => liveDash('live-dash', 'dash-number'));
+test('live DASH ($Number$ template, dynamic MPD, wvtt subtitles): starts behind the edge, plays 20 s across MPD refreshes with the cues on time, ends', () => liveDash('live-dash', 'dash-number', { manifest: 'manifest-wvtt.mpd', subtitles: true }));
 
 test('live DASH (SegmentTimeline sliding with the window, dynamic MPD): starts behind the edge, plays 20 s across MPD refreshes, ends', () => liveDash('live-dash-timeline', 'dash-timeline'));

@@ -212,6 +212,8 @@ pub struct AdaptiveSource {
     manifest_url: String,
     manifest: Vec<u8>,
     presentation: Presentation,
+    /// Counts MPD refreshes that replaced the text renditions' lists.
+    text_version: u64,
     config: StreamConfig,
     abr: Abr,
     /// Quality levels (slot MAIN).
@@ -284,6 +286,7 @@ impl AdaptiveSource {
             protocol,
             manifest_url: url.to_string(),
             manifest: bytes.to_vec(),
+            text_version: 0,
             abr: Abr::new(config.abr.clone()),
             config,
             levels: Vec::new(),
@@ -466,6 +469,12 @@ impl AdaptiveSource {
             p.periods.iter().map(|x| x.start_us).collect(),
             self.protocol == Protocol::Dash,
         )
+    }
+
+    /// Changes whenever a live MPD refresh brings new text rendition lists
+    /// ([`text_renditions`](Self::text_renditions) then has them).
+    pub fn text_version(&self) -> u64 {
+        self.text_version
     }
 
     /// The presentation grows while it plays.
@@ -1002,6 +1011,10 @@ impl AdaptiveSource {
         }
         self.live = p.live;
         self.presentation.live_info = p.live_info.clone();
+        if p.text != self.presentation.text {
+            self.presentation.text = p.text.clone();
+            self.text_version += 1;
+        }
         self.manifest = bytes.to_vec();
         for slot in 0..SLOTS {
             self.sync_grid(slot);

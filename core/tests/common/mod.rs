@@ -67,3 +67,26 @@ pub fn start(h: &mut SimHost, url: &str) {
         h.player.state() == PlaybackState::Playing
     });
 }
+
+/// The fixture's cue number at `t` seconds (0: none).
+pub fn expected_cue(t: f64) -> u32 {
+    if t < 1.0 {
+        return 0;
+    }
+    (((t - 1.0) / 2.0).floor() as u32 + 1).min(15)
+}
+
+/// The cue numbers on screen now, read from the text the player lays out.
+pub fn shown(h: &SimHost, word: &str) -> Vec<u32> {
+    h.player
+        .active_cues()
+        .iter()
+        .map(|c| {
+            let line: String = c.lines[0].iter().map(|r| r.text.as_str()).collect();
+            let rest = line
+                .strip_prefix(word)
+                .unwrap_or_else(|| panic!("cue text {line:?} does not start with {word:?}"));
+            rest.trim().split(' ').next().unwrap().parse().unwrap()
+        })
+        .collect()
+}
