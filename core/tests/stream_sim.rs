@@ -467,14 +467,15 @@ fn audio_does_not_run_ahead_of_the_video_download_on_a_slow_link() {
     }
 }
 
-#[test]
-fn each_level_plays_its_own_audio_group() {
-    // hls-groups: 234p plays with AUDIO group "lo" (44.1 kHz mono), 360p with "hi" (48 kHz
-    // stereo), both English. The app sees one track; the audio follows the level.
-    let mut h = host("hls-groups");
+/// A low → high → low level script over `manifest` with the audio ramp on: level 0 for 4 s,
+/// level 1 for 8 s, level 0 to the end. Returns the host and the fetch-log lengths at the two
+/// switches. Checks the run ends without an error or a rebuffer, with one audio track for
+/// the app, still in use.
+fn low_high_low(dir: &str, manifest: &str) -> (SimHost, usize, usize) {
+    let mut h = host(dir);
     h.audio_ramp = true;
     h.app(AppRequest::Load {
-        url: format!("{BASE}hls-groups/master.m3u8"),
+        url: format!("{BASE}{dir}/{manifest}"),
     });
     h.app(AppRequest::SelectQuality(Some(0)));
     h.app(AppRequest::Play);
@@ -497,6 +498,31 @@ fn each_level_plays_its_own_audio_group() {
         )
     });
     assert_eq!(h.last_error(), None);
+    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
+    assert_eq!(h.player.audio_track(), Some(0));
+    (h, before, middle)
+}
+
+/// Ramp blocks (every 10 ms) whose timestamp is more than 2 ms off a continuous timeline.
+fn blocks_off_the_timeline(h: &SimHost) -> usize {
+    let frames: Vec<f64> = h
+        .played()
+        .chunks_exact(2)
+        .map(|f| f64::from(f[0]) * 100.0)
+        .collect();
+    let first = frames.iter().position(|&t| t > 0.0).unwrap();
+    let t0 = frames[first] - first as f64 / 48_000.0;
+    (first..frames.len() - 2400)
+        .step_by(480)
+        .filter(|&k| frames[k] != 0.0 && (frames[k] - (t0 + k as f64 / 48_000.0)).abs() > 0.002)
+        .count()
+}
+
+#[test]
+fn each_level_plays_its_own_audio_group() {
+    // hls-groups: 234p plays with AUDIO group "lo" (44.1 kHz mono), 360p with "hi" (48 kHz
+    // stereo), both English. The app sees one track; the audio follows the level.
+    let (h, before, middle) = low_high_low("hls-groups", "master.m3u8");
     let fetched = |range: std::ops::Range<usize>, dir: &str| {
         h.fetch_log[range]
             .iter()
@@ -514,17 +540,7 @@ fn each_level_plays_its_own_audio_group() {
         .iter()
         .map(|c| (c.sample_rate, c.channels))
         .collect();
-    let frames: Vec<f64> = h
-        .played()
-        .chunks_exact(2)
-        .map(|f| f64::from(f[0]) * 100.0)
-        .collect();
-    let first = frames.iter().position(|&t| t > 0.0).unwrap();
-    let t0 = frames[first] - first as f64 / 48_000.0;
-    let off = (first..frames.len() - 2400)
-        .step_by(480)
-        .filter(|&k| frames[k] != 0.0 && (frames[k] - (t0 + k as f64 / 48_000.0)).abs() > 0.002)
-        .count();
+    let off = blocks_off_the_timeline(&h);
     println!(
         "audio groups: lo segments before {lo_before}, hi during 360p {hi_mid}, lo after {lo_after}, \
          hi before the switch {hi_outside}; configs {configs:?}; blocks off the timeline {off}; \
@@ -538,39 +554,13 @@ fn each_level_plays_its_own_audio_group() {
     assert_eq!(hi_outside, 0, "no 'hi' audio before the 360p level");
     assert_eq!(configs, vec![(44_100, 1), (48_000, 2), (44_100, 1)]);
     assert_eq!(off, 0, "audio left its timeline");
-    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
-    assert_eq!(h.player.audio_track(), Some(0));
 }
 
 #[test]
 fn dash_audio_bitrate_follows_the_video_level() {
     // dash-audio-ladder: one English AdaptationSet at 64k (Representation 2) and 128k (3)
     // over 234p/360p. The app sees one track; its bitrate follows the level.
-    let mut h = host("dash-audio-ladder");
-    h.audio_ramp = true;
-    h.app(AppRequest::Load {
-        url: format!("{BASE}dash-audio-ladder/manifest.mpd"),
-    });
-    h.app(AppRequest::SelectQuality(Some(0)));
-    h.app(AppRequest::Play);
-    wait(&mut h, 10, "playing", |h| {
-        h.player.state() == PlaybackState::Playing
-    });
-    assert_eq!(h.player.audio_tracks().len(), 1, "one track for the app");
-    let waits0 = rebuffers(&h);
-    h.run_for(Duration::from_secs(4));
-    let before = h.fetch_log.len();
-    h.app(AppRequest::SelectQuality(Some(1)));
-    h.run_for(Duration::from_secs(8));
-    let middle = h.fetch_log.len();
-    h.app(AppRequest::SelectQuality(Some(0)));
-    wait(&mut h, 60, "ended", |h| {
-        matches!(
-            h.player.state(),
-            PlaybackState::Ended | PlaybackState::Error
-        )
-    });
-    assert_eq!(h.last_error(), None);
+    let (h, before, middle) = low_high_low("dash-audio-ladder", "manifest.mpd");
     let fetched = |range: std::ops::Range<usize>, rep: &str| {
         h.fetch_log[range]
             .iter()
@@ -583,17 +573,7 @@ fn dash_audio_bitrate_follows_the_video_level() {
         fetched(middle..h.fetch_log.len(), "2"),
         fetched(0..before, "3"),
     );
-    let played = h.played();
-    let frames: Vec<f64> = played
-        .chunks_exact(2)
-        .map(|f| f64::from(f[0]) * 100.0)
-        .collect();
-    let first = frames.iter().position(|&t| t > 0.0).unwrap();
-    let t0 = frames[first] - first as f64 / 48_000.0;
-    let off = (first..frames.len() - 2400)
-        .step_by(480)
-        .filter(|&k| frames[k] != 0.0 && (frames[k] - (t0 + k as f64 / 48_000.0)).abs() > 0.002)
-        .count();
+    let off = blocks_off_the_timeline(&h);
     println!(
         "DASH audio ladder: 64k segments before {low_before}, 128k during 360p {high_mid}, \
          64k after {low_after}, 128k before the switch {high_before}; blocks off the timeline \
@@ -606,6 +586,4 @@ fn dash_audio_bitrate_follows_the_video_level() {
     );
     assert_eq!(high_before, 0, "no 128k audio with the 234p level");
     assert_eq!(off, 0, "audio left its timeline");
-    assert_eq!(rebuffers(&h), waits0, "rebuffered at a switch");
-    assert_eq!(h.player.audio_track(), Some(0));
 }
