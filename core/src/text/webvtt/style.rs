@@ -526,6 +526,34 @@ fn strip_comments(css: &str) -> String {
     out
 }
 
+/// The bytes of `css` (with their index) that are structure: not inside a quoted string, not
+/// a backslash or the character it escapes, not a quote. `newline_ends`: an unescaped line
+/// feed ends a string (CSS's bad-string rule, for whole rules).
+fn outside_strings(css: &str, newline_ends: bool) -> impl Iterator<Item = (usize, u8)> + '_ {
+    let mut quote: Option<u8> = None;
+    let mut escaped = false;
+    css.bytes().enumerate().filter(move |&(_, b)| {
+        if escaped {
+            escaped = false;
+            return false;
+        }
+        if let Some(q) = quote {
+            if b == b'\\' {
+                escaped = true;
+            } else if b == q || (newline_ends && b == b'\n') {
+                quote = None;
+            }
+            return false;
+        }
+        match b {
+            b'\\' => escaped = true,
+            b'"' | b'\'' => quote = Some(b),
+            _ => return true,
+        }
+        false
+    })
+}
+
 /// Splits comment-free CSS into (prelude, block contents) pairs at the top level. A statement
 /// ending in `;` outside any block (`@import …;`) is skipped; a block left open at the end is
 /// closed there, as CSS does; a stray `}` is ignored.
@@ -535,24 +563,8 @@ fn split_rules(css: &str) -> Vec<(&str, &str)> {
     let mut prelude_start = 0;
     let mut prelude_end = 0;
     let mut block_start = 0;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
-    for (i, b) in css.bytes().enumerate() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        if let Some(q) = quote {
-            if b == b'\\' {
-                escaped = true;
-            } else if b == q || b == b'\n' {
-                quote = None;
-            }
-            continue;
-        }
+    for (i, b) in outside_strings(css, true) {
         match b {
-            b'\\' => escaped = true,
-            b'"' | b'\'' => quote = Some(b),
             b'{' => {
                 if depth == 0 {
                     prelude_end = i;
@@ -588,25 +600,9 @@ fn split_rules(css: &str) -> Vec<(&str, &str)> {
 fn split_top_level(s: &str, sep: u8) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;
-    let mut quote: Option<u8> = None;
-    let mut escaped = false;
     let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        if escaped {
-            escaped = false;
-            continue;
-        }
-        if let Some(q) = quote {
-            if b == b'\\' {
-                escaped = true;
-            } else if b == q {
-                quote = None;
-            }
-            continue;
-        }
+    for (i, b) in outside_strings(s, false) {
         match b {
-            b'\\' => escaped = true,
-            b'"' | b'\'' => quote = Some(b),
             b'(' | b'[' | b'{' => depth += 1,
             b')' | b']' | b'}' => depth = depth.saturating_sub(1),
             _ if b == sep && depth == 0 => {
