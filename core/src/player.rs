@@ -1310,7 +1310,7 @@ impl Player {
         };
         let t_us = (t * 1e6).round() as i64;
         let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
-        if let Some(a) = adaptive {
+        if let Some(a) = adaptive.filter(|a| a.text_version() != self.subs.lists_version()) {
             // A live MPD refresh moved the text tracks' segment windows.
             self.subs
                 .refresh_lists(a.text_version(), &a.text_renditions().0);

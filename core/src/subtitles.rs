@@ -280,8 +280,9 @@ impl Subtitles {
     }
 
     /// Adds the WebVTT text renditions of an adaptive presentation: WebVTT files or segments,
-    /// and (DASH) `wvtt` in fragmented MP4; others (TTML) are not listed. `dash`: cue times are relative to the period start. Selects the
-    /// manifest's default track unless the app already chose.
+    /// and (DASH) `wvtt` in fragmented MP4; others (TTML) are not listed. `dash`: cue times
+    /// are relative to the period start. Selects the manifest's default track unless the app
+    /// already chose.
     pub fn add_renditions(
         &mut self,
         renditions: &[Rendition],
@@ -341,6 +342,11 @@ impl Subtitles {
                 }
             }
         }
+    }
+
+    /// The adaptive source's text version the track lists were last taken from.
+    pub fn lists_version(&self) -> u64 {
+        self.lists_version
     }
 
     /// Live DASH: the refreshed MPD's segment lists of the manifest's text tracks, when
