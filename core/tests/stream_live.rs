@@ -709,3 +709,96 @@ fn live_dash_wvtt_subtitles_follow_the_clock_across_mpd_refreshes() {
     // Cues 11 and 12 (21–25 s) lie beyond the first MPD's window.
     assert!(seen.contains(&11) && seen.contains(&12), "{seen:?}");
 }
+
+/// The alternate audio's playlist breaks twice and the upper video levels' playlists three
+/// times: the video runs ahead, ABR moves up to a level whose list is still loading, and the
+/// pipelines open (the audio arrives) in between.
+fn upper_lists_late(url: &str, _: u64) -> Fault {
+    static AUDIO: AtomicU32 = AtomicU32::new(0);
+    static UPPER: AtomicU32 = AtomicU32::new(0);
+    let upper = url.ends_with("720p/index.m3u8") || url.ends_with("360p/index.m3u8");
+    if url.ends_with("audio-en/index.m3u8") && AUDIO.fetch_add(1, Ordering::Relaxed) < 2
+        || upper && UPPER.fetch_add(1, Ordering::Relaxed) < 3
+    {
+        Fault::DropAfter(0)
+    } else {
+        Fault::None
+    }
+}
+
+#[test]
+fn live_hls_start_holds_back_when_abr_moves_up_before_the_pipelines_open() {
+    // The start was read again when the pipelines opened, from the current level's list: with
+    // ABR on a level whose list was still loading it read 0, and playback started at the
+    // window start, 20 s behind the edge (seen once in a CI page test on live HLS TS).
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    let live = Live::hls(&mut h, "hls-ts", 47.0, 20.0);
+    h.bytes_per_step = 2_000_000;
+    h.request_fault = Some(upper_lists_late);
+    let (pos, edge) = start_live(&mut h, &format!("{BASE}hls-ts/master.m3u8"), &mut |h| {
+        live.run_until(h, Duration::from_secs(20), playing)
+    });
+    let at = |pred: &dyn Fn(&str) -> bool| h.fetch_log.iter().position(|(u, _)| pred(u));
+    let moved_up = at(&|u| u.ends_with("360p/index.m3u8")).unwrap();
+    let audio = at(&|u| u.contains("audio-en/seg")).unwrap();
+    println!(
+        "ABR asked for the 360p list at request {moved_up}, first audio segment at {audio};          playing at {pos:.2}, edge {edge:.2}"
+    );
+    assert!(
+        moved_up < audio,
+        "the case: the level changed before the audio came in"
+    );
+    let distance = edge - pos;
+    assert!(
+        (5.8..=8.2).contains(&distance),
+        "started {distance:.2} s behind the live edge"
+    );
+    let waits0 = waits(&h);
+    live.run_for(&mut h, Duration::from_secs(4));
+    assert_eq!(waits(&h), waits0, "rebuffered after the start");
+}
+
+/// The 360p playlist (the top level for the sim's display size) never loads: the connection
+/// drops.
+fn top_list_resets(url: &str, _: u64) -> Fault {
+    match url.ends_with("360p/index.m3u8") {
+        true => Fault::DropAfter(0),
+        false => Fault::None,
+    }
+}
+
+/// The 360p playlist answers 403.
+fn top_list_forbidden(url: &str, _: u64) -> Fault {
+    match url.ends_with("360p/index.m3u8") {
+        true => Fault::Status(403),
+        false => Fault::None,
+    }
+}
+
+#[test]
+fn a_level_whose_playlist_cannot_be_loaded_is_avoided_and_playback_goes_on() {
+    // Failover (issue 4): a broken level playlist used to end the stream with `error`.
+    for broken in [top_list_resets, top_list_forbidden] {
+        let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+        let live = Live::hls(&mut h, "hls-fmp4", 47.0, 20.0);
+        h.bytes_per_step = 2_000_000;
+        h.request_fault = Some(broken);
+        start_live(&mut h, &format!("{BASE}hls-fmp4/master.m3u8"), &mut |h| {
+            live.run_until(h, Duration::from_secs(20), playing)
+        });
+        let waits0 = waits(&h);
+        live.run_for(&mut h, Duration::from_secs(40));
+        let tries = h
+            .fetch_log
+            .iter()
+            .filter(|(u, _)| u.ends_with("360p/index.m3u8"))
+            .count();
+        let stats = h.player.stream_stats().unwrap();
+        println!("360p list asked for {tries} times in 40 s; {stats:?}");
+        assert_eq!(h.last_error(), None);
+        assert_eq!(h.player.state(), PlaybackState::Playing);
+        assert_eq!(waits(&h), waits0, "rebuffered");
+        assert!(tries >= 1, "ABR tried the top level");
+        assert_eq!(stats.level, 0, "plays the level that loads");
+    }
+}

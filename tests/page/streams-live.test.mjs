@@ -148,6 +148,7 @@ test('live HLS MPEG-TS: starts behind the edge, plays 21 s, reaches ended when t
   const start = Date.now() - 47_000;
   const end = 47 + 30; // the live clock ends 30 s after the load
   const r = await startLive(`__live/start=${start},window=20,end=${end}/fixtures/streams/hls-ts/master.m3u8`);
+  console.log(`TS at start: ${JSON.stringify(r)}; ${r.seekable[1] - r.t} s behind the known edge`);
   assert.equal(r.duration, Infinity);
   await playsLive('HLS TS live', start, 21_000);
   await until(page, () => ['ended', 'error'].includes(window.kinema.player.state), null, 30_000);

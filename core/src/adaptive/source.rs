@@ -246,6 +246,10 @@ pub struct AdaptiveSource {
     wall: Option<(Duration, i64)>,
     next_manifest: Option<Duration>,
     started: bool,
+    /// Where a live stream starts (µs), decided when the main track's first fetch is made:
+    /// what [`AdaptiveSource::start_position`] reports from then on, whatever level lists
+    /// are loaded when the pipelines open.
+    live_start_us: Option<i64>,
     hold_back_us: i64,
     /// End of the last TS segment per slot (container time), for 33-bit wrap continuity.
     ts_end: [Option<i64>; SLOTS],
@@ -307,6 +311,7 @@ impl AdaptiveSource {
             wall: wall_ms.map(|w| (now, w)),
             next_manifest: None,
             started: false,
+            live_start_us: None,
             ts_end: [None; SLOTS],
             hold_back_us: presentation
                 .live_info
@@ -497,10 +502,16 @@ impl AdaptiveSource {
         self.demux.ready() && self.demux.range(MAIN).1 > self.demux.range(MAIN).0
     }
 
-    /// Where playback starts, seconds: 0 for VOD, `hold-back` behind the live edge for live.
+    /// Where playback starts, seconds: 0 for VOD, `hold-back` behind the live edge for live
+    /// (the start the first fetch was made for, once made: ABR may have moved to a level whose
+    /// list is still loading when the pipelines open, and the start then read 0, the window
+    /// start).
     pub fn start_position(&self) -> f64 {
         if !self.live {
             return 0.0;
+        }
+        if let Some(start) = self.live_start_us {
+            return start as f64 / 1e6;
         }
         let list = self
             .current
@@ -1145,7 +1156,9 @@ impl AdaptiveSource {
                 return Ok(());
             }
             if self.live {
-                self.playhead_us = (self.start_position() * 1e6) as i64;
+                let start = (self.start_position() * 1e6) as i64;
+                self.playhead_us = start;
+                self.live_start_us = Some(start);
             }
             self.started = true;
         }
@@ -1486,6 +1499,9 @@ impl AdaptiveSource {
         let Some(r) = self.requests.remove(&id) else {
             return Ok(());
         };
+        if gone && self.fail_over_list(now, &r.purpose) {
+            return Ok(());
+        }
         if let Purpose::Media {
             slot,
             number,
@@ -1563,11 +1579,42 @@ impl AdaptiveSource {
                     ),
                 ))
             }
+            _ if self.fail_over_list(now, &r.purpose) => Ok(()),
             _ => Err(Error::new(
                 ErrorKind::Network,
                 format!("{} failed {} times: {why}", r.url, r.attempt + 1),
             )),
         }
+    }
+
+    /// A quality level's playlist (or SegmentBase index) could not be loaded: when another
+    /// level can play, that level is avoided for 30 s and playback moves to the nearest
+    /// level below it (above it when it is the lowest), as for a failed segment; only a
+    /// stream with no other level fails. Returns whether it failed over.
+    fn fail_over_list(&mut self, now: Duration, purpose: &Purpose) -> bool {
+        let (Purpose::Playlist { slot: MAIN, index }
+        | Purpose::Index {
+            slot: MAIN, index, ..
+        }) = *purpose
+        else {
+            return false;
+        };
+        let usable = |i: usize, m: &Media| i != index && m.penalty_until.is_none_or(|t| t <= now);
+        let below = (0..index)
+            .rev()
+            .find(|&i| self.levels.get(i).is_some_and(|m| usable(i, m)));
+        let above = (index + 1..self.levels.len())
+            .find(|&i| self.levels.get(i).is_some_and(|m| usable(i, m)));
+        let Some(to) = below.or(above) else {
+            return false;
+        };
+        if let Some(m) = self.levels.get_mut(index) {
+            m.penalty_until = Some(now + Duration::from_secs(30));
+        }
+        if self.current == Some(index) {
+            self.current = Some(to);
+        }
+        true
     }
 
     /// The transfer completed.
@@ -1579,7 +1626,13 @@ impl AdaptiveSource {
             return self.failed(now, id, true, &format!("HTTP {status}"));
         }
         if (400..500).contains(&status) && status != 408 && status != 429 {
-            let url = self.requests.remove(&id).map(|r| r.url).unwrap_or_default();
+            let r = self.requests.remove(&id);
+            if r.as_ref()
+                .is_some_and(|r| self.fail_over_list(now, &r.purpose))
+            {
+                return Ok(());
+            }
+            let url = r.map(|r| r.url).unwrap_or_default();
             return Err(Error::new(
                 ErrorKind::Network,
                 format!("HTTP {status} fetching {url}"),
