@@ -158,7 +158,8 @@ test('live HLS: ffmpeg follows the playlist across the loop wrap, the frames run
   const start = Date.now() - 29_500;
   const url = `${base}/__live/start=${start},window=10/${S}/hls-ts/234p/index.m3u8`;
   const w = 64, h = 36;
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', url, '-map', '0:v:0', '-t', '9',
+  const spawned = (Date.now() - start) / 1000;
+  const { stdout, stderr } = await run('ffmpeg', ['-v', 'warning', '-i', url, '-map', '0:v:0', '-t', '9',
     '-vf', `scale=${w}:${h}:flags=area,format=gray`, '-f', 'rawvideo', '-'], { encoding: 'buffer', maxBuffer: 64 << 20 });
   const frames = [];
   for (let off = 0; off + w * h <= stdout.length; off += w * h) {
@@ -169,7 +170,11 @@ test('live HLS: ffmpeg follows the playlist across the loop wrap, the frames run
     }
     frames.push(n);
   }
-  console.log(`live HLS through ffmpeg: ${frames.length} frames, ${frames[0]}..${frames.at(-1)}`);
+  // Runs of consecutive frame numbers, to tell a failure apart (a late start, a skipped
+  // segment, a repeat) from the log alone.
+  const runs = [];
+  frames.forEach((n, i) => (i > 0 && n === frames[i - 1] + 1 ? runs.at(-1)[1] = n : runs.push([n, n])));
+  console.log(`live HLS through ffmpeg: ${frames.length} frames, runs ${JSON.stringify(runs)}, spawned ${spawned.toFixed(2)} s into the live clock, done ${((Date.now() - start) / 1000).toFixed(2)} s${stderr.toString().trim() ? `; ffmpeg said: ${stderr.toString().trim().split('\n').slice(0, 8).join(' | ')}` : ''}`);
   assert.ok(frames.length >= 260, `${frames.length} frames`);
   assert.equal(frames[0] % 60, 0, 'starts on a segment boundary');
   const wrap = frames.indexOf(0);
