@@ -244,25 +244,42 @@ fn segment_404s_and_connection_resets_do_not_stop_playback() {
 
 #[test]
 fn playback_resumes_within_two_seconds_after_a_three_second_outage() {
-    // A short forward buffer (the next segment only), so the outage empties it.
+    outage_then_resume(4.0, Some(1.0), Duration::from_secs(2));
+}
+
+#[test]
+fn after_an_outage_on_a_slow_link_the_audio_waits_for_the_video_segment_playback_needs() {
+    // 0.7 Mbit/s, the page test's link: the audio segment after the one playback needs was
+    // fetched alongside the video segment it waited for (the audio pipeline reads ahead, and
+    // its need bypassed the in-flight rule), which cost ~0.3 s of the recovery.
+    // 1.81 s before, 1.45 s after: the video and audio segment of the playhead, ~146 KB,
+    // take ~1.35 s at 0.7 Mbit/s.
+    outage_then_resume(0.7, None, Duration::from_millis(1600));
+}
+
+/// Plays hls-fmp4 on a `mbps` link (with a forward buffer budget of `forward_secs`), cuts the
+/// network for 3 s once 4 s have played and checks that playback resumes within `bound` of
+/// its return; then plays to the end.
+fn outage_then_resume(mbps: f64, forward_secs: Option<f64>, bound: Duration) {
     let mut config = PlayerConfig::default();
-    config.stream.forward_secs = 1.0;
+    if let Some(f) = forward_secs {
+        config.stream.forward_secs = f;
+    }
     let mut h = SimHost::new(config, 48_000);
     serve(&mut h, "hls-fmp4");
-    h.link_bytes_per_step = link(4.0);
+    h.link_bytes_per_step = link(mbps);
     start(&mut h, "hls-fmp4", "master.m3u8");
-    h.run_for(Duration::from_secs(4));
+    wait(&mut h, 30, "4 s played", |h| h.player.current_time() >= 4.0);
+    println!("buffer before the outage: {:?}", h.player.stream_stats());
     let waits_before = rebuffers(&h);
     let until = h.now + Duration::from_secs(3);
     h.outage_until = Some(until);
     wait(&mut h, 30, "outage over", |h| h.now >= until);
-    assert!(
-        rebuffers(&h) > waits_before,
-        "the outage emptied the buffer"
-    );
     let t_back = h.now;
+    // The buffer runs dry during the outage or soon after it (while the segment playback
+    // needs downloads): resumed = playing again after that rebuffer, counted from the return.
     wait(&mut h, 10, "playing again", |h| {
-        h.player.state() == PlaybackState::Playing
+        rebuffers(h) > waits_before && h.player.state() == PlaybackState::Playing
     });
     let resumed_after = h.now.saturating_sub(t_back);
     println!(
@@ -270,7 +287,7 @@ fn playback_resumes_within_two_seconds_after_a_three_second_outage() {
         h.player.stream_stats()
     );
     assert_eq!(h.last_error(), None);
-    assert!(resumed_after <= Duration::from_secs(2), "{resumed_after:?}");
+    assert!(resumed_after <= bound, "{resumed_after:?}");
     wait(&mut h, 60, "ended", |h| {
         h.player.state() == PlaybackState::Ended
     });
