@@ -61,6 +61,9 @@ async function startLive(url) {
     return { err: p.error, t: first?.t ?? p.currentTime, seekable: first?.seekable ?? p.seekable, duration: p.duration, state: p.state, playingEvents: window.events.filter((e) => e.type === 'playing').length };
   });
   assert.equal(r.err, null, `${url}: ${JSON.stringify(r.err)}`);
+  // Times count from the video window's first segment, whichever list came in first (on the
+  // alternate audio's timeline the window began at −2.01 s).
+  assert.ok(r.seekable[0] >= -0.01, `${url}: the window starts at ${r.seekable[0]}`);
   return r;
 }
 

@@ -1710,6 +1710,7 @@ impl AdaptiveSource {
         let prev = m.list.take();
         let merged = match &prev {
             Some(old) => old.merge(list)?,
+            None if !list.end_list && self.anchor_on_main(slot, &list) => list,
             None if !list.end_list => self.align_live(slot, index, list)?,
             None => list,
         };
@@ -1728,6 +1729,33 @@ impl AdaptiveSource {
         }
         self.list_changed(slot, index);
         Ok(())
+    }
+
+    /// The first video list of a live stream keeps its own times when only alternate audio
+    /// lists came in before it (nothing is fetched until it is in): the audio lists move onto
+    /// it instead. Placed on the audio's timeline, the presentation began where the audio
+    /// window did, and the video window (and `seekable`, and a seek to the window start) could
+    /// start at −2 s. Returns whether `list` is such a list.
+    fn anchor_on_main(&mut self, slot: usize, list: &SegmentList) -> bool {
+        if slot != MAIN || self.started || self.levels.iter().any(|m| m.list.is_some()) {
+            return false;
+        }
+        let Some(shift) = self
+            .audio
+            .iter()
+            .find_map(|m| m.list.as_ref().and_then(|a| pdt_shift(a, list)))
+        else {
+            return false;
+        };
+        for m in &mut self.audio {
+            for seg in m.list.iter_mut().flat_map(|l| l.segments.iter_mut()) {
+                seg.start_us = seg.start_us.saturating_sub(shift);
+            }
+        }
+        if self.audio_sel.is_some() {
+            self.sync_grid(AUDIO);
+        }
+        true
     }
 
     /// The first list of a live level or rendition, put on the timeline of the lists already
