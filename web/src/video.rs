@@ -323,6 +323,18 @@ async fn gpu_renderer(
     ))
 }
 
+/// Puts a fresh canvas (same attributes: id, class, style, size) in the place of `canvas` in
+/// the document and returns it.
+fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsValue> {
+    let fresh = canvas
+        .clone_node_with_deep(false)?
+        .dyn_into::<HtmlCanvasElement>()?;
+    if canvas.parent_node().is_some() {
+        canvas.replace_with_with_node_1(&fresh)?;
+    }
+    Ok(fresh)
+}
+
 fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
     let ctx = canvas
         .get_context("2d")?
@@ -529,12 +541,27 @@ impl VideoHost {
             let display = match choice {
                 Some(choice) => match gpu_renderer(canvas.clone(), choice).await {
                     Ok(r) => Display::Gpu(Box::new(r)),
+                    // Asked for `auto`: the 2D canvas is a normal outcome, not worth a warning.
                     Err(e) => {
-                        web_sys::console::warn_1(
-                            &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
-                                .into(),
-                        );
-                        Display::Canvas2d(canvas_2d(canvas)?)
+                        if choice != kinema_render::BackendChoice::Auto {
+                            web_sys::console::warn_1(
+                                &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
+                                    .into(),
+                            );
+                        }
+                        match canvas_2d(canvas.clone()) {
+                            Ok(c) => Display::Canvas2d(c),
+                            Err(_) => {
+                                // A GPU context took the canvas before failing: a canvas keeps
+                                // its first context, so draw into a fresh copy put in its place
+                                // rather than leave a black screen.
+                                let fresh = replace_canvas(&canvas)?;
+                                if let Some(me) = me.upgrade() {
+                                    *me.canvas.borrow_mut() = Some(fresh.clone());
+                                }
+                                Display::Canvas2d(canvas_2d(fresh)?)
+                            }
+                        }
                     }
                 },
                 None => Display::Canvas2d(canvas_2d(canvas)?),

@@ -267,6 +267,16 @@ impl Renderer {
                 backends,
                 ..wgpu::InstanceDescriptor::new_without_display_handle()
             });
+            // A canvas keeps the first context it hands out: creating a WebGPU surface takes
+            // it even when the browser then has no adapter (stock Chromium on Linux, most TVs),
+            // and WebGL2 or a 2D context can no longer be had. Ask for an adapter without a
+            // surface first and leave the canvas alone when there is none.
+            if backends == wgpu::Backends::BROWSER_WEBGPU {
+                if let Err(e) = Self::adapter(&instance, None).await {
+                    tried.push(format!("{backends:?}: {e}"));
+                    continue;
+                }
+            }
             let surface = match instance.create_surface(wgpu::SurfaceTarget::Canvas(canvas.clone()))
             {
                 Ok(s) => s,
