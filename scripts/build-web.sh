@@ -13,6 +13,13 @@ build() { # build OUT_DIR [cargo args...]
   # wasm-pack writes a `*` .gitignore into the package, which would also keep it out of
   # `npm pack`; the repo's own .gitignore already ignores www/pkg*/.
   rm -f "www/$out/.gitignore"
+  # The AudioWorklet module, loaded from its own file (web/js/assets.js finds it beside
+  # kinema_web.js): a strict CSP refuses the blob: URL fallback.
+  cp web/js/worklet.js "www/$out/kinema_worklet.js"
+  # wasm-bindgen's .d.ts declares `[Symbol.dispose]`: without this reference an app's
+  # `tsc --strict --lib es2022,dom --skipLibCheck false` fails on it (TS2550).
+  grep -q 'esnext.disposable' "www/$out/kinema_web.d.ts" \
+    || sed -i '1i /// <reference lib="esnext.disposable" />' "www/$out/kinema_web.d.ts"
   local wasm="www/$out/kinema_web_bg.wasm" raw gz
   raw=$(wc -c < "$wasm")
   gz=$(gzip -9 -c "$wasm" | wc -c)

@@ -35,7 +35,61 @@ use web_sys::{
     GainNode, MessageEvent, Url,
 };
 
+/// The worklet's source, for the `blob:` fallback when its module file cannot be loaded (a
+/// bundler that did not ship it, the in-browser unit tests).
 const WORKLET_JS: &str = include_str!("../js/worklet.js");
+
+#[wasm_bindgen(module = "/js/assets.js")]
+extern "C" {
+    /// `kinema_worklet.js` beside the package's `kinema_web.js` (see `js/assets.js`).
+    #[wasm_bindgen(catch, js_name = defaultWorkletUrl)]
+    fn default_worklet_url() -> Result<String, JsValue>;
+}
+
+thread_local! {
+    /// The embedder's worklet URL ([`set_worklet_url`]), if any.
+    static WORKLET_URL: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Loads the AudioWorklet module from `url` instead of the file beside the package (for apps
+/// that serve the package's files elsewhere); `None` returns to the default.
+pub fn set_worklet_url(url: Option<String>) {
+    WORKLET_URL.with(|w| *w.borrow_mut() = url.filter(|u| !u.is_empty()));
+}
+
+/// Where the worklet module is loaded from: the embedder's URL, else the package's file.
+pub fn worklet_url() -> Option<String> {
+    WORKLET_URL
+        .with(|w| w.borrow().clone())
+        .or_else(|| default_worklet_url().ok())
+}
+
+async fn add_module(ctx: &AudioContext, url: &str) -> Result<(), String> {
+    match ctx.audio_worklet().and_then(|w| w.add_module(url)) {
+        Ok(promise) => JsFuture::from(promise).await.map(|_| ()).map_err(js_err),
+        Err(e) => Err(js_err(e)),
+    }
+}
+
+/// Loads the worklet module: from its file (what a strict Content-Security-Policy allows),
+/// else from a `blob:` URL of the copy compiled into the package.
+async fn load_worklet(ctx: &AudioContext) -> Result<(), String> {
+    let first = match worklet_url() {
+        Some(url) => match add_module(ctx, &url).await {
+            Ok(()) => return Ok(()),
+            Err(e) => format!("{url}: {e}"),
+        },
+        None => "no module URL".to_string(),
+    };
+    let bag = BlobPropertyBag::new();
+    bag.set_type("text/javascript");
+    let parts = Array::of1(&JsValue::from_str(WORKLET_JS));
+    let blob = Blob::new_with_str_sequence_and_options(&parts, &bag).map_err(js_err)?;
+    let url = Url::create_object_url_with_blob(&blob).map_err(js_err)?;
+    let second = add_module(ctx, &url).await;
+    let _ = Url::revoke_object_url(&url);
+    second.map_err(|e| format!("the audio worklet did not load ({first}; from a blob: URL: {e})"))
+}
 /// Name the worklet registers its processor under.
 const PROCESSOR: &str = "kinema-output";
 /// Default ring capacity: 2.7 s at 48 kHz, while the core keeps about 0.5 s queued.
@@ -147,6 +201,41 @@ pub fn close_context(ctx: &AudioContext) {
     }
 }
 
+fn navigator() -> Option<JsValue> {
+    Reflect::get(&js_sys::global(), &"navigator".into())
+        .ok()
+        .filter(|n| n.is_object())
+}
+
+/// True when the page has had a user gesture (`navigator.userActivation.hasBeenActive`), or
+/// the engine cannot tell (no User Activation API: older TV engines, which do not gate audio
+/// on gestures).
+pub fn user_activated() -> bool {
+    let Some(nav) = navigator() else { return true };
+    match Reflect::get(&nav, &"userActivation".into()) {
+        Ok(ua) if ua.is_object() => Reflect::get(&ua, &"hasBeenActive".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true),
+        _ => true,
+    }
+}
+
+/// True when an `AudioContext` made now may run: the page had a user gesture, or the engine
+/// says audio contexts may autoplay (`navigator.getAutoplayPolicy('audiocontext')`).
+pub fn may_start() -> bool {
+    if user_activated() {
+        return true;
+    }
+    let Some(nav) = navigator() else { return true };
+    Reflect::get(&nav, &"getAutoplayPolicy".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+        .and_then(|f| f.call1(&nav, &"audiocontext".into()).ok())
+        .and_then(|v| v.as_string())
+        .is_some_and(|p| p == "allowed")
+}
+
 /// True when the page may share memory with the worklet.
 pub fn cross_origin_isolated() -> bool {
     Reflect::get(&js_sys::global(), &"crossOriginIsolated".into())
@@ -162,17 +251,7 @@ pub async fn open(
     options: Options,
     on_progress: Rc<dyn Fn()>,
 ) -> Result<AudioOut, String> {
-    let bag = BlobPropertyBag::new();
-    bag.set_type("text/javascript");
-    let parts = Array::of1(&JsValue::from_str(WORKLET_JS));
-    let blob = Blob::new_with_str_sequence_and_options(&parts, &bag).map_err(js_err)?;
-    let url = Url::create_object_url_with_blob(&blob).map_err(js_err)?;
-    let added = match ctx.audio_worklet().and_then(|w| w.add_module(&url)) {
-        Ok(promise) => JsFuture::from(promise).await.map(|_| ()),
-        Err(e) => Err(e),
-    };
-    let _ = Url::revoke_object_url(&url);
-    added.map_err(|e| format!("audio worklet: {}", js_err(e)))?;
+    load_worklet(&ctx).await?;
 
     let shared = match options.mode {
         Mode::Auto => cross_origin_isolated(),

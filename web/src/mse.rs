@@ -75,12 +75,18 @@ use crate::video::{Picture, Pictures, Sink};
 /// `<video>` shows an H.264 picture ~250 ms after its chunk is appended (measured: mean
 /// append-to-snapshot time), more than WebCodecs' default bound of 8 chunks covers at 30 fps.
 pub const DECODER_DEPTH: u32 = 16;
-/// Snapshots waiting to be presented at which the element pauses.
-pub const HIGH_WATER: usize = 4;
-/// Below this many waiting snapshots the element plays faster than the clock.
-pub const LOW_WATER: usize = 2;
+/// Snapshots waiting to be presented at which the element pauses: the core's own bound on
+/// decoded pictures waiting (`kinema_core::video::MAX_DECODED`).
+pub const HIGH_WATER: usize = 6;
+/// Below this many waiting snapshots the element plays faster than the clock. The snapshots
+/// waiting are the element's lead over the clock (4 pictures: 133 ms at 30 fps): the element
+/// presents pictures on the compositor's schedule and a late rendering step (a loaded CPU, a
+/// canvas readback) delays or skips some; with a lead of one or two pictures (the bounds
+/// before 2026-12-06) every such hiccup put late pictures on screen (A/V −150…−500 ms in a CI
+/// run); with four the clock rarely catches up with the element.
+pub const LOW_WATER: usize = 4;
 /// The element's rate relative to the clock while it catches up.
-pub const CATCH_UP: f64 = 1.1;
+pub const CATCH_UP: f64 = 1.25;
 /// The element's rate relative to the clock while it is behind the clock.
 pub const BEHIND: f64 = 1.5;
 /// A chunk whose picture ends this long before the element's position was passed over
@@ -307,10 +313,21 @@ impl MseVideo {
         let _ = video.set_attribute("aria-hidden", "true");
         // In the page and (barely) visible, so the engine composites its pictures at the
         // display rate; a detached or `display: none` element is painted rarely, if at all.
-        let _ = video.set_attribute(
-            "style",
-            "position:fixed;left:0;top:0;width:2px;height:2px;opacity:0.01;pointer-events:none;z-index:-1",
-        );
+        // Through the CSSOM: a `style` attribute is refused by a Content-Security-Policy
+        // without `style-src 'unsafe-inline'`.
+        let style = video.style();
+        for (k, v) in [
+            ("position", "fixed"),
+            ("left", "0"),
+            ("top", "0"),
+            ("width", "2px"),
+            ("height", "2px"),
+            ("opacity", "0.01"),
+            ("pointer-events", "none"),
+            ("z-index", "-1"),
+        ] {
+            let _ = style.set_property(k, v);
+        }
         if let Some(body) = doc.body() {
             let _ = body.append_child(&video);
         }
