@@ -13,7 +13,9 @@ use std::collections::{HashMap, VecDeque};
 use std::rc::{Rc, Weak};
 
 use kinema_core::{HostCommand, HostEvent, PlaybackState, Player as Core, PlayerConfig, RequestId};
-use web_sys::{AudioContext, EventTarget};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{AudioContext, AudioContextState, EventTarget};
 
 use crate::audio::{self, AudioOut};
 use crate::events;
@@ -23,15 +25,30 @@ use crate::video::VideoHost;
 
 /// Period of the tick that reads audio progress, refills the ring and lets the core run.
 pub const TICK_MS: i32 = 40;
+/// How long a resumed AudioContext may take to run before sound counts as blocked.
+const RESUME_WAIT_MS: i32 = 500;
 
 /// Where the audio output stands.
+///
+/// Autoplay policies let an `AudioContext` run only after the user interacted with the page,
+/// and Chromium logs a warning for every context created before that. So the context is made
+/// when it may run (the page had a user gesture, or the engine says audio may autoplay), or
+/// when `play()` / unmuting asks for sound; until then the core waits for a device (paused
+/// loads show their first picture meanwhile). Muted playback never needs the output: it runs
+/// on the page clock ([`AudioStatus::Silent`]) and the output joins when it starts running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AudioStatus {
-    /// The worklet is loading.
+    /// No context yet; the core waits for a device.
+    Idle,
+    /// The context exists and the worklet is loading, or it waits to run.
     Opening,
     /// The output runs (see [`Driver::with_audio`]).
     Ready,
-    /// There is no output; the core plays silently on the page clock.
+    /// The output does not run (yet): the core plays on the page clock, silently. It becomes
+    /// `Ready` once the context runs.
+    Silent,
+    /// There is no output for good (no Web Audio, the worklet refused): the core plays on
+    /// the page clock.
     Unavailable,
 }
 
@@ -42,9 +59,11 @@ pub struct Driver {
     draining: Cell<bool>,
     target: EventTarget,
     fetches: RefCell<HashMap<RequestId, Fetch>>,
-    ctx: Option<AudioContext>,
+    ctx: RefCell<Option<AudioContext>>,
+    audio_options: audio::Options,
     audio: RefCell<Option<AudioOut>>,
     audio_status: Cell<AudioStatus>,
+    on_audio_state: Closure<dyn FnMut()>,
     wake: Timer,
     ticker: Ticker,
     destroyed: Cell<bool>,
@@ -53,23 +72,30 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Creates the driver and opens the audio output (`options`) in the background.
+    /// Creates the driver; the audio output (`options`) opens in the background when the page
+    /// may play sound (see [`AudioStatus`]).
     pub fn new(options: audio::Options) -> Result<Rc<Driver>, wasm_bindgen::JsValue> {
         let target = EventTarget::new()?;
-        let ctx = audio::create_context();
         let driver = Rc::new_cyclic(|me: &Weak<Driver>| {
             let on_wake = me.clone();
             let on_tick = me.clone();
             let on_decoded = me.clone();
+            let on_state = me.clone();
             Driver {
                 core: RefCell::new(Core::new(PlayerConfig::default())),
                 queue: RefCell::new(VecDeque::new()),
                 draining: Cell::new(false),
                 target,
                 fetches: RefCell::new(HashMap::new()),
-                ctx: ctx.as_ref().ok().cloned(),
+                ctx: RefCell::new(None),
+                audio_options: options,
                 audio: RefCell::new(None),
-                audio_status: Cell::new(AudioStatus::Opening),
+                audio_status: Cell::new(AudioStatus::Idle),
+                on_audio_state: Closure::new(move || {
+                    if let Some(d) = on_state.upgrade() {
+                        d.update_device();
+                    }
+                }),
                 wake: Timer::new(move || {
                     if let Some(d) = on_wake.upgrade() {
                         d.tick();
@@ -90,9 +116,8 @@ impl Driver {
             }
         });
         driver.video.set_clock(clock_view(Rc::downgrade(&driver)));
-        match ctx {
-            Ok(ctx) => driver.open_audio(ctx, options),
-            Err(reason) => driver.audio_unavailable(reason),
+        if audio::may_start() {
+            driver.start_audio();
         }
         Ok(driver)
     }
@@ -102,9 +127,126 @@ impl Driver {
         &self.target
     }
 
-    /// The audio context, unless creating it failed.
-    pub fn context(&self) -> Option<&AudioContext> {
-        self.ctx.as_ref()
+    /// The audio context, once made (see [`AudioStatus`]).
+    pub fn context(&self) -> Option<AudioContext> {
+        self.ctx.borrow().clone()
+    }
+
+    /// Makes the audio context (synchronously: inside a user gesture it may run at once) and
+    /// loads the worklet, unless that happened already. Returns the context.
+    pub fn start_audio(&self) -> Option<AudioContext> {
+        if let Some(ctx) = self.context() {
+            return Some(ctx);
+        }
+        if self.destroyed.get() || self.audio_status.get() == AudioStatus::Unavailable {
+            return None;
+        }
+        match audio::create_context() {
+            Ok(ctx) => {
+                ctx.set_onstatechange(Some(self.on_audio_state.as_ref().unchecked_ref()));
+                *self.ctx.borrow_mut() = Some(ctx.clone());
+                if self.audio_status.get() == AudioStatus::Idle {
+                    self.audio_status.set(AudioStatus::Opening);
+                }
+                self.open_audio(ctx.clone(), self.audio_options);
+                Some(ctx)
+            }
+            Err(reason) => {
+                self.audio_unavailable(format!("no AudioContext: {reason}"));
+                None
+            }
+        }
+    }
+
+    /// Plays on without sound output for now (muted autoplay, or an engine that keeps the
+    /// context suspended): the core runs on the page clock until the context runs. `warn`
+    /// tells the app with an `audio-output` warning (sound was wanted).
+    pub fn go_silent(&self, reason: &str, warn: bool) {
+        if matches!(
+            self.audio_status.get(),
+            AudioStatus::Ready | AudioStatus::Unavailable
+        ) {
+            return;
+        }
+        if warn {
+            self.warn("audio-output", reason);
+        }
+        if self.audio_status.replace(AudioStatus::Silent) != AudioStatus::Silent {
+            self.send(HostEvent::AudioDeviceUnavailable {
+                reason: reason.to_string(),
+            });
+        }
+    }
+
+    /// Sound is wanted (unmuted, or `play()` while silent): makes or resumes the context
+    /// (inside the caller's gesture, if any); if it still does not run while playback goes
+    /// on, an `audio-output` warning says so.
+    pub fn want_sound(&self) {
+        if !matches!(
+            self.audio_status.get(),
+            AudioStatus::Idle | AudioStatus::Opening | AudioStatus::Silent
+        ) {
+            return;
+        }
+        let Some(ctx) = self.start_audio() else {
+            return;
+        };
+        if ctx.state() == AudioContextState::Running {
+            self.update_device();
+            return;
+        }
+        let resumed = ctx.resume();
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Ok(p) = resumed {
+                let race = js_sys::Promise::race(&js_sys::Array::of2(
+                    &p,
+                    &crate::timer::delay(RESUME_WAIT_MS),
+                ));
+                let _ = wasm_bindgen_futures::JsFuture::from(race).await;
+            }
+            let Some(d) = me.upgrade() else { return };
+            let playing = d.with_core(|c| !c.paused() && !c.muted()).unwrap_or(false);
+            if ctx.state() != AudioContextState::Running
+                && d.audio_status.get() == AudioStatus::Silent
+                && playing
+            {
+                d.warn(
+                    "audio-output",
+                    "sound is blocked until the user interacts with the page; playing on without sound",
+                );
+            }
+        });
+    }
+
+    /// The output is loaded and its context runs: the core moves onto the device clock.
+    fn update_device(&self) {
+        let Some(ctx) = self.context() else { return };
+        if ctx.state() != AudioContextState::Running
+            || matches!(
+                self.audio_status.get(),
+                AudioStatus::Ready | AudioStatus::Unavailable
+            )
+        {
+            return;
+        }
+        let Some(sample_rate) = self.with_audio(|a| a.sample_rate()) else {
+            return;
+        };
+        self.audio_status.set(AudioStatus::Ready);
+        self.send(HostEvent::AudioDeviceReady {
+            sample_rate,
+            channels: 2,
+        });
+    }
+
+    /// Dispatches a `warning` event `{kind, message}`: a problem playback goes on through.
+    pub fn warn(&self, kind: &str, message: &str) {
+        let detail = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&detail, &"kind".into(), &kind.into());
+        let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.into());
+        let _ = js_sys::Reflect::set(&detail, &"fatal".into(), &false.into());
+        events::dispatch_raw(&self.target, "warning", &detail);
     }
 
     /// Where the audio output stands.
@@ -320,15 +462,11 @@ impl Driver {
             };
             match opened {
                 Ok(out) => {
-                    let sample_rate = out.sample_rate();
                     if let Ok(mut slot) = d.audio.try_borrow_mut() {
                         *slot = Some(out);
                     }
-                    d.audio_status.set(AudioStatus::Ready);
-                    d.send(HostEvent::AudioDeviceReady {
-                        sample_rate,
-                        channels: 2,
-                    });
+                    // Running (or once it runs: `onstatechange`), the core takes the device.
+                    d.update_device();
                 }
                 Err(reason) => {
                     audio::close_context(&ctx);
@@ -338,9 +476,13 @@ impl Driver {
         });
     }
 
+    /// No audio output for good: playback goes on, silently, on the page clock; the app hears
+    /// of it through an `audio-output` warning (never silence without a word).
     fn audio_unavailable(&self, reason: String) {
         self.audio_status.set(AudioStatus::Unavailable);
-        web_sys::console::warn_1(&format!("kinema: no audio output: {reason}").into());
+        let message = format!("no audio output: {reason}");
+        web_sys::console::warn_1(&format!("kinema: {message}").into());
+        self.warn("audio-output", &message);
         self.send(HostEvent::AudioDeviceUnavailable { reason });
     }
 
@@ -364,6 +506,13 @@ impl Driver {
         // context; a failed opener closed it already.
         if let Some(out) = self.audio.try_borrow_mut().ok().and_then(|mut a| a.take()) {
             out.close();
+        } else if let Some(ctx) = self.ctx.try_borrow().ok().and_then(|c| c.clone()) {
+            // Still loading the worklet: the opener sees `destroyed`; close it here anyway
+            // (closing twice is harmless).
+            audio::close_context(&ctx);
+        }
+        if let Some(ctx) = self.ctx.try_borrow().ok().and_then(|c| c.clone()) {
+            ctx.set_onstatechange(None);
         }
     }
 }

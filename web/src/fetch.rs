@@ -49,16 +49,46 @@ pub fn start(
         Ok(req)
     });
     let live = Live { signal, sink };
+    let cross_origin = cross_origin(url);
     wasm_bindgen_futures::spawn_local(async move {
         let outcome = match prepared {
             Ok(req) => run(request, req, &live).await,
             Err(e) => Err((FetchErrorKind::Refused, e)),
         };
         if let Err((kind, e)) = outcome {
-            live.send(failed(request, kind, &e));
+            let mut event = failed(request, kind, &e);
+            if let (
+                Some(origin),
+                HostEvent::FetchFailed {
+                    kind: FetchErrorKind::Network,
+                    message,
+                    ..
+                },
+            ) = (&cross_origin, &mut event)
+            {
+                // The browser hides why a cross-origin fetch failed; the usual cause is CORS.
+                message.push_str(&format!(
+                    " (a cross-origin request to {origin}: if that server sends no \
+                     Access-Control-Allow-Origin header for this page's origin, the browser \
+                     blocks the response (CORS); serve the media with CORS headers, or from \
+                     this page's origin)"
+                ));
+            }
+            live.send(event);
         }
     });
     Fetch { controller }
+}
+
+/// The origin of `url` when it differs from the page's (`None` for same-origin, `blob:` and
+/// unparsable URLs).
+fn cross_origin(url: &str) -> Option<String> {
+    let page = Reflect::get(&js_sys::global(), &"location".into())
+        .ok()
+        .and_then(|l| Reflect::get(&l, &"origin".into()).ok())
+        .and_then(|o| o.as_string())?;
+    let target = web_sys::Url::new(url).ok()?.origin();
+    (target != page && target != "null").then_some(target)
 }
 
 /// The sink of a fetch that has not been aborted.

@@ -5,7 +5,7 @@ use std::rc::Rc;
 
 use js_sys::{Object, Promise, Reflect};
 use kinema_core::subtitles::TextTrackKind;
-use kinema_core::{AppRequest, HostEvent, SeekMode};
+use kinema_core::{AppRequest, HostEvent, PlaybackState, SeekMode};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::AudioContextState;
@@ -18,6 +18,29 @@ use crate::timer::{delay, now};
 /// How long `play()` waits for a suspended AudioContext to resume before it rejects.
 const RESUME_TIMEOUT_MS: i32 = 500;
 
+#[wasm_bindgen(module = "/js/settle.js")]
+extern "C" {
+    /// `{promise, resolve, reject}` settled by the player's events (see `js/settle.js`).
+    type Settle;
+    #[wasm_bindgen(js_name = settleOn)]
+    fn settle_on(
+        target: &web_sys::EventTarget,
+        ok: &str,
+        aborts: Vec<String>,
+        skip: u32,
+        abort_message: &str,
+    ) -> Settle;
+    #[wasm_bindgen(method, getter)]
+    fn promise(this: &Settle) -> Promise;
+    #[wasm_bindgen(method, getter)]
+    fn resolve(this: &Settle) -> js_sys::Function;
+    #[wasm_bindgen(method, getter)]
+    fn reject(this: &Settle) -> js_sys::Function;
+    /// The player's typed error as an `Error` (`name` from the kind, plus `kind`).
+    #[wasm_bindgen(js_name = playerError)]
+    fn player_error(detail: &JsValue) -> JsValue;
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Playback state (`Player.state`, `statechange` detail). */
@@ -28,6 +51,9 @@ export type PlayerErrorKind = 'network' | 'decode' | 'unsupported' | 'limit' | '
 
 /** A failure (`Player.error`, `error` detail). */
 export interface PlayerError { kind: PlayerErrorKind; message: string; }
+
+/** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock). */
+export interface PlayerWarning { kind: PlayerErrorKind; message: string; fatal: false; }
 
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
@@ -71,6 +97,7 @@ export interface PlayerEventMap {
   seeked: number;
   ended: null;
   error: PlayerError;
+  warning: PlayerWarning;
   volumechange: { volume: number; muted: boolean };
   ratechange: number;
   progress: { bufferedBytes: number; totalBytes: number };
@@ -131,14 +158,30 @@ impl Player {
 
     /// Loads a source by URL (relative URLs resolve against the page; `blob:` URLs work).
     /// Progressive files and adaptive streams (HLS `.m3u8`, DASH `.mpd`: recognised by their
-    /// content) load the same way.
-    pub fn load(&self, url: &str) {
+    /// content) load the same way. Resolves with the `MediaInfo` at `loadedmetadata`; rejects
+    /// with the typed error (an `Error` whose `kind` is the `PlayerError` kind and whose `name`
+    /// is the matching DOMException name: `NetworkError`, `NotSupportedError`, …) when the
+    /// source fails, or with an `AbortError` when another `load()` replaces it first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<MediaInfo>")]
+    pub fn load(&self, url: &str) -> Promise {
+        if self.driver.destroyed() {
+            return Promise::reject(&error("InvalidStateError", "the player was destroyed"));
+        }
+        // Its own `loadstart` is skipped; the next one means a newer load replaced it.
+        let settle = settle_on(
+            self.driver.target(),
+            "loadedmetadata",
+            vec!["loadstart".into()],
+            1,
+            "another load() replaced this source",
+        );
         // The core resolves the segment URLs of a manifest against its URL: give it an absolute
         // one. And live DASH needs the wall clock.
         self.driver.send(HostEvent::WallClock {
             unix_ms: js_sys::Date::now() as i64,
         });
         self.app(AppRequest::Load { url: absolute(url) });
+        settle.promise()
     }
 
     /// Subtitle tracks: the stream's WebVTT renditions, then side-loaded files.
@@ -321,46 +364,100 @@ impl Player {
         o.into()
     }
 
-    /// Starts playback. Resumes the AudioContext right away (so a call from a click satisfies
-    /// autoplay policies), then resolves once audio runs — or rejects with `NotAllowedError`
-    /// when the browser keeps it suspended until a user gesture: call `play()` again from one.
-    /// A refused play() leaves the player paused, like `HTMLMediaElement`. Resolves at once when the
-    /// page has no audio output (playback then runs silently on the page clock).
+    /// Starts playback, like `HTMLMediaElement.play()`: resolves once the player is
+    /// `playing`; rejects with the typed error when the source fails (`NotSupportedError`,
+    /// `NetworkError`, … with `kind`), with an `AbortError` when `pause()` or another `load()`
+    /// comes first, and with `NotAllowedError` when the browser refuses sound before a user
+    /// gesture (the player is then paused; `play()` from a click starts it).
+    ///
+    /// Muted playback autoplays wherever a muted `<video>` would: it runs on the page clock
+    /// without opening the audio output, and sound joins at the right position once the player
+    /// is unmuted and the page may play sound. When the page had a gesture and the engine still
+    /// keeps audio suspended, playback goes on silently with an `audio-output` `warning` event.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
     pub fn play(&self) -> Promise {
-        if self.driver.destroyed() {
+        let driver = self.driver.clone();
+        if driver.destroyed() {
             return Promise::reject(&error("InvalidStateError", "the player was destroyed"));
         }
+        let (state, muted) = driver
+            .with_core(|c| (c.state(), c.muted()))
+            .unwrap_or((PlaybackState::Idle, false));
+        if state == PlaybackState::Error {
+            return Promise::reject(&player_error(&self.error()));
+        }
+        let settle = settle_on(
+            driver.target(),
+            "playing",
+            vec!["pause".into(), "loadstart".into()],
+            0,
+            "pause() or load() was called before playback started",
+        );
+        let promise = settle.promise();
+        let already = state == PlaybackState::Playing && !self.paused();
         self.app(AppRequest::Play);
-        let ctx = match self.driver.context() {
-            Some(ctx) if self.driver.audio_status() != AudioStatus::Unavailable => ctx.clone(),
-            _ => return Promise::resolve(&JsValue::UNDEFINED),
+        if already {
+            let _ = settle.resolve().call0(&JsValue::NULL);
+        }
+        match driver.audio_status() {
+            AudioStatus::Ready | AudioStatus::Unavailable => return promise,
+            AudioStatus::Silent => {
+                if !muted {
+                    if !audio::user_activated() {
+                        // Unmuted with no gesture yet: refused, as `<video>` refuses it.
+                        refuse(&driver, &settle);
+                        return promise;
+                    }
+                    // Maybe inside a gesture now: let sound join.
+                    driver.want_sound();
+                }
+                return promise;
+            }
+            AudioStatus::Idle | AudioStatus::Opening => {}
+        }
+        if muted && !audio::may_start() {
+            // Muted autoplay: nothing to hear, so no AudioContext (Chromium warns about one
+            // made before a gesture); the page clock drives playback.
+            driver.go_silent("muted playback before a user gesture", false);
+            return promise;
+        }
+        // Unmuted: try, whatever the gesture state says. TV engines (Tizen, webOS: Chromium
+        // with the User Activation API) let apps start sound without a gesture; a desktop
+        // browser refuses, and says so in its console, as it does for `<video>`.
+        let Some(ctx) = driver.start_audio() else {
+            return promise;
         };
         if ctx.state() == AudioContextState::Running {
-            return Promise::resolve(&JsValue::UNDEFINED);
+            return promise;
         }
         // Synchronously, inside the caller's user gesture.
         let resumed = ctx.resume();
-        let driver = self.driver.clone();
-        wasm_bindgen_futures::future_to_promise(async move {
+        wasm_bindgen_futures::spawn_local(async move {
             if let Ok(p) = resumed {
                 let race = Promise::race(&js_sys::Array::of2(&p, &delay(RESUME_TIMEOUT_MS)));
                 let _ = JsFuture::from(race).await;
             }
             if ctx.state() == AudioContextState::Running
-                || driver.audio_status() == AudioStatus::Unavailable
+                || matches!(
+                    driver.audio_status(),
+                    AudioStatus::Ready | AudioStatus::Unavailable | AudioStatus::Silent
+                )
             {
-                Ok(JsValue::UNDEFINED)
-            } else {
-                // Like `<video>`: a refused play() leaves the player paused, so `paused`,
-                // `state` and the clock agree; play() from a click then starts it.
-                driver.send(kinema_core::HostEvent::App(AppRequest::Pause));
-                Err(error(
-                    "NotAllowedError",
-                    "audio output is suspended until the user interacts with the page",
-                ))
+                return;
             }
-        })
+            let muted = driver.with_core(|c| c.muted()).unwrap_or(false);
+            if muted || audio::user_activated() {
+                // Muted, or the user did interact and the engine still keeps the output
+                // suspended: play on the clock; sound joins if the context starts later.
+                driver.go_silent(
+                    "the audio output did not start; playing on without sound",
+                    !muted,
+                );
+            } else {
+                refuse(&driver, &settle);
+            }
+        });
+        promise
     }
 
     /// Pauses playback.
@@ -576,6 +673,10 @@ impl Player {
     #[wasm_bindgen(setter)]
     pub fn set_muted(&self, m: bool) {
         self.app(AppRequest::SetMuted(m));
+        if !m {
+            // Unmuting inside a gesture is what lets a muted autoplay's sound start.
+            self.driver.want_sound();
+        }
     }
 
     /// Playback rate (0.25..4; pitch follows the rate).
@@ -803,6 +904,19 @@ fn absolute(url: &str) -> String {
         .and_then(|d| d.base_uri().ok().flatten())
         .and_then(|base| web_sys::Url::new_with_base(url, &base).ok())
         .map_or_else(|| url.to_string(), |u| u.href())
+}
+
+/// Rejects a `play()` the autoplay policy refused. Like `<video>`, the player is left paused,
+/// so `paused`, `state` and the clock agree; `play()` from a click then starts it.
+fn refuse(driver: &Driver, settle: &Settle) {
+    let _ = settle.reject().call1(
+        &JsValue::NULL,
+        &error(
+            "NotAllowedError",
+            "sound may not start before the user interacts with the page (a muted player autoplays)",
+        ),
+    );
+    driver.send(HostEvent::App(AppRequest::Pause));
 }
 
 fn error(name: &str, message: &str) -> JsValue {

@@ -1,0 +1,61 @@
+// Promises that settle on the player's own events, the way HTMLMediaElement's play() does
+// (web/src/player.rs: `load()` and `play()`).
+
+/** DOMException names for the player's error kinds (`PlayerError.kind`). */
+const NAMES = {
+  network: 'NetworkError',
+  decode: 'EncodingError',
+  unsupported: 'NotSupportedError',
+  limit: 'QuotaExceededError',
+  aborted: 'AbortError',
+  'audio-output': 'NotAllowedError',
+  'invalid-state': 'InvalidStateError',
+};
+
+/** An `Error` named like the DOMException for `name`. */
+export function namedError(name, message) {
+  const e = new Error(message);
+  e.name = name;
+  return e;
+}
+
+/** The player's typed error (`{kind, message}`) as an `Error` with `kind`, named by kind. */
+export function playerError(detail) {
+  const kind = (detail && detail.kind) || 'invalid-state';
+  const e = namedError(NAMES[kind] || 'Error', (detail && detail.message) || String(detail));
+  e.kind = kind;
+  if (detail && typeof detail === 'object') for (const k of Object.keys(detail)) if (!(k in e)) e[k] = detail[k];
+  return e;
+}
+
+/**
+ * Settles on the first of these events dispatched on `target`: `ok` resolves with its detail,
+ * `error` rejects with the typed error, any of `aborts` (after the first `skip` of them) rejects
+ * with an AbortError saying `abortMessage`. Returns `{promise, resolve, reject}`; settling
+ * removes the listeners.
+ */
+export function settleOn(target, ok, aborts, skip, abortMessage) {
+  const types = [ok, 'error', ...aborts];
+  let resolve, reject;
+  let skipped = 0;
+  let done = false;
+  const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+  const finish = (f, value) => {
+    if (done) return;
+    done = true;
+    for (const t of types) target.removeEventListener(t, on);
+    f(value);
+  };
+  const on = (e) => {
+    if (e.type === ok) finish(resolve, e.detail);
+    else if (e.type === 'error') finish(reject, playerError(e.detail));
+    else if (skipped < skip) skipped += 1;
+    else finish(reject, namedError('AbortError', abortMessage));
+  };
+  for (const t of types) target.addEventListener(t, on);
+  return {
+    promise,
+    resolve: (v) => finish(resolve, v),
+    reject: (e) => finish(reject, e),
+  };
+}
