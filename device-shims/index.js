@@ -1,6 +1,6 @@
 // Kinema device shims: one entry point that adapts a page to the device it runs on.
 //
-//   import { attachDevice } from 'kinema/device-shims/index.js';
+//   import { attachDevice } from 'kinema/device-shims';
 //   const device = attachDevice(player, { container, profile: 'tizen' /* or auto */ });
 //
 // What it does, and all it does (playback decisions stay in the core):
