@@ -74,7 +74,7 @@ function showPlaying() {
 player.addEventListener('statechange', (e) => {
   $('state').textContent = e.detail;
   if (e.detail !== 'error') $('error').hidden = true;
-  if (e.detail === 'playing') $('unlock').hidden = true;
+  if (e.detail === 'playing' && !mutedForAutoplay) $('unlock').hidden = true;
   showPlaying();
 });
 player.addEventListener('loadstart', () => {
@@ -118,15 +118,27 @@ player.addEventListener('error', (e) => {
   showError(`${e.detail.kind}: ${e.detail.message}`);
 });
 
+// Autoplay: when the browser refuses sound before the viewer's first click, the sample plays
+// muted (a muted player autoplays, like a muted <video>) and "Click for sound" unmutes it.
+let mutedForAutoplay = false;
+function offerSound() {
+  $('unlock').textContent = mutedForAutoplay ? 'Click for sound' : 'Click to play';
+  $('unlock').hidden = false;
+}
 async function play() {
   wantPlay = true;
   try {
     await player.play();
-    $('unlock').hidden = true;
+    if (!mutedForAutoplay) $('unlock').hidden = true;
   } catch (e) {
-    // Autoplay refused: the player stays paused and audio stays suspended until the user
-    // interacts with the page.
-    if (e?.name === 'NotAllowedError' || wantPlay) $('unlock').hidden = false;
+    if (e?.name === 'NotAllowedError' && !player.muted) {
+      mutedForAutoplay = true;
+      player.muted = true;
+      offerSound();
+      player.play().catch(() => {});
+    } else if (e?.name !== 'AbortError' && wantPlay) {
+      offerSound();
+    }
   }
 }
 const toggle = () => (player.paused ? play() : player.pause());
@@ -141,19 +153,27 @@ setInterval(() => {
   const t = player.currentTime;
   if (t !== lastT || player.state !== 'playing') { lastT = t; lastMove = now; }
   const stuck = ['idle', 'paused'].includes(player.state) || now - lastMove > 3000;
-  if (wantPlay && stuck && now - lastLoad > 4000) $('unlock').hidden = false;
+  if (wantPlay && stuck && now - lastLoad > 4000) offerSound();
 }, 1000);
 
 function load(url, label) {
   lastLoad = performance.now();
   $('now-playing').textContent = label ?? url;
   $('error').hidden = true;
-  player.load(url);
+  player.load(url).catch(() => {}); // failures are shown by the `error` listener
   play();
 }
 
 $('play').addEventListener('click', toggle);
-$('unlock').addEventListener('click', () => { $('unlock').hidden = true; play(); });
+$('unlock').addEventListener('click', () => {
+  $('unlock').hidden = true;
+  if (mutedForAutoplay) {
+    mutedForAutoplay = false;
+    player.muted = false; // inside the click: the audio output may start now
+  }
+  play();
+});
+player.addEventListener('warning', (e) => console.info(`kinema warning (${e.detail.kind}): ${e.detail.message}`));
 $('seek').addEventListener('input', () => {
   dragging = true;
   $('time').value = `${fmt(Number($('seek').value))} / ${fmt(player.duration)}`;
@@ -163,7 +183,10 @@ $('seek').addEventListener('change', () => {
   player.seek(Number($('seek').value));
 });
 $('volume').addEventListener('input', () => { player.volume = Number($('volume').value); });
-$('mute').addEventListener('click', () => { player.muted = !player.muted; });
+$('mute').addEventListener('click', () => {
+  player.muted = !player.muted;
+  if (!player.muted && mutedForAutoplay) { mutedForAutoplay = false; $('unlock').hidden = true; }
+});
 $('rate').addEventListener('change', () => { player.playbackRate = Number($('rate').value); });
 $('loop').addEventListener('change', () => { player.loop = $('loop').checked; });
 $('url-form').addEventListener('submit', (e) => {
@@ -296,4 +319,11 @@ setInterval(() => {
 }, 250);
 
 document.body.dataset.ready = '1';
+// No click yet (a fresh page load): start the sample muted, as video sites do, rather than
+// ask the browser for sound it will refuse.
+if (navigator.userActivation && !navigator.userActivation.hasBeenActive) {
+  mutedForAutoplay = true;
+  player.muted = true;
+  offerSound();
+}
 load('media/sample.mp4');

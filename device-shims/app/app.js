@@ -44,7 +44,7 @@ try {
   });
   player.addEventListener('error', (e) => fail(`${e.detail.kind}: ${e.detail.message}`));
   window.kinema = { player, device, renderer };
-  player.load(params.get('src') ?? 'media/sample.mp4');
+  player.load(params.get('src') ?? 'media/sample.mp4').catch(() => {}); // shown by the error listener
   if (params.get('autoplay') !== '0') player.play().catch(() => {});
   document.body.dataset.ready = '1';
 } catch (e) {
