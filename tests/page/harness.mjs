@@ -8,11 +8,14 @@ import { startServer } from '../../scripts/serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-// TOOLCHAIN.md's flags; never --disable-software-rasterizer (it breaks WebGL2 and WebGPU).
+// Chromium as users have it: default feature flags and the default autoplay policy (an
+// AudioContext runs only after a user gesture; a muted <video> autoplays), no WebGPU adapter on
+// this machine. The switches below change neither: --no-sandbox because the tests run as root,
+// the rest keep a browser without internet from flooding refused connections. Never
+// --disable-software-rasterizer (it breaks WebGL2 and WebGPU).
 export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--no-first-run', '--disable-quic', '--disable-default-apps', '--autoplay-policy=no-user-gesture-required',
-  '--enable-unsafe-webgpu',
+  '--no-first-run',
 ];
 const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 
@@ -22,21 +25,22 @@ const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 // SwiftShader gives the swap chain a backing; ANGLE stays on SwiftShader so WebGL2 still works
 // (ANGLE on Vulkan has no WebGL2 here). Measured on Chromium 156. Only the WebGPU runs use
 // them: they make WebGL2 readbacks slower.
-export const WEBGPU_ARGS = ['--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
+export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
 
 /**
  * Starts server + browser; `open(path)` returns a page whose demo player is constructed.
- * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS}; `root` is the folder served
- * (relative to the repository: `www`, or `dist` for the packaged TV apps).
+ * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS} (the only run with a WebGPU
+ * adapter); `root` is the folder served (relative to the repository: `www`, or `dist` for the
+ * packaged TV apps).
  */
-export async function launch({ webgpu = false, root = 'www' } = {}) {
+export async function launch({ webgpu = false, root = 'www', mounts = {}, args = [] } = {}) {
   if (!existsSync(`${repo}/www/pkg/kinema_web.js`)) {
     throw new Error('www/pkg/kinema_web.js is missing: run `bash scripts/build-web.sh` first');
   }
-  const server = await startServer({ root: `${repo}/${root}`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen` } });
+  const server = await startServer({ root: `${repo}/${root}`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen`, ...mounts } });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: webgpu ? [...CHROMIUM_ARGS, ...WEBGPU_ARGS] : CHROMIUM_ARGS, timeout: 30_000 });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...args], timeout: 30_000 });
   } catch (e) {
     await server.close();
     throw e;
@@ -45,8 +49,14 @@ export async function launch({ webgpu = false, root = 'www' } = {}) {
   const problems = [];
   /** Every console error (expected ones too, e.g. a 404 the test asked for), for diagnosis. */
   const consoleErrors = [];
-  /** Opens the demo (optionally with a script run before the page's own) in a fresh context. */
-  async function open(path = '', { initScript, contextOptions } = {}) {
+  /**
+   * Opens the demo (optionally with a script run before the page's own) in a fresh context.
+   * `gesture` (default true): once the page is ready, a user interaction (a trusted click on
+   * the page's blank top-left corner) gives it the sticky user activation a viewer's first
+   * click gives, after which the default autoplay policy lets sound start. Tests about
+   * autoplay pass `gesture: false`.
+   */
+  async function open(path = '', { initScript, contextOptions, gesture = true } = {}) {
     const page = contextOptions ? await (await browser.newContext(contextOptions)).newPage() : await browser.newPage();
     if (initScript) await page.addInitScript(initScript);
     page.setDefaultTimeout(20_000);
@@ -58,11 +68,13 @@ export async function launch({ webgpu = false, root = 'www' } = {}) {
       if (PANIC.test(text)) problems.push(`console ${m.type()}: ${text}`);
     });
     await page.goto(server.url + path, { timeout: 20_000 });
-    const ready = await (await page.waitForFunction(() => document.body.dataset.ready, null, { timeout: 20_000 })).jsonValue();
+    // Polled without a user gesture (page.evaluate and waitForFunction run as one: see quiet).
+    const ready = await quietUntil(page, () => document.body.dataset.ready, null, 20_000);
     if (ready !== '1') {
       const why = await page.evaluate(() => document.getElementById('error')?.textContent);
       throw new Error(`the demo did not start: ${why}; ${problems.join('; ')}`);
     }
+    if (gesture) await userGesture(page);
     return page;
   }
   async function close() {
@@ -90,6 +102,47 @@ export async function installFrameIndex(page) {
       return n;
     };
   });
+}
+
+/**
+ * Runs `fn(arg)` in the page WITHOUT a user gesture and returns its (awaited, JSON) value.
+ * Playwright's `page.evaluate` and `waitForFunction` run their functions as a user gesture
+ * (measured: `navigator.userActivation.hasBeenActive` turns true and an AudioContext made
+ * there runs, whatever the autoplay policy), so a test about autoplay must read the page only
+ * through this (DevTools `Runtime.evaluate` with `userGesture: false`).
+ */
+export async function quiet(page, fn, arg) {
+  page.__kinemaCdp ??= await page.context().newCDPSession(page);
+  const r = await page.__kinemaCdp.send('Runtime.evaluate', {
+    expression: `(${fn})(${JSON.stringify(arg ?? null)})`, awaitPromise: true, returnByValue: true, userGesture: false,
+  });
+  if (r.exceptionDetails) throw new Error(`in the page: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+  return r.result.value;
+}
+
+/** Polls `fn(arg)` with {@link quiet} every 50 ms until truthy; returns it (throws after `ms`). */
+export async function quietUntil(page, fn, arg, ms = 10_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await quiet(page, fn, arg);
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${String(fn).slice(0, 120)}`);
+    await new Promise((ok) => setTimeout(ok, 50));
+  }
+}
+
+/**
+ * A trusted user interaction on the page (a click at its top-left corner, where the demo and
+ * the TV apps have no control), so `navigator.userActivation.hasBeenActive` turns true.
+ */
+export async function userGesture(page) {
+  // The demo starts its sample muted until a click and offers "Click for sound": a viewer
+  // clicks that. Elsewhere (TV apps, test pages) a click on a blank corner.
+  const unlock = page.locator('#unlock');
+  if (await unlock.count() && await unlock.isVisible()) await unlock.click();
+  else await page.mouse.click(1, 1);
+  const active = await page.evaluate(() => navigator.userActivation?.hasBeenActive ?? true);
+  if (!active) throw new Error('the click did not activate the page');
 }
 
 /** Sets the test server's faults for one session (scripts/serve-control.mjs). */
@@ -125,7 +178,8 @@ export async function loadAndWatch(page, url, { play = true } = {}) {
         p.addEventListener(t, (e) => window.events.push({ type: t, detail: e.detail, t: p.currentTime, seekable: t === 'playing' ? p.seekable : undefined }));
       }
     }
-    p.load(url);
+    // Failures are checked through events and `error`; the promises are tested on their own.
+    p.load(url).catch(() => {});
     if (play) p.play().catch(() => {});
   }, { url, play });
 }
@@ -141,22 +195,19 @@ export async function advance(page, ms = 500) {
 }
 
 /**
- * An init script that makes Web Audio behave like a browser refusing autoplay: AudioContexts
- * start suspended and resume() never settles until a trusted pointer or key event. (Headless
- * Chromium allows autoplay whatever --autoplay-policy says, and with the flag the page counts
- * as user-activated, so navigator.userActivation cannot be used.)
+ * An init script that makes Web Audio behave like an engine whose AudioContext never runs
+ * (issue 18 saw Firefox ESR keep it suspended even after a click): contexts start suspended
+ * and resume() never settles.
  */
-export function refuseAutoplay() {
-  let gesture = false;
-  for (const t of ['pointerdown', 'keydown']) addEventListener(t, (e) => { gesture ||= e.isTrusted; }, true);
+export function audioNeverRuns() {
   const Real = window.AudioContext;
   window.AudioContext = class extends Real {
     constructor(options) {
       super(options);
-      if (!gesture) this.suspend();
+      this.suspend();
     }
     resume() {
-      return gesture ? super.resume() : new Promise(() => {});
+      return new Promise(() => {});
     }
   };
 }

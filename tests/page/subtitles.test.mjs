@@ -187,7 +187,7 @@ test('HLS fMP4: the default track shows each cue at its time, drawn over the vid
 
   // Playing: each cue enters within a quarter second of its start.
   await seekTo(0.2);
-  await page.evaluate(() => { window.cueLog = []; window.kinema.player.play(); });
+  await page.evaluate(() => { window.cueLog = []; window.kinema.player.play().catch(() => {}); });
   await until(page, () => window.kinema.player.currentTime > 5.6 || window.kinema.player.state === 'error', null, 30_000);
   const log = await page.evaluate(() => window.cueLog);
   const entered = log.filter((e) => e.texts.length).map((e) => [cueNumber(e.texts[0]), e.t]);
@@ -242,7 +242,7 @@ test('side-loaded WebVTT over a plain MP4; a broken file is reported and playbac
   assert.deepEqual((await activeTexts()).map(cueNumber), [2]);
   const bad = await page.evaluate(() => window.kinema.player.addTextTrack('fixtures/missing.vtt', 'xx'));
   assert.equal(bad, 1);
-  await page.evaluate(() => { window.trackErrors = []; window.kinema.player.textTrack = 1; window.kinema.player.play(); });
+  await page.evaluate(() => { window.trackErrors = []; window.kinema.player.textTrack = 1; window.kinema.player.play().catch(() => {}); });
   const err = await until(page, () => window.trackErrors[0], null, 15_000);
   assert.equal(err.track, 1);
   assert.equal(err.kind, 'network');

@@ -1,0 +1,247 @@
+// First contact, as a new user meets Kinema: Chromium with default flags and the default
+// autoplay policy (no WebGPU adapter here), the demo's default URL, the README's snippet,
+// `<video>`-like promises, muted autoplay, and a strict Content-Security-Policy.
+//
+// Autoplay tests read the page only through `quiet` (DevTools evaluation without a user
+// gesture): Playwright's page.evaluate counts as a gesture and would unlock audio by itself.
+import { test as nodeTest, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launch, quiet, quietUntil, until, audioNeverRuns } from './harness.mjs';
+
+const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+let env;
+let scratch;
+before(async () => {
+  // The README's first snippet, verbatim, on a plain page (served from a folder mounted at
+  // /readme/, with the package and the sample beside it through an import map).
+  scratch = mkdtempSync(join(tmpdir(), 'kinema-door-'));
+  const readme = readFileSync(join(repo, 'README.md'), 'utf8');
+  const snippet = readme.match(/<!-- first-snippet -->\s*```js\n([\s\S]*?)```/)?.[1];
+  if (!snippet) throw new Error('README.md has no <!-- first-snippet --> js block');
+  writeFileSync(join(scratch, 'snippet.js'), snippet);
+  writeFileSync(join(scratch, 'index.html'), `<!doctype html><meta charset="utf-8"><title>snippet</title>
+<script type="importmap">{"imports":{"kinema":"/pkg/kinema_web.js"}}</script>
+<canvas width="640" height="360"></canvas><button>Play</button>
+<script type="module">
+window.errors = [];
+addEventListener('error', (e) => window.errors.push(e.message));
+addEventListener('unhandledrejection', (e) => window.errors.push(String(e.reason)));
+</script>
+<script type="module" src="snippet.js"></script>
+<script type="module">document.body.dataset.ready = '1';</script>`);
+  env = await launch({ mounts: { '/readme/media/': join(repo, 'www/media'), '/readme/': scratch } });
+}, { timeout: 60_000 });
+after(async () => {
+  if (env?.consoleErrors.length) console.log(`console errors seen:\n  ${env.consoleErrors.join('\n  ')}`);
+  await env?.close();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+}, { timeout: 30_000 });
+
+/** Mean red value and a cheap hash of the player's picture (read without a gesture). */
+const picture = (page) => quiet(page, async () => {
+  const f = await window.kinema.player.captureFrame();
+  let sum = 0, hash = 0;
+  for (let i = 0; i < f.data.length; i += 4 * 97) { sum += f.data[i]; hash = (hash * 31 + f.data[i] + f.data[i + 1]) | 0; }
+  return { mean: sum / (f.data.length / (4 * 97)), hash };
+});
+
+test('default Chromium: the demo plays its sample muted at once, beside a muted <video>; a click gives sound where it is', async () => {
+  const page = await env.open('', { gesture: false });
+  const logs = [];
+  page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) logs.push(m.text()); });
+  // A muted <video> on the same page, for the reference: the default policy lets it autoplay.
+  await quiet(page, () => {
+    const v = document.createElement('video');
+    v.muted = true; v.src = 'media/sample.mp4'; v.id = 'ref';
+    document.body.append(v);
+    v.play();
+  });
+  await quietUntil(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 0.5, null, 15_000);
+  const a = await quiet(page, async () => {
+    const p = window.kinema.player, v = document.getElementById('ref');
+    const t0 = p.currentTime, v0 = v.currentTime;
+    await new Promise((ok) => setTimeout(ok, 1000));
+    return { t0, t1: p.currentTime, v0, v1: v.currentTime, muted: p.muted, renderer: window.kinema.renderer,
+      active: navigator.userActivation.hasBeenActive, unlock: document.getElementById('unlock').textContent,
+      shown: !document.getElementById('unlock').hidden, level: p.audioLevel() };
+  });
+  const p1 = await picture(page);
+  await new Promise((ok) => setTimeout(ok, 300));
+  const p2 = await picture(page);
+  console.log(`before any gesture: ${JSON.stringify(a)}; pictures ${JSON.stringify([p1, p2])}`);
+  assert.equal(a.active, false, 'no user gesture so far');
+  assert.equal(a.renderer, 'webgl2', 'no WebGPU adapter: the demo takes the WebGL2 package');
+  assert.ok(a.v1 - a.v0 > 0.5, `the muted <video> autoplays: ${a.v0} → ${a.v1}`);
+  assert.ok(a.t1 - a.t0 > 0.5, `Kinema autoplays muted on the page clock: ${a.t0} → ${a.t1}`);
+  assert.equal(a.muted, true);
+  assert.ok(a.shown && /sound/i.test(a.unlock), `the demo offers sound: ${a.unlock}`);
+  assert.ok(p1.mean > 20 && p1.hash !== p2.hash, 'moving, non-black video before any gesture');
+  assert.deepEqual(logs.filter((l) => !/GPU stall|GL Driver/.test(l)), [], 'nothing wrong, nothing logged');
+  // The click: sound starts at the position reached, not from the start.
+  const before = await quiet(page, () => window.kinema.player.currentTime);
+  await page.click('#unlock');
+  const level = await until(page, () => { const l = window.kinema.player.audioLevel(); return l > 0.01 && l; }, null, 10_000);
+  const after = await page.evaluate(() => ({ t: window.kinema.player.currentTime, muted: window.kinema.player.muted, mode: window.kinema.player.stats().audioMode }));
+  console.log(`after the click: RMS ${level.toFixed(3)}, ${JSON.stringify(after)} (was at ${before.toFixed(3)})`);
+  assert.equal(after.muted, false);
+  assert.ok(after.t >= before, `sound joined at the position reached (${before} → ${after.t})`);
+  await page.close();
+});
+
+test('default Chromium: an unmuted play() before any gesture is refused like <video>', async () => {
+  const page = await env.open('', { gesture: false });
+  const logs = [];
+  page.on('console', (m) => { if (['warning', 'error'].includes(m.type())) logs.push(m.text()); });
+  const r = await quiet(page, async () => {
+    const p = window.kinema.player;
+    p.muted = false;
+    p.pause();
+    await p.load('fixtures/clicks-10s.mp3');
+    const v = document.createElement('video');
+    v.src = 'fixtures/clicks-10s.mp3';
+    const video = await v.play().then(() => 'played', (e) => e.name);
+    const kinema = await p.play().then(() => 'played', (e) => e.name);
+    await new Promise((ok) => setTimeout(ok, 300));
+    return { video, kinema, state: p.state, paused: p.paused, t: p.currentTime };
+  });
+  console.log(`unmuted play() without a gesture: ${JSON.stringify(r)}; console warnings/errors: ${JSON.stringify(logs)}`);
+  assert.equal(r.video, 'NotAllowedError');
+  assert.equal(r.kinema, 'NotAllowedError');
+  assert.equal(r.state, 'paused');
+  assert.equal(r.paused, true);
+  // The browser's own console warning about the refused AudioContext is its answer to the
+  // page asking for sound without a gesture; nothing else may be logged.
+  assert.deepEqual(logs.filter((l) => !/GPU stall|GL Driver|AudioContext was not allowed to start/.test(l)), []);
+  await page.close();
+});
+
+test('an engine whose audio output never runs: play() after a click plays on the clock and says so (audio-output warning)', async () => {
+  const page = await env.open('?renderer=2d', { initScript: audioNeverRuns });
+  const r = await page.evaluate(async () => {
+    const p = window.kinema.player;
+    const warnings = [];
+    p.addEventListener('warning', (e) => warnings.push(e.detail));
+    p.muted = false;
+    await p.load('fixtures/h264-aac.mp4');
+    await p.play();
+    const t0 = p.currentTime;
+    await new Promise((ok) => setTimeout(ok, 1000));
+    return { warnings, t0, t1: p.currentTime, state: p.state };
+  });
+  console.log(`audio output never runs: ${JSON.stringify(r)}`);
+  assert.equal(r.state, 'playing');
+  assert.ok(r.t1 - r.t0 > 0.7, `the clock runs without audio: ${r.t0} → ${r.t1}`);
+  assert.ok(r.warnings.some((w) => w.kind === 'audio-output' && w.fatal === false), JSON.stringify(r.warnings));
+  await page.evaluate(() => window.kinema.player.pause());
+  await page.close();
+});
+
+test('media on another origin without CORS headers: the error names CORS', async () => {
+  const { startServer } = await import('../../scripts/serve.mjs');
+  const other = await startServer({ root: join(repo, 'tests/fixtures/gen'), port: 0 });
+  try {
+    const page = await env.open('?renderer=2d');
+    const url = `${other.url}clicks-10s.mp3`;
+    const r = await page.evaluate((url) => window.kinema.player.load(url).then(() => 'loaded', (e) => ({ name: e.name, kind: e.kind, message: e.message })), url);
+    console.log(`cross-origin without CORS: ${JSON.stringify(r)}`);
+    assert.equal(r.kind, 'network');
+    assert.match(r.message, /CORS/);
+    assert.match(r.message, /Access-Control-Allow-Origin/);
+    await page.close();
+  } finally {
+    await other.close();
+  }
+});
+
+test('load() and play() promises settle like HTMLMediaElement: success, 404, unsupported, superseded, paused', async () => {
+  const page = await env.open('?renderer=2d');
+  const r = await page.evaluate(async () => {
+    const p = window.kinema.player;
+    const outcome = (promise) => promise.then((v) => ({ ok: v ?? null }), (e) => ({ name: e.name, kind: e.kind, message: e.message }));
+    p.pause();
+    const out = {};
+    out.load = await outcome(p.load('fixtures/h264-aac.mp4'));
+    out.play = await outcome(p.play());
+    out.playAgain = await outcome(p.play());
+    p.pause();
+    const pausing = outcome(p.play());
+    p.pause();
+    out.pausedFirst = await pausing;
+    out.load404 = await outcome(p.load('fixtures/missing.mp4'));
+    out.play404 = await outcome(p.play());
+    out.unsupported = await outcome(p.load('style.css'));
+    const first = outcome(p.load('fixtures/clicks-10s.flac'));
+    const second = outcome(p.load('fixtures/clicks-10s.wav'));
+    out.superseded = await first;
+    out.second = await second;
+    const late = outcome(p.play());
+    out.playAfterLoad = await late;
+    return out;
+  });
+  console.log(JSON.stringify(r));
+  assert.equal(r.load.ok?.videoCodec?.startsWith('avc1'), true, 'load() resolves with the MediaInfo');
+  assert.deepEqual(r.play, { ok: null });
+  assert.deepEqual(r.playAgain, { ok: null }, 'play() while playing resolves');
+  assert.equal(r.pausedFirst.name, 'AbortError');
+  assert.equal(r.load404.kind, 'network');
+  assert.equal(r.load404.name, 'NetworkError');
+  assert.match(r.load404.message, /404/);
+  assert.equal(r.play404.kind, 'network', 'play() on a failed source rejects with its error');
+  assert.ok(['unsupported', 'decode'].includes(r.unsupported.kind), JSON.stringify(r.unsupported));
+  assert.equal(r.superseded.name, 'AbortError');
+  assert.equal(r.second.ok?.container, 'wav');
+  assert.deepEqual(r.playAfterLoad, { ok: null });
+  await page.evaluate(() => window.kinema.player.pause());
+  await page.close();
+});
+
+test("the README's first snippet works verbatim on a plain page (no WebGPU: the default package draws in 2D)", async () => {
+  const page = await env.open('readme/index.html', { gesture: false });
+  await quietUntil(page, () => document.querySelector('button').onclick, null, 15_000);
+  await page.click('button');
+  await new Promise((ok) => setTimeout(ok, 1500));
+  const read = () => page.evaluate(() => {
+    const c = document.querySelector('canvas');
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let sum = 0, hash = 0;
+    for (let i = 0; i < d.length; i += 4 * 97) { sum += d[i]; hash = (hash * 31 + d[i] + d[i + 1]) | 0; }
+    return { mean: sum / (d.length / (4 * 97)), hash, errors: window.errors };
+  });
+  const a = await read();
+  await new Promise((ok) => setTimeout(ok, 300));
+  const b = await read();
+  console.log(`README snippet: ${JSON.stringify([a, b])}`);
+  assert.deepEqual(a.errors, []);
+  assert.ok(a.mean > 20 && a.hash !== b.hash, 'moving, non-black video on the 2D canvas');
+  await page.close();
+});
+
+for (const [renderer, decode] of [['2d', 'webcodecs'], ['webgl2', 'webcodecs'], ['auto', 'webcodecs'], ['webgl2', 'mse']]) {
+  test(`strict CSP (${renderer}, ${decode}): sound and moving pictures, no violation, no audio-output warning`, async () => {
+    const page = await env.open(`csp.html?renderer=${renderer}&decode=${decode}&src=fixtures/h264-aac.mp4`);
+    await page.click('#play');
+    await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 0.3, null, 15_000);
+    const level = await until(page, () => { const l = window.kinema.player.audioLevel(); return l > 0.01 && l; }, null, 10_000);
+    const p1 = await picture(page);
+    await new Promise((ok) => setTimeout(ok, 300));
+    const p2 = await picture(page);
+    const r = await page.evaluate(() => ({ violations: window.violations, warnings: window.warnings, renderer: window.kinema.renderer,
+      path: window.kinema.player.videoStats()?.decodePath, mode: window.kinema.player.stats().audioMode }));
+    console.log(`CSP ${renderer}/${decode}: RMS ${level.toFixed(3)}, ${JSON.stringify(r)}, pictures ${JSON.stringify([p1, p2])}`);
+    assert.deepEqual(r.violations, []);
+    assert.deepEqual(r.warnings, []);
+    assert.equal(r.path, decode);
+    assert.ok(p1.mean > 20 && p1.hash !== p2.hash, 'moving, non-black video');
+    await page.close();
+  });
+}
+
+test('no page errors or panics', () => {
+  assert.deepEqual(env.problems, []);
+});
