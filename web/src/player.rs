@@ -394,6 +394,12 @@ impl Player {
             "pause() or load() was called before playback started",
         );
         let promise = settle.promise();
+        if driver.audio_status() == AudioStatus::Silent && !muted && !audio::user_activated() {
+            // Playing silently (muted autoplay) and now unmuted with no gesture yet: refused,
+            // as `<video>` refuses it (decided before the core could start).
+            refuse(&driver, &settle);
+            return promise;
+        }
         let already = state == PlaybackState::Playing && !self.paused();
         self.app(AppRequest::Play);
         if already {
@@ -403,11 +409,6 @@ impl Player {
             AudioStatus::Ready | AudioStatus::Unavailable => return promise,
             AudioStatus::Silent => {
                 if !muted {
-                    if !audio::user_activated() {
-                        // Unmuted with no gesture yet: refused, as `<video>` refuses it.
-                        refuse(&driver, &settle);
-                        return promise;
-                    }
                     // Maybe inside a gesture now: let sound join.
                     driver.want_sound();
                 }
