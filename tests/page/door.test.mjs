@@ -195,7 +195,7 @@ test('load() and play() promises settle like HTMLMediaElement: success, 404, uns
   assert.equal(r.play404.kind, 'network', 'play() on a failed source rejects with its error');
   assert.ok(['unsupported', 'decode'].includes(r.unsupported.kind), JSON.stringify(r.unsupported));
   assert.equal(r.superseded.name, 'AbortError');
-  assert.equal(r.second.ok?.container, 'wav');
+  assert.equal(r.second.ok?.container, 'wave');
   assert.deepEqual(r.playAfterLoad, { ok: null });
   await page.evaluate(() => window.kinema.player.pause());
   await page.close();
