@@ -115,15 +115,6 @@ for (const name of PLAYED) {
     const start = firstPts(name);
     const offsets = playing.map((s) => s.n - Math.floor((s.t - start) * 30 + 1e-6));
     const bad = offsets.filter((o) => o < -1 || o > 1);
-    console.log(`${name}: ${first.videoCodec} ${first.width}x${first.height}; frame-clock offsets ${JSON.stringify(countBy(offsets))}; ` +
-      `stats ${JSON.stringify(stats)}`);
-    // The MSE path (KINEMA_DECODE=mse) gets 5 % and one more repeated animation frame below:
-    // the <video> presents pictures on the compositor's schedule and its per-picture callback
-    // coalesces two pictures when a rendering step runs late (this test's own canvas readback
-    // at every animation frame delays steps), so now and then a picture is never seen and the
-    // previous one stays on the canvas a frame longer (counted in videoStats().skipped).
-    const tolerance = MSE ? 0.05 : 0.02;
-    assert.ok(bad.length <= playing.length * tolerance, `${name}: ${bad.length} of ${playing.length} samples off by more than 1 frame`);
     // No frame shown twice in a row beyond the frame-rate ratio: at 60 Hz rAF and 30 fps each
     // frame may be seen twice; three times in a row means a missed frame.
     let run = 1, worst = 1;
@@ -131,9 +122,20 @@ for (const name of PLAYED) {
       run = playing[i].n === playing[i - 1].n ? run + 1 : 1;
       worst = Math.max(worst, run);
     }
+    console.log(`${name}: ${first.videoCodec} ${first.width}x${first.height}; frame-clock offsets ${JSON.stringify(countBy(offsets))}; longest hold ${worst}; ` +
+      `stats ${JSON.stringify(stats)}`);
+    // The MSE path (KINEMA_DECODE=mse) is held to the same clock bound: its element keeps a
+    // lead of 4–6 pictures over the clock (web/src/mse.rs), so a late rendering step no longer
+    // puts late pictures on screen (with a 1–2 picture lead it needed 5 %).
+    assert.ok(bad.length <= playing.length * 0.02, `${name}: ${bad.length} of ${playing.length} samples off by more than 1 frame`);
     // +2: each sample redraws and reads the canvas back (a GPU stall on SwiftShader), which
     // itself delays the next present a little.
     const hz = playing.length / ((playing.at(-1).wall - playing[0].wall) / 1000);
+    // MSE: one more. The element's pictures are caught by requestVideoFrameCallback on the
+    // main thread; when a rendering step runs late the callback reports only the newest of the
+    // pictures the compositor showed meanwhile, so a picture is never seen and the one before
+    // stays a frame longer (videoStats().skipped counts them). Measured with one core busy:
+    // WebCodecs longest hold 3, MSE 4–6.
     const allowed = Math.ceil(hz / 30) + 2 + (MSE ? 1 : 0);
     assert.ok(worst <= allowed, `${name}: a frame stayed for ${worst} animation frames at ${hz.toFixed(1)} Hz (allowed ${allowed})`);
     // The core's own A/V measure at presentation.
