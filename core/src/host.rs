@@ -224,6 +224,69 @@ pub enum FetchErrorKind {
     Refused,
 }
 
+/// What a fetch is for: hosts hand it to the embedder's request and response hooks (as
+/// Shaka's `RequestType` or hls.js's loader contexts do) and to logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestKind {
+    /// Bytes of a progressive file (MP4, WebM, MP3, …).
+    Media,
+    /// An HLS multivariant playlist or a DASH MPD.
+    Manifest,
+    /// An HLS media playlist.
+    Playlist,
+    /// A segment index (DASH `SegmentBase` `sidx`).
+    Index,
+    /// An initialisation segment.
+    Init,
+    /// A media segment of an adaptive stream.
+    Segment,
+    /// A subtitle file, playlist or segment.
+    Text,
+}
+
+impl RequestKind {
+    /// Every kind, in the order of their codes (`code`).
+    pub const ALL: [RequestKind; 7] = [
+        RequestKind::Media,
+        RequestKind::Manifest,
+        RequestKind::Playlist,
+        RequestKind::Index,
+        RequestKind::Init,
+        RequestKind::Segment,
+        RequestKind::Text,
+    ];
+
+    /// What the first request of a load is: the content decides what a source is (sniffed),
+    /// before that the URL is the only clue — `Manifest` when its path ends in `.m3u8`,
+    /// `.m3u` or `.mpd`, else `Media`.
+    pub fn for_url(url: &str) -> RequestKind {
+        let path = url
+            .split(['?', '#'])
+            .next()
+            .unwrap_or(url)
+            .to_ascii_lowercase();
+        if [".m3u8", ".m3u", ".mpd"].iter().any(|e| path.ends_with(e)) {
+            RequestKind::Manifest
+        } else {
+            RequestKind::Media
+        }
+    }
+
+    /// The name hosts show apps: `media`, `manifest`, `playlist`, `index`, `init`,
+    /// `segment`, `text`.
+    pub fn name(self) -> &'static str {
+        match self {
+            RequestKind::Media => "media",
+            RequestKind::Manifest => "manifest",
+            RequestKind::Playlist => "playlist",
+            RequestKind::Index => "index",
+            RequestKind::Init => "init",
+            RequestKind::Segment => "segment",
+            RequestKind::Text => "text",
+        }
+    }
+}
+
 /// Everything a host tells the core.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -370,6 +433,8 @@ pub enum HostCommand {
         url: String,
         /// Byte range to request; `None` for the whole resource.
         range: Option<ByteRange>,
+        /// What the bytes are for (hosts pass it to the embedder's request hooks and logs).
+        kind: RequestKind,
     },
     /// Abort a fetch; send no further events for it (stray ones are ignored anyway).
     CancelFetch {
@@ -573,4 +638,31 @@ pub struct MediaInfo {
     pub channels: u16,
     /// Duration in seconds, if known.
     pub duration: Option<f64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::RequestKind;
+
+    #[test]
+    fn the_first_request_of_a_load_is_a_manifest_when_its_url_names_one() {
+        for (url, kind) in [
+            (
+                "https://cdn.example/live/master.m3u8",
+                RequestKind::Manifest,
+            ),
+            ("/a/b/Manifest.MPD?token=1#t=3", RequestKind::Manifest),
+            ("list.m3u", RequestKind::Manifest),
+            ("movie.mp4", RequestKind::Media),
+            ("https://x/manifest.mpd.mp4", RequestKind::Media),
+            ("blob:https://x/0b7c", RequestKind::Media),
+        ] {
+            assert_eq!(RequestKind::for_url(url), kind, "{url}");
+        }
+        let names: Vec<_> = RequestKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(
+            names,
+            ["media", "manifest", "playlist", "index", "init", "segment", "text"]
+        );
+    }
 }

@@ -25,7 +25,7 @@ pub mod video;
 pub use error::{Error, ErrorKind};
 pub use host::{
     AppRequest, AudioDecoderConfig, ByteRange, EncodedChunk, FetchErrorKind, FrameId, HostCommand,
-    HostEvent, MediaInfo, PlayerEvent, RequestId, SeekMode, VideoDecoderConfig,
+    HostEvent, MediaInfo, PlayerEvent, RequestId, RequestKind, SeekMode, VideoDecoderConfig,
 };
 pub use input::{Action, InputEvent, Key, KeyMap};
 pub use player::{Player, PlayerConfig};

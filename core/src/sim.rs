@@ -247,6 +247,7 @@ impl SimHost {
                 request,
                 url,
                 range,
+                kind: _,
             } => {
                 self.fetch_log
                     .push((url.clone(), range.map(|r| r.header_value())));

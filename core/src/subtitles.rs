@@ -37,7 +37,7 @@ use std::time::Duration;
 use crate::adaptive::segments::parse_segment;
 use crate::demux::mp4::WVTT;
 use crate::error::{Error, ErrorKind};
-use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId};
+use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId, RequestKind};
 use crate::stream::hls;
 use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
 use crate::text::webvtt::{self, layout, Cue, Rgba, StyleSheet, TextAlign, Vertical, Viewport};
@@ -630,6 +630,7 @@ impl Subtitles {
             request: id,
             url,
             range,
+            kind: RequestKind::Text,
         });
         self.fetch = Some(Fetch {
             id,

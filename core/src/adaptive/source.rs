@@ -15,7 +15,7 @@ use super::segments::{
 };
 use crate::demux::DemuxError;
 use crate::error::{Error, ErrorKind};
-use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId};
+use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
 use crate::stream::model::{
     InitSegment, MediaRef, Presentation, RenditionKind, Segment, SegmentList,
 };
@@ -896,6 +896,13 @@ impl AdaptiveSource {
             request: id,
             url: url.clone(),
             range,
+            kind: match purpose {
+                Purpose::Playlist { .. } => RequestKind::Playlist,
+                Purpose::Index { .. } => RequestKind::Index,
+                Purpose::Init { .. } => RequestKind::Init,
+                Purpose::Media { .. } => RequestKind::Segment,
+                Purpose::Manifest => RequestKind::Manifest,
+            },
         });
         self.requests.insert(
             id,

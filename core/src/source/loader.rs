@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
-use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId};
+use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
 use crate::source::cache::{lock, SharedCache};
 use crate::source::http::ContentRange;
 
@@ -149,6 +149,7 @@ impl Loader {
                 start,
                 end: Some(end),
             }),
+            kind: RequestKind::for_url(&self.url),
         });
         self.inflight = Some(Inflight {
             id,

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use kinema_core::host::{
     AppRequest, AudioDecoderConfig, ByteRange, EncodedChunk, FetchErrorKind, FrameId, HostCommand,
-    HostEvent, MediaInfo, PlayerEvent, RequestId, SeekMode, VideoDecoderConfig,
+    HostEvent, MediaInfo, PlayerEvent, RequestId, RequestKind, SeekMode, VideoDecoderConfig,
 };
 use kinema_core::input::{InputEvent, Key};
 use kinema_core::subtitles::{SubtitleCue, TextRun, TextTrackKind};
@@ -793,6 +793,7 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
             request,
             url,
             range,
+            kind,
         } => {
             w.u8(0x01);
             w.u64(request.0);
@@ -802,6 +803,7 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
                 w.u64(r.start);
                 w.opt_u64(r.end);
             }
+            w.u8(pos(&RequestKind::ALL, kind));
         }
         HostCommand::CancelFetch { request } => {
             w.u8(0x02);
@@ -1048,6 +1050,7 @@ pub fn decode_command(buf: &[u8]) -> Result<Command, DecodeError> {
                     end: r.opt(|r| r.u64())?,
                 })
             })?,
+            kind: pick(&RequestKind::ALL, "request kind", r.u8()?)?,
         },
         0x02 => HostCommand::CancelFetch {
             request: RequestId(r.u64()?),

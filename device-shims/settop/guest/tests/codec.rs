@@ -150,11 +150,13 @@ fn commands() -> Vec<HostCommand> {
                 start: 5,
                 end: None,
             }),
+            kind: RequestKind::Segment,
         },
         HostCommand::Fetch {
             request: RequestId(2),
             url: "u".into(),
             range: None,
+            kind: RequestKind::Text,
         },
         HostCommand::CancelFetch {
             request: RequestId(1),

@@ -291,6 +291,7 @@ impl Host {
                 request,
                 url,
                 range,
+                kind: _,
             } => self.fetch(request, &url, range.map(|r| r.header_value()))?,
             HostCommand::CancelFetch { .. } => {} // fetches complete at once
             HostCommand::QueueAudio { epoch, samples } => {
