@@ -159,6 +159,95 @@ test('media on another origin without CORS headers: the error names CORS', async
   }
 });
 
+/**
+ * A second origin that serves tests/fixtures/gen with CORS for the page (credentials, the
+ * test's own header), Range, and a log of every request's headers.
+ */
+async function corsOrigin() {
+  const { createServer } = await import('node:http');
+  const { readFile } = await import('node:fs/promises');
+  const seen = [];
+  const server = createServer(async (req, res) => {
+    seen.push({ method: req.method, url: req.url, headers: req.headers });
+    const cors = {
+      'Access-Control-Allow-Origin': req.headers.origin ?? '*', 'Access-Control-Allow-Credentials': 'true',
+      'Access-Control-Allow-Headers': 'range, x-kinema-token', 'Access-Control-Expose-Headers': 'content-range, content-length',
+      'Cross-Origin-Resource-Policy': 'cross-origin', Vary: 'Origin',
+    };
+    if (req.method === 'OPTIONS') return res.writeHead(204, cors).end();
+    try {
+      const body = await readFile(join(repo, 'tests/fixtures/gen', decodeURIComponent(new URL(req.url, 'http://x').pathname).replace(/^\/+/, '')));
+      const m = /bytes=(\d+)-(\d*)/.exec(req.headers.range ?? '');
+      if (!m) return res.writeHead(200, { ...cors, 'Content-Length': body.length }).end(body);
+      const start = Number(m[1]), end = Math.min(m[2] ? Number(m[2]) : body.length - 1, body.length - 1);
+      res.writeHead(206, { ...cors, 'Content-Range': `bytes ${start}-${end}/${body.length}`, 'Content-Length': end - start + 1 }).end(body.subarray(start, end + 1));
+    } catch {
+      res.writeHead(404, cors).end();
+    }
+  });
+  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${server.address().port}/`, seen, close: () => new Promise((ok) => server.close(ok)) };
+}
+
+test('request hooks: headers, credentials mode, URL rewrite, refusal, and every request kind; response hook', async () => {
+  const other = await corsOrigin();
+  try {
+    const page = await env.open('?renderer=2d');
+    const r = await page.evaluate(async (other) => {
+      const p = window.kinema.player;
+      p.pause();
+      document.cookie = 'kinema-session=42; path=/';
+      const requests = [], responses = [];
+      let credentials = 'same-origin';
+      p.setRequestHook((req) => {
+        requests.push({ url: req.url, kind: req.kind, range: req.range });
+        if (req.url.endsWith('/rewrite-me.mp4')) req.url = `${other}h264-aac.mp4`;
+        if (req.url.endsWith('/refuse-me.mp4')) return false;
+        req.headers['x-kinema-token'] = 'abc';
+        req.credentials = credentials;
+        return Promise.resolve(req);
+      });
+      p.setResponseHook((res) => responses.push({ kind: res.kind, status: res.status, type: res.headers.get('content-type') }));
+      const out = {};
+      const outcome = (pr) => pr.then((v) => ({ ok: v?.container ?? true }), (e) => ({ name: e.name, kind: e.kind, message: e.message }));
+      out.plain = await outcome(p.load(`${other}h264-aac.mp4`));
+      credentials = 'include';
+      out.withCookies = await outcome(p.load(`${other}clicks-10s.mp3`));
+      credentials = 'same-origin';
+      out.rewritten = await outcome(p.load('rewrite-me.mp4'));
+      out.refused = await outcome(p.load('refuse-me.mp4'));
+      out.hls = await outcome(p.load('fixtures/streams/hls-fmp4/master.m3u8'));
+      await new Promise((ok) => setTimeout(ok, 1500));
+      const track = p.addTextTrack('fixtures/vtt/srt.vtt', 'en', 'Side-loaded');
+      p.textTrack = track;
+      await new Promise((ok) => setTimeout(ok, 1000));
+      p.setRequestHook(null);
+      p.setResponseHook(null);
+      return { out, kinds: [...new Set(requests.map((q) => q.kind))].sort(), responses: [...new Set(responses.map((q) => `${q.kind} ${q.status}`))].sort(), first: requests[0] };
+    }, other.url);
+    const token = other.seen.filter((q) => q.method === 'GET').map((q) => [q.url, q.headers['x-kinema-token'], q.headers.cookie ?? null]);
+    console.log(`hooks: ${JSON.stringify(r)}; the other origin saw (url, token, cookie): ${JSON.stringify(token)}`);
+    assert.equal(r.out.plain.ok, 'isomp4');
+    assert.equal(r.out.withCookies.ok, 'mp3');
+    assert.equal(r.out.rewritten.ok, 'isomp4');
+    assert.equal(r.out.refused.kind, 'network');
+    assert.match(r.out.refused.message, /refused by the request hook/);
+    assert.equal(r.out.hls.ok, 'hls');
+    assert.deepEqual(r.first.range, { start: 0, end: r.first.range.end });
+    for (const k of ['media', 'manifest', 'playlist', 'init', 'segment', 'text']) assert.ok(r.kinds.includes(k), `kind ${k} in ${r.kinds}`);
+    for (const k of ['media', 'manifest', 'playlist', 'init', 'segment', 'text']) {
+      assert.ok(r.responses.some((x) => new RegExp(`^${k} 20[06]$`).test(x)), `response hook saw ${k}: ${r.responses}`);
+    }
+    assert.ok(token.length > 0 && token.every(([, t]) => t === 'abc'), 'the header the hook added reached the server');
+    const mp4 = token.filter(([u]) => u.endsWith('.mp4')), mp3 = token.filter(([u]) => u.endsWith('.mp3'));
+    assert.ok(mp4.length > 0 && mp4.every(([, , c]) => c === null), 'same-origin credentials: no cookie to another origin');
+    assert.ok(mp3.length > 0 && mp3.every(([, , c]) => c?.includes('kinema-session=42')), "credentials 'include': the cookie goes along");
+    await page.close();
+  } finally {
+    await other.close();
+  }
+});
+
 test('load() and play() promises settle like HTMLMediaElement: success, 404, unsupported, superseded, paused', async () => {
   const page = await env.open('?renderer=2d');
   const r = await page.evaluate(async () => {

@@ -315,10 +315,10 @@ test('a plain page: an import map to node_modules/kinema, no bundler, plays afte
 
 /** Every member of `Player` and every event, used with their types (tsc --strict checks it). */
 const APP_TS = `// Uses the whole public API of the installed package; compiled with tsc --strict, never run.
-import init, { initSync, start, Player } from 'kinema';
+import init, { initSync, start, setAudioWorkletUrl, Player } from 'kinema';
 import type {
-  ActiveCue, Capabilities, ControlsView, DecodePath, InitOutput, KeyName, MediaInfo, PlayerError,
-  PlayerErrorKind, PlayerEventMap, PlayerState, PlayerStats, PlayerWarning, StreamStats, TextTrackInfo, TrackChoice, VideoStats,
+  ActiveCue, Capabilities, ControlsView, DecodePath, InitOutput, KeyName, KinemaRequest, KinemaResponse, MediaInfo, PlayerError,
+  PlayerErrorKind, PlayerEventMap, PlayerState, PlayerStats, PlayerWarning, RequestKind, StreamStats, TextTrackInfo, TrackChoice, VideoStats,
 } from 'kinema';
 import initWebgl, { Player as WebglPlayer } from 'kinema/webgl';
 import { attachDevice, detectProfile, PROFILES } from 'kinema/device-shims';
@@ -430,6 +430,21 @@ export async function main(canvas: HTMLCanvasElement, bytes: ArrayBuffer): Promi
   player.addEventListener('ended', (e) => { const n: null = e.detail; });
   player.addEventListener('error', (e) => { const k: PlayerErrorKind = e.detail.kind; const m: string = e.detail.message; });
   player.addEventListener('warning', (e) => { const w: PlayerWarning = e.detail; const fatal: false = w.fatal; });
+  setAudioWorkletUrl('/static/kinema_worklet.js');
+  setAudioWorkletUrl(null);
+  player.setRequestHook((req: KinemaRequest) => {
+    const kind: RequestKind = req.kind;
+    const from: number | undefined = req.range?.start;
+    req.headers['Authorization'] = 'Bearer t';
+    req.credentials = 'include';
+    if (kind === 'segment') return false;
+    return Promise.resolve(req);
+  });
+  player.setRequestHook(null);
+  player.setResponseHook((res: KinemaResponse) => { const age: string | null = res.headers.get('age'); const s: number = res.status; const k: RequestKind = res.request.kind; });
+  player.setResponseHook(null);
+  // @ts-expect-error: a request kind outside the set
+  const badKind: RequestKind = 'video';
   player.addEventListener('volumechange', (e) => { const v: number = e.detail.volume; const m: boolean = e.detail.muted; });
   player.addEventListener('ratechange', (e) => { const r: number = e.detail; });
   player.addEventListener('progress', (e) => { const b: number = e.detail.bufferedBytes + e.detail.totalBytes; });

@@ -59,6 +59,7 @@ pub struct Driver {
     draining: Cell<bool>,
     target: EventTarget,
     fetches: RefCell<HashMap<RequestId, Fetch>>,
+    hooks: RefCell<fetch::Hooks>,
     ctx: RefCell<Option<AudioContext>>,
     audio_options: audio::Options,
     audio: RefCell<Option<AudioOut>>,
@@ -87,6 +88,7 @@ impl Driver {
                 draining: Cell::new(false),
                 target,
                 fetches: RefCell::new(HashMap::new()),
+                hooks: RefCell::new(fetch::Hooks::default()),
                 ctx: RefCell::new(None),
                 audio_options: options,
                 audio: RefCell::new(None),
@@ -120,6 +122,11 @@ impl Driver {
             driver.start_audio();
         }
         Ok(driver)
+    }
+
+    /// The embedder's request and response hooks, used from the next request on.
+    pub fn hooks(&self) -> &RefCell<fetch::Hooks> {
+        &self.hooks
     }
 
     /// The target app listeners are registered on.
@@ -351,8 +358,10 @@ impl Driver {
                 request,
                 url,
                 range,
+                kind,
             } => {
-                let f = fetch::start(request, &url, range, self.sink());
+                let hooks = self.hooks.borrow().clone();
+                let f = fetch::start_with(request, &url, range, kind, hooks, self.sink());
                 if let Ok(mut fetches) = self.fetches.try_borrow_mut() {
                     fetches.insert(request, f);
                 }

@@ -25,3 +25,11 @@ use wasm_bindgen::prelude::*;
 pub fn start() {
     console_error_panic_hook::set_once();
 }
+
+/// Loads the audio worklet module from `url` for players whose audio output opens afterwards
+/// (apps that serve the package's files elsewhere than beside `kinema_web.js`); `null` or `''`
+/// returns to the default, `kinema_worklet.js` beside the package's module.
+#[wasm_bindgen(js_name = setAudioWorkletUrl)]
+pub fn set_audio_worklet_url(url: Option<String>) {
+    audio::set_worklet_url(url);
+}

@@ -52,6 +52,15 @@ export type PlayerErrorKind = 'network' | 'decode' | 'unsupported' | 'limit' | '
 /** A failure (`Player.error`, `error` detail). */
 export interface PlayerError { kind: PlayerErrorKind; message: string; }
 
+/** What a request is for (`KinemaRequest.kind`). */
+export type RequestKind = 'media' | 'manifest' | 'playlist' | 'index' | 'init' | 'segment' | 'text';
+
+/** A request the player is about to make (`setRequestHook`): change it, or return `false` to refuse it. */
+export interface KinemaRequest { url: string; kind: RequestKind; range: { start: number; end: number | null } | null; headers: Record<string, string>; credentials: RequestCredentials; method: 'GET'; }
+
+/** Response headers of a request (`setResponseHook`). */
+export interface KinemaResponse { url: string; kind: RequestKind; status: number; headers: Headers; request: KinemaRequest; }
+
 /** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock). */
 export interface PlayerWarning { kind: PlayerErrorKind; message: string; fatal: false; }
 
@@ -182,6 +191,34 @@ impl Player {
         });
         self.app(AppRequest::Load { url: absolute(url) });
         settle.promise()
+    }
+
+    /// Sets (or with `null` removes) the hook called before every request the player makes —
+    /// files, manifests, playlists, segment indexes, init and media segments, subtitles — with
+    /// a `KinemaRequest` `{url, kind, range, headers, credentials, method}`. Change it in place
+    /// or return another one (add headers such as tokens, set `credentials: 'include'` for
+    /// cookies on another origin, rewrite the URL), return `false` to refuse the request, or
+    /// return a promise of either. A refused request fails like a network refusal.
+    #[wasm_bindgen(js_name = setRequestHook)]
+    pub fn set_request_hook(
+        &self,
+        #[wasm_bindgen(
+            unchecked_param_type = "((request: KinemaRequest) => KinemaRequest | false | void | Promise<KinemaRequest | false | void>) | null"
+        )]
+        hook: Option<js_sys::Function>,
+    ) {
+        self.driver.hooks().borrow_mut().request = hook;
+    }
+
+    /// Sets (or with `null` removes) the hook called when the response headers of any request
+    /// arrive, with a `KinemaResponse` `{url, kind, status, headers, request}`.
+    #[wasm_bindgen(js_name = setResponseHook)]
+    pub fn set_response_hook(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "((response: KinemaResponse) => void) | null")]
+        hook: Option<js_sys::Function>,
+    ) {
+        self.driver.hooks().borrow_mut().response = hook;
     }
 
     /// Subtitle tracks: the stream's WebVTT renditions, then side-loaded files.
