@@ -137,8 +137,10 @@ fn blob_url(data: &[u8]) -> String {
     web_sys::Url::create_object_url_with_blob(&blob).expect("url")
 }
 
+/// The audio output opens when sound is asked for (`play()`), not when the player is made:
+/// before a user gesture Chromium would keep a context made then suspended, and warn.
 #[wasm_bindgen_test]
-async fn a_new_player_is_idle_and_opens_the_ring() {
+async fn a_new_player_is_idle_and_opens_the_ring_when_play_asks() {
     let player = Player::new().expect("player");
     assert_eq!(player.state(), "idle");
     assert!(player.duration().is_nan());
@@ -147,6 +149,13 @@ async fn a_new_player_is_idle_and_opens_the_ring() {
     assert!(player.media_info().is_null());
     assert_eq!((player.volume(), player.muted()), (1.0, false));
     assert_eq!(player.current_time(), 0.0);
+    sleep(200).await;
+    assert!(
+        get(&player.stats(), "audioMode").is_null(),
+        "no audio output before anything asks for sound (no user gesture on this page)"
+    );
+    // Nothing loaded: the promise waits for a source, as `<video>`'s does.
+    let _ = player.play();
     assert!(
         until(2000, || get(&player.stats(), "audioMode")
             .as_string()
