@@ -1,15 +1,12 @@
 // The Kinema demo page: every control goes through the public Player API.
 // Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
-// Renderer: ?renderer=webgpu|webgl2|2d forces one; by default WebGPU when the browser has an
-// adapter (the small package), else the WebGL2 fallback package.
+// Renderer: ?renderer=webgpu|webgl2|2d forces one (webgl2 loads the WebGL2 build); by default
+// the package decides ('auto': WebGPU when the browser has an adapter, else a 2D canvas).
 // Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
 // hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
-const hasWebGpu = async () => {
-  try { return !!(await navigator.gpu?.requestAdapter()); } catch { return false; }
-};
-const pkg = wanted === 'webgl2' || (wanted === 'auto' && !(await hasWebGpu())) ? 'pkg-webgl' : 'pkg';
+const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
 const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
 
 const $ = (id) => document.getElementById(id);
