@@ -248,6 +248,44 @@ test('request hooks: headers, credentials mode, URL rewrite, refusal, and every 
   }
 });
 
+test('the WebGL2 context is lost mid-play: the picture goes on on a 2D canvas in its place, with a render warning', async () => {
+  const page = await env.open('?renderer=webgl2');
+  await page.evaluate(async () => {
+    const p = window.kinema.player;
+    window.warnings = [];
+    p.addEventListener('warning', (e) => window.warnings.push(e.detail));
+    await p.load('fixtures/h264-aac.mp4');
+    await p.play();
+  });
+  await until(page, () => window.kinema.player.currentTime > 0.5, null, 10_000);
+  const before = await page.evaluate(() => ({ renderer: window.kinema.player.renderer, canvas: document.querySelectorAll('canvas#video').length }));
+  const lost = await page.evaluate(() => {
+    const ext = document.getElementById('video').getContext('webgl2')?.getExtension('WEBGL_lose_context');
+    ext?.loseContext();
+    return !!ext;
+  });
+  assert.ok(lost, 'WEBGL_lose_context is offered');
+  await until(page, () => window.kinema.player.renderer === '2d', null, 10_000);
+  const p1 = await picture(page);
+  await new Promise((ok) => setTimeout(ok, 300));
+  const p2 = await picture(page);
+  const r = await page.evaluate(() => {
+    const c = document.getElementById('video');
+    const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
+    let sum = 0;
+    for (let i = 0; i < d.length; i += 4 * 97) sum += d[i];
+    return { warnings: window.warnings, canvases: document.querySelectorAll('canvas#video').length, onScreen: sum / Math.max(1, d.length / (4 * 97)), state: window.kinema.player.state };
+  });
+  console.log(`context lost: before ${JSON.stringify(before)}; after ${JSON.stringify(r)}; pictures ${JSON.stringify([p1, p2])}`);
+  assert.equal(before.renderer, 'webgl2');
+  assert.equal(r.canvases, 1, 'the 2D canvas took the old one\'s place');
+  assert.ok(r.warnings.some((w) => w.kind === 'render'), JSON.stringify(r.warnings));
+  assert.ok(p1.mean > 5 && p1.hash !== p2.hash && r.onScreen > 5, 'moving, non-black video after the loss');
+  assert.equal(r.state, 'playing');
+  await page.evaluate(() => window.kinema.player.pause());
+  await page.close();
+});
+
 test('load() and play() promises settle like HTMLMediaElement: success, 404, unsupported, superseded, paused', async () => {
   const page = await env.open('?renderer=2d');
   const r = await page.evaluate(async () => {
@@ -326,7 +364,7 @@ for (const [renderer, decode] of [['2d', 'webcodecs'], ['webgl2', 'webcodecs'], 
     assert.deepEqual(r.violations, []);
     assert.deepEqual(r.warnings, []);
     assert.equal(r.path, decode);
-    assert.ok(p1.mean > 20 && p1.hash !== p2.hash, 'moving, non-black video');
+    assert.ok(p1.mean > 5 && p1.hash !== p2.hash, 'moving, non-black video');
     await page.close();
   });
 }

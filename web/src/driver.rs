@@ -118,6 +118,12 @@ impl Driver {
             }
         });
         driver.video.set_clock(clock_view(Rc::downgrade(&driver)));
+        let me = Rc::downgrade(&driver);
+        driver.video.set_warn(Rc::new(move |kind: &str, message: &str| {
+            if let Some(d) = me.upgrade() {
+                d.warn(kind, message);
+            }
+        }));
         if audio::may_start() {
             driver.start_audio();
         }

@@ -61,8 +61,8 @@ export interface KinemaRequest { url: string; kind: RequestKind; range: { start:
 /** Response headers of a request (`setResponseHook`). */
 export interface KinemaResponse { url: string; kind: RequestKind; status: number; headers: Headers; request: KinemaRequest; }
 
-/** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock). */
-export interface PlayerWarning { kind: PlayerErrorKind; message: string; fatal: false; }
+/** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock); `render`: the GPU context was lost (drawing goes on with a 2D canvas put in the old canvas's place). */
+export interface PlayerWarning { kind: PlayerErrorKind | 'render'; message: string; fatal: false; }
 
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }

@@ -348,6 +348,11 @@ fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
 /// Sends an event to the core (the driver's sink).
 pub type Sink = Rc<dyn Fn(HostEvent)>;
 
+/// Tells the app of a problem playback goes on through: `(kind, message)`.
+pub type Warn = Rc<dyn Fn(&str, &str)>;
+
+type DomListener = Closure<dyn FnMut(web_sys::Event)>;
+
 struct VideoDecoderSlot {
     decoder: JsVideoDecoder,
     generation: u32,
@@ -405,6 +410,11 @@ pub struct VideoHost {
     clock: RefCell<Option<Rc<dyn Fn() -> ClockView>>>,
     /// WebCodecs decode latency.
     latency: Rc<RefCell<Latency>>,
+    /// Tells the app of a problem playback goes on through (`warning` event; set by the
+    /// driver).
+    warn: RefCell<Option<Warn>>,
+    /// The `webglcontextlost` listener on the canvas a WebGL2 renderer draws into.
+    lost: RefCell<Option<(HtmlCanvasElement, DomListener)>>,
 }
 
 impl VideoHost {
@@ -431,6 +441,57 @@ impl VideoHost {
             on_mse: Cell::new(false),
             clock: RefCell::new(None),
             latency: Rc::new(RefCell::new(Latency::default())),
+            warn: RefCell::new(None),
+            lost: RefCell::new(None),
+        }
+    }
+
+    /// Where warnings go (the driver dispatches them as `warning` events).
+    pub fn set_warn(&self, warn: Warn) {
+        *self.warn.borrow_mut() = Some(warn);
+    }
+
+    /// Watches a WebGL2 renderer's canvas for a lost context (a GPU reset, a driver update,
+    /// too many contexts on a TV): the picture then moves to a 2D canvas put in its place.
+    fn watch_context(self: &Rc<Self>, canvas: &HtmlCanvasElement) {
+        let me = Rc::downgrade(self);
+        let on_lost = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            if let Some(me) = me.upgrade() {
+                me.context_lost();
+            }
+        });
+        let _ = canvas.add_event_listener_with_callback(
+            "webglcontextlost",
+            on_lost.as_ref().unchecked_ref(),
+        );
+        if let Some((old, f)) = self.lost.replace(Some((canvas.clone(), on_lost))) {
+            let _ = old
+                .remove_event_listener_with_callback("webglcontextlost", f.as_ref().unchecked_ref());
+        }
+    }
+
+    /// The GPU context is gone: draw on with a 2D canvas in the old one's place, redraw the
+    /// picture on show, and say so (`render` warning) rather than leave a black screen.
+    fn context_lost(&self) {
+        let Some(canvas) = self.canvas.borrow().clone() else {
+            return;
+        };
+        let display = replace_canvas(&canvas).and_then(|fresh| {
+            let c = canvas_2d(fresh.clone())?;
+            Ok((fresh, c))
+        });
+        let message = match display {
+            Ok((fresh, c)) => {
+                *self.canvas.borrow_mut() = Some(fresh);
+                *self.display.borrow_mut() = Some(Display::Canvas2d(c));
+                self.redraw_2d();
+                "the GPU context was lost; drawing with a 2D canvas (in the old canvas's place)"
+                    .to_string()
+            }
+            Err(e) => format!("the GPU context was lost and no 2D canvas could replace it: {e:?}"),
+        };
+        if let Some(w) = self.warn.borrow().clone() {
+            w("render", &message);
         }
     }
 
@@ -569,6 +630,11 @@ impl VideoHost {
             let name = display.name();
             if let Some(me) = me.upgrade() {
                 *me.display.borrow_mut() = Some(display);
+                if name == "webgl2" {
+                    if let Some(c) = me.canvas.borrow().clone() {
+                        me.watch_context(&c);
+                    }
+                }
                 me.redraw();
             }
             Ok(JsValue::from_str(name))
@@ -676,42 +742,29 @@ impl VideoHost {
             .clone()
             .ok_or_else(|| JsValue::from_str("no canvas attached"))?;
         let (w, h) = (canvas.width(), canvas.height());
-        let read = |ctx: &CanvasRenderingContext2d| -> Result<JsValue, JsValue> {
-            let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
-            let o = Object::new();
-            set(&o, "width", &w.into());
-            set(&o, "height", &h.into());
-            set(
-                &o,
-                "data",
-                &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
-            );
-            Ok(o.into())
-        };
-        let mut display = self.display.borrow_mut();
-        match display.as_mut() {
-            Some(Display::Canvas2d(c)) => read(&c.ctx),
-            Some(Display::Gpu(r)) => {
-                r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?;
-                let probe = web_sys::OffscreenCanvas::new(w, h)?;
-                let ctx = probe
-                    .get_context("2d")?
-                    .ok_or_else(|| JsValue::from_str("no 2d context"))?
-                    .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
-                ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
-                let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
-                let o = Object::new();
-                set(&o, "width", &w.into());
-                set(&o, "height", &h.into());
-                set(
-                    &o,
-                    "data",
-                    &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
-                );
-                Ok(o.into())
-            }
-            None => Err(JsValue::from_str("no canvas attached")),
+        match self.display.borrow_mut().as_mut() {
+            Some(Display::Canvas2d(_)) => {}
+            Some(Display::Gpu(r)) => r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?,
+            None => return Err(JsValue::from_str("no canvas attached")),
         }
+        // Read through a copy: a GPU canvas cannot be read directly, and repeated reads of the
+        // 2D display itself make Chromium warn (and would ask for a CPU-backed display).
+        let probe = web_sys::OffscreenCanvas::new(w, h)?;
+        let ctx = probe
+            .get_context("2d")?
+            .ok_or_else(|| JsValue::from_str("no 2d context"))?
+            .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
+        ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
+        let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+        let o = Object::new();
+        set(&o, "width", &w.into());
+        set(&o, "height", &h.into());
+        set(
+            &o,
+            "data",
+            &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
+        );
+        Ok(o.into())
     }
 
     /// Pictures held (decoded and not yet released).
