@@ -64,6 +64,8 @@ pub struct Driver {
     audio_options: audio::Options,
     audio: RefCell<Option<AudioOut>>,
     audio_status: Cell<AudioStatus>,
+    /// An `audio-output` warning went out since the output last ran: one per silence.
+    silence_told: Cell<bool>,
     on_audio_state: Closure<dyn FnMut()>,
     wake: Timer,
     ticker: Ticker,
@@ -93,6 +95,7 @@ impl Driver {
                 audio_options: options,
                 audio: RefCell::new(None),
                 audio_status: Cell::new(AudioStatus::Idle),
+                silence_told: Cell::new(false),
                 on_audio_state: Closure::new(move || {
                     if let Some(d) = on_state.upgrade() {
                         d.update_device();
@@ -119,11 +122,13 @@ impl Driver {
         });
         driver.video.set_clock(clock_view(Rc::downgrade(&driver)));
         let me = Rc::downgrade(&driver);
-        driver.video.set_warn(Rc::new(move |kind: &str, message: &str| {
-            if let Some(d) = me.upgrade() {
-                d.warn(kind, message);
-            }
-        }));
+        driver
+            .video
+            .set_warn(Rc::new(move |kind: &str, message: &str| {
+                if let Some(d) = me.upgrade() {
+                    d.warn(kind, message);
+                }
+            }));
         if audio::may_start() {
             driver.start_audio();
         }
@@ -182,7 +187,7 @@ impl Driver {
             return;
         }
         if warn {
-            self.warn("audio-output", reason);
+            self.warn_silent(reason);
         }
         if self.audio_status.replace(AudioStatus::Silent) != AudioStatus::Silent {
             self.send(HostEvent::AudioDeviceUnavailable {
@@ -224,8 +229,7 @@ impl Driver {
                 && d.audio_status.get() == AudioStatus::Silent
                 && playing
             {
-                d.warn(
-                    "audio-output",
+                d.warn_silent(
                     "sound is blocked until the user interacts with the page; playing on without sound",
                 );
             }
@@ -247,10 +251,18 @@ impl Driver {
             return;
         };
         self.audio_status.set(AudioStatus::Ready);
+        self.silence_told.set(false);
         self.send(HostEvent::AudioDeviceReady {
             sample_rate,
             channels: 2,
         });
+    }
+
+    /// Says once per silence that sound could not start (an `audio-output` warning).
+    fn warn_silent(&self, message: &str) {
+        if !self.silence_told.replace(true) {
+            self.warn("audio-output", message);
+        }
     }
 
     /// Dispatches a `warning` event `{kind, message}`: a problem playback goes on through.

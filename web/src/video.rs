@@ -460,13 +460,13 @@ impl VideoHost {
                 me.context_lost();
             }
         });
-        let _ = canvas.add_event_listener_with_callback(
-            "webglcontextlost",
-            on_lost.as_ref().unchecked_ref(),
-        );
+        let _ = canvas
+            .add_event_listener_with_callback("webglcontextlost", on_lost.as_ref().unchecked_ref());
         if let Some((old, f)) = self.lost.replace(Some((canvas.clone(), on_lost))) {
-            let _ = old
-                .remove_event_listener_with_callback("webglcontextlost", f.as_ref().unchecked_ref());
+            let _ = old.remove_event_listener_with_callback(
+                "webglcontextlost",
+                f.as_ref().unchecked_ref(),
+            );
         }
     }
 
