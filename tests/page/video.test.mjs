@@ -198,6 +198,7 @@ test(`[${TAG}] fast seek lands on a keyframe; playback rate 2 keeps video on the
   const samples = await page.evaluate(() => window.sampleFrames(1500, 100));
   const off = samples.filter((s) => s.state === 'playing').map((s) => s.n - Math.floor(s.t * 30));
   const bad = off.filter((o) => o < -2 || o > 2).length;
+  console.log(`at 2x: frame-clock offsets ${JSON.stringify(countBy(off))}`);
   assert.ok(bad <= off.length * 0.05, `at 2x: ${JSON.stringify(countBy(off))}`);
   await page.evaluate(() => { window.kinema.player.playbackRate = 1; window.kinema.player.pause(); });
 });

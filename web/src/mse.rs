@@ -32,7 +32,8 @@
 //!   snapshots waiting to be presented it plays [`CATCH_UP`] times faster to get ahead again,
 //!   and with [`HIGH_WATER`] or more it pauses (backpressure: the core's own decode-ahead
 //!   bounds then stop the feeding, so the element never runs far ahead). When the core is
-//!   paused, the element is paused.
+//!   paused, the element runs on until [`LOW_WATER`] snapshots wait, then pauses: a `play()`
+//!   starts with the lead already there.
 //! - Seeks: a new generation lands the element on the picture the core will want first. The
 //!   core's position at `ConfigureVideoDecoder` is the seek target (the keyframe for a fast
 //!   seek); as soon as the chunk whose interval holds it has been queued, the element is sought
@@ -959,7 +960,12 @@ impl MseVideo {
         };
         let video = &st.video;
         let waiting = st.unpresented.len();
-        let play = st.active && clock.wants_play && waiting < HIGH_WATER && !video.ended();
+        // While the core is paused (after a load or a seek), the element still runs on until
+        // LOW_WATER pictures wait: playback then starts with its lead already built (from a
+        // standing start the element's first pictures came late, at 2× by three frames).
+        let preroll = !clock.wants_play && st.landed && !st.flush && waiting < LOW_WATER;
+        let play =
+            st.active && (preroll || (clock.wants_play && waiting < HIGH_WATER)) && !video.ended();
         if play {
             let factor = if video.current_time() < clock.position {
                 BEHIND
