@@ -32,6 +32,17 @@ const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
 // forcing the path too; every load asserts the MSE path was the one used.
 const MSE = process.env.KINEMA_DECODE === 'mse';
 const TAG = MSE ? `${RENDERER}, mse` : RENDERER;
+/** Keeps every WebGPU device the page makes in `window.gpuDevices` (to destroy one in a test). */
+function keepGpuDevices() {
+  window.gpuDevices = [];
+  if (!window.GPUAdapter) return;
+  const real = GPUAdapter.prototype.requestDevice;
+  GPUAdapter.prototype.requestDevice = async function (...args) {
+    const device = await real.apply(this, args);
+    window.gpuDevices.push(device);
+    return device;
+  };
+}
 function withoutWebCodecsVideo() {
   delete window.VideoDecoder;
   delete window.EncodedVideoChunk;
@@ -42,7 +53,8 @@ let env;
 let page;
 before(async () => {
   env = await launch({ webgpu: RENDERER === 'webgpu' });
-  page = await env.open(`?renderer=${RENDERER}${MSE ? '&decode=mse' : ''}`, MSE ? { initScript: withoutWebCodecsVideo } : {});
+  const initScript = MSE ? withoutWebCodecsVideo : RENDERER === 'webgpu' ? keepGpuDevices : undefined;
+  page = await env.open(`?renderer=${RENDERER}${MSE ? '&decode=mse' : ''}`, initScript ? { initScript } : {});
   await installFrameIndex(page);
   const used = await page.evaluate(() => window.kinema.renderer);
   assert.equal(used, RENDERER, `renderer in use: ${used}`);
@@ -234,3 +246,27 @@ test(`[${TAG}] bad input: missing moov, unsupported codec, corrupt frames → ty
   await loadVideo('h264-aac.mp4');
   assert.deepEqual(env.problems, []);
 });
+
+// Last in the file: it leaves the page drawing on a 2D canvas.
+if (RENDERER === 'webgpu' && !MSE) {
+  test(`[${TAG}] the GPU device is lost mid-play: the picture goes on on a 2D canvas in its place, with a render warning`, async () => {
+    await page.evaluate(() => {
+      window.lostWarnings = [];
+      window.kinema.player.addEventListener('warning', (e) => window.lostWarnings.push(e.detail));
+    });
+    await loadVideo('h264-aac.mp4');
+    const devices = await page.evaluate(() => { for (const d of window.gpuDevices) d.destroy(); return window.gpuDevices.length; });
+    assert.ok(devices >= 1, 'the renderer made a WebGPU device');
+    await until(page, () => window.kinema.player.renderer === '2d', null, 10_000);
+    const a = await page.evaluate(() => window.frameIndex());
+    await new Promise((ok) => setTimeout(ok, 400));
+    const b = await page.evaluate(() => window.frameIndex());
+    const r = await page.evaluate(() => ({ warnings: window.lostWarnings, state: window.kinema.player.state, canvases: document.querySelectorAll('canvas#video').length }));
+    console.log(`device lost: frames ${a} → ${b}, ${JSON.stringify(r)}`);
+    assert.ok(b > a, `pictures move after the loss: ${a} → ${b}`);
+    assert.ok(r.warnings.some((w) => w.kind === 'render'), JSON.stringify(r.warnings));
+    assert.equal(r.state, 'playing');
+    assert.equal(r.canvases, 1);
+    await page.evaluate(() => window.kinema.player.pause());
+  });
+}

@@ -1063,6 +1063,11 @@ impl VideoHost {
                 }
             }
         }
+        let lost = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(r)) if r.is_lost());
+        if lost {
+            // The device went away (WebGPU reports it here; WebGL2 also by event): on with 2D.
+            self.context_lost();
+        }
         let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
         if gpu {
             match self.frames.borrow().get(&frame.0) {

@@ -243,6 +243,8 @@ pub struct Renderer {
     yuv: Option<Planes>,
     shown: Shown,
     backend: &'static str,
+    /// Set by the device-lost callback (a GPU reset or crash, the device destroyed).
+    lost: std::sync::Arc<std::sync::atomic::AtomicBool>,
     overlay_pipeline: wgpu::RenderPipeline,
     /// Drawn over the picture's rectangle (subtitles); `None` when empty.
     overlay: Option<Planes>,
@@ -390,6 +392,11 @@ impl Renderer {
         queue: wgpu::Queue,
         config: wgpu::SurfaceConfiguration,
     ) -> Renderer {
+        let lost = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = lost.clone();
+        device.set_device_lost_callback(move |_, _| {
+            flag.store(true, std::sync::atomic::Ordering::Relaxed);
+        });
         let backend = match adapter.get_info().backend {
             wgpu::Backend::BrowserWebGpu => "webgpu",
             wgpu::Backend::Gl => "webgl2",
@@ -448,6 +455,7 @@ impl Renderer {
             mapped_at_creation: false,
         });
         Renderer {
+            lost,
             _instance: instance,
             surface,
             device,
@@ -469,6 +477,12 @@ impl Renderer {
     /// `webgpu`, `webgl2`, `vulkan`, ...
     pub fn backend_name(&self) -> &'static str {
         self.backend
+    }
+
+    /// True once the GPU device is lost (a GPU reset or crash, the device destroyed): nothing
+    /// drawn from then on reaches the screen, so a host moves to another display.
+    pub fn is_lost(&self) -> bool {
+        self.lost.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The surface's pixel size changed (CSS size × devicePixelRatio): reconfigure and redraw.
