@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Kinema's build, demo and tests need, skipping whatever is already there, and
 # exports PATH with the repo's node_modules/.bin first (npm binaryen's wasm-opt 132 must win
-# over Debian's wasm-opt 108, which produces a .wasm that fails to load: TOOLCHAIN.md).
+# over Debian's wasm-opt 108, which produces a .wasm that fails to load with
+# `WebAssembly.Table.set(): Argument 1 is invalid … __wbindgen_init_externref_table`).
 # Sourced by demo.sh, test.sh and build-web.sh; can also be run on its own.
 # Needs rustup/cargo and node >= 20 with npm; root or sudo for apt.
 # Fresh machine: ~8 min (mostly two `cargo install`s). Everything present: ~1 s.
@@ -58,7 +59,7 @@ else
 fi
 
 # `cargo install` without --locked: wasm-bindgen-cli's lockfile wants a crate version the
-# registry does not serve (TOOLCHAIN.md).
+# registry does not serve (measured with 0.2.130).
 if [ "$(wasm-bindgen --version 2>/dev/null || true)" = "wasm-bindgen 0.2.130" ]; then
   say "ok: wasm-bindgen 0.2.130"
 else

@@ -40,7 +40,7 @@ step() {
 }
 
 # In-browser tests of the web crate (wasm-bindgen-test in headless Chromium). Chromium's flags
-# live in web/webdriver.json (TOOLCHAIN.md), passed by absolute path: wasm-pack runs the runner
+# live in web/webdriver.json (`goog:chromeOptions.args`), passed by absolute path: wasm-pack runs the runner
 # inside web/, where a relative path is silently not found and the audio tests hang.
 browser_tests() {
   if [ ! -d web/tests ]; then

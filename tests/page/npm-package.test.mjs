@@ -24,7 +24,8 @@ import { startServer } from '../../scripts/serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
-// What a user's browser runs with: TOOLCHAIN.md's quiet-network flags and nothing else.
+// What a user's browser runs with: the switches that keep a browser without internet quiet
+// (no background networking, component updates, sync, first-run) and nothing else.
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 // The video fixture: every frame shows its index as 8x2 black/white blocks (scripts/fixtures.sh).
