@@ -29,7 +29,8 @@
 //!   driver raises the core's decode-ahead bound to [`DECODER_DEPTH`] chunks on this path.
 //! - After every core run the driver calls [`MseVideo::sync`] with the clock. While the core
 //!   wants to play, the element plays at the core's rate; with fewer than [`LOW_WATER`]
-//!   snapshots waiting to be presented it plays [`CATCH_UP`] times faster to get ahead again,
+//!   snapshots waiting to be presented (and less than that many pictures' time ahead of the
+//!   clock) it plays [`CATCH_UP`] times faster to get ahead again,
 //!   and with [`HIGH_WATER`] or more it pauses (backpressure: the core's own decode-ahead
 //!   bounds then stop the feeding, so the element never runs far ahead). When the core is
 //!   paused, the element runs on until [`LOW_WATER`] snapshots wait, then pauses: a `play()`
@@ -262,9 +263,14 @@ struct State {
     /// The element has been sent to this generation's first picture (before that, its
     /// position and pictures belong to what it played before).
     landed: bool,
+    /// The element's picture at the landing point has been captured: until then it stays
+    /// paused while the core is paused (see [`MseVideo::sync`]).
+    shown: bool,
     /// Snapshots reported and not yet presented or released.
     unpresented: HashSet<u64>,
     flush: bool,
+    /// Duration (µs) of the latest chunk queued: the picture interval the lead is measured in.
+    frame_us: i64,
     since_evict: u32,
     rvfc: Option<u32>,
     latency_sum: f64,
@@ -375,8 +381,10 @@ impl MseVideo {
                     target: i64::MIN,
                     first: true,
                     landed: false,
+                    shown: false,
                     unpresented: HashSet::new(),
                     flush: false,
+                    frame_us: 33_333,
                     since_evict: 0,
                     rvfc: None,
                     latency_sum: 0.0,
@@ -470,6 +478,7 @@ impl MseVideo {
                 st.target = i64::MIN;
                 st.first = true;
                 st.landed = false;
+                st.shown = false;
                 st.flush = false;
                 st.since_evict = 0;
                 // After a decode error the element keeps its error until it loads a new source.
@@ -549,6 +558,7 @@ impl MseVideo {
                 Ok(segment) => {
                     st.ops.push_back(Op::Append(segment));
                     let dur = chunk.duration_us.max(1);
+                    st.frame_us = dur;
                     st.pending.insert(
                         chunk.timestamp_us,
                         Chunk {
@@ -780,6 +790,7 @@ impl MseVideo {
                 self.report_missing(&mut st, earlier, &mut events);
                 let (w, h) = (st.video.video_width(), st.video.video_height());
                 if let Some(c) = st.pending.remove(&key) {
+                    st.shown = true;
                     snapshot = Some((st.generation, key, c, w, h));
                 }
             }
@@ -962,14 +973,26 @@ impl MseVideo {
         let waiting = st.unpresented.len();
         // While the core is paused (after a load or a seek), the element still runs on until
         // LOW_WATER pictures wait: playback then starts with its lead already built (from a
-        // standing start the element's first pictures came late, at 2× by three frames).
-        let preroll = !clock.wants_play && st.landed && !st.flush && waiting < LOW_WATER;
+        // standing start the element's first pictures came late, at 2× by three frames). It
+        // waits for the picture it landed on to be captured first: playing on from a seek, a
+        // late frame callback reports only a later picture, the landing picture comes back
+        // missing and the core keeps the picture from before the seek on screen while paused
+        // (a CI run: an exact seek to 4.567 s showed frame 0).
+        let preroll =
+            !clock.wants_play && st.landed && st.shown && !st.flush && waiting < LOW_WATER;
         let play =
             st.active && (preroll || (clock.wants_play && waiting < HIGH_WATER)) && !video.ended();
         if play {
-            let factor = if video.current_time() < clock.position {
+            // The lead is counted in snapshots and checked in time: pictures the element skips
+            // (the compositor shows at most one per display refresh, and a late frame callback
+            // reports only the newest) leave fewer snapshots than the element is ahead, and
+            // catching up on the count alone then ran the element faster and faster (at 2× a
+            // 30 fps file it played 75 pictures a second on a 60 Hz display, skipping a fifth).
+            let lead_s = video.current_time() - clock.position;
+            let want_s = LOW_WATER as f64 * st.frame_us as f64 / 1e6;
+            let factor = if lead_s < 0.0 {
                 BEHIND
-            } else if waiting < LOW_WATER {
+            } else if waiting < LOW_WATER && lead_s < want_s {
                 CATCH_UP
             } else {
                 1.0
