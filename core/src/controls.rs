@@ -26,149 +26,27 @@ pub const HIDE_AFTER: Duration = Duration::from_secs(5);
 /// Seconds a FastForward / Rewind press (or the bar's buttons) moves the playhead.
 pub const SEEK_STEP: f64 = 10.0;
 
-/// A button of the control bar.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum ControlId {
-    /// Seek back [`SEEK_STEP`] seconds.
-    Rewind,
-    /// Play or pause.
-    PlayPause,
-    /// Seek forward [`SEEK_STEP`] seconds.
-    FastForward,
-    /// Opens the audio-track menu (enabled with more than one track).
-    Audio,
-    /// Opens the subtitles menu (enabled with at least one text track).
-    Subtitles,
-    /// Opens the quality menu (enabled with more than one quality level).
-    Quality,
-}
+pub use kinema_protocol::controls::{
+    ControlButton, ControlId, ControlTarget, ControlsView, MenuItem, MenuKind, MenuView, BUTTONS,
+};
 
-/// The bar's buttons, left to right.
-pub const BUTTONS: [ControlId; 6] = [
-    ControlId::Rewind,
-    ControlId::PlayPause,
-    ControlId::FastForward,
-    ControlId::Audio,
-    ControlId::Subtitles,
-    ControlId::Quality,
-];
-
-impl ControlId {
-    /// Stable name for hosts (`"rewind"`, `"playpause"`, `"fastforward"`, `"audio"`,
-    /// `"subtitles"`, `"quality"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            ControlId::Rewind => "rewind",
-            ControlId::PlayPause => "playpause",
-            ControlId::FastForward => "fastforward",
-            ControlId::Audio => "audio",
-            ControlId::Subtitles => "subtitles",
-            ControlId::Quality => "quality",
-        }
-    }
-
-    /// The button named `name` (see [`ControlId::name`]).
-    pub fn from_name(name: &str) -> Option<ControlId> {
-        BUTTONS.into_iter().find(|b| b.name() == name)
-    }
-
-    fn menu(self) -> Option<MenuKind> {
-        match self {
-            ControlId::Audio => Some(MenuKind::Audio),
-            ControlId::Subtitles => Some(MenuKind::Subtitles),
-            ControlId::Quality => Some(MenuKind::Quality),
-            _ => None,
-        }
+/// The menu a bar button opens.
+fn menu_of(id: ControlId) -> Option<MenuKind> {
+    match id {
+        ControlId::Audio => Some(MenuKind::Audio),
+        ControlId::Subtitles => Some(MenuKind::Subtitles),
+        ControlId::Quality => Some(MenuKind::Quality),
+        ControlId::Rewind | ControlId::PlayPause | ControlId::FastForward => None,
     }
 }
 
-/// Which list a menu shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum MenuKind {
-    /// Audio tracks (languages).
-    Audio,
-    /// "Off" and the text tracks.
-    Subtitles,
-    /// "Auto" and the quality levels.
-    Quality,
-}
-
-impl MenuKind {
-    /// Stable name for hosts (`"audio"`, `"subtitles"`, `"quality"`).
-    pub fn name(self) -> &'static str {
-        match self {
-            MenuKind::Audio => "audio",
-            MenuKind::Subtitles => "subtitles",
-            MenuKind::Quality => "quality",
-        }
+/// A menu's heading.
+fn title_of(kind: MenuKind) -> &'static str {
+    match kind {
+        MenuKind::Audio => "Audio",
+        MenuKind::Subtitles => "Subtitles",
+        MenuKind::Quality => "Quality",
     }
-
-    fn title(self) -> &'static str {
-        match self {
-            MenuKind::Audio => "Audio",
-            MenuKind::Subtitles => "Subtitles",
-            MenuKind::Quality => "Quality",
-        }
-    }
-}
-
-/// One button as drawn.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControlButton {
-    /// Which button.
-    pub id: ControlId,
-    /// Text for the button (and its accessible name).
-    pub label: String,
-    /// It has the focus (draw a focus ring).
-    pub focused: bool,
-    /// It does something now (draw disabled buttons dimmed; focus skips them).
-    pub enabled: bool,
-}
-
-/// One entry of an open menu.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MenuItem {
-    /// Text of the entry.
-    pub label: String,
-    /// It is the current choice (draw a check mark).
-    pub selected: bool,
-    /// It has the focus.
-    pub focused: bool,
-}
-
-/// An open menu.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MenuView {
-    /// Which list.
-    pub kind: MenuKind,
-    /// Heading.
-    pub title: String,
-    /// Entries, top to bottom.
-    pub items: Vec<MenuItem>,
-}
-
-/// Everything a host needs to draw the controls.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ControlsView {
-    /// The bar is shown (when false, draw nothing).
-    pub visible: bool,
-    /// The player is paused (the play/pause button shows "Play").
-    pub paused: bool,
-    /// The bar's buttons, left to right.
-    pub buttons: Vec<ControlButton>,
-    /// The open menu, drawn above the bar.
-    pub menu: Option<MenuView>,
-}
-
-/// What a pointer (mouse, touch, Magic Remote) activated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ControlTarget {
-    /// A bar button.
-    Button(ControlId),
-    /// Entry `n` of the open menu.
-    Item(usize),
 }
 
 /// The lists the menus choose from, as the player has them now.
@@ -407,7 +285,7 @@ impl Controls {
         match target {
             ControlTarget::Button(id) if c.enabled(id) => {
                 self.focus_button(id);
-                if self.menu.map(|(k, _)| Some(k)) == Some(id.menu()) {
+                if self.menu.map(|(k, _)| Some(k)) == Some(menu_of(id)) {
                     // A second click on the menu's button closes it.
                     self.menu = None;
                     return None;
@@ -438,7 +316,7 @@ impl Controls {
     }
 
     fn open(&mut self, id: ControlId, c: &Choices) {
-        if let Some(kind) = id.menu() {
+        if let Some(kind) = menu_of(id) {
             let (_, selected) = c.items(kind);
             self.menu = Some((kind, selected));
         }
@@ -502,7 +380,7 @@ impl Controls {
             let (items, selected) = c.items(kind);
             MenuView {
                 kind,
-                title: kind.title().into(),
+                title: title_of(kind).into(),
                 items: items
                     .into_iter()
                     .enumerate()

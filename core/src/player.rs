@@ -247,7 +247,7 @@ pub struct Player {
     clock: Clock,
     next_request: u64,
     wants_play: bool,
-    /// Chunks the host's video decoder holds (`set_video_decoder_depth`).
+    /// Chunks the host's video decoder holds (`HostEvent::VideoDecoderDepth`).
     video_depth: Option<u32>,
     seeking: Option<f64>,
     position: f64,
@@ -494,6 +494,7 @@ impl Player {
                     self.check(r);
                 }
             }
+            HostEvent::VideoDecoderDepth { chunks } => self.video_depth = chunks,
         }
         self.out.extend(self.scratch.drain(..));
         self.advance(now);
@@ -561,14 +562,6 @@ impl Player {
     /// True while a seek is in progress.
     pub fn seeking(&self) -> bool {
         self.seeking.is_some()
-    }
-
-    /// The host's video decoder holds up to `chunks` chunks before pictures come out (a
-    /// browser's `<video>` fed through MSE buffers more than WebCodecs); `None` restores the
-    /// default. Applies from the next feeding on, also to later loads. The core still decides
-    /// what is fed and shown; only its decode-ahead bound grows (see `video.rs`).
-    pub fn set_video_decoder_depth(&mut self, chunks: Option<u32>) {
-        self.video_depth = chunks;
     }
 
     /// What the probe found, once metadata is loaded.

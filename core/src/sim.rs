@@ -1,6 +1,9 @@
 //! A simulated host: virtual clock, in-memory resources with injectable faults, a fake audio
 //! device that records what it plays. Deterministic, for exact tests of the core.
 
+// The simulated host handles every protocol variant by name, like the real hosts.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -77,6 +80,10 @@ pub struct SimVideo {
     held: Vec<(i64, i64)>,
     /// How many chunks the decoder holds before it outputs (reorder depth).
     pub reorder: usize,
+    /// What the host reports as its decoder's depth after each configure
+    /// ([`HostEvent::VideoDecoderDepth`]), as a browser host does for its MSE decoder; `None`:
+    /// nothing is reported (the core's default bound).
+    pub depth: Option<u32>,
     next_id: u64,
     /// Pictures delivered and not yet released: id → timestamp.
     pub live: BTreeMap<u64, i64>,
@@ -290,6 +297,11 @@ impl SimHost {
                     v.open = false;
                 }
                 v.configs.push(config);
+                if let Some(chunks) = v.depth {
+                    self.decoded.push(HostEvent::VideoDecoderDepth {
+                        chunks: Some(chunks),
+                    });
+                }
             }
             HostCommand::DecodeVideo { generation, chunk } => {
                 let v = &mut self.video;
@@ -407,7 +419,26 @@ impl SimHost {
                 self.decoded
                     .push(HostEvent::AudioDecoderFlushed { generation });
             }
-            _ => self.audio_decoder = None,
+            HostCommand::CloseAudioDecoder => self.audio_decoder = None,
+            // Not audio-decoder commands: `execute` routes only those here.
+            HostCommand::Fetch { .. }
+            | HostCommand::CancelFetch { .. }
+            | HostCommand::QueueAudio { .. }
+            | HostCommand::StartAudio
+            | HostCommand::PauseAudio
+            | HostCommand::FlushAudio { .. }
+            | HostCommand::SetAudioGain(_)
+            | HostCommand::WakeAt { .. }
+            | HostCommand::Emit(_)
+            | HostCommand::ConfigureVideoDecoder { .. }
+            | HostCommand::DecodeVideo { .. }
+            | HostCommand::FlushVideoDecoder { .. }
+            | HostCommand::CloseVideoDecoder
+            | HostCommand::PresentFrame { .. }
+            | HostCommand::ReleaseFrame { .. }
+            | HostCommand::ClearVideo
+            | HostCommand::ShowSubtitles { .. }
+            | HostCommand::ShowControls(_) => {}
         }
     }
 
@@ -462,7 +493,10 @@ impl SimHost {
                     Fault::DropAfter(n) => drop_after = Some(n),
                     Fault::DropAfterFirst(n, k) if res.requests <= k => drop_after = Some(n),
                     Fault::Stall => stalled = true,
-                    _ => {}
+                    Fault::None
+                    | Fault::DropAfterFirst(..)
+                    | Fault::Status(_)
+                    | Fault::NoRanges => {}
                 }
                 (200, res.bytes.clone(), None)
             }
@@ -475,7 +509,10 @@ impl SimHost {
                         Fault::DropAfter(n) => drop_after = Some(n),
                         Fault::DropAfterFirst(n, k) if res.requests <= k => drop_after = Some(n),
                         Fault::Stall => stalled = true,
-                        _ => {}
+                        Fault::None
+                        | Fault::DropAfterFirst(..)
+                        | Fault::Status(_)
+                        | Fault::NoRanges => {}
                     }
                     (
                         206,
@@ -616,9 +653,12 @@ impl SimHost {
 
     /// The last error event, if any.
     pub fn last_error(&self) -> Option<&crate::Error> {
-        self.events.iter().rev().find_map(|e| match e {
-            PlayerEvent::Error(err) => Some(err),
-            _ => None,
+        self.events.iter().rev().find_map(|e| {
+            if let PlayerEvent::Error(err) = e {
+                Some(err)
+            } else {
+                None
+            }
         })
     }
 

@@ -40,7 +40,7 @@ use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId, RequestKind};
 use crate::stream::hls;
 use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
-use crate::text::webvtt::{self, layout, Cue, Rgba, StyleSheet, TextAlign, Vertical, Viewport};
+use crate::text::webvtt::{self, layout, Cue, StyleSheet, Vertical, Viewport};
 use crate::text::{CueId, CueStore};
 
 /// Cues are fetched this far ahead of the playhead (segments overlapping the window).
@@ -62,15 +62,7 @@ const MAX_ATTEMPTS: u32 = 4;
 /// A request that sends nothing for this long is retried.
 const STALL: Duration = Duration::from_secs(10);
 
-/// How a text track is meant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TextTrackKind {
-    /// Subtitles (translation of the dialogue).
-    #[default]
-    Subtitles,
-    /// Captions (dialogue and sounds, for viewers who cannot hear them).
-    Captions,
-}
+pub use kinema_protocol::text::{SubtitleCue, TextRun, TextTrackKind};
 
 /// A text track as the app sees it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -91,87 +83,10 @@ pub struct TextTrackInfo {
     pub side_loaded: bool,
 }
 
-/// A styled run of cue text: the markup (`<b>`, `<i>`, `<u>`) and the track's STYLE blocks
-/// (`font-weight`, `font-style`, `text-decoration`, `color`, `background-color`) after the
-/// cascade ([`crate::text::webvtt::style`]).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct TextRun {
-    /// The text (no line feeds).
-    pub text: String,
-    /// Bold.
-    pub bold: bool,
-    /// Italic.
-    pub italic: bool,
-    /// Underlined.
-    pub underline: bool,
-    /// Text colour, RGBA (straight alpha); `None`: the host's default, white.
-    pub color: Option<Rgba>,
-    /// Background behind this run, RGBA; `None`: the host's default cue background (80 %
-    /// black). When set it replaces the default behind the run.
-    pub background: Option<Rgba>,
-}
-
-impl TextRun {
-    /// Same style as `other` (only the text may differ).
-    fn same_style(&self, other: &TextRun) -> bool {
-        (
-            self.bold,
-            self.italic,
-            self.underline,
-            self.color,
-            self.background,
-        ) == (
-            other.bold,
-            other.italic,
-            other.underline,
-            other.color,
-            other.background,
-        )
-    }
-}
-
-/// One cue on screen: its box in percent of the video picture (top-left origin) and its
-/// wrapped lines. Hosts draw each line's runs with a font of `font_size` percent of the
-/// picture height, on a translucent black background behind the text (or the runs' own
-/// colours), aligned by `align`. Vertical cues' lines are columns, see [`SubtitleCue::vertical`].
-#[derive(Debug, Clone, PartialEq)]
-pub struct SubtitleCue {
-    /// Identity while the cue stays loaded.
-    pub id: u64,
-    /// The cue identifier of the file (may be empty).
-    pub cue_id: String,
-    /// Start, seconds of presentation time.
-    pub start: f64,
-    /// End, seconds (exclusive).
-    pub end: f64,
-    /// The text without markup (lines joined by `\n`), for apps and accessibility.
-    pub text: String,
-    /// Left edge, percent of the picture width.
-    pub x: f64,
-    /// Top edge, percent of the picture height.
-    pub y: f64,
-    /// Width, percent of the picture width.
-    pub width: f64,
-    /// Height, percent of the picture height.
-    pub height: f64,
-    /// Height of one line, percent of the picture height.
-    pub line_height: f64,
-    /// Font size, percent of the picture height.
-    pub font_size: f64,
-    /// Alignment of the lines inside the box.
-    pub align: TextAlign,
-    /// The text runs right to left (resolves `start`/`end`).
-    pub rtl: bool,
-    /// Writing direction. For vertical cues (`vertical:rl` / `vertical:lr`) each of
-    /// [`lines`](Self::lines) is a column, `line_height` thick across (percent of the picture
-    /// *height*, like every size here), its characters stacked top to bottom one `font_size`
-    /// apart ([`VERTICAL_ADVANCE_EM`]); the first column is at the box's right edge and the
-    /// next ones go leftwards for [`Vertical::GrowingLeft`], from the left edge rightwards for
-    /// [`Vertical::GrowingRight`]. `align` then places the text along the column (start and
-    /// left: top; end and right: bottom).
-    pub vertical: Vertical,
-    /// The lines (columns for vertical cues), in reading order.
-    pub lines: Vec<Vec<TextRun>>,
+/// Same style as `other` (only the text may differ).
+fn same_style(a: &TextRun, b: &TextRun) -> bool {
+    (a.bold, a.italic, a.underline, a.color, a.background)
+        == (b.bold, b.italic, b.underline, b.color, b.background)
 }
 
 /// How a track's cue times reach the presentation timeline.
@@ -1120,7 +1035,7 @@ fn wrap(cue: &Cue, sheet: &StyleSheet, max_chars: usize) -> Vec<Vec<TextRun>> {
         len += word.chars().count();
         let Some(line) = lines.last_mut() else { break };
         match line.last_mut() {
-            Some(run) if run.same_style(&style) => run.text.push_str(&word),
+            Some(run) if same_style(run, &style) => run.text.push_str(&word),
             _ => line.push(TextRun {
                 text: word,
                 ..style
@@ -1153,6 +1068,7 @@ impl Subtitles {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::text::webvtt::Rgba;
 
     #[test]
     fn a_broken_wvtt_segment_is_a_typed_error() {

@@ -330,8 +330,9 @@ fn unsupported_codec_is_a_typed_error_and_the_player_recovers() {
 }
 
 /// A host decoder that holds 12 chunks before its first picture (like a `<video>` fed through
-/// MSE) stalls under the default decode-ahead of 8; with `set_video_decoder_depth(16)` every
-/// frame plays on time and the held pictures stay bounded.
+/// MSE) stalls under the default decode-ahead of 8; when the host reports a depth of 16
+/// (`HostEvent::VideoDecoderDepth`, as the web host does on its MSE path) every frame plays on
+/// time and the held pictures stay bounded.
 #[test]
 fn deep_host_decoder_plays_with_a_raised_decoder_depth() {
     let name = "h264-aac.mp4";
@@ -345,7 +346,7 @@ fn deep_host_decoder_plays_with_a_raised_decoder_depth() {
 
     let mut h = host(&[name]);
     h.video.reorder = 12;
-    h.player.set_video_decoder_depth(Some(16));
+    h.video.depth = Some(16);
     load(&mut h, name);
     h.app(AppRequest::Play);
     wait(&mut h, 20, "ended", |h| {

@@ -425,9 +425,7 @@ impl Driver {
                 // The MSE element holds more chunks before pictures come out than WebCodecs.
                 let depth =
                     (self.video.decode_path() == Some("mse")).then_some(crate::mse::DECODER_DEPTH);
-                if let Ok(mut core) = self.core.try_borrow_mut() {
-                    core.set_video_decoder_depth(depth);
-                }
+                self.send(HostEvent::VideoDecoderDepth { chunks: depth });
             }
             HostCommand::DecodeVideo { generation, chunk } => {
                 self.video.decode_video(generation, &chunk)
@@ -445,8 +443,6 @@ impl Driver {
             }
             HostCommand::FlushAudioDecoder { generation } => self.video.flush_audio(generation),
             HostCommand::CloseAudioDecoder => self.video.close_audio(),
-            // Commands of later protocol versions (text) this host does not carry out.
-            _ => {}
         }
     }
 

@@ -138,7 +138,6 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
         PlayerEvent::UnhandledKey(k) => ("unhandledkey", k.name().into()),
         PlayerEvent::Suspended { position } => ("suspended", (*position).into()),
         PlayerEvent::Resumed(p) => ("resumed", (*p).into()),
-        _ => return None,
     })
 }
 

@@ -5,6 +5,9 @@
 //! (`performance.now`, timers) and turns core events into DOM events. Every playback decision
 //! is the core's (`kinema-core`).
 
+// Every protocol variant is handled by name: a new one must not fall into a catch-all arm.
+#![deny(clippy::wildcard_enum_match_arm)]
+
 pub mod audio;
 pub mod caps;
 pub mod driver;

@@ -73,7 +73,7 @@ use web_sys::{
 use crate::timer::now;
 use crate::video::{Picture, Pictures, Sink};
 
-/// Chunks the core may keep inside this decoder (`Player::set_video_decoder_depth`): Chromium's
+/// Chunks the core may keep inside this decoder (`HostEvent::VideoDecoderDepth`): Chromium's
 /// `<video>` shows an H.264 picture ~250 ms after its chunk is appended (measured: mean
 /// append-to-snapshot time), more than WebCodecs' default bound of 8 chunks covers at 30 fps.
 pub const DECODER_DEPTH: u32 = 16;

@@ -98,7 +98,9 @@ pub fn rasterize(
         for (i, runs) in cue.lines.iter().enumerate() {
             match cue.vertical {
                 Vertical::Horizontal => draw_line(&ctx, cue, &geometry, i, runs),
-                _ => draw_column(&ctx, cue, &geometry, i, runs),
+                Vertical::GrowingLeft | Vertical::GrowingRight => {
+                    draw_column(&ctx, cue, &geometry, i, runs)
+                }
             }
         }
     }
@@ -229,7 +231,8 @@ fn draw_column(
     let pad = g.font * PAD_EM;
     let left = match cue.vertical {
         Vertical::GrowingRight => g.x + index as f64 * g.line,
-        _ => g.x + g.width - (index + 1) as f64 * g.line,
+        // Columns from the right edge leftwards (a horizontal cue never gets here).
+        Vertical::GrowingLeft | Vertical::Horizontal => g.x + g.width - (index + 1) as f64 * g.line,
     };
     let chars: usize = runs.iter().map(|r| r.text.chars().count()).sum();
     let total = chars as f64 * g.font;

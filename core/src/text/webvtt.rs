@@ -28,6 +28,7 @@ pub mod markup;
 pub mod style;
 pub mod wvtt;
 
+pub use kinema_protocol::text::{TextAlign, Vertical};
 pub use layout::{layout, layout_with, CueBox, Viewport};
 pub use markup::{Element, ElementKind, Node, Span};
 pub use style::{Rgba, RunStyle, StyleSheet};
@@ -238,18 +239,6 @@ impl Region {
     }
 }
 
-/// Writing direction (`vertical`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Vertical {
-    /// Horizontal lines, stacked downwards (the default).
-    #[default]
-    Horizontal,
-    /// `vertical:rl`: vertical lines, stacked right to left.
-    GrowingLeft,
-    /// `vertical:lr`: vertical lines, stacked left to right.
-    GrowingRight,
-}
-
 /// Which side of the cue box sits at the `line` position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LineAlign {
@@ -274,22 +263,6 @@ pub enum PositionAlign {
     Center,
     /// The box's right side (bottom for vertical cues).
     LineRight,
-}
-
-/// Text alignment inside the cue box (`align`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum TextAlign {
-    /// Start of the line in the text's direction.
-    Start,
-    /// Centred (the default).
-    #[default]
-    Center,
-    /// End of the line in the text's direction.
-    End,
-    /// Left.
-    Left,
-    /// Right.
-    Right,
 }
 
 /// A cue's settings, with the spec's defaults.

@@ -47,8 +47,7 @@ pub const MAX_SELECTORS: usize = 32;
 /// Longest declaration (`name: value`) read, bytes; longer ones are ignored.
 pub const MAX_DECLARATION_BYTES: usize = 1024;
 
-/// A colour, red, green, blue, alpha (straight alpha, 255 = opaque).
-pub type Rgba = [u8; 4];
+pub use kinema_protocol::text::Rgba;
 
 /// The colour classes that caption converters (CEA-608/708 to WebVTT, as in Shaka Player and
 /// ffmpeg-based tool chains) write as `<c.yellow>` and `<c.bg_yellow>`. WebVTT does not define

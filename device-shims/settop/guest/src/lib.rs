@@ -2,14 +2,19 @@
 //! runtimes that embed a Wasm engine (the set-top host in `device-shims/settop/host` runs it
 //! in wasmtime or wasmi). No wasm-bindgen, no imports: the module only exports functions and
 //! its memory. The exports (wasm32 only) are in `exports.rs`; the byte encoding of the host
-//! protocol, which the native host links from this same crate, is [`codec`]. Both are
-//! specified in `device-shims/settop/ABI.md`.
+//! protocol, which the native host links from this same crate, is [`codec`] (re-exported from
+//! `kinema-protocol`). Both are specified in `device-shims/settop/ABI.md`.
 
-pub mod codec;
+// Every protocol variant is handled by name: a new one must not fall into a catch-all arm.
+#![deny(clippy::wildcard_enum_match_arm)]
+
+pub use kinema_protocol::codec;
 #[cfg(target_arch = "wasm32")]
 mod exports;
 pub mod registry;
 
-/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 2: subtitle
-/// runs carry colours and `vertical` says which way columns go (`ShowSubtitles`).
-pub const ABI_VERSION: u32 = 2;
+/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 3: every
+/// protocol variant is encoded (controls, lifecycle, key binding, memory budget, decoder depth;
+/// no "unknown command" tag). 2: subtitle runs carry colours and `vertical` says which way
+/// columns go (`ShowSubtitles`).
+pub const ABI_VERSION: u32 = 3;

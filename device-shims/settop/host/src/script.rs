@@ -3,6 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use kinema_core::input::Key;
+use kinema_core::AppRequest;
 
 /// One step of a script.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,6 +14,8 @@ pub enum Step {
     Key(Key),
     /// An app-level seek to seconds (exact).
     Seek(f64),
+    /// Another app request: `app controls on|off`, `app suspend`, `app resume`.
+    App(AppRequest),
     /// Wait for the metadata.
     WaitLoaded,
     /// Wait until the media time reaches seconds.
@@ -23,6 +26,12 @@ pub enum Step {
     WaitSeeked,
     /// Wait for `ended`.
     WaitEnded,
+    /// Wait for the next `suspended` event.
+    WaitSuspended,
+    /// Wait for the next `resumed` event.
+    WaitResumed,
+    /// Wait for the next key nothing used (`UnhandledKey`).
+    WaitUnhandled,
     /// Let virtual time pass (milliseconds).
     Sleep(u64),
     /// Record the presented picture under this name.
@@ -43,9 +52,15 @@ pub fn parse(text: &str) -> Result<Vec<Step>> {
         let step = match (cmd, arg2) {
             ("load", _) => Step::Load(need()?.to_string()),
             ("key", _) => Step::Key(
-                kinema_abi::codec::key_from_name(need()?)
-                    .with_context(|| format!("line {}: unknown key", n + 1))?,
+                Key::from_name(need()?).with_context(|| format!("line {}: unknown key", n + 1))?,
             ),
+            ("app", _) => Step::App(match (need()?, arg2) {
+                ("controls", Some("on")) => AppRequest::SetControls(true),
+                ("controls", Some("off")) => AppRequest::SetControls(false),
+                ("suspend", None) => AppRequest::Suspend,
+                ("resume", None) => AppRequest::Resume,
+                _ => bail!("line {}: unknown app request `{line}`", n + 1),
+            }),
             ("seek", _) => Step::Seek(need()?.parse().context("seek seconds")?),
             ("sleep", _) => Step::Sleep(need()?.parse().context("sleep ms")?),
             ("checkpoint", _) => Step::Checkpoint(need()?.to_string()),
@@ -57,6 +72,9 @@ pub fn parse(text: &str) -> Result<Vec<Step>> {
                 "paused" => Step::WaitPaused,
                 "seeked" => Step::WaitSeeked,
                 "ended" => Step::WaitEnded,
+                "suspended" => Step::WaitSuspended,
+                "resumed" => Step::WaitResumed,
+                "unhandled" => Step::WaitUnhandled,
                 other => bail!("line {}: unknown wait `{other}`", n + 1),
             },
             _ => bail!("line {}: cannot read `{line}`", n + 1),

@@ -1,10 +1,15 @@
-//! The byte encoding of [`HostEvent`] and [`HostCommand`] across the module boundary
-//! (specified in `device-shims/settop/ABI.md`).
+//! The byte encoding of [`HostEvent`] and [`HostCommand`] across a module boundary (the
+//! set-top ABI, specified in `device-shims/settop/ABI.md`).
+//!
+//! Every variant of every message is encoded: the encoders are exhaustive matches (no
+//! wildcard arm), so a variant added to the protocol does not compile until it has a tag here,
+//! and the round-trip test in this file lists one sample of each variant, checked by another
+//! exhaustive match.
 //!
 //! Hand-written on purpose: the bulky payloads (fetched body bytes, PCM, compressed video
 //! chunks) must cross as raw little-endian bytes, not as JSON arrays of numbers; a serde
-//! format (postcard, bincode) would need `serde` derives on ~20 types of kinema-core and
-//! would still not let the ABI say exactly what sits at which byte. The format is small:
+//! format (postcard, bincode) would need `serde` derives on every protocol type and would
+//! still not let the ABI say exactly what sits at which byte. The format is small:
 //! a one-byte tag per variant, fixed-width little-endian numbers, `u32`-length-prefixed
 //! strings/bytes/`f32` arrays, and a presence byte before optional fields. Every length
 //! is checked against the bytes left before anything is allocated, so a hostile buffer
@@ -12,14 +17,17 @@
 
 use std::time::Duration;
 
-use kinema_core::host::{
+use crate::controls::{
+    ControlButton, ControlId, ControlTarget, ControlsView, MenuItem, MenuKind, MenuView,
+};
+use crate::error::{Error, ErrorKind};
+use crate::input::{Action, InputEvent, Key};
+use crate::message::{
     AppRequest, AudioDecoderConfig, ByteRange, EncodedChunk, FetchErrorKind, FrameId, HostCommand,
     HostEvent, MediaInfo, PlayerEvent, RequestId, RequestKind, SeekMode, VideoDecoderConfig,
 };
-use kinema_core::input::{InputEvent, Key};
-use kinema_core::subtitles::{SubtitleCue, TextRun, TextTrackKind};
-use kinema_core::text::webvtt::{Rgba, TextAlign, Vertical};
-use kinema_core::{Error, ErrorKind, PlaybackState};
+use crate::state::PlaybackState;
+use crate::text::{Rgba, SubtitleCue, TextAlign, TextRun, TextTrackKind, Vertical};
 
 /// Why a buffer is not a valid message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -228,6 +236,7 @@ impl<'a> R<'a> {
 
 // ---- shared pieces ----------------------------------------------------------------------
 
+/// Decoding order of the key tags (`KEYS[tag]`); [`key_tag`] is the encoding.
 const KEYS: [Key; 24] = [
     Key::Up,
     Key::Down,
@@ -257,32 +266,198 @@ const KEYS: [Key; 24] = [
 /// Key tag of `Digit(n)` (followed by `n`).
 const KEY_DIGIT: u8 = 100;
 
+/// The tag of a key (for a digit, [`KEY_DIGIT`]; else its index in [`KEYS`]).
+fn key_tag(key: Key) -> u8 {
+    match key {
+        Key::Up => 0,
+        Key::Down => 1,
+        Key::Left => 2,
+        Key::Right => 3,
+        Key::Ok => 4,
+        Key::Back => 5,
+        Key::Play => 6,
+        Key::Pause => 7,
+        Key::PlayPause => 8,
+        Key::Stop => 9,
+        Key::Rewind => 10,
+        Key::FastForward => 11,
+        Key::Next => 12,
+        Key::Previous => 13,
+        Key::Red => 14,
+        Key::Green => 15,
+        Key::Yellow => 16,
+        Key::Blue => 17,
+        Key::Info => 18,
+        Key::Subtitle => 19,
+        Key::Audio => 20,
+        Key::Mute => 21,
+        Key::VolumeUp => 22,
+        Key::VolumeDown => 23,
+        Key::Digit(_) => KEY_DIGIT,
+    }
+}
+
 fn put_key(w: &mut W, key: Key) {
+    w.u8(key_tag(key));
     if let Key::Digit(n) = key {
-        w.u8(KEY_DIGIT);
         w.u8(n);
-    } else {
-        // A key added to the core later and not listed here goes as 255 (ignored by decoders).
-        w.u8(KEYS.iter().position(|k| *k == key).map_or(255, |i| i as u8));
     }
 }
 
 fn get_key(r: &mut R<'_>) -> Result<Key, DecodeError> {
     match r.u8()? {
         KEY_DIGIT => Ok(Key::Digit(r.u8()?)),
-        t => KEYS
-            .get(usize::from(t))
-            .copied()
-            .ok_or(DecodeError::BadTag("key", t)),
+        t => pick(&KEYS, "key", t),
     }
 }
 
-/// Every key the encoding names, by its Rust name (`"PlayPause"`, `"Digit3"`, ...).
-pub fn key_from_name(name: &str) -> Option<Key> {
-    if let Some(d) = name.strip_prefix("Digit") {
-        return d.parse::<u8>().ok().filter(|d| *d <= 9).map(Key::Digit);
+fn put_action(w: &mut W, a: Option<Action>) {
+    match a {
+        None => w.u8(0),
+        Some(Action::TogglePlay) => w.u8(1),
+        Some(Action::Play) => w.u8(2),
+        Some(Action::Pause) => w.u8(3),
+        Some(Action::SeekBy(v)) => {
+            w.u8(4);
+            w.f64(v);
+        }
+        Some(Action::VolumeBy(v)) => {
+            w.u8(5);
+            w.f64(v);
+        }
+        Some(Action::ToggleMute) => w.u8(6),
+        Some(Action::Stop) => w.u8(7),
+        Some(Action::SeekToFraction(v)) => {
+            w.u8(8);
+            w.f64(v);
+        }
     }
-    KEYS.iter().copied().find(|k| format!("{k:?}") == name)
+}
+
+fn get_action(r: &mut R<'_>) -> Result<Option<Action>, DecodeError> {
+    Ok(Some(match r.u8()? {
+        0 => return Ok(None),
+        1 => Action::TogglePlay,
+        2 => Action::Play,
+        3 => Action::Pause,
+        4 => Action::SeekBy(r.f64()?),
+        5 => Action::VolumeBy(r.f64()?),
+        6 => Action::ToggleMute,
+        7 => Action::Stop,
+        8 => Action::SeekToFraction(r.f64()?),
+        t => return Err(DecodeError::BadTag("action", t)),
+    }))
+}
+
+/// Decoding order of the control buttons; [`control_tag`] is the encoding.
+const CONTROLS: [ControlId; 6] = [
+    ControlId::Rewind,
+    ControlId::PlayPause,
+    ControlId::FastForward,
+    ControlId::Audio,
+    ControlId::Subtitles,
+    ControlId::Quality,
+];
+
+fn control_tag(id: ControlId) -> u8 {
+    match id {
+        ControlId::Rewind => 0,
+        ControlId::PlayPause => 1,
+        ControlId::FastForward => 2,
+        ControlId::Audio => 3,
+        ControlId::Subtitles => 4,
+        ControlId::Quality => 5,
+    }
+}
+
+/// Decoding order of the menus; [`menu_tag`] is the encoding.
+const MENUS: [MenuKind; 3] = [MenuKind::Audio, MenuKind::Subtitles, MenuKind::Quality];
+
+fn menu_tag(kind: MenuKind) -> u8 {
+    match kind {
+        MenuKind::Audio => 0,
+        MenuKind::Subtitles => 1,
+        MenuKind::Quality => 2,
+    }
+}
+
+fn put_target(w: &mut W, t: ControlTarget) {
+    match t {
+        ControlTarget::Button(id) => {
+            w.u8(0);
+            w.u8(control_tag(id));
+        }
+        ControlTarget::Item(n) => {
+            w.u8(1);
+            w.u32(index(n));
+        }
+    }
+}
+
+fn get_target(r: &mut R<'_>) -> Result<ControlTarget, DecodeError> {
+    Ok(match r.u8()? {
+        0 => ControlTarget::Button(pick(&CONTROLS, "control", r.u8()?)?),
+        1 => ControlTarget::Item(r.usize()?),
+        t => return Err(DecodeError::BadTag("control target", t)),
+    })
+}
+
+fn put_controls(w: &mut W, v: &ControlsView) {
+    w.bool(v.visible);
+    w.bool(v.paused);
+    w.len(v.buttons.len());
+    for b in &v.buttons {
+        w.u8(control_tag(b.id));
+        w.str(&b.label);
+        w.bool(b.focused);
+        w.bool(b.enabled);
+    }
+    w.bool(v.menu.is_some());
+    if let Some(m) = &v.menu {
+        w.u8(menu_tag(m.kind));
+        w.str(&m.title);
+        w.len(m.items.len());
+        for i in &m.items {
+            w.str(&i.label);
+            w.bool(i.selected);
+            w.bool(i.focused);
+        }
+    }
+}
+
+fn get_controls(r: &mut R<'_>) -> Result<ControlsView, DecodeError> {
+    let visible = r.bool()?;
+    let paused = r.bool()?;
+    let n = r.count(7)?;
+    let mut buttons = Vec::with_capacity(n);
+    for _ in 0..n {
+        buttons.push(ControlButton {
+            id: pick(&CONTROLS, "control", r.u8()?)?,
+            label: r.str()?,
+            focused: r.bool()?,
+            enabled: r.bool()?,
+        });
+    }
+    let menu = r.opt(|r| {
+        let kind = pick(&MENUS, "menu", r.u8()?)?;
+        let title = r.str()?;
+        let n = r.count(6)?;
+        let mut items = Vec::with_capacity(n);
+        for _ in 0..n {
+            items.push(MenuItem {
+                label: r.str()?,
+                selected: r.bool()?,
+                focused: r.bool()?,
+            });
+        }
+        Ok(MenuView { kind, title, items })
+    })?;
+    Ok(ControlsView {
+        visible,
+        paused,
+        buttons,
+        menu,
+    })
 }
 
 const ERROR_KINDS: [ErrorKind; 7] = [
@@ -296,10 +471,15 @@ const ERROR_KINDS: [ErrorKind; 7] = [
 ];
 
 fn put_error(w: &mut W, e: &Error) {
-    w.u8(ERROR_KINDS
-        .iter()
-        .position(|k| *k == e.kind)
-        .map_or(255, |i| i as u8));
+    w.u8(match e.kind {
+        ErrorKind::Network => 0,
+        ErrorKind::Decode => 1,
+        ErrorKind::Unsupported => 2,
+        ErrorKind::Limit => 3,
+        ErrorKind::Aborted => 4,
+        ErrorKind::AudioOutput => 5,
+        ErrorKind::InvalidState => 6,
+    });
     w.str(&e.message);
 }
 
@@ -341,8 +521,56 @@ const ALIGNS: [TextAlign; 5] = [
     TextAlign::Right,
 ];
 
-fn pos<T: PartialEq>(all: &[T], v: &T) -> u8 {
-    all.iter().position(|x| x == v).map_or(255, |i| i as u8)
+fn state_tag(s: PlaybackState) -> u8 {
+    match s {
+        PlaybackState::Idle => 0,
+        PlaybackState::Loading => 1,
+        PlaybackState::Paused => 2,
+        PlaybackState::Playing => 3,
+        PlaybackState::Buffering => 4,
+        PlaybackState::Ended => 5,
+        PlaybackState::Error => 6,
+    }
+}
+
+fn vertical_tag(v: Vertical) -> u8 {
+    match v {
+        Vertical::Horizontal => 0,
+        Vertical::GrowingLeft => 1,
+        Vertical::GrowingRight => 2,
+    }
+}
+
+fn align_tag(a: TextAlign) -> u8 {
+    match a {
+        TextAlign::Start => 0,
+        TextAlign::Center => 1,
+        TextAlign::End => 2,
+        TextAlign::Left => 3,
+        TextAlign::Right => 4,
+    }
+}
+
+fn fetch_error_tag(k: FetchErrorKind) -> u8 {
+    match k {
+        FetchErrorKind::Network => 0,
+        FetchErrorKind::Timeout => 1,
+        FetchErrorKind::Aborted => 2,
+        FetchErrorKind::Refused => 3,
+    }
+}
+
+/// The tag of a request kind: its index in [`RequestKind::ALL`].
+fn request_kind_tag(k: RequestKind) -> u8 {
+    match k {
+        RequestKind::Media => 0,
+        RequestKind::Manifest => 1,
+        RequestKind::Playlist => 2,
+        RequestKind::Index => 3,
+        RequestKind::Init => 4,
+        RequestKind::Segment => 5,
+        RequestKind::Text => 6,
+    }
 }
 
 fn pick<T: Copy>(all: &[T], what: &'static str, t: u8) -> Result<T, DecodeError> {
@@ -376,9 +604,9 @@ fn put_cue(w: &mut W, c: &SubtitleCue) {
     for v in [c.x, c.y, c.width, c.height, c.line_height, c.font_size] {
         w.f64(v);
     }
-    w.u8(pos(&ALIGNS, &c.align));
+    w.u8(align_tag(c.align));
     w.bool(c.rtl);
-    w.u8(pos(&VERTICALS, &c.vertical));
+    w.u8(vertical_tag(c.vertical));
     w.len(c.lines.len());
     for line in &c.lines {
         w.len(line.len());
@@ -449,13 +677,13 @@ const FETCH_ERRORS: [FetchErrorKind; 4] = [
 
 // ---- events (host → core) ---------------------------------------------------------------
 
-/// Encodes one event (`None` for a variant this encoding does not know yet).
-pub fn encode_event(e: &HostEvent) -> Option<Vec<u8>> {
+/// Encodes one event.
+pub fn encode_event(e: &HostEvent) -> Vec<u8> {
     let mut w = W::default();
     match e {
         HostEvent::App(a) => {
             w.u8(0x01);
-            put_app(&mut w, a)?;
+            put_app(&mut w, a);
         }
         HostEvent::Tick => w.u8(0x02),
         HostEvent::AudioDeviceReady {
@@ -506,7 +734,7 @@ pub fn encode_event(e: &HostEvent) -> Option<Vec<u8>> {
         } => {
             w.u8(0x09);
             w.u64(request.0);
-            w.u8(pos(&FETCH_ERRORS, kind));
+            w.u8(fetch_error_tag(*kind));
             w.str(message);
         }
         HostEvent::Input(i) => {
@@ -521,7 +749,6 @@ pub fn encode_event(e: &HostEvent) -> Option<Vec<u8>> {
                     w.u8(1);
                     put_key(&mut w, *key);
                 }
-                _ => return None,
             }
         }
         HostEvent::WallClock { unix_ms } => {
@@ -586,12 +813,15 @@ pub fn encode_event(e: &HostEvent) -> Option<Vec<u8>> {
             w.bool(*unsupported);
             w.str(message);
         }
-        _ => return None,
+        HostEvent::VideoDecoderDepth { chunks } => {
+            w.u8(0x12);
+            w.opt_u32(*chunks);
+        }
     }
-    Some(w.0)
+    w.0
 }
 
-fn put_app(w: &mut W, a: &AppRequest) -> Option<()> {
+fn put_app(w: &mut W, a: &AppRequest) {
     match a {
         AppRequest::Load { url } => {
             w.u8(1);
@@ -649,9 +879,27 @@ fn put_app(w: &mut W, a: &AppRequest) -> Option<()> {
             w.u8(14);
             w.opt_index(*v);
         }
-        _ => return None,
+        AppRequest::SetControls(v) => {
+            w.u8(15);
+            w.bool(*v);
+        }
+        AppRequest::ControlsActivate(t) => {
+            w.u8(16);
+            put_target(w, *t);
+        }
+        AppRequest::ControlsPoke => w.u8(17),
+        AppRequest::Suspend => w.u8(18),
+        AppRequest::Resume => w.u8(19),
+        AppRequest::BindKey { key, action } => {
+            w.u8(20);
+            put_key(w, *key);
+            put_action(w, *action);
+        }
+        AppRequest::SetMemoryBudget(v) => {
+            w.u8(21);
+            w.opt_u64(*v);
+        }
     }
-    Some(())
 }
 
 fn get_app(r: &mut R<'_>) -> Result<AppRequest, DecodeError> {
@@ -686,6 +934,16 @@ fn get_app(r: &mut R<'_>) -> Result<AppRequest, DecodeError> {
             },
         },
         14 => AppRequest::SelectTextTrack(r.opt_index()?),
+        15 => AppRequest::SetControls(r.bool()?),
+        16 => AppRequest::ControlsActivate(get_target(r)?),
+        17 => AppRequest::ControlsPoke,
+        18 => AppRequest::Suspend,
+        19 => AppRequest::Resume,
+        20 => AppRequest::BindKey {
+            key: get_key(r)?,
+            action: get_action(r)?,
+        },
+        21 => AppRequest::SetMemoryBudget(r.opt(|r| r.u64())?),
         t => return Err(DecodeError::BadTag("app request", t)),
     })
 }
@@ -765,6 +1023,9 @@ pub fn decode_event(buf: &[u8]) -> Result<HostEvent, DecodeError> {
             unsupported: r.bool()?,
             message: r.str()?,
         },
+        0x12 => HostEvent::VideoDecoderDepth {
+            chunks: r.opt(|r| r.u32())?,
+        },
         t => return Err(DecodeError::BadTag("event", t)),
     };
     r.end()?;
@@ -772,18 +1033,6 @@ pub fn decode_event(buf: &[u8]) -> Result<HostEvent, DecodeError> {
 }
 
 // ---- commands (core → host) -------------------------------------------------------------
-
-/// Tag of a command this encoding does not know yet; followed by its `Debug` text.
-pub const COMMAND_UNKNOWN: u8 = 0xFF;
-
-/// A decoded command: the core's, or one the encoding does not know (its `Debug` text).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// A command of the protocol.
-    Known(HostCommand),
-    /// A newer core's command this host cannot carry out (hosts ignore it).
-    Unknown(String),
-}
 
 /// Encodes one command.
 pub fn encode_command(c: &HostCommand) -> Vec<u8> {
@@ -803,7 +1052,7 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
                 w.u64(r.start);
                 w.opt_u64(r.end);
             }
-            w.u8(pos(&RequestKind::ALL, kind));
+            w.u8(request_kind_tag(*kind));
         }
         HostCommand::CancelFetch { request } => {
             w.u8(0x02);
@@ -830,9 +1079,7 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
         }
         HostCommand::Emit(e) => {
             w.u8(0x09);
-            if put_player_event(&mut w, e).is_none() {
-                return unknown(c);
-            }
+            put_player_event(&mut w, e);
         }
         HostCommand::ConfigureVideoDecoder { generation, config } => {
             w.u8(0x0A);
@@ -888,23 +1135,19 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
                 put_cue(&mut w, cue);
             }
         }
-        _ => return unknown(c),
+        HostCommand::ShowControls(view) => {
+            w.u8(0x16);
+            put_controls(&mut w, view);
+        }
     }
     w.0
 }
 
-fn unknown(c: &HostCommand) -> Vec<u8> {
-    let mut w = W::default();
-    w.u8(COMMAND_UNKNOWN);
-    w.str(&format!("{c:?}"));
-    w.0
-}
-
-fn put_player_event(w: &mut W, e: &PlayerEvent) -> Option<()> {
+fn put_player_event(w: &mut W, e: &PlayerEvent) {
     match e {
         PlayerEvent::StateChanged(s) => {
             w.u8(1);
-            w.u8(pos(&STATES, s));
+            w.u8(state_tag(*s));
         }
         PlayerEvent::LoadStart { url } => {
             w.u8(2);
@@ -983,9 +1226,19 @@ fn put_player_event(w: &mut W, e: &PlayerEvent) -> Option<()> {
             w.u64(*buffered_bytes);
             w.opt_u64(*total_bytes);
         }
-        _ => return None,
+        PlayerEvent::UnhandledKey(key) => {
+            w.u8(22);
+            put_key(w, *key);
+        }
+        PlayerEvent::Suspended { position } => {
+            w.u8(23);
+            w.f64(*position);
+        }
+        PlayerEvent::Resumed(v) => {
+            w.u8(24);
+            w.f64(*v);
+        }
     }
-    Some(())
 }
 
 fn get_player_event(r: &mut R<'_>) -> Result<PlayerEvent, DecodeError> {
@@ -1033,12 +1286,15 @@ fn get_player_event(r: &mut R<'_>) -> Result<PlayerEvent, DecodeError> {
             buffered_bytes: r.u64()?,
             total_bytes: r.opt(|r| r.u64())?,
         },
+        22 => PlayerEvent::UnhandledKey(get_key(r)?),
+        23 => PlayerEvent::Suspended { position: r.f64()? },
+        24 => PlayerEvent::Resumed(r.f64()?),
         t => return Err(DecodeError::BadTag("player event", t)),
     })
 }
 
 /// Decodes one command.
-pub fn decode_command(buf: &[u8]) -> Result<Command, DecodeError> {
+pub fn decode_command(buf: &[u8]) -> Result<HostCommand, DecodeError> {
     let mut r = R(buf);
     let c = match r.u8()? {
         0x01 => HostCommand::Fetch {
@@ -1118,13 +1374,9 @@ pub fn decode_command(buf: &[u8]) -> Result<Command, DecodeError> {
             }
             HostCommand::ShowSubtitles { cues }
         }
-        COMMAND_UNKNOWN => {
-            let text = r.str()?;
-            r.end()?;
-            return Ok(Command::Unknown(text));
-        }
+        0x16 => HostCommand::ShowControls(get_controls(&mut r)?),
         t => return Err(DecodeError::BadTag("command", t)),
     };
     r.end()?;
-    Ok(Command::Known(c))
+    Ok(c)
 }
