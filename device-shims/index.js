@@ -15,7 +15,16 @@ import { mountControls } from './ui/controls.js';
 
 export { PROFILES, detectProfile };
 
-/** Polls standard-mapping gamepads (Xbox and others) and sends their buttons as keys. */
+// Types: index.d.ts declares this module's API (`import('./index.js')` below resolves to it), so
+// the check compares this implementation with what the package promises.
+/** @typedef {import('../www/pkg/kinema_web.js').KeyName} KeyName */
+/** @typedef {import('../www/pkg/kinema_web.js').Player | import('../www/pkg-webgl/kinema_web.js').Player} AnyPlayer */
+
+/**
+ * Polls standard-mapping gamepads (Xbox and others) and sends their buttons as keys.
+ * @param {(key: KeyName) => void} send
+ * @returns {() => void} stops polling
+ */
 function pollGamepads(send) {
   const down = new Map();
   let raf = 0;
@@ -27,7 +36,8 @@ function pollGamepads(send) {
       const stick = [pad.axes[1] < -0.5, pad.axes[1] > 0.5, pad.axes[0] < -0.5, pad.axes[0] > 0.5];
       for (const [b, key] of Object.entries(GAMEPAD_BUTTONS)) {
         const id = `${pad.index}:${b}`;
-        const pressed = !!pad.buttons[b]?.pressed || (b >= 12 && b <= 15 && stick[b - 12]);
+        const i = Number(b); // an entry's key is the button index as a string
+        const pressed = !!pad.buttons[i]?.pressed || (i >= 12 && i <= 15 && stick[i - 12]);
         if (pressed && !down.get(id)) send(key);
         down.set(id, pressed);
       }
@@ -42,15 +52,27 @@ function pollGamepads(send) {
  * `?device=` in the URL, else detection). `container`: the positioned element holding the
  * video canvas (the controls are drawn in it); `controls: false` keeps the app's own UI.
  * Returns `{ profile, registered, calls, detach() }`.
+ * @param {AnyPlayer} player
+ * @param {import('./index.js').AttachOptions} [options]
+ * @returns {import('./index.js').AttachedDevice}
  */
 export function attachDevice(player, { profile = 'auto', container = null, controls = true, suspendWhenHidden } = {}) {
   const forced = profile === 'auto' ? new URLSearchParams(location.search).get('device') : profile;
+  /** @type {import('./profiles.js').ShimProfile} */
   const p = Object.create(detectProfile(forced));
+  /** @type {(() => void)[]} */
   const cleanups = [];
+  /**
+   * @param {Pick<EventTarget, 'addEventListener' | 'removeEventListener'> | AnyPlayer} target
+   * @param {string} type
+   * @param {(e: any) => void} fn
+   * @param {AddEventListenerOptions} [opts]
+   */
   const listen = (target, type, fn, opts) => {
     target.addEventListener(type, fn, opts);
     cleanups.push(() => target.removeEventListener(type, fn, opts));
   };
+  /** @param {KeyName} key */
   const send = (key) => player.key(key);
   p.onKey = send;
 
@@ -58,7 +80,7 @@ export function attachDevice(player, { profile = 'auto', container = null, contr
   const registered = p.setup();
 
   // Keys: the profile's map; text fields keep their keys.
-  listen(document, 'keydown', (e) => {
+  listen(document, 'keydown', (/** @type {KeyboardEvent} */ e) => {
     const t = e.target;
     if (t instanceof HTMLElement && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName))) return;
     if (e.altKey || e.ctrlKey || e.metaKey) return;
@@ -71,13 +93,14 @@ export function attachDevice(player, { profile = 'auto', container = null, contr
   if (p.gamepad) cleanups.push(pollGamepads(send));
 
   // Back nothing used (no menu, no bar): leave the app the platform's way.
-  listen(player, 'unhandledkey', (e) => { if (e.detail === 'Back') p.exit(); });
+  listen(player, 'unhandledkey', (/** @type {CustomEvent<KeyName>} */ e) => { if (e.detail === 'Back') p.exit(); });
 
+  /** @type {{ root: HTMLElement, destroy(): void } | null} */
   let ui = null;
   if (controls && container) {
     ui = mountControls(player, container, { safeArea: p.safeArea });
     player.controls = true;
-    cleanups.push(() => { ui.destroy(); player.controls = false; });
+    cleanups.push(() => { /** @type {NonNullable<typeof ui>} */ (ui).destroy(); player.controls = false; });
   }
 
   // Lifecycle: a TV app in the background must give its decoders and memory back.
@@ -92,13 +115,13 @@ export function attachDevice(player, { profile = 'auto', container = null, contr
   }
   if (p.pointer && container) {
     // Magic Remote: the pointer appearing shows the controls.
-    listen(document, 'cursorStateChange', (e) => { if (e.detail?.visibility) player.controlsPoke(); });
+    listen(document, 'cursorStateChange', (/** @type {CustomEvent<{ visibility?: boolean } | null>} */ e) => { if (e.detail?.visibility) player.controlsPoke(); });
   }
   document.documentElement.dataset.kinemaDevice = p.name;
   return {
     profile: p.name,
     registered,
     ui,
-    detach() { while (cleanups.length) cleanups.pop()(); },
+    detach() { while (cleanups.length) /** @type {() => void} */ (cleanups.pop())(); },
   };
 }

@@ -89,7 +89,7 @@ function recorderSource() {
     target.addEventListener('error', (e) => rec.errors.push(String(e.detail?.message ?? e.message ?? 'error')));
     firstFrame().then(() => { rec.firstFrame = now(); });
     const id = setInterval(() => rec.samples.push({ t: Math.round(now()), ...sample() }), 500);
-    rec.done = new Promise((ok) => {
+    rec.done = new Promise((/** @type {(value?: unknown) => void} */ ok) => {
       const finish = () => {
         clearInterval(id);
         rec.ended = now();
@@ -115,7 +115,7 @@ async function startKinema(page, url) {
     window.rec = window.benchRecord(p, {
       position: () => p.currentTime,
       duration: () => p.duration,
-      firstFrame: () => new Promise((ok) => {
+      firstFrame: () => new Promise((/** @type {(value?: unknown) => void} */ ok) => {
         const id = setInterval(() => { if ((p.videoStats()?.presented ?? 0) > 0) { clearInterval(id); ok(); } }, 2);
       }),
       sample: () => { const s = p.streamStats(); return { pos: p.currentTime, level: s?.level, buf: s?.bufferSecs, est: s?.throughputBps }; },
@@ -128,7 +128,7 @@ async function startKinema(page, url) {
 async function startReference(page, url, kind) {
   await page.evaluate(recorderSource);
   await page.evaluate(({ url, kind }) => {
-    const v = document.getElementById('v');
+    const v = /** @type {HTMLVideoElement} */ (document.getElementById('v'));
     const buffered = () => {
       for (let i = 0; i < v.buffered.length; i++) if (v.buffered.start(i) <= v.currentTime + 0.1 && v.buffered.end(i) > v.currentTime) return v.buffered.end(i) - v.currentTime;
       return 0;
@@ -136,7 +136,7 @@ async function startReference(page, url, kind) {
     window.rec = window.benchRecord(v, {
       position: () => v.currentTime,
       duration: () => v.duration,
-      firstFrame: () => new Promise((ok) => v.requestVideoFrameCallback(() => ok())),
+      firstFrame: () => new Promise((/** @type {(value?: unknown) => void} */ ok) => v.requestVideoFrameCallback(() => ok())),
       sample: () => ({ pos: v.currentTime, height: v.videoHeight, buf: buffered() }),
     });
     if (kind === 'hls.js') {
@@ -227,6 +227,7 @@ for (const stream of pick) {
   rows.push({ stream, ref, kinema: agg(runs.kinema), reference: agg(runs[ref]), failures: [...runs.kinema, ...runs[ref]].filter((m) => m.errors.length || m.timedOut).length });
 }
 
+/** @type {[label: string, key: string, digits: number, scale?: number][]} */
 const METRICS = [
   ['startup: load → `playing` (ms)', 'startup', 0],
   ['startup: load → first frame (ms)', 'firstFrame', 0],

@@ -7,5 +7,5 @@ import process from 'node:process';
 const [module, ...args] = process.argv.slice(2);
 const wasi = new WASI({ version: 'preview1', args: ['bench', ...args], env: {}, preopens: { '.': '.' }, returnOnExit: true });
 const wasm = await WebAssembly.compile(await readFile(module));
-const instance = await WebAssembly.instantiate(wasm, wasi.getImportObject());
+const instance = await WebAssembly.instantiate(wasm, /** @type {WebAssembly.Imports} */ (wasi.getImportObject()));
 process.exitCode = wasi.start(instance);

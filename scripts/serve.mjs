@@ -354,7 +354,7 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
             if (sent === plan.length && plan.cut === undefined) { entry.complete = true; entry.endMs = Date.now(); }
           }
           if (!ok) {
-            await new Promise((done) => {
+            await new Promise((/** @type {(value?: unknown) => void} */ done) => {
               const both = () => { res.off('drain', both); res.off('close', both); done(); };
               res.on('drain', both);
               res.on('close', both);
@@ -377,13 +377,13 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
     });
   });
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
-  await new Promise((ok, fail) => { server.once('error', fail); server.listen(port, host, ok); });
-  const actual = server.address().port;
+  await new Promise((/** @type {(value?: unknown) => void} */ ok, fail) => { server.once('error', fail); server.listen(port, host, ok); });
+  const actual = /** @type {import('node:net').AddressInfo} */ (server.address()).port;
   return {
     url: `http://${host}:${actual}/`,
     port: actual,
     sessions,
-    close: () => new Promise((ok) => {
+    close: () => new Promise((/** @type {(value?: unknown) => void} */ ok) => {
       for (const t of timers) clearTimeout(t);
       for (const s of sockets) s.destroy();
       server.close(() => ok());

@@ -73,6 +73,7 @@ step "fixtures" bash scripts/fixtures.sh
 step "native tests" cargo test --workspace
 step "browser tests (wasm-pack, headless Chromium)" browser_tests
 step "build the web package" bash scripts/build-web.sh
+step "JS type-check and lint" bash scripts/lint-js.sh
 step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
 step "set-top: core .wasm + native host (fmt, clippy, build)" settop_build
 # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on

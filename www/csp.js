@@ -3,20 +3,23 @@
 // ?renderer=webgpu|webgl2|2d|auto, ?decode=webcodecs|mse, ?src=URL.
 window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
-  window.violations.push(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'}`);
+  /** @type {string[]} */ (window.violations).push(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'}`);
 });
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
 const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
-const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
+// Both builds have the same API; the type is the generated www/pkg/kinema_web.d.ts.
+const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
 await init();
 const player = new Player();
-if (params.has('decode')) player.setDecodePath(params.get('decode'));
+// Passed through as the URL says: the player throws a TypeError for an unknown path.
+if (params.has('decode')) player.setDecodePath(/** @type {import('./pkg/kinema_web.js').DecodePath | 'auto'} */ (params.get('decode')));
 window.warnings = [];
-player.addEventListener('warning', (e) => window.warnings.push(e.detail));
-player.addEventListener('statechange', (e) => { document.getElementById('state').textContent = e.detail; });
-const renderer = await player.attachCanvas(document.getElementById('video'), wanted);
+player.addEventListener('warning', (e) => /** @type {import('./pkg/kinema_web.js').PlayerWarning[]} */ (window.warnings).push(e.detail));
+// The casts: csp.html has these elements.
+player.addEventListener('statechange', (e) => { /** @type {HTMLElement} */ (document.getElementById('state')).textContent = e.detail; });
+const renderer = await player.attachCanvas(/** @type {HTMLCanvasElement} */ (document.getElementById('video')), wanted);
 window.kinema = { player, renderer };
-document.getElementById('play').addEventListener('click', () => { player.play().catch(() => {}); });
-if (params.has('src')) player.load(params.get('src')).catch(() => {});
+/** @type {HTMLElement} */ (document.getElementById('play')).addEventListener('click', () => { player.play().catch(() => {}); });
+if (params.has('src')) player.load(/** @type {string} */ (params.get('src'))).catch(() => {});
 document.body.dataset.ready = '1';

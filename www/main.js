@@ -7,25 +7,44 @@
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
 const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
-const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
+// Both builds have the same API; the type is the generated www/pkg/kinema_web.d.ts.
+const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
 
-const $ = (id) => document.getElementById(id);
+/**
+ * The page's elements by id (index.html), with their element types.
+ * @typedef {{
+ *   'now-playing': HTMLElement, video: HTMLCanvasElement, overlay: HTMLElement, play: HTMLButtonElement,
+ *   seek: HTMLInputElement, time: HTMLOutputElement, mute: HTMLButtonElement, volume: HTMLInputElement,
+ *   rate: HTMLSelectElement, loop: HTMLInputElement, stats: HTMLInputElement, 'stream-controls': HTMLElement,
+ *   quality: HTMLSelectElement, 'audio-track': HTMLSelectElement, 'stream-line': HTMLOutputElement,
+ *   'text-controls': HTMLElement, 'text-track': HTMLSelectElement, 'cue-line': HTMLOutputElement,
+ *   'stream-chart': HTMLCanvasElement, unlock: HTMLButtonElement, state: HTMLElement, info: HTMLElement,
+ *   buffered: HTMLElement, error: HTMLElement, 'url-form': HTMLFormElement, url: HTMLInputElement,
+ *   'stream-pick': HTMLSelectElement, file: HTMLInputElement, 'audio-mode': HTMLElement,
+ * }} PageElements
+ */
+/** @type {<K extends keyof PageElements>(id: K) => PageElements[K]} */
+const $ = (id) => /** @type {any} */ (document.getElementById(id));
+/** @param {number} s */
 const fmt = (s) => {
   if (!Number.isFinite(s) || s < 0) return '0:00';
   const m = Math.floor(s / 60);
   return `${m}:${String(Math.floor(s % 60)).padStart(2, '0')}`;
 };
+/** @param {string} text */
 const showError = (text) => {
   $('error').textContent = text;
   $('error').hidden = false;
 };
 
+/** @type {import('./pkg/kinema_web.js').Player} */
 let player;
 try {
   await init();
   player = new Player();
-  if (params.has('decode')) player.setDecodePath(params.get('decode'));
-} catch (e) {
+  // Passed through as the URL says: the player throws a TypeError for an unknown path.
+  if (params.has('decode')) player.setDecodePath(/** @type {import('./pkg/kinema_web.js').DecodePath | 'auto'} */ (params.get('decode')));
+} catch (/** @type {any} */ e) {
   // No package built, or the .wasm failed to instantiate: say so on the page and to tests.
   showError(`The player could not start: ${e?.message ?? e}. Build it with: bash scripts/build-web.sh`);
   document.body.dataset.ready = 'error';
@@ -127,7 +146,7 @@ async function play() {
   try {
     await player.play();
     if (!mutedForAutoplay) $('unlock').hidden = true;
-  } catch (e) {
+  } catch (/** @type {any} */ e) {
     if (e?.name === 'NotAllowedError' && !player.muted) {
       mutedForAutoplay = true;
       player.muted = true;
@@ -153,6 +172,10 @@ setInterval(() => {
   if (wantPlay && stuck && now - lastLoad > 4000) offerSound();
 }, 1000);
 
+/**
+ * @param {string} url
+ * @param {string} [label]
+ */
 function load(url, label) {
   lastLoad = performance.now();
   $('now-playing').textContent = label ?? url;
@@ -191,6 +214,7 @@ $('url-form').addEventListener('submit', (e) => {
   const url = $('url').value.trim();
   if (url) load(url);
 });
+/** @type {string | null} */
 let objectUrl = null;
 $('file').addEventListener('change', () => {
   const f = $('file').files?.[0];
@@ -208,7 +232,7 @@ document.addEventListener('keydown', (e) => {
   const el = e.target;
   const tag = el instanceof HTMLElement ? el.tagName : '';
   const type = el instanceof HTMLInputElement ? el.type : '';
-  if (tag === 'TEXTAREA' || tag === 'SELECT' || el?.isContentEditable) return;
+  if (tag === 'TEXTAREA' || tag === 'SELECT' || /** @type {HTMLElement | null} */ (el)?.isContentEditable) return;
   if (tag === 'INPUT' && !['range', 'checkbox', 'button', 'submit'].includes(type)) return;
   const arrowsTaken = type === 'range' && el !== $('seek');
   const spaceTaken = tag === 'BUTTON' || ['checkbox', 'button', 'submit'].includes(type);
@@ -248,7 +272,9 @@ setInterval(() => {
 
 // Adaptive streams: quality and audio-track menus, live bitrate/throughput/buffer and a chart
 // of the last minute (buffer seconds, throughput against the chosen bitrate).
+/** @type {{ buffer: number, tput: number, bitrate: number }[]} */
 const history = [];
+/** @type {string | null} */
 let menusFor = null;
 function fillMenus() {
   const q = player.qualities;
@@ -286,12 +312,17 @@ $('stream-pick').addEventListener('change', () => {
 player.addEventListener('loadstart', () => { history.length = 0; menusFor = null; });
 function drawChart() {
   const c = $('stream-chart');
-  const g = c.getContext('2d');
+  const g = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d'));
   g.clearRect(0, 0, c.width, c.height);
   if (history.length < 2) return;
   const maxBps = Math.max(...history.map((h) => Math.max(h.tput, h.bitrate)), 1);
   const maxBuf = Math.max(...history.map((h) => h.buffer), 10);
+  /** @param {number} i */
   const x = (i) => (i / 239) * c.width;
+  /**
+   * @param {string} color
+   * @param {(h: { buffer: number, tput: number, bitrate: number }) => number} f
+   */
   const line = (color, f) => {
     g.strokeStyle = color;
     g.beginPath();

@@ -5,8 +5,10 @@
 import { attachDevice } from './kinema/index.js';
 
 const params = new URLSearchParams(location.search);
-const $ = (id) => document.getElementById(id);
+// The casts: index.html has the elements.
+const $ = /** @type {(id: string) => HTMLElement} */ ((id) => document.getElementById(id));
 const wanted = params.get('renderer') ?? 'auto';
+/** @param {string} text */
 const fail = (text) => {
   $('error').textContent = text;
   $('error').hidden = false;
@@ -17,10 +19,11 @@ try {
   // TVs rarely have WebGPU (and headless engines present it poorly): WebGL2 is the default,
   // the 2D canvas the fallback; WebGPU only when asked for.
   const pkg = wanted === 'webgpu' ? 'pkg' : 'pkg-webgl';
-  const { default: init, Player } = await import(`./${pkg}/kinema_web.js`);
+  // Both builds have the same API (the type: www/pkg's kinema_web.d.ts, see tsconfig.json).
+  const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
   await init();
   const player = new Player();
-  const canvas = $('video');
+  const canvas = /** @type {HTMLCanvasElement} */ ($('video'));
   const fit = () => {
     const r = canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -40,14 +43,15 @@ try {
   const baked = document.documentElement.dataset.kinemaProfile;
   const device = attachDevice(player, {
     container: $('stage'),
-    profile: params.get('device') ?? (baked && baked !== 'auto' ? baked : 'auto'),
+    // A name from the URL or the page, unchecked: detectProfile() detects for an unknown one.
+    profile: /** @type {import('./kinema/index.js').ProfileName | 'auto'} */ (params.get('device') ?? (baked && baked !== 'auto' ? baked : 'auto')),
   });
   player.addEventListener('error', (e) => fail(`${e.detail.kind}: ${e.detail.message}`));
   window.kinema = { player, device, renderer };
   player.load(params.get('src') ?? 'media/sample.mp4').catch(() => {}); // shown by the error listener
   if (params.get('autoplay') !== '0') player.play().catch(() => {});
   document.body.dataset.ready = '1';
-} catch (e) {
+} catch (/** @type {any} */ e) {
   fail(`The player could not start: ${e?.message ?? e}`);
   throw e;
 }

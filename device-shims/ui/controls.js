@@ -3,6 +3,10 @@
 // `controlsPoke`. It decides nothing: focus, menus and hiding come from the core, so the
 // D-pad, a mouse and a finger all drive the same model.
 
+/** @typedef {import('../../www/pkg/kinema_web.js').Player} Player */
+/** @typedef {import('../../www/pkg/kinema_web.js').ControlsView} ControlsView */
+
+/** @param {number} s */
 const fmt = (s) => {
   if (!Number.isFinite(s) || s < 0) return '--:--';
   const h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = Math.floor(s % 60);
@@ -11,7 +15,9 @@ const fmt = (s) => {
 };
 
 // Inline SVG icons: TV browsers often lack emoji and symbol fonts.
+/** @param {string} d */
 const svg = (d) => `<svg viewBox="0 0 24 24" width="1.2em" height="1.2em" aria-hidden="true" fill="currentColor"><path d="${d}"/></svg>`;
+/** @type {Record<string, string>} */
 const ICONS = {
   rewind: svg('M11 6v12l-8.5-6zM20.5 6v12L12 12z'),
   play: svg('M7 5v14l12-7z'),
@@ -22,6 +28,13 @@ const ICONS = {
   quality: svg('M3 6h2v5h4V6h2v12H9v-5H5v5H3zm10 0h4.5a3.5 3.5 0 0 1 3.5 3.5v5a3.5 3.5 0 0 1-3.5 3.5H13zm2 2v8h2.5a1.5 1.5 0 0 0 1.5-1.5v-5A1.5 1.5 0 0 0 17.5 8z'),
 };
 
+/**
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {string} [cls]
+ * @param {Element} [parent]
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 function el(tag, cls, parent) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -32,6 +45,10 @@ function el(tag, cls, parent) {
 /**
  * Mounts the controls in `container` (positioned; the video canvas fills it).
  * `safeArea` insets them by that many percent (TV overscan). Returns `{ root, destroy }`.
+ * @param {Player} player
+ * @param {HTMLElement} container
+ * @param {{ safeArea?: number }} [options]
+ * @returns {{ root: HTMLElement, destroy(): void }}
  */
 export function mountControls(player, container, { safeArea = 0 } = {}) {
   const root = el('div', 'kinema-controls', container);
@@ -52,6 +69,7 @@ export function mountControls(player, container, { safeArea = 0 } = {}) {
   const total = el('span', 'kinema-time', progress);
   const buttons = el('div', 'kinema-buttons', bar);
   buttons.setAttribute('role', 'toolbar');
+  /** @type {Map<string, HTMLButtonElement>} */
   const byId = new Map();
 
   const update = () => {
@@ -62,6 +80,7 @@ export function mountControls(player, container, { safeArea = 0 } = {}) {
     fill.style.width = live ? '100%' : `${Math.min(100, (100 * t) / (d || 1))}%`;
   };
 
+  /** @param {ControlsView} v */
   const render = (v) => {
     root.hidden = !v.visible;
     root.dataset.paused = v.paused ? '1' : '0';
@@ -104,15 +123,18 @@ export function mountControls(player, container, { safeArea = 0 } = {}) {
     update();
   };
 
+  /** @param {CustomEvent<ControlsView>} e */
   const onView = (e) => render(e.detail);
   const onTime = () => { if (!root.hidden) update(); };
   const onMove = () => player.controlsPoke();
   // A tap on the video (not on a control) toggles like a click on play/pause would in a
   // desktop player, but first shows the bar if it is hidden.
+  /** @param {MouseEvent} e */
   const onTap = (e) => {
-    if (e.target !== container && !e.target.matches?.('canvas')) return;
+    if (e.target !== container && !/** @type {Element} */ (e.target).matches?.('canvas')) return;
     if (root.hidden) player.controlsPoke(); else player.controlsActivate('playpause');
   };
+  /** @param {MouseEvent} e */
   const onSeekClick = (e) => {
     const d = player.duration;
     if (!Number.isFinite(d)) return;

@@ -80,6 +80,10 @@ async function presser(page) {
   };
 }
 
+/**
+ * @param {string} device
+ * @param {{ query?: string, initScript?: string | Function, contextOptions?: import('playwright-core').BrowserContextOptions }} [options]
+ */
 async function openApp(device, { query = '', initScript, contextOptions } = {}) {
   const page = await env.open(`${device}/index.html?src=${encodeURIComponent(STREAM)}${query}`, { initScript, contextOptions, gesture: false });
   await page.evaluate(() => {
@@ -87,7 +91,7 @@ async function openApp(device, { query = '', initScript, contextOptions } = {}) 
     performance.setResourceTimingBufferSize(100_000);
     window.seen = [];
     for (const t of ['error', 'audiotrackchange', 'unhandledkey', 'suspended', 'resumed', 'waiting']) {
-      p.addEventListener(t, (e) => window.seen.push({ type: t, detail: e.detail }));
+      p.addEventListener(t, (e) => window.seen.push({ type: t, detail: /** @type {CustomEvent} */ (e).detail }));
     }
   });
   await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.audioTracks.length === 2, null, 20_000);
@@ -96,21 +100,24 @@ async function openApp(device, { query = '', initScript, contextOptions } = {}) 
 
 /** What the controls show, read from the DOM the shim drew. */
 const ui = (page) => page.evaluate(() => {
+  /** @type {HTMLElement | null} */
   const root = document.querySelector('.kinema-controls');
+  /** @type {HTMLElement | null | undefined} */
   const menu = root?.querySelector('.kinema-menu');
   return {
     visible: !!root && !root.hidden,
-    focused: root?.querySelector('.kinema-button.focused')?.dataset.id ?? null,
+    focused: /** @type {HTMLElement | null | undefined} */ (root?.querySelector('.kinema-button.focused'))?.dataset.id ?? null,
     menu: menu && !menu.hidden ? { kind: menu.dataset.kind, items: [...menu.querySelectorAll('.kinema-item')].map((li) => ({ label: li.textContent, selected: li.classList.contains('selected'), focused: li.classList.contains('focused') })) } : null,
   };
 });
 
 /** The whole control flow with D-pad keys (+ the remote's media keys) alone. */
 async function controlFlow(page, press, keys) {
+  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   const p = () => page.evaluate(() => ({ t: window.kinema.player.currentTime, seeking: window.kinema.player.seeking, paused: window.kinema.player.paused, state: window.kinema.player.state, audio: window.kinema.player.audioTrack }));
   assert.equal((await ui(page)).visible, false, 'controls start hidden');
   await press(keys.Ok);
-  await until(page, () => !document.querySelector('.kinema-controls').hidden);
+  await until(page, () => !/** @type {HTMLElement} */ (document.querySelector('.kinema-controls')).hidden);
   assert.equal((await ui(page)).focused, 'playpause');
   assert.equal((await p()).paused, false, 'OK only showed the bar');
   await press(keys.Right);
@@ -131,10 +138,12 @@ async function controlFlow(page, press, keys) {
 
   const t0 = (await p()).t;
   await press(keys.FastForward);
+  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
   const t1 = (await p()).t;
   assert.ok(Math.abs(t1 - (t0 + 10)) < 1.5, `FF: ${t0.toFixed(2)} → ${t1.toFixed(2)}`);
   await press(keys.Rewind);
+  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
   const t2 = (await p()).t;
   assert.ok(Math.abs(t2 - (t1 - 10)) < 1.5, `RW: ${t1.toFixed(2)} → ${t2.toFixed(2)}`);
@@ -187,6 +196,7 @@ for (const device of ['tizen', 'webos', 'hbbtv']) {
       const press = await presser(page);
       assert.equal(await page.evaluate(() => window.kinema.player.bindKey('Red', 'seek-fraction:0.5')), true);
       await press(403);
+      // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
       await until(page, () => !window.kinema.player.seeking && Math.abs(window.kinema.player.currentTime - window.kinema.player.duration / 2) < 0.5);
       const budget = { tizen: 256, webos: 192, hbbtv: 64 }[device];
       assert.equal(await page.evaluate(() => window.kinema.player.memoryBudget), budget);
@@ -242,7 +252,7 @@ test('[webos] Back through the history API and the Magic Remote pointer; control
   try {
     // The pointer appearing shows the bar (webOS cursorStateChange).
     await page.evaluate(() => document.dispatchEvent(new CustomEvent('cursorStateChange', { detail: { visibility: true } })));
-    await until(page, () => !document.querySelector('.kinema-controls').hidden);
+    await until(page, () => !/** @type {HTMLElement} */ (document.querySelector('.kinema-controls')).hidden);
     const box = await page.evaluate(() => {
       const b = document.querySelector('.kinema-bar').getBoundingClientRect();
       return { left: b.left, right: innerWidth - b.right, bottom: innerHeight - b.bottom, w: innerWidth, h: innerHeight };
@@ -253,10 +263,10 @@ test('[webos] Back through the history API and the Magic Remote pointer; control
     // Back as history navigation (apps without disableBackHistoryAPI): closes the menu, then
     // the bar, and the app stays on its page.
     await page.evaluate(() => history.back());
-    await until(page, () => document.querySelector('.kinema-menu').hidden);
+    await until(page, () => /** @type {HTMLElement} */ (document.querySelector('.kinema-menu')).hidden);
     assert.ok((await ui(page)).visible);
     await page.evaluate(() => history.back());
-    await until(page, () => document.querySelector('.kinema-controls').hidden);
+    await until(page, () => /** @type {HTMLElement} */ (document.querySelector('.kinema-controls')).hidden);
     await page.evaluate(() => history.back());
     await until(page, () => window.platformCalls.includes('platformBack'));
     assert.match(page.url(), /webos\/index\.html/);
@@ -272,7 +282,7 @@ test('[hbbtv, no WebCodecs] an older terminal plays through the MSE path: pictur
   const page = await env.open('hbbtv/index.html', { initScript: `(${STUBS.hbbtv})(); (${old})();`, gesture: false });
   try {
     await until(page, () => window.kinema.player.state === 'playing' && window.kinema.player.videoStats()?.presented > 10, null, 20_000);
-    const caps = await page.evaluate(() => window.kinema.player.constructor.capabilities());
+    const caps = await page.evaluate(() => /** @type {typeof import('../../www/pkg/kinema_web.js').Player} */ (window.kinema.player.constructor).capabilities());
     assert.equal(caps.webcodecs, false);
     assert.equal(caps.decodePath, 'mse');
     const s0 = await page.evaluate(() => window.kinema.player.videoStats());
@@ -283,6 +293,7 @@ test('[hbbtv, no WebCodecs] an older terminal plays through the MSE path: pictur
     const press = await presser(page);
     const t0 = await page.evaluate(() => window.kinema.player.currentTime);
     await press(417); // FastForward
+    // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
     await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
     assert.ok((await page.evaluate(() => window.kinema.player.currentTime)) > t0 + 8);
     await press(402); // PlayPause
@@ -299,7 +310,7 @@ test('[browser] the same controls work with a mouse and by touch', async () => {
     assert.equal(await page.evaluate(() => window.kinema.device.profile), 'browser');
     await page.mouse.move(300, 200);
     await page.mouse.move(320, 210);
-    await until(page, () => !document.querySelector('.kinema-controls').hidden);
+    await until(page, () => !/** @type {HTMLElement} */ (document.querySelector('.kinema-controls')).hidden);
     await page.click('.kinema-button[data-id="audio"]');
     assert.equal((await ui(page)).menu?.kind, 'audio');
     await page.click('.kinema-menu .kinema-item:nth-child(2)');
@@ -320,7 +331,7 @@ test('[xbox] a standard gamepad drives the controls: A, D-pad, B', async () => {
   const pad = () => {
     const buttons = Array.from({ length: 17 }, () => ({ pressed: false, value: 0 }));
     const gp = { index: 0, id: 'Xbox Wireless Controller (STANDARD GAMEPAD)', mapping: 'standard', connected: true, axes: [0, 0, 0, 0], buttons };
-    navigator.getGamepads = () => [gp, null, null, null];
+    navigator.getGamepads = () => [/** @type {Gamepad} */ (/** @type {unknown} */ (gp)), null, null, null];
     window.padPress = async (b) => {
       buttons[b].pressed = true;
       await new Promise((ok) => setTimeout(ok, 80));
@@ -332,7 +343,7 @@ test('[xbox] a standard gamepad drives the controls: A, D-pad, B', async () => {
   try {
     const press = (b) => page.evaluate((b) => window.padPress(b), b);
     await press(0); // A = OK: shows the bar
-    await until(page, () => !document.querySelector('.kinema-controls').hidden);
+    await until(page, () => !/** @type {HTMLElement} */ (document.querySelector('.kinema-controls')).hidden);
     await press(15); // D-pad right
     await press(15);
     assert.equal((await ui(page)).focused, 'audio');

@@ -64,7 +64,7 @@ test('default Chromium: the demo plays its sample muted at once, beside a muted 
   });
   await quietUntil(page, () => window.kinema.player.state === 'playing' && window.kinema.player.currentTime > 0.5, null, 15_000);
   const a = await quiet(page, async () => {
-    const p = window.kinema.player, v = document.getElementById('ref');
+    const p = window.kinema.player, v = /** @type {HTMLVideoElement} */ (document.getElementById('ref'));
     const t0 = p.currentTime, v0 = v.currentTime;
     await new Promise((ok) => setTimeout(ok, 1000));
     return { t0, t1: p.currentTime, v0, v1: v.currentTime, muted: p.muted, renderer: window.kinema.renderer,
@@ -185,8 +185,8 @@ async function corsOrigin() {
       res.writeHead(404, cors).end();
     }
   });
-  await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-  return { url: `http://127.0.0.1:${server.address().port}/`, seen, close: () => new Promise((ok) => server.close(ok)) };
+  await new Promise((/** @type {(value?: unknown) => void} */ ok) => server.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${/** @type {import('node:net').AddressInfo} */ (server.address()).port}/`, seen, close: () => new Promise((ok) => server.close(ok)) };
 }
 
 test('request hooks: headers, credentials mode, URL rewrite, refusal, and every request kind; response hook', async () => {
@@ -198,6 +198,7 @@ test('request hooks: headers, credentials mode, URL rewrite, refusal, and every 
       p.pause();
       document.cookie = 'kinema-session=42; path=/';
       const requests = [], responses = [];
+      /** @type {RequestCredentials} */
       let credentials = 'same-origin';
       p.setRequestHook((req) => {
         requests.push({ url: req.url, kind: req.kind, range: req.range });
@@ -260,7 +261,7 @@ test('the WebGL2 context is lost mid-play: the picture goes on on a 2D canvas in
   await until(page, () => window.kinema.player.currentTime > 0.5, null, 10_000);
   const before = await page.evaluate(() => ({ renderer: window.kinema.player.renderer, canvas: document.querySelectorAll('canvas#video').length }));
   const lost = await page.evaluate(() => {
-    const ext = document.getElementById('video').getContext('webgl2')?.getExtension('WEBGL_lose_context');
+    const ext = /** @type {HTMLCanvasElement} */ (document.getElementById('video')).getContext('webgl2')?.getExtension('WEBGL_lose_context');
     ext?.loseContext();
     return !!ext;
   });
@@ -270,7 +271,7 @@ test('the WebGL2 context is lost mid-play: the picture goes on on a 2D canvas in
   await new Promise((ok) => setTimeout(ok, 300));
   const p2 = await picture(page);
   const r = await page.evaluate(() => {
-    const c = document.getElementById('video');
+    const c = /** @type {HTMLCanvasElement} */ (document.getElementById('video'));
     const d = c.getContext('2d')?.getImageData(0, 0, c.width, c.height).data ?? [];
     let sum = 0;
     for (let i = 0; i < d.length; i += 4 * 97) sum += d[i];

@@ -55,6 +55,9 @@ export async function launch({ webgpu = false, root = 'www', mounts = {}, args =
    * the page's blank top-left corner) gives it the sticky user activation a viewer's first
    * click gives, after which the default autoplay policy lets sound start. Tests about
    * autoplay pass `gesture: false`.
+   * @param {string} [path]
+   * @param {{ initScript?: Parameters<import('playwright-core').Page['addInitScript']>[0],
+   *   contextOptions?: import('playwright-core').BrowserContextOptions, gesture?: boolean }} [options]
    */
   async function open(path = '', { initScript, contextOptions, gesture = true } = {}) {
     const page = contextOptions ? await (await browser.newContext(contextOptions)).newPage() : await browser.newPage();
@@ -175,7 +178,7 @@ export async function loadAndWatch(page, url, { play = true } = {}) {
       for (const t of ['statechange', 'loadstart', 'loadedmetadata', 'playing', 'waiting', 'seeked', 'ended', 'error']) {
         // Where the player was when the event fired (the first `playing` of a live stream
         // tells where it started, whatever the test's polling latency).
-        p.addEventListener(t, (e) => window.events.push({ type: t, detail: e.detail, t: p.currentTime, seekable: t === 'playing' ? p.seekable : undefined }));
+        p.addEventListener(t, (e) => window.events.push({ type: t, detail: /** @type {CustomEvent} */ (e).detail, t: p.currentTime, seekable: t === 'playing' ? p.seekable : undefined }));
       }
     }
     // Failures are checked through events and `error`; the promises are tested on their own.

@@ -34,7 +34,12 @@ const FIXTURE = join(repo, 'tests/fixtures/gen/h264-aac.mp4');
 // Every test fails rather than hangs (generous: a loaded 2-core machine).
 const test = (name, fn) => nodeTest(name, { timeout: 300_000 }, fn);
 
-/** Runs a command; resolves to its output, rejects with it (and the exit code) on failure. */
+/**
+ * Runs a command; resolves to its output, rejects with it (and the exit code) on failure.
+ * @param {string} cmd
+ * @param {string[]} args
+ * @param {{ cwd?: string, timeout?: number }} [options]
+ */
 function run(cmd, args, { cwd, timeout = 600_000 } = {}) {
   // npm_* variables of an outer `npm test` (prefix, lifecycle event...) must not leak into the
   // user's npm runs.
@@ -246,7 +251,7 @@ async function playsInPage(url, label) {
       renderer: window.renderer, state: window.player.state, error: window.player.error, errors: window.playerErrors,
       stats: window.player.stats(), video: window.player.videoStats(), isolated: crossOriginIsolated,
       csp: window.cspViolations, attachDevice: typeof window.attachDevice,
-      controlsCss: [...document.styleSheets].some((s) => [...s.cssRules].some((r) => r.selectorText?.includes('.kinema-controls'))),
+      controlsCss: [...document.styleSheets].some((s) => [...s.cssRules].some((r) => /** @type {CSSStyleRule} */ (r).selectorText?.includes('.kinema-controls'))),
     }));
     console.log(`${label}: renderer ${end.renderer}, audio ${end.stats.audioMode} at ${end.stats.sampleRate} Hz ` +
       `(crossOriginIsolated ${end.isolated}), currentTime ${t0.toFixed(3)} → ${Number(t1).toFixed(3)} over ${wall.toFixed(2)} s wall; ` +

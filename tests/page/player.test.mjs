@@ -77,7 +77,7 @@ test('pause stops the clock', async () => {
 async function seekAndMeasure(target) {
   return page.evaluate(async (target) => {
     const p = window.kinema.player;
-    const seeked = new Promise((ok) => {
+    const seeked = new Promise((/** @type {(value?: unknown) => void} */ ok) => {
       const on = () => { p.removeEventListener('seeked', on); ok(); };
       p.addEventListener('seeked', on);
     });
@@ -247,7 +247,7 @@ test('one dropped connection is retried: plays to the end without an error', asy
 test('the demo controls drive the player (button, keys, time display)', async () => {
   await loadAndWatch(page, '/fixtures/clicks-10s.flac');
   await waitPlaying();
-  await page.evaluate(() => document.activeElement?.blur());
+  await page.evaluate(() => /** @type {HTMLElement | null} */ (document.activeElement)?.blur());
   await page.keyboard.press('Space');
   await until(page, () => window.kinema.player.state === 'paused', null, 5000);
   const t = await page.evaluate(() => window.kinema.player.currentTime);

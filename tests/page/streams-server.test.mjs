@@ -50,9 +50,9 @@ function get(path, { headers = {}, method = 'GET' } = {}) {
       res.on('data', (c) => { out.firstByteMs ??= performance.now() - t0; chunks.push(c); out.bytes += c.length; });
       res.on('end', () => finish(res.complete ? null : 'incomplete'));
       res.on('aborted', () => finish('aborted'));
-      res.on('error', (e) => finish(e.code ?? e.message));
+      res.on('error', (/** @type {NodeJS.ErrnoException} */ e) => finish(e.code ?? e.message));
     });
-    req.on('error', (e) => finish(e.code ?? e.message));
+    req.on('error', (/** @type {NodeJS.ErrnoException} */ e) => finish(e.code ?? e.message));
     req.end();
   });
 }
@@ -407,6 +407,7 @@ async function frameIndex(url, { frame = 0, w, h, map = '0:v:0' }) {
 }
 
 test('the block code reads back from decoded frames of the 720p and 234p rungs (HLS, DASH, TS, VP9)', async () => {
+  /** @type {[path: string, opts: { frame?: number, w: number, h: number }, want: number][]} */
   const cases = [
     [`hls-fmp4/720p/index.m3u8`, { frame: 75, w: 1280, h: 720 }, 75],
     [`hls-fmp4/234p/index.m3u8`, { frame: 75, w: 416, h: 234 }, 75],
@@ -425,7 +426,7 @@ test('the block code reads back from decoded frames of the 720p and 234p rungs (
 
 test('the fixtures: ladder bitrates, 15 segments of 2 s per rendition, cues every 2 s', () => {
   const mv = file('hls-fmp4/master.m3u8').toString();
-  for (const [res, kbit] of [['416x234', 300], ['640x360', 800], ['1280x720', 2500]]) {
+  for (const [res, kbit] of /** @type {[string, number][]} */ ([['416x234', 300], ['640x360', 800], ['1280x720', 2500]])) {
     assert.match(mv, new RegExp(`RESOLUTION=${res}`));
     const rung = { '416x234': '234p', '640x360': '360p', '1280x720': '720p' }[res];
     const dir = join(streams, 'hls-fmp4', rung);

@@ -172,7 +172,7 @@ test('HLS fMP4: the default track shows each cue at its time, drawn over the vid
     let d = 0;
     const { rect } = a;
     for (let y = Math.floor(rect.y + box.y / 100 * rect.h); y < rect.y + (box.y + box.height) / 100 * rect.h; y++) {
-      for (let x = Math.floor(rect.x + box.x / 100 * rect.w); x < rect.x + (box.x + box.width) / 100 * rect.w; x++) d += a[y * a.w + x] !== b[y * a.w + x];
+      for (let x = Math.floor(rect.x + box.x / 100 * rect.w); x < rect.x + (box.x + box.width) / 100 * rect.w; x++) d += Number(a[y * a.w + x] !== b[y * a.w + x]);
     }
     return d;
   };

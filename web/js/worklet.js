@@ -13,7 +13,14 @@
 const H_WRITE = 0, H_READ = 1, H_EPOCH = 2, H_PLAYED = 3, H_RUN = 4, H_UNDERRUNS = 5,
   H_FLUSH_EPOCH = 6, H_FLUSH_AT = 7;
 
+/**
+ * A message from the host (message transport).
+ * @typedef {{ type: 'queue', epoch: number, samples: Float32Array }
+ *   | { type: 'flush', epoch: number } | { type: 'run', on: boolean }} HostMessage
+ */
+
 class KinemaOutput extends AudioWorkletProcessor {
+  /** @param {AudioWorkletNodeOptions} [options] */
   constructor(options) {
     super();
     const o = (options && options.processorOptions) || {};
@@ -22,17 +29,24 @@ class KinemaOutput extends AudioWorkletProcessor {
     this.underruns = 0;
     this.running = false;
     this.quanta = 0;
+    // Each transport sets its own fields: header/data/mask (ring) or queue/offset (messages).
     if (o.header && o.data) {
+      /** @type {Int32Array} */
       this.header = new Int32Array(o.header);
+      /** @type {Float32Array} */
       this.data = new Float32Array(o.data);
+      /** @type {number} */
       this.mask = ((this.data.length / 2) | 0) - 1;
     } else {
+      /** @type {Float32Array[]} */
       this.queue = [];
+      /** @type {number} */
       this.offset = 0;
       this.port.onmessage = (e) => this.onMessage(e.data);
     }
   }
 
+  /** @param {HostMessage} m */
   onMessage(m) {
     if (m.type === 'queue') {
       if (m.epoch === this.epoch) this.queue.push(m.samples);
@@ -51,7 +65,12 @@ class KinemaOutput extends AudioWorkletProcessor {
     this.port.postMessage({ type: 'progress', epoch: this.epoch, played: this.played, underruns: this.underruns });
   }
 
-  // Fills left/right from the ring; returns the frames written.
+  /**
+   * Fills left/right from the ring; returns the frames written.
+   * @param {Float32Array} left
+   * @param {Float32Array} right
+   * @param {number} n
+   */
   fromRing(left, right, n) {
     const h = this.header;
     const write = Atomics.load(h, H_WRITE);
@@ -81,7 +100,12 @@ class KinemaOutput extends AudioWorkletProcessor {
     return filled;
   }
 
-  // Fills left/right from the message queue; returns the frames written.
+  /**
+   * Fills left/right from the message queue; returns the frames written.
+   * @param {Float32Array} left
+   * @param {Float32Array} right
+   * @param {number} n
+   */
   fromQueue(left, right, n) {
     if (!this.running) return 0;
     let filled = 0;
@@ -106,6 +130,11 @@ class KinemaOutput extends AudioWorkletProcessor {
     return filled;
   }
 
+  /**
+   * @param {Float32Array[][]} _inputs
+   * @param {Float32Array[][]} outputs
+   * @returns {boolean}
+   */
   process(_inputs, outputs) {
     const out = outputs[0];
     const left = out[0];
