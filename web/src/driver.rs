@@ -18,6 +18,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, AudioContextState, EventTarget};
 
 use crate::audio::{self, AudioOut};
+use crate::backend::ClockView;
 use crate::events;
 use crate::fetch::{self, Fetch};
 use crate::timer::{now, Ticker, Timer};
@@ -546,12 +547,12 @@ impl Driver {
 
 /// The core's clock for the MSE decode path (`crate::mse`): position, whether it wants to
 /// play, rate.
-fn clock_view(driver: Weak<Driver>) -> Rc<dyn Fn() -> crate::mse::ClockView> {
+fn clock_view(driver: Weak<Driver>) -> Rc<dyn Fn() -> ClockView> {
     Rc::new(move || {
         driver
             .upgrade()
             .and_then(|d| {
-                d.with_core(|c| crate::mse::ClockView {
+                d.with_core(|c| ClockView {
                     position: c.current_time_at(now()),
                     wants_play: !c.paused()
                         && !matches!(

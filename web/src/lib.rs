@@ -6,11 +6,14 @@
 //! is the core's (`kinema-core`).
 
 pub mod audio;
+pub mod backend;
 pub mod caps;
 pub mod driver;
 pub mod events;
 pub mod fetch;
+pub mod js;
 pub mod mse;
+pub mod picture;
 pub mod player;
 pub mod subtitles;
 pub mod timer;

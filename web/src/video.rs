@@ -4,7 +4,8 @@
 //!
 //! Engines without WebCodecs (older TVs) decode video through a hidden `<video>` fed by Media
 //! Source Extensions instead (`crate::mse`): the same commands, the same picture store; the
-//! path is chosen per decoder configuration ([`DecodePath`]).
+//! path is chosen per decoder configuration ([`DecodePath`]). The pictures live in
+//! `crate::picture`; what the decoders share with their users in `crate::backend`.
 //!
 //! web-sys gates `VideoDecoder`, `AudioDecoder` and the chunk types behind
 //! `--cfg=web_sys_unstable_apis`; the few members used are bound here directly instead, so
@@ -21,7 +22,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
 
-use crate::mse::{ClockView, MseVideo};
+use crate::backend::{ClockView, Sink};
+use crate::js::{message, set};
+use crate::mse::MseVideo;
+use crate::picture::{draw_image, rgba_of, Picture, Pictures};
 use crate::subtitles;
 
 /// Which platform decoder turns the core's `DecodeVideo` chunks into pictures.
@@ -51,54 +55,6 @@ impl DecodePath {
 pub fn has_video_decoder() -> bool {
     Reflect::has(&js_sys::global(), &JsValue::from_str("VideoDecoder")).unwrap_or(false)
 }
-
-/// A decoded picture held for the core until `ReleaseFrame`.
-pub enum Picture {
-    /// A WebCodecs frame (GPU memory: closed on release).
-    Frame(VideoFrame),
-    /// A snapshot of the MSE element (an `ImageBitmap`, or a canvas where there is none),
-    /// with its size in pixels.
-    Image {
-        /// The `ImageBitmap` or `HTMLCanvasElement`.
-        source: JsValue,
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-    },
-    /// A picture the MSE element decoded but never showed (skipped, or before a seek
-    /// target): reported so the core's accounting holds; presenting it keeps the previous
-    /// picture on screen.
-    Missing,
-}
-
-impl Picture {
-    fn size(&self) -> Option<(u32, u32)> {
-        match self {
-            Picture::Frame(f) => Some((f.display_width(), f.display_height())),
-            Picture::Image { width, height, .. } => Some((*width, *height)),
-            Picture::Missing => None,
-        }
-    }
-
-    /// Frees what the picture holds.
-    pub fn close(self) {
-        match self {
-            Picture::Frame(f) => f.close(),
-            Picture::Image { source, .. } => {
-                if let Ok(close) = Reflect::get(&source, &JsValue::from_str("close")) {
-                    if let Some(f) = close.dyn_ref::<js_sys::Function>() {
-                        let _ = f.call0(&source);
-                    }
-                }
-            }
-            Picture::Missing => {}
-        }
-    }
-}
-
-/// The picture store shared by the decoders (id → picture).
-pub type Pictures = Rc<RefCell<HashMap<u64, Picture>>>;
 
 #[wasm_bindgen]
 extern "C" {
@@ -166,10 +122,6 @@ extern "C" {
     fn close(this: &JsAudioData);
 }
 
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
-}
-
 fn chunk_init(chunk: &EncodedChunk) -> Object {
     let init = Object::new();
     set(
@@ -191,13 +143,6 @@ fn chunk_init(chunk: &EncodedChunk) -> Object {
     }
     set(&init, "data", &Uint8Array::from(chunk.data.as_slice()));
     init
-}
-
-fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| format!("{e:?}"))
 }
 
 /// A WebCodecs `VideoDecoderConfig` for `config`.
@@ -285,7 +230,7 @@ impl Canvas2d {
         self.ctx.set_fill_style_str("#000");
         self.ctx.fill_rect(0.0, 0.0, cw, ch);
         let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
-        let _ = crate::mse::draw_image(&self.ctx, image, x, y, w, h);
+        let _ = draw_image(&self.ctx, image, x, y, w, h);
         if let Some(o) = overlay {
             let _ = self
                 .ctx
@@ -344,9 +289,6 @@ fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
     c.clear();
     Ok(c)
 }
-
-/// Sends an event to the core (the driver's sink).
-pub type Sink = Rc<dyn Fn(HostEvent)>;
 
 /// Tells the app of a problem playback goes on through: `(kind, message)`.
 pub type Warn = Rc<dyn Fn(&str, &str)>;
@@ -1223,7 +1165,7 @@ impl VideoHost {
     fn present_gpu_image(&self, source: &JsValue, width: u32, height: u32) {
         self.draw_seq.set(self.draw_seq.get() + 1);
         let result = (|| -> Result<(), JsValue> {
-            let pixels = crate::mse::rgba_of(source, width, height)?;
+            let pixels = rgba_of(source, width, height)?;
             let mut display = self.display.borrow_mut();
             if let Some(Display::Gpu(r)) = display.as_mut() {
                 r.draw_rgba(width, height, &pixels, width * 4, false, (width, height))
