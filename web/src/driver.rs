@@ -125,6 +125,7 @@ impl Driver {
         let me = Rc::downgrade(&driver);
         driver
             .video
+            .display()
             .set_warn(Rc::new(move |kind: &str, message: &str| {
                 if let Some(d) = me.upgrade() {
                     d.warn(kind, message);
@@ -280,7 +281,7 @@ impl Driver {
         self.audio_status.get()
     }
 
-    /// The platform decoders and the picture store.
+    /// The platform decoders, the picture store and the display.
     pub fn video(&self) -> &Rc<VideoHost> {
         &self.video
     }
@@ -414,7 +415,7 @@ impl Driver {
             HostCommand::Emit(event) => events::dispatch(&self.target, &event),
             HostCommand::ShowSubtitles { cues } => {
                 let detail = crate::subtitles::cue_objects(&cues);
-                self.video.show_subtitles(cues);
+                self.video.display().show_subtitles(cues);
                 events::dispatch_raw(&self.target, "cuechange", &detail);
             }
             HostCommand::ShowControls(view) => {

@@ -8,6 +8,7 @@
 pub mod audio;
 pub mod backend;
 pub mod caps;
+pub mod display;
 pub mod driver;
 pub mod events;
 pub mod fetch;

@@ -3,7 +3,7 @@
 //!
 //! Interface: a decoder backend (WebCodecs in `crate::video`, `crate::mse`) takes the next id from
 //! [`PictureIds`], inserts its [`Picture`] into [`Pictures`] under that id and reports the id
-//! to the core; the display (in `crate::video`) reads pictures by id to draw them; `ReleaseFrame`
+//! to the core; the display (`crate::display`) reads pictures by id to draw them; `ReleaseFrame`
 //! removes one and [`Picture::close`]s it. The store knows nothing of decoders or drawing.
 //!
 //! Also here, because both the MSE backend (taking snapshots) and the display (drawing and

@@ -535,6 +535,7 @@ impl Player {
     ) -> Promise {
         self.driver
             .video()
+            .display()
             .attach(canvas, renderer.as_deref().unwrap_or("auto"))
     }
 
@@ -542,18 +543,18 @@ impl Player {
     /// video canvas shows now (a browser does not let pages read a presented WebGPU canvas).
     #[wasm_bindgen(js_name = captureFrame, unchecked_return_type = "Promise<{ width: number; height: number; data: Uint8ClampedArray }>")]
     pub fn capture_frame(&self) -> Promise {
-        self.driver.video().capture()
+        self.driver.video().display().capture()
     }
 
     /// The renderer drawing the video (`webgpu`, `webgl2`, `2d`), `null` until attached.
     #[wasm_bindgen(getter)]
     pub fn renderer(&self) -> Option<String> {
-        self.driver.video().backend().map(str::to_string)
+        self.driver.video().display().backend().map(str::to_string)
     }
 
     /// Draws the current picture again (after the canvas was resized).
     pub fn redraw(&self) {
-        self.driver.video().redraw();
+        self.driver.video().display().redraw();
     }
 
     /// Video counters, or `null` when the source has no video.
