@@ -18,6 +18,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, AudioContextState, EventTarget};
 
 use crate::audio::{self, AudioOut};
+use crate::audio_decoder::AudioDecoderHost;
 use crate::backend::ClockView;
 use crate::events;
 use crate::fetch::{self, Fetch};
@@ -72,6 +73,7 @@ pub struct Driver {
     ticker: Ticker,
     destroyed: Cell<bool>,
     video: Rc<VideoHost>,
+    audio_decoder: AudioDecoderHost,
     me: Weak<Driver>,
 }
 
@@ -84,6 +86,7 @@ impl Driver {
             let on_wake = me.clone();
             let on_tick = me.clone();
             let on_decoded = me.clone();
+            let on_audio_decoded = me.clone();
             let on_state = me.clone();
             Driver {
                 core: RefCell::new(Core::new(PlayerConfig::default())),
@@ -118,6 +121,11 @@ impl Driver {
                         d.send(event);
                     }
                 }))),
+                audio_decoder: AudioDecoderHost::new(Rc::new(move |event| {
+                    if let Some(d) = on_audio_decoded.upgrade() {
+                        d.send(event);
+                    }
+                })),
                 me: me.clone(),
             }
         });
@@ -281,7 +289,7 @@ impl Driver {
         self.audio_status.get()
     }
 
-    /// The platform decoders, the picture store and the display.
+    /// The video decoders, the picture store and the display.
     pub fn video(&self) -> &Rc<VideoHost> {
         &self.video
     }
@@ -440,13 +448,13 @@ impl Driver {
             HostCommand::ReleaseFrame { frame } => self.video.release(frame),
             HostCommand::ClearVideo => self.video.clear(),
             HostCommand::ConfigureAudioDecoder { generation, config } => {
-                self.video.configure_audio(generation, &config)
+                self.audio_decoder.configure(generation, &config)
             }
             HostCommand::DecodeAudio { generation, chunk } => {
-                self.video.decode_audio(generation, &chunk)
+                self.audio_decoder.decode(generation, &chunk)
             }
-            HostCommand::FlushAudioDecoder { generation } => self.video.flush_audio(generation),
-            HostCommand::CloseAudioDecoder => self.video.close_audio(),
+            HostCommand::FlushAudioDecoder { generation } => self.audio_decoder.flush(generation),
+            HostCommand::CloseAudioDecoder => self.audio_decoder.close(),
             // Commands of later protocol versions (text) this host does not carry out.
             _ => {}
         }
@@ -531,6 +539,7 @@ impl Driver {
             q.clear();
         }
         self.video.close_all();
+        self.audio_decoder.close();
         // While the worklet is still loading, the opener sees `destroyed` and closes the
         // context; a failed opener closed it already.
         if let Some(out) = self.audio.try_borrow_mut().ok().and_then(|mut a| a.take()) {

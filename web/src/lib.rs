@@ -6,6 +6,7 @@
 //! is the core's (`kinema-core`).
 
 pub mod audio;
+pub mod audio_decoder;
 pub mod backend;
 pub mod caps;
 pub mod display;
@@ -19,6 +20,7 @@ pub mod player;
 pub mod subtitles;
 pub mod timer;
 pub mod video;
+pub mod webcodecs;
 
 pub use player::Player;
 

@@ -56,6 +56,11 @@
 //! Limits: one picture is held per snapshot (at most the core's decode-ahead bound); data
 //! behind the playhead is removed from the SourceBuffer as playback proceeds.
 //!
+//! # Interface
+//! [`MseVideo`] implements `crate::backend::VideoBackend` (the video host, `crate::video`,
+//! picks it per configuration); its pictures go into the shared store (`crate::picture`).
+//! The driver also reads [`DECODER_DEPTH`] and [`ClockView`] comes from `crate::backend`.
+//!
 //! This file is longer than the crate's ~800-line guide on purpose: it is one state machine
 //! ([`MseVideo`]'s `State`, under one borrow) over one element, and the SourceBuffer queue,
 //! the landing after a seek, snapshot capture and the pacing against the clock all read and
@@ -72,7 +77,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{HtmlVideoElement, MediaSource, MediaSourceReadyState, SourceBuffer};
 
-use crate::backend::{ClockView, Sink};
+use crate::backend::{ClockView, Sink, VideoBackend};
 use crate::js::message;
 use crate::picture::{cpu_canvas, draw_image, Picture, PictureIds, Pictures};
 use crate::timer::now;
@@ -942,6 +947,45 @@ impl MseVideo {
     /// Pictures after a seek target the element never showed.
     pub fn skipped(&self) -> u64 {
         self.state.borrow().skipped
+    }
+}
+
+/// The MSE path behind the decoder interface: each method is the inherent one above.
+impl VideoBackend for MseVideo {
+    fn configure(&self, generation: u32, config: &VideoDecoderConfig) {
+        MseVideo::configure(self, generation, config);
+    }
+
+    fn decode(&self, generation: u32, chunk: &EncodedChunk) {
+        MseVideo::decode(self, generation, chunk);
+    }
+
+    fn flush(&self, generation: u32) {
+        MseVideo::flush(self, generation);
+    }
+
+    fn close(&self) {
+        MseVideo::close(self);
+    }
+
+    fn presented(&self, frame: FrameId) {
+        MseVideo::presented(self, frame);
+    }
+
+    fn released(&self, frame: FrameId) {
+        MseVideo::released(self, frame);
+    }
+
+    fn latency_ms(&self) -> f64 {
+        MseVideo::latency_ms(self)
+    }
+
+    fn skipped(&self) -> u64 {
+        MseVideo::skipped(self)
+    }
+
+    fn follow_clock(&self, clock: &dyn Fn() -> ClockView) {
+        self.sync(clock());
     }
 }
 

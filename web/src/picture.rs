@@ -1,7 +1,7 @@
 //! The picture store: decoded pictures the core refers to by [`kinema_core::FrameId`], held
 //! on the host from `VideoFrameDecoded` until `ReleaseFrame`.
 //!
-//! Interface: a decoder backend (WebCodecs in `crate::video`, `crate::mse`) takes the next id from
+//! Interface: a decoder backend (`crate::webcodecs`, `crate::mse`) takes the next id from
 //! [`PictureIds`], inserts its [`Picture`] into [`Pictures`] under that id and reports the id
 //! to the core; the display (`crate::display`) reads pictures by id to draw them; `ReleaseFrame`
 //! removes one and [`Picture::close`]s it. The store knows nothing of decoders or drawing.
