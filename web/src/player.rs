@@ -1,5 +1,9 @@
 //! The JS `Player` class: the API a web page uses. Every call becomes an `AppRequest` for the
 //! core or reads a core getter; nothing here decides anything about playback.
+//!
+//! Longer than the crate's ~800-line guide on purpose: it is the whole exported JS API (one
+//! `#[wasm_bindgen]` class with its TypeScript declarations), kept in one file so that the
+//! API can be read and reviewed in one place.
 
 use std::rc::Rc;
 
