@@ -118,7 +118,7 @@ pub fn capabilities() -> Promise {
                 Reflect::has(&v, &"requestVideoFrameCallback".into()).unwrap_or(false)
             });
         set(&out, "requestVideoFrameCallback", &rvfc.into());
-        let path = if crate::video::has_video_decoder() {
+        let path = if crate::webcodecs::has_video_decoder() {
             "webcodecs"
         } else if mse {
             "mse"

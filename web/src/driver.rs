@@ -18,6 +18,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, AudioContextState, EventTarget};
 
 use crate::audio::{self, AudioOut};
+use crate::audio_decoder::AudioDecoderHost;
+use crate::backend::ClockView;
 use crate::events;
 use crate::fetch::{self, Fetch};
 use crate::timer::{now, Ticker, Timer};
@@ -71,6 +73,7 @@ pub struct Driver {
     ticker: Ticker,
     destroyed: Cell<bool>,
     video: Rc<VideoHost>,
+    audio_decoder: AudioDecoderHost,
     me: Weak<Driver>,
 }
 
@@ -83,6 +86,7 @@ impl Driver {
             let on_wake = me.clone();
             let on_tick = me.clone();
             let on_decoded = me.clone();
+            let on_audio_decoded = me.clone();
             let on_state = me.clone();
             Driver {
                 core: RefCell::new(Core::new(PlayerConfig::default())),
@@ -117,6 +121,11 @@ impl Driver {
                         d.send(event);
                     }
                 }))),
+                audio_decoder: AudioDecoderHost::new(Rc::new(move |event| {
+                    if let Some(d) = on_audio_decoded.upgrade() {
+                        d.send(event);
+                    }
+                })),
                 me: me.clone(),
             }
         });
@@ -124,6 +133,7 @@ impl Driver {
         let me = Rc::downgrade(&driver);
         driver
             .video
+            .display()
             .set_warn(Rc::new(move |kind: &str, message: &str| {
                 if let Some(d) = me.upgrade() {
                     d.warn(kind, message);
@@ -279,7 +289,7 @@ impl Driver {
         self.audio_status.get()
     }
 
-    /// The platform decoders and the picture store.
+    /// The video decoders, the picture store and the display.
     pub fn video(&self) -> &Rc<VideoHost> {
         &self.video
     }
@@ -413,7 +423,7 @@ impl Driver {
             HostCommand::Emit(event) => events::dispatch(&self.target, &event),
             HostCommand::ShowSubtitles { cues } => {
                 let detail = crate::subtitles::cue_objects(&cues);
-                self.video.show_subtitles(cues);
+                self.video.display().show_subtitles(cues);
                 events::dispatch_raw(&self.target, "cuechange", &detail);
             }
             HostCommand::ShowControls(view) => {
@@ -436,13 +446,13 @@ impl Driver {
             HostCommand::ReleaseFrame { frame } => self.video.release(frame),
             HostCommand::ClearVideo => self.video.clear(),
             HostCommand::ConfigureAudioDecoder { generation, config } => {
-                self.video.configure_audio(generation, &config)
+                self.audio_decoder.configure(generation, &config)
             }
             HostCommand::DecodeAudio { generation, chunk } => {
-                self.video.decode_audio(generation, &chunk)
+                self.audio_decoder.decode(generation, &chunk)
             }
-            HostCommand::FlushAudioDecoder { generation } => self.video.flush_audio(generation),
-            HostCommand::CloseAudioDecoder => self.video.close_audio(),
+            HostCommand::FlushAudioDecoder { generation } => self.audio_decoder.flush(generation),
+            HostCommand::CloseAudioDecoder => self.audio_decoder.close(),
         }
     }
 
@@ -525,6 +535,7 @@ impl Driver {
             q.clear();
         }
         self.video.close_all();
+        self.audio_decoder.close();
         // While the worklet is still loading, the opener sees `destroyed` and closes the
         // context; a failed opener closed it already.
         if let Some(out) = self.audio.try_borrow_mut().ok().and_then(|mut a| a.take()) {
@@ -542,12 +553,12 @@ impl Driver {
 
 /// The core's clock for the MSE decode path (`crate::mse`): position, whether it wants to
 /// play, rate.
-fn clock_view(driver: Weak<Driver>) -> Rc<dyn Fn() -> crate::mse::ClockView> {
+fn clock_view(driver: Weak<Driver>) -> Rc<dyn Fn() -> ClockView> {
     Rc::new(move || {
         driver
             .upgrade()
             .and_then(|d| {
-                d.with_core(|c| crate::mse::ClockView {
+                d.with_core(|c| ClockView {
                     position: c.current_time_at(now()),
                     wants_play: !c.paused()
                         && !matches!(

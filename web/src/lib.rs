@@ -9,15 +9,21 @@
 #![deny(clippy::wildcard_enum_match_arm)]
 
 pub mod audio;
+pub mod audio_decoder;
+pub mod backend;
 pub mod caps;
+pub mod display;
 pub mod driver;
 pub mod events;
 pub mod fetch;
+pub mod js;
 pub mod mse;
+pub mod picture;
 pub mod player;
 pub mod subtitles;
 pub mod timer;
 pub mod video;
+pub mod webcodecs;
 
 pub use player::Player;
 

@@ -1,5 +1,9 @@
 //! The JS `Player` class: the API a web page uses. Every call becomes an `AppRequest` for the
 //! core or reads a core getter; nothing here decides anything about playback.
+//!
+//! Longer than the crate's ~800-line guide on purpose: it is the whole exported JS API (one
+//! `#[wasm_bindgen]` class with its TypeScript declarations), kept in one file so that the
+//! API can be read and reviewed in one place.
 
 use std::rc::Rc;
 
@@ -535,6 +539,7 @@ impl Player {
     ) -> Promise {
         self.driver
             .video()
+            .display()
             .attach(canvas, renderer.as_deref().unwrap_or("auto"))
     }
 
@@ -542,18 +547,18 @@ impl Player {
     /// video canvas shows now (a browser does not let pages read a presented WebGPU canvas).
     #[wasm_bindgen(js_name = captureFrame, unchecked_return_type = "Promise<{ width: number; height: number; data: Uint8ClampedArray }>")]
     pub fn capture_frame(&self) -> Promise {
-        self.driver.video().capture()
+        self.driver.video().display().capture()
     }
 
     /// The renderer drawing the video (`webgpu`, `webgl2`, `2d`), `null` until attached.
     #[wasm_bindgen(getter)]
     pub fn renderer(&self) -> Option<String> {
-        self.driver.video().backend().map(str::to_string)
+        self.driver.video().display().backend().map(str::to_string)
     }
 
     /// Draws the current picture again (after the canvas was resized).
     pub fn redraw(&self) {
-        self.driver.video().redraw();
+        self.driver.video().display().redraw();
     }
 
     /// Video counters, or `null` when the source has no video.

@@ -1,28 +1,26 @@
-//! The browser's platform decoders (WebCodecs `VideoDecoder` / `AudioDecoder`) and the picture
-//! store: carries out the core's decoder and present/release commands and reports decoded
-//! output back as host events. Nothing here decides what to show or when.
+//! The video host: carries out the core's video decoder and present/release commands by
+//! routing them to the decoder backend in use and to the display. Nothing here decides what
+//! to show or when.
 //!
-//! Engines without WebCodecs (older TVs) decode video through a hidden `<video>` fed by Media
-//! Source Extensions instead (`crate::mse`): the same commands, the same picture store; the
-//! path is chosen per decoder configuration ([`DecodePath`]).
-//!
-//! web-sys gates `VideoDecoder`, `AudioDecoder` and the chunk types behind
-//! `--cfg=web_sys_unstable_apis`; the few members used are bound here directly instead, so
-//! the crate builds with stable flags everywhere (CI, clippy, wasm-pack).
+//! Interface: [`VideoHost`], owned by the driver. It owns the picture store
+//! (`crate::picture`), the display (`crate::display`, reached through
+//! [`VideoHost::display`]) and the two [`VideoBackend`]s: WebCodecs (`crate::webcodecs`) and,
+//! for engines without WebCodecs (older TVs), a hidden `<video>` fed by Media Source
+//! Extensions (`crate::mse`): the same commands, the same picture store; the path is chosen
+//! per decoder configuration ([`DecodePath`]). Audio the platform decodes is
+//! `crate::audio_decoder`'s.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use js_sys::{Object, Reflect, Uint8Array};
-use kinema_core::subtitles::SubtitleCue;
-use kinema_core::{AudioDecoderConfig, EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
-use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
+use kinema_core::{EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
 
-use crate::mse::{ClockView, MseVideo};
-use crate::subtitles;
+use crate::backend::{ClockView, Sink, VideoBackend};
+use crate::display::VideoDisplay;
+use crate::mse::MseVideo;
+use crate::picture::{PictureIds, Pictures};
+use crate::webcodecs::{has_video_decoder, WebCodecsVideo};
 
 /// Which platform decoder turns the core's `DecodeVideo` chunks into pictures.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,360 +45,13 @@ impl DecodePath {
     }
 }
 
-/// True when the page has WebCodecs' `VideoDecoder`.
-pub fn has_video_decoder() -> bool {
-    Reflect::has(&js_sys::global(), &JsValue::from_str("VideoDecoder")).unwrap_or(false)
-}
-
-/// A decoded picture held for the core until `ReleaseFrame`.
-pub enum Picture {
-    /// A WebCodecs frame (GPU memory: closed on release).
-    Frame(VideoFrame),
-    /// A snapshot of the MSE element (an `ImageBitmap`, or a canvas where there is none),
-    /// with its size in pixels.
-    Image {
-        /// The `ImageBitmap` or `HTMLCanvasElement`.
-        source: JsValue,
-        /// Width in pixels.
-        width: u32,
-        /// Height in pixels.
-        height: u32,
-    },
-    /// A picture the MSE element decoded but never showed (skipped, or before a seek
-    /// target): reported so the core's accounting holds; presenting it keeps the previous
-    /// picture on screen.
-    Missing,
-}
-
-impl Picture {
-    fn size(&self) -> Option<(u32, u32)> {
-        match self {
-            Picture::Frame(f) => Some((f.display_width(), f.display_height())),
-            Picture::Image { width, height, .. } => Some((*width, *height)),
-            Picture::Missing => None,
-        }
-    }
-
-    /// Frees what the picture holds.
-    pub fn close(self) {
-        match self {
-            Picture::Frame(f) => f.close(),
-            Picture::Image { source, .. } => {
-                if let Ok(close) = Reflect::get(&source, &JsValue::from_str("close")) {
-                    if let Some(f) = close.dyn_ref::<js_sys::Function>() {
-                        let _ = f.call0(&source);
-                    }
-                }
-            }
-            Picture::Missing => {}
-        }
-    }
-}
-
-/// The picture store shared by the decoders (id → picture).
-pub type Pictures = Rc<RefCell<HashMap<u64, Picture>>>;
-
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_name = VideoDecoder)]
-    type JsVideoDecoder;
-    #[wasm_bindgen(constructor, js_class = "VideoDecoder", catch)]
-    fn new(init: &Object) -> Result<JsVideoDecoder, JsValue>;
-    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
-    fn configure(this: &JsVideoDecoder, config: &Object) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
-    fn decode(this: &JsVideoDecoder, chunk: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, js_class = "VideoDecoder")]
-    fn flush(this: &JsVideoDecoder) -> js_sys::Promise;
-    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
-    fn close(this: &JsVideoDecoder) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_class = "VideoDecoder")]
-    fn reset(this: &JsVideoDecoder) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, getter, js_class = "VideoDecoder")]
-    fn state(this: &JsVideoDecoder) -> String;
-    #[wasm_bindgen(static_method_of = JsVideoDecoder, js_class = "VideoDecoder", js_name = isConfigSupported)]
-    fn is_config_supported(config: &Object) -> js_sys::Promise;
-
-    #[wasm_bindgen(js_name = EncodedVideoChunk)]
-    type JsEncodedVideoChunk;
-    #[wasm_bindgen(constructor, js_class = "EncodedVideoChunk", catch)]
-    fn new(init: &Object) -> Result<JsEncodedVideoChunk, JsValue>;
-
-    #[wasm_bindgen(js_name = AudioDecoder)]
-    type JsAudioDecoder;
-    #[wasm_bindgen(constructor, js_class = "AudioDecoder", catch)]
-    fn new(init: &Object) -> Result<JsAudioDecoder, JsValue>;
-    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
-    fn configure(this: &JsAudioDecoder, config: &Object) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
-    fn decode(this: &JsAudioDecoder, chunk: &JsValue) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, js_class = "AudioDecoder")]
-    fn flush(this: &JsAudioDecoder) -> js_sys::Promise;
-    #[wasm_bindgen(method, catch, js_class = "AudioDecoder")]
-    fn close(this: &JsAudioDecoder) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, getter, js_class = "AudioDecoder")]
-    fn state(this: &JsAudioDecoder) -> String;
-
-    #[wasm_bindgen(js_name = EncodedAudioChunk)]
-    type JsEncodedAudioChunk;
-    #[wasm_bindgen(constructor, js_class = "EncodedAudioChunk", catch)]
-    fn new(init: &Object) -> Result<JsEncodedAudioChunk, JsValue>;
-
-    #[wasm_bindgen(js_name = AudioData)]
-    type JsAudioData;
-    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = numberOfFrames)]
-    fn number_of_frames(this: &JsAudioData) -> u32;
-    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = numberOfChannels)]
-    fn number_of_channels(this: &JsAudioData) -> u32;
-    #[wasm_bindgen(method, getter, js_class = "AudioData", js_name = sampleRate)]
-    fn sample_rate(this: &JsAudioData) -> f32;
-    #[wasm_bindgen(method, getter, js_class = "AudioData")]
-    fn timestamp(this: &JsAudioData) -> f64;
-    #[wasm_bindgen(method, catch, js_class = "AudioData", js_name = copyTo)]
-    fn copy_to(
-        this: &JsAudioData,
-        dest: &js_sys::Float32Array,
-        options: &Object,
-    ) -> Result<(), JsValue>;
-    #[wasm_bindgen(method, js_class = "AudioData")]
-    fn close(this: &JsAudioData);
-}
-
-fn set(o: &Object, k: &str, v: &JsValue) {
-    let _ = Reflect::set(o, &JsValue::from_str(k), v);
-}
-
-fn chunk_init(chunk: &EncodedChunk) -> Object {
-    let init = Object::new();
-    set(
-        &init,
-        "type",
-        &JsValue::from_str(if chunk.key { "key" } else { "delta" }),
-    );
-    set(
-        &init,
-        "timestamp",
-        &JsValue::from_f64(chunk.timestamp_us as f64),
-    );
-    if chunk.duration_us > 0 {
-        set(
-            &init,
-            "duration",
-            &JsValue::from_f64(chunk.duration_us as f64),
-        );
-    }
-    set(&init, "data", &Uint8Array::from(chunk.data.as_slice()));
-    init
-}
-
-fn message(e: &JsValue) -> String {
-    e.dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .or_else(|| e.as_string())
-        .unwrap_or_else(|| format!("{e:?}"))
-}
-
-/// A WebCodecs `VideoDecoderConfig` for `config`.
-fn video_config(config: &VideoDecoderConfig) -> Object {
-    let cfg = Object::new();
-    set(&cfg, "codec", &JsValue::from_str(&config.codec));
-    if let Some(d) = &config.description {
-        set(&cfg, "description", &Uint8Array::from(d.as_slice()));
-    }
-    if config.coded_width > 0 {
-        set(&cfg, "codedWidth", &config.coded_width.into());
-        set(&cfg, "codedHeight", &config.coded_height.into());
-    }
-    if config.display_width > 0 {
-        set(&cfg, "displayAspectWidth", &config.display_width.into());
-        set(&cfg, "displayAspectHeight", &config.display_height.into());
-    }
-    cfg
-}
-
-/// True when a decoder error means "this configuration cannot be decoded here".
-fn is_unsupported(e: &JsValue) -> bool {
-    let name = Reflect::get(e, &JsValue::from_str("name"))
-        .ok()
-        .and_then(|n| n.as_string())
-        .unwrap_or_default();
-    name == "NotSupportedError"
-}
-
-/// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU or WebGL2), or
-/// a 2D canvas when no GPU path exists.
-enum Display {
-    Gpu(Box<kinema_render::Renderer>),
-    Canvas2d(Canvas2d),
-}
-
-impl Display {
-    /// Draws at once (2D canvas), with the subtitle overlay on top. GPU drawing goes through
-    /// [`VideoHost::present_gpu`] (the renderer holds its overlay).
-    fn draw(&mut self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
-        if let Display::Canvas2d(c) = self {
-            c.draw(picture, overlay);
-        }
-    }
-
-    fn clear(&mut self) {
-        match self {
-            Display::Gpu(r) => {
-                let _ = r.clear();
-            }
-            Display::Canvas2d(c) => c.clear(),
-        }
-    }
-
-    fn name(&self) -> &'static str {
-        match self {
-            Display::Gpu(r) => r.backend_name(),
-            Display::Canvas2d(_) => "2d",
-        }
-    }
-}
-
-/// The 2D-canvas display (no GPU API available).
-struct Canvas2d {
-    canvas: HtmlCanvasElement,
-    ctx: CanvasRenderingContext2d,
-}
-
-impl Canvas2d {
-    fn draw(&self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
-        let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
-        let (image, (fw, fh)): (&JsValue, _) = match picture {
-            Picture::Frame(f) => (f.as_ref(), (f.display_width(), f.display_height())),
-            Picture::Image {
-                source,
-                width,
-                height,
-            } => (source, (*width, *height)),
-            Picture::Missing => return,
-        };
-        let (fw, fh) = (f64::from(fw.max(1)), f64::from(fh.max(1)));
-        // Letterbox / pillarbox: the largest rectangle of the picture's aspect that fits.
-        let scale = (cw / fw).min(ch / fh);
-        let (w, h) = (fw * scale, fh * scale);
-        self.ctx.set_fill_style_str("#000");
-        self.ctx.fill_rect(0.0, 0.0, cw, ch);
-        let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
-        let _ = crate::mse::draw_image(&self.ctx, image, x, y, w, h);
-        if let Some(o) = overlay {
-            let _ = self
-                .ctx
-                .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
-        }
-    }
-
-    fn clear(&self) {
-        self.ctx.set_fill_style_str("#000");
-        self.ctx.fill_rect(
-            0.0,
-            0.0,
-            self.canvas.width() as f64,
-            self.canvas.height() as f64,
-        );
-    }
-}
-
-#[cfg(target_arch = "wasm32")]
-async fn gpu_renderer(
-    canvas: HtmlCanvasElement,
-    choice: kinema_render::BackendChoice,
-) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
-    kinema_render::Renderer::from_canvas(canvas, choice).await
-}
-
-/// Native builds of this crate (clippy, docs) have no browser GPU.
-#[cfg(not(target_arch = "wasm32"))]
-async fn gpu_renderer(
-    _canvas: HtmlCanvasElement,
-    _choice: kinema_render::BackendChoice,
-) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
-    Err(kinema_render::RenderError::NoAdapter(
-        "not a browser build".into(),
-    ))
-}
-
-/// Puts a fresh canvas (same attributes: id, class, style, size) in the place of `canvas` in
-/// the document and returns it.
-fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsValue> {
-    let fresh = canvas
-        .clone_node_with_deep(false)?
-        .dyn_into::<HtmlCanvasElement>()?;
-    if canvas.parent_node().is_some() {
-        canvas.replace_with_with_node_1(&fresh)?;
-    }
-    Ok(fresh)
-}
-
-fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
-    let ctx = canvas
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("the canvas has no 2d context (a GPU context took it)"))?
-        .dyn_into::<CanvasRenderingContext2d>()?;
-    let c = Canvas2d { canvas, ctx };
-    c.clear();
-    Ok(c)
-}
-
-/// Sends an event to the core (the driver's sink).
-pub type Sink = Rc<dyn Fn(HostEvent)>;
-
-/// Tells the app of a problem playback goes on through: `(kind, message)`.
-pub type Warn = Rc<dyn Fn(&str, &str)>;
-
-type DomListener = Closure<dyn FnMut(web_sys::Event)>;
-
-struct VideoDecoderSlot {
-    decoder: JsVideoDecoder,
-    generation: u32,
-    /// The generation the output callbacks tag pictures with (changes on reuse).
-    tag: Rc<Cell<u32>>,
-    config: VideoDecoderConfig,
-    // Kept alive as long as the decoder.
-    _output: Closure<dyn FnMut(VideoFrame)>,
-    _error: Closure<dyn FnMut(JsValue)>,
-}
-
-/// Mean decode latency (host time from a chunk going in to its picture coming out).
-#[derive(Default)]
-struct Latency {
-    started: HashMap<i64, f64>,
-    sum_ms: f64,
-    count: u32,
-}
-
-struct AudioDecoderSlot {
-    decoder: JsAudioDecoder,
-    generation: u32,
-    _output: Closure<dyn FnMut(JsAudioData)>,
-    _error: Closure<dyn FnMut(JsValue)>,
-}
-
-/// The platform decoders and the pictures they produced.
+/// The video decoders, the pictures they produced and the display they are drawn on.
 pub struct VideoHost {
     sink: Sink,
     frames: Pictures,
-    next_id: Rc<Cell<u64>>,
-    video: RefCell<Option<VideoDecoderSlot>>,
-    audio: RefCell<Option<AudioDecoderSlot>>,
-    display: Rc<RefCell<Option<Display>>>,
-    canvas: RefCell<Option<HtmlCanvasElement>>,
-    shown: Cell<Option<u64>>,
-    /// Pictures decoded and presented (for the page's stats overlay and tests).
-    pub presented: Cell<u64>,
-    /// Numbers GPU draws, so a copy that finishes after a newer present is dropped.
-    draw_seq: Rc<Cell<u64>>,
-    /// Reused buffers for plane copies (JS side, then wasm side).
-    planes_js: Rc<RefCell<Option<Uint8Array>>>,
-    planes: Rc<RefCell<Vec<u8>>>,
-    /// Subtitle cues on screen, and their raster (picture-rectangle size) when there are any.
-    cues: RefCell<Vec<SubtitleCue>>,
-    overlay: RefCell<Option<OffscreenCanvas>>,
-    /// Display size of the last picture presented (the overlay's aspect).
-    picture: Cell<(u32, u32)>,
+    next_id: PictureIds,
+    display: Rc<VideoDisplay>,
+    webcodecs: Rc<WebCodecsVideo>,
     /// The decode path asked for, the MSE decoder once created, and whether the current
     /// video decoder is the MSE one.
     decode_path: Cell<DecodePath>,
@@ -408,363 +59,42 @@ pub struct VideoHost {
     on_mse: Cell<bool>,
     /// The core's clock as the MSE decoder needs it (set by the driver).
     clock: RefCell<Option<Rc<dyn Fn() -> ClockView>>>,
-    /// WebCodecs decode latency.
-    latency: Rc<RefCell<Latency>>,
-    /// Tells the app of a problem playback goes on through (`warning` event; set by the
-    /// driver).
-    warn: RefCell<Option<Warn>>,
-    /// The `webglcontextlost` listener on the canvas a WebGL2 renderer draws into.
-    lost: RefCell<Option<(HtmlCanvasElement, DomListener)>>,
 }
 
 impl VideoHost {
     /// A host whose decoder output goes to `sink`.
     pub fn new(sink: Sink) -> Self {
+        let frames: Pictures = Rc::new(RefCell::new(HashMap::new()));
+        let next_id: PictureIds = Rc::new(Cell::new(1));
         VideoHost {
+            webcodecs: Rc::new(WebCodecsVideo::new(
+                sink.clone(),
+                frames.clone(),
+                next_id.clone(),
+            )),
+            display: Rc::new(VideoDisplay::new(frames.clone())),
             sink,
-            frames: Rc::new(RefCell::new(HashMap::new())),
-            next_id: Rc::new(Cell::new(1)),
-            video: RefCell::new(None),
-            audio: RefCell::new(None),
-            display: Rc::new(RefCell::new(None)),
-            canvas: RefCell::new(None),
-            shown: Cell::new(None),
-            presented: Cell::new(0),
-            draw_seq: Rc::new(Cell::new(0)),
-            planes_js: Rc::new(RefCell::new(None)),
-            planes: Rc::new(RefCell::new(Vec::new())),
-            cues: RefCell::new(Vec::new()),
-            overlay: RefCell::new(None),
-            picture: Cell::new((0, 0)),
+            frames,
+            next_id,
             decode_path: Cell::new(DecodePath::Auto),
             mse: RefCell::new(None),
             on_mse: Cell::new(false),
             clock: RefCell::new(None),
-            latency: Rc::new(RefCell::new(Latency::default())),
-            warn: RefCell::new(None),
-            lost: RefCell::new(None),
         }
     }
 
-    /// Where warnings go (the driver dispatches them as `warning` events).
-    pub fn set_warn(&self, warn: Warn) {
-        *self.warn.borrow_mut() = Some(warn);
+    /// The display the presented pictures are drawn on.
+    pub fn display(&self) -> &Rc<VideoDisplay> {
+        &self.display
     }
 
-    /// Watches a WebGL2 renderer's canvas for a lost context (a GPU reset, a driver update,
-    /// too many contexts on a TV): the picture then moves to a 2D canvas put in its place.
-    fn watch_context(self: &Rc<Self>, canvas: &HtmlCanvasElement) {
-        let me = Rc::downgrade(self);
-        let on_lost = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-            if let Some(me) = me.upgrade() {
-                me.context_lost();
-            }
-        });
-        let _ = canvas
-            .add_event_listener_with_callback("webglcontextlost", on_lost.as_ref().unchecked_ref());
-        if let Some((old, f)) = self.lost.replace(Some((canvas.clone(), on_lost))) {
-            let _ = old.remove_event_listener_with_callback(
-                "webglcontextlost",
-                f.as_ref().unchecked_ref(),
-            );
-        }
-    }
-
-    /// The GPU context is gone: draw on with a 2D canvas in the old one's place, redraw the
-    /// picture on show, and say so (`render` warning) rather than leave a black screen.
-    fn context_lost(&self) {
-        let Some(canvas) = self.canvas.borrow().clone() else {
-            return;
-        };
-        let display = replace_canvas(&canvas).and_then(|fresh| {
-            let c = canvas_2d(fresh.clone())?;
-            Ok((fresh, c))
-        });
-        let message = match display {
-            Ok((fresh, c)) => {
-                *self.canvas.borrow_mut() = Some(fresh);
-                *self.display.borrow_mut() = Some(Display::Canvas2d(c));
-                self.redraw_2d();
-                "the GPU context was lost; drawing with a 2D canvas (in the old canvas's place)"
-                    .to_string()
-            }
-            Err(e) => format!("the GPU context was lost and no 2D canvas could replace it: {e:?}"),
-        };
-        if let Some(w) = self.warn.borrow().clone() {
-            w("render", &message);
-        }
-    }
-
-    /// Shows these subtitle cues over the picture from now on (empty: none).
-    pub fn show_subtitles(&self, cues: Vec<SubtitleCue>) {
-        *self.cues.borrow_mut() = cues;
-        self.rasterize();
-        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
-        if gpu {
-            self.apply_gpu_overlay();
+    /// The backend of the current video decoder: MSE while it is in use, else WebCodecs.
+    fn active(&self) -> Option<Rc<dyn VideoBackend>> {
+        if self.on_mse.get() {
+            self.mse.borrow().clone().map(|m| m as Rc<dyn VideoBackend>)
         } else {
-            self.redraw_2d();
+            Some(self.webcodecs.clone() as Rc<dyn VideoBackend>)
         }
-    }
-
-    /// The picture's rectangle on the canvas, in canvas pixels (letterboxed).
-    fn picture_rect(&self) -> Option<(f64, f64, f64, f64)> {
-        let canvas = self.canvas.borrow();
-        let c = canvas.as_ref()?;
-        let (cw, ch) = (f64::from(c.width().max(1)), f64::from(c.height().max(1)));
-        let (pw, ph) = match self.picture.get() {
-            (0, _) | (_, 0) => (cw, ch),
-            (w, h) => (f64::from(w), f64::from(h)),
-        };
-        let scale = (cw / pw).min(ch / ph);
-        let (w, h) = (pw * scale, ph * scale);
-        Some(((cw - w) / 2.0, (ch - h) / 2.0, w, h))
-    }
-
-    /// Draws the cues into a canvas of the picture rectangle's pixel size.
-    fn rasterize(&self) {
-        let cues = self.cues.borrow();
-        let raster = match self.picture_rect() {
-            Some((_, _, w, h)) if !cues.is_empty() => {
-                subtitles::rasterize(&cues, w.round() as u32, h.round() as u32).ok()
-            }
-            _ => None,
-        };
-        *self.overlay.borrow_mut() = raster;
-    }
-
-    /// Hands the raster to the GPU renderer (which redraws the last picture under it).
-    fn apply_gpu_overlay(&self) {
-        let mut display = self.display.borrow_mut();
-        let Some(Display::Gpu(r)) = display.as_mut() else {
-            return;
-        };
-        let overlay = self.overlay.borrow();
-        let result = match overlay.as_ref() {
-            Some(o) => (|| -> Result<(), JsValue> {
-                let (w, h) = (o.width(), o.height());
-                let ctx = o
-                    .get_context("2d")?
-                    .ok_or_else(|| JsValue::from_str("no 2d context"))?
-                    .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
-                let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
-                r.set_overlay(w, h, &img.data().0)
-                    .map_err(|e| JsValue::from_str(&e.to_string()))
-            })(),
-            None => r
-                .clear_overlay()
-                .map_err(|e| JsValue::from_str(&e.to_string())),
-        };
-        if let Err(e) = result {
-            web_sys::console::warn_1(&format!("kinema: subtitle overlay failed: {e:?}").into());
-        }
-    }
-
-    /// 2D canvas: draws the shown picture again with the current overlay.
-    fn redraw_2d(&self) {
-        let mut display = self.display.borrow_mut();
-        let Some(d @ Display::Canvas2d(_)) = display.as_mut() else {
-            return;
-        };
-        let frames = self.frames.borrow();
-        match self.shown.get().and_then(|id| frames.get(&id)) {
-            Some(f) => d.draw(f, self.overlay.borrow().as_ref()),
-            None => {
-                // The picture was handed back: the next present draws the cues. Without
-                // video (audio only), draw them on black now.
-                if self.picture.get() == (0, 0) {
-                    d.clear();
-                    if let (Display::Canvas2d(c), Some(o), Some((x, y, w, h))) =
-                        (&*d, self.overlay.borrow().as_ref(), self.picture_rect())
-                    {
-                        let _ = c
-                            .ctx
-                            .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2` or `2d`).
-    /// Resolves to the backend in use.
-    pub fn attach(self: &Rc<Self>, canvas: HtmlCanvasElement, renderer: &str) -> js_sys::Promise {
-        *self.display.borrow_mut() = None;
-        *self.canvas.borrow_mut() = Some(canvas.clone());
-        let choice = match renderer {
-            "2d" => None,
-            "webgpu" => Some(kinema_render::BackendChoice::WebGpu),
-            "webgl2" => Some(kinema_render::BackendChoice::WebGl2),
-            _ => Some(kinema_render::BackendChoice::Auto),
-        };
-        let me = Rc::downgrade(self);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let display = match choice {
-                Some(choice) => match gpu_renderer(canvas.clone(), choice).await {
-                    Ok(r) => Display::Gpu(Box::new(r)),
-                    // Asked for `auto`: the 2D canvas is a normal outcome, not worth a warning.
-                    Err(e) => {
-                        if choice != kinema_render::BackendChoice::Auto {
-                            web_sys::console::warn_1(
-                                &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
-                                    .into(),
-                            );
-                        }
-                        match canvas_2d(canvas.clone()) {
-                            Ok(c) => Display::Canvas2d(c),
-                            Err(_) => {
-                                // A GPU context took the canvas before failing: a canvas keeps
-                                // its first context, so draw into a fresh copy put in its place
-                                // rather than leave a black screen.
-                                let fresh = replace_canvas(&canvas)?;
-                                if let Some(me) = me.upgrade() {
-                                    *me.canvas.borrow_mut() = Some(fresh.clone());
-                                }
-                                Display::Canvas2d(canvas_2d(fresh)?)
-                            }
-                        }
-                    }
-                },
-                None => Display::Canvas2d(canvas_2d(canvas)?),
-            };
-            let name = display.name();
-            if let Some(me) = me.upgrade() {
-                *me.display.borrow_mut() = Some(display);
-                if name == "webgl2" {
-                    if let Some(c) = me.canvas.borrow().clone() {
-                        me.watch_context(&c);
-                    }
-                }
-                me.redraw();
-            }
-            Ok(JsValue::from_str(name))
-        })
-    }
-
-    /// The backend drawing the video (`webgpu`, `webgl2`, `2d`), or `None` before `attach`
-    /// completes.
-    pub fn backend(&self) -> Option<&'static str> {
-        self.display.borrow().as_ref().map(Display::name)
-    }
-
-    /// Draws the picture on screen again (after the canvas was resized).
-    pub fn redraw(&self) {
-        let stale = match (self.overlay.borrow().as_ref(), self.picture_rect()) {
-            (Some(o), Some((_, _, w, h))) => {
-                (o.width(), o.height()) != (w.round() as u32, h.round() as u32)
-            }
-            _ => false,
-        };
-        if stale {
-            self.rasterize();
-            self.apply_gpu_overlay();
-        }
-        let mut display = self.display.borrow_mut();
-        let Some(d) = display.as_mut() else { return };
-        if let (Display::Gpu(r), Some(c)) = (&mut *d, self.canvas.borrow().as_ref()) {
-            // Reconfigures the surface and redraws the last picture it holds.
-            let _ = r.resize(c.width(), c.height());
-            return;
-        }
-        let Some(id) = self.shown.get() else {
-            d.clear();
-            return;
-        };
-        if let Some(f) = self.frames.borrow().get(&id) {
-            d.draw(f, self.overlay.borrow().as_ref());
-        }
-    }
-
-    /// Test and screenshot tap: the canvas's pixels now, as
-    /// `{width, height, data: Uint8ClampedArray (RGBA)}`. A page cannot read a WebGPU (or
-    /// non-preserved WebGL) canvas after it was presented, so the picture is drawn once more
-    /// and copied within the same task, before the browser presents it.
-    pub fn capture(&self) -> js_sys::Promise {
-        if let Some(p) = self.capture_webgpu() {
-            return p;
-        }
-        match self.capture_now() {
-            Ok(o) => js_sys::Promise::resolve(&o),
-            Err(e) => js_sys::Promise::reject(&e),
-        }
-    }
-
-    /// WebGPU: reading the canvas back (`drawImage` of a WebGPU canvas) blocks the page for
-    /// ~75 ms per picture on SwiftShader, so the renderer draws the picture once more into a
-    /// texture of the canvas's size and format and copies that into a mappable buffer
-    /// (asynchronous, ~17 ms there; the same shader and viewport as the canvas draw). The [`kinema_render::Capture`] moves into the map callback: dropping it
-    /// destroys the buffer, which aborts the map.
-    #[cfg(not(target_arch = "wasm32"))]
-    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
-        None
-    }
-
-    /// See the native stub above; only the wasm32 build has a WebGPU renderer.
-    #[cfg(target_arch = "wasm32")]
-    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
-        let mut display = self.display.borrow_mut();
-        let Some(Display::Gpu(r)) = display.as_mut() else {
-            return None;
-        };
-        if r.backend_name() != "webgpu" {
-            return None;
-        }
-        let capture = match r.capture() {
-            Ok(c) => Rc::new(c),
-            Err(e) => return Some(js_sys::Promise::reject(&JsValue::from_str(&e.to_string()))),
-        };
-        Some(js_sys::Promise::new(&mut |resolve, reject| {
-            let held = capture.clone();
-            capture.map(move |result| {
-                let answer = result
-                    .map_err(|e| format!("capture map failed: {e}"))
-                    .and_then(|()| held.rgba().map_err(|e| e.to_string()));
-                match answer {
-                    Ok(px) => {
-                        let o = Object::new();
-                        set(&o, "width", &held.width().into());
-                        set(&o, "height", &held.height().into());
-                        set(&o, "data", &js_sys::Uint8ClampedArray::from(px.as_slice()));
-                        let _ = resolve.call1(&JsValue::NULL, &o);
-                    }
-                    Err(e) => {
-                        let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
-                    }
-                }
-            });
-        }))
-    }
-
-    fn capture_now(&self) -> Result<JsValue, JsValue> {
-        let canvas = self
-            .canvas
-            .borrow()
-            .clone()
-            .ok_or_else(|| JsValue::from_str("no canvas attached"))?;
-        let (w, h) = (canvas.width(), canvas.height());
-        match self.display.borrow_mut().as_mut() {
-            Some(Display::Canvas2d(_)) => {}
-            Some(Display::Gpu(r)) => r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?,
-            None => return Err(JsValue::from_str("no canvas attached")),
-        }
-        // Read through a copy: a GPU canvas cannot be read directly, and repeated reads of the
-        // 2D display itself make Chromium warn (and would ask for a CPU-backed display).
-        let probe = web_sys::OffscreenCanvas::new(w, h)?;
-        let ctx = probe
-            .get_context("2d")?
-            .ok_or_else(|| JsValue::from_str("no 2d context"))?
-            .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
-        ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
-        let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
-        let o = Object::new();
-        set(&o, "width", &w.into());
-        set(&o, "height", &h.into());
-        set(
-            &o,
-            "data",
-            &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
-        );
-        Ok(o.into())
     }
 
     /// Pictures held (decoded and not yet released).
@@ -782,7 +112,7 @@ impl VideoHost {
     pub fn decode_path(&self) -> Option<&'static str> {
         if self.on_mse.get() {
             Some("mse")
-        } else if self.video.borrow().is_some() {
+        } else if self.webcodecs.is_open() {
             Some("webcodecs")
         } else {
             None
@@ -793,15 +123,7 @@ impl VideoHost {
     /// the pictures decoded since the decoder of the current path was created (MSE: includes
     /// the time the element waits to show the picture).
     pub fn decode_latency_ms(&self) -> f64 {
-        if self.on_mse.get() {
-            return self.mse.borrow().as_ref().map_or(0.0, |m| m.latency_ms());
-        }
-        let l = self.latency.borrow();
-        if l.count == 0 {
-            0.0
-        } else {
-            l.sum_ms / f64::from(l.count)
-        }
+        self.active().map_or(0.0, |b| b.latency_ms())
     }
 
     /// Pictures the MSE element never showed after a seek target (they stay on screen as
@@ -817,13 +139,9 @@ impl VideoHost {
 
     /// After the core ran: lets the MSE element follow the clock (play, pause, rate).
     pub fn sync(&self) {
-        if !self.on_mse.get() {
-            return;
-        }
-        let mse = self.mse.borrow().clone();
         let clock = self.clock.borrow().clone();
-        if let (Some(m), Some(c)) = (mse, clock) {
-            m.sync(c());
+        if let (Some(b), Some(c)) = (self.active(), clock) {
+            b.follow_clock(&*c);
         }
     }
 
@@ -851,7 +169,7 @@ impl VideoHost {
             DecodePath::Auto => !has_video_decoder() && crate::mse::available(),
         };
         if use_mse {
-            self.close_webcodecs_video();
+            self.webcodecs.close();
             self.on_mse.set(true);
             match self.mse() {
                 Ok(m) => m.configure(generation, config),
@@ -868,165 +186,25 @@ impl VideoHost {
                 m.close();
             }
         }
-        if let Ok(mut l) = self.latency.try_borrow_mut() {
-            l.started.clear();
-        }
-        // Same configuration (a seek): reset the running decoder rather than building a new
-        // one, which costs a decoder start-up on every seek. `reset()` drops pending outputs.
-        if let Some(slot) = self.video.borrow_mut().as_mut() {
-            if slot.config == *config
-                && slot.decoder.state() == "configured"
-                && slot.decoder.reset().is_ok()
-                && slot.decoder.configure(&video_config(config)).is_ok()
-            {
-                slot.generation = generation;
-                slot.tag.set(generation);
-                return;
-            }
+        if self.webcodecs.reuse(generation, config) {
+            return;
         }
         self.close_video();
-        let tag = Rc::new(Cell::new(generation));
-        let sink = self.sink.clone();
-        let frames = self.frames.clone();
-        let next_id = self.next_id.clone();
-        let out_tag = tag.clone();
-        let latency = self.latency.clone();
-        let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
-            let id = next_id.get();
-            next_id.set(id + 1);
-            if let Ok(mut l) = latency.try_borrow_mut() {
-                if let Some(t) = l.started.remove(&(frame.timestamp() as i64)) {
-                    l.sum_ms += crate::timer::now().as_secs_f64() * 1000.0 - t;
-                    l.count += 1;
-                }
-            }
-            let event = HostEvent::VideoFrameDecoded {
-                generation: out_tag.get(),
-                frame: FrameId(id),
-                timestamp_us: frame.timestamp() as i64,
-                duration_us: frame.duration().unwrap_or(0.0) as i64,
-                width: frame.display_width(),
-                height: frame.display_height(),
-            };
-            frames.borrow_mut().insert(id, Picture::Frame(frame));
-            sink(event);
-        });
-        let sink = self.sink.clone();
-        let err_tag = tag.clone();
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            sink(HostEvent::VideoDecoderError {
-                generation: err_tag.get(),
-                unsupported: is_unsupported(&e),
-                message: message(&e),
-            });
-        });
-        let init = Object::new();
-        set(&init, "output", output.as_ref());
-        set(&init, "error", error.as_ref());
-        let decoder = match JsVideoDecoder::new(&init) {
-            Ok(d) => d,
-            Err(e) => {
-                (self.sink)(HostEvent::VideoDecoderError {
-                    generation,
-                    unsupported: true,
-                    message: format!("no WebCodecs VideoDecoder: {}", message(&e)),
-                });
-                return;
-            }
-        };
-        let cfg = video_config(config);
-        // Chromium reports an unsupported codec as a generic decode failure; ask first so the
-        // app gets "unsupported" rather than "decode".
-        let check = JsVideoDecoder::is_config_supported(&cfg);
-        let sink = self.sink.clone();
-        let codec = config.codec.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let supported = match wasm_bindgen_futures::JsFuture::from(check).await {
-                Ok(r) => Reflect::get(&r, &JsValue::from_str("supported"))
-                    .map(|v| v.is_truthy())
-                    .unwrap_or(false),
-                Err(_) => false,
-            };
-            if !supported {
-                sink(HostEvent::VideoDecoderError {
-                    generation,
-                    unsupported: true,
-                    message: format!("this browser cannot decode {codec}"),
-                });
-            }
-        });
-        if let Err(e) = decoder.configure(&cfg) {
-            (self.sink)(HostEvent::VideoDecoderError {
-                generation,
-                unsupported: true,
-                message: message(&e),
-            });
-        }
-        *self.video.borrow_mut() = Some(VideoDecoderSlot {
-            decoder,
-            generation,
-            tag,
-            config: config.clone(),
-            _output: output,
-            _error: error,
-        });
+        self.webcodecs.open(generation, config);
     }
 
     /// Feeds one chunk to the video decoder.
     pub fn decode_video(&self, generation: u32, chunk: &EncodedChunk) {
-        if self.on_mse.get() {
-            if let Some(m) = self.mse.borrow().as_ref() {
-                m.decode(generation, chunk);
-            }
-            return;
-        }
-        if let Ok(mut l) = self.latency.try_borrow_mut() {
-            if l.started.len() < 64 {
-                l.started.insert(
-                    chunk.timestamp_us,
-                    crate::timer::now().as_secs_f64() * 1000.0,
-                );
-            }
-        }
-        let result = {
-            let slot = self.video.borrow();
-            let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
-                return;
-            };
-            if slot.decoder.state() != "configured" {
-                return;
-            }
-            JsEncodedVideoChunk::new(&chunk_init(chunk)).and_then(|c| slot.decoder.decode(&c))
-        };
-        if let Err(e) = result {
-            (self.sink)(HostEvent::VideoDecoderError {
-                generation,
-                unsupported: false,
-                message: message(&e),
-            });
+        if let Some(b) = self.active() {
+            b.decode(generation, chunk);
         }
     }
 
     /// Flushes the video decoder; answers `VideoDecoderFlushed`.
     pub fn flush_video(&self, generation: u32) {
-        if self.on_mse.get() {
-            if let Some(m) = self.mse.borrow().as_ref() {
-                m.flush(generation);
-            }
-            return;
+        if let Some(b) = self.active() {
+            b.flush(generation);
         }
-        let slot = self.video.borrow();
-        let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
-            return;
-        };
-        let promise = slot.decoder.flush();
-        let sink = self.sink.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            // A flush rejected by a reset/close belongs to an old generation: stay quiet.
-            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
-                sink(HostEvent::VideoDecoderFlushed { generation });
-            }
-        });
     }
 
     /// Closes the video decoder (pending outputs are dropped by the browser).
@@ -1035,18 +213,7 @@ impl VideoHost {
             m.close();
         }
         self.on_mse.set(false);
-        self.close_webcodecs_video();
-    }
-
-    fn close_webcodecs_video(&self) {
-        if let Ok(mut l) = self.latency.try_borrow_mut() {
-            l.started.clear();
-        }
-        if let Some(slot) = self.video.borrow_mut().take() {
-            if slot.decoder.state() != "closed" {
-                let _ = slot.decoder.close();
-            }
-        }
+        self.webcodecs.close();
     }
 
     /// Draws a picture.
@@ -1054,186 +221,7 @@ impl VideoHost {
         if let Some(m) = self.mse.borrow().as_ref() {
             m.presented(frame);
         }
-        if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
-            if size != self.picture.get() {
-                self.picture.set(size);
-                if !self.cues.borrow().is_empty() {
-                    self.rasterize();
-                    self.apply_gpu_overlay();
-                }
-            }
-        }
-        let lost = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(r)) if r.is_lost());
-        if lost {
-            // The device went away (WebGPU reports it here; WebGL2 also by event): on with 2D.
-            self.context_lost();
-        }
-        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
-        if gpu {
-            match self.frames.borrow().get(&frame.0) {
-                Some(Picture::Frame(f)) => self.present_gpu(f),
-                Some(Picture::Image {
-                    source,
-                    width,
-                    height,
-                }) => self.present_gpu_image(source, *width, *height),
-                _ => {}
-            }
-        } else if let (Some(d), Some(f)) = (
-            self.display.borrow_mut().as_mut(),
-            self.frames.borrow().get(&frame.0),
-        ) {
-            d.draw(f, self.overlay.borrow().as_ref());
-        }
-        self.shown.set(Some(frame.0));
-        self.presented.set(self.presented.get() + 1);
-    }
-
-    /// GPU path: copies the frame's planes out (`VideoFrame.copyTo`, a plain copy of what
-    /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
-    /// YUV shader, matrix and range taken from the frame's colour space.
-    fn present_gpu(&self, frame: &VideoFrame) {
-        let seq = self.draw_seq.get() + 1;
-        self.draw_seq.set(seq);
-        let Ok(size) = frame.allocation_size() else {
-            return;
-        };
-        let buf = {
-            let mut slot = self.planes_js.borrow_mut();
-            match slot.as_ref() {
-                Some(b) if b.length() == size => b.clone(),
-                _ => {
-                    let b = Uint8Array::new_with_length(size);
-                    *slot = Some(b.clone());
-                    b
-                }
-            }
-        };
-        let format = Reflect::get(frame, &JsValue::from_str("format"))
-            .ok()
-            .and_then(|f| f.as_string())
-            .unwrap_or_default();
-        let rect = frame.visible_rect();
-        let (w, h) = rect
-            .map(|r| (r.width() as u32, r.height() as u32))
-            .unwrap_or((frame.coded_width(), frame.coded_height()));
-        let shown_size = (frame.display_width(), frame.display_height());
-        let space = Reflect::get(frame, &JsValue::from_str("colorSpace")).unwrap_or(JsValue::NULL);
-        let matrix = Reflect::get(&space, &JsValue::from_str("matrix"))
-            .ok()
-            .and_then(|m| m.as_string());
-        let full = Reflect::get(&space, &JsValue::from_str("fullRange"))
-            .map(|f| f.is_truthy())
-            .unwrap_or(false);
-        let matrix = match matrix.as_deref() {
-            Some("bt709") => kinema_render::ColourMatrix::Bt709,
-            Some(_) => kinema_render::ColourMatrix::Bt601,
-            // Unspecified: HD sizes are BT.709 by convention, SD BT.601.
-            None if h >= 720 => kinema_render::ColourMatrix::Bt709,
-            None => kinema_render::ColourMatrix::Bt601,
-        };
-        let range = if full {
-            kinema_render::ColourRange::Full
-        } else {
-            kinema_render::ColourRange::Limited
-        };
-        let promise = frame.copy_to_with_u8_array(&buf);
-        let display_slot = self.display.clone();
-        let seqs = self.draw_seq.clone();
-        let planes = self.planes.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            let Ok(layouts) = wasm_bindgen_futures::JsFuture::from(promise).await else {
-                return;
-            };
-            if seqs.get() != seq {
-                return;
-            }
-            let layout = |i: u32, k: &str| -> u32 {
-                Reflect::get(
-                    &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
-                    &k.into(),
-                )
-                .ok()
-                .and_then(|v| v.as_f64())
-                .unwrap_or(0.0) as u32
-            };
-            let mut bytes = planes.borrow_mut();
-            bytes.resize(size as usize, 0);
-            buf.copy_to(&mut bytes);
-            let mut display = display_slot.borrow_mut();
-            let Some(Display::Gpu(r)) = display.as_mut() else {
-                return;
-            };
-            let plane = |i: u32| -> &[u8] {
-                bytes
-                    .get(layout(i, "offset") as usize..)
-                    .unwrap_or_default()
-            };
-            let result = match format.as_str() {
-                "I420" | "I420A" => r.draw_yuv(&kinema_render::YuvFrame {
-                    width: w,
-                    height: h,
-                    display_width: shown_size.0,
-                    display_height: shown_size.1,
-                    layout: kinema_render::YuvLayout::I420 {
-                        y: plane(0),
-                        u: plane(1),
-                        v: plane(2),
-                        y_stride: layout(0, "stride"),
-                        uv_stride: layout(1, "stride"),
-                    },
-                    matrix,
-                    range,
-                }),
-                "NV12" => r.draw_yuv(&kinema_render::YuvFrame {
-                    width: w,
-                    height: h,
-                    display_width: shown_size.0,
-                    display_height: shown_size.1,
-                    layout: kinema_render::YuvLayout::Nv12 {
-                        y: plane(0),
-                        uv: plane(1),
-                        y_stride: layout(0, "stride"),
-                        uv_stride: layout(1, "stride"),
-                    },
-                    matrix,
-                    range,
-                }),
-                "RGBA" | "RGBX" | "BGRA" | "BGRX" => r.draw_rgba(
-                    w,
-                    h,
-                    plane(0),
-                    layout(0, "stride"),
-                    format.starts_with('B'),
-                    shown_size,
-                ),
-                other => Err(kinema_render::RenderError::BadFrame(format!(
-                    "pixel format {other} is not drawn"
-                ))),
-            };
-            if let Err(e) = result {
-                web_sys::console::warn_1(&format!("kinema: draw failed: {e}").into());
-            }
-        });
-    }
-
-    /// GPU path for MSE snapshots: the image drawn into a 2D canvas of its size, read back
-    /// as RGBA and drawn with the renderer's RGBA path (no WebGPU/WebGL import of
-    /// `ImageBitmap`s needed, so every backend takes it).
-    fn present_gpu_image(&self, source: &JsValue, width: u32, height: u32) {
-        self.draw_seq.set(self.draw_seq.get() + 1);
-        let result = (|| -> Result<(), JsValue> {
-            let pixels = crate::mse::rgba_of(source, width, height)?;
-            let mut display = self.display.borrow_mut();
-            if let Some(Display::Gpu(r)) = display.as_mut() {
-                r.draw_rgba(width, height, &pixels, width * 4, false, (width, height))
-                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
-            }
-            Ok(())
-        })();
-        if let Err(e) = result {
-            web_sys::console::warn_1(&format!("kinema: draw failed: {e:?}").into());
-        }
+        self.display.present(frame);
     }
 
     /// Closes a picture.
@@ -1244,145 +232,17 @@ impl VideoHost {
         if let Some(f) = self.frames.borrow_mut().remove(&frame.0) {
             f.close();
         }
-        if self.shown.get() == Some(frame.0) {
-            // Still on the canvas; only a redraw would need it.
-            self.shown.set(None);
-        }
+        self.display.forget(frame);
     }
 
     /// Clears the canvas.
     pub fn clear(&self) {
-        self.shown.set(None);
-        if let Some(d) = self.display.borrow_mut().as_mut() {
-            d.clear();
-        }
+        self.display.clear();
     }
 
-    /// Resets (or creates) the audio decoder for `generation`.
-    pub fn configure_audio(&self, generation: u32, config: &AudioDecoderConfig) {
-        self.close_audio();
-        let sink = self.sink.clone();
-        let output = Closure::<dyn FnMut(JsAudioData)>::new(move |data: JsAudioData| {
-            let frames = data.number_of_frames() as usize;
-            let channels = data.number_of_channels().max(1) as usize;
-            let mut interleaved = vec![0f32; frames * channels];
-            let plane = js_sys::Float32Array::new_with_length(frames as u32);
-            for c in 0..channels {
-                let opts = Object::new();
-                set(&opts, "planeIndex", &(c as u32).into());
-                set(&opts, "format", &JsValue::from_str("f32-planar"));
-                if data.copy_to(&plane, &opts).is_err() {
-                    continue;
-                }
-                let mut tmp = vec![0f32; frames];
-                plane.copy_to(&mut tmp);
-                for (i, s) in tmp.iter().enumerate() {
-                    interleaved[i * channels + c] = *s;
-                }
-            }
-            let event = HostEvent::AudioDecoded {
-                generation,
-                timestamp_us: data.timestamp() as i64,
-                sample_rate: data.sample_rate() as u32,
-                channels: channels as u16,
-                samples: interleaved,
-            };
-            data.close();
-            sink(event);
-        });
-        let sink = self.sink.clone();
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
-            sink(HostEvent::AudioDecoderError {
-                generation,
-                unsupported: is_unsupported(&e),
-                message: message(&e),
-            });
-        });
-        let init = Object::new();
-        set(&init, "output", output.as_ref());
-        set(&init, "error", error.as_ref());
-        let decoder = match JsAudioDecoder::new(&init) {
-            Ok(d) => d,
-            Err(e) => {
-                (self.sink)(HostEvent::AudioDecoderError {
-                    generation,
-                    unsupported: true,
-                    message: format!("no WebCodecs AudioDecoder: {}", message(&e)),
-                });
-                return;
-            }
-        };
-        let cfg = Object::new();
-        set(&cfg, "codec", &JsValue::from_str(&config.codec));
-        set(&cfg, "sampleRate", &config.sample_rate.into());
-        set(&cfg, "numberOfChannels", &u32::from(config.channels).into());
-        if let Some(d) = &config.description {
-            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
-        }
-        if let Err(e) = decoder.configure(&cfg) {
-            (self.sink)(HostEvent::AudioDecoderError {
-                generation,
-                unsupported: true,
-                message: message(&e),
-            });
-        }
-        *self.audio.borrow_mut() = Some(AudioDecoderSlot {
-            decoder,
-            generation,
-            _output: output,
-            _error: error,
-        });
-    }
-
-    /// Feeds one chunk to the audio decoder.
-    pub fn decode_audio(&self, generation: u32, chunk: &EncodedChunk) {
-        let result = {
-            let slot = self.audio.borrow();
-            let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
-                return;
-            };
-            if slot.decoder.state() != "configured" {
-                return;
-            }
-            JsEncodedAudioChunk::new(&chunk_init(chunk)).and_then(|c| slot.decoder.decode(&c))
-        };
-        if let Err(e) = result {
-            (self.sink)(HostEvent::AudioDecoderError {
-                generation,
-                unsupported: false,
-                message: message(&e),
-            });
-        }
-    }
-
-    /// Flushes the audio decoder; answers `AudioDecoderFlushed`.
-    pub fn flush_audio(&self, generation: u32) {
-        let slot = self.audio.borrow();
-        let Some(slot) = slot.as_ref().filter(|s| s.generation == generation) else {
-            return;
-        };
-        let promise = slot.decoder.flush();
-        let sink = self.sink.clone();
-        wasm_bindgen_futures::spawn_local(async move {
-            if wasm_bindgen_futures::JsFuture::from(promise).await.is_ok() {
-                sink(HostEvent::AudioDecoderFlushed { generation });
-            }
-        });
-    }
-
-    /// Closes the audio decoder.
-    pub fn close_audio(&self) {
-        if let Some(slot) = self.audio.borrow_mut().take() {
-            if slot.decoder.state() != "closed" {
-                let _ = slot.decoder.close();
-            }
-        }
-    }
-
-    /// Closes decoders and every picture (destroy).
+    /// Closes the video decoders and every picture (destroy).
     pub fn close_all(&self) {
         self.close_video();
-        self.close_audio();
         if let Some(m) = self.mse.borrow_mut().take() {
             m.destroy();
         }

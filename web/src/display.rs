@@ -1,0 +1,716 @@
+//! The display: draws the picture the core presents into the page's canvas, letterboxed,
+//! with the subtitle overlay on top; captures what the canvas shows (tests, screenshots); and
+//! survives a lost GPU context by drawing on with a 2D canvas put in the old one's place.
+//!
+//! Interface: [`VideoDisplay`], created over the picture store (`crate::picture`), which it
+//! only reads. The video host calls [`VideoDisplay::present`], [`VideoDisplay::forget`] (a
+//! picture released) and [`VideoDisplay::clear`] for the core's commands; the player calls
+//! [`VideoDisplay::attach`], [`VideoDisplay::redraw`], [`VideoDisplay::capture`] and
+//! [`VideoDisplay::backend`]; the driver [`VideoDisplay::show_subtitles`] and
+//! [`VideoDisplay::set_warn`]. Renderers: kinema-render (wgpu: WebGPU, or WebGL2 in the
+//! `webgl` build) or a 2D canvas.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use kinema_core::subtitles::SubtitleCue;
+use kinema_core::FrameId;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
+
+use crate::js::set;
+use crate::picture::{draw_image, rgba_of, Picture, Pictures};
+use crate::subtitles;
+
+/// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU or WebGL2), or
+/// a 2D canvas when no GPU path exists.
+enum Display {
+    Gpu(Box<kinema_render::Renderer>),
+    Canvas2d(Canvas2d),
+}
+
+impl Display {
+    /// Draws at once (2D canvas), with the subtitle overlay on top. GPU drawing goes through
+    /// [`VideoDisplay::present_gpu`] (the renderer holds its overlay).
+    fn draw(&mut self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
+        if let Display::Canvas2d(c) = self {
+            c.draw(picture, overlay);
+        }
+    }
+
+    fn clear(&mut self) {
+        match self {
+            Display::Gpu(r) => {
+                let _ = r.clear();
+            }
+            Display::Canvas2d(c) => c.clear(),
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        match self {
+            Display::Gpu(r) => r.backend_name(),
+            Display::Canvas2d(_) => "2d",
+        }
+    }
+}
+
+/// The 2D-canvas display (no GPU API available).
+struct Canvas2d {
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+}
+
+impl Canvas2d {
+    fn draw(&self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
+        let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
+        let (image, (fw, fh)): (&JsValue, _) = match picture {
+            Picture::Frame(f) => (f.as_ref(), (f.display_width(), f.display_height())),
+            Picture::Image {
+                source,
+                width,
+                height,
+            } => (source, (*width, *height)),
+            Picture::Missing => return,
+        };
+        let (fw, fh) = (f64::from(fw.max(1)), f64::from(fh.max(1)));
+        // Letterbox / pillarbox: the largest rectangle of the picture's aspect that fits.
+        let scale = (cw / fw).min(ch / fh);
+        let (w, h) = (fw * scale, fh * scale);
+        self.ctx.set_fill_style_str("#000");
+        self.ctx.fill_rect(0.0, 0.0, cw, ch);
+        let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
+        let _ = draw_image(&self.ctx, image, x, y, w, h);
+        if let Some(o) = overlay {
+            let _ = self
+                .ctx
+                .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
+        }
+    }
+
+    fn clear(&self) {
+        self.ctx.set_fill_style_str("#000");
+        self.ctx.fill_rect(
+            0.0,
+            0.0,
+            self.canvas.width() as f64,
+            self.canvas.height() as f64,
+        );
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+async fn gpu_renderer(
+    canvas: HtmlCanvasElement,
+    choice: kinema_render::BackendChoice,
+) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
+    kinema_render::Renderer::from_canvas(canvas, choice).await
+}
+
+/// Native builds of this crate (clippy, docs) have no browser GPU.
+#[cfg(not(target_arch = "wasm32"))]
+async fn gpu_renderer(
+    _canvas: HtmlCanvasElement,
+    _choice: kinema_render::BackendChoice,
+) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
+    Err(kinema_render::RenderError::NoAdapter(
+        "not a browser build".into(),
+    ))
+}
+
+/// Puts a fresh canvas (same attributes: id, class, style, size) in the place of `canvas` in
+/// the document and returns it.
+fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsValue> {
+    let fresh = canvas
+        .clone_node_with_deep(false)?
+        .dyn_into::<HtmlCanvasElement>()?;
+    if canvas.parent_node().is_some() {
+        canvas.replace_with_with_node_1(&fresh)?;
+    }
+    Ok(fresh)
+}
+
+fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
+    let ctx = canvas
+        .get_context("2d")?
+        .ok_or_else(|| JsValue::from_str("the canvas has no 2d context (a GPU context took it)"))?
+        .dyn_into::<CanvasRenderingContext2d>()?;
+    let c = Canvas2d { canvas, ctx };
+    c.clear();
+    Ok(c)
+}
+
+/// Tells the app of a problem playback goes on through: `(kind, message)`.
+pub type Warn = Rc<dyn Fn(&str, &str)>;
+
+type DomListener = Closure<dyn FnMut(web_sys::Event)>;
+
+/// Where the presented pictures are drawn, and what is drawn over them.
+pub struct VideoDisplay {
+    frames: Pictures,
+    display: Rc<RefCell<Option<Display>>>,
+    canvas: RefCell<Option<HtmlCanvasElement>>,
+    shown: Cell<Option<u64>>,
+    /// Pictures decoded and presented (for the page's stats overlay and tests).
+    pub presented: Cell<u64>,
+    /// Numbers GPU draws, so a copy that finishes after a newer present is dropped.
+    draw_seq: Rc<Cell<u64>>,
+    /// Reused buffers for plane copies (JS side, then wasm side).
+    planes_js: Rc<RefCell<Option<Uint8Array>>>,
+    planes: Rc<RefCell<Vec<u8>>>,
+    /// Subtitle cues on screen, and their raster (picture-rectangle size) when there are any.
+    cues: RefCell<Vec<SubtitleCue>>,
+    overlay: RefCell<Option<OffscreenCanvas>>,
+    /// Display size of the last picture presented (the overlay's aspect).
+    picture: Cell<(u32, u32)>,
+    /// Tells the app of a problem playback goes on through (`warning` event; set by the
+    /// driver).
+    warn: RefCell<Option<Warn>>,
+    /// The `webglcontextlost` listener on the canvas a WebGL2 renderer draws into.
+    lost: RefCell<Option<(HtmlCanvasElement, DomListener)>>,
+}
+
+impl VideoDisplay {
+    /// A display (no canvas yet) drawing pictures of `frames`.
+    pub fn new(frames: Pictures) -> Self {
+        VideoDisplay {
+            frames,
+            display: Rc::new(RefCell::new(None)),
+            canvas: RefCell::new(None),
+            shown: Cell::new(None),
+            presented: Cell::new(0),
+            draw_seq: Rc::new(Cell::new(0)),
+            planes_js: Rc::new(RefCell::new(None)),
+            planes: Rc::new(RefCell::new(Vec::new())),
+            cues: RefCell::new(Vec::new()),
+            overlay: RefCell::new(None),
+            picture: Cell::new((0, 0)),
+            warn: RefCell::new(None),
+            lost: RefCell::new(None),
+        }
+    }
+
+    /// Where warnings go (the driver dispatches them as `warning` events).
+    pub fn set_warn(&self, warn: Warn) {
+        *self.warn.borrow_mut() = Some(warn);
+    }
+
+    /// Watches a WebGL2 renderer's canvas for a lost context (a GPU reset, a driver update,
+    /// too many contexts on a TV): the picture then moves to a 2D canvas put in its place.
+    fn watch_context(self: &Rc<Self>, canvas: &HtmlCanvasElement) {
+        let me = Rc::downgrade(self);
+        let on_lost = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            if let Some(me) = me.upgrade() {
+                me.context_lost();
+            }
+        });
+        let _ = canvas
+            .add_event_listener_with_callback("webglcontextlost", on_lost.as_ref().unchecked_ref());
+        if let Some((old, f)) = self.lost.replace(Some((canvas.clone(), on_lost))) {
+            let _ = old.remove_event_listener_with_callback(
+                "webglcontextlost",
+                f.as_ref().unchecked_ref(),
+            );
+        }
+    }
+
+    /// The GPU context is gone: draw on with a 2D canvas in the old one's place, redraw the
+    /// picture on show, and say so (`render` warning) rather than leave a black screen.
+    fn context_lost(&self) {
+        let Some(canvas) = self.canvas.borrow().clone() else {
+            return;
+        };
+        let display = replace_canvas(&canvas).and_then(|fresh| {
+            let c = canvas_2d(fresh.clone())?;
+            Ok((fresh, c))
+        });
+        let message = match display {
+            Ok((fresh, c)) => {
+                *self.canvas.borrow_mut() = Some(fresh);
+                *self.display.borrow_mut() = Some(Display::Canvas2d(c));
+                self.redraw_2d();
+                "the GPU context was lost; drawing with a 2D canvas (in the old canvas's place)"
+                    .to_string()
+            }
+            Err(e) => format!("the GPU context was lost and no 2D canvas could replace it: {e:?}"),
+        };
+        if let Some(w) = self.warn.borrow().clone() {
+            w("render", &message);
+        }
+    }
+
+    /// Shows these subtitle cues over the picture from now on (empty: none).
+    pub fn show_subtitles(&self, cues: Vec<SubtitleCue>) {
+        *self.cues.borrow_mut() = cues;
+        self.rasterize();
+        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
+        if gpu {
+            self.apply_gpu_overlay();
+        } else {
+            self.redraw_2d();
+        }
+    }
+
+    /// The picture's rectangle on the canvas, in canvas pixels (letterboxed).
+    fn picture_rect(&self) -> Option<(f64, f64, f64, f64)> {
+        let canvas = self.canvas.borrow();
+        let c = canvas.as_ref()?;
+        let (cw, ch) = (f64::from(c.width().max(1)), f64::from(c.height().max(1)));
+        let (pw, ph) = match self.picture.get() {
+            (0, _) | (_, 0) => (cw, ch),
+            (w, h) => (f64::from(w), f64::from(h)),
+        };
+        let scale = (cw / pw).min(ch / ph);
+        let (w, h) = (pw * scale, ph * scale);
+        Some(((cw - w) / 2.0, (ch - h) / 2.0, w, h))
+    }
+
+    /// Draws the cues into a canvas of the picture rectangle's pixel size.
+    fn rasterize(&self) {
+        let cues = self.cues.borrow();
+        let raster = match self.picture_rect() {
+            Some((_, _, w, h)) if !cues.is_empty() => {
+                subtitles::rasterize(&cues, w.round() as u32, h.round() as u32).ok()
+            }
+            _ => None,
+        };
+        *self.overlay.borrow_mut() = raster;
+    }
+
+    /// Hands the raster to the GPU renderer (which redraws the last picture under it).
+    fn apply_gpu_overlay(&self) {
+        let mut display = self.display.borrow_mut();
+        let Some(Display::Gpu(r)) = display.as_mut() else {
+            return;
+        };
+        let overlay = self.overlay.borrow();
+        let result = match overlay.as_ref() {
+            Some(o) => (|| -> Result<(), JsValue> {
+                let (w, h) = (o.width(), o.height());
+                let ctx = o
+                    .get_context("2d")?
+                    .ok_or_else(|| JsValue::from_str("no 2d context"))?
+                    .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
+                let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+                r.set_overlay(w, h, &img.data().0)
+                    .map_err(|e| JsValue::from_str(&e.to_string()))
+            })(),
+            None => r
+                .clear_overlay()
+                .map_err(|e| JsValue::from_str(&e.to_string())),
+        };
+        if let Err(e) = result {
+            web_sys::console::warn_1(&format!("kinema: subtitle overlay failed: {e:?}").into());
+        }
+    }
+
+    /// 2D canvas: draws the shown picture again with the current overlay.
+    fn redraw_2d(&self) {
+        let mut display = self.display.borrow_mut();
+        let Some(d @ Display::Canvas2d(_)) = display.as_mut() else {
+            return;
+        };
+        let frames = self.frames.borrow();
+        match self.shown.get().and_then(|id| frames.get(&id)) {
+            Some(f) => d.draw(f, self.overlay.borrow().as_ref()),
+            None => {
+                // The picture was handed back: the next present draws the cues. Without
+                // video (audio only), draw them on black now.
+                if self.picture.get() == (0, 0) {
+                    d.clear();
+                    if let (Display::Canvas2d(c), Some(o), Some((x, y, w, h))) =
+                        (&*d, self.overlay.borrow().as_ref(), self.picture_rect())
+                    {
+                        let _ = c
+                            .ctx
+                            .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2` or `2d`).
+    /// Resolves to the backend in use.
+    pub fn attach(self: &Rc<Self>, canvas: HtmlCanvasElement, renderer: &str) -> js_sys::Promise {
+        *self.display.borrow_mut() = None;
+        *self.canvas.borrow_mut() = Some(canvas.clone());
+        let choice = match renderer {
+            "2d" => None,
+            "webgpu" => Some(kinema_render::BackendChoice::WebGpu),
+            "webgl2" => Some(kinema_render::BackendChoice::WebGl2),
+            _ => Some(kinema_render::BackendChoice::Auto),
+        };
+        let me = Rc::downgrade(self);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let display = match choice {
+                Some(choice) => match gpu_renderer(canvas.clone(), choice).await {
+                    Ok(r) => Display::Gpu(Box::new(r)),
+                    // Asked for `auto`: the 2D canvas is a normal outcome, not worth a warning.
+                    Err(e) => {
+                        if choice != kinema_render::BackendChoice::Auto {
+                            web_sys::console::warn_1(
+                                &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
+                                    .into(),
+                            );
+                        }
+                        match canvas_2d(canvas.clone()) {
+                            Ok(c) => Display::Canvas2d(c),
+                            Err(_) => {
+                                // A GPU context took the canvas before failing: a canvas keeps
+                                // its first context, so draw into a fresh copy put in its place
+                                // rather than leave a black screen.
+                                let fresh = replace_canvas(&canvas)?;
+                                if let Some(me) = me.upgrade() {
+                                    *me.canvas.borrow_mut() = Some(fresh.clone());
+                                }
+                                Display::Canvas2d(canvas_2d(fresh)?)
+                            }
+                        }
+                    }
+                },
+                None => Display::Canvas2d(canvas_2d(canvas)?),
+            };
+            let name = display.name();
+            if let Some(me) = me.upgrade() {
+                *me.display.borrow_mut() = Some(display);
+                if name == "webgl2" {
+                    if let Some(c) = me.canvas.borrow().clone() {
+                        me.watch_context(&c);
+                    }
+                }
+                me.redraw();
+            }
+            Ok(JsValue::from_str(name))
+        })
+    }
+
+    /// The backend drawing the video (`webgpu`, `webgl2`, `2d`), or `None` before `attach`
+    /// completes.
+    pub fn backend(&self) -> Option<&'static str> {
+        self.display.borrow().as_ref().map(Display::name)
+    }
+
+    /// Draws the picture on screen again (after the canvas was resized).
+    pub fn redraw(&self) {
+        let stale = match (self.overlay.borrow().as_ref(), self.picture_rect()) {
+            (Some(o), Some((_, _, w, h))) => {
+                (o.width(), o.height()) != (w.round() as u32, h.round() as u32)
+            }
+            _ => false,
+        };
+        if stale {
+            self.rasterize();
+            self.apply_gpu_overlay();
+        }
+        let mut display = self.display.borrow_mut();
+        let Some(d) = display.as_mut() else { return };
+        if let (Display::Gpu(r), Some(c)) = (&mut *d, self.canvas.borrow().as_ref()) {
+            // Reconfigures the surface and redraws the last picture it holds.
+            let _ = r.resize(c.width(), c.height());
+            return;
+        }
+        let Some(id) = self.shown.get() else {
+            d.clear();
+            return;
+        };
+        if let Some(f) = self.frames.borrow().get(&id) {
+            d.draw(f, self.overlay.borrow().as_ref());
+        }
+    }
+
+    /// Test and screenshot tap: the canvas's pixels now, as
+    /// `{width, height, data: Uint8ClampedArray (RGBA)}`. A page cannot read a WebGPU (or
+    /// non-preserved WebGL) canvas after it was presented, so the picture is drawn once more
+    /// and copied within the same task, before the browser presents it.
+    pub fn capture(&self) -> js_sys::Promise {
+        if let Some(p) = self.capture_webgpu() {
+            return p;
+        }
+        match self.capture_now() {
+            Ok(o) => js_sys::Promise::resolve(&o),
+            Err(e) => js_sys::Promise::reject(&e),
+        }
+    }
+
+    /// WebGPU: reading the canvas back (`drawImage` of a WebGPU canvas) blocks the page for
+    /// ~75 ms per picture on SwiftShader, so the renderer draws the picture once more into a
+    /// texture of the canvas's size and format and copies that into a mappable buffer
+    /// (asynchronous, ~17 ms there; the same shader and viewport as the canvas draw). The [`kinema_render::Capture`] moves into the map callback: dropping it
+    /// destroys the buffer, which aborts the map.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+        None
+    }
+
+    /// See the native stub above; only the wasm32 build has a WebGPU renderer.
+    #[cfg(target_arch = "wasm32")]
+    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+        let mut display = self.display.borrow_mut();
+        let Some(Display::Gpu(r)) = display.as_mut() else {
+            return None;
+        };
+        if r.backend_name() != "webgpu" {
+            return None;
+        }
+        let capture = match r.capture() {
+            Ok(c) => Rc::new(c),
+            Err(e) => return Some(js_sys::Promise::reject(&JsValue::from_str(&e.to_string()))),
+        };
+        Some(js_sys::Promise::new(&mut |resolve, reject| {
+            let held = capture.clone();
+            capture.map(move |result| {
+                let answer = result
+                    .map_err(|e| format!("capture map failed: {e}"))
+                    .and_then(|()| held.rgba().map_err(|e| e.to_string()));
+                match answer {
+                    Ok(px) => {
+                        let o = Object::new();
+                        set(&o, "width", &held.width().into());
+                        set(&o, "height", &held.height().into());
+                        set(&o, "data", &js_sys::Uint8ClampedArray::from(px.as_slice()));
+                        let _ = resolve.call1(&JsValue::NULL, &o);
+                    }
+                    Err(e) => {
+                        let _ = reject.call1(&JsValue::NULL, &JsValue::from_str(&e));
+                    }
+                }
+            });
+        }))
+    }
+
+    fn capture_now(&self) -> Result<JsValue, JsValue> {
+        let canvas = self
+            .canvas
+            .borrow()
+            .clone()
+            .ok_or_else(|| JsValue::from_str("no canvas attached"))?;
+        let (w, h) = (canvas.width(), canvas.height());
+        match self.display.borrow_mut().as_mut() {
+            Some(Display::Canvas2d(_)) => {}
+            Some(Display::Gpu(r)) => r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?,
+            None => return Err(JsValue::from_str("no canvas attached")),
+        }
+        // Read through a copy: a GPU canvas cannot be read directly, and repeated reads of the
+        // 2D display itself make Chromium warn (and would ask for a CPU-backed display).
+        let probe = web_sys::OffscreenCanvas::new(w, h)?;
+        let ctx = probe
+            .get_context("2d")?
+            .ok_or_else(|| JsValue::from_str("no 2d context"))?
+            .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
+        ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
+        let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+        let o = Object::new();
+        set(&o, "width", &w.into());
+        set(&o, "height", &h.into());
+        set(
+            &o,
+            "data",
+            &js_sys::Uint8ClampedArray::from(img.data().0.as_slice()),
+        );
+        Ok(o.into())
+    }
+
+    /// Draws a picture.
+    pub fn present(&self, frame: FrameId) {
+        if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
+            if size != self.picture.get() {
+                self.picture.set(size);
+                if !self.cues.borrow().is_empty() {
+                    self.rasterize();
+                    self.apply_gpu_overlay();
+                }
+            }
+        }
+        let lost = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(r)) if r.is_lost());
+        if lost {
+            // The device went away (WebGPU reports it here; WebGL2 also by event): on with 2D.
+            self.context_lost();
+        }
+        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
+        if gpu {
+            match self.frames.borrow().get(&frame.0) {
+                Some(Picture::Frame(f)) => self.present_gpu(f),
+                Some(Picture::Image {
+                    source,
+                    width,
+                    height,
+                }) => self.present_gpu_image(source, *width, *height),
+                _ => {}
+            }
+        } else if let (Some(d), Some(f)) = (
+            self.display.borrow_mut().as_mut(),
+            self.frames.borrow().get(&frame.0),
+        ) {
+            d.draw(f, self.overlay.borrow().as_ref());
+        }
+        self.shown.set(Some(frame.0));
+        self.presented.set(self.presented.get() + 1);
+    }
+
+    /// GPU path: copies the frame's planes out (`VideoFrame.copyTo`, a plain copy of what
+    /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
+    /// YUV shader, matrix and range taken from the frame's colour space.
+    fn present_gpu(&self, frame: &VideoFrame) {
+        let seq = self.draw_seq.get() + 1;
+        self.draw_seq.set(seq);
+        let Ok(size) = frame.allocation_size() else {
+            return;
+        };
+        let buf = {
+            let mut slot = self.planes_js.borrow_mut();
+            match slot.as_ref() {
+                Some(b) if b.length() == size => b.clone(),
+                _ => {
+                    let b = Uint8Array::new_with_length(size);
+                    *slot = Some(b.clone());
+                    b
+                }
+            }
+        };
+        let format = Reflect::get(frame, &JsValue::from_str("format"))
+            .ok()
+            .and_then(|f| f.as_string())
+            .unwrap_or_default();
+        let rect = frame.visible_rect();
+        let (w, h) = rect
+            .map(|r| (r.width() as u32, r.height() as u32))
+            .unwrap_or((frame.coded_width(), frame.coded_height()));
+        let shown_size = (frame.display_width(), frame.display_height());
+        let space = Reflect::get(frame, &JsValue::from_str("colorSpace")).unwrap_or(JsValue::NULL);
+        let matrix = Reflect::get(&space, &JsValue::from_str("matrix"))
+            .ok()
+            .and_then(|m| m.as_string());
+        let full = Reflect::get(&space, &JsValue::from_str("fullRange"))
+            .map(|f| f.is_truthy())
+            .unwrap_or(false);
+        let matrix = match matrix.as_deref() {
+            Some("bt709") => kinema_render::ColourMatrix::Bt709,
+            Some(_) => kinema_render::ColourMatrix::Bt601,
+            // Unspecified: HD sizes are BT.709 by convention, SD BT.601.
+            None if h >= 720 => kinema_render::ColourMatrix::Bt709,
+            None => kinema_render::ColourMatrix::Bt601,
+        };
+        let range = if full {
+            kinema_render::ColourRange::Full
+        } else {
+            kinema_render::ColourRange::Limited
+        };
+        let promise = frame.copy_to_with_u8_array(&buf);
+        let display_slot = self.display.clone();
+        let seqs = self.draw_seq.clone();
+        let planes = self.planes.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let Ok(layouts) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+                return;
+            };
+            if seqs.get() != seq {
+                return;
+            }
+            let layout = |i: u32, k: &str| -> u32 {
+                Reflect::get(
+                    &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
+                    &k.into(),
+                )
+                .ok()
+                .and_then(|v| v.as_f64())
+                .unwrap_or(0.0) as u32
+            };
+            let mut bytes = planes.borrow_mut();
+            bytes.resize(size as usize, 0);
+            buf.copy_to(&mut bytes);
+            let mut display = display_slot.borrow_mut();
+            let Some(Display::Gpu(r)) = display.as_mut() else {
+                return;
+            };
+            let plane = |i: u32| -> &[u8] {
+                bytes
+                    .get(layout(i, "offset") as usize..)
+                    .unwrap_or_default()
+            };
+            let result = match format.as_str() {
+                "I420" | "I420A" => r.draw_yuv(&kinema_render::YuvFrame {
+                    width: w,
+                    height: h,
+                    display_width: shown_size.0,
+                    display_height: shown_size.1,
+                    layout: kinema_render::YuvLayout::I420 {
+                        y: plane(0),
+                        u: plane(1),
+                        v: plane(2),
+                        y_stride: layout(0, "stride"),
+                        uv_stride: layout(1, "stride"),
+                    },
+                    matrix,
+                    range,
+                }),
+                "NV12" => r.draw_yuv(&kinema_render::YuvFrame {
+                    width: w,
+                    height: h,
+                    display_width: shown_size.0,
+                    display_height: shown_size.1,
+                    layout: kinema_render::YuvLayout::Nv12 {
+                        y: plane(0),
+                        uv: plane(1),
+                        y_stride: layout(0, "stride"),
+                        uv_stride: layout(1, "stride"),
+                    },
+                    matrix,
+                    range,
+                }),
+                "RGBA" | "RGBX" | "BGRA" | "BGRX" => r.draw_rgba(
+                    w,
+                    h,
+                    plane(0),
+                    layout(0, "stride"),
+                    format.starts_with('B'),
+                    shown_size,
+                ),
+                other => Err(kinema_render::RenderError::BadFrame(format!(
+                    "pixel format {other} is not drawn"
+                ))),
+            };
+            if let Err(e) = result {
+                web_sys::console::warn_1(&format!("kinema: draw failed: {e}").into());
+            }
+        });
+    }
+
+    /// GPU path for MSE snapshots: the image drawn into a 2D canvas of its size, read back
+    /// as RGBA and drawn with the renderer's RGBA path (no WebGPU/WebGL import of
+    /// `ImageBitmap`s needed, so every backend takes it).
+    fn present_gpu_image(&self, source: &JsValue, width: u32, height: u32) {
+        self.draw_seq.set(self.draw_seq.get() + 1);
+        let result = (|| -> Result<(), JsValue> {
+            let pixels = rgba_of(source, width, height)?;
+            let mut display = self.display.borrow_mut();
+            if let Some(Display::Gpu(r)) = display.as_mut() {
+                r.draw_rgba(width, height, &pixels, width * 4, false, (width, height))
+                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            web_sys::console::warn_1(&format!("kinema: draw failed: {e:?}").into());
+        }
+    }
+
+    /// A picture was released: if it is the one on screen, it stays there, but a redraw no
+    /// longer has it.
+    pub fn forget(&self, frame: FrameId) {
+        if self.shown.get() == Some(frame.0) {
+            // Still on the canvas; only a redraw would need it.
+            self.shown.set(None);
+        }
+    }
+
+    /// Clears the canvas.
+    pub fn clear(&self) {
+        self.shown.set(None);
+        if let Some(d) = self.display.borrow_mut().as_mut() {
+            d.clear();
+        }
+    }
+}
