@@ -19,6 +19,7 @@ use crate::host::{
     AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
 };
 use crate::input::{Action, InputEvent, Key, KeyMap};
+use crate::net::{Owner, RequestService, RetryPolicy};
 use crate::source::cache::{lock, ByteCache, SharedCache};
 use crate::source::loader::{Loader, LoaderConfig};
 use crate::state::PlaybackState;
@@ -38,11 +39,10 @@ pub struct PlayerConfig {
     pub audio_ahead_secs: f64,
     /// Seconds of audio queued before playback starts or resumes after a stall.
     pub start_secs: f64,
-    /// Consecutive failed fetches tolerated before the load fails.
-    pub max_retries: u32,
-    /// A fetch that delivers nothing for this long is retried.
-    pub stall_timeout: Duration,
-    /// Budgets, retries and ABR of adaptive (HLS/DASH) streams.
+    /// Attempts, backoff and timeouts of every fetch, per request kind (files, manifests,
+    /// playlists, segments, text…).
+    pub retry: RetryPolicy,
+    /// Budgets and ABR of adaptive (HLS/DASH) streams.
     pub stream: StreamConfig,
 }
 
@@ -54,8 +54,7 @@ impl Default for PlayerConfig {
             cache_budget_bytes: 64 * 1024 * 1024,
             audio_ahead_secs: 0.5,
             start_secs: 0.2,
-            max_retries: 3,
-            stall_timeout: Duration::from_secs(10),
+            retry: RetryPolicy::default(),
             stream: StreamConfig::default(),
         }
     }
@@ -245,7 +244,8 @@ pub struct Player {
     session: Option<Session>,
     device: Device,
     clock: Clock,
-    next_request: u64,
+    /// Every fetch: ids, owners, timeouts, the retry policy.
+    net: RequestService,
     wants_play: bool,
     /// Chunks the host's video decoder holds (`HostEvent::VideoDecoderDepth`).
     video_depth: Option<u32>,
@@ -281,6 +281,7 @@ impl Player {
     /// A player with nothing loaded.
     pub fn new(config: PlayerConfig) -> Self {
         Player {
+            net: RequestService::new(config.retry.clone()),
             config,
             out: VecDeque::new(),
             scratch: Vec::new(),
@@ -291,7 +292,6 @@ impl Player {
             session: None,
             device: Device::Waiting,
             clock: Clock::new(VIRTUAL_RATE, true),
-            next_request: 1,
             wants_play: false,
             video_depth: None,
             seeking: None,
@@ -345,74 +345,12 @@ impl Player {
             } => {
                 self.clock.progress(now, epoch, frames_played);
             }
-            HostEvent::FetchResponse {
-                request,
-                status,
-                content_length,
-                content_range,
-            } => {
-                if self.subs.owns(request) {
-                    self.subs
-                        .on_response(now, request, status, &mut self.scratch);
-                } else if let Some(a) = self.adaptive_for(request) {
-                    let r = a.on_response(now, request, status, content_length);
-                    self.check(r);
-                } else if let Some(s) = self.session.as_mut() {
-                    let r = s.loader.on_response(
-                        now,
-                        request,
-                        status,
-                        content_length,
-                        content_range.as_deref(),
-                    );
-                    self.check(r);
-                }
-            }
-            HostEvent::FetchData { request, data } => {
-                if self.subs.owns(request) {
-                    self.subs.on_data(now, request, &data, &mut self.scratch);
-                } else if let Some(a) = self.adaptive_for(request) {
-                    let r = a.on_data(now, request, &data);
-                    self.check(r);
-                } else if let Some(s) = self.session.as_mut() {
-                    s.loader.on_data(now, request, &data);
-                }
-            }
-            HostEvent::FetchEnd { request } => {
-                if self.subs.owns(request) {
-                    let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
-                    let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
-                    self.subs.on_end(now, request, &offset, &mut self.scratch);
-                } else if let Some(a) = self.adaptive_for(request) {
-                    let r = a.on_end(now, request);
-                    self.check(r);
-                } else if let Some(s) = self.session.as_mut() {
-                    let r = s.loader.on_end(now, request);
-                    let (buffered_bytes, total_bytes) = {
-                        let cache = lock(&s.cache);
-                        (cache.contiguous_from(cache.read_pos()), cache.total())
-                    };
-                    self.emit(PlayerEvent::Progress {
-                        buffered_bytes,
-                        total_bytes,
-                    });
-                    self.check(r);
-                }
-            }
-            HostEvent::FetchFailed {
-                request,
-                kind,
-                message,
-            } => {
-                if self.subs.owns(request) {
-                    self.subs
-                        .on_failed(now, request, kind, &message, &mut self.scratch);
-                } else if let Some(a) = self.adaptive_for(request) {
-                    let r = a.on_failed(now, request, kind, &message);
-                    self.check(r);
-                } else if let Some(s) = self.session.as_mut() {
-                    let r = s.loader.on_failed(now, request, kind, &message);
-                    self.check(r);
+            HostEvent::FetchResponse { .. }
+            | HostEvent::FetchData { .. }
+            | HostEvent::FetchEnd { .. }
+            | HostEvent::FetchFailed { .. } => {
+                if let Some(owner) = self.net.route(now, &event) {
+                    self.on_fetch(now, owner, event);
                 }
             }
             HostEvent::Input(input) => self.on_input(now, input),
@@ -654,11 +592,106 @@ impl Player {
         self.session.as_ref().and_then(|s| s.adaptive.as_ref())
     }
 
-    fn adaptive_for(&mut self, request: crate::host::RequestId) -> Option<&mut AdaptiveSource> {
-        self.session
-            .as_mut()
-            .and_then(|s| s.adaptive.as_mut())
-            .filter(|a| a.owns(request))
+    /// A fetch event, handed to the owner of its request (the one the request service named).
+    fn on_fetch(&mut self, now: Duration, owner: Owner, event: HostEvent) {
+        match owner {
+            Owner::Text => self.on_text_fetch(now, event),
+            Owner::Adaptive => {
+                let net = &mut self.net;
+                let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) else {
+                    return;
+                };
+                let r = match event {
+                    HostEvent::FetchResponse {
+                        request,
+                        status,
+                        content_length,
+                        ..
+                    } => a.on_response(now, net, request, status, content_length),
+                    HostEvent::FetchData { request, data } => a.on_data(net, request, &data),
+                    HostEvent::FetchEnd { request } => a.on_end(now, net, request),
+                    HostEvent::FetchFailed {
+                        request,
+                        kind,
+                        message,
+                    } => a.on_failed(now, net, request, kind, &message),
+                    _ => Ok(()),
+                };
+                self.check(r);
+            }
+            Owner::Progressive => {
+                let net = &self.net;
+                let Some(s) = self.session.as_mut() else {
+                    return;
+                };
+                let r = match event {
+                    HostEvent::FetchResponse {
+                        request,
+                        status,
+                        content_length,
+                        content_range,
+                    } => s.loader.on_response(
+                        now,
+                        net,
+                        request,
+                        status,
+                        content_length,
+                        content_range.as_deref(),
+                    ),
+                    HostEvent::FetchData { request, data } => {
+                        s.loader.on_data(request, &data);
+                        Ok(())
+                    }
+                    HostEvent::FetchEnd { request } => {
+                        let r = s.loader.on_end(now, net, request);
+                        let (buffered_bytes, total_bytes) = {
+                            let cache = lock(&s.cache);
+                            (cache.contiguous_from(cache.read_pos()), cache.total())
+                        };
+                        self.out.push_back(HostCommand::Emit(PlayerEvent::Progress {
+                            buffered_bytes,
+                            total_bytes,
+                        }));
+                        r
+                    }
+                    HostEvent::FetchFailed {
+                        request,
+                        kind,
+                        message,
+                    } => s.loader.on_failed(now, net, request, kind, &message),
+                    _ => Ok(()),
+                };
+                self.check(r);
+            }
+        }
+    }
+
+    /// A fetch event of the text tracks' request.
+    fn on_text_fetch(&mut self, now: Duration, event: HostEvent) {
+        let out = &mut self.scratch;
+        match event {
+            HostEvent::FetchResponse {
+                request, status, ..
+            } => self
+                .subs
+                .on_response(now, &mut self.net, request, status, out),
+            HostEvent::FetchData { request, data } => {
+                self.subs.on_data(&mut self.net, request, &data, out);
+            }
+            HostEvent::FetchEnd { request } => {
+                let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
+                let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
+                self.subs.on_end(now, &self.net, request, &offset, out);
+            }
+            HostEvent::FetchFailed {
+                request,
+                kind,
+                message,
+            } => self
+                .subs
+                .on_failed(now, &self.net, request, kind, &message, out),
+            _ => {}
+        }
     }
 
     /// True while suspended ([`AppRequest::Suspend`] until [`AppRequest::Resume`]).
@@ -787,7 +820,9 @@ impl Player {
                 self.memory_budget = b;
                 self.config = self.config.clone().with_memory_budget(b);
             }
-            AppRequest::SelectTextTrack(index) => self.subs.select(index, &mut self.scratch),
+            AppRequest::SelectTextTrack(index) => {
+                self.subs.select(index, &mut self.net, &mut self.scratch)
+            }
             AppRequest::Unload => {
                 self.suspended = None;
                 self.restore = None;
@@ -865,7 +900,9 @@ impl Player {
             UiAction::Stop => Action::Stop,
             UiAction::SeekBy(d) => Action::SeekBy(d),
             UiAction::SelectAudio(i) => return self.select_audio(now, i),
-            UiAction::SelectText(i) => return self.subs.select(i, &mut self.scratch),
+            UiAction::SelectText(i) => {
+                return self.subs.select(i, &mut self.net, &mut self.scratch)
+            }
             UiAction::SelectQuality(q) => {
                 if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
                     a.select_quality(q);
@@ -980,7 +1017,7 @@ impl Player {
         if let Some(id) = point.text {
             let index = self.text_tracks().iter().position(|t| t.id == id);
             if index != self.text_track() {
-                self.subs.select(index, &mut self.scratch);
+                self.subs.select(index, &mut self.net, &mut self.scratch);
             }
         }
         self.out.extend(self.scratch.drain(..));
@@ -1004,7 +1041,7 @@ impl Player {
             return;
         };
         let Some(a) = s.adaptive.as_mut() else { return };
-        if !a.select_audio(index, &mut self.scratch) {
+        if !a.select_audio(index, &mut self.net, &mut self.scratch) {
             return;
         }
         s.audio_switch = true;
@@ -1027,10 +1064,13 @@ impl Player {
 
     /// Cancels fetches, releases every decoded picture and closes the platform decoders.
     fn close_session(&mut self, mut s: Session) {
-        s.loader.cancel(&mut self.scratch);
+        s.loader.cancel(&mut self.net, &mut self.scratch);
         if let Some(a) = s.adaptive.as_mut() {
-            a.cancel_all(&mut self.scratch);
+            a.cancel_all(&mut self.net, &mut self.scratch);
         }
+        // The session's owners are gone: nothing of theirs is heard from now on.
+        self.net.forget_owner(Owner::Progressive);
+        self.net.forget_owner(Owner::Adaptive);
         if let Some(v) = s.video.as_mut() {
             self.video_generation = v.generation();
             v.close(&mut self.scratch);
@@ -1046,7 +1086,8 @@ impl Player {
         if let Some(s) = self.session.take() {
             self.close_session(s);
         }
-        self.subs.cancel(&mut self.scratch);
+        self.subs.cancel(&mut self.net, &mut self.scratch);
+        self.net.forget_owner(Owner::Text);
         if !self.subs.active().is_empty() {
             self.scratch
                 .push(HostCommand::ShowSubtitles { cues: Vec::new() });
@@ -1079,9 +1120,6 @@ impl Player {
             LoaderConfig {
                 chunk_bytes: self.config.chunk_bytes.max(64 * 1024),
                 forward_bytes: self.config.forward_buffer_bytes,
-                max_retries: self.config.max_retries,
-                stall_timeout: self.config.stall_timeout,
-                ..LoaderConfig::default()
             },
         );
         self.session = Some(Session {
@@ -1190,7 +1228,11 @@ impl Player {
         self.flush_output(target);
         if let Some(s) = self.session.as_mut() {
             if let Some(a) = s.adaptive.as_mut() {
-                a.seek((target * 1e6).round() as i64, &mut self.scratch);
+                a.seek(
+                    (target * 1e6).round() as i64,
+                    &mut self.net,
+                    &mut self.scratch,
+                );
             }
             s.eos = false;
             s.padded = 0;
@@ -1310,13 +1352,8 @@ impl Player {
         }
         let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
         if self.session.is_some() {
-            self.subs.poll(
-                now,
-                t_us,
-                &offset,
-                &mut self.next_request,
-                &mut self.scratch,
-            );
+            self.subs
+                .poll(now, t_us, &offset, &mut self.net, &mut self.scratch);
         }
         self.subs.update(t_us, &mut self.scratch);
         self.out.extend(self.scratch.drain(..));
@@ -1385,8 +1422,8 @@ impl Player {
                         now,
                         wall,
                         &stream_config,
-                        self.video_generation,
-                        self.audio_generation,
+                        (self.video_generation, self.audio_generation),
+                        &mut self.net,
                         &mut self.scratch,
                     );
                     self.out.extend(self.scratch.drain(..));
@@ -1439,6 +1476,7 @@ impl Player {
                                     &renditions,
                                     &periods,
                                     dash,
+                                    &mut self.net,
                                     &mut self.scratch,
                                 );
                                 self.out.extend(self.scratch.drain(..));
@@ -1586,7 +1624,7 @@ impl Player {
             if let Some(at) = s.feed_need {
                 a.on_need(at);
             }
-            a.poll(now, &mut self.next_request, &mut self.scratch)?;
+            a.poll(now, &mut self.net, &mut self.scratch)?;
             self.out.extend(self.scratch.drain(..));
             if s.pending == Pending::Open {
                 s.need = None;
@@ -1602,7 +1640,7 @@ impl Player {
             None => (lock(&s.cache).read_pos(), false),
         };
         s.loader
-            .poll(now, want, urgent, &mut self.next_request, &mut self.scratch)?;
+            .poll(now, want, urgent, &mut self.net, &mut self.scratch)?;
         self.out.extend(self.scratch.drain(..));
         Ok(())
     }
@@ -1738,10 +1776,10 @@ impl Player {
             }
         }
         if let Some(s) = self.session.as_ref() {
-            if let Some(d) = s.loader.deadline() {
+            if let Some(d) = s.loader.deadline(&self.net) {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
-            if let Some(d) = s.adaptive.as_ref().and_then(AdaptiveSource::deadline) {
+            if let Some(d) = s.adaptive.as_ref().and_then(|a| a.deadline(&self.net)) {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if let Some(d) = self.subs.deadline() {
@@ -1947,8 +1985,8 @@ fn open_source(
     now: Duration,
     wall: Option<(Duration, i64)>,
     config: &StreamConfig,
-    video_generation: u32,
-    audio_generation: u32,
+    (video_generation, audio_generation): (u32, u32),
+    net: &mut RequestService,
     out: &mut Vec<HostCommand>,
 ) -> Result<Option<MediaInfo>, Stall> {
     if s.adaptive.is_none() {
@@ -1985,7 +2023,7 @@ fn open_source(
                 _ => return Err(Stall::NeedBytes(have)),
             }
         };
-        s.loader.cancel(out);
+        s.loader.cancel(net, out);
         let wall_ms = wall.map(|(at, ms)| ms + now.saturating_sub(at).as_millis() as i64);
         let mut source =
             AdaptiveSource::open(protocol, &s.url, &bytes, now, wall_ms, config.clone())

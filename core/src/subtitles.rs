@@ -3,9 +3,10 @@
 //! AdaptationSet, DASH WebVTT in fragmented MP4 — `wvtt` samples after their init segment),
 //! the cues active at the playhead, and where each goes on the video.
 //!
-//! Sans-IO like the rest of the core: requests go out as [`HostCommand::Fetch`] with ids from
-//! the player's counter, the host's answers come back through [`Subtitles::on_response`] and
-//! friends, and what to show goes out as [`HostCommand::ShowSubtitles`] whenever the set of
+//! Sans-IO like the rest of the core: requests go out through the player's
+//! [`RequestService`] as [`Owner::Text`] (ids, stall timeout, retry waits: the `Text`
+//! settings of its policy), the host's answers come back through [`Subtitles::on_response`]
+//! and friends, and what to show goes out as [`HostCommand::ShowSubtitles`] whenever the set of
 //! active cues (or the video's shape) changes. The host only draws the boxes it is given.
 //!
 //! Timing: a side-loaded file's cue times are presentation times (like `<track>`). DASH cue
@@ -28,8 +29,9 @@
 //! the style sheet of the last segment that has STYLE blocks (segments repeat their header).
 //!
 //! Failures never stop playback: a track that cannot be fetched or parsed is reported with
-//! [`PlayerEvent::TextTrackError`] and shows nothing. Requests are retried 3 times (0.5, 1,
-//! 2 s), a segment that still fails is skipped.
+//! [`PlayerEvent::TextTrackError`] and shows nothing. Requests are retried as the `Text`
+//! settings say (by default 3 times, after 0.5, 1 and 2 s); a segment that still fails is
+//! skipped.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -38,6 +40,7 @@ use crate::adaptive::segments::parse_segment;
 use crate::demux::mp4::WVTT;
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId, RequestKind};
+use crate::net::{Owner, RequestService};
 use crate::stream::hls;
 use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
 use crate::text::webvtt::{self, layout, Cue, StyleSheet, Vertical, Viewport};
@@ -57,10 +60,6 @@ pub const AVERAGE_ADVANCE_EM: f64 = 0.5;
 pub const VERTICAL_ADVANCE_EM: f64 = 1.0;
 /// Font size as a share of the line height (the spec's 5vh font on 6vh lines).
 pub const FONT_PER_LINE: f64 = 5.0 / 6.0;
-/// Attempts per request before a segment is skipped (or a whole file reported failed).
-const MAX_ATTEMPTS: u32 = 4;
-/// A request that sends nothing for this long is retried.
-const STALL: Duration = Duration::from_secs(10);
 
 pub use kinema_protocol::text::{SubtitleCue, TextRun, TextTrackKind};
 
@@ -139,7 +138,6 @@ struct Fetch {
     attempt: u32,
     status: Option<u16>,
     body: Vec<u8>,
-    last_data: Duration,
 }
 
 #[derive(Debug)]
@@ -203,6 +201,7 @@ impl Subtitles {
         renditions: &[Rendition],
         period_starts: &[i64],
         dash: bool,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
         let mut seen = HashSet::new();
@@ -253,7 +252,7 @@ impl Subtitles {
             out.push(HostCommand::Emit(PlayerEvent::TextTracksChanged));
             if !self.chosen && self.selected.is_none() {
                 if let Some(i) = self.tracks.iter().position(|t| t.info.default) {
-                    self.select_inner(Some(i), out);
+                    self.select_inner(Some(i), net, out);
                 }
             }
         }
@@ -347,19 +346,29 @@ impl Subtitles {
     }
 
     /// Shows track `index` (`None`: subtitles off). Unknown indices are ignored.
-    pub fn select(&mut self, index: Option<usize>, out: &mut Vec<HostCommand>) {
+    pub fn select(
+        &mut self,
+        index: Option<usize>,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
         if index.is_some_and(|i| i >= self.tracks.len()) {
             return;
         }
         self.chosen = true;
-        self.select_inner(index, out);
+        self.select_inner(index, net, out);
     }
 
-    fn select_inner(&mut self, index: Option<usize>, out: &mut Vec<HostCommand>) {
+    fn select_inner(
+        &mut self,
+        index: Option<usize>,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
         if index == self.selected {
             return;
         }
-        self.cancel(out);
+        self.cancel(net, out);
         self.store.clear();
         self.styles = StyleSheet::default();
         for t in &mut self.tracks {
@@ -383,16 +392,11 @@ impl Subtitles {
     }
 
     /// Cancels the request in flight (unload, track change).
-    pub fn cancel(&mut self, out: &mut Vec<HostCommand>) {
+    pub fn cancel(&mut self, net: &mut RequestService, out: &mut Vec<HostCommand>) {
         if let Some(f) = self.fetch.take() {
-            out.push(HostCommand::CancelFetch { request: f.id });
+            net.cancel(f.id, out);
         }
         self.retry = None;
-    }
-
-    /// True when `id` is this component's request.
-    pub fn owns(&self, id: RequestId) -> bool {
-        self.fetch.as_ref().is_some_and(|f| f.id == id)
     }
 
     /// When the next retry or playlist reload is due.
@@ -416,15 +420,15 @@ impl Subtitles {
         now: Duration,
         playhead_us: i64,
         offset: &dyn Fn(u64) -> Option<i64>,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
         self.playhead_us = playhead_us;
         if let Some(f) = &self.fetch {
-            if now.saturating_sub(f.last_data) >= STALL {
-                let (track, what, attempt) = (f.track, f.what, f.attempt);
-                self.cancel(out);
-                self.failed_attempt(now, track, what, attempt, "stalled", out);
+            if net.timed_out(f.id, now) {
+                let (id, track, what, attempt) = (f.id, f.track, f.what, f.attempt);
+                self.cancel(net, out);
+                self.failed_attempt(now, net, id, (track, what, attempt), "stalled", out);
             }
         }
         self.store
@@ -440,7 +444,7 @@ impl Subtitles {
                 if r.track == index {
                     if let Some((url, range)) = self.url_of(r.track, r.what) {
                         let at = (url, range, r.attempt);
-                        self.send(now, r.track, r.what, at, next_request, out);
+                        self.send(now, r.track, r.what, at, net, out);
                         return;
                     }
                 }
@@ -467,14 +471,7 @@ impl Subtitles {
             let due = t.list.is_none() || t.next_reload.is_some_and(|at| at <= now);
             if due {
                 t.next_reload = None;
-                self.send(
-                    now,
-                    index,
-                    What::Playlist,
-                    (url, None, 0),
-                    next_request,
-                    out,
-                );
+                self.send(now, index, What::Playlist, (url, None, 0), net, out);
                 return;
             }
         }
@@ -507,7 +504,7 @@ impl Subtitles {
             _ => What::Segment(seg.number),
         };
         if let Some((url, range)) = self.url_of(index, what) {
-            self.send(now, index, what, (url, range, 0), next_request, out);
+            self.send(now, index, what, (url, range, 0), net, out);
         }
     }
 
@@ -536,17 +533,10 @@ impl Subtitles {
         track: usize,
         what: What,
         (url, range, attempt): (String, Option<ByteRange>, u32),
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
-        let id = RequestId(*next_request);
-        *next_request += 1;
-        out.push(HostCommand::Fetch {
-            request: id,
-            url,
-            range,
-            kind: RequestKind::Text,
-        });
+        let id = net.fetch(now, Owner::Text, RequestKind::Text, url, range, out);
         self.fetch = Some(Fetch {
             id,
             track,
@@ -554,7 +544,6 @@ impl Subtitles {
             attempt,
             status: None,
             body: Vec::new(),
-            last_data: now,
         });
     }
 
@@ -562,6 +551,7 @@ impl Subtitles {
     pub fn on_response(
         &mut self,
         now: Duration,
+        net: &mut RequestService,
         id: RequestId,
         status: u16,
         out: &mut Vec<HostCommand>,
@@ -570,14 +560,13 @@ impl Subtitles {
             return;
         };
         f.status = Some(status);
-        f.last_data = now;
         if (200..300).contains(&status) {
             return;
         }
         let (track, what, attempt) = (f.track, f.what, f.attempt);
         self.fetch = None;
-        out.push(HostCommand::CancelFetch { request: id });
-        self.bad_status(now, track, what, attempt, status, out);
+        net.cancel(id, out);
+        self.bad_status(now, net, id, (track, what, attempt), status, out);
     }
 
     /// 404/410 and other client errors are final (a segment is skipped, a file or playlist
@@ -585,9 +574,9 @@ impl Subtitles {
     fn bad_status(
         &mut self,
         now: Duration,
-        track: usize,
-        what: What,
-        attempt: u32,
+        net: &RequestService,
+        id: RequestId,
+        (track, what, attempt): (usize, What, u32),
         status: u16,
         out: &mut Vec<HostCommand>,
     ) {
@@ -596,14 +585,14 @@ impl Subtitles {
             self.give_up(track, what, error, out);
         } else {
             let why = format!("HTTP {status}");
-            self.failed_attempt(now, track, what, attempt, &why, out);
+            self.failed_attempt(now, net, id, (track, what, attempt), &why, out);
         }
     }
 
     /// Body bytes; a body over [`MAX_TEXT_BYTES`] fails the request.
     pub fn on_data(
         &mut self,
-        now: Duration,
+        net: &mut RequestService,
         id: RequestId,
         data: &[u8],
         out: &mut Vec<HostCommand>,
@@ -611,10 +600,9 @@ impl Subtitles {
         let Some(f) = self.fetch.as_mut().filter(|f| f.id == id) else {
             return;
         };
-        f.last_data = now;
         if f.body.len() + data.len() > MAX_TEXT_BYTES {
             let (track, what) = (f.track, f.what);
-            self.cancel(out);
+            self.cancel(net, out);
             self.give_up(
                 track,
                 what,
@@ -633,6 +621,7 @@ impl Subtitles {
     pub fn on_failed(
         &mut self,
         now: Duration,
+        net: &RequestService,
         id: RequestId,
         kind: FetchErrorKind,
         message: &str,
@@ -644,13 +633,14 @@ impl Subtitles {
         if kind == FetchErrorKind::Aborted {
             return;
         }
-        self.failed_attempt(now, f.track, f.what, f.attempt, message, out);
+        self.failed_attempt(now, net, id, (f.track, f.what, f.attempt), message, out);
     }
 
     /// The body is complete: parse it.
     pub fn on_end(
         &mut self,
         now: Duration,
+        net: &RequestService,
         id: RequestId,
         offset: &dyn Fn(u64) -> Option<i64>,
         out: &mut Vec<HostCommand>,
@@ -660,7 +650,7 @@ impl Subtitles {
         };
         let status = f.status.unwrap_or(200);
         if !(200..300).contains(&status) {
-            self.bad_status(now, f.track, f.what, f.attempt, status, out);
+            self.bad_status(now, net, id, (f.track, f.what, f.attempt), status, out);
             return;
         }
         match f.what {
@@ -778,29 +768,33 @@ impl Subtitles {
         self.store.extend(file.cues);
     }
 
+    /// Attempt `attempt` of `what` (request `id`) failed: retry after the `Text` settings'
+    /// wait, or give up after their last attempt.
     fn failed_attempt(
         &mut self,
         now: Duration,
-        track: usize,
-        what: What,
-        attempt: u32,
+        net: &RequestService,
+        id: RequestId,
+        (track, what, attempt): (usize, What, u32),
         why: &str,
         out: &mut Vec<HostCommand>,
     ) {
-        if attempt + 1 >= MAX_ATTEMPTS {
+        let Some(wait) = net.retry_delay(Owner::Text, RequestKind::Text, attempt, id.0, false)
+        else {
+            let attempts = attempt.saturating_add(1);
             self.give_up(
                 track,
                 what,
                 Error::new(
                     ErrorKind::Network,
-                    format!("text track: {why} after {MAX_ATTEMPTS} attempts"),
+                    format!("text track: {why} after {attempts} attempts"),
                 ),
                 out,
             );
             return;
-        }
+        };
         self.retry = Some(Retry {
-            due: now + Duration::from_millis(500 << attempt.min(4)),
+            due: now + wait,
             track,
             what,
             attempt: attempt + 1,

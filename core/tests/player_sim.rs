@@ -450,3 +450,28 @@ fn getters_extrapolate_between_events() {
         host.player.current_time()
     );
 }
+
+#[test]
+fn the_configured_retry_policy_governs_a_files_attempts_and_stall_timeout() {
+    // Two attempts instead of four.
+    let mut config = PlayerConfig::default();
+    config.retry.media.max_attempts = 2;
+    let mut host = SimHost::new(config, RATE);
+    host.add_with_fault("a.wav", ramp_wav(10 * RATE, RATE), Fault::DropAfter(20_000));
+    load(&mut host, "a.wav");
+    host.app(AppRequest::Play);
+    wait_state(&mut host, PlaybackState::Error, 10);
+    assert_eq!(host.fetch_log.len(), 2, "one request and one retry");
+
+    // A stalled server given up on after 1 s instead of 4 × 10 s.
+    let mut config = PlayerConfig::default();
+    config.retry.media.max_attempts = 1;
+    config.retry.media.response_timeout = Duration::from_secs(1);
+    config.retry.media.stall_timeout = Duration::from_secs(1);
+    let mut host = SimHost::new(config, RATE);
+    host.add_with_fault("a.wav", ramp_wav(RATE, RATE), Fault::Stall);
+    load(&mut host, "a.wav");
+    wait_state(&mut host, PlaybackState::Error, 2);
+    assert_eq!(host.last_error().map(|e| e.kind), Some(ErrorKind::Network));
+    assert_eq!(host.fetch_log.len(), 1);
+}

@@ -3,7 +3,9 @@
 //! eviction behind the playhead), asks [`Abr`] for the quality, retries failed requests with
 //! exponential backoff and jitter, fails over to another quality, skips segments the server
 //! says are gone (404/410), abandons downloads that will not finish in time, and reloads live
-//! playlists when they are due. It only *asks* for bytes (`HostCommand::Fetch`); parsed
+//! playlists when they are due. It only *asks* for bytes, through the [`RequestService`] as
+//! [`Owner::Adaptive`] (ids, timeouts, and the retry waits of the `Manifest`, `Playlist`,
+//! `Index`, `Init` and `Segment` settings of its policy, the starving rule included); parsed
 //! segments go to the [`SegmentDemux`] the player's pipelines read.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,12 +18,14 @@ use super::segments::{
 use crate::demux::DemuxError;
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
+use crate::net::{Owner, RequestService};
 use crate::stream::model::{
     InitSegment, MediaRef, Presentation, RenditionKind, Segment, SegmentList,
 };
 use crate::stream::{dash, hls, sidx};
 
-/// Budgets and timing of an adaptive source.
+/// Budgets of an adaptive source (retries and timeouts are the request service's
+/// [`RetryPolicy`](crate::net::RetryPolicy)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamConfig {
     /// Media fetched ahead of the playhead, seconds.
@@ -30,16 +34,6 @@ pub struct StreamConfig {
     pub back_secs: f64,
     /// Most bytes of segments held (both slots together): TVs have little memory.
     pub buffer_bytes: usize,
-    /// Attempts per request before failing over (or failing).
-    pub max_attempts: u32,
-    /// First retry delay; doubles per attempt.
-    pub retry_base: Duration,
-    /// Longest retry delay.
-    pub retry_max: Duration,
-    /// A request whose response has not started after this is retried.
-    pub response_timeout: Duration,
-    /// A response that delivers nothing for this long is retried.
-    pub stall_timeout: Duration,
     /// Bitrate choice tuning.
     pub abr: AbrConfig,
 }
@@ -50,11 +44,6 @@ impl Default for StreamConfig {
             forward_secs: 30.0,
             back_secs: 10.0,
             buffer_bytes: 96 * 1024 * 1024,
-            max_attempts: 6,
-            retry_base: Duration::from_millis(250),
-            retry_max: Duration::from_secs(2),
-            response_timeout: Duration::from_secs(8),
-            stall_timeout: Duration::from_secs(4),
             abr: AbrConfig::default(),
         }
     }
@@ -147,7 +136,6 @@ struct Request {
     attempt: u32,
     started: Duration,
     first_byte: Option<Duration>,
-    last_data: Duration,
     status: Option<u16>,
     total: Option<u64>,
     body: Vec<u8>,
@@ -259,13 +247,17 @@ fn limit(m: impl Into<String>) -> Error {
     Error::new(ErrorKind::Limit, m)
 }
 
-fn deterministic_jitter(seed: u64) -> f64 {
-    // splitmix64: a reproducible spread of retry times (no random source in the core).
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^= z >> 31;
-    (z >> 11) as f64 / (1u64 << 53) as f64
+impl Purpose {
+    /// The kind the host sees, and whose retry settings apply.
+    fn kind(&self) -> RequestKind {
+        match self {
+            Purpose::Playlist { .. } => RequestKind::Playlist,
+            Purpose::Index { .. } => RequestKind::Index,
+            Purpose::Init { .. } => RequestKind::Init,
+            Purpose::Media { .. } => RequestKind::Segment,
+            Purpose::Manifest => RequestKind::Manifest,
+        }
+    }
 }
 
 impl AdaptiveSource {
@@ -561,7 +553,7 @@ impl AdaptiveSource {
 
     /// The player repositions to `target_us`: media requests for segments other than the one
     /// there and the next are cancelled.
-    pub fn seek(&mut self, target_us: i64, out: &mut Vec<HostCommand>) {
+    pub fn seek(&mut self, target_us: i64, net: &mut RequestService, out: &mut Vec<HostCommand>) {
         self.playhead_us = target_us;
         self.urgent = [None; SLOTS];
         let keep: Vec<Option<u64>> = (0..SLOTS)
@@ -577,6 +569,7 @@ impl AdaptiveSource {
                     .is_none_or(|k| number != k && number != k + 1),
                 _ => false,
             },
+            net,
             out,
         );
         self.retries
@@ -594,11 +587,6 @@ impl AdaptiveSource {
             *u = Some(number);
         }
         true
-    }
-
-    /// Is `id` one of this source's requests?
-    pub fn owns(&self, id: RequestId) -> bool {
-        self.requests.contains_key(&id)
     }
 
     /// Counters for the app.
@@ -755,7 +743,12 @@ impl AdaptiveSource {
 
     /// Switches the audio track. Returns true when it changed: the player then repositions
     /// audio at the playhead (the audio slot's segments are dropped here).
-    pub fn select_audio(&mut self, index: usize, out: &mut Vec<HostCommand>) -> bool {
+    pub fn select_audio(
+        &mut self,
+        index: usize,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) -> bool {
         let Some(&user) = self.audio_user.get(index) else {
             return false;
         };
@@ -771,6 +764,7 @@ impl AdaptiveSource {
                     Purpose::Media { slot: AUDIO, .. } | Purpose::Playlist { slot: AUDIO, .. }
                 )
             },
+            net,
             out,
         );
         for n in self.demux.parsed_numbers(AUDIO) {
@@ -782,7 +776,12 @@ impl AdaptiveSource {
     }
 
     /// Cancels the requests under way whose purpose matches `pred`.
-    fn cancel_where(&mut self, pred: impl Fn(&Purpose) -> bool, out: &mut Vec<HostCommand>) {
+    fn cancel_where(
+        &mut self,
+        pred: impl Fn(&Purpose) -> bool,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
         let ids: Vec<RequestId> = self
             .requests
             .iter()
@@ -791,20 +790,20 @@ impl AdaptiveSource {
             .collect();
         for id in ids {
             self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
+            net.cancel(id, out);
         }
     }
 
     /// Cancels everything (unload).
-    pub fn cancel_all(&mut self, out: &mut Vec<HostCommand>) {
+    pub fn cancel_all(&mut self, net: &mut RequestService, out: &mut Vec<HostCommand>) {
         for id in std::mem::take(&mut self.requests).into_keys() {
-            out.push(HostCommand::CancelFetch { request: id });
+            net.cancel(id, out);
         }
         self.retries.clear();
     }
 
     /// The next moment something is due (retry, live reload, timeout).
-    pub fn deadline(&self) -> Option<Duration> {
+    pub fn deadline(&self, net: &RequestService) -> Option<Duration> {
         let mut at: Option<Duration> = None;
         let mut take = |d: Duration| at = Some(at.map_or(d, |a| a.min(d)));
         for r in &self.retries {
@@ -818,10 +817,9 @@ impl AdaptiveSource {
         if let Some(d) = self.next_manifest {
             take(d);
         }
-        for r in self.requests.values() {
-            match r.first_byte {
-                None => take(r.started + self.config.response_timeout),
-                Some(_) => take(r.last_data + self.config.stall_timeout),
+        for &id in self.requests.keys() {
+            if let Some(d) = net.deadline(id) {
+                take(d);
             }
         }
         at
@@ -883,27 +881,21 @@ impl AdaptiveSource {
     fn send(
         &mut self,
         now: Duration,
-        next_request: &mut u64,
+        net: &mut RequestService,
         purpose: Purpose,
         url: String,
         range: Option<ByteRange>,
         attempt: u32,
         out: &mut Vec<HostCommand>,
     ) {
-        let id = RequestId(*next_request);
-        *next_request += 1;
-        out.push(HostCommand::Fetch {
-            request: id,
-            url: url.clone(),
+        let id = net.fetch(
+            now,
+            Owner::Adaptive,
+            purpose.kind(),
+            url.clone(),
             range,
-            kind: match purpose {
-                Purpose::Playlist { .. } => RequestKind::Playlist,
-                Purpose::Index { .. } => RequestKind::Index,
-                Purpose::Init { .. } => RequestKind::Init,
-                Purpose::Media { .. } => RequestKind::Segment,
-                Purpose::Manifest => RequestKind::Manifest,
-            },
-        });
+            out,
+        );
         self.requests.insert(
             id,
             Request {
@@ -913,7 +905,6 @@ impl AdaptiveSource {
                 attempt,
                 started: now,
                 first_byte: None,
-                last_data: now,
                 status: None,
                 total: None,
                 body: Vec::new(),
@@ -930,11 +921,11 @@ impl AdaptiveSource {
     pub fn poll(
         &mut self,
         now: Duration,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
-        self.check_timeouts(now, out)?;
-        self.check_emergency(now, next_request, out);
+        self.check_timeouts(now, net, out)?;
+        self.check_emergency(now, net, out);
         // Retries that are due.
         let due: Vec<Retry> = {
             let (due, wait): (Vec<Retry>, Vec<Retry>) =
@@ -944,7 +935,7 @@ impl AdaptiveSource {
         };
         for r in due {
             self.stats.retries += 1;
-            self.send(now, next_request, r.purpose, r.url, r.range, r.attempt, out);
+            self.send(now, net, r.purpose, r.url, r.range, r.attempt, out);
         }
         if self.current.is_none() {
             let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
@@ -952,14 +943,14 @@ impl AdaptiveSource {
         }
         // DASH live: refresh the MPD (or just re-evaluate it with the later clock).
         if self.protocol == Protocol::Dash && self.live {
-            self.refresh_dash(now, next_request, out)?;
+            self.refresh_dash(now, net, out)?;
         }
         for slot in 0..SLOTS {
-            self.ensure_list(now, slot, next_request, out);
+            self.ensure_list(now, slot, net, out);
         }
         self.evict();
         for slot in 0..SLOTS {
-            self.fetch_next(now, slot, next_request, out)?;
+            self.fetch_next(now, slot, net, out)?;
         }
         Ok(())
     }
@@ -967,7 +958,7 @@ impl AdaptiveSource {
     fn refresh_dash(
         &mut self,
         now: Duration,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
         let period = self
@@ -989,7 +980,7 @@ impl AdaptiveSource {
                     .is_some_and(|l| l.refresh_us.is_some());
                 if refetch {
                     let url = self.manifest_url.clone();
-                    self.send(now, next_request, Purpose::Manifest, url, None, 0, out);
+                    self.send(now, net, Purpose::Manifest, url, None, 0, out);
                 } else {
                     let bytes = std::mem::take(&mut self.manifest);
                     let r = self.apply_dash(&bytes, now);
@@ -1046,7 +1037,7 @@ impl AdaptiveSource {
         &mut self,
         now: Duration,
         slot: usize,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
         let index = match slot {
@@ -1074,7 +1065,7 @@ impl AdaptiveSource {
                 let url = url.clone();
                 self.send(
                     now,
-                    next_request,
+                    net,
                     Purpose::Playlist { slot, index },
                     url,
                     None,
@@ -1088,7 +1079,7 @@ impl AdaptiveSource {
                     let (url, range) = (p.url.clone(), Some(p.index_range.to_range()));
                     self.send(
                         now,
-                        next_request,
+                        net,
                         Purpose::Index { slot, index, part },
                         url,
                         range,
@@ -1146,7 +1137,7 @@ impl AdaptiveSource {
         &mut self,
         now: Duration,
         slot: usize,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
         if self.slot_media(slot).is_none_or(|(_, m)| m.list.is_none()) {
@@ -1179,6 +1170,7 @@ impl AdaptiveSource {
             } else {
                 self.cancel_where(
                     |p| matches!(*p, Purpose::Media { slot: s, number, .. } if s == slot && number != u),
+                    net,
                     out,
                 );
             }
@@ -1263,7 +1255,7 @@ impl AdaptiveSource {
                 let had = self.current;
                 self.current = Some(pick);
                 if self.levels.get(pick).is_some_and(|m| m.list.is_none()) {
-                    self.ensure_list(now, MAIN, next_request, out);
+                    self.ensure_list(now, MAIN, net, out);
                     return Ok(());
                 }
                 if had.is_some() {
@@ -1281,13 +1273,13 @@ impl AdaptiveSource {
             if want != sel {
                 self.audio_sel = Some(want);
                 if self.audio.get(want).is_some_and(|m| m.list.is_none()) {
-                    self.ensure_list(now, AUDIO, next_request, out);
+                    self.ensure_list(now, AUDIO, net, out);
                     return Ok(());
                 }
             }
             want
         };
-        self.request_segment(now, slot, n, level, 0, next_request, out)
+        self.request_segment(now, slot, n, level, 0, net, out)
     }
 
     /// The segment of `level`'s list that matches grid entry `n` of `slot`.
@@ -1327,7 +1319,7 @@ impl AdaptiveSource {
         n: u64,
         level: usize,
         attempt: u32,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
         let Some((seg, init)) = self.segment_for(slot, n, level) else {
@@ -1347,15 +1339,7 @@ impl AdaptiveSource {
             if !self.inits.contains_key(&init) {
                 if !self.busy(|p| matches!(p, Purpose::Init { init: i } if *i == init)) {
                     let (url, range) = (init.url.clone(), init.range.map(|r| r.to_range()));
-                    self.send(
-                        now,
-                        next_request,
-                        Purpose::Init { init },
-                        url,
-                        range,
-                        0,
-                        out,
-                    );
+                    self.send(now, net, Purpose::Init { init }, url, range, 0, out);
                 }
                 return Ok(());
             }
@@ -1363,7 +1347,7 @@ impl AdaptiveSource {
         let range = seg.range.map(|r| r.to_range());
         self.send(
             now,
-            next_request,
+            net,
             Purpose::Media {
                 slot,
                 number: n,
@@ -1384,19 +1368,21 @@ impl AdaptiveSource {
         self.demux.insert_empty(slot, n);
     }
 
-    fn check_timeouts(&mut self, now: Duration, out: &mut Vec<HostCommand>) -> Result<(), Error> {
+    fn check_timeouts(
+        &mut self,
+        now: Duration,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), Error> {
         let late: Vec<RequestId> = self
             .requests
-            .iter()
-            .filter(|(_, r)| match r.first_byte {
-                None => now >= r.started + self.config.response_timeout,
-                Some(_) => now >= r.last_data + self.config.stall_timeout,
-            })
-            .map(|(&id, _)| id)
+            .keys()
+            .copied()
+            .filter(|&id| net.timed_out(id, now))
             .collect();
         for id in late {
-            out.push(HostCommand::CancelFetch { request: id });
-            self.failed(now, id, false, "timed out")?;
+            net.cancel(id, out);
+            self.failed(now, net, id, false, "timed out")?;
         }
         Ok(())
     }
@@ -1405,7 +1391,7 @@ impl AdaptiveSource {
     fn check_emergency(
         &mut self,
         now: Duration,
-        next_request: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
         let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
@@ -1443,12 +1429,12 @@ impl AdaptiveSource {
         if let Some(lower) = self.abr.abandon(&levels, &download, buffer) {
             self.abr.on_progress_stall(got, elapsed);
             self.requests.remove(&id);
-            out.push(HostCommand::CancelFetch { request: id });
+            net.cancel(id, out);
             self.stats.abandoned += 1;
             self.current = Some(lower);
             if self.levels.get(lower).is_some_and(|m| m.list.is_some()) {
                 self.stats.switches += 1;
-                let _ = self.request_segment(now, MAIN, number, lower, 0, next_request, out);
+                let _ = self.request_segment(now, MAIN, number, lower, 0, net, out);
             }
         }
     }
@@ -1457,6 +1443,7 @@ impl AdaptiveSource {
     pub fn on_response(
         &mut self,
         now: Duration,
+        net: &mut RequestService,
         id: RequestId,
         status: u16,
         content_length: Option<u64>,
@@ -1466,7 +1453,6 @@ impl AdaptiveSource {
         };
         r.status = Some(status);
         r.first_byte = Some(now);
-        r.last_data = now;
         r.total = content_length;
         if (200..300).contains(&status) {
             // The server answers again (after an outage, say): retries waiting out their
@@ -1478,6 +1464,7 @@ impl AdaptiveSource {
         if let Some(len) = content_length {
             if len as usize > super::segments::MAX_SEGMENT_BYTES {
                 self.requests.remove(&id);
+                net.forget(id);
                 return Err(limit(format!(
                     "a response of {len} bytes is over the limit"
                 )));
@@ -1487,13 +1474,18 @@ impl AdaptiveSource {
     }
 
     /// Body bytes arrived.
-    pub fn on_data(&mut self, now: Duration, id: RequestId, data: &[u8]) -> Result<(), Error> {
+    pub fn on_data(
+        &mut self,
+        net: &mut RequestService,
+        id: RequestId,
+        data: &[u8],
+    ) -> Result<(), Error> {
         let Some(r) = self.requests.get_mut(&id) else {
             return Ok(());
         };
-        r.last_data = now;
         if r.body.len() + data.len() > super::segments::MAX_SEGMENT_BYTES {
             self.requests.remove(&id);
+            net.forget(id);
             return Err(limit("a segment or manifest is over the size limit"));
         }
         r.body.extend_from_slice(data);
@@ -1504,14 +1496,22 @@ impl AdaptiveSource {
     pub fn on_failed(
         &mut self,
         now: Duration,
+        net: &RequestService,
         id: RequestId,
         _kind: FetchErrorKind,
         message: &str,
     ) -> Result<(), Error> {
-        self.failed(now, id, false, message)
+        self.failed(now, net, id, false, message)
     }
 
-    fn failed(&mut self, now: Duration, id: RequestId, gone: bool, why: &str) -> Result<(), Error> {
+    fn failed(
+        &mut self,
+        now: Duration,
+        net: &RequestService,
+        id: RequestId,
+        gone: bool,
+        why: &str,
+    ) -> Result<(), Error> {
         let Some(r) = self.requests.remove(&id) else {
             return Ok(());
         };
@@ -1537,34 +1537,15 @@ impl AdaptiveSource {
                 return Ok(());
             }
         }
-        // A segment the buffer is about to run out without (or already has): retry every
-        // retry_base (250 ms, +0–30 % jitter), so playback resumes soon after the network is
-        // back (on average ~0.15 s after it returns; at 2 × retry_base a 3 s outage on a
-        // 0.7 Mbit/s link resumed after 1.96–2.07 s in the page test), with as many attempts
-        // as fit in the normal schedule's total wait (the same give-up time).
+        // A segment the buffer is about to run out without (or already has) is *starving*:
+        // the `Segment` settings then retry every retry_base within the same give-up time
+        // (net::policy has the measurements).
         let starving =
             matches!(r.purpose, Purpose::Media { slot, .. } if self.buffered_secs(slot) < 2.0);
-        let (base_s, max_s) = (
-            self.config.retry_base.as_secs_f64(),
-            self.config.retry_max.as_secs_f64(),
-        );
-        let (cap_s, attempts) = if starving {
-            let budget: f64 = (0..self.config.max_attempts.saturating_sub(1))
-                .map(|a| (base_s * 2f64.powi(a as i32)).min(max_s))
-                .sum();
-            let fast = base_s.min(max_s).max(1e-3);
-            (
-                fast,
-                ((budget / fast).ceil() as u32 + 1).max(self.config.max_attempts),
-            )
-        } else {
-            (max_s, self.config.max_attempts)
-        };
-        if r.attempt + 1 < attempts {
-            let base = base_s * 2f64.powi(r.attempt.min(30) as i32);
-            let delay = base.min(cap_s) * (1.0 + 0.3 * deterministic_jitter(id.0));
+        let kind = r.purpose.kind();
+        if let Some(delay) = net.retry_delay(Owner::Adaptive, kind, r.attempt, id.0, starving) {
             self.retries.push(Retry {
-                due: now + Duration::from_secs_f64(delay),
+                due: now + delay,
                 purpose: r.purpose,
                 url: r.url,
                 range: r.range,
@@ -1634,12 +1615,17 @@ impl AdaptiveSource {
     }
 
     /// The transfer completed.
-    pub fn on_end(&mut self, now: Duration, id: RequestId) -> Result<(), Error> {
+    pub fn on_end(
+        &mut self,
+        now: Duration,
+        net: &RequestService,
+        id: RequestId,
+    ) -> Result<(), Error> {
         let Some(status) = self.requests.get(&id).map(|r| r.status.unwrap_or(0)) else {
             return Ok(());
         };
         if status == 404 || status == 410 {
-            return self.failed(now, id, true, &format!("HTTP {status}"));
+            return self.failed(now, net, id, true, &format!("HTTP {status}"));
         }
         if (400..500).contains(&status) && status != 408 && status != 429 {
             let r = self.requests.remove(&id);
@@ -1655,7 +1641,7 @@ impl AdaptiveSource {
             ));
         }
         if !(200..300).contains(&status) {
-            return self.failed(now, id, false, &format!("HTTP {status}"));
+            return self.failed(now, net, id, false, &format!("HTTP {status}"));
         }
         let Some(r) = self.requests.remove(&id) else {
             return Ok(());

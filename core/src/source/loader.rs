@@ -1,25 +1,26 @@
 //! Decides which byte ranges to fetch, and turns fetch events into cached bytes or errors.
+//!
+//! Requests go through the [`RequestService`] as [`Owner::Progressive`]: it allocates the
+//! ids, times out a request that sends nothing (the `Media` settings of the
+//! [`RetryPolicy`](crate::net::RetryPolicy)) and says how long to wait after a failure. The
+//! loader counts *consecutive* failures of its requests, whatever range each asked for: a
+//! request that completes resets the count.
 
 use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
+use crate::net::{Owner, RequestService};
 use crate::source::cache::{lock, SharedCache};
 use crate::source::http::ContentRange;
 
-/// Fetch policy numbers.
+/// Range planning numbers (retries and timeouts are the request service's).
 #[derive(Debug, Clone)]
 pub struct LoaderConfig {
     /// Bytes per ranged request.
     pub chunk_bytes: u64,
     /// How far ahead of the read position to keep fetched.
     pub forward_bytes: u64,
-    /// Consecutive failed requests tolerated before the load fails.
-    pub max_retries: u32,
-    /// First retry delay; doubles per consecutive failure.
-    pub retry_base: Duration,
-    /// A request that delivers no byte for this long is abandoned and retried.
-    pub stall_timeout: Duration,
 }
 
 impl Default for LoaderConfig {
@@ -27,9 +28,6 @@ impl Default for LoaderConfig {
         LoaderConfig {
             chunk_bytes: 512 * 1024,
             forward_bytes: 8 * 1024 * 1024,
-            max_retries: 3,
-            retry_base: Duration::from_millis(250),
-            stall_timeout: Duration::from_secs(10),
         }
     }
 }
@@ -45,7 +43,6 @@ struct Inflight {
     responded: bool,
     /// The server ignored the range and sends the whole resource.
     whole: bool,
-    last_activity: Duration,
 }
 
 /// Fetches one resource into a [`SharedCache`] through host commands.
@@ -81,9 +78,9 @@ impl Loader {
     }
 
     /// The next time `poll` needs to run even if nothing else happens (retry or stall check).
-    pub fn deadline(&self) -> Option<Duration> {
+    pub fn deadline(&self, net: &RequestService) -> Option<Duration> {
         match &self.inflight {
-            Some(req) => Some(req.last_activity + self.config.stall_timeout),
+            Some(req) => net.deadline(req.id),
             None => self.retry_at,
         }
     }
@@ -95,15 +92,15 @@ impl Loader {
         now: Duration,
         want: u64,
         urgent: bool,
-        next_id: &mut u64,
+        net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
         if let Some(req) = &self.inflight {
-            if now >= req.last_activity + self.config.stall_timeout {
+            if net.timed_out(req.id, now) {
                 let id = req.id;
                 self.inflight = None;
-                out.push(HostCommand::CancelFetch { request: id });
-                self.fail(now, "the server stopped sending data")?;
+                net.cancel(id, out);
+                self.fail(now, net, "the server stopped sending data")?;
                 return Ok(());
             }
             let covers = want >= req.next && want < req.next + self.config.chunk_bytes;
@@ -111,7 +108,7 @@ impl Loader {
             if !urgent || covers || cached || self.no_ranges {
                 return Ok(());
             }
-            out.push(HostCommand::CancelFetch { request: req.id });
+            net.cancel(req.id, out);
             self.inflight = None;
         }
         if let Some(at) = self.retry_at {
@@ -140,24 +137,23 @@ impl Loader {
             }
             end = end.min(total - 1);
         }
-        let id = RequestId(*next_id);
-        *next_id += 1;
-        out.push(HostCommand::Fetch {
-            request: id,
-            url: self.url.clone(),
-            range: Some(ByteRange {
+        let id = net.fetch(
+            now,
+            Owner::Progressive,
+            RequestKind::for_url(&self.url),
+            self.url.clone(),
+            Some(ByteRange {
                 start,
                 end: Some(end),
             }),
-            kind: RequestKind::for_url(&self.url),
-        });
+            out,
+        );
         self.inflight = Some(Inflight {
             id,
             next: start,
             end: Some(end),
             responded: false,
             whole: false,
-            last_activity: now,
         });
         Ok(())
     }
@@ -170,6 +166,7 @@ impl Loader {
     pub fn on_response(
         &mut self,
         now: Duration,
+        net: &RequestService,
         id: RequestId,
         status: u16,
         content_length: Option<u64>,
@@ -179,7 +176,6 @@ impl Loader {
             return Ok(());
         };
         req.responded = true;
-        req.last_activity = now;
         let parsed = content_range.and_then(ContentRange::parse);
         match status {
             206 => {
@@ -224,7 +220,7 @@ impl Loader {
             }
             500..=599 | 408 | 429 => {
                 self.inflight = None;
-                self.fail(now, &format!("HTTP {status}"))?;
+                self.fail(now, net, &format!("HTTP {status}"))?;
             }
             _ => {
                 return Err(Error::new(
@@ -237,7 +233,7 @@ impl Loader {
     }
 
     /// Body bytes arrived.
-    pub fn on_data(&mut self, now: Duration, id: RequestId, data: &[u8]) {
+    pub fn on_data(&mut self, id: RequestId, data: &[u8]) {
         let cache = self.cache.clone();
         let Some(req) = self.current(id) else { return };
         if !req.responded {
@@ -245,11 +241,15 @@ impl Loader {
         }
         lock(&cache).write(req.next, data);
         req.next += data.len() as u64;
-        req.last_activity = now;
     }
 
     /// The body is complete.
-    pub fn on_end(&mut self, now: Duration, id: RequestId) -> Result<(), Error> {
+    pub fn on_end(
+        &mut self,
+        now: Duration,
+        net: &RequestService,
+        id: RequestId,
+    ) -> Result<(), Error> {
         let cache = self.cache.clone();
         let Some(req) = self.current(id) else {
             return Ok(());
@@ -266,7 +266,7 @@ impl Loader {
                 match total {
                     None => lock(&cache).set_total(next),
                     Some(total) if next < total => {
-                        return self.fail(now, "the response body ended early");
+                        return self.fail(now, net, "the response body ended early");
                     }
                     Some(_) => {}
                 }
@@ -280,6 +280,7 @@ impl Loader {
     pub fn on_failed(
         &mut self,
         now: Duration,
+        net: &RequestService,
         id: RequestId,
         kind: FetchErrorKind,
         message: &str,
@@ -294,19 +295,22 @@ impl Loader {
                 format!("fetch refused: {message}"),
             ));
         }
-        self.fail(now, message)
+        self.fail(now, net, message)
     }
 
     /// Cancels what is in flight (the source is being dropped or replaced).
-    pub fn cancel(&mut self, out: &mut Vec<HostCommand>) {
+    pub fn cancel(&mut self, net: &mut RequestService, out: &mut Vec<HostCommand>) {
         if let Some(req) = self.inflight.take() {
-            out.push(HostCommand::CancelFetch { request: req.id });
+            net.cancel(req.id, out);
         }
     }
 
-    fn fail(&mut self, now: Duration, why: &str) -> Result<(), Error> {
+    /// A request failed: wait as the policy says, or fail the load after its last attempt.
+    fn fail(&mut self, now: Duration, net: &RequestService, why: &str) -> Result<(), Error> {
+        let attempt = self.failures;
         self.failures += 1;
-        if self.failures > self.config.max_retries {
+        let kind = RequestKind::for_url(&self.url);
+        let Some(backoff) = net.retry_delay(Owner::Progressive, kind, attempt, 0, false) else {
             return Err(Error::new(
                 ErrorKind::Network,
                 format!(
@@ -314,8 +318,7 @@ impl Loader {
                     self.failures, self.url
                 ),
             ));
-        }
-        let backoff = self.config.retry_base * (1u32 << (self.failures - 1).min(6));
+        };
         self.retry_at = Some(now + backoff);
         Ok(())
     }
