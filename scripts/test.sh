@@ -1,9 +1,44 @@
 #!/usr/bin/env bash
 # THE test command (the README and .ci/run call exactly this): sets up what is missing, then
-# lints, native tests, browser tests of the web host, and page tests of the built demo in
-# headless Chromium. Stops at the first failing step; the last line is `N passed, N failed`.
+# runs every tier below in order. Stops at the first failing step; the last line is
+# `N passed, N failed`. `--tier NAME` (repeatable) runs only those tiers; `--help` lists them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+TIERS=(lint unit sim wasm build settop page)
+usage() {
+  cat <<'HELP'
+Usage: bash scripts/test.sh [--tier NAME]... [--help]
+
+Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
+  lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour
+  unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
+  sim     fixtures; integration tests: the core in the simulated host with virtual time,
+          parsers against ffprobe and public test assets, the protocol codec (core/tests,
+          core/protocol/tests, device-shims/settop/guest/tests)
+  wasm    wasm-bindgen tests of the web host in headless Chromium (wasm-pack)
+  build   the web packages (www/pkg, www/pkg-webgl), the JS type-check and lint, the TV apps
+  settop  the standalone core .wasm and the native set-top host (fmt, clippy, build)
+  page    fixtures; page tests in headless Chromium as users have it: the demo, the npm
+          tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE.
+          Uses the outputs of `build` and `settop`, building them first when missing.
+Other scripts (fixtures, benchmarks, fuzzing, servers): scripts/README.md.
+HELP
+}
+selected=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --help|-h) usage; exit 0 ;;
+    --tier)
+      [ $# -ge 2 ] || { usage >&2; exit 2; }
+      case " ${TIERS[*]} " in *" $2 "*) ;; *) echo "unknown tier: $2" >&2; usage >&2; exit 2 ;; esac
+      selected+=("$2"); shift 2 ;;
+    *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
+  esac
+done
+[ ${#selected[@]} -gt 0 ] || selected=("${TIERS[@]}")
+wants() { case " ${selected[*]} " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
 source scripts/bootstrap.sh
 export CARGO_TERM_COLOR=never
 
@@ -65,25 +100,53 @@ settop_build() {
     CARGO_TARGET_DIR="$KINEMA_ROOT/target" cargo build --release --locked)
 }
 
-step "cargo fmt --check" cargo fmt --all -- --check
-step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
-step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
-step "clippy (wasm32, WebGL2 build)" cargo clippy -p kinema-web -p kinema-render --target wasm32-unknown-unknown --features kinema-web/webgl -- -D warnings
-step "fixtures" bash scripts/fixtures.sh
-step "native tests" cargo test --workspace
-step "browser tests (wasm-pack, headless Chromium)" browser_tests
-step "build the web package" bash scripts/build-web.sh
-step "JS type-check and lint" bash scripts/lint-js.sh
-step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
-step "set-top: core .wasm + native host (fmt, clippy, build)" settop_build
-# Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
-# the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
-# tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)
-# and streams-net.test.mjs (bandwidth drop, outage), one file at a time (they take real time).
-step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
-step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
-step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
-# The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
-# page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
-step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
+fixtures_done=0
+fixtures() {
+  [ "$fixtures_done" = 1 ] && return 0
+  fixtures_done=1
+  step "fixtures" bash scripts/fixtures.sh
+}
+
+if wants lint; then
+  step "cargo fmt --check" cargo fmt --all -- --check
+  step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
+  step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
+  step "clippy (wasm32, WebGL2 build)" cargo clippy -p kinema-web -p kinema-render --target wasm32-unknown-unknown --features kinema-web/webgl -- -D warnings
+fi
+if wants unit; then
+  fixtures
+  step "unit tests (native)" cargo test --workspace --lib --bins
+  step "doc tests" cargo test --workspace --doc
+fi
+if wants sim; then
+  fixtures
+  step "integration tests (simulated host, parsers, codec)" cargo test --workspace --test '*'
+fi
+if wants wasm; then
+  step "browser tests (wasm-pack, headless Chromium)" browser_tests
+fi
+# The page tier needs the built packages and the set-top host: alone, it builds them when missing.
+if wants build || { wants page && { [ ! -f www/pkg/kinema_web_bg.wasm ] ||
+  [ ! -f www/pkg-webgl/kinema_web_bg.wasm ] || [ ! -d dist/tizen ]; }; }; then
+  step "build the web package" bash scripts/build-web.sh
+  step "JS type-check and lint" bash scripts/lint-js.sh
+  step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
+fi
+if wants settop || { wants page && { [ ! -x target/release/kinema-settop ] ||
+  [ ! -f target/kinema-core.wasm ]; }; }; then
+  step "set-top: core .wasm + native host (fmt, clippy, build)" settop_build
+fi
+if wants page; then
+  fixtures
+  # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
+  # the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
+  # tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)
+  # and streams-net.test.mjs (bandwidth drop, outage), one file at a time (they take real time).
+  step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
+  step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
+  step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
+  # The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
+  # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
+  step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
+fi
 summary
