@@ -1,4 +1,41 @@
 //! The player state machine: turns host events into host commands.
+//!
+//! Each [`Player::handle`] routes the event to its owner (fetch events through the
+//! [`RequestService`], decoder events to the video pipe or the platform audio, keys to the
+//! controls when they are on, then the [`KeyMap`]), then runs the session: feed the pipelines,
+//! queue audio, present pictures, update subtitles and controls, and leave one `WakeAt` for the
+//! next due thing. Commands wait in a queue for [`Player::poll_command`].
+//!
+//! # States
+//! `Idle → Loading → Paused ⇄ Playing ⇄ Buffering → Ended`, `Error` from anywhere, `load`
+//! from any state ([`PlaybackState`]). `Buffering` means "wants to play, waiting" (start-up,
+//! after a seek, on underrun, or when an adaptive stream's video runs dry while its separate
+//! audio still plays); playback (re)starts once [`PlayerConfig::start_secs`] of audio is
+//! queued or the source has ended. `paused` is the app's wish, as in `HTMLMediaElement`.
+//!
+//! # Opening a source
+//! A load starts as a progressive file (`crate::source`). Its first bytes are sniffed: a
+//! manifest (`#EXTM3U`, `<MPD`, whatever the URL) hands over to an
+//! [`AdaptiveSource`]; MP4 and WebM go to the core's demuxers ([`crate::demux`]), with the
+//! video pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented
+//! MP4), the host's decoder (`crate::audio::platform`); other files, and audio-only MP4 with
+//! AAC/MP3/FLAC, play through symphonia (`crate::audio::decoder`). A file without audio plays
+//! silence, so one clock drives every case.
+//!
+//! # Seeks and rate changes
+//! A seek (or rate change) starts a new audio *epoch* (`FlushAudio`): the decoder lands on
+//! the exact target frame (pre-roll for lossy codecs), and device progress of an older epoch
+//! is ignored, so there is no race with the device ([`crate::clock`]). Video restarts with a
+//! new decoder generation from the keyframe at or before the target: an exact seek releases
+//! the pictures before it as they arrive (and skips H.264 non-reference pictures), a fast one
+//! moves the target to the keyframe. `Seeked` waits until a picture at the target is there.
+//!
+//! # Lifecycle
+//! `Suspend` remembers what a reload needs (URL, position, play state, track and quality
+//! choices, side-loaded tracks) and tears the session down; `Resume` reloads, starts at the
+//! position (inside the DVR window when live) and restores the choices once the source is
+//! open. `SetMemoryBudget` sets the byte budgets of the next load
+//! ([`PlayerConfig::with_memory_budget`]).
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};

@@ -1,6 +1,19 @@
 //! Audio output: an AudioContext with the Kinema worklet → gain → analyser → speakers, and the
 //! transport that carries PCM to the worklet (a SharedArrayBuffer ring, or `postMessage`).
 //!
+//! # The context and autoplay
+//! The context is made once the page may play sound (it had a user gesture, or the engine
+//! allows audio contexts to autoplay) or when `play()` or unmuting asks for it, and resumed
+//! inside that call so a click counts. Until it runs the core plays on the page clock,
+//! silently (the driver's `AudioStatus`: muted autoplay; an engine that keeps audio suspended
+//! gets an `audio-output` warning). The worklet module is loaded from its own file
+//! `kinema_worklet.js` beside the package (`js/assets.js`: `new URL(…, import.meta.url)`,
+//! which bundlers ship and a strict CSP allows), from a `blob:` URL only as a fallback.
+//!
+//! Frames *heard* are frames the worklet consumed minus `baseLatency + outputLatency`
+//! ([`AudioOut::progress`]; `stats()` reports both); the held-back part plays out once
+//! consumption stops.
+//!
 //! # The SharedArrayBuffer ring (used when the page is `crossOriginIsolated`)
 //! `header` is an `Int32Array` of [`HEADER_LEN`] slots (`H_*` below, mirrored in
 //! `js/worklet.js`); `data` holds `ring_frames` interleaved stereo `f32` frames, `ring_frames` a

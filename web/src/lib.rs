@@ -1,9 +1,18 @@
 //! Kinema's browser host: the JS `Player` API over the sans-IO core.
 //!
 //! Thin by design: it moves bytes (`fetch`), plays PCM (AudioWorklet), runs the platform
-//! decoders (WebCodecs, or Media Source Extensions where WebCodecs is missing) and draws the pictures the core picks, keeps time
-//! (`performance.now`, timers) and turns core events into DOM events. Every playback decision
-//! is the core's (`kinema-core`).
+//! decoders (WebCodecs, or Media Source Extensions where WebCodecs is missing) and draws the
+//! pictures the core picks, keeps time (`performance.now`, timers) and turns core events into
+//! DOM events. Every playback decision is the core's (`kinema-core`).
+//!
+//! # Layers
+//! Modules depend one way, with no cycle: [`player`] (the JS class) → [`driver`] (the loop
+//! that feeds the core and carries out its commands) → [`video`] → the decoder backends
+//! [`webcodecs`] and [`mse`], and [`display`] → what they share: [`backend`] (the
+//! `VideoBackend` trait), [`picture`] (the picture store), [`js`], [`timer`]. The driver also
+//! owns [`audio`] (output), [`audio_decoder`] (→ `webcodecs` for the chunk helpers),
+//! [`fetch`], [`events`] and, through the display, [`subtitles`]. [`caps`] reports what the
+//! engine offers.
 
 // Every protocol variant is handled by name: a new one must not fall into a catch-all arm.
 #![deny(clippy::wildcard_enum_match_arm)]

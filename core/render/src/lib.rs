@@ -1,21 +1,30 @@
 //! Kinema's video compositor on wgpu, shared by every host.
 //!
 //! It draws the current picture, letterboxed or pillarboxed into the surface by the picture's
-//! display aspect (black bars), and redraws it after a resize. Two ways in:
-//! - **Browser**: a WebCodecs `VideoFrame` is imported with `copy_external_image_to_texture`
-//!   into an RGBA texture. The browser converts YUV → RGB on the GPU with the frame's own
-//!   colour space (matrix, range, transfer), so no CPU conversion happens and the colour
-//!   handling matches `<video>`.
-//! - **Native hosts** (set-top decoders output planes): I420 or NV12 planes are uploaded to
-//!   R8 / RG8 textures and converted in the fragment shader with [`yuv_to_rgb`]'s matrix
-//!   (BT.601 or BT.709, limited or full range).
+//! display aspect (black bars), and redraws it after a resize. Ways in:
+//! - **YUV planes** ([`Renderer::draw_yuv`]), the usual way in for decoded video: I420 or
+//!   NV12 planes are uploaded to R8 / RG8 textures and converted in the fragment shader with
+//!   [`yuv_to_rgb`]'s matrix (BT.601 or BT.709, limited or full range). The browser host
+//!   copies a WebCodecs `VideoFrame`'s planes out with `copyTo` (a plain copy of what the
+//!   decoder wrote, no conversion on the CPU), so browsers run the same shader as set-top
+//!   hosts.
+//! - **RGBA** ([`Renderer::draw_rgba`]): pictures that are already RGB (the MSE path's
+//!   snapshots).
+//! - **GPU copy** of a `VideoFrame` (`Renderer::draw_video_frame`, wasm32 only): works on
+//!   real GPUs, but Chromium on SwiftShader (headless, no GPU) refuses the copy and wgpu's
+//!   WebGPU backend panics on the refusal, which is why the browser host copies planes.
+//!
+//! On top of the picture: a straight-alpha RGBA overlay over the picture's rectangle
+//! ([`Renderer::set_overlay`]: subtitles). [`Renderer::capture`] reads back what is shown.
 //!
 //! Textures and bind groups are created when the picture size changes and reused for every
 //! frame of that size: no per-frame allocation besides the command buffer wgpu needs.
 //!
 //! Backends: with the `webgpu` feature the browser's WebGPU (tiny: wgpu forwards calls); with
 //! `webgl` the WebGL2 backend (wgpu-core + naga in Wasm, large), for the fallback build only.
-//! [`BackendChoice::Auto`] tries WebGPU first, then WebGL2 when compiled in.
+//! [`BackendChoice::Auto`] tries WebGPU first, then WebGL2 when compiled in. With `vulkan`
+//! (native only) a headless host draws offscreen (the set-top host, on Mesa's lavapipe without
+//! a GPU).
 
 use thiserror::Error;
 

@@ -7,6 +7,27 @@
 //! [`Owner::Adaptive`] (ids, timeouts, and the retry waits of the `Manifest`, `Playlist`,
 //! `Index`, `Init` and `Segment` settings of its policy, the starving rule included); parsed
 //! segments go to the [`SegmentDemux`] the player's pipelines read.
+//!
+//! # Faults
+//! A failed or stalled request is retried as the policy says; when a level keeps failing it
+//! is penalised for a while and a lower one used. A 404/410 on a segment tries a lower level
+//! or skips the segment (the audio gap is filled with silence, so the clock keeps video in
+//! step). A 2xx response pulls every retry still waiting out its backoff forward: the network
+//! is back. Only a stream that cannot play at all ends in an error.
+//!
+//! # Live
+//! HLS media playlists are reloaded at the RFC 8216 interval and merged; DASH MPDs are
+//! refetched at `minimumUpdatePeriod` or re-evaluated at the host's wall clock
+//! (`HostEvent::WallClock`). Playback starts at the last segment beginning at least hold-back
+//! before the live edge (HLS `HOLD-BACK`, else three target durations; DASH
+//! `suggestedPresentationDelay`). A live list loaded for the first time is put on the timeline
+//! of those already loaded (by `EXT-X-PROGRAM-DATE-TIME`, else by media sequence), so a
+//! quality switch does not jump. The DVR window runs from the first listed segment to the
+//! edge as of the last reload; when the stream ends (`EXT-X-ENDLIST`, the MPD turns static)
+//! it is no longer live and plays to its end.
+//!
+//! Behind the playhead, segments older than the back budget are evicted; over the byte
+//! budget, the oldest first.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
