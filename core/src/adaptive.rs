@@ -3,5 +3,6 @@
 //! streams. Manifest parsing lives in `stream`; this module only plays what it describes.
 
 pub mod abr;
+pub mod failover;
 pub mod segments;
 pub mod source;

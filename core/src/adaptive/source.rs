@@ -33,6 +33,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::abr::{Abr, AbrConfig, Download, Level};
+use super::failover::{self, ErrorAction, Failed, Failure, Switch};
 use super::segments::{
     parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, AUDIO, MAIN, SLOTS,
 };
@@ -1536,103 +1537,61 @@ impl AdaptiveSource {
         let Some(r) = self.requests.remove(&id) else {
             return Ok(());
         };
-        if gone && self.fail_over_list(now, &r.purpose) {
-            return Ok(());
-        }
-        if let Purpose::Media {
-            slot,
-            number,
-            level,
-        } = r.purpose
-        {
-            if gone {
-                // Not on this level: another level may have it, else move on.
-                if slot == MAIN && level > 0 {
-                    if let Some(m) = self.levels.get_mut(level) {
-                        m.penalty_until = Some(now + Duration::from_secs(10));
-                    }
-                    self.current = Some(level - 1);
-                    return Ok(());
-                }
-                self.skip(slot, number);
-                return Ok(());
-            }
-        }
         // A segment the buffer is about to run out without (or already has) is *starving*:
         // the `Segment` settings then retry every retry_base within the same give-up time
         // (net::policy has the measurements).
         let starving =
             matches!(r.purpose, Purpose::Media { slot, .. } if self.buffered_secs(slot) < 2.0);
-        let kind = r.purpose.kind();
-        if let Some(delay) = net.retry_delay(Owner::Adaptive, kind, r.attempt, id.0, starving) {
-            self.retries.push(Retry {
-                due: now + delay,
-                purpose: r.purpose,
-                url: r.url,
-                range: r.range,
-                attempt: r.attempt + 1,
-            });
-            return Ok(());
-        }
-        match r.purpose {
-            Purpose::Media {
-                slot,
-                number,
-                level,
-            } => {
-                // Fail over to a lower level; at the bottom, the stream is unplayable.
-                if slot == MAIN && level > 0 {
-                    if let Some(m) = self.levels.get_mut(level) {
-                        m.penalty_until = Some(now + Duration::from_secs(30));
-                    }
-                    self.current = Some(level - 1);
-                    return Ok(());
-                }
-                Err(Error::new(
-                    ErrorKind::Network,
-                    format!(
-                        "segment {number} failed {} times: {why} ({})",
-                        r.attempt + 1,
-                        r.url
-                    ),
-                ))
-            }
-            _ if self.fail_over_list(now, &r.purpose) => Ok(()),
-            _ => Err(Error::new(
-                ErrorKind::Network,
-                format!("{} failed {} times: {why}", r.url, r.attempt + 1),
-            )),
-        }
+        let failure = Failure {
+            what: failed(&r.purpose),
+            gone,
+            attempt: r.attempt,
+            retry: net.retry_delay(Owner::Adaptive, r.purpose.kind(), r.attempt, id.0, starving),
+            url: &r.url,
+            why,
+        };
+        let action = failover::decide(&failure, &self.penalties(), now);
+        self.act(now, action, r)
     }
 
-    /// A quality level's playlist (or SegmentBase index) could not be loaded: when another
-    /// level can play, that level is avoided for 30 s and playback moves to the nearest
-    /// level below it (above it when it is the lowest), as for a failed segment; only a
-    /// stream with no other level fails. Returns whether it failed over.
-    fn fail_over_list(&mut self, now: Duration, purpose: &Purpose) -> bool {
-        let (Purpose::Playlist { slot: MAIN, index }
-        | Purpose::Index {
-            slot: MAIN, index, ..
-        }) = *purpose
-        else {
-            return false;
-        };
-        let usable = |i: usize, m: &Media| i != index && m.penalty_until.is_none_or(|t| t <= now);
-        let below = (0..index)
-            .rev()
-            .find(|&i| self.levels.get(i).is_some_and(|m| usable(i, m)));
-        let above = (index + 1..self.levels.len())
-            .find(|&i| self.levels.get(i).is_some_and(|m| usable(i, m)));
-        let Some(to) = below.or(above) else {
-            return false;
-        };
-        if let Some(m) = self.levels.get_mut(index) {
-            m.penalty_until = Some(now + Duration::from_secs(30));
+    /// When each main-slot level may be used again (`None`: now).
+    fn penalties(&self) -> Vec<Option<Duration>> {
+        self.levels.iter().map(|m| m.penalty_until).collect()
+    }
+
+    /// Carries out what [`failover`] decided about the failed request `r`.
+    fn act(&mut self, now: Duration, action: ErrorAction, r: Request) -> Result<(), Error> {
+        match action {
+            ErrorAction::Retry(delay) => {
+                self.retries.push(Retry {
+                    due: now + delay,
+                    purpose: r.purpose,
+                    url: r.url,
+                    range: r.range,
+                    attempt: r.attempt + 1,
+                });
+                Ok(())
+            }
+            ErrorAction::FailOver {
+                level,
+                penalty,
+                to,
+                switch,
+            } => {
+                if let Some(m) = self.levels.get_mut(level) {
+                    m.penalty_until = Some(now + penalty);
+                }
+                if switch == Switch::Always || self.current == Some(level) {
+                    self.current = Some(to);
+                }
+                Ok(())
+            }
+            ErrorAction::Skip { slot, number } => {
+                self.skip(slot, number);
+                Ok(())
+            }
+            ErrorAction::Fatal(e) => Err(e),
         }
-        if self.current == Some(index) {
-            self.current = Some(to);
-        }
-        true
     }
 
     /// The transfer completed.
@@ -1649,17 +1608,12 @@ impl AdaptiveSource {
             return self.failed(now, net, id, true, &format!("HTTP {status}"));
         }
         if (400..500).contains(&status) && status != 408 && status != 429 {
-            let r = self.requests.remove(&id);
-            if r.as_ref()
-                .is_some_and(|r| self.fail_over_list(now, &r.purpose))
-            {
+            let Some(r) = self.requests.remove(&id) else {
                 return Ok(());
-            }
-            let url = r.map(|r| r.url).unwrap_or_default();
-            return Err(Error::new(
-                ErrorKind::Network,
-                format!("HTTP {status} fetching {url}"),
-            ));
+            };
+            let action =
+                failover::refused(failed(&r.purpose), status, &r.url, &self.penalties(), now);
+            return self.act(now, action, r);
         }
         if !(200..300).contains(&status) {
             return self.failed(now, net, id, false, &format!("HTTP {status}"));
@@ -1918,6 +1872,25 @@ fn pdt_shift(reference: &SegmentList, list: &SegmentList) -> Option<i64> {
 
 /// The same track in two audio groups or bitrates: one track key, or the same name and
 /// language.
+/// What a request was for, as the failover decision sees it.
+fn failed(purpose: &Purpose) -> Failed {
+    match *purpose {
+        Purpose::Media {
+            slot,
+            number,
+            level,
+        } => Failed::Segment {
+            slot,
+            number,
+            level,
+        },
+        Purpose::Playlist { slot, index } | Purpose::Index { slot, index, .. } => {
+            Failed::LevelList { slot, index }
+        }
+        Purpose::Init { .. } | Purpose::Manifest => Failed::Other,
+    }
+}
+
 fn same_track(a: &Media, b: &Media) -> bool {
     a.track == b.track || (a.name == b.name && a.language == b.language)
 }
