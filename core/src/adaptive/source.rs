@@ -13,7 +13,8 @@
 //! is penalised for a while and a lower one used. A 404/410 on a segment tries a lower level
 //! or skips the segment (the audio gap is filled with silence, so the clock keeps video in
 //! step). A 2xx response pulls every retry still waiting out its backoff forward: the network
-//! is back. Only a stream that cannot play at all ends in an error.
+//! is back. Only a stream that cannot play at all ends in an error. The decision is the pure
+//! [`super::failover::decide`] (rules and penalties there); this file carries it out.
 //!
 //! # Live
 //! HLS media playlists are reloaded at the RFC 8216 interval and merged; DASH MPDs are
