@@ -44,10 +44,9 @@ use std::time::Duration;
 use crate::adaptive::source::{
     sniff_manifest, AdaptiveSource, StreamConfig, StreamStats, TrackChoice,
 };
-use crate::audio::decoder::{extension_hint, AudioSource, Stall, Step};
-use crate::audio::mix::remix;
+use crate::audio::decoder::{extension_hint, AudioSource, Stall};
+use crate::audio::pipeline::{Audio, AudioPipeline, Pumped};
 use crate::audio::platform::{PlatformAudio, Silence};
-use crate::audio::resample::RateConverter;
 use crate::clock::Clock;
 use crate::controls::{Choices, ControlTarget, Controls, Handled, UiAction};
 use crate::demux::{self, ByteSource, Demux, DemuxError, Sniffed, TrackKind};
@@ -162,68 +161,6 @@ enum Pending {
     Seek(i64),
 }
 
-/// Where a session's audio comes from.
-enum Audio {
-    /// Decoded in the core (symphonia).
-    Core(AudioSource),
-    /// Decoded by the host's platform decoder.
-    Platform(PlatformAudio),
-    /// A file without audio: silence drives the clock.
-    Silence(Silence),
-}
-
-impl Audio {
-    fn rate(&self) -> u32 {
-        match self {
-            Audio::Core(a) => a.rate(),
-            Audio::Platform(a) => a.rate(),
-            Audio::Silence(a) => a.rate(),
-        }
-    }
-
-    fn channels(&self) -> usize {
-        match self {
-            Audio::Core(a) => a.channels(),
-            Audio::Platform(a) => a.channels(),
-            Audio::Silence(_) => 2,
-        }
-    }
-
-    fn position(&self) -> i64 {
-        match self {
-            Audio::Core(a) => a.position(),
-            Audio::Platform(a) => a.position(),
-            Audio::Silence(a) => a.position(),
-        }
-    }
-
-    fn is_broken(&self) -> bool {
-        matches!(self, Audio::Core(a) if a.is_broken())
-    }
-
-    fn decode(&mut self, out: &mut Vec<f32>) -> Result<Step, Stall> {
-        match self {
-            Audio::Core(a) => a.decode(out),
-            Audio::Platform(a) => a.decode(out).map_err(Stall::Fatal),
-            Audio::Silence(a) => Ok(a.decode(out)),
-        }
-    }
-
-    fn seek(&mut self, frame: i64) -> Result<(), Stall> {
-        match self {
-            Audio::Core(a) => a.seek(frame),
-            Audio::Platform(a) => {
-                a.seek(frame);
-                Ok(())
-            }
-            Audio::Silence(a) => {
-                a.seek(frame);
-                Ok(())
-            }
-        }
-    }
-}
-
 /// One loaded resource.
 struct Session {
     url: String,
@@ -242,11 +179,8 @@ struct Session {
     early_max_height: Option<Option<u32>>,
     pending: Pending,
     need: Option<u64>,
-    converter: Option<RateConverter>,
-    decoded: Vec<f32>,
-    mixed: Vec<f32>,
-    converted: Vec<f32>,
-    eos: bool,
+    /// Decoded audio on its way to the device (remix, resample, padding, end of stream).
+    out: AudioPipeline,
     last_frame: i64,
     /// An HLS/DASH stream: segments, ABR and live refresh (the loader only fetched the
     /// manifest).
@@ -254,8 +188,6 @@ struct Session {
     /// The audio track changed: rebuild the audio pipeline once the new track's first segment
     /// is parsed.
     audio_switch: bool,
-    /// Frames of silence appended after the audio ended, to reach the end of the video.
-    padded: i64,
     /// A live stream just opened: playback moves here (hold-back behind the live edge) before
     /// it starts.
     live_start: Option<f64>,
@@ -1086,9 +1018,7 @@ impl Player {
         self.position = at;
         self.flush_output(at);
         if let Some(s) = self.session.as_mut() {
-            s.converter = None;
-            s.eos = false;
-            s.padded = 0;
+            s.out.reset();
             if let Some(src) = s.source.as_ref() {
                 s.pending = Pending::Seek((at * src.rate() as f64).round() as i64);
             }
@@ -1172,15 +1102,10 @@ impl Player {
             early_max_height: None,
             pending: Pending::Open,
             need: Some(0),
-            converter: None,
-            decoded: Vec::new(),
-            mixed: Vec::new(),
-            converted: Vec::new(),
-            eos: false,
+            out: AudioPipeline::default(),
             last_frame: 0,
             adaptive: None,
             audio_switch: false,
-            padded: 0,
             live_start: None,
         });
         self.emit(PlayerEvent::LoadStart { url });
@@ -1271,10 +1196,9 @@ impl Player {
                     &mut self.scratch,
                 );
             }
-            s.eos = false;
-            s.padded = 0;
-            // Rebuilt at the next decode with the current device rate and playback rate.
-            s.converter = None;
+            // The resampler is rebuilt at the next decode with the current device rate and
+            // playback rate.
+            s.out.reset();
             if let Some(src) = s.source.as_ref() {
                 let frame = (target * src.rate() as f64).round() as i64;
                 s.pending = Pending::Seek(frame);
@@ -1310,7 +1234,7 @@ impl Player {
     fn restart_output(&mut self, now: Duration) {
         let at = self.position;
         if let Some(s) = self.session.as_mut() {
-            s.converter = None;
+            s.out.new_format();
         }
         let loaded = self.session.as_ref().is_some_and(|s| s.source.is_some());
         if loaded {
@@ -1561,66 +1485,39 @@ impl Player {
                         break;
                     };
                     let Some(src) = s.source.as_mut() else { break };
-                    if s.eos || self.clock.ahead_secs() >= target_ahead {
+                    if s.out.eos() || self.clock.ahead_secs() >= target_ahead {
                         break;
                     }
-                    if s.converter.is_none() {
-                        let ratio = dev_rate as f64 / (src.rate() as f64 * self.rate);
-                        s.converter =
-                            Some(RateConverter::new(dev_channels, ratio).map_err(|e| {
-                                Error::new(ErrorKind::Unsupported, format!("resampler: {e}"))
-                            })?);
-                    }
-                    s.decoded.clear();
-                    match src.decode(&mut s.decoded) {
-                        Ok(Step::Waiting) => break,
-                        Ok(step) => {
-                            let channels = src.channels();
-                            // Audio ended before video (a shorter track, or a skipped last
-                            // segment): silence carries the clock to the end of the video.
-                            let mut step = step;
-                            if step == Step::End {
-                                let rate = i64::from(src.rate());
-                                let duration_us = self
-                                    .info
-                                    .as_ref()
-                                    .and_then(|i| i.duration)
-                                    .map(|d| (d * 1e6) as i64);
-                                let video_end = s
-                                    .video
-                                    .as_ref()
-                                    .filter(|v| !v.done())
-                                    .and_then(|v| v.end_us().or(duration_us))
-                                    .map_or(0, |us| us * rate / 1_000_000);
-                                let at = src.position() + s.padded;
-                                if at + rate / 50 < video_end {
-                                    let n = (video_end - at).min(4096);
-                                    s.decoded.clear();
-                                    s.decoded.resize(n as usize * channels, 0.0);
-                                    s.padded += n;
-                                    step = Step::Frames(n as usize);
-                                }
-                            }
-                            s.last_frame = src.position() + s.padded;
-                            s.mixed.clear();
-                            remix(&s.decoded, channels, dev_channels, &mut s.mixed);
-                            s.converted.clear();
-                            if let Some(c) = s.converter.as_mut() {
-                                c.process(&s.mixed, &mut s.converted);
-                                if step == Step::End {
-                                    c.flush(&mut s.converted);
-                                    s.eos = true;
-                                }
-                            }
-                            let frames = s.converted.len() / dev_channels;
+                    // Where the video ends, for padding audio that ends first.
+                    let duration_us = self
+                        .info
+                        .as_ref()
+                        .and_then(|i| i.duration)
+                        .map(|d| (d * 1e6) as i64);
+                    let video_end_us = s
+                        .video
+                        .as_ref()
+                        .filter(|v| !v.done())
+                        .and_then(|v| v.end_us().or(duration_us));
+                    match s
+                        .out
+                        .pump(src, (dev_rate, dev_channels), self.rate, video_end_us)
+                    {
+                        Ok(Pumped::Waiting) => break,
+                        Ok(Pumped::Pcm {
+                            samples,
+                            last_frame,
+                        }) => {
+                            s.last_frame = last_frame;
+                            let frames = samples.len() / dev_channels;
                             if frames > 0 {
                                 self.clock.queued(frames as u64);
                                 self.out.push_back(HostCommand::QueueAudio {
                                     epoch: self.clock.epoch(),
-                                    samples: std::mem::take(&mut s.converted),
+                                    samples,
                                 });
                             }
-                            if s.eos && self.seeking.is_none() {
+                            if s.out.eos() && self.seeking.is_none() {
                                 if let Some(info) = self.info.as_mut() {
                                     if info.duration.is_none() {
                                         let d =
@@ -1692,7 +1589,7 @@ impl Player {
             return;
         }
         let positioned = s.pending == Pending::None;
-        let eos = s.eos;
+        let eos = s.out.eos();
         let ahead = self.clock.ahead_secs();
         let video_ready = s.video.as_ref().is_none_or(|v| v.has_picture());
         let video_done = s
@@ -2182,5 +2079,5 @@ fn rebuild_switched_audio(s: &mut Session, audio_generation: &mut u32, playhead:
     fresh.seek(frame);
     s.source = Some(Audio::Platform(fresh));
     s.pending = Pending::None;
-    s.converter = None;
+    s.out.new_format();
 }
