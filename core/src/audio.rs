@@ -3,6 +3,6 @@
 pub mod decoder;
 pub mod mix;
 pub mod mp4_edit;
-pub mod pipeline;
+pub(crate) mod pipeline;
 pub mod platform;
 pub mod resample;
