@@ -2,6 +2,7 @@
 # Generates the test media with ffmpeg into tests/fixtures/gen/ (git-ignored) and the demo's
 # default sample into www/media/. Idempotent: existing files are kept unless FORCE=1.
 # Everything is synthesized (no downloads) and deterministic except for encoder metadata.
+# Ends by checking that every file the Rust tests use (tests/fixtures/manifest.txt) exists.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || source scripts/bootstrap.sh
@@ -155,3 +156,24 @@ for f in "${made[@]}"; do printf 'made %-44s %8s bytes\n' "$f" "$(wc -c < "$f")"
 echo "fixtures: ${#made[@]} made, $kept kept (FORCE=1 remakes all) in $gen/ and www/media/"
 # The adaptive-streaming fixtures (HLS, DASH) in $gen/streams/.
 bash scripts/streams.sh
+# The MPEG-TS fixtures (their own script; core/tests/ts_demux.rs runs it too), so that the check
+# below covers every entry of the manifest.
+bash scripts/ts-fixtures.sh
+# Every generated file the Rust tests use is listed in tests/fixtures/manifest.txt (`PATH  WHAT`,
+# a folder's PATH ends in /): each must exist now, not empty.
+missing=() listed=0
+while read -r path _; do
+  case $path in '' | '#'*) continue ;; esac
+  listed=$((listed + 1))
+  if [[ $path == */ ]]; then
+    [ -n "$(ls -A "$gen/$path" 2>/dev/null)" ] || missing+=("$path")
+  else
+    [ -s "$gen/$path" ] || missing+=("$path")
+  fi
+done < tests/fixtures/manifest.txt
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "fixtures: ${#missing[@]} of the $listed entries of tests/fixtures/manifest.txt are missing from $gen/:" >&2
+  printf '  %s\n' "${missing[@]}" >&2
+  exit 1
+fi
+echo "fixtures: all $listed entries of tests/fixtures/manifest.txt are in $gen/"

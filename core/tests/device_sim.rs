@@ -10,14 +10,11 @@ use kinema_core::controls::{ControlId, ControlTarget, ControlsView, MenuKind};
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, Key, PlaybackState, PlayerConfig, PlayerEvent};
 
-mod common;
-use common::{start, wait, BASE};
+use kinema_testkit::{fixture, fixture_dir, serve_under, start, wait, BASE};
 
 fn stream_host() -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    common::serve_under(&mut h, &common::gen().join("streams"), "hls-fmp4", |_| {
-        false
-    });
+    serve_under(&mut h, &fixture_dir("streams"), "hls-fmp4", |_| false);
     h
 }
 
@@ -263,8 +260,7 @@ fn suspend_releases_everything_and_resume_restores_position_and_tracks() {
 #[test]
 fn suspend_and_resume_a_paused_file() {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    let file = common::gen().join("h264-aac.mp4");
-    h.add(&format!("{BASE}f.mp4"), std::fs::read(file).unwrap());
+    h.add(&format!("{BASE}f.mp4"), fixture("h264-aac.mp4"));
     start(&mut h, &format!("{BASE}f.mp4"));
     h.app(AppRequest::Seek {
         position: 3.3,

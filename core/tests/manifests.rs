@@ -13,18 +13,11 @@ use kinema_core::stream::{
     dash, sidx, ByteSpan, Ignored, MediaRef, PlaylistType, Presentation, RenditionKind, SegmentList,
 };
 use kinema_core::ErrorKind;
+use kinema_testkit::fixture_path;
 
-fn gen_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/gen/manifests")
-}
-
+/// The `file://` URL of the generated `manifests/REL` (scripts/manifests.sh).
 fn fixture_url(rel: &str) -> String {
-    let p = gen_dir().join(rel);
-    assert!(
-        p.exists(),
-        "{}: missing (run scripts/manifests.sh or scripts/fixtures.sh)",
-        p.display()
-    );
+    let p = fixture_path(&format!("manifests/{rel}"));
     format!("file://{}", p.canonicalize().unwrap().display())
 }
 
@@ -36,6 +29,7 @@ fn read_url(url: &str) -> Vec<u8> {
     std::fs::read(path_of(url)).unwrap_or_else(|e| panic!("{url}: {e}"))
 }
 
+// Local: a URL's byte range (webm_demux.rs's `bytes_of` gathers samples).
 fn bytes_of(url: &str, range: Option<ByteSpan>) -> Vec<u8> {
     let all = read_url(url);
     match range {
@@ -65,6 +59,7 @@ fn segments(media: &MediaRef) -> &SegmentList {
     }
 }
 
+// Local: probes bytes through a pipe, per segment (ts_demux.rs's `probe` reads a file).
 /// (first pts, end of the last packet whose duration ffprobe knows) in µs of stream `select` (`v:0`, `a:0`) in `bytes`.
 fn probe(bytes: &[u8], select: &str) -> (i64, Option<i64>) {
     let mut child = Command::new("ffprobe")
@@ -105,6 +100,7 @@ fn probe(bytes: &[u8], select: &str) -> (i64, Option<i64>) {
     (first, (end != i64::MIN).then_some(end))
 }
 
+// Local: checks segment times of a manifest, not samples of a demuxer (see mp4_demux.rs).
 /// Every segment's start and end against ffprobe's packets, within `tolerance_us`: the first
 /// pts of segment 1 fixes the offset between the two timelines (segment 0 may begin with AAC
 /// priming that ffprobe shows at a negative time); an fMP4 segment is probed with its init.
@@ -449,6 +445,7 @@ fn dash_segment_list_ranges() {
 }
 
 /// Offsets of the top-level boxes of an MP4 file.
+// Local: walks MP4 boxes (webvtt.rs's `boxes` lays out cues).
 fn boxes(data: &[u8]) -> Vec<(u64, u64, [u8; 4])> {
     let mut out = Vec::new();
     let mut at = 0usize;

@@ -2,63 +2,32 @@
 //! (`scripts/fixtures.sh` makes them; `scripts/test.sh` runs it before the tests).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use kinema_core::demux::{self, ByteSource, Cursor, DemuxError, Sample, TrackKind};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/gen")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", p.display()))
-}
+use kinema_core::demux::{self, ByteSource, Cursor, DemuxError, TrackKind};
+use kinema_testkit::{all_samples, ffprobe_packets, fixture, fixture_path};
 
 /// (pts µs, dts µs, size, pos, key) per packet of stream `index`, from ffprobe.
+// Local: the MP4 fields with dts; webm_demux.rs and remux_fmp4.rs read others.
 fn ffprobe(name: &str, index: usize) -> Vec<(i64, i64, u32, u64, bool)> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/gen")
-        .join(name);
-    let out = Command::new("ffprobe")
-        .args([
-            "-v",
-            "error",
-            "-select_streams",
-            &index.to_string(),
-            "-show_entries",
-        ])
-        .args(["packet=pts_time,dts_time,size,pos,flags", "-of", "csv=p=0"])
-        .arg(&p)
-        .output()
-        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
-    assert!(out.status.success());
     let us = |s: &str| (s.parse::<f64>().unwrap() * 1e6).round() as i64;
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            (
-                us(f[0]),
-                us(f[1]),
-                f[2].parse().unwrap(),
-                f[3].parse().unwrap(),
-                f[4].starts_with('K'),
-            )
-        })
-        .collect()
+    ffprobe_packets(
+        &fixture_path(name),
+        &index.to_string(),
+        "pts_time,dts_time,size,pos,flags",
+    )
+    .iter()
+    .map(|f| {
+        (
+            us(&f[0]),
+            us(&f[1]),
+            f[2].parse().unwrap(),
+            f[3].parse().unwrap(),
+            f[4].starts_with('K'),
+        )
+    })
+    .collect()
 }
 
-fn all_samples(d: &mut dyn demux::Demux, src: &mut dyn ByteSource, track: usize) -> Vec<Sample> {
-    let mut c = Cursor::default();
-    let mut out = Vec::new();
-    while let Some(s) = d.next_sample(src, track, &mut c).unwrap() {
-        out.push(s);
-    }
-    out
-}
-
+// Local: each format's demuxer is checked against its own fields (webm_demux.rs, ts_demux.rs).
 fn check_against_ffprobe(name: &str, codecs: &[&str]) {
     let data = fixture(name);
     let mut src: &[u8] = &data;

@@ -33,6 +33,7 @@ fn host_with(url: &str, bytes: Vec<u8>, fault: Fault) -> SimHost {
     host
 }
 
+// Local: only sends the load (video_sim.rs and subtitles_sim.rs also wait for a state).
 fn load(host: &mut SimHost, url: &str) {
     host.app(AppRequest::Load { url: url.into() });
 }

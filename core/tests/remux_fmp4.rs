@@ -4,23 +4,16 @@
 //! core's own MP4 demuxer: same presentation times, keyframes and bytes, and the file decodes.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use kinema_core::demux::{self, Cursor, TrackKind};
 use kinema_core::remux::fmp4::Fmp4Writer;
 use kinema_core::{EncodedChunk, VideoDecoderConfig};
-
-fn gen(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/gen")
-        .join(name)
-}
+use kinema_testkit::{ffprobe_packets, fixture};
 
 /// The video track's decoder configuration and chunks in decode order.
 fn chunks_of(name: &str) -> (VideoDecoderConfig, Vec<EncodedChunk>) {
-    let data = std::fs::read(gen(name))
-        .unwrap_or_else(|e| panic!("{name}: {e} (run scripts/fixtures.sh)"));
+    let data = fixture(name);
     let mut src: &[u8] = &data;
     let mut d = demux::open(&mut src).unwrap();
     let t = d
@@ -64,24 +57,11 @@ fn remux(name: &str) -> (Vec<EncodedChunk>, Vec<u8>) {
 }
 
 /// (pts µs, key) per packet as ffprobe reads the file, and whether ffmpeg decodes it cleanly.
+// Local: only pts and key of the first video stream; mp4_demux.rs reads more fields.
 fn ffprobe(path: &std::path::Path) -> Vec<(i64, bool)> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", "v:0", "-show_entries"])
-        .args(["packet=pts_time,flags", "-of", "csv=p=0"])
-        .arg(path)
-        .output()
-        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
+    ffprobe_packets(path, "v:0", "pts_time,flags")
+        .iter()
+        .map(|f| {
             (
                 (f[0].parse::<f64>().unwrap() * 1e6).round() as i64,
                 f[1].starts_with('K'),

@@ -13,14 +13,12 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kinema_core::sim::{Fault, SimHost};
 use kinema_core::{AppRequest, HostEvent, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
-const FRAME_US: f64 = 1e6 / 30.0;
-mod common;
-use common::BASE;
+use kinema_testkit::{expected_cue, files_under, fixture_dir, frame_index, shown, BASE, FRAME_US};
 /// Wall clock (ms since the epoch) at sim time 0.
 const EPOCH_MS: i64 = 1_700_000_000_000;
 
 fn files(dir: &str) -> Vec<(String, PathBuf)> {
-    common::files_under(&common::gen().join("streams"), dir)
+    files_under(&fixture_dir("streams"), dir)
 }
 
 /// A VOD media playlist cut into what the live generator needs.
@@ -378,7 +376,7 @@ fn start_live(h: &mut SimHost, url: &str, run: &mut dyn FnMut(&mut SimHost) -> b
 fn continuity(h: &SimHost, from: usize) -> (usize, usize, usize) {
     let shown: Vec<i64> = h.video.presented[from..]
         .iter()
-        .map(|p| (p.1 as f64 / FRAME_US).round() as i64)
+        .map(|p| frame_index(p.1))
         .collect();
     let back = shown.windows(2).filter(|w| w[1] <= w[0]).count();
     let gaps = shown.windows(2).filter(|w| w[1] > w[0] + 1).count();
@@ -581,7 +579,7 @@ fn live_hls_dvr_seek_inside_the_window_and_clamp_before_it() {
     check(&h, ok, "playing after the DVR seek");
     let from = h.video.presented.len();
     live.run_for(&mut h, Duration::from_secs(3));
-    let first = (h.video.presented[from].1 as f64 / FRAME_US).round() as i64;
+    let first = frame_index(h.video.presented[from].1);
     let t = h.player.current_time();
     println!("DVR: window {w0:.2}..{e0:.2}; seek to {target:.2}; 3 s later at {t:.2}, first frame {first}");
     assert!(
@@ -669,11 +667,7 @@ fn live_dash_starts_behind_the_edge_plays_and_ends() {
     });
     check(&h, ok && h.last_error().is_none(), "DASH ended");
     let (shown, back, gaps) = continuity(&h, from);
-    let last = h
-        .video
-        .presented
-        .last()
-        .map(|p| (p.1 as f64 / FRAME_US).round() as i64);
+    let last = h.video.presented.last().map(|p| frame_index(p.1));
     println!(
         "DASH: {shown} frames, {back} back, {gaps} gaps, last frame {last:?}; {:?}",
         h.player.stream_stats()
@@ -712,8 +706,8 @@ fn live_dash_wvtt_subtitles_follow_the_clock_across_mpd_refreshes() {
         let near = (1..=31).step_by(2).any(|b| (t - b as f64).abs() < 0.07);
         // Cues are fetched once the track is selected: from 0.5 s after that on.
         if h.player.state() == PlaybackState::Playing && !near && t > pos + 0.5 {
-            let want = common::expected_cue(t);
-            assert_eq!(common::shown(h, "Cue"), vec![want], "at {t:.3}s");
+            let want = expected_cue(t);
+            assert_eq!(shown(h, "Cue"), vec![want], "at {t:.3}s");
             seen.insert(want);
             checked += 1;
         }

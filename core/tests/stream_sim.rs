@@ -3,33 +3,24 @@
 //! switches, faults. Exact and deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, PlaybackState, PlayerConfig, PlayerEvent};
 
-const FRAME_US: f64 = 1e6 / 30.0;
-mod common;
-use common::{wait, BASE};
-
-fn streams() -> PathBuf {
-    common::gen().join("streams")
-}
+use kinema_testkit::{fixture_dir, frame_index, serve_under, wait, BASE};
 
 /// Serves every file under `dir` (relative to the streams folder) at `BASE + dir/...`.
+// Local: URLs relative to streams/ (subtitles_sim.rs's `serve` keeps the `streams/` prefix).
 fn serve(h: &mut SimHost, dir: &str) {
-    common::serve_under(h, &streams(), dir, |_| false);
+    serve_under(h, &fixture_dir("streams"), dir, |_| false);
 }
 
+// Local: serves one package (video_sim.rs's `host` serves named files).
 fn host(dir: &str) -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     serve(&mut h, dir);
     h
-}
-
-fn frame_index(pts_us: i64) -> i64 {
-    (pts_us as f64 / FRAME_US).round() as i64
 }
 
 /// Plays `url` from start to end: every frame once, in order, and the player ends.
@@ -117,8 +108,9 @@ fn link(mbps: f64) -> Option<usize> {
     Some((mbps * 1e6 / 8.0 / 100.0) as usize)
 }
 
+/// Starts `dir/manifest` (see `kinema_testkit::start`).
 fn start(h: &mut SimHost, dir: &str, manifest: &str) {
-    common::start(h, &format!("{BASE}{dir}/{manifest}"));
+    kinema_testkit::start(h, &format!("{BASE}{dir}/{manifest}"));
 }
 
 fn rebuffers(h: &SimHost) -> usize {

@@ -12,13 +12,14 @@ use kinema_core::subtitles::TextTrackKind;
 use kinema_core::text::webvtt::Vertical;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
-mod common;
-use common::{expected_cue, gen, shown, wait, BASE};
+use kinema_testkit::{expected_cue, fixture, gen_dir, serve_under, shown, wait, BASE};
 
+// Local: URLs keep the folder's path under gen/ (stream_sim.rs's `serve` is relative to streams/).
 fn serve(h: &mut SimHost, dir: &str) {
-    common::serve_under(h, &gen(), dir, |_| false);
+    serve_under(h, &gen_dir(), dir, |_| false);
 }
 
+// Local: serves all of streams/ (stream_sim.rs's `host` serves one package).
 fn host() -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     serve(&mut h, "streams");
@@ -63,6 +64,7 @@ fn follows_the_clock(h: &mut SimHost, word: &str, until: f64) -> usize {
     checked
 }
 
+// Local: waits for metadata only (video_sim.rs's `load` waits for the paused state).
 fn load(h: &mut SimHost, url: &str) {
     h.app(AppRequest::Load {
         url: format!("{BASE}{url}"),
@@ -197,10 +199,7 @@ fn switching_language_and_off_mid_playback() {
 #[test]
 fn side_loaded_file_over_plain_mp4_and_seeks() {
     let mut h = host();
-    h.add(
-        &format!("{BASE}h264-aac.mp4"),
-        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
-    );
+    h.add(&format!("{BASE}h264-aac.mp4"), fixture("h264-aac.mp4"));
     load(&mut h, "h264-aac.mp4");
     assert!(h.player.text_tracks().is_empty());
     h.app(AppRequest::AddTextTrack {
@@ -282,7 +281,7 @@ fn a_missing_hls_subtitle_segment_is_skipped() {
     // Serve the stream without subtitle segment 2 (4–6 s): cues 2 and 3 are also in
     // segments 1 and 3, so nothing is lost on screen.
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    common::serve_under(&mut h, &gen(), "streams/hls-fmp4", |n| {
+    serve_under(&mut h, &gen_dir(), "streams/hls-fmp4", |n| {
         n.ends_with("subs-en/seg2.vtt")
     });
     load(&mut h, "streams/hls-fmp4/master.m3u8");
@@ -301,10 +300,7 @@ fn a_missing_hls_subtitle_segment_is_skipped() {
 /// `cues` active cues.
 fn side_loaded_at_2s(name: &str, vtt: impl Into<Vec<u8>>, cues: usize) -> SimHost {
     let mut h = host();
-    h.add(
-        &format!("{BASE}h264-aac.mp4"),
-        std::fs::read(gen().join("h264-aac.mp4")).unwrap(),
-    );
+    h.add(&format!("{BASE}h264-aac.mp4"), fixture("h264-aac.mp4"));
     h.add(&format!("{BASE}{name}.vtt"), vtt.into());
     load(&mut h, "h264-aac.mp4");
     h.app(AppRequest::AddTextTrack {

@@ -12,9 +12,12 @@ use kinema_core::demux::ts::{
     TsSample, TsSegment,
 };
 use kinema_core::demux::{self, codec, ticks_to_us, Cursor, TrackKind};
+use kinema_testkit::{fixture, fixture_path};
 
 const WRAP: i64 = 1 << 33;
 
+// Local: runs scripts/ts-fixtures.sh once per test process first (webm_demux.rs's `dir` is a
+// temporary folder of its own).
 fn dir() -> PathBuf {
     static MADE: OnceLock<PathBuf> = OnceLock::new();
     MADE.get_or_init(|| {
@@ -32,10 +35,19 @@ fn dir() -> PathBuf {
     .clone()
 }
 
-fn read(name: &str) -> Vec<u8> {
-    std::fs::read(dir().join(name)).unwrap()
+/// The path of `ts/NAME` (made first, and listed in the fixture manifest).
+fn ts_path(name: &str) -> PathBuf {
+    dir();
+    fixture_path(&format!("ts/{name}"))
 }
 
+/// The bytes of `ts/NAME` (see `ts_path`).
+fn read(name: &str) -> Vec<u8> {
+    dir();
+    fixture(&format!("ts/{name}"))
+}
+
+// Local: ffprobe's compact output of any section (the kit's `ffprobe_packets` reads csv).
 /// ffprobe's `-of compact` output as one key=value map per line of the given section (streams
 /// once each: ffprobe lists them again under their program).
 fn probe(path: &Path, section: &str, entries: &str) -> Vec<HashMap<String, String>> {
@@ -91,6 +103,7 @@ fn of_track(seg: &TsSegment, t: usize) -> Vec<&TsSample> {
     seg.samples.iter().filter(|s| s.track == t).collect()
 }
 
+// Local: MPEG-TS's own checks (90 kHz ticks, 2^33 wrap); see mp4_demux.rs.
 /// Every sample of every audio/video track against ffprobe: count, pts, dts, key, size.
 /// With `modulo`, times are compared modulo 2^33 ticks (ffprobe maps wrapped times its own way).
 fn check_against_ffprobe(path: &Path, seg: &TsSegment, modulo: bool) {
@@ -159,7 +172,7 @@ fn profile_idc(name: &str) -> u8 {
 
 /// Codec string, size and sample format of video track 0 against ffprobe's stream info.
 fn check_video_stream(name: &str) -> TsSegment {
-    let path = dir().join(name);
+    let path = ts_path(name);
     let seg = demux_segment(&read(name), &TsLimits::default()).unwrap();
     let s = &probe(
         &path,
@@ -251,7 +264,7 @@ fn sps_fields_for_profiles_sizes_and_field_coding() {
     let trace = |name: &str| -> String {
         let out = Command::new("ffmpeg")
             .args(["-v", "trace", "-hide_banner", "-i"])
-            .arg(dir().join(name))
+            .arg(ts_path(name))
             .args([
                 "-c",
                 "copy",
@@ -322,7 +335,7 @@ fn hevc_and_mp3_streams() {
     let v = of_track(&seg, 0);
     assert!(v[0].key && v.iter().filter(|s| s.key).count() >= 2);
 
-    let path = dir().join("h264-mp3.ts");
+    let path = ts_path("h264-mp3.ts");
     let seg = demux_segment(&read("h264-mp3.ts"), &TsLimits::default()).unwrap();
     let a = &seg.tracks[1];
     assert_eq!(
@@ -345,7 +358,7 @@ fn hevc_and_mp3_streams() {
 /// muxer writes when it remuxes the same stream.
 #[test]
 fn avcc_conversion_matches_ffmpeg_remux() {
-    let ts = dir().join("h264-aac-320.ts");
+    let ts = ts_path("h264-aac-320.ts");
     let mp4 = std::env::temp_dir().join(format!("kinema-ts-remux-{}.mp4", std::process::id()));
     let st = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-i"])
@@ -380,7 +393,7 @@ fn avcc_conversion_matches_ffmpeg_remux() {
 }
 
 fn hls_segments() -> Vec<(PathBuf, Vec<u8>)> {
-    let playlist = std::fs::read_to_string(dir().join("hls/index.m3u8")).unwrap();
+    let playlist = std::fs::read_to_string(ts_path("hls/index.m3u8")).unwrap();
     let names: Vec<&str> = playlist
         .lines()
         .filter(|l| !l.starts_with('#') && !l.is_empty())
@@ -389,7 +402,7 @@ fn hls_segments() -> Vec<(PathBuf, Vec<u8>)> {
     names
         .iter()
         .map(|n| {
-            let p = dir().join("hls").join(n);
+            let p = ts_path(&format!("hls/{n}"));
             let b = std::fs::read(&p).unwrap();
             (p, b)
         })
@@ -487,7 +500,7 @@ fn shift_timestamps(ts: &[u8], delta: i64) -> Vec<u8> {
 
 #[test]
 fn wrap_inside_a_segment() {
-    let path = dir().join("wrap.ts");
+    let path = ts_path("wrap.ts");
     let seg = demux_segment(&read("wrap.ts"), &TsLimits::default()).unwrap();
     check_against_ffprobe(&path, &seg, true);
     let wrap_us = ticks_to_us(WRAP, 90_000);
@@ -1166,7 +1179,7 @@ fn adts_frames_straddling_pes_packets() {
     let path = std::env::temp_dir().join(format!("kinema-ts-adts-{}.aac", std::process::id()));
     let st = Command::new("ffmpeg")
         .args(["-nostdin", "-v", "error", "-y", "-i"])
-        .arg(dir().join("h264-aac-320.ts"))
+        .arg(ts_path("h264-aac-320.ts"))
         .args(["-map", "0:a", "-c", "copy", "-f", "adts"])
         .arg(&path)
         .status()
@@ -1183,7 +1196,7 @@ fn adts_frames_straddling_pes_packets() {
             | (usize::from(adts[at + 4]) << 3)
             | usize::from(adts[at + 5] >> 5);
     }
-    let pts = &probe_packets(&dir().join("h264-aac-320.ts"))[&1];
+    let pts = &probe_packets(&ts_path("h264-aac-320.ts"))[&1];
     assert_eq!(starts.len(), pts.len());
     // Everything but the audio packets, then the audio re-cut.
     let audio_pid = 0x101;

@@ -2,21 +2,14 @@
 //! MP4 fixtures (`scripts/fixtures.sh`): exact and deterministic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
-const FRAME_US: f64 = 1e6 / 30.0;
+use kinema_testkit::{fixture, frame_index, wait};
 
-fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/gen")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", p.display()))
-}
-
+// Local: serves the named MP4 files at their own names (stream_sim.rs serves a ladder).
 fn host(files: &[&str]) -> SimHost {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     for f in files {
@@ -25,25 +18,12 @@ fn host(files: &[&str]) -> SimHost {
     h
 }
 
-fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> bool) {
-    let ok = h.run_until(Duration::from_secs(secs), f);
-    assert!(
-        ok,
-        "{what}: state {:?}, events {:?}",
-        h.player.state(),
-        h.events
-    );
-}
-
+// Local: waits for the paused state after metadata (subtitles_sim.rs waits for metadata only).
 fn load(h: &mut SimHost, url: &str) {
     h.app(AppRequest::Load { url: url.into() });
     wait(h, 10, "loaded", |h| {
         h.player.state() == PlaybackState::Paused
     });
-}
-
-fn frame_index(pts_us: i64) -> i64 {
-    (pts_us as f64 / FRAME_US).round() as i64
 }
 
 /// Plays a whole file: every frame presented once, in order, on time, and nothing leaks.

@@ -12,10 +12,13 @@ use std::sync::Mutex;
 
 use kinema_core::demux::webm::WebmDemuxer;
 use kinema_core::demux::{self, ByteSource, Cursor, Demux, DemuxError, Sample, TrackKind};
+use kinema_testkit::{all_samples, ffprobe_packets};
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures
 
+// Local: this file's fixtures are made by ffmpeg at test time in a temporary folder, not
+// listed in tests/fixtures/manifest.txt (ts_demux.rs's `dir` is the generated ts/ folder).
 fn dir() -> PathBuf {
     static CLEAN: std::sync::Once = std::sync::Once::new();
     CLEAN.call_once(remove_stale_dirs);
@@ -166,6 +169,7 @@ fn fixture_path(name: &str) -> PathBuf {
     p
 }
 
+// Local: reads this file's own test-time fixtures (see `dir`), not the manifest's.
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(fixture_path(name)).unwrap()
 }
@@ -179,31 +183,15 @@ struct Probe {
     pos: u64,
 }
 
+// Local: the Matroska fields (no dts) as a `Probe`; mp4_demux.rs reads others.
 fn ffprobe(path: &std::path::Path, stream: usize) -> Vec<Probe> {
-    let out = Command::new("ffprobe")
-        .args(["-v", "error", "-select_streams", &stream.to_string()])
-        .args([
-            "-show_entries",
-            "packet=pts_time,size,flags,pos",
-            "-of",
-            "csv=p=0",
-        ])
-        .arg(path)
-        .output()
-        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
-    assert!(out.status.success(), "ffprobe {}", path.display());
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(|l| {
-            let f: Vec<&str> = l.split(',').collect();
-            Probe {
-                pts: (f[0].parse::<f64>().unwrap() * 1e6).round() as i64,
-                size: f[1].parse().unwrap(),
-                pos: f[2].parse().unwrap(),
-                key: f[3].starts_with('K'),
-            }
+    ffprobe_packets(path, &stream.to_string(), "pts_time,size,flags,pos")
+        .iter()
+        .map(|f| Probe {
+            pts: (f[0].parse::<f64>().unwrap() * 1e6).round() as i64,
+            size: f[1].parse().unwrap(),
+            pos: f[2].parse().unwrap(),
+            key: f[3].starts_with('K'),
         })
         .collect()
 }
@@ -231,16 +219,7 @@ fn ffmpeg_packets(path: &std::path::Path, stream: usize) -> Vec<u8> {
 // ---------------------------------------------------------------------------------------------
 // Helpers
 
-fn all_samples(d: &mut dyn Demux, src: &mut dyn ByteSource, track: usize) -> Vec<Sample> {
-    let mut c = Cursor::default();
-    let mut out = Vec::new();
-    while let Some(s) = d.next_sample(src, track, &mut c).unwrap() {
-        out.push(s);
-        assert!(out.len() < 1_000_000, "runaway sample list");
-    }
-    out
-}
-
+// Local: the sample bytes out of a file (manifests.rs's `bytes_of` reads a URL's range).
 fn bytes_of(data: &[u8], samples: &[Sample]) -> Vec<u8> {
     let mut v = Vec::new();
     for s in samples {
@@ -257,6 +236,7 @@ fn delay_adjust(delay_us: i64) -> i64 {
 
 /// Checks every sample of every track against ffprobe and ffmpeg's packet bytes. Returns how
 /// many samples were compared.
+// Local: Matroska's own checks (CodecDelay, block offsets, packet bytes); see mp4_demux.rs.
 fn check_against_ffprobe(path: &std::path::Path, data: &[u8], codecs: &[&str]) -> usize {
     let mut src: &[u8] = data;
     let mut d = demux::open(&mut src).unwrap();

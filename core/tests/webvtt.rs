@@ -3,8 +3,6 @@
 //! a malformed corpus that must never panic.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
-
 use kinema_core::text::webvtt::{
     self, layout, layout_with, markup, parse_timestamp, unwrap_mpegts, wvtt, Cue, CueBox,
     CueSettings, ElementKind, Limits, LineAlign, Node, PositionAlign, Region, Scroll, TextAlign,
@@ -23,11 +21,9 @@ fn parse(text: &str) -> webvtt::VttFile {
     webvtt::parse(text.as_bytes()).unwrap_or_else(|e| panic!("{e}: {text:?}"))
 }
 
+/// The bytes of the generated `vtt/NAME` (scripts/fixtures-vtt.sh).
 fn fixture(name: &str) -> Vec<u8> {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/fixtures/gen/vtt")
-        .join(name);
-    std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e} (run scripts/fixtures.sh)", p.display()))
+    kinema_testkit::fixture(&format!("vtt/{name}"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -937,6 +933,7 @@ fn vp() -> Viewport {
     }
 }
 
+// Local: laid-out cue boxes (manifests.rs's `boxes` walks MP4 boxes).
 fn boxes(cues: &[Cue]) -> Vec<CueBox> {
     layout(&cues.iter().collect::<Vec<_>>(), &vp())
 }
