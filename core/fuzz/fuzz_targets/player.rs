@@ -5,5 +5,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    kinema_core::sim::fuzz_scenario(data);
+    // An unusable player after the scenario (a good file no longer loads) is a finding too.
+    if let Err(why) = kinema_core::sim::fuzz_scenario(data) {
+        panic!("the player is unusable after the scenario: {why}");
+    }
 });
