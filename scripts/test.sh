@@ -11,7 +11,8 @@ usage() {
 Usage: bash scripts/test.sh [--tier NAME]... [--help]
 
 Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
-  lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour
+  lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour; no import
+          cycle between the modules of any crate (scripts/module-cycles.py)
   unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
   sim     fixtures; integration tests: the core in the simulated host with virtual time,
           parsers against ffprobe and public test assets, the protocol codec (core/tests,
@@ -112,6 +113,8 @@ if wants lint; then
   step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
   step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
   step "clippy (wasm32, WebGL2 build)" cargo clippy -p kinema-web -p kinema-render --target wasm32-unknown-unknown --features kinema-web/webgl -- -D warnings
+  step "no import cycle between modules" python3 scripts/module-cycles.py core/protocol/src core/src \
+    core/render/src core/testkit/src web/src device-shims/settop/guest/src device-shims/settop/host/src
 fi
 if wants unit; then
   fixtures
