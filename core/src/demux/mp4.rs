@@ -6,6 +6,9 @@
 //! Fragments are discovered lazily, walking top-level box headers forward from the end of the
 //! `moov`; only `moof` boxes are read whole. Every size is checked before anything is
 //! allocated.
+//!
+//! One file per container: the box readers, the sample tables and the lazy fragment walk share
+//! one set of bounded readers and limits; split by box they would all reach into each other.
 
 use super::{
     codec, ticks_to_us, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind,

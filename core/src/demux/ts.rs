@@ -43,6 +43,9 @@
 //! assembled (counted in [`TsSegment::discarded_pes`]) and demuxing goes on; lost sync is found
 //! again by looking for 0x47 at packet spacing (188, or 192 for M2TS, 204 with FEC bytes).
 //! Every size is bounded by [`TsLimits`].
+//!
+//! One file for MPEG-TS: packets, PSI tables, PES assembly, the ADTS/H.264/H.265/MP3 framing
+//! and timestamp unwrapping run as one streaming state machine with shared limits.
 
 use super::{codec, ticks_to_us, DemuxError, TrackInfo, TrackKind};
 

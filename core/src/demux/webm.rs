@@ -25,6 +25,9 @@
 //! Unknown-size Segment and Cluster elements (live WebM) end at the parent's end or at the next
 //! top-level element. Tracks with ContentEncodings (compression, encryption) are listed with an
 //! unrecognised (`?`) codec since their frames are not stored as is.
+//!
+//! One file per container: the EBML reader, the element tables, Cues, Clusters and lacing share
+//! one bounded reader and its limits; split by element they would all reach into each other.
 
 use std::collections::BTreeMap;
 

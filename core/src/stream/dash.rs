@@ -18,6 +18,10 @@
 //! without any of these is one segment (a sidecar WebVTT file); inheritance of all of them from
 //! Period and AdaptationSet; several periods, matched into continuing variants; `static` and
 //! `dynamic` MPDs (segments available at `now_ms`, inside `timeShiftBufferDepth`).
+//!
+//! One file for the MPD: element inheritance (Period → AdaptationSet → Representation) and the
+//! three segment addressing schemes resolve against each other; the model it fills is
+//! `stream::model`, shared with HLS.
 
 use std::collections::HashMap;
 

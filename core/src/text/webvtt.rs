@@ -22,6 +22,10 @@
 //! algorithm, parses the cue text markup into a tree, reads `wvtt` samples or computes cue
 //! boxes, so the core implements the spec itself: it is a few hundred lines of well-specified
 //! state machines with no dependency.
+//!
+//! One file for the W3C parser algorithm (signature, header, blocks, timings, settings, REGION,
+//! STYLE): its steps share the line reader and collect into one `Track`; the rest of the format
+//! (markup, style, layout, wvtt) is already in submodules.
 
 pub mod layout;
 pub mod markup;

@@ -37,6 +37,9 @@
 //! selector matching, cascade and colour table would still be ours), brings its own
 //! dependencies and costs far more wasm than this subset: a comment stripper, a brace-aware
 //! rule splitter and a compound-selector reader are enough for what WebVTT files contain.
+//!
+//! One file for the CSS subset (comment stripping, rules, selectors, declarations, cascade):
+//! each step feeds the next and the limits apply to all of them; the tests are a third of it.
 
 use super::markup::{ElementKind, Node, Span, MAX_CLASSES};
 
