@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v ffmpeg >/dev/null || source scripts/bootstrap.sh
 gen=tests/fixtures/gen
-mkdir -p "$gen/bad" www/media
+mkdir -p "$gen/bad" "$gen/pcm" www/media
 made=() kept=0
 
 # fresh OUT: true when OUT must be (re)made.
@@ -66,6 +66,69 @@ media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt
 # H.265: valid, but Chromium's WebCodecs has no HEVC decoder here.
 media "$gen/bad/hevc.mp4" -f lavfi -i "$(index_video 320x180 2)" -c:v libx265 -x265-params log-level=error \
   -pix_fmt yuv420p -tag:v hvc1
+
+# QuickTime as iPhones write it (ffmpeg -f mov): the AAC esds sits inside a `wave` atom of a
+# version-1 sound description, followed by a `chan` box; moov after the mdat.
+media "$gen/h264-aac.mov" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 0 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k -f mov
+# PCM in QuickTime: sowt (s16le), twos (s16be), lpcm (version-2 entry, ffmpeg's choice above
+# 65535 Hz), in24 and fl32 (little-endian, signalled by `enda` in `wave`).
+media "$gen/pcm/sowt.mov" -f lavfi -i "$tone" -c:a pcm_s16le -f mov
+media "$gen/pcm/twos.mov" -f lavfi -i "$tone" -c:a pcm_s16be -f mov
+media "$gen/pcm/lpcm.mov" -f lavfi -i "aevalsrc='$sine|$sine':s=96000:d=1" -c:a pcm_s16le -f mov
+media "$gen/pcm/in24.mov" -f lavfi -i "$tone" -c:a pcm_s24le -f mov
+media "$gen/pcm/fl32.mov" -f lavfi -i "$tone" -c:a pcm_f32le -f mov
+# Rotated video: rotate-N.mp4 is displayed turned N degrees clockwise (tkhd matrix). This
+# ffmpeg (5.1) has no -display_rotation; the legacy `rotate` tag works when stream-copying but
+# writes a counter-clockwise matrix (its own autorotate turns a rotate=90 file's top-left
+# corner to the bottom-left), so the tag is 360 - N.
+for deg in 90 180 270; do
+  media "$gen/rotate-$deg.mp4" -i "$gen/h264-aac.mp4" -c copy -metadata:s:v:0 rotate=$(((360 - deg) % 360))
+done
+# Edit lists that start late: the video shifted by 0.5 s (an empty edit first), without and
+# with B-frames (empty edit, then an edit whose media_time hides the B-frame delay).
+media "$gen/itsoffset.mp4" -itsoffset 0.5 -i "$gen/h264-aac.mp4" -i "$gen/h264-aac.mp4" \
+  -map 0:v -map 1:a -c copy
+media "$gen/itsoffset-bframes.mp4" -itsoffset 0.5 -i "$gen/h264-bframes.mp4" \
+  -i "$gen/h264-bframes.mp4" -map 0:v -map 1:a -c copy
+# Fragmented without a duration in mvhd (empty_moov writes 0): with a global sidx per track
+# after the moov (default_base_moof: ffmpeg 5.1 moves the fragments to make room for the sidx
+# without fixing absolute tfhd base offsets); and fragmented.mp4 with an mehd box added to its mvex (ffmpeg 5.1 writes
+# none; the trun offsets are relative to each moof; the mfra, whose offsets are absolute, goes).
+media "$gen/frag-sidx.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 2 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k -movflags frag_keyframe+empty_moov+default_base_moof+global_sidx
+# frag_keyframe without empty_moov: the first fragment's samples sit in the moov, whose mvhd
+# duration (1 s) covers only them.
+media "$gen/frag-moov-samples.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 2 \
+  -g 30 -pix_fmt yuv420p -c:a aac -b:a 128k -movflags frag_keyframe
+if fresh "$gen/frag-mehd.mp4"; then
+  python3 - "$gen/fragmented.mp4" "$gen/frag-mehd.mp4" <<'PY'
+import os, struct, sys
+data = open(sys.argv[1], 'rb').read()
+def boxes(b):
+    i = 0
+    while i + 8 <= len(b):
+        size, kind = struct.unpack('>I4s', b[i:i + 8])
+        yield kind, b[i:i + size]
+        i += size
+out = b''
+for kind, box in boxes(data):
+    if kind == b'mfra':
+        continue  # its tfra offsets are absolute: 16 bytes off now
+    if kind == b'moov':
+        new = b''
+        for k, child in boxes(box[8:]):
+            if k == b'mvex':
+                # mehd version 0: fragment_duration 10067 in the movie timescale (1000).
+                mehd = struct.pack('>I4sII', 16, b'mehd', 0, 10067)
+                child = struct.pack('>I4s', len(child) + 16, b'mvex') + mehd + child[8:]
+            new += child
+        box = struct.pack('>I4s', 8 + len(new), b'moov') + new
+    out += box
+open(sys.argv[2] + '.tmp', 'wb').write(out)
+os.replace(sys.argv[2] + '.tmp', sys.argv[2])
+PY
+fi
 
 # Broken inputs: each must end in a declared error (or, for truncated.mp3, a clean end).
 # The first 40% of an MP3: probes fine, the data stops at ~4 s of 10.
