@@ -105,10 +105,20 @@ pub struct TrackInfo {
     pub width: u32,
     /// Coded height in pixels (video).
     pub height: u32,
-    /// Display width (after pixel aspect ratio); equals `width` for square pixels.
+    /// Display width (after pixel aspect ratio and, for MP4, after the track's rotation:
+    /// a 640×360 picture rotated by 90° is displayed 360×640); equals `width` for square,
+    /// unrotated pixels.
     pub display_width: u32,
-    /// Display height.
+    /// Display height (after pixel aspect ratio and rotation).
     pub display_height: u32,
+    /// Clockwise rotation to display the decoded picture with, in degrees: 0, 90, 180 or 270
+    /// (MP4 `tkhd` matrix; what ffmpeg's legacy `rotate` tag and `<video>` apply). Applied
+    /// after [`TrackInfo::flip`]. Not carried to hosts yet: the decoder configuration keeps
+    /// the unrotated display size (see `video::config_of`).
+    pub rotation_degrees: u16,
+    /// Mirror the decoded picture left to right before rotating (a matrix with a negative
+    /// determinant; a vertical flip is this plus 180°).
+    pub flip: bool,
     /// Samples per second (audio).
     pub sample_rate: u32,
     /// Channels (audio).
@@ -118,6 +128,19 @@ pub struct TrackInfo {
     /// Samples the decoder outputs that precede time 0 and must be dropped (Opus pre-skip,
     /// AAC priming when signalled), in microseconds.
     pub codec_delay_us: i64,
+}
+
+impl TrackInfo {
+    /// The display size before [`TrackInfo::rotation_degrees`] is applied: what the decoded
+    /// picture's aspect asks for (the decoder configuration, and what hosts draw until
+    /// rotation is carried to them).
+    pub fn unrotated_display_size(&self) -> (u32, u32) {
+        if self.rotation_degrees % 180 == 90 {
+            (self.display_height, self.display_width)
+        } else {
+            (self.display_width, self.display_height)
+        }
+    }
 }
 
 /// One compressed frame, in decode order.

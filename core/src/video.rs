@@ -146,14 +146,17 @@ fn nal_length_of(config: &VideoDecoderConfig) -> Option<usize> {
 }
 
 /// The decoder configuration a track's info asks for.
+/// The display size is the unrotated one: hosts do not rotate pictures yet, so a rotated
+/// track keeps the aspect its pictures are decoded with.
 pub(crate) fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
+    let (display_width, display_height) = t.unrotated_display_size();
     VideoDecoderConfig {
         codec: t.codec.clone(),
         description: t.description.clone(),
         coded_width: t.width,
         coded_height: t.height,
-        display_width: t.display_width,
-        display_height: t.display_height,
+        display_width,
+        display_height,
     }
 }
 

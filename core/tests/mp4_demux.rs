@@ -27,8 +27,34 @@ fn ffprobe(name: &str, index: usize) -> Vec<(i64, i64, u32, u64, bool)> {
     .collect()
 }
 
+/// ffprobe's format duration of a fixture, in seconds.
+fn ffprobe_duration(name: &str) -> f64 {
+    let out = std::process::Command::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(fixture_path(name))
+        .output()
+        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
 // Local: each format's demuxer is checked against its own fields (webm_demux.rs, ts_demux.rs).
 fn check_against_ffprobe(name: &str, codecs: &[&str]) {
+    check_displayed(name, codecs, (320, 180));
+}
+
+/// [`check_against_ffprobe`] for a video displayed at `display` (rotated by its matrix).
+fn check_displayed(name: &str, codecs: &[&str], display: (u32, u32)) {
     let data = fixture(name);
     let mut src: &[u8] = &data;
     let mut d = demux::open(&mut src).unwrap();
@@ -65,7 +91,7 @@ fn check_against_ffprobe(name: &str, codecs: &[&str]) {
         }
         if info.kind == Some(TrackKind::Video) {
             assert_eq!((info.width, info.height), (320, 180));
-            assert_eq!((info.display_width, info.display_height), (320, 180));
+            assert_eq!((info.display_width, info.display_height), display, "{name}");
             // 10 s at 30 fps; presentation times are exactly frame n / 30 after the first
             // (0 when an edit list hides the B-frame delay; ffmpeg's fragmented files have none).
             let mut pts: Vec<i64> = ours.iter().map(|s| s.pts_us).collect();
@@ -78,7 +104,12 @@ fn check_against_ffprobe(name: &str, codecs: &[&str]) {
         }
     }
     let dur = d.duration().unwrap();
-    assert!((dur - 10.0).abs() < 0.1, "{name}: duration {dur}");
+    let theirs = ffprobe_duration(name);
+    println!("{name}: duration {dur} (ffprobe {theirs})");
+    assert!(
+        (dur - theirs).abs() <= 0.05,
+        "{name}: duration {dur} vs ffprobe {theirs}"
+    );
 }
 
 #[test]
@@ -258,4 +289,135 @@ fn broken_files_end_in_errors_not_panics() {
     let mut src: &[u8] = &fixture("bad/no-moov.mp4");
     let src_ref: &mut &[u8] = &mut src;
     assert!(matches!(demux::open(src_ref), Err(DemuxError::Invalid(_))));
+}
+
+#[test]
+fn quicktime_mov_with_esds_in_wave() {
+    // ffmpeg -f mov: a version-1 sound description whose esds sits in a `wave` atom, then a
+    // `chan` box; the same tables and times as ffprobe's.
+    check_against_ffprobe("h264-aac.mov", &["avc1.", "mp4a.40.2"]);
+    let data = fixture("h264-aac.mov");
+    let mut src: &[u8] = &data;
+    let d = demux::open(&mut src).unwrap();
+    let a = &d.tracks()[1];
+    assert_eq!((a.sample_rate, a.channels), (48_000, 2));
+    // The AudioSpecificConfig: AAC LC (2), 48 kHz (index 3), 2 channels (then ffmpeg's
+    // SBR sync extension), as in the MP4 twin.
+    let desc = a.description.clone().unwrap();
+    assert_eq!(desc[..2], [0x11, 0x90]);
+    let mp4 = fixture("h264-aac.mp4");
+    let mut src: &[u8] = &mp4;
+    let twin = demux::open(&mut src).unwrap();
+    assert_eq!(twin.tracks()[1].description, Some(desc));
+}
+
+#[test]
+fn pcm_sample_entries_have_codecs() {
+    for (name, codec, rate) in [
+        ("pcm/sowt.mov", "pcm-s16le", 48_000),
+        ("pcm/twos.mov", "pcm-s16be", 48_000),
+        ("pcm/lpcm.mov", "pcm-s16le", 96_000),
+        ("pcm/in24.mov", "pcm-s24le", 48_000),
+        ("pcm/fl32.mov", "pcm-f32le", 48_000),
+    ] {
+        let data = fixture(name);
+        let mut src: &[u8] = &data;
+        let mut d = demux::open(&mut src).unwrap();
+        let t = d.tracks()[0].clone();
+        assert_eq!(
+            (t.codec.as_str(), t.sample_rate, t.channels),
+            (codec, rate, 2),
+            "{name}"
+        );
+        // One sample per frame (QuickTime PCM), as ffprobe counts them.
+        let ours = all_samples(d.as_mut(), &mut src, 0);
+        let theirs = ffprobe(name, 0);
+        let frames: u64 = ours.iter().map(|s| u64::from(s.size)).sum::<u64>()
+            / (u64::from(t.channels) * pcm_bytes(codec));
+        assert_eq!(frames, u64::from(rate), "{name}: one second of frames");
+        let bytes: u64 = theirs.iter().map(|p| u64::from(p.2)).sum();
+        assert_eq!(
+            ours.iter().map(|s| u64::from(s.size)).sum::<u64>(),
+            bytes,
+            "{name}: bytes"
+        );
+    }
+}
+
+fn pcm_bytes(codec: &str) -> u64 {
+    match codec {
+        "pcm-s16le" | "pcm-s16be" => 2,
+        "pcm-s24le" => 3,
+        _ => 4,
+    }
+}
+
+#[test]
+fn fragmented_duration_from_mehd_sidx_or_the_walk() {
+    // mehd and sidx give the duration at open; without either it is known once every
+    // fragment is walked. Never the mvhd's, which covers only the samples in the moov.
+    for (name, at_open) in [
+        ("frag-mehd.mp4", true),
+        ("frag-sidx.mp4", true),
+        ("fragmented.mp4", false),
+        ("frag-moov-samples.mp4", false),
+    ] {
+        let data = fixture(name);
+        let mut src: &[u8] = &data;
+        let mut d = demux::open(&mut src).unwrap();
+        let theirs = ffprobe_duration(name);
+        let early = d.duration();
+        println!("{name}: at open {early:?} (ffprobe {theirs})");
+        if at_open {
+            let early = early.unwrap_or_else(|| panic!("{name}: no duration at open"));
+            assert!(
+                (early - theirs).abs() <= 0.05,
+                "{name}: {early} vs {theirs}"
+            );
+        } else {
+            assert_eq!(early, None, "{name}: unknown until walked");
+        }
+        for t in 0..d.tracks().len() {
+            all_samples(d.as_mut(), &mut src, t);
+        }
+        let end = d.duration().unwrap();
+        assert!((end - theirs).abs() <= 0.05, "{name}: {end} vs {theirs}");
+    }
+    check_against_ffprobe("frag-sidx.mp4", &["avc1.", "mp4a.40.2"]);
+    check_against_ffprobe("frag-mehd.mp4", &["avc1.", "mp4a.40.2"]);
+    check_against_ffprobe("frag-moov-samples.mp4", &["avc1.", "mp4a.40.2"]);
+}
+
+#[test]
+fn rotation_matrix_and_displayed_size() {
+    for (name, degrees, display) in [
+        ("h264-aac.mp4", 0, (320, 180)),
+        ("rotate-90.mp4", 90, (180, 320)),
+        ("rotate-180.mp4", 180, (320, 180)),
+        ("rotate-270.mp4", 270, (180, 320)),
+    ] {
+        check_displayed(name, &["avc1.", "mp4a.40.2"], display);
+        let data = fixture(name);
+        let mut src: &[u8] = &data;
+        let d = demux::open(&mut src).unwrap();
+        let v = &d.tracks()[0];
+        assert_eq!((v.rotation_degrees, v.flip), (degrees, false), "{name}");
+        assert_eq!((v.width, v.height), (320, 180), "{name}: coded size");
+    }
+}
+
+#[test]
+fn edit_lists_that_start_late() {
+    // An empty edit of 0.5 s before the video (and, with B-frames, a media_time after it).
+    check_against_ffprobe("itsoffset.mp4", &["avc1.", "mp4a.40.2"]);
+    check_against_ffprobe("itsoffset-bframes.mp4", &["avc1.64", "mp4a.40.2"]);
+    let data = fixture("itsoffset-bframes.mp4");
+    let mut src: &[u8] = &data;
+    let mut d = demux::open(&mut src).unwrap();
+    let first = all_samples(d.as_mut(), &mut src, 0)
+        .iter()
+        .map(|s| s.pts_us)
+        .min()
+        .unwrap();
+    assert_eq!(first, 500_000);
 }

@@ -3,6 +3,13 @@
 //! edit list's start shift (`elst`: leading empty edits and the first edit's `media_time`), so
 //! presentation times match what ffprobe and browsers show.
 //!
+//! QuickTime files (`.mov`) read the same way: version 1 and 2 sound descriptions, decoder
+//! parameters inside a `wave` atom (`esds`, `enda`), PCM sample entries (named `pcm-…`, decoded
+//! by the core through symphonia), other boxes such as `chan` passed by. The `tkhd` matrix
+//! gives [`TrackInfo::rotation_degrees`] and [`TrackInfo::flip`]. A fragmented file's duration
+//! is its `mehd`'s, else that of a `sidx` indexing the whole file, else known once every
+//! fragment is walked (never the `mvhd`'s, which covers only the samples in the `moov`).
+//!
 //! Fragments are discovered lazily, walking top-level box headers forward from the end of the
 //! `moov`; only `moof` boxes are read whole. Every size is checked before anything is
 //! allocated.
@@ -129,7 +136,14 @@ impl Mp4Demuxer {
             };
             if &kind == b"moov" {
                 let moov = read_payload(src, offset, size, header)?;
-                return Self::from_moov(&moov, offset + size);
+                let after = offset
+                    .checked_add(size)
+                    .ok_or_else(|| invalid("box size overflow"))?;
+                let mut d = Self::from_moov(&moov, after)?;
+                if d.duration.is_none() && d.scan.is_some() {
+                    d.duration = sidx_duration(src, after, &d.state)?;
+                }
+                return Ok(d);
             }
             offset = offset
                 .checked_add(size)
@@ -194,18 +208,27 @@ impl Mp4Demuxer {
                 })
             })
             .collect();
-        let movie = movie_duration
-            .filter(|&d| d > 0 && d != u64::from(u32::MAX) && d != u64::MAX)
-            .or(fragment_duration.filter(|&d| d > 0))
-            .map(|d| d as f64 / movie_scale as f64);
-        let duration = movie.or_else(|| {
-            tracks
-                .iter()
-                .filter_map(|t| t.duration_us)
-                .max()
-                .filter(|&d| d > 0)
-                .map(|d| d as f64 / 1e6)
-        });
+        let known = |d: &u64| *d > 0 && *d != u64::from(u32::MAX) && *d != u64::MAX;
+        let duration = if mvex.is_some() {
+            // Fragmented: mvhd and mdhd cover only the samples in the moov (ffmpeg writes 0
+            // with empty_moov, the first fragment's length without). The whole is the mehd's;
+            // without one a global sidx tells (see `open`), else walking the fragments does.
+            fragment_duration
+                .filter(known)
+                .map(|d| d as f64 / movie_scale as f64)
+        } else {
+            movie_duration
+                .filter(known)
+                .map(|d| d as f64 / movie_scale as f64)
+                .or_else(|| {
+                    tracks
+                        .iter()
+                        .filter_map(|t| t.duration_us)
+                        .max()
+                        .filter(|&d| d > 0)
+                        .map(|d| d as f64 / 1e6)
+                })
+        };
         Ok(Mp4Demuxer {
             tracks,
             state,
@@ -390,6 +413,71 @@ impl Mp4Demuxer {
     }
 }
 
+/// Most top-level boxes looked at after the `moov` for segment indexes.
+const MAX_SIDX_BOXES: usize = 64;
+
+/// The duration (seconds) the `sidx` boxes right after the `moov` give (the latest end of a
+/// track's references: earliest presentation time plus their durations, after the edit
+/// shift), when they index the whole file: `None` when there is none or each indexes one
+/// fragment only (the DASH style of one `sidx` per fragment, which tells nothing of the rest).
+fn sidx_duration(
+    src: &mut dyn ByteSource,
+    mut offset: u64,
+    state: &[TrackState],
+) -> Result<Option<f64>, DemuxError> {
+    let mut end: Option<i64> = None;
+    for _ in 0..MAX_SIDX_BOXES {
+        let Some((size, kind, header)) = read_box_header(src, offset)? else {
+            break;
+        };
+        let next = offset
+            .checked_add(size)
+            .ok_or_else(|| invalid("box size overflow"))?;
+        match &kind {
+            b"sidx" => {
+                let sidx = read_payload(src, offset, size, header)?;
+                if let Some((track_id, ticks, timescale, covered)) = parse_sidx(&sidx, next) {
+                    let whole = covered.1 > 1 || src.len().is_some_and(|l| covered.0 >= l);
+                    if whole {
+                        let shift = state
+                            .iter()
+                            .find(|s| s.track_id == track_id)
+                            .map_or(0, |s| s.shift);
+                        let us = ticks_to_us(ticks.saturating_add(shift), timescale);
+                        end = Some(end.map_or(us, |e| e.max(us)));
+                    }
+                }
+            }
+            b"free" | b"skip" | b"styp" | b"prft" | b"emsg" | b"uuid" => {}
+            _ => break,
+        }
+        offset = next;
+    }
+    Ok(end.filter(|&us| us > 0).map(|us| us as f64 / 1e6))
+}
+
+/// A `sidx` payload: (reference_ID, earliest presentation time + the references' durations in
+/// its timescale, the timescale, (the byte after the last referenced one, reference count)).
+/// `after` is the offset of the byte after the box (the anchor of its offsets).
+fn parse_sidx(b: &[u8], after: u64) -> Option<(u32, i64, u32, (u64, usize))> {
+    let track_id = be_u32(b, 4)?;
+    let timescale = be_u32(b, 8).filter(|&t| t > 0)?;
+    let (ept, first, at) = if b.first() == Some(&0) {
+        (u64::from(be_u32(b, 12)?), u64::from(be_u32(b, 16)?), 20)
+    } else {
+        (be_u64(b, 12)?, be_u64(b, 20)?, 28)
+    };
+    let count = usize::from(be_u16(b, at + 2)?);
+    let refs = b.get(at + 4..at + 4 + count * 12)?;
+    let (mut bytes, mut ticks) = (0u64, i64::try_from(ept).ok()?);
+    for r in refs.chunks_exact(12) {
+        bytes = bytes.saturating_add(u64::from(be_u32(r, 0)? & 0x7fff_ffff));
+        ticks = ticks.saturating_add(i64::from(be_u32(r, 4)?));
+    }
+    let covered = after.saturating_add(first).saturating_add(bytes);
+    Some((track_id, ticks, timescale, (covered, count)))
+}
+
 /// Reads the header of the top-level box at `offset`; `None` at the end of the resource.
 fn read_box_header(
     src: &mut dyn ByteSource,
@@ -441,6 +529,9 @@ fn parse_trak(
     let wh_at = if v1 { 88 } else { 76 };
     let tk_w = be_u32(tkhd, wh_at).unwrap_or(0) >> 16;
     let tk_h = be_u32(tkhd, wh_at + 4).unwrap_or(0) >> 16;
+    // The matrix's a, b, c, d (16.16) precede the width: [a b u; c d v; x y w].
+    let m = |i: usize| be_u32(tkhd, wh_at - 36 + i * 4).map_or(0, |v| v as i32);
+    let (rotation_degrees, flip) = orientation(m(0), m(1), m(3), m(4));
     let mdia = child(trak, b"mdia").ok_or_else(|| invalid("no mdia"))?;
     let mdhd = child(mdia, b"mdhd").ok_or_else(|| invalid("no mdhd"))?;
     let (timescale, media_duration) = if mdhd.first() == Some(&1) {
@@ -474,8 +565,17 @@ fn parse_trak(
     if info.kind.is_some() {
         parse_stsd(stbl, &mut info)?;
         if info.kind == Some(TrackKind::Video) {
-            info.display_width = if tk_w > 0 { tk_w } else { info.width };
-            info.display_height = if tk_h > 0 { tk_h } else { info.height };
+            // tkhd's size is the presentation size before the matrix: a 90° or 270° turn
+            // swaps it for display.
+            let w = if tk_w > 0 { tk_w } else { info.width };
+            let h = if tk_h > 0 { tk_h } else { info.height };
+            (info.display_width, info.display_height) = if rotation_degrees % 180 == 90 {
+                (h, w)
+            } else {
+                (w, h)
+            };
+            info.rotation_degrees = rotation_degrees;
+            info.flip = flip;
         }
     }
     let shift = edit_shift(trak, timescale, movie_scale)?;
@@ -491,6 +591,33 @@ fn parse_trak(
         Vec::new()
     };
     Ok((info, state, samples))
+}
+
+/// Clockwise rotation (0, 90, 180, 270) and left-right mirror (applied first) of a `tkhd`
+/// matrix's a, b, c, d (points map as `x' = a·x + c·y`, `y' = b·x + d·y`, y pointing down).
+/// A negative determinant is a mirror; what is left after undoing it snaps to the nearest
+/// right angle (matrices that shear or turn by other angles are not displayed as such).
+fn orientation(a: i32, b: i32, c: i32, d: i32) -> (u16, bool) {
+    let det = i64::from(a) * i64::from(d) - i64::from(b) * i64::from(c);
+    let flip = det < 0;
+    // M = mirror · R, and the mirror negates the first row: R = [-a -b; c d].
+    let (a, b) = if flip {
+        (-i64::from(a), -i64::from(b))
+    } else {
+        (i64::from(a), i64::from(b))
+    };
+    let degrees = if a.abs() >= b.abs() {
+        if a >= 0 {
+            0
+        } else {
+            180
+        }
+    } else if b > 0 {
+        90
+    } else {
+        270
+    };
+    (degrees, flip)
 }
 
 /// Codec of a WebVTT track (ISO/IEC 14496-30 `wvtt` sample entry): a track without a
@@ -600,10 +727,28 @@ fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
                 2 => 28 + 36,
                 _ => 28,
             };
+            if version == 2 {
+                // QuickTime version-2 sound description: the real rate (f64) and channel count
+                // follow the version-0 fields, which hold placeholders.
+                let rate = be_u64(entry, 32).map_or(0.0, f64::from_bits);
+                info.sample_rate = if rate.is_finite() && rate > 0.0 && rate < 1e7 {
+                    rate.round() as u32
+                } else {
+                    0
+                };
+                info.channels = be_u32(entry, 40)
+                    .and_then(|c| u16::try_from(c).ok())
+                    .unwrap_or(0);
+            }
             let boxes = entry.get(skip..).unwrap_or_default();
+            // QuickTime puts decoder parameters (esds, enda) in a `wave` atom; `chan` and other
+            // boxes are passed by.
+            let wave = child(boxes, b"wave").unwrap_or_default();
             match &kind {
                 b"mp4a" => {
-                    let esds = child(boxes, b"esds").ok_or_else(|| invalid("mp4a without esds"))?;
+                    let esds = child(boxes, b"esds")
+                        .or_else(|| child(wave, b"esds"))
+                        .ok_or_else(|| invalid("mp4a without esds"))?;
                     let (oti, asc) = parse_esds(esds.get(4..).unwrap_or_default());
                     match oti {
                         0x40 | 0x66 | 0x67 | 0x68 => {
@@ -633,7 +778,10 @@ fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
                     info.codec = "flac".into();
                     info.description = Some(d);
                 }
-                _ => info.codec = format!("?{fourcc}"),
+                _ => {
+                    info.codec = pcm_codec(&kind, entry, version, wave)
+                        .unwrap_or_else(|| format!("?{fourcc}"));
+                }
             }
         }
         None => {}
@@ -644,6 +792,65 @@ fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
         ));
     }
     Ok(())
+}
+
+/// The codec string of a PCM sample entry (QuickTime `sowt`, `twos`, `raw `, `in24`, `in32`,
+/// `fl32`, `fl64`, `lpcm`): `pcm-` + `s`/`u`/`f` + bits + `le`/`be` (`pcm-s16le`, `pcm-f32be`,
+/// `pcm-u8`). These are the core's own names, not WebCodecs codec strings: the core decodes
+/// PCM itself (see [`is_core_pcm`]). `None` for other entries or unusable parameters.
+fn pcm_codec(kind: &[u8; 4], entry: &[u8], version: u16, wave: &[u8]) -> Option<String> {
+    // `enda` in `wave`: a 16-bit flag, 1 when little-endian (in24, in32, fl32, fl64).
+    let little = child(wave, b"enda")
+        .and_then(|e| be_u16(e, 0))
+        .is_some_and(|v| v == 1);
+    let bits = be_u16(entry, 18).unwrap_or(0);
+    let (format, bits, little) = match kind {
+        b"sowt" if bits == 8 => ('s', 8, true),
+        b"sowt" => ('s', 16, true),
+        b"twos" if bits == 8 => ('s', 8, false),
+        b"twos" => ('s', 16, false),
+        b"raw " => ('u', 8, false),
+        b"in24" => ('s', 24, little),
+        b"in32" => ('s', 32, little),
+        b"fl32" => ('f', 32, little),
+        b"fl64" => ('f', 64, little),
+        b"lpcm" if version == 2 => {
+            // Version 2: constBitsPerChannel and formatSpecificFlags (float 1, big-endian 2,
+            // signed 4).
+            let bits = be_u32(entry, 48)?;
+            let flags = be_u32(entry, 52)?;
+            let format = if flags & 1 != 0 {
+                'f'
+            } else if flags & 4 != 0 || bits > 8 {
+                's'
+            } else {
+                'u'
+            };
+            (format, u16::try_from(bits).ok()?, flags & 2 == 0)
+        }
+        _ => return None,
+    };
+    let valid = match format {
+        'f' => matches!(bits, 32 | 64),
+        _ => matches!(bits, 8 | 16 | 24 | 32),
+    };
+    if !valid {
+        return None;
+    }
+    Some(if bits == 8 {
+        format!("pcm-{format}8")
+    } else {
+        format!("pcm-{format}{bits}{}", if little { "le" } else { "be" })
+    })
+}
+
+/// True for this demuxer's PCM codec strings (`pcm-s16le`...) that the core's decoder
+/// (symphonia) reads right. symphonia maps `in24`/`in32`/`fl32`/`fl64` to little-endian whatever their `enda`
+/// says, so big-endian samples wider than 16 bits are left out (reported unsupported rather
+/// than played as noise); big-endian 16-bit (`twos`) and `lpcm` in either order are fine,
+/// but one cannot tell an `lpcm` from an `in24` by the string, so the rule is by width.
+pub fn is_core_pcm(codec: &str) -> bool {
+    codec.starts_with("pcm-") && (!codec.ends_with("be") || codec == "pcm-s16be")
 }
 
 /// Object type indication and DecoderSpecificInfo from an ES descriptor.
@@ -989,5 +1196,63 @@ impl Demux for Mp4Demuxer {
             seg += 1;
         }
         Ok(best.or(first).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: i32 = 0x1_0000;
+
+    #[test]
+    fn orientation_of_matrices() {
+        assert_eq!(orientation(ONE, 0, 0, ONE), (0, false));
+        assert_eq!(orientation(0, ONE, -ONE, 0), (90, false));
+        assert_eq!(orientation(-ONE, 0, 0, -ONE), (180, false));
+        assert_eq!(orientation(0, -ONE, ONE, 0), (270, false));
+        // Mirrors: left-right, top-bottom (= mirror + 180°), and the two diagonals.
+        assert_eq!(orientation(-ONE, 0, 0, ONE), (0, true));
+        assert_eq!(orientation(ONE, 0, 0, -ONE), (180, true));
+        assert_eq!(orientation(0, ONE, ONE, 0), (270, true));
+        assert_eq!(orientation(0, -ONE, -ONE, 0), (90, true));
+        // A zero matrix (a broken tkhd) is shown as it is.
+        assert_eq!(orientation(0, 0, 0, 0), (0, false));
+    }
+
+    #[test]
+    fn pcm_codec_strings() {
+        let mut entry = vec![0u8; 28];
+        entry[19] = 16;
+        assert_eq!(
+            pcm_codec(b"sowt", &entry, 0, &[]).as_deref(),
+            Some("pcm-s16le")
+        );
+        assert_eq!(
+            pcm_codec(b"twos", &entry, 0, &[]).as_deref(),
+            Some("pcm-s16be")
+        );
+        let enda = [0, 0, 0, 10, b'e', b'n', b'd', b'a', 0, 1];
+        assert_eq!(
+            pcm_codec(b"in24", &entry, 1, &enda).as_deref(),
+            Some("pcm-s24le")
+        );
+        assert_eq!(
+            pcm_codec(b"fl32", &entry, 1, &[]).as_deref(),
+            Some("pcm-f32be")
+        );
+        assert_eq!(pcm_codec(b"mp4a", &entry, 0, &[]), None);
+        // lpcm version 2 with unusable widths.
+        let mut v2 = vec![0u8; 64];
+        v2[51] = 12;
+        assert_eq!(pcm_codec(b"lpcm", &v2, 2, &[]), None);
+        v2[51] = 32;
+        v2[55] = 1 | 2;
+        assert_eq!(
+            pcm_codec(b"lpcm", &v2, 2, &[]).as_deref(),
+            Some("pcm-f32be")
+        );
+        assert!(is_core_pcm("pcm-s16be") && is_core_pcm("pcm-f32le"));
+        assert!(!is_core_pcm("pcm-s24be") && !is_core_pcm("mp4a.40.2"));
     }
 }

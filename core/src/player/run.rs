@@ -103,6 +103,17 @@ impl Player {
             let need = feed_pipes(s, &mut self.scratch)?;
             s.feed_need = need;
             self.out.extend(self.scratch.drain(..));
+            // A fragmented file whose header has no duration: known once the feeders have
+            // walked every fragment (before its end is played), announced then.
+            if let (Some(info), Some(d)) = (self.info.as_mut(), s.demux.as_ref()) {
+                if info.duration.is_none() {
+                    if let Some(d) = d.duration().filter(|d| d.is_finite() && *d > 0.0) {
+                        info.duration = Some(d);
+                        self.out
+                            .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
+                    }
+                }
+            }
         }
         let mut steps = 0;
         while steps < MAX_STEPS {

@@ -83,8 +83,15 @@ pub(super) fn open_media(
     let tracks = demux.tracks().to_vec();
     let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
     let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
-    let core_audio =
-        |codec: &str| codec.starts_with("mp4a.40.") || codec == "mp3" || codec == "flac";
+    // PCM in QuickTime/MP4 goes to symphonia too: its MP4 reader already reads the PCM
+    // sample entries (sowt, twos, lpcm, in24/fl32 with `enda`), so the core needs no PCM
+    // decoder of its own; `demux::mp4::is_core_pcm` leaves out what symphonia misreads.
+    let core_audio = |codec: &str| {
+        codec.starts_with("mp4a.40.")
+            || codec == "mp3"
+            || codec == "flac"
+            || demux::mp4::is_core_pcm(codec)
+    };
     if video.is_none()
         && sniffed == Sniffed::Mp4
         && audio.is_some_and(|a| core_audio(&tracks[a].codec))
@@ -129,8 +136,10 @@ pub(super) fn open_media(
             .filter(|&d| d > 0)
             .unwrap_or(33_333);
         info.video_codec = Some(t.codec.clone());
-        info.width = t.display_width.max(1);
-        info.height = t.display_height.max(1);
+        // Unrotated until hosts rotate pictures (the size they draw).
+        let (width, height) = t.unrotated_display_size();
+        info.width = width.max(1);
+        info.height = height.max(1);
         info.frame_rate = 1e6 / frame_us as f64;
         pipe = Some(VideoPipe::new(
             v,
@@ -159,6 +168,14 @@ pub(super) fn open_media(
                 info.channels = src.channels() as u16;
                 Audio::Core(src)
             } else {
+                if t.codec.starts_with("pcm-") {
+                    // Fragmented, or an order symphonia misreads: no platform decoder
+                    // takes these names.
+                    return Err(Stall::Fatal(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("audio codec {} is not supported in this file", t.codec),
+                    )));
+                }
                 if t.sample_rate == 0 || t.channels == 0 {
                     return Err(Stall::Fatal(Error::new(
                         ErrorKind::Decode,
@@ -326,8 +343,9 @@ pub(super) fn open_adaptive(
             )));
         }
         info.video_codec = Some(t.codec.clone());
-        info.width = t.display_width.max(1);
-        info.height = t.display_height.max(1);
+        let (width, height) = t.unrotated_display_size();
+        info.width = width.max(1);
+        info.height = height.max(1);
         info.frame_rate = 30.0;
         s.video = Some(VideoPipe::new(
             v,
@@ -351,10 +369,14 @@ pub(super) fn open_adaptive(
 }
 
 pub(super) fn audio_config(t: &demux::TrackInfo) -> Result<AudioDecoderConfig, Stall> {
-    if t.codec.starts_with('?') {
+    // PCM names are the core's own (`demux::mp4`): no platform decoder takes them.
+    if t.codec.starts_with('?') || t.codec.starts_with("pcm-") {
         return Err(Stall::Fatal(Error::new(
             ErrorKind::Unsupported,
-            format!("audio codec {} is not supported", &t.codec[1..]),
+            format!(
+                "audio codec {} is not supported",
+                t.codec.trim_start_matches('?')
+            ),
         )));
     }
     if t.sample_rate == 0 || t.channels == 0 {
