@@ -78,6 +78,8 @@ media "$gen/pcm/twos.mov" -f lavfi -i "$tone" -c:a pcm_s16be -f mov
 media "$gen/pcm/lpcm.mov" -f lavfi -i "aevalsrc='$sine|$sine':s=96000:d=1" -c:a pcm_s16le -f mov
 media "$gen/pcm/in24.mov" -f lavfi -i "$tone" -c:a pcm_s24le -f mov
 media "$gen/pcm/fl32.mov" -f lavfi -i "$tone" -c:a pcm_f32le -f mov
+# Big-endian in24 (`enda` 0): symphonia would read it little-endian, so the player refuses it.
+media "$gen/pcm/in24-be.mov" -f lavfi -i "$tone" -c:a pcm_s24be -f mov
 # Rotated video: rotate-N.mp4 is displayed turned N degrees clockwise (tkhd matrix). This
 # ffmpeg (5.1) has no -display_rotation; the legacy `rotate` tag works when stream-copying but
 # writes a counter-clockwise matrix (its own autorotate turns a rotate=90 file's top-left

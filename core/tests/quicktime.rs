@@ -8,7 +8,7 @@ use std::process::Command;
 
 use kinema_core::audio::decoder::decode_all;
 use kinema_core::sim::SimHost;
-use kinema_core::{AppRequest, PlaybackState, PlayerConfig, PlayerEvent};
+use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent};
 use kinema_testkit::{fixture, fixture_path, frame_index, wait};
 
 const PCM: [&str; 5] = [
@@ -102,6 +102,21 @@ fn pcm_mov_plays_through_the_player() {
             "{name}: level"
         );
     }
+}
+
+#[test]
+fn big_endian_wide_pcm_is_refused_not_played_as_noise() {
+    // symphonia reads in24 as little-endian whatever `enda` says: a typed error instead.
+    let name = "pcm/in24-be.mov";
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    h.add(name, fixture(name));
+    h.app(AppRequest::Load { url: name.into() });
+    wait(&mut h, 10, "error", |h| h.last_error().is_some());
+    let e = h.last_error().cloned().unwrap();
+    println!("{name}: {e:?}");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e:?}");
+    assert!(e.message.contains("pcm-s24be"), "{e:?}");
+    assert!(h.played().iter().all(|&s| s == 0.0), "nothing played");
 }
 
 #[test]
