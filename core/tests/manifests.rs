@@ -1499,3 +1499,149 @@ fn malformed_manifests_end_in_typed_errors() {
     assert!(counts.get("decode").copied().unwrap_or(0) > 50);
     assert!(t.elapsed().as_secs() < 30);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Leniency where dash.js, Shaka and hls.js play what the specs allow (issue 15)
+
+/// A static one-period MPD: a 10 s video set with `video_rep` as its Representation's
+/// attributes, and `extra` inside the Period.
+fn lenient_mpd(video_rep: &str, set_extra: &str, extra: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S">
+  <Period id="p0">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      {set_extra}
+      <SegmentTemplate timescale="1000" duration="2000" media="v/$Number$.m4s" initialization="v/init.mp4"/>
+      <Representation id="v" codecs="avc1.42c01e" {video_rep}/>
+    </AdaptationSet>
+    {extra}
+  </Period>
+</MPD>"#
+    )
+}
+
+#[test]
+fn dash_representation_without_bandwidth_is_zero() {
+    // shaka-packager writes text Representations without @bandwidth.
+    let text = r#"<AdaptationSet contentType="text" mimeType="text/vtt" lang="en">
+      <Representation id="subs_en"><BaseURL>subs_en.vtt</BaseURL></Representation>
+    </AdaptationSet>"#;
+    let p = mpd(&lenient_mpd(r#"bandwidth="500000""#, "", text), 0);
+    assert_eq!(p.text.len(), 1);
+    assert_eq!(p.text[0].bandwidth, Some(0));
+    assert_eq!(
+        segments(p.text[0].media.as_ref().unwrap()).segments[0].url,
+        "https://cdn.example.com/live/channel/subs_en.vtt"
+    );
+    let p = mpd(&lenient_mpd("", "", ""), 0);
+    assert_eq!(p.variants[0].bandwidth, 0);
+}
+
+#[test]
+fn dash_undeclared_namespace_prefixes_are_ignored() {
+    // PlayReady `mspr:pro` and `cenc:default_KID` without their xmlns declarations.
+    let protection = r#"<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" cenc:default_KID="10000000-1000-1000-1000-100000000001"/>
+      <ContentProtection schemeIdUri="urn:uuid:9a04f079-9840-4286-ab92-e65be0885f95" value="MSPR 2.0"><mspr:pro>AAAA</mspr:pro><mspr:IsEncrypted>1</mspr:IsEncrypted></ContentProtection>"#;
+    let p = mpd(&lenient_mpd(r#"bandwidth="500000""#, protection, ""), 0);
+    let l = segments(&p.variants[0].media);
+    assert_eq!(l.segments.len(), 5);
+    assert!(l.segments.iter().all(|s| s.encrypted));
+    // Many distinct undeclared prefixes: bounded work, a typed error past the bound.
+    let many: String = (0..64).map(|i| format!("<x{i}:a/>")).collect();
+    let t = std::time::Instant::now();
+    let r = dash::parse(
+        lenient_mpd(r#"bandwidth="1""#, &many, "").as_bytes(),
+        MPD_URL,
+        0,
+    );
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Decode);
+    assert!(t.elapsed().as_secs() < 2);
+    // An undeclared xlink prefix still means xlink: a remote set stays unsupported, never
+    // silently read as a local one.
+    let remote = lenient_mpd("", "", "").replace(
+        "<AdaptationSet ",
+        r#"<AdaptationSet xlink:href="https://x/set.xml" "#,
+    );
+    assert_eq!(
+        dash::parse(remote.as_bytes(), MPD_URL, 0).unwrap_err().kind,
+        ErrorKind::Unsupported
+    );
+}
+
+#[test]
+fn dash_decimal_frame_rates() {
+    for (rate, want) in [
+        ("30.0", 30.0),
+        ("30000/1001", 30_000.0 / 1001.0),
+        ("25", 25.0),
+        ("23.976", 23.976),
+    ] {
+        let p = mpd(
+            &lenient_mpd(&format!(r#"bandwidth="1" frameRate="{rate}""#), "", ""),
+            0,
+        );
+        let got = p.variants[0].frame_rate.unwrap();
+        assert!((got - want).abs() < 1e-9, "{rate}: {got}");
+    }
+    for bad in ["30/0", "abc", "-30", "1e400", ""] {
+        let r = dash::parse(
+            lenient_mpd(&format!(r#"bandwidth="1" frameRate="{bad}""#), "", "").as_bytes(),
+            MPD_URL,
+            0,
+        );
+        assert_eq!(r.unwrap_err().kind, ErrorKind::Decode, "{bad}");
+    }
+}
+
+#[test]
+fn dash_negative_presentation_time_offset() {
+    // Media time 0 is 1 s into the period (presentation time = (t - PTO) / timescale).
+    let p = mpd(
+        r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT6S" minBufferTime="PT2S">
+  <Period id="p0">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      <SegmentTemplate timescale="1000" presentationTimeOffset="-1000" media="v/$Time$.m4s" initialization="v/init.mp4">
+        <SegmentTimeline><S t="0" d="2000" r="2"/></SegmentTimeline>
+      </SegmentTemplate>
+      <Representation id="v" bandwidth="1" codecs="avc1.42c01e"/>
+    </AdaptationSet>
+  </Period>
+</MPD>"#,
+        0,
+    );
+    let l = segments(&p.variants[0].media);
+    let got: Vec<_> = l
+        .segments
+        .iter()
+        .map(|s| (s.start_us, s.url.rsplit('/').next().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1_000_000, "0.m4s".to_string()),
+            (3_000_000, "2000.m4s".into()),
+            (5_000_000, "4000.m4s".into())
+        ]
+    );
+    // SegmentBase and the extremes: no overflow, no panic.
+    for pto in ["-9223372036854775808", "-18446744073709551615", "-1"] {
+        let text = lenient_mpd(r#"bandwidth="1""#, "", "").replace(
+            r#"timescale="1000""#,
+            &format!(r#"timescale="1000" presentationTimeOffset="{pto}""#),
+        );
+        let _ = dash::parse(text.as_bytes(), MPD_URL, 0);
+    }
+    assert!(dash::parse(
+        lenient_mpd(r#"bandwidth="1""#, "", "")
+            .replace(
+                r#"timescale="1000""#,
+                r#"timescale="1000" presentationTimeOffset="-x""#
+            )
+            .as_bytes(),
+        MPD_URL,
+        0
+    )
+    .is_err());
+}
