@@ -1645,3 +1645,62 @@ fn dash_negative_presentation_time_offset() {
     )
     .is_err());
 }
+
+#[test]
+fn hls_malformed_tags_are_skipped() {
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:two
+#EXT-X-VERSION:x
+#EXT-X-PLAYLIST-TYPE:LIVE
+#EXT-X-SERVER-CONTROL:HOLD-BACK=abc
+#EXT-X-FOO:BAR=\"open
+#EXT-X-PROGRAM-DATE-TIME:yesterday
+#EXTINF:2,
+s0.ts
+#EXT-X-DATERANGE:junk
+#EXTINF:3,
+s1.ts
+",
+    );
+    assert_eq!(l.segments.len(), 2);
+    assert_eq!(l.playlist_type, PlaylistType::Unspecified);
+    assert_eq!(l.hold_back_us, None);
+    assert_eq!(l.target_duration_us, 3_000_000);
+    assert_eq!(l.segments[0].program_date_time_ms, None);
+    let p = hls_multi(
+        r#"#EXTM3U
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="a.m3u8",CHANNELS="x"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="duplicate.m3u8"
+#EXT-X-MEDIA:TYPE=FOO,GROUP-ID="b",NAME="x"
+#EXT-X-MEDIA:TYPE=AUDIO,NAME="no group"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="no uri"
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1
+#EXT-X-SESSION-KEY:junk
+stray.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=abc
+bad.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=1000,RESOLUTION=big,FRAME-RATE=x,AUDIO="a"
+ok.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=3000
+#EXT-X-STREAM-INF:BANDWIDTH=2000,AUDIO="a"
+ok2.m3u8
+"#,
+    );
+    let urls: Vec<_> = p
+        .variants
+        .iter()
+        .map(|v| match &v.media {
+            MediaRef::Playlist { url } => url.rsplit('/').next().unwrap().to_string(),
+            m => panic!("{m:?}"),
+        })
+        .collect();
+    assert_eq!(urls, ["ok.m3u8", "ok2.m3u8"]);
+    assert_eq!(
+        (p.variants[0].width, p.variants[0].frame_rate),
+        (None, None)
+    );
+    assert_eq!(p.audio.len(), 1);
+    assert_eq!(p.audio[0].channels, None);
+    assert!(p.text.is_empty());
+}

@@ -11,8 +11,30 @@
 //!   are lost, so the RFC's carry-over rules have to be rebuilt on top anyway.
 //!
 //! The RFC's grammar is line-based and small (section 4.2 attribute lists, 4.3 tags); this
-//! parser is linear in the input, exact (durations in integer microseconds) and reports every
-//! malformed line as [`ErrorKind::Decode`].
+//! parser is linear in the input and exact (durations in integer microseconds).
+//!
+//! # Malformed lines
+//! As hls.js does, an unknown tag is ignored (the RFC requires it) and a malformed tag whose
+//! loss changes nothing that is fetched, decrypted or timed is skipped: `EXT-X-TARGETDURATION`
+//! (the longest segment stands in), `EXT-X-PROGRAM-DATE-TIME`, `EXT-X-PLAYLIST-TYPE`,
+//! `EXT-X-SERVER-CONTROL`; in a multivariant playlist an `EXT-X-STREAM-INF` (with its URI
+//! line), `EXT-X-MEDIA` (also an unknown `TYPE`, a missing required attribute, a duplicate
+//! `GROUP-ID`/`NAME`: the first stays), `EXT-X-I-FRAME-STREAM-INF`, `EXT-X-SESSION-KEY`, a
+//! stray URI line, and malformed optional attributes (`RESOLUTION`, `FRAME-RATE`,
+//! `AVERAGE-BANDWIDTH`, `CHANNELS`) which are left out.
+//!
+//! These still refuse the playlist ([`ErrorKind::Decode`] unless said otherwise):
+//! - every limit ([`ErrorKind::Limit`]): size, segments, streams, attributes per tag, URL
+//!   length;
+//! - what the RFC says a client MUST fail on: no `#EXTM3U` first, not UTF-8, multivariant and
+//!   media tags mixed; `EXT-X-DEFINE` is not supported yet ([`ErrorKind::Unsupported`]);
+//! - what would play the wrong bytes or at the wrong time if skipped: a segment without
+//!   `EXTINF` or with a malformed one; a malformed `EXT-X-BYTERANGE` (or one without offset
+//!   and no previous range); a malformed `EXT-X-KEY` (skipping it would play encrypted segments
+//!   as clear) or `EXT-X-MAP` (segments without their init); a malformed or misplaced
+//!   `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP` (numbering, which
+//!   live reloads merge on); a bad segment URI;
+//! - a multivariant playlist left without any variant.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -270,6 +292,16 @@ fn attrs<'a>(value: &'a str, line: &str) -> Result<Attrs<'a>, Error> {
     Attrs::parse(value).ok_or_else(|| bad_line("malformed attribute list", line))
 }
 
+/// `Ok(None)` for a malformed line ([`ErrorKind::Decode`]) that is skipped, as hls.js does;
+/// other errors (limits) stand.
+fn lenient<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == ErrorKind::Decode => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn integer(s: &str, line: &str) -> Result<u64, Error> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_line("expected a decimal integer", line));
@@ -346,49 +378,61 @@ fn parse_multivariant<'a>(
     };
     for line in lines {
         if !line.starts_with('#') {
+            // A URI without its EXT-X-STREAM-INF (or after a skipped one) is skipped.
             let Some(mut v) = pending.take() else {
-                return Err(bad_line("URI without EXT-X-STREAM-INF", line));
+                continue;
             };
-            v.media = MediaRef::Playlist {
-                url: join(base, line)?.into(),
-            };
-            variants.push(v);
+            if let Some(url) = lenient(join(base, line))? {
+                v.media = MediaRef::Playlist { url: url.into() };
+                variants.push(v);
+            }
             continue;
         }
         let (tag, value) = line.split_once(':').unwrap_or((line, ""));
-        if pending.is_some() && tag == "#EXT-X-STREAM-INF" {
-            return Err(bad_line("EXT-X-STREAM-INF without a URI", line));
-        }
         match tag {
             "#EXT-X-STREAM-INF" => {
                 streams(variants.len() + renditions.len())?;
-                pending = Some(stream_inf(&attrs(value, line)?, line, variants.len())?);
+                // A malformed one (or one without a URI, followed by another) is skipped
+                // with its URI line.
+                pending =
+                    lenient(attrs(value, line).and_then(|a| stream_inf(&a, line, variants.len())))?;
             }
             "#EXT-X-I-FRAME-STREAM-INF" => {
-                let a = attrs(value, line)?;
-                let uri = a
-                    .text("URI")
-                    .ok_or_else(|| bad_line("EXT-X-I-FRAME-STREAM-INF without URI", line))?;
-                let bandwidth = integer(a.text("BANDWIDTH").unwrap_or("0"), line)?;
-                if ignored.len() < MAX_STREAMS {
-                    ignored.push(Ignored::IFrameStream {
-                        url: join(base, uri)?.into(),
-                        bandwidth,
-                    });
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
+                let Some(uri) = a.text("URI") else {
+                    continue;
+                };
+                let bandwidth = a
+                    .text("BANDWIDTH")
+                    .and_then(|b| integer(b, line).ok())
+                    .unwrap_or(0);
+                if let Some(url) = lenient(join(base, uri))? {
+                    if ignored.len() < MAX_STREAMS {
+                        ignored.push(Ignored::IFrameStream {
+                            url: url.into(),
+                            bandwidth,
+                        });
+                    }
                 }
             }
             "#EXT-X-MEDIA" => {
                 streams(variants.len() + renditions.len())?;
-                let a = attrs(value, line)?;
-                if let Some(r) = media_tag(&a, line, base, &mut ignored)? {
-                    if !ids.insert(r.id.clone()) {
-                        return Err(bad_line("duplicate EXT-X-MEDIA GROUP-ID/NAME", line));
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
+                // The first of two with the same GROUP-ID and NAME stays (ids are unique).
+                if let Some(r) = lenient(media_tag(&a, line, base, &mut ignored))?.flatten() {
+                    if ids.insert(r.id.clone()) {
+                        renditions.push(r);
                     }
-                    renditions.push(r);
                 }
             }
             "#EXT-X-SESSION-KEY" => {
-                let a = attrs(value, line)?;
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
                 if a.text("METHOD").is_some_and(|m| m != "NONE") && !session_key {
                     session_key = true;
                     ignored.push(Ignored::SessionKey);
@@ -396,9 +440,6 @@ fn parse_multivariant<'a>(
             }
             _ => {}
         }
-    }
-    if pending.is_some() {
-        return Err(decode("EXT-X-STREAM-INF without a URI at the end"));
     }
     if variants.is_empty() {
         return Err(decode("multivariant playlist without variants"));
@@ -459,25 +500,18 @@ fn stream_inf(a: &Attrs<'_>, line: &str, index: usize) -> Result<Variant, Error>
             .ok_or_else(|| bad_line("EXT-X-STREAM-INF without BANDWIDTH", line))?,
         line,
     )?;
+    // Optional attributes that are malformed are left out (hls.js: NaN, then unused).
     let average_bandwidth = a
         .text("AVERAGE-BANDWIDTH")
-        .map(|s| integer(s, line))
-        .transpose()?;
-    let (width, height) = match a.text("RESOLUTION") {
-        Some(r) => {
-            let (w, h) = resolution(r, line)?;
-            (Some(w), Some(h))
-        }
-        None => (None, None),
+        .and_then(|s| integer(s, line).ok());
+    let (width, height) = match a.text("RESOLUTION").map(|r| resolution(r, line)) {
+        Some(Ok((w, h))) => (Some(w), Some(h)),
+        _ => (None, None),
     };
     let frame_rate = a
         .text("FRAME-RATE")
-        .map(|f| {
-            decimal_seconds_us(f)
-                .map(|us| us as f64 / 1e6)
-                .map_err(|_| bad_line("bad FRAME-RATE", line))
-        })
-        .transpose()?;
+        .and_then(|f| decimal_seconds_us(f).ok())
+        .map(|us| us as f64 / 1e6);
     Ok(Variant {
         id: index.to_string(),
         bandwidth,
@@ -531,14 +565,12 @@ fn media_tag(
         }
         None => None,
     };
-    let channels = a
-        .text("CHANNELS")
-        .map(|c| {
-            let count = c.split('/').next().unwrap_or_default();
-            integer(count, line)
-                .and_then(|n| u32::try_from(n).map_err(|_| bad_line("CHANNELS out of range", line)))
-        })
-        .transpose()?;
+    let channels = a.text("CHANNELS").and_then(|c| {
+        let count = c.split('/').next().unwrap_or_default();
+        integer(count, line)
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+    });
     let id = format!("{group}/{name}");
     Ok(Some(Rendition {
         track: id.clone(),
@@ -659,16 +691,17 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
             "#EXT-X-DISCONTINUITY" => next.discontinuity = true,
             "#EXT-X-GAP" => next.gap = true,
             "#EXT-X-PROGRAM-DATE-TIME" => {
-                next.program_date_time_ms = Some(
-                    date_time_ms(value)
-                        .map_err(|_| bad_line("bad EXT-X-PROGRAM-DATE-TIME", line))?,
-                )
+                // A malformed date is skipped: the segment has no wall-clock time.
+                if let Ok(ms) = date_time_ms(value) {
+                    next.program_date_time_ms = Some(ms);
+                }
             }
             "#EXT-X-TARGETDURATION" => {
-                let us = decimal_seconds_us(value.trim())
-                    .map_err(|_| bad_line("bad EXT-X-TARGETDURATION", line))?;
-                // A decimal-integer by the RFC; a fraction is rounded up to whole seconds.
-                target_us = Some(us.saturating_add(999_999) / 1_000_000 * 1_000_000);
+                // A decimal-integer by the RFC; a fraction is rounded up to whole seconds. A
+                // malformed one is skipped: the longest segment stands in (below).
+                if let Ok(us) = decimal_seconds_us(value.trim()) {
+                    target_us = Some(us.saturating_add(999_999) / 1_000_000 * 1_000_000);
+                }
             }
             "#EXT-X-MEDIA-SEQUENCE" => {
                 before_segments("EXT-X-MEDIA-SEQUENCE")?;
@@ -679,13 +712,11 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 list.discontinuity_sequence = integer(value.trim(), line)?;
             }
             "#EXT-X-ENDLIST" => list.end_list = true,
-            "#EXT-X-PLAYLIST-TYPE" => {
-                list.playlist_type = match value.trim() {
-                    "VOD" => PlaylistType::Vod,
-                    "EVENT" => PlaylistType::Event,
-                    _ => return Err(bad_line("unknown EXT-X-PLAYLIST-TYPE", line)),
-                }
-            }
+            "#EXT-X-PLAYLIST-TYPE" => match value.trim() {
+                "VOD" => list.playlist_type = PlaylistType::Vod,
+                "EVENT" => list.playlist_type = PlaylistType::Event,
+                _ => {} // unknown: skipped, the type stays unspecified
+            },
             "#EXT-X-I-FRAMES-ONLY" => list.i_frames_only = true,
             "#EXT-X-KEY" => {
                 let a = attrs(value, line)?;
@@ -720,10 +751,12 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 });
             }
             "#EXT-X-SERVER-CONTROL" => {
-                let a = attrs(value, line)?;
-                if let Some(h) = a.text("HOLD-BACK") {
-                    list.hold_back_us =
-                        Some(decimal_seconds_us(h).map_err(|_| bad_line("bad HOLD-BACK", line))?);
+                // Malformed: skipped, three target durations stand in for HOLD-BACK.
+                let hold_back = lenient(attrs(value, line))?
+                    .and_then(|a| a.text("HOLD-BACK").map(decimal_seconds_us))
+                    .and_then(Result::ok);
+                if let Some(h) = hold_back {
+                    list.hold_back_us = Some(h);
                 }
             }
             "#EXT-X-SKIP" => {
