@@ -911,11 +911,6 @@ fn hls_limits_and_hostile_lines() {
             "{bad}"
         );
     }
-    let define = "#EXTM3U\n#EXT-X-DEFINE:NAME=\"x\",VALUE=\"y\"\n#EXT-X-TARGETDURATION:2\n";
-    assert_eq!(
-        hls::parse(define.as_bytes(), BASE).unwrap_err().kind,
-        ErrorKind::Unsupported
-    );
     // A target duration of 0 does not make the player reload in a loop.
     let zero = hls_media("#EXTM3U\n#EXT-X-TARGETDURATION:0\n#EXTINF:0,\ns.ts\n");
     assert_eq!(
@@ -1703,4 +1698,164 @@ ok2.m3u8
     assert_eq!(p.audio.len(), 1);
     assert_eq!(p.audio[0].channels, None);
     assert!(p.text.is_empty());
+}
+#[test]
+fn hls_define_name_value_substitutes_uris_and_quoted_values() {
+    let l = hls_media(
+        r#"#EXTM3U
+#EXT-X-DEFINE:NAME="host",VALUE="https://cdn.example.net"
+#EXT-X-DEFINE:NAME="q-1_",VALUE="token=abc"
+#EXT-X-TARGETDURATION:2
+#EXT-X-MAP:URI="{$host}/init.mp4?{$q-1_}"
+#EXTINF:2,
+{$host}/s0.m4s?{$q-1_}
+#EXTINF:2,
+{$host}/{$host}.m4s
+#EXT-X-ENDLIST
+"#,
+    );
+    assert_eq!(l.inits[0].url, "https://cdn.example.net/init.mp4?token=abc");
+    assert_eq!(
+        l.segments[0].url,
+        "https://cdn.example.net/s0.m4s?token=abc"
+    );
+    assert_eq!(
+        l.segments[1].url,
+        "https://cdn.example.net/https://cdn.example.net.m4s"
+    );
+    let p = hls_multi(
+        r#"#EXTM3U
+#EXT-X-DEFINE:NAME="lang",VALUE="en"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="{$lang}",LANGUAGE="{$lang}",URI="audio/{$lang}.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS="mp4a.40.2",AUDIO="aac"
+video/{$lang}.m3u8
+"#,
+    );
+    assert_eq!(p.audio[0].language.as_deref(), Some("en"));
+    assert_eq!(p.audio[0].name, "en");
+    let MediaRef::Playlist { url } = &p.variants[0].media else {
+        panic!()
+    };
+    assert_eq!(url, &format!("{BASE}video/en.m3u8"));
+    // The RFC's failures: an undefined reference, a name defined twice, a bad name, no or
+    // several of NAME/IMPORT/QUERYPARAM, a VALUE-less NAME.
+    for bad in [
+        "#EXT-X-DEFINE:NAME=\"a\",VALUE=\"1\"\n#EXTINF:2,\n{$b}.ts\n",
+        "#EXT-X-DEFINE:NAME=\"a\",VALUE=\"1\"\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"2\"\n",
+        "#EXT-X-DEFINE:NAME=\"a b\",VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:NAME=\"a\",QUERYPARAM=\"a\",VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:NAME=\"a\"\n",
+        "#EXT-X-DEFINE:NAME=a,VALUE=b\n",
+    ] {
+        let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{bad}");
+        assert_eq!(
+            hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+            ErrorKind::Decode,
+            "{bad}"
+        );
+    }
+    // References are substituted only in URI lines and quoted strings, not recursively.
+    let l = hls_media(
+        "#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{$a}\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nx{$a}.ts\n",
+    );
+    assert_eq!(l.segments[0].url, format!("{BASE}x%7B$a%7D.ts"));
+    // A reference in a playlist without EXT-X-DEFINE fails too; `{$` without a name and `}`
+    // is text.
+    let text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$a}.ts\n";
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let l = hls_media("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$}{$a b}{$.ts\n");
+    assert_eq!(
+        l.segments[0].url,
+        format!("{BASE}%7B$%7D%7B$a%20b%7D%7B$.ts")
+    );
+    // Substitution may not turn a URI line into a tag or blank line.
+    for value in ["#EXT-X-ENDLIST", ""] {
+        let text = format!("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{value}\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{{$a}}\n");
+        assert_eq!(
+            hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+            ErrorKind::Decode,
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn hls_define_queryparam_and_import() {
+    let master = r#"#EXTM3U
+#EXT-X-DEFINE:NAME="cdn",VALUE="https://cdn.example.net/v"
+#EXT-X-DEFINE:QUERYPARAM="token"
+#EXT-X-STREAM-INF:BANDWIDTH=1000
+{$cdn}/low.m3u8?token={$token}
+"#;
+    let url = format!("{BASE}master.m3u8?x=1&token=s3cr%2Ft");
+    let Parsed::Multivariant(p) = hls::parse(master.as_bytes(), &url).unwrap() else {
+        panic!()
+    };
+    let MediaRef::Playlist { url: low } = &p.variants[0].media else {
+        panic!()
+    };
+    assert_eq!(low, "https://cdn.example.net/v/low.m3u8?token=s3cr/t");
+    let vars = p
+        .variables
+        .as_ref()
+        .expect("a multivariant playlist's variables");
+    // A QUERYPARAM the URL lacks is a failure.
+    assert_eq!(
+        hls::parse(master.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let media = "#EXTM3U\n#EXT-X-DEFINE:IMPORT=\"cdn\"\n#EXT-X-DEFINE:IMPORT=\"token\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$cdn}/s0.ts?t={$token}\n";
+    let Parsed::Media(l) = hls::parse_with_imports(media.as_bytes(), low, Some(vars)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        l.segments[0].url,
+        "https://cdn.example.net/v/s0.ts?t=s3cr/t"
+    );
+    // IMPORT outside a multivariant playlist's media playlists, or of an unknown name: failures.
+    assert_eq!(
+        hls::parse(media.as_bytes(), low).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let unknown = media.replace("IMPORT=\"cdn\"", "IMPORT=\"nope\"");
+    assert_eq!(
+        hls::parse_with_imports(unknown.as_bytes(), low, Some(vars))
+            .unwrap_err()
+            .kind,
+        ErrorKind::Decode
+    );
+    // A media playlist loaded alone is not "from a multivariant playlist".
+    assert!(hls::presentation_from_media(l).variables.is_none());
+}
+
+#[test]
+fn hls_define_limits() {
+    use kinema_core::stream::hls::{MAX_SUBSTITUTED_BYTES, MAX_VARIABLES};
+    let mut text = String::from("#EXTM3U\n#EXT-X-TARGETDURATION:2\n");
+    for i in 0..=MAX_VARIABLES {
+        text.push_str(&format!("#EXT-X-DEFINE:NAME=\"v{i}\",VALUE=\"x\"\n"));
+    }
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Limit
+    );
+    // A short playlist whose references expand past the bound: refused, not allocated.
+    let value = "a".repeat(1000);
+    let mut text =
+        format!("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{value}\"\n#EXT-X-TARGETDURATION:2\n");
+    let n = MAX_SUBSTITUTED_BYTES / 1000 + 2;
+    for _ in 0..n {
+        text.push_str("#EXTINF:2,\n{$a}\n");
+    }
+    let t = std::time::Instant::now();
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Limit
+    );
+    assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
 }

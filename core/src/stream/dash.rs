@@ -611,6 +611,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             live_info,
             periods: self.periods.into_iter().map(|p| p.info).collect(),
             ignored: self.ignored,
+            variables: None,
         })
     }
 

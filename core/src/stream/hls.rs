@@ -25,9 +25,11 @@
 //!
 //! These still refuse the playlist ([`ErrorKind::Decode`] unless said otherwise):
 //! - every limit ([`ErrorKind::Limit`]): size, segments, streams, attributes per tag, URL
-//!   length;
+//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`];
 //! - what the RFC says a client MUST fail on: no `#EXTM3U` first, not UTF-8, multivariant and
-//!   media tags mixed; `EXT-X-DEFINE` is not supported yet ([`ErrorKind::Unsupported`]);
+//!   media tags mixed, and the variable failures of RFC 8216bis (a reference to an undefined
+//!   name, a name defined twice, a malformed `EXT-X-DEFINE`, a missing `QUERYPARAM` or
+//!   `IMPORT`; see [`parse_with_imports`]);
 //! - what would play the wrong bytes or at the wrong time if skipped: a segment without
 //!   `EXTINF` or with a malformed one; a malformed `EXT-X-BYTERANGE` (or one without offset
 //!   and no previous range); a malformed `EXT-X-KEY` (skipping it would play encrypted segments
@@ -35,6 +37,10 @@
 //!   `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP` (numbering, which
 //!   live reloads merge on); a bad segment URI;
 //! - a multivariant playlist left without any variant.
+//!
+//! One file for the playlist grammar: the multivariant and media passes share the
+//! attribute-list parser, the line rules and the error conventions above; variable
+//! substitution, a pass of its own over the text before them, is in `vars`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -44,12 +50,15 @@ use ::url::Url;
 use super::model::{
     is_audio_codec, is_text_codec, us_to_duration, Ignored, InitSegment, InitTable, LiveInfo,
     MediaRef, Period, PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList,
-    Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS, MAX_STREAMS,
+    Variables, Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS, MAX_STREAMS,
 };
 use super::model::{too_many_segments, ByteSpan};
 use super::time::{date_time_ms, decimal_seconds_us};
 use super::url::{join, parse_base};
 use crate::error::{Error, ErrorKind};
+
+mod vars;
+use vars::substitute;
 
 /// What an HLS playlist turned out to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,8 +69,39 @@ pub enum Parsed {
     Media(SegmentList),
 }
 
+/// Most `EXT-X-DEFINE` variables one playlist may define (with those it imports).
+pub const MAX_VARIABLES: usize = 256;
+
+/// Most bytes variable substitution may insert into one playlist, over all its references:
+/// the expanded playlist stays within twice [`MAX_MANIFEST_BYTES`], however short the text.
+pub const MAX_SUBSTITUTED_BYTES: usize = MAX_MANIFEST_BYTES;
+
 /// Parses an HLS playlist fetched from `url` (absolute; relative URIs resolve against it).
+/// A media playlist parsed with this was not loaded from a multivariant playlist, so its
+/// `EXT-X-DEFINE:IMPORT` fails: see [`parse_with_imports`].
 pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
+    parse_with_imports(bytes, url, None)
+}
+
+/// [`parse`] for a playlist loaded from a multivariant playlist whose variables are
+/// `imports` ([`Presentation::variables`]), for `EXT-X-DEFINE:IMPORT`; `None` when it was not
+/// (IMPORT then fails, as RFC 8216bis section 4.4.2.3 says).
+///
+/// Variables (section 4.3): `EXT-X-DEFINE` gives a name a value (`NAME`/`VALUE`), the value of
+/// a query parameter of `url` (`QUERYPARAM`, percent-decoded) or of a variable of the
+/// multivariant playlist (`IMPORT`); `{$name}` is then replaced in URI lines and quoted-string
+/// attribute values (not in hexadecimal sequences, which nothing here reads, nor inside
+/// `EXT-X-DEFINE` itself: values are not expanded recursively). Failures the RFC requires: a
+/// reference to a name not defined before it (also in a playlist without any
+/// `EXT-X-DEFINE`), a name defined twice, a tag with none or more than one of `NAME`,
+/// `IMPORT`, `QUERYPARAM`, a missing query parameter or imported name. Also refused: a URI
+/// line that substitution empties or turns into a tag line. Limits: [`MAX_VARIABLES`],
+/// [`MAX_SUBSTITUTED_BYTES`].
+pub fn parse_with_imports(
+    bytes: &[u8],
+    url: &str,
+    imports: Option<&Variables>,
+) -> Result<Parsed, Error> {
     if bytes.len() > MAX_MANIFEST_BYTES {
         return Err(Error::new(
             ErrorKind::Limit,
@@ -72,10 +112,12 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| decode(format!("playlist is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.split('\n').map(str::trim).filter(|l| !l.is_empty());
-    if lines.next() != Some("#EXTM3U") {
+    if text.split('\n').map(str::trim).find(|l| !l.is_empty()) != Some("#EXTM3U") {
         return Err(decode("not an HLS playlist (no #EXTM3U first)"));
     }
+    let (text, variables) = substitute(text, &base, imports)?;
+    let mut lines = text.split('\n').map(str::trim).filter(|l| !l.is_empty());
+    lines.next(); // #EXTM3U
     let mut multivariant = false;
     let mut media = false;
     for line in lines.clone() {
@@ -103,12 +145,6 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
                 | "-X-SERVER-CONTROL"
                 | "-X-PART-INF"
                 | "-X-SKIP" => media = true,
-                "-X-DEFINE" => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        "HLS variable substitution (EXT-X-DEFINE)",
-                    ))
-                }
                 _ => {}
             }
         }
@@ -117,9 +153,11 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
         (true, true) => Err(decode(
             "playlist mixes multivariant and media playlist tags",
         )),
-        (true, false) => Ok(Parsed::Multivariant(Box::new(parse_multivariant(
-            lines, &base,
-        )?))),
+        (true, false) => {
+            let mut p = parse_multivariant(lines, &base)?;
+            p.variables = Some(variables);
+            Ok(Parsed::Multivariant(Box::new(p)))
+        }
         (false, true) => Ok(Parsed::Media(parse_media(lines, &base)?)),
         (false, false) => Err(decode("playlist has neither variants nor segments")),
     }
@@ -154,6 +192,7 @@ pub fn presentation_from_media(list: SegmentList) -> Presentation {
         audio: Vec::new(),
         text: Vec::new(),
         ignored: Vec::new(),
+        variables: None,
     }
 }
 
@@ -491,6 +530,7 @@ fn parse_multivariant<'a>(
             duration_us: None,
         }],
         ignored,
+        variables: None,
     })
 }
 
