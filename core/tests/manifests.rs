@@ -1698,6 +1698,18 @@ ok2.m3u8
     assert_eq!(p.audio.len(), 1);
     assert_eq!(p.audio[0].channels, None);
     assert!(p.text.is_empty());
+    // Skipping stays linear: half a million malformed tags, then no variant is left.
+    let hostile = format!(
+        "#EXTM3U\n{}",
+        "#EXT-X-MEDIA:abc\n#EXT-X-STREAM-INF:abc\nv.m3u8\n".repeat(200_000)
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(
+        hls::parse(hostile.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    eprintln!("600,000 skipped lines in {:?}", t.elapsed());
+    assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
 }
 #[test]
 fn hls_define_name_value_substitutes_uris_and_quoted_values() {
