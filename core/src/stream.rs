@@ -8,7 +8,8 @@
 //! 1. Fetch the manifest and call [`hls::parse`] or [`dash::parse`] (sniff with [`detect`]).
 //! 2. HLS multivariant playlist: [`Presentation`] whose [`Variant`]s and [`Rendition`]s point
 //!    at media playlists ([`MediaRef::Playlist`]); fetch the chosen ones and parse them with
-//!    [`hls::parse`] (→ [`hls::Parsed::Media`], a [`SegmentList`]). A media playlist loaded
+//!    [`hls::parse_with_imports`] and the multivariant playlist's [`Presentation::variables`]
+//!    (→ [`hls::Parsed::Media`], a [`SegmentList`]). A media playlist loaded
 //!    directly becomes a one-variant presentation with [`hls::presentation_from_media`].
 //! 3. DASH: every list is already expanded ([`MediaRef::Segments`]), except `SegmentBase`
 //!    representations ([`MediaRef::Indexed`]): fetch each part's `index_range` and call
@@ -34,7 +35,8 @@ pub mod url;
 
 pub use model::{
     ByteSpan, DashLive, Ignored, IndexedMedia, InitSegment, LiveInfo, MediaRef, Period,
-    PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList, UtcTiming, Variant,
+    PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList, UtcTiming,
+    Variables, Variant,
 };
 
 /// Which manifest format some bytes are.

@@ -42,7 +42,7 @@ use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, PlayerEvent, RequestId, RequestKind};
 use crate::net::{Owner, RequestService};
 use crate::stream::hls;
-use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList};
+use crate::stream::model::{MediaRef, Rendition, Segment, SegmentList, Variables};
 use crate::text::webvtt::{self, layout, Cue, StyleSheet, Vertical, Viewport};
 use crate::text::{CueId, CueStore};
 
@@ -169,6 +169,8 @@ pub struct Subtitles {
     dirty: bool,
     /// The adaptive source's text version the lists came from ([`Subtitles::refresh_lists`]).
     lists_version: u64,
+    /// The HLS multivariant playlist's variables, for the text playlists' `EXT-X-DEFINE:IMPORT`.
+    hls_variables: Option<Variables>,
 }
 
 impl Subtitles {
@@ -190,6 +192,13 @@ impl Subtitles {
     /// The cues on screen now.
     pub fn active(&self) -> Vec<SubtitleCue> {
         self.views(&self.shown)
+    }
+
+    /// The variables of the HLS multivariant playlist the text renditions come from
+    /// ([`crate::stream::Presentation::variables`]), for their media playlists'
+    /// `EXT-X-DEFINE:IMPORT`. Set before [`Subtitles::add_renditions`].
+    pub fn set_hls_variables(&mut self, variables: Option<Variables>) {
+        self.hls_variables = variables;
     }
 
     /// Adds the WebVTT text renditions of an adaptive presentation: WebVTT files or segments,
@@ -675,7 +684,7 @@ impl Subtitles {
             return;
         };
         let url = t.playlist.clone().unwrap_or_default();
-        match hls::parse(body, &url) {
+        match hls::parse_with_imports(body, &url, self.hls_variables.as_ref()) {
             Ok(hls::Parsed::Media(list)) => {
                 if !list.end_list {
                     let wait = hls::reload_interval(t.list.as_ref(), &list)

@@ -911,11 +911,6 @@ fn hls_limits_and_hostile_lines() {
             "{bad}"
         );
     }
-    let define = "#EXTM3U\n#EXT-X-DEFINE:NAME=\"x\",VALUE=\"y\"\n#EXT-X-TARGETDURATION:2\n";
-    assert_eq!(
-        hls::parse(define.as_bytes(), BASE).unwrap_err().kind,
-        ErrorKind::Unsupported
-    );
     // A target duration of 0 does not make the player reload in a loop.
     let zero = hls_media("#EXTM3U\n#EXT-X-TARGETDURATION:0\n#EXTINF:0,\ns.ts\n");
     assert_eq!(
@@ -1498,4 +1493,381 @@ fn malformed_manifests_end_in_typed_errors() {
     assert!(total >= 300);
     assert!(counts.get("decode").copied().unwrap_or(0) > 50);
     assert!(t.elapsed().as_secs() < 30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Leniency where dash.js, Shaka and hls.js play what the specs allow (issue 15)
+
+/// A static one-period MPD: a 10 s video set with `video_rep` as its Representation's
+/// attributes, and `extra` inside the Period.
+fn lenient_mpd(video_rep: &str, set_extra: &str, extra: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT10S" minBufferTime="PT2S">
+  <Period id="p0">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      {set_extra}
+      <SegmentTemplate timescale="1000" duration="2000" media="v/$Number$.m4s" initialization="v/init.mp4"/>
+      <Representation id="v" codecs="avc1.42c01e" {video_rep}/>
+    </AdaptationSet>
+    {extra}
+  </Period>
+</MPD>"#
+    )
+}
+
+#[test]
+fn dash_representation_without_bandwidth_is_zero() {
+    // shaka-packager writes text Representations without @bandwidth.
+    let text = r#"<AdaptationSet contentType="text" mimeType="text/vtt" lang="en">
+      <Representation id="subs_en"><BaseURL>subs_en.vtt</BaseURL></Representation>
+    </AdaptationSet>"#;
+    let p = mpd(&lenient_mpd(r#"bandwidth="500000""#, "", text), 0);
+    assert_eq!(p.text.len(), 1);
+    assert_eq!(p.text[0].bandwidth, Some(0));
+    assert_eq!(
+        segments(p.text[0].media.as_ref().unwrap()).segments[0].url,
+        "https://cdn.example.com/live/channel/subs_en.vtt"
+    );
+    let p = mpd(&lenient_mpd("", "", ""), 0);
+    assert_eq!(p.variants[0].bandwidth, 0);
+}
+
+#[test]
+fn dash_undeclared_namespace_prefixes_are_ignored() {
+    // PlayReady `mspr:pro` and `cenc:default_KID` without their xmlns declarations.
+    let protection = r#"<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" cenc:default_KID="10000000-1000-1000-1000-100000000001"/>
+      <ContentProtection schemeIdUri="urn:uuid:9a04f079-9840-4286-ab92-e65be0885f95" value="MSPR 2.0"><mspr:pro>AAAA</mspr:pro><mspr:IsEncrypted>1</mspr:IsEncrypted></ContentProtection>"#;
+    let p = mpd(&lenient_mpd(r#"bandwidth="500000""#, protection, ""), 0);
+    let l = segments(&p.variants[0].media);
+    assert_eq!(l.segments.len(), 5);
+    assert!(l.segments.iter().all(|s| s.encrypted));
+    // Many distinct undeclared prefixes: bounded work, a typed error past the bound.
+    let many: String = (0..64).map(|i| format!("<x{i}:a/>")).collect();
+    let t = std::time::Instant::now();
+    let r = dash::parse(
+        lenient_mpd(r#"bandwidth="1""#, &many, "").as_bytes(),
+        MPD_URL,
+        0,
+    );
+    assert_eq!(r.unwrap_err().kind, ErrorKind::Decode);
+    assert!(t.elapsed().as_secs() < 2);
+    // An undeclared xlink prefix still means xlink: a remote set stays unsupported, never
+    // silently read as a local one.
+    let remote = lenient_mpd("", "", "").replace(
+        "<AdaptationSet ",
+        r#"<AdaptationSet xlink:href="https://x/set.xml" "#,
+    );
+    assert_eq!(
+        dash::parse(remote.as_bytes(), MPD_URL, 0).unwrap_err().kind,
+        ErrorKind::Unsupported
+    );
+}
+
+#[test]
+fn dash_decimal_frame_rates() {
+    for (rate, want) in [
+        ("30.0", 30.0),
+        ("30000/1001", 30_000.0 / 1001.0),
+        ("25", 25.0),
+        ("23.976", 23.976),
+    ] {
+        let p = mpd(
+            &lenient_mpd(&format!(r#"bandwidth="1" frameRate="{rate}""#), "", ""),
+            0,
+        );
+        let got = p.variants[0].frame_rate.unwrap();
+        assert!((got - want).abs() < 1e-9, "{rate}: {got}");
+    }
+    for bad in ["30/0", "abc", "-30", "1e400", ""] {
+        let r = dash::parse(
+            lenient_mpd(&format!(r#"bandwidth="1" frameRate="{bad}""#), "", "").as_bytes(),
+            MPD_URL,
+            0,
+        );
+        assert_eq!(r.unwrap_err().kind, ErrorKind::Decode, "{bad}");
+    }
+}
+
+#[test]
+fn dash_negative_presentation_time_offset() {
+    // Media time 0 is 1 s into the period (presentation time = (t - PTO) / timescale).
+    let p = mpd(
+        r#"<?xml version="1.0"?>
+<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT6S" minBufferTime="PT2S">
+  <Period id="p0">
+    <AdaptationSet contentType="video" mimeType="video/mp4">
+      <SegmentTemplate timescale="1000" presentationTimeOffset="-1000" media="v/$Time$.m4s" initialization="v/init.mp4">
+        <SegmentTimeline><S t="0" d="2000" r="2"/></SegmentTimeline>
+      </SegmentTemplate>
+      <Representation id="v" bandwidth="1" codecs="avc1.42c01e"/>
+    </AdaptationSet>
+  </Period>
+</MPD>"#,
+        0,
+    );
+    let l = segments(&p.variants[0].media);
+    let got: Vec<_> = l
+        .segments
+        .iter()
+        .map(|s| (s.start_us, s.url.rsplit('/').next().unwrap().to_string()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (1_000_000, "0.m4s".to_string()),
+            (3_000_000, "2000.m4s".into()),
+            (5_000_000, "4000.m4s".into())
+        ]
+    );
+    // SegmentBase and the extremes: no overflow, no panic.
+    for pto in ["-9223372036854775808", "-18446744073709551615", "-1"] {
+        let text = lenient_mpd(r#"bandwidth="1""#, "", "").replace(
+            r#"timescale="1000""#,
+            &format!(r#"timescale="1000" presentationTimeOffset="{pto}""#),
+        );
+        let _ = dash::parse(text.as_bytes(), MPD_URL, 0);
+    }
+    assert!(dash::parse(
+        lenient_mpd(r#"bandwidth="1""#, "", "")
+            .replace(
+                r#"timescale="1000""#,
+                r#"timescale="1000" presentationTimeOffset="-x""#
+            )
+            .as_bytes(),
+        MPD_URL,
+        0
+    )
+    .is_err());
+}
+
+#[test]
+fn hls_malformed_tags_are_skipped() {
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:two
+#EXT-X-VERSION:x
+#EXT-X-PLAYLIST-TYPE:LIVE
+#EXT-X-SERVER-CONTROL:HOLD-BACK=abc
+#EXT-X-FOO:BAR=\"open
+#EXT-X-PROGRAM-DATE-TIME:yesterday
+#EXTINF:2,
+s0.ts
+#EXT-X-DATERANGE:junk
+#EXTINF:3,
+s1.ts
+",
+    );
+    assert_eq!(l.segments.len(), 2);
+    assert_eq!(l.playlist_type, PlaylistType::Unspecified);
+    assert_eq!(l.hold_back_us, None);
+    assert_eq!(l.target_duration_us, 3_000_000);
+    assert_eq!(l.segments[0].program_date_time_ms, None);
+    let p = hls_multi(
+        r#"#EXTM3U
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="a.m3u8",CHANNELS="x"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="duplicate.m3u8"
+#EXT-X-MEDIA:TYPE=FOO,GROUP-ID="b",NAME="x"
+#EXT-X-MEDIA:TYPE=AUDIO,NAME="no group"
+#EXT-X-MEDIA:TYPE=SUBTITLES,GROUP-ID="s",NAME="no uri"
+#EXT-X-I-FRAME-STREAM-INF:BANDWIDTH=1
+#EXT-X-SESSION-KEY:junk
+stray.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=abc
+bad.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=1000,RESOLUTION=big,FRAME-RATE=x,AUDIO="a"
+ok.m3u8
+#EXT-X-STREAM-INF:BANDWIDTH=3000
+#EXT-X-STREAM-INF:BANDWIDTH=2000,AUDIO="a"
+ok2.m3u8
+"#,
+    );
+    let urls: Vec<_> = p
+        .variants
+        .iter()
+        .map(|v| match &v.media {
+            MediaRef::Playlist { url } => url.rsplit('/').next().unwrap().to_string(),
+            m => panic!("{m:?}"),
+        })
+        .collect();
+    assert_eq!(urls, ["ok.m3u8", "ok2.m3u8"]);
+    assert_eq!(
+        (p.variants[0].width, p.variants[0].frame_rate),
+        (None, None)
+    );
+    assert_eq!(p.audio.len(), 1);
+    assert_eq!(p.audio[0].channels, None);
+    assert!(p.text.is_empty());
+    // Skipping stays linear: half a million malformed tags, then no variant is left.
+    let hostile = format!(
+        "#EXTM3U\n{}",
+        "#EXT-X-MEDIA:abc\n#EXT-X-STREAM-INF:abc\nv.m3u8\n".repeat(200_000)
+    );
+    let t = std::time::Instant::now();
+    assert_eq!(
+        hls::parse(hostile.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    eprintln!("600,000 skipped lines in {:?}", t.elapsed());
+    assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+}
+#[test]
+fn hls_define_name_value_substitutes_uris_and_quoted_values() {
+    let l = hls_media(
+        r#"#EXTM3U
+#EXT-X-DEFINE:NAME="host",VALUE="https://cdn.example.net"
+#EXT-X-DEFINE:NAME="q-1_",VALUE="token=abc"
+#EXT-X-TARGETDURATION:2
+#EXT-X-MAP:URI="{$host}/init.mp4?{$q-1_}"
+#EXTINF:2,
+{$host}/s0.m4s?{$q-1_}
+#EXTINF:2,
+{$host}/{$host}.m4s
+#EXT-X-ENDLIST
+"#,
+    );
+    assert_eq!(l.inits[0].url, "https://cdn.example.net/init.mp4?token=abc");
+    assert_eq!(
+        l.segments[0].url,
+        "https://cdn.example.net/s0.m4s?token=abc"
+    );
+    assert_eq!(
+        l.segments[1].url,
+        "https://cdn.example.net/https://cdn.example.net.m4s"
+    );
+    let p = hls_multi(
+        r#"#EXTM3U
+#EXT-X-DEFINE:NAME="lang",VALUE="en"
+#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="aac",NAME="{$lang}",LANGUAGE="{$lang}",URI="audio/{$lang}.m3u8"
+#EXT-X-STREAM-INF:BANDWIDTH=1000,CODECS="mp4a.40.2",AUDIO="aac"
+video/{$lang}.m3u8
+"#,
+    );
+    assert_eq!(p.audio[0].language.as_deref(), Some("en"));
+    assert_eq!(p.audio[0].name, "en");
+    let MediaRef::Playlist { url } = &p.variants[0].media else {
+        panic!()
+    };
+    assert_eq!(url, &format!("{BASE}video/en.m3u8"));
+    // The RFC's failures: an undefined reference, a name defined twice, a bad name, no or
+    // several of NAME/IMPORT/QUERYPARAM, a VALUE-less NAME.
+    for bad in [
+        "#EXT-X-DEFINE:NAME=\"a\",VALUE=\"1\"\n#EXTINF:2,\n{$b}.ts\n",
+        "#EXT-X-DEFINE:NAME=\"a\",VALUE=\"1\"\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"2\"\n",
+        "#EXT-X-DEFINE:NAME=\"a b\",VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:NAME=\"a\",QUERYPARAM=\"a\",VALUE=\"1\"\n",
+        "#EXT-X-DEFINE:NAME=\"a\"\n",
+        "#EXT-X-DEFINE:NAME=a,VALUE=b\n",
+    ] {
+        let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{bad}");
+        assert_eq!(
+            hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+            ErrorKind::Decode,
+            "{bad}"
+        );
+    }
+    // References are substituted only in URI lines and quoted strings, not recursively.
+    let l = hls_media(
+        "#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{$a}\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nx{$a}.ts\n",
+    );
+    assert_eq!(l.segments[0].url, format!("{BASE}x%7B$a%7D.ts"));
+    // A reference in a playlist without EXT-X-DEFINE fails too; `{$` without a name and `}`
+    // is text.
+    let text = "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$a}.ts\n";
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let l = hls_media("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$}{$a b}{$.ts\n");
+    assert_eq!(
+        l.segments[0].url,
+        format!("{BASE}%7B$%7D%7B$a%20b%7D%7B$.ts")
+    );
+    // Substitution may not turn a URI line into a tag or blank line.
+    for value in ["#EXT-X-ENDLIST", ""] {
+        let text = format!("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{value}\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{{$a}}\n");
+        assert_eq!(
+            hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+            ErrorKind::Decode,
+            "{value}"
+        );
+    }
+}
+
+#[test]
+fn hls_define_queryparam_and_import() {
+    let master = r#"#EXTM3U
+#EXT-X-DEFINE:NAME="cdn",VALUE="https://cdn.example.net/v"
+#EXT-X-DEFINE:QUERYPARAM="token"
+#EXT-X-STREAM-INF:BANDWIDTH=1000
+{$cdn}/low.m3u8?token={$token}
+"#;
+    let url = format!("{BASE}master.m3u8?x=1&token=s3cr%2Ft");
+    let Parsed::Multivariant(p) = hls::parse(master.as_bytes(), &url).unwrap() else {
+        panic!()
+    };
+    let MediaRef::Playlist { url: low } = &p.variants[0].media else {
+        panic!()
+    };
+    assert_eq!(low, "https://cdn.example.net/v/low.m3u8?token=s3cr/t");
+    let vars = p
+        .variables
+        .as_ref()
+        .expect("a multivariant playlist's variables");
+    // A QUERYPARAM the URL lacks is a failure.
+    assert_eq!(
+        hls::parse(master.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let media = "#EXTM3U\n#EXT-X-DEFINE:IMPORT=\"cdn\"\n#EXT-X-DEFINE:IMPORT=\"token\"\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\n{$cdn}/s0.ts?t={$token}\n";
+    let Parsed::Media(l) = hls::parse_with_imports(media.as_bytes(), low, Some(vars)).unwrap()
+    else {
+        panic!()
+    };
+    assert_eq!(
+        l.segments[0].url,
+        "https://cdn.example.net/v/s0.ts?t=s3cr/t"
+    );
+    // IMPORT outside a multivariant playlist's media playlists, or of an unknown name: failures.
+    assert_eq!(
+        hls::parse(media.as_bytes(), low).unwrap_err().kind,
+        ErrorKind::Decode
+    );
+    let unknown = media.replace("IMPORT=\"cdn\"", "IMPORT=\"nope\"");
+    assert_eq!(
+        hls::parse_with_imports(unknown.as_bytes(), low, Some(vars))
+            .unwrap_err()
+            .kind,
+        ErrorKind::Decode
+    );
+    // A media playlist loaded alone is not "from a multivariant playlist".
+    assert!(hls::presentation_from_media(l).variables.is_none());
+}
+
+#[test]
+fn hls_define_limits() {
+    use kinema_core::stream::hls::{MAX_SUBSTITUTED_BYTES, MAX_VARIABLES};
+    let mut text = String::from("#EXTM3U\n#EXT-X-TARGETDURATION:2\n");
+    for i in 0..=MAX_VARIABLES {
+        text.push_str(&format!("#EXT-X-DEFINE:NAME=\"v{i}\",VALUE=\"x\"\n"));
+    }
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Limit
+    );
+    // A short playlist whose references expand past the bound: refused, not allocated.
+    let value = "a".repeat(1000);
+    let mut text =
+        format!("#EXTM3U\n#EXT-X-DEFINE:NAME=\"a\",VALUE=\"{value}\"\n#EXT-X-TARGETDURATION:2\n");
+    let n = MAX_SUBSTITUTED_BYTES / 1000 + 2;
+    for _ in 0..n {
+        text.push_str("#EXTINF:2,\n{$a}\n");
+    }
+    let t = std::time::Instant::now();
+    assert_eq!(
+        hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+        ErrorKind::Limit
+    );
+    assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
 }

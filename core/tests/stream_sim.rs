@@ -574,3 +574,52 @@ fn dash_audio_bitrate_follows_the_video_level() {
     assert_eq!(high_before, 0, "no 128k audio with the 234p level");
     assert_eq!(off, 0, "audio left its timeline");
 }
+
+#[test]
+fn hls_media_playlists_import_the_multivariant_playlists_variables() {
+    // hls-fmp4 with every URI of its media playlists (video, audio, subtitles) written as
+    // `{$dir}/…`, `dir` defined in the multivariant playlist and IMPORTed by each media
+    // playlist: it plays (and shows subtitles) only if the player passes the variables on.
+    let dir = "hls-fmp4";
+    let mut h = host(dir);
+    for (name, path) in kinema_testkit::files_under(&fixture_dir("streams"), dir) {
+        if !name.ends_with(".m3u8") {
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
+        let master = text.contains("#EXT-X-STREAM-INF");
+        let mut out = String::new();
+        for line in text.lines() {
+            let line = if master || line.starts_with('#') || line.is_empty() {
+                line.replace("URI=\"", "URI=\"{$dir}/")
+            } else {
+                format!("{{$dir}}/{line}")
+            };
+            out.push_str(&line);
+            out.push('\n');
+            if line == "#EXTM3U" {
+                out.push_str(if master {
+                    "#EXT-X-DEFINE:NAME=\"dir\",VALUE=\".\"\n"
+                } else {
+                    "#EXT-X-DEFINE:IMPORT=\"dir\"\n"
+                });
+            }
+        }
+        if !master {
+            assert!(
+                out.contains("{$dir}/seg") && out.contains("IMPORT"),
+                "{name}"
+            );
+        }
+        h.add(&format!("{BASE}{name}"), out.into_bytes());
+    }
+    h.app(AppRequest::Load {
+        url: format!("{BASE}{dir}/master.m3u8"),
+    });
+    h.app(AppRequest::Play);
+    wait(&mut h, 6, "playing with subtitles", |h| {
+        h.player.state() == PlaybackState::Error || !h.player.active_cues().is_empty()
+    });
+    assert_eq!(h.last_error(), None);
+    assert_eq!(h.player.state(), PlaybackState::Playing);
+}

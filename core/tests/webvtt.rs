@@ -1693,3 +1693,32 @@ fn malformed_corpus_never_panics() {
     assert!(runs >= 300, "{runs} inputs");
     assert!(cues > 500, "most variants still hold cues: {cues}");
 }
+
+#[test]
+fn line_minus_zero_is_plus_zero() {
+    // The spec reads `line:-0` as the number 0; only a nonzero line counts from the end, so the
+    // sign must not survive into the model (a host copying it into a VTTCue would see -0).
+    for s in ["line:-0", "line:-0.0", "line:-0,end"] {
+        let l = settings(s).line.unwrap();
+        assert!(l == 0.0 && l.is_sign_positive(), "{s}: {l:?}");
+    }
+    assert_eq!(settings("line:-1").line, Some(-1.0));
+    assert_eq!(settings("line:-0.5").line, Some(-0.5));
+}
+
+#[test]
+fn region_lines_too_large_for_u32() {
+    // W3C: "If value contains any characters other than ASCII digits, then jump to the step
+    // labeled next setting. Interpret value as an integer, and let number be that number. Let
+    // region's WebVTT region lines be number." No upper bound: a number past u32 is still a
+    // (huge) line count, so it saturates; it neither wraps (2^32 → 0) nor is dropped (→ 3).
+    for (v, want) in [
+        ("4294967295", u32::MAX),
+        ("4294967296", u32::MAX),
+        ("99999999999999999999999999999999", u32::MAX),
+        ("0000000000000000000000000000000004", 4),
+        ("0", 0),
+    ] {
+        assert_eq!(Region::parse(&format!("lines:{v}")).lines, want, "{v}");
+    }
+}

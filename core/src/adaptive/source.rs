@@ -504,6 +504,12 @@ impl AdaptiveSource {
         )
     }
 
+    /// The HLS multivariant playlist's variables (`EXT-X-DEFINE`), which its media playlists
+    /// may import; `None` for DASH and a media playlist loaded alone.
+    pub fn hls_variables(&self) -> Option<&crate::stream::Variables> {
+        self.presentation.variables.as_ref()
+    }
+
     /// Changes whenever a live MPD refresh brings new text rendition lists
     /// ([`text_renditions`](Self::text_renditions) then has them).
     pub fn text_version(&self) -> u64 {

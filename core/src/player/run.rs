@@ -186,6 +186,7 @@ impl Player {
                             }
                             if let Some(a) = s.adaptive.as_ref() {
                                 let (renditions, periods, dash) = a.text_renditions();
+                                self.subs.set_hls_variables(a.hls_variables().cloned());
                                 self.subs.add_renditions(
                                     &renditions,
                                     &periods,

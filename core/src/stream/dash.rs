@@ -19,6 +19,13 @@
 //! Period and AdaptationSet; several periods, matched into continuing variants; `static` and
 //! `dynamic` MPDs (segments available at `now_ms`, inside `timeShiftBufferDepth`).
 //!
+//! Lenient where dash.js and Shaka are and nothing unsafe follows: a Representation without
+//! `@bandwidth` has bandwidth 0; `frameRate="30.0"` is read as a number; a negative
+//! `presentationTimeOffset` shifts media time later (all timeline arithmetic is checked
+//! `i128`); a namespace prefix without its `xmlns:` declaration is declared before parsing
+//! (see [`parse`]; at most [`MAX_UNDECLARED_PREFIXES`]). Every limit stays, and so do the
+//! errors for what cannot be played right: bad times, ranges, templates, remote elements.
+//!
 //! One file for the MPD: element inheritance (Period → AdaptationSet → Representation) and the
 //! three segment addressing schemes resolve against each other; the model it fills is
 //! `stream::model`, shared with HLS.
@@ -60,23 +67,107 @@ pub fn parse(bytes: &[u8], url: &str, now_ms: i64) -> Result<Presentation, Error
     let base = parse_base(url)?;
     let text = std::str::from_utf8(bytes).map_err(|e| decode(format!("MPD is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let options = ParsingOptions {
-        allow_dtd: false,
-        nodes_limit: MAX_XML_NODES,
-        ..ParsingOptions::default()
-    };
-    let doc = Document::parse_with_options(text, options).map_err(|e| match e {
+    let xml_error = |e: roxmltree::Error| match e {
         roxmltree::Error::NodesLimitReached => Error::new(
             ErrorKind::Limit,
             format!("MPD has more than {MAX_XML_NODES} XML nodes"),
         ),
         e => decode(format!("MPD is not well-formed XML: {e}")),
-    })?;
+    };
+    // roxmltree refuses a prefix without an `xmlns:` declaration (a namespace error in XML
+    // terms), but packagers write `mspr:pro` or `cenc:default_KID` without declaring them and
+    // dash.js and Shaka (DOMParser in HTML mode, or their own readers) ignore what they do not
+    // understand. roxmltree has no option for it, so the least invasive fix: on that error,
+    // declare the prefix on the root element (its well-known namespace, or a placeholder) and
+    // parse again. Bounded: at most MAX_UNDECLARED_PREFIXES extra parses of one copy of the
+    // text, a few dozen bytes longer each; past that the error stands. Declaring on the root is
+    // always safe: a prefix the root declared would not have been unknown anywhere.
+    let mut declared: Vec<String> = Vec::new();
+    let mut patched: Option<String> = None;
+    loop {
+        let source = patched.as_deref().unwrap_or(text);
+        let e = match Document::parse_with_options(source, xml_options()) {
+            Ok(doc) => return read_document(&doc, &base, now_ms),
+            Err(e) => e,
+        };
+        match e {
+            roxmltree::Error::UnknownNamespace(prefix, pos)
+                if declared.len() < MAX_UNDECLARED_PREFIXES && !declared.contains(&prefix) =>
+            {
+                let Some(at) = root_name_end(text) else {
+                    return Err(xml_error(roxmltree::Error::UnknownNamespace(prefix, pos)));
+                };
+                declared.push(prefix);
+                patched = Some(declare_prefixes(text, at, &declared));
+            }
+            e => return Err(xml_error(e)),
+        }
+    }
+}
+
+/// No DTD (so no entity expansion), at most [`MAX_XML_NODES`] nodes.
+fn xml_options<'a>() -> ParsingOptions<'a> {
+    ParsingOptions {
+        allow_dtd: false,
+        nodes_limit: MAX_XML_NODES,
+        ..ParsingOptions::default()
+    }
+}
+
+fn read_document(doc: &Document<'_>, base: &Url, now_ms: i64) -> Result<Presentation, Error> {
     let mpd = doc.root_element();
     if mpd.tag_name().name() != "MPD" {
         return Err(decode("not a DASH MPD (the root element is not MPD)"));
     }
-    Mpd::read(mpd, &base, now_ms)?.build()
+    Mpd::read(mpd, base, now_ms)?.build()
+}
+
+/// Most undeclared namespace prefixes an MPD may use (each costs one more XML parse).
+pub const MAX_UNDECLARED_PREFIXES: usize = 8;
+
+/// Where the root element's name ends in `text` (after `<` and the name): comments,
+/// processing instructions and declarations before it are skipped. `None` if not found.
+fn root_name_end(text: &str) -> Option<usize> {
+    let mut at = 0;
+    loop {
+        let rest = text.get(at..)?;
+        let lt = at + rest.find('<')?;
+        let tail = text.get(lt..)?;
+        at = if tail.starts_with("<!--") {
+            lt + tail.find("-->")? + 3
+        } else if tail.starts_with("<?") {
+            lt + tail.find("?>")? + 2
+        } else if tail.starts_with("<!") {
+            lt + tail.find('>')? + 1
+        } else {
+            let name = tail.get(1..)?;
+            let len = name
+                .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                .unwrap_or(name.len());
+            return (len > 0).then_some(lt + 1 + len);
+        };
+    }
+}
+
+/// `text` with ` xmlns:P="…"` for each of `prefixes` inserted at `at` (the root's name end).
+fn declare_prefixes(text: &str, at: usize, prefixes: &[String]) -> String {
+    let (head, tail) = text.split_at(at.min(text.len()));
+    let mut out = String::with_capacity(text.len() + prefixes.len() * 64);
+    out.push_str(head);
+    for p in prefixes {
+        // Known prefixes keep their meaning (an undeclared `xlink:href` is still a remote
+        // element, refused as unsupported, never read as a local one).
+        let uri = match p.as_str() {
+            "xlink" => "http://www.w3.org/1999/xlink",
+            "cenc" => "urn:mpeg:cenc:2013",
+            "mspr" => "urn:microsoft:playready",
+            "xsi" => "http://www.w3.org/2001/XMLSchema-instance",
+            _ => "urn:kinema:undeclared-prefix",
+        };
+        out.push_str(&format!(" xmlns:{p}=\"{uri}\""));
+    }
+    out.push_str(tail);
+    out
 }
 
 fn decode(message: impl Into<String>) -> Error {
@@ -124,6 +215,19 @@ fn parse_u64(name: &str, v: &str) -> Result<u64, Error> {
     t.parse().map_err(|_| bad_attr(name, v))
 }
 
+/// An integer that may be negative (`presentationTimeOffset`: `xs:unsignedLong` in the
+/// schema, but packagers write negative offsets and dash.js and Shaka honour them). At most 20
+/// digits, so every value (and any sum of two) fits the `i128` timeline arithmetic.
+fn parse_signed(name: &str, v: &str) -> Result<i128, Error> {
+    let t = v.trim();
+    let (negative, digits) = match t.strip_prefix('-') {
+        Some(d) => (true, d),
+        None => (false, t),
+    };
+    let n = i128::from(parse_u64(name, digits)?);
+    Ok(if negative { -n } else { n })
+}
+
 fn duration_attr(node: Node<'_, '_>, name: &str) -> Result<Option<i64>, Error> {
     node.attribute(name)
         .map(|v| xs_duration_us(v).map_err(|_| bad_attr(name, v)))
@@ -151,14 +255,19 @@ fn codec_list(s: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// `30`, `30000/1001` → frames per second.
+/// `30`, `30000/1001` → frames per second. The schema's `FrameRateType` is an integer or a
+/// ratio of integers, but packagers write `30.0` or `29.97` and dash.js and Shaka read them
+/// as numbers: a decimal numerator is accepted (digits, at most one `.` followed by digits).
 fn frame_rate(v: &str) -> Result<f64, Error> {
     let (n, d) = v.trim().split_once('/').unwrap_or((v.trim(), "1"));
-    let (n, d) = (parse_u64("frameRate", n)?, parse_u64("frameRate", d)?);
-    if d == 0 {
+    let d = parse_u64("frameRate", d)?;
+    let (whole, fraction) = n.split_once('.').unwrap_or((n, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if d == 0 || n.len() > 32 || !digits(whole) || !digits(fraction) {
         return Err(bad_attr("frameRate", v));
     }
-    Ok(n as f64 / d as f64)
+    let n: f64 = n.parse().map_err(|_| bad_attr("frameRate", v))?;
+    Ok(n / d as f64)
 }
 
 /// The microsecond ↔ tick conversions of one timescale; all in `i128` and checked.
@@ -502,6 +611,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             live_info,
             periods: self.periods.into_iter().map(|p| p.info).collect(),
             ignored: self.ignored,
+            variables: None,
         })
     }
 
@@ -563,8 +673,9 @@ impl<'a, 'i> Mpd<'a, 'i> {
                 .attribute("id")
                 .map(String::from)
                 .unwrap_or_else(|| format!("p{p}r{r}"));
-            let bandwidth = u64_attr(*rep, "bandwidth")?
-                .ok_or_else(|| decode(format!("Representation {id:?} without bandwidth")))?;
+            // Mandatory in the schema, but shaka-packager leaves it out of text
+            // Representations and dash.js and Shaka play them: 0 (lowest, picked first).
+            let bandwidth = u64_attr(*rep, "bandwidth")?.unwrap_or(0);
             let inherited = |name: &str| rep.attribute(name).or_else(|| set.attribute(name));
             let dim = |name: &str| -> Result<Option<u32>, Error> {
                 inherited(name)
@@ -635,7 +746,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             return self.expand(rep, &list, span, Addressing::List);
         }
         let scale = Scale::new(base.u64("timescale")?)?;
-        let pto_us = scale.us(i128::from(base.u64("presentationTimeOffset")?.unwrap_or(0)))?;
+        let pto_us = scale.us(base.presentation_time_offset()?)?;
         let init_element = base.child("Initialization");
         let init_range = init_element
             .and_then(|i| i.attribute("range"))
@@ -751,7 +862,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
         addressing: Addressing,
     ) -> Result<PeriodMedia, Error> {
         let scale = Scale::new(info.u64("timescale")?)?;
-        let pto = i128::from(info.u64("presentationTimeOffset")?.unwrap_or(0));
+        let pto = info.presentation_time_offset()?;
         let start_number = info.u64("startNumber")?.unwrap_or(1);
         // Media-timeline ticks of a presentation time (µs).
         let ticks = |us: i64, up: bool| -> Result<i128, Error> {
@@ -1064,6 +1175,16 @@ impl<'a, 'i> Inherit<'a, 'i> {
 
     fn u64(&self, name: &str) -> Result<Option<u64>, Error> {
         self.attr(name).map(|v| parse_u64(name, v)).transpose()
+    }
+
+    /// `presentationTimeOffset` in ticks, 0 when absent; may be negative.
+    fn presentation_time_offset(&self) -> Result<i128, Error> {
+        const NAME: &str = "presentationTimeOffset";
+        Ok(self
+            .attr(NAME)
+            .map(|v| parse_signed(NAME, v))
+            .transpose()?
+            .unwrap_or(0))
     }
 
     fn child(&self, name: &'static str) -> Option<Node<'a, 'i>> {
@@ -1489,5 +1610,10 @@ mod tests {
         assert!(byte_range("r", "10-9").is_err() && byte_range("r", "10").is_err());
         assert!((frame_rate("30000/1001").unwrap() - 29.97).abs() < 0.001);
         assert!(frame_rate("30/0").is_err());
+        assert_eq!(frame_rate("30.0").unwrap(), 30.0);
+        assert_eq!(frame_rate("25").unwrap(), 25.0);
+        for bad in ["30.", ".5", "1e3", "-1", "3.0.0", "30/1.5", "+30"] {
+            assert!(frame_rate(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -11,8 +11,36 @@
 //!   are lost, so the RFC's carry-over rules have to be rebuilt on top anyway.
 //!
 //! The RFC's grammar is line-based and small (section 4.2 attribute lists, 4.3 tags); this
-//! parser is linear in the input, exact (durations in integer microseconds) and reports every
-//! malformed line as [`ErrorKind::Decode`].
+//! parser is linear in the input and exact (durations in integer microseconds).
+//!
+//! # Malformed lines
+//! As hls.js does, an unknown tag is ignored (the RFC requires it) and a malformed tag whose
+//! loss changes nothing that is fetched, decrypted or timed is skipped: `EXT-X-TARGETDURATION`
+//! (the longest segment stands in), `EXT-X-PROGRAM-DATE-TIME`, `EXT-X-PLAYLIST-TYPE`,
+//! `EXT-X-SERVER-CONTROL`; in a multivariant playlist an `EXT-X-STREAM-INF` (with its URI
+//! line), `EXT-X-MEDIA` (also an unknown `TYPE`, a missing required attribute, a duplicate
+//! `GROUP-ID`/`NAME`: the first stays), `EXT-X-I-FRAME-STREAM-INF`, `EXT-X-SESSION-KEY`, a
+//! stray URI line, and malformed optional attributes (`RESOLUTION`, `FRAME-RATE`,
+//! `AVERAGE-BANDWIDTH`, `CHANNELS`) which are left out.
+//!
+//! These still refuse the playlist ([`ErrorKind::Decode`] unless said otherwise):
+//! - every limit ([`ErrorKind::Limit`]): size, segments, streams, attributes per tag, URL
+//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`];
+//! - what the RFC says a client MUST fail on: no `#EXTM3U` first, not UTF-8, multivariant and
+//!   media tags mixed, and the variable failures of RFC 8216bis (a reference to an undefined
+//!   name, a name defined twice, a malformed `EXT-X-DEFINE`, a missing `QUERYPARAM` or
+//!   `IMPORT`; see [`parse_with_imports`]);
+//! - what would play the wrong bytes or at the wrong time if skipped: a segment without
+//!   `EXTINF` or with a malformed one; a malformed `EXT-X-BYTERANGE` (or one without offset
+//!   and no previous range); a malformed `EXT-X-KEY` (skipping it would play encrypted segments
+//!   as clear) or `EXT-X-MAP` (segments without their init); a malformed or misplaced
+//!   `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP` (numbering, which
+//!   live reloads merge on); a bad segment URI;
+//! - a multivariant playlist left without any variant.
+//!
+//! One file for the playlist grammar: the multivariant and media passes share the
+//! attribute-list parser, the line rules and the error conventions above; variable
+//! substitution, a pass of its own over the text before them, is in `vars`.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -22,12 +50,15 @@ use ::url::Url;
 use super::model::{
     is_audio_codec, is_text_codec, us_to_duration, Ignored, InitSegment, InitTable, LiveInfo,
     MediaRef, Period, PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList,
-    Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS, MAX_STREAMS,
+    Variables, Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS, MAX_STREAMS,
 };
 use super::model::{too_many_segments, ByteSpan};
 use super::time::{date_time_ms, decimal_seconds_us};
 use super::url::{join, parse_base};
 use crate::error::{Error, ErrorKind};
+
+mod vars;
+use vars::substitute;
 
 /// What an HLS playlist turned out to be.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,8 +69,39 @@ pub enum Parsed {
     Media(SegmentList),
 }
 
+/// Most `EXT-X-DEFINE` variables one playlist may define (with those it imports).
+pub const MAX_VARIABLES: usize = 256;
+
+/// Most bytes variable substitution may insert into one playlist, over all its references:
+/// the expanded playlist stays within twice [`MAX_MANIFEST_BYTES`], however short the text.
+pub const MAX_SUBSTITUTED_BYTES: usize = MAX_MANIFEST_BYTES;
+
 /// Parses an HLS playlist fetched from `url` (absolute; relative URIs resolve against it).
+/// A media playlist parsed with this was not loaded from a multivariant playlist, so its
+/// `EXT-X-DEFINE:IMPORT` fails: see [`parse_with_imports`].
 pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
+    parse_with_imports(bytes, url, None)
+}
+
+/// [`parse`] for a playlist loaded from a multivariant playlist whose variables are
+/// `imports` ([`Presentation::variables`]), for `EXT-X-DEFINE:IMPORT`; `None` when it was not
+/// (IMPORT then fails, as RFC 8216bis section 4.4.2.3 says).
+///
+/// Variables (section 4.3): `EXT-X-DEFINE` gives a name a value (`NAME`/`VALUE`), the value of
+/// a query parameter of `url` (`QUERYPARAM`, percent-decoded) or of a variable of the
+/// multivariant playlist (`IMPORT`); `{$name}` is then replaced in URI lines and quoted-string
+/// attribute values (not in hexadecimal sequences, which nothing here reads, nor inside
+/// `EXT-X-DEFINE` itself: values are not expanded recursively). Failures the RFC requires: a
+/// reference to a name not defined before it (also in a playlist without any
+/// `EXT-X-DEFINE`), a name defined twice, a tag with none or more than one of `NAME`,
+/// `IMPORT`, `QUERYPARAM`, a missing query parameter or imported name. Also refused: a URI
+/// line that substitution empties or turns into a tag line. Limits: [`MAX_VARIABLES`],
+/// [`MAX_SUBSTITUTED_BYTES`].
+pub fn parse_with_imports(
+    bytes: &[u8],
+    url: &str,
+    imports: Option<&Variables>,
+) -> Result<Parsed, Error> {
     if bytes.len() > MAX_MANIFEST_BYTES {
         return Err(Error::new(
             ErrorKind::Limit,
@@ -50,10 +112,12 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
     let text =
         std::str::from_utf8(bytes).map_err(|e| decode(format!("playlist is not UTF-8: {e}")))?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut lines = text.split('\n').map(str::trim).filter(|l| !l.is_empty());
-    if lines.next() != Some("#EXTM3U") {
+    if text.split('\n').map(str::trim).find(|l| !l.is_empty()) != Some("#EXTM3U") {
         return Err(decode("not an HLS playlist (no #EXTM3U first)"));
     }
+    let (text, variables) = substitute(text, &base, imports)?;
+    let mut lines = text.split('\n').map(str::trim).filter(|l| !l.is_empty());
+    lines.next(); // #EXTM3U
     let mut multivariant = false;
     let mut media = false;
     for line in lines.clone() {
@@ -81,12 +145,6 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
                 | "-X-SERVER-CONTROL"
                 | "-X-PART-INF"
                 | "-X-SKIP" => media = true,
-                "-X-DEFINE" => {
-                    return Err(Error::new(
-                        ErrorKind::Unsupported,
-                        "HLS variable substitution (EXT-X-DEFINE)",
-                    ))
-                }
                 _ => {}
             }
         }
@@ -95,9 +153,11 @@ pub fn parse(bytes: &[u8], url: &str) -> Result<Parsed, Error> {
         (true, true) => Err(decode(
             "playlist mixes multivariant and media playlist tags",
         )),
-        (true, false) => Ok(Parsed::Multivariant(Box::new(parse_multivariant(
-            lines, &base,
-        )?))),
+        (true, false) => {
+            let mut p = parse_multivariant(lines, &base)?;
+            p.variables = Some(variables);
+            Ok(Parsed::Multivariant(Box::new(p)))
+        }
         (false, true) => Ok(Parsed::Media(parse_media(lines, &base)?)),
         (false, false) => Err(decode("playlist has neither variants nor segments")),
     }
@@ -132,6 +192,7 @@ pub fn presentation_from_media(list: SegmentList) -> Presentation {
         audio: Vec::new(),
         text: Vec::new(),
         ignored: Vec::new(),
+        variables: None,
     }
 }
 
@@ -270,6 +331,16 @@ fn attrs<'a>(value: &'a str, line: &str) -> Result<Attrs<'a>, Error> {
     Attrs::parse(value).ok_or_else(|| bad_line("malformed attribute list", line))
 }
 
+/// `Ok(None)` for a malformed line ([`ErrorKind::Decode`]) that is skipped, as hls.js does;
+/// other errors (limits) stand.
+fn lenient<T>(r: Result<T, Error>) -> Result<Option<T>, Error> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.kind == ErrorKind::Decode => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 fn integer(s: &str, line: &str) -> Result<u64, Error> {
     if s.is_empty() || s.len() > 20 || !s.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad_line("expected a decimal integer", line));
@@ -346,49 +417,61 @@ fn parse_multivariant<'a>(
     };
     for line in lines {
         if !line.starts_with('#') {
+            // A URI without its EXT-X-STREAM-INF (or after a skipped one) is skipped.
             let Some(mut v) = pending.take() else {
-                return Err(bad_line("URI without EXT-X-STREAM-INF", line));
+                continue;
             };
-            v.media = MediaRef::Playlist {
-                url: join(base, line)?.into(),
-            };
-            variants.push(v);
+            if let Some(url) = lenient(join(base, line))? {
+                v.media = MediaRef::Playlist { url: url.into() };
+                variants.push(v);
+            }
             continue;
         }
         let (tag, value) = line.split_once(':').unwrap_or((line, ""));
-        if pending.is_some() && tag == "#EXT-X-STREAM-INF" {
-            return Err(bad_line("EXT-X-STREAM-INF without a URI", line));
-        }
         match tag {
             "#EXT-X-STREAM-INF" => {
                 streams(variants.len() + renditions.len())?;
-                pending = Some(stream_inf(&attrs(value, line)?, line, variants.len())?);
+                // A malformed one (or one without a URI, followed by another) is skipped
+                // with its URI line.
+                pending =
+                    lenient(attrs(value, line).and_then(|a| stream_inf(&a, line, variants.len())))?;
             }
             "#EXT-X-I-FRAME-STREAM-INF" => {
-                let a = attrs(value, line)?;
-                let uri = a
-                    .text("URI")
-                    .ok_or_else(|| bad_line("EXT-X-I-FRAME-STREAM-INF without URI", line))?;
-                let bandwidth = integer(a.text("BANDWIDTH").unwrap_or("0"), line)?;
-                if ignored.len() < MAX_STREAMS {
-                    ignored.push(Ignored::IFrameStream {
-                        url: join(base, uri)?.into(),
-                        bandwidth,
-                    });
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
+                let Some(uri) = a.text("URI") else {
+                    continue;
+                };
+                let bandwidth = a
+                    .text("BANDWIDTH")
+                    .and_then(|b| integer(b, line).ok())
+                    .unwrap_or(0);
+                if let Some(url) = lenient(join(base, uri))? {
+                    if ignored.len() < MAX_STREAMS {
+                        ignored.push(Ignored::IFrameStream {
+                            url: url.into(),
+                            bandwidth,
+                        });
+                    }
                 }
             }
             "#EXT-X-MEDIA" => {
                 streams(variants.len() + renditions.len())?;
-                let a = attrs(value, line)?;
-                if let Some(r) = media_tag(&a, line, base, &mut ignored)? {
-                    if !ids.insert(r.id.clone()) {
-                        return Err(bad_line("duplicate EXT-X-MEDIA GROUP-ID/NAME", line));
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
+                // The first of two with the same GROUP-ID and NAME stays (ids are unique).
+                if let Some(r) = lenient(media_tag(&a, line, base, &mut ignored))?.flatten() {
+                    if ids.insert(r.id.clone()) {
+                        renditions.push(r);
                     }
-                    renditions.push(r);
                 }
             }
             "#EXT-X-SESSION-KEY" => {
-                let a = attrs(value, line)?;
+                let Some(a) = lenient(attrs(value, line))? else {
+                    continue;
+                };
                 if a.text("METHOD").is_some_and(|m| m != "NONE") && !session_key {
                     session_key = true;
                     ignored.push(Ignored::SessionKey);
@@ -396,9 +479,6 @@ fn parse_multivariant<'a>(
             }
             _ => {}
         }
-    }
-    if pending.is_some() {
-        return Err(decode("EXT-X-STREAM-INF without a URI at the end"));
     }
     if variants.is_empty() {
         return Err(decode("multivariant playlist without variants"));
@@ -450,6 +530,7 @@ fn parse_multivariant<'a>(
             duration_us: None,
         }],
         ignored,
+        variables: None,
     })
 }
 
@@ -459,25 +540,18 @@ fn stream_inf(a: &Attrs<'_>, line: &str, index: usize) -> Result<Variant, Error>
             .ok_or_else(|| bad_line("EXT-X-STREAM-INF without BANDWIDTH", line))?,
         line,
     )?;
+    // Optional attributes that are malformed are left out (hls.js: NaN, then unused).
     let average_bandwidth = a
         .text("AVERAGE-BANDWIDTH")
-        .map(|s| integer(s, line))
-        .transpose()?;
-    let (width, height) = match a.text("RESOLUTION") {
-        Some(r) => {
-            let (w, h) = resolution(r, line)?;
-            (Some(w), Some(h))
-        }
-        None => (None, None),
+        .and_then(|s| integer(s, line).ok());
+    let (width, height) = match a.text("RESOLUTION").map(|r| resolution(r, line)) {
+        Some(Ok((w, h))) => (Some(w), Some(h)),
+        _ => (None, None),
     };
     let frame_rate = a
         .text("FRAME-RATE")
-        .map(|f| {
-            decimal_seconds_us(f)
-                .map(|us| us as f64 / 1e6)
-                .map_err(|_| bad_line("bad FRAME-RATE", line))
-        })
-        .transpose()?;
+        .and_then(|f| decimal_seconds_us(f).ok())
+        .map(|us| us as f64 / 1e6);
     Ok(Variant {
         id: index.to_string(),
         bandwidth,
@@ -531,14 +605,12 @@ fn media_tag(
         }
         None => None,
     };
-    let channels = a
-        .text("CHANNELS")
-        .map(|c| {
-            let count = c.split('/').next().unwrap_or_default();
-            integer(count, line)
-                .and_then(|n| u32::try_from(n).map_err(|_| bad_line("CHANNELS out of range", line)))
-        })
-        .transpose()?;
+    let channels = a.text("CHANNELS").and_then(|c| {
+        let count = c.split('/').next().unwrap_or_default();
+        integer(count, line)
+            .ok()
+            .and_then(|n| u32::try_from(n).ok())
+    });
     let id = format!("{group}/{name}");
     Ok(Some(Rendition {
         track: id.clone(),
@@ -659,16 +731,17 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
             "#EXT-X-DISCONTINUITY" => next.discontinuity = true,
             "#EXT-X-GAP" => next.gap = true,
             "#EXT-X-PROGRAM-DATE-TIME" => {
-                next.program_date_time_ms = Some(
-                    date_time_ms(value)
-                        .map_err(|_| bad_line("bad EXT-X-PROGRAM-DATE-TIME", line))?,
-                )
+                // A malformed date is skipped: the segment has no wall-clock time.
+                if let Ok(ms) = date_time_ms(value) {
+                    next.program_date_time_ms = Some(ms);
+                }
             }
             "#EXT-X-TARGETDURATION" => {
-                let us = decimal_seconds_us(value.trim())
-                    .map_err(|_| bad_line("bad EXT-X-TARGETDURATION", line))?;
-                // A decimal-integer by the RFC; a fraction is rounded up to whole seconds.
-                target_us = Some(us.saturating_add(999_999) / 1_000_000 * 1_000_000);
+                // A decimal-integer by the RFC; a fraction is rounded up to whole seconds. A
+                // malformed one is skipped: the longest segment stands in (below).
+                if let Ok(us) = decimal_seconds_us(value.trim()) {
+                    target_us = Some(us.saturating_add(999_999) / 1_000_000 * 1_000_000);
+                }
             }
             "#EXT-X-MEDIA-SEQUENCE" => {
                 before_segments("EXT-X-MEDIA-SEQUENCE")?;
@@ -679,13 +752,11 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 list.discontinuity_sequence = integer(value.trim(), line)?;
             }
             "#EXT-X-ENDLIST" => list.end_list = true,
-            "#EXT-X-PLAYLIST-TYPE" => {
-                list.playlist_type = match value.trim() {
-                    "VOD" => PlaylistType::Vod,
-                    "EVENT" => PlaylistType::Event,
-                    _ => return Err(bad_line("unknown EXT-X-PLAYLIST-TYPE", line)),
-                }
-            }
+            "#EXT-X-PLAYLIST-TYPE" => match value.trim() {
+                "VOD" => list.playlist_type = PlaylistType::Vod,
+                "EVENT" => list.playlist_type = PlaylistType::Event,
+                _ => {} // unknown: skipped, the type stays unspecified
+            },
             "#EXT-X-I-FRAMES-ONLY" => list.i_frames_only = true,
             "#EXT-X-KEY" => {
                 let a = attrs(value, line)?;
@@ -720,10 +791,12 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 });
             }
             "#EXT-X-SERVER-CONTROL" => {
-                let a = attrs(value, line)?;
-                if let Some(h) = a.text("HOLD-BACK") {
-                    list.hold_back_us =
-                        Some(decimal_seconds_us(h).map_err(|_| bad_line("bad HOLD-BACK", line))?);
+                // Malformed: skipped, three target durations stand in for HOLD-BACK.
+                let hold_back = lenient(attrs(value, line))?
+                    .and_then(|a| a.text("HOLD-BACK").map(decimal_seconds_us))
+                    .and_then(Result::ok);
+                if let Some(h) = hold_back {
+                    list.hold_back_us = Some(h);
                 }
             }
             "#EXT-X-SKIP" => {

@@ -44,6 +44,45 @@ pub struct Presentation {
     pub periods: Vec<Period>,
     /// Manifest features that were recognised but not used, for logs and later features.
     pub ignored: Vec<Ignored>,
+    /// An HLS multivariant playlist's `EXT-X-DEFINE` variables, which the media playlists it
+    /// names may `IMPORT`: pass them to [`crate::stream::hls::parse_with_imports`]. `Some`
+    /// (maybe empty) only for a multivariant playlist; `None` for a media playlist loaded alone
+    /// and for DASH.
+    pub variables: Option<Variables>,
+}
+
+/// HLS variables (RFC 8216bis section 4.3, `EXT-X-DEFINE`): names and values in the order
+/// they were defined; names are unique.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variables(Vec<(String, String)>);
+
+impl Variables {
+    /// The value of `name`, if defined.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// How many are defined.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// None is defined.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Defines `name`; `false` (and nothing changes) if it already is.
+    pub fn define(&mut self, name: &str, value: &str) -> bool {
+        if self.get(name).is_some() {
+            return false;
+        }
+        self.0.push((name.to_string(), value.to_string()));
+        true
+    }
 }
 
 impl Presentation {

@@ -223,6 +223,11 @@ impl Region {
                     }
                 }
                 "lines" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                    // The spec: "Interpret value as an integer, and let number be that number.
+                    // Let region's WebVTT region lines be number." No upper bound and no
+                    // failure: a number past u32 is still that many lines, so it saturates (it
+                    // neither wraps nor falls back to the default 3); layout shows at most
+                    // layout::MAX_LINES. Only digits get here, so the one error is overflow.
                     region.lines = value.parse().unwrap_or(u32::MAX);
                 }
                 "regionanchor" => {
@@ -405,6 +410,9 @@ impl CueSettings {
                 _ => return false,
             }
         };
+        // `-0` is the number 0, the first line from the top: the sign counts only for a
+        // nonzero line (a host copying -0.0 into a VTTCue would see a line from the end).
+        let number = if number == 0.0 { 0.0 } else { number };
         let line_align = match align {
             None => self.line_align,
             Some("start") => LineAlign::Start,

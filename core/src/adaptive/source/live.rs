@@ -160,7 +160,8 @@ impl AdaptiveSource {
                 _ => return Ok(()),
             }
         };
-        let list = match hls::parse(body, &url)? {
+        let list = match hls::parse_with_imports(body, &url, self.presentation.variables.as_ref())?
+        {
             hls::Parsed::Media(l) => l,
             hls::Parsed::Multivariant(_) => {
                 return Err(Error::new(
