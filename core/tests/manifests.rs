@@ -894,7 +894,10 @@ fn hls_limits_and_hostile_lines() {
         hls::parse(hostile.as_bytes(), BASE).unwrap_err().kind,
         ErrorKind::Decode
     );
-    assert!(t.elapsed().as_millis() < 500, "{:?}", t.elapsed());
+    // A complexity guard, not a speed test: linear work here takes well under a second even
+    // on a loaded 2-core machine (a CI run measured 561 ms against the old 500 ms bound), a
+    // quadratic pass over 500,000 lines would take hours.
+    assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
     // Malformed EXTINF and keys with trailing junk are errors, not 0 s segments or clear media.
     for bad in [
         "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:abc,\ns.ts\n",
@@ -1709,7 +1712,8 @@ ok2.m3u8
         ErrorKind::Decode
     );
     eprintln!("600,000 skipped lines in {:?}", t.elapsed());
-    assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
+    // A complexity guard, not a speed test (about 1 s in a debug build; quadratic would be hours).
+    assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
 }
 #[test]
 fn hls_define_name_value_substitutes_uris_and_quoted_values() {
