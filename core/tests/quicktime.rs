@@ -4,8 +4,6 @@
 //! has none. The demuxer's tables are checked against ffprobe in `mp4_demux.rs`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::process::Command;
-
 use kinema_core::audio::decoder::decode_all;
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent};
@@ -21,17 +19,7 @@ const PCM: [&str; 5] = [
 
 /// ffmpeg's decode of a fixture as interleaved f32 at its own rate and channels.
 fn reference_pcm(name: &str) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(fixture_path(name))
-        .args(["-f", "f32le", "-c:a", "pcm_f32le", "-"])
-        .output()
-        .expect("ffmpeg must be installed (scripts/bootstrap.sh)");
-    assert!(out.status.success(), "ffmpeg decode of {name}");
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    kinema_testkit::ffmpeg_pcm(&fixture_path(name))
 }
 
 fn rms(x: &[f32]) -> f64 {
@@ -56,11 +44,7 @@ fn pcm_in_quicktime_decodes_like_ffmpeg() {
         let (info, ours) =
             decode_all(&fixture(name), Some("mov")).unwrap_or_else(|e| panic!("{name}: {e}"));
         let theirs = reference_pcm(name);
-        let max_diff = ours
-            .iter()
-            .zip(&theirs)
-            .map(|(a, b)| (a - b).abs())
-            .fold(0.0f32, f32::max);
+        let max_diff = kinema_testkit::max_abs_diff(&ours, &theirs);
         println!(
             "{name}: {} Hz, ours {} frames rms {:.4}, ffmpeg {} frames rms {:.4}, max |diff| {max_diff:e}",
             info.sample_rate,

@@ -37,17 +37,7 @@ fn make(dir: &Path, name: &str, source: &str, codec: &[&str]) -> PathBuf {
 
 /// ffmpeg's decode of `path` as interleaved f32 at the file's own rate and channels.
 fn reference_pcm(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-i"])
-        .arg(path)
-        .args(["-f", "f32le", "-c:a", "pcm_f32le", "-"])
-        .output()
-        .expect("ffmpeg");
-    assert!(out.status.success());
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    kinema_testkit::ffmpeg_pcm(path)
 }
 
 struct Case {
@@ -101,11 +91,7 @@ fn compare(dir: &Path, stem: &str, source: &str, case: &Case, expect_frames: Opt
     let theirs = reference_pcm(&path);
     let ch = info.channels as usize;
     assert_eq!(ch, 2, "{}", case.name);
-    let max_diff = ours
-        .iter()
-        .zip(&theirs)
-        .map(|(a, b)| (a - b).abs())
-        .fold(0.0f32, f32::max);
+    let max_diff = kinema_testkit::max_abs_diff(&ours, &theirs);
     println!(
         "{stem}.{}: ours {} frames, ffmpeg {} frames, max |diff| {max_diff:e}",
         case.name,

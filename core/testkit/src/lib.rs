@@ -274,6 +274,30 @@ pub fn ffprobe_packets(path: &Path, select: &str, entries: &str) -> Vec<Vec<Stri
         .collect()
 }
 
+/// ffmpeg's decode of the file at `path` as interleaved f32 at the file's own rate and
+/// channels: the reference the PCM tests compare the core's decode with.
+pub fn ffmpeg_pcm(path: &Path) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-c:a", "pcm_f32le", "-"])
+        .output()
+        .expect("ffmpeg must be installed (scripts/bootstrap.sh)");
+    assert!(out.status.success(), "ffmpeg decode of {}", path.display());
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// The largest absolute difference between two sample runs, over their common length.
+pub fn max_abs_diff(ours: &[f32], theirs: &[f32]) -> f32 {
+    ours.iter()
+        .zip(theirs)
+        .map(|(a, b)| (a - b).abs())
+        .fold(0.0f32, f32::max)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
