@@ -27,8 +27,14 @@ use crate::video::VideoHost;
 
 /// Period of the tick that reads audio progress, refills the ring and lets the core run.
 pub const TICK_MS: i32 = 40;
-/// How long a resumed AudioContext may take to run before sound counts as blocked.
+/// How long a resumed AudioContext may take to run before playback goes on without it (on
+/// the page clock; the output joins when it runs).
 const RESUME_WAIT_MS: i32 = 500;
+/// How long after that an unmuted, playing output may still be starting before the app is told
+/// sound did not start (`audio-output` warning). Firefox's first AudioContext of a browser
+/// process takes 0.9–1.7 s to run (its audio server connects on first use; measured with
+/// Firefox ESR 153.8), which is slow, not silent.
+const OUTPUT_START_GRACE_MS: i32 = 3000;
 
 /// Where the audio output stands.
 ///
@@ -234,14 +240,35 @@ impl Driver {
                 let _ = wasm_bindgen_futures::JsFuture::from(race).await;
             }
             let Some(d) = me.upgrade() else { return };
-            let playing = d.with_core(|c| !c.paused() && !c.muted()).unwrap_or(false);
-            if ctx.state() != AudioContextState::Running
-                && d.audio_status.get() == AudioStatus::Silent
-                && playing
+            d.warn_if_still_silent(
+                ctx,
+                "sound is blocked until the user interacts with the page; playing on without sound",
+            );
+        });
+    }
+
+    /// Sound was wanted and the output is not running yet: after [`OUTPUT_START_GRACE_MS`],
+    /// if it still is not (and playback is on, unmuted), an `audio-output` warning says so.
+    /// An output that starts meanwhile takes over without a word.
+    pub fn warn_if_still_silent(&self, ctx: AudioContext, message: &'static str) {
+        let me = self.me.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let still_silent = |d: &Driver| {
+                ctx.state() != AudioContextState::Running
+                    && d.audio_status.get() == AudioStatus::Silent
+                    && d.with_core(|c| !c.paused() && !c.muted()).unwrap_or(false)
+            };
+            if !me.upgrade().is_some_and(|d| still_silent(&d)) {
+                return;
+            }
+            let _ =
+                wasm_bindgen_futures::JsFuture::from(crate::timer::delay(OUTPUT_START_GRACE_MS))
+                    .await;
+            if let Some(d) = me
+                .upgrade()
+                .filter(|d| !d.destroyed.get() && still_silent(d))
             {
-                d.warn_silent(
-                    "sound is blocked until the user interacts with the page; playing on without sound",
-                );
+                d.warn_silent(message);
             }
         });
     }

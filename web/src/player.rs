@@ -489,12 +489,16 @@ impl Player {
             }
             let muted = driver.with_core(|c| c.muted()).unwrap_or(false);
             if muted || audio::user_activated() {
-                // Muted, or the user did interact and the engine still keeps the output
-                // suspended: play on the clock; sound joins if the context starts later.
-                driver.go_silent(
-                    "the audio output did not start; playing on without sound",
-                    !muted,
-                );
+                // Muted, or the user did interact and the engine has not started the output
+                // yet: play on the clock; sound joins when the context runs, and if it still
+                // does not after a grace period, a warning says so.
+                driver.go_silent("the audio output did not start yet", false);
+                if !muted {
+                    driver.warn_if_still_silent(
+                        ctx,
+                        "the audio output did not start; playing on without sound",
+                    );
+                }
             } else {
                 refuse(&driver, &settle);
             }
