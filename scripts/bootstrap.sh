@@ -40,6 +40,11 @@ done
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
+# The second engine of the page tests (tests/page/firefox.mjs): Firefox ESR, and PulseAudio
+# for a null sound sink (a headless Firefox with no sound server never starts an AudioContext).
+command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+command -v pulseaudio >/dev/null || missing+=(pulseaudio)
+command -v parec >/dev/null || missing+=(pulseaudio-utils)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v python3 >/dev/null || missing+=(python3)
@@ -55,7 +60,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  say "ok: chromium, chromedriver, ffmpeg, python3, GStreamer, lavapipe"
+  say "ok: chromium, chromedriver, firefox-esr, pulseaudio, ffmpeg, python3, GStreamer, lavapipe"
 fi
 
 # `cargo install` without --locked: wasm-bindgen-cli's lockfile wants a crate version the
@@ -79,7 +84,8 @@ npm_stale() {
   local stamp="$KINEMA_ROOT/node_modules/.package-lock.json"
   [ ! -f "$stamp" ] || [ "$KINEMA_ROOT/package.json" -nt "$stamp" ] \
     || { [ -f "$KINEMA_ROOT/package-lock.json" ] && [ "$KINEMA_ROOT/package-lock.json" -nt "$stamp" ]; } \
-    || [ ! -x "$KINEMA_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$KINEMA_ROOT/node_modules/playwright-core" ]
+    || [ ! -x "$KINEMA_ROOT/node_modules/.bin/wasm-opt" ] || [ ! -d "$KINEMA_ROOT/node_modules/playwright-core" ] \
+    || [ ! -d "$KINEMA_ROOT/node_modules/puppeteer-core" ]
 }
 npm_install() {
   npm_stale || return 0
@@ -99,7 +105,7 @@ if npm_stale; then
     npm_install
   fi
 else
-  say "ok: npm packages (binaryen, playwright-core)"
+  say "ok: npm packages (binaryen, playwright-core, puppeteer-core)"
 fi
 
 # wasm-pack takes the first wasm-opt on PATH.

@@ -21,7 +21,8 @@ Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
   build   the web packages (www/pkg, www/pkg-webgl), the JS type-check and lint, the TV apps
   settop  the standalone core .wasm and the native set-top host (fmt, clippy, build)
   page    fixtures; page tests in headless Chromium as users have it: the demo, the npm
-          tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE.
+          tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE; then
+          the same page tests (but set-top parity) in Firefox ESR.
           Uses the outputs of `build` and `settop`, building them first when missing.
 Other scripts (fixtures, benchmarks, fuzzing, servers): scripts/README.md.
 HELP
@@ -151,5 +152,13 @@ if wants page; then
   # The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
   # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
   step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
+  # The second engine: the same page tests in Debian's Firefox ESR over WebDriver BiDi
+  # (tests/page/firefox.mjs), as users have it. All but the set-top parity test (the set-top
+  # box is the native host; its browser side is Chromium). Firefox headless here has no WebGL:
+  # the video and subtitle pixel checks run on the 2D display.
+  step "page tests, Firefox ESR" env KINEMA_BROWSER=firefox node --test --test-concurrency=1 \
+    tests/page/door.test.mjs tests/page/player.test.mjs tests/page/video.test.mjs tests/page/subtitles.test.mjs \
+    tests/page/streams.test.mjs tests/page/streams-live.test.mjs tests/page/streams-net.test.mjs \
+    tests/page/streams-server.test.mjs tests/page/devices.test.mjs tests/page/npm-package.test.mjs
 fi
 summary

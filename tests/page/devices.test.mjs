@@ -9,7 +9,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { launch, until } from './harness.mjs';
+import { launch, until, FIREFOX } from './harness.mjs';
 
 const STREAM = '/fixtures/streams/hls-fmp4/master.m3u8';
 let env;
@@ -23,7 +23,7 @@ before(async () => {
   // TV engines (Tizen, webOS, HbbTV browsers) let an installed app start sound without a
   // gesture: the one switch that makes this Chromium behave like them. No click is made (a
   // click would poke the on-screen controls the tests drive by keys).
-  env = await launch({ root: 'dist', args: ['--autoplay-policy=no-user-gesture-required'] });
+  env = await launch({ root: 'dist', autoplay: true });
 });
 after(async () => env?.close());
 
@@ -70,8 +70,25 @@ const CODES = {
 };
 const EXIT_CALL = { tizen: 'exit', webos: 'platformBack', hbbtv: 'destroyApplication' };
 
-/** A trusted keydown/keyup with `keyCode` (and optionally `key`) as the platform sends it. */
+/** Keys a desktop keyboard has: what WebDriver can press in Firefox, by `keyCode`. */
+const KEYBOARD = { 13: 'Enter', 27: 'Escape', 37: 'ArrowLeft', 38: 'ArrowUp', 39: 'ArrowRight', 40: 'ArrowDown' };
+
+/**
+ * A trusted keydown/keyup with `keyCode` (and optionally `key`) as the platform sends it.
+ * Firefox: WebDriver input actions only know a keyboard's keys, so those are pressed for real
+ * and a remote's own codes (Back 10009, PlayPause 10252/19/402, FF 417, RW 412, 461) are
+ * dispatched as keydown/keyup events with that `keyCode` (untrusted; the shims read `keyCode`).
+ */
 async function presser(page) {
+  if (FIREFOX) {
+    return async (code, key = '') => {
+      if (KEYBOARD[code]) await page.keyboard.press(KEYBOARD[code]);
+      else await page.evaluate(({ code, key }) => {
+        for (const type of ['keydown', 'keyup']) document.dispatchEvent(new KeyboardEvent(type, { keyCode: code, key, bubbles: true, cancelable: true }));
+      }, { code, key });
+      await page.waitForTimeout(60);
+    };
+  }
   const cdp = await page.context().newCDPSession(page);
   return async (code, key = '') => {
     await cdp.send('Input.dispatchKeyEvent', { type: 'rawKeyDown', windowsVirtualKeyCode: code, nativeVirtualKeyCode: code, key, code: key });

@@ -1,12 +1,19 @@
 // Page-test harness: serves www/ (and the generated fixtures under /fixtures/) with the real
-// server on a free port, drives Debian's Chromium headless with playwright-core, and records
-// every uncaught page error and panic so a test can fail on them.
+// server on a free port, drives a stock headless browser, and records every uncaught page error
+// and panic so a test can fail on them. The engine is Debian's Chromium through playwright-core,
+// or with `KINEMA_BROWSER=firefox` Debian's Firefox ESR through WebDriver BiDi (firefox.mjs,
+// which gives its pages the same API).
 import { chromium } from 'playwright-core';
+import { launchFirefox } from './firefox.mjs';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../../scripts/serve.mjs';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
+/** The browser engine of this run: `chromium` (default) or `firefox`. */
+export const ENGINE = process.env.KINEMA_BROWSER ?? 'chromium';
+if (!['chromium', 'firefox'].includes(ENGINE)) throw new Error(`KINEMA_BROWSER=${ENGINE}: want chromium or firefox`);
+export const FIREFOX = ENGINE === 'firefox';
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // Chromium as users have it: default feature flags and the default autoplay policy (an
 // AudioContext runs only after a user gesture; a muted <video> autoplays), no WebGPU adapter on
@@ -28,19 +35,36 @@ const PANIC = /panicked|RuntimeError|unreachable executed|wasm trap/i;
 export const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-angle=swiftshader'];
 
 /**
+ * Launches the engine of this run ({@link ENGINE}) as users have it. Chromium takes `args`
+ * after {@link CHROMIUM_ARGS} (and {@link WEBGPU_ARGS} with `webgpu`); Firefox takes no
+ * switches, and `audio: false` gives it no sound server (an engine whose output never starts).
+ * `autoplay: true` is for the TV-app tests only: TV engines let an installed app start sound
+ * without a gesture, and this makes the desktop engine behave like them (Chromium's autoplay
+ * switch; Firefox's `media.autoplay.default` = allow).
+ */
+export async function launchBrowser({ webgpu = false, args = [], audio = true, autoplay = false } = {}) {
+  if (FIREFOX) {
+    if (webgpu || args.length) throw new Error('Firefox runs take no Chromium switches');
+    return launchFirefox({ audio, prefs: autoplay ? { 'media.autoplay.default': 0 } : {} });
+  }
+  const policy = autoplay ? ['--autoplay-policy=no-user-gesture-required'] : [];
+  return chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...policy, ...args], timeout: 30_000 });
+}
+
+/**
  * Starts server + browser; `open(path)` returns a page whose demo player is constructed.
  * `webgpu: true` launches Chromium with {@link WEBGPU_ARGS} (the only run with a WebGPU
  * adapter); `root` is the folder served (relative to the repository: `www`, or `dist` for the
  * packaged TV apps).
  */
-export async function launch({ webgpu = false, root = 'www', mounts = {}, args = [] } = {}) {
+export async function launch({ webgpu = false, root = 'www', mounts = {}, args = [], audio = true, autoplay = false } = {}) {
   if (!existsSync(`${repo}/www/pkg/kinema_web.js`)) {
     throw new Error('www/pkg/kinema_web.js is missing: run `bash scripts/build-web.sh` first');
   }
   const server = await startServer({ root: `${repo}/${root}`, port: 0, mounts: { '/fixtures/': `${repo}/tests/fixtures/gen`, ...mounts } });
   let browser;
   try {
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...(webgpu ? WEBGPU_ARGS : []), ...args], timeout: 30_000 });
+    browser = await launchBrowser({ webgpu, args, audio, autoplay });
   } catch (e) {
     await server.close();
     throw e;
@@ -115,6 +139,8 @@ export async function installFrameIndex(page) {
  * through this (DevTools `Runtime.evaluate` with `userGesture: false`).
  */
 export async function quiet(page, fn, arg) {
+  // Firefox: WebDriver BiDi's script.evaluate with userActivation false (firefox.mjs).
+  if (page.quietEvaluate) return page.quietEvaluate(`(${fn})(${JSON.stringify(arg ?? null)})`);
   page.__kinemaCdp ??= await page.context().newCDPSession(page);
   const r = await page.__kinemaCdp.send('Runtime.evaluate', {
     expression: `(${fn})(${JSON.stringify(arg ?? null)})`, awaitPromise: true, returnByValue: true, userGesture: false,

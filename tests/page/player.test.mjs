@@ -29,6 +29,16 @@ test('the demo plays its default sample in real time, with sound', async () => {
   await waitPlaying(15_000);
   // Past the sample's 0.5 s fade-in, so every level sample must be audible.
   await until(page, () => window.kinema.player.currentTime > 0.6, null, 5000);
+  // Once the output runs. Chromium's first AudioContext runs within ~20 ms of the click; in
+  // Firefox the first one of the browser process takes 0.9–1.7 s (its audio server connects on
+  // first use; later contexts run in ~15 ms: measured with Firefox ESR 153.8 and PulseAudio),
+  // and the player plays on the page clock meanwhile (web/src/driver.rs), then takes the device.
+  const waited = await page.evaluate(async () => {
+    const t0 = performance.now();
+    while (!(window.kinema.player.stats().framesPlayed > 0) && performance.now() - t0 < 5000) await new Promise((ok) => setTimeout(ok, 20));
+    return performance.now() - t0;
+  });
+  console.log(`waited ${waited.toFixed(0)} ms for the audio output to run`);
   const r = await page.evaluate(async () => {
     const p = window.kinema.player;
     // currentTime against performance.now() every 100 ms for 3 s. The acceptance number is the

@@ -17,7 +17,7 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { launch, until, loadAndWatch } from './harness.mjs';
+import { launch, until, loadAndWatch, FIREFOX } from './harness.mjs';
 
 // Small enough to write here rather than in scripts/fixtures.sh; served as /fixtures/styled.vtt.
 const STYLED_VTT = `WEBVTT
@@ -36,7 +36,8 @@ VERTICALLY SET
 const gen = fileURLToPath(new URL('../fixtures/gen', import.meta.url));
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
-const RENDERER = process.env.KINEMA_RENDERER ?? 'webgl2';
+// Firefox headless here has no WebGL ("Exhausted GL driver options") nor WebGPU: 2D there.
+const RENDERER = process.env.KINEMA_RENDERER ?? (FIREFOX ? '2d' : 'webgl2');
 
 let env;
 let page;
