@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TIERS=(lint unit sim wasm build settop page)
+# Run only when asked for (--tier firefox): see the Firefox step at the end.
+OPTIONAL_TIERS=(firefox)
 usage() {
   cat <<'HELP'
 Usage: bash scripts/test.sh [--tier NAME]... [--help]
@@ -21,9 +23,12 @@ Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
   build   the web packages (www/pkg, www/pkg-webgl), the JS type-check and lint, the TV apps
   settop  the standalone core .wasm and the native set-top host (fmt, clippy, build)
   page    fixtures; page tests in headless Chromium as users have it: the demo, the npm
-          tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE; then
-          the same page tests (but set-top parity) in Firefox ESR.
+          tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE.
           Uses the outputs of `build` and `settop`, building them first when missing.
+Only when asked for:
+  firefox the same page tests (but set-top parity) in Firefox ESR, building the web package
+          first when missing; not in the default run until Firefox's audio path stops
+          deadlocking here (scripts/test.sh, tests/page/firefox.mjs).
 Other scripts (fixtures, benchmarks, fuzzing, servers): scripts/README.md.
 HELP
 }
@@ -33,7 +38,7 @@ while [ $# -gt 0 ]; do
     --help|-h) usage; exit 0 ;;
     --tier)
       [ $# -ge 2 ] || { usage >&2; exit 2; }
-      case " ${TIERS[*]} " in *" $2 "*) ;; *) echo "unknown tier: $2" >&2; usage >&2; exit 2 ;; esac
+      case " ${TIERS[*]} ${OPTIONAL_TIERS[*]} " in *" $2 "*) ;; *) echo "unknown tier: $2" >&2; usage >&2; exit 2 ;; esac
       selected+=("$2"); shift 2 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -130,7 +135,7 @@ if wants wasm; then
   step "browser tests (wasm-pack, headless Chromium)" browser_tests
 fi
 # The page tier needs the built packages and the set-top host: alone, it builds them when missing.
-if wants build || { wants page && { [ ! -f www/pkg/kinema_web_bg.wasm ] ||
+if wants build || { { wants page || wants firefox; } && { [ ! -f www/pkg/kinema_web_bg.wasm ] ||
   [ ! -f www/pkg-webgl/kinema_web_bg.wasm ] || [ ! -d dist/tizen ]; }; }; then
   step "build the web package" bash scripts/build-web.sh
   step "JS type-check and lint" bash scripts/lint-js.sh
@@ -152,10 +157,16 @@ if wants page; then
   # The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
   # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
   step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
-  # The second engine: the same page tests in Debian's Firefox ESR over WebDriver BiDi
-  # (tests/page/firefox.mjs), as users have it. All but the set-top parity test (the set-top
-  # box is the native host; its browser side is Chromium). Firefox headless here has no WebGL:
-  # the video and subtitle pixel checks run on the 2D display.
+fi
+# The second engine (opt-in for now: `--tier firefox`): the same page tests in Debian's Firefox
+# ESR over WebDriver BiDi (tests/page/firefox.mjs), as users have it; all but set-top parity
+# (the set-top box is the native host; its browser side is Chromium). Firefox headless here has
+# no WebGL: the video and subtitle pixel checks run on the 2D display. Not in the default run
+# yet: Firefox ESR 153.8's audio server on PulseAudio sometimes deadlocks mid-run and the page
+# stops answering (tests/page/firefox.mjs says what gdb showed), so the set passes most runs but
+# not every run, and a test command must not depend on luck.
+if wants firefox; then
+  fixtures
   step "page tests, Firefox ESR" env KINEMA_BROWSER=firefox node --test --test-concurrency=1 \
     tests/page/door.test.mjs tests/page/player.test.mjs tests/page/video.test.mjs tests/page/subtitles.test.mjs \
     tests/page/streams.test.mjs tests/page/streams-live.test.mjs tests/page/streams-net.test.mjs \
