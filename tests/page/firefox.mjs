@@ -32,6 +32,23 @@ export const FIREFOX_PREFS = {
   'services.settings.server': '',
 };
 
+/**
+ * Sound servers this process started: ended with it, also when it is interrupted (a killed test
+ * run must not leave daemons behind; Firefox processes end with puppeteer's own handlers).
+ * @type {Map<import('node:child_process').ChildProcess, string>} daemon → its folder
+ */
+const daemons = new Map();
+const endDaemons = () => {
+  for (const [d, dir] of daemons) {
+    d.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+};
+process.once('exit', endDaemons);
+for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+  process.once(signal, () => { endDaemons(); process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); });
+}
+
 /** Starts a private PulseAudio daemon with one null sink; returns its socket and a stop(). */
 async function startPulse() {
   const dir = mkdtempSync(join(tmpdir(), 'kinema-pulse-'));
@@ -42,6 +59,8 @@ async function startPulse() {
     '-L', `module-native-protocol-unix socket=${socket} auth-anonymous=1`,
     '--log-target=stderr', '--log-level=error',
   ], { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  daemons.set(child, dir);
+  child.once('exit', () => daemons.delete(child));
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
   const end = Date.now() + 10_000;
