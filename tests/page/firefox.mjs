@@ -44,9 +44,15 @@ const endDaemons = () => {
     rmSync(dir, { recursive: true, force: true });
   }
 };
-process.once('exit', endDaemons);
-for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.once(signal, () => { endDaemons(); process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); });
+let watching = false;
+/** Installed with the first daemon only: Chromium runs import this file and keep their handlers. */
+function endDaemonsWithProcess() {
+  if (watching) return;
+  watching = true;
+  process.once('exit', endDaemons);
+  for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
+    process.once(signal, () => { endDaemons(); process.exit(128 + (signal === 'SIGINT' ? 2 : 15)); });
+  }
 }
 
 /** Starts a private PulseAudio daemon with one null sink; returns its socket and a stop(). */
@@ -60,6 +66,7 @@ async function startPulse() {
     '--log-target=stderr', '--log-level=error',
   ], { env: { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: dir }, stdio: ['ignore', 'ignore', 'pipe'] });
   daemons.set(child, dir);
+  endDaemonsWithProcess();
   child.once('exit', () => daemons.delete(child));
   let log = '';
   child.stderr.on('data', (d) => { log += d; });
