@@ -8,6 +8,8 @@ interface Window {
   events: any[];
   watching: boolean;
   frameIndex: () => Promise<number>;
+  // player.test.mjs: reads of AudioContext.outputLatency
+  latencyReads: number;
   // door.test.mjs, npm-package.test.mjs: the test pages' own globals
   errors: string[];
   player: any;

@@ -4,6 +4,7 @@
 // the package decides ('auto': WebGPU when the browser has an adapter, else a 2D canvas).
 // Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
 // hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
+// Output latency: ?latency=ignore|read|<seconds> (Player.setOutputLatency; default ignore).
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
 const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
@@ -44,6 +45,8 @@ try {
   player = new Player();
   // Passed through as the URL says: the player throws a TypeError for an unknown path.
   if (params.has('decode')) player.setDecodePath(/** @type {import('./pkg/kinema_web.js').DecodePath | 'auto'} */ (params.get('decode')));
+  const latency = params.get('latency');
+  if (latency !== null) player.setOutputLatency(latency === 'ignore' || latency === 'read' ? latency : Number(latency));
 } catch (/** @type {any} */ e) {
   // No package built, or the .wasm failed to instantiate: say so on the page and to tests.
   showError(`The player could not start: ${e?.message ?? e}. Build it with: bash scripts/build-web.sh`);

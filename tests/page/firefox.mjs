@@ -109,15 +109,11 @@ async function startPulse() {
 /**
  * Firefox ESR behind Playwright's Browser shape (`newPage()`, `newContext()`, `close()`), with
  * its own sound server unless `audio` is false. Every page gets a Firefox process of its own
- * (about 1.5 s to start), closed — killed if it does not close within 5 s — with the page:
- * Firefox ESR 153.8 on PulseAudio now and then deadlocks in its audio server when an
- * AudioContext's stream stops (a page closing mid-play): the "AudioIPC Server RPC" thread waits
- * for the PulseAudio main-loop lock while the main-loop thread, in a stream callback, waits on
- * a lock the RPC thread holds (seen with gdb; cubeb-pulse-rs). From then on no page of that
- * process answers. A process per page keeps one page's teardown from stalling the next test.
- * It does not make the set deterministic: the same deadlock also struck a page in the middle
- * of its life (a fresh process, one page: playing, then no answer to any evaluation): 3 times
- * in roughly 200 pages; hence `--tier firefox` is not in scripts/test.sh's default run yet.
+ * (about 1.5 s to start), closed — killed if it does not close within 5 s — with the page, so a
+ * page that hangs the engine cannot take the next test with it. One did: Firefox ESR 153.8
+ * answers the first read of `AudioContext.outputLatency` with a synchronous call to its audio
+ * process under the audio graph's lock, and on PulseAudio that deadlocked 1 page in 12–40
+ * (gdb stacks in web/src/audio.rs `OutputLatency`); the player no longer reads it by default.
  */
 export async function launchFirefox({ audio = true, prefs = {} } = {}) {
   const pulse = audio ? await startPulse() : null;

@@ -10,9 +10,9 @@
 //! `kinema_worklet.js` beside the package (`js/assets.js`: `new URL(…, import.meta.url)`,
 //! which bundlers ship and a strict CSP allows), from a `blob:` URL only as a fallback.
 //!
-//! Frames *heard* are frames the worklet consumed minus `baseLatency + outputLatency`
+//! Frames *heard* are frames the worklet consumed minus `baseLatency` and the output latency
 //! ([`AudioOut::progress`]; `stats()` reports both); the held-back part plays out once
-//! consumption stops.
+//! consumption stops. `outputLatency` is not read unless the app asks: see [`OutputLatency`].
 //!
 //! # The SharedArrayBuffer ring (used when the page is `crossOriginIsolated`)
 //! `header` is an `Int32Array` of [`HEADER_LEN`] slots (`H_*` below, mirrored in
@@ -131,12 +131,14 @@ pub enum Mode {
 }
 
 /// How to open the output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Options {
     /// Transport.
     pub mode: Mode,
     /// Ring capacity in frames, rounded up to a power of two (ring transport only).
     pub ring_frames: u32,
+    /// Where the output latency comes from.
+    pub latency: OutputLatency,
 }
 
 impl Default for Options {
@@ -144,6 +146,7 @@ impl Default for Options {
         Options {
             mode: Mode::Auto,
             ring_frames: RING_FRAMES,
+            latency: OutputLatency::Ignore,
         }
     }
 }
@@ -175,9 +178,86 @@ enum Transport {
     },
 }
 
+/// Where the output latency held back from the clock comes from (`Player.setOutputLatency`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum OutputLatency {
+    /// Not counted (the default): only `baseLatency` is.
+    ///
+    /// Firefox answers the first read of `AudioContext.outputLatency` (and of
+    /// `getOutputTimestamp()`) with a synchronous call to its audio process made while it holds
+    /// the audio graph's lock; when that call meets a stream callback in flight (PulseAudio),
+    /// the page's main thread, the graph thread and the audio process wait on each other and the
+    /// tab hangs for good. Seen with Firefox ESR 153.8 on this project's test machine (gdb
+    /// stacks: the main thread in the `outputLatency` getter, inside the graph, waiting on the
+    /// audio process; the graph thread waiting for the lock; the audio process's callback
+    /// waiting for the graph): 1 page in about 12 when read as the output started, 1 in 40 when
+    /// read after a second of steady output. No engine says whether its read is safe, so the
+    /// player does not read it unless asked; the clock is then early by the device's latency
+    /// (32 ms in headless Chromium 156 on PulseAudio), inside broadcast lip-sync tolerances
+    /// (sound up to 60 ms late).
+    #[default]
+    Ignore,
+    /// Read from the context once per running period, after [`LATENCY_SETTLE_S`] of output.
+    Read,
+    /// A latency the app knows (seconds, `0.0..1.0`), e.g. a TV platform's documented one.
+    Fixed(f64),
+}
+
+/// Output the context has played before [`OutputLatency::Read`] reads the latency (seconds).
+const LATENCY_SETTLE_S: f64 = 1.0;
+/// How often [`OutputLatency::Read`] asks again while `outputLatency` reads 0 (unknown).
+const LATENCY_RETRY_MS: f64 = 1000.0;
+/// How many times [`OutputLatency::Read`] asks per running period before settling on 0.
+const LATENCY_READS: u32 = 3;
+/// How fast a changed latency reaches the clock while frames flow: the clock runs this much
+/// slower or faster until it has (a jump would hold or skip pictures).
+const LATENCY_SLEW: f64 = 0.05;
+
+/// `baseLatency` and the output latency (seconds) as last known.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Latency {
+    /// `baseLatency` (0 where unsupported or absurd): read once per running period.
+    pub base: f64,
+    /// The output latency per [`OutputLatency`] (0 when ignored or unknown).
+    pub output: f64,
+    /// Reads of `outputLatency` in this running period.
+    reads: u32,
+    /// Page time (ms) of the last read.
+    read_at_ms: f64,
+    /// `baseLatency` was read in this running period.
+    base_read: bool,
+}
+
+impl Latency {
+    /// Whether [`OutputLatency::Read`] reads `outputLatency` now, at page time `now_ms`.
+    fn read_due(&self, now_ms: f64) -> bool {
+        self.reads == 0
+            || (self.output == 0.0
+                && self.reads < LATENCY_READS
+                && now_ms - self.read_at_ms >= LATENCY_RETRY_MS)
+    }
+
+    /// The sum held back from the played count, in seconds.
+    pub fn total(&self) -> f64 {
+        self.base + self.output
+    }
+}
+
 /// The opened audio output.
 pub struct AudioOut {
     ctx: AudioContext,
+    /// The context's rate (fixed for its life).
+    rate: u32,
+    latency: Latency,
+    policy: OutputLatency,
+    /// Frames played when the context's current running period began.
+    period_start: u64,
+    /// Latency held back now (frames): follows `latency` ([`LATENCY_SLEW`]).
+    held: f64,
+    /// The epoch `held` was last set in (a new one takes the latency at once).
+    held_epoch: u32,
+    /// Page time (ms) of the last [`AudioOut::progress`].
+    progress_at_ms: f64,
     node: AudioWorkletNode,
     gain: GainNode,
     analyser: AnalyserNode,
@@ -333,6 +413,13 @@ pub async fn open(
         }
     };
     Ok(AudioOut {
+        rate: ctx.sample_rate() as u32,
+        latency: Latency::default(),
+        policy: options.latency,
+        period_start: 0,
+        held: 0.0,
+        held_epoch: 0,
+        progress_at_ms: 0.0,
         ctx,
         node,
         gain,
@@ -375,7 +462,7 @@ fn message(kind: &str, fields: &[(&str, JsValue)]) -> Object {
 impl AudioOut {
     /// Device rate.
     pub fn sample_rate(&self) -> u32 {
-        self.ctx.sample_rate() as u32
+        self.rate
     }
 
     /// `"sab"` or `"message"`.
@@ -549,8 +636,8 @@ impl AudioOut {
     /// `HostEvent::AudioProgress`; `None` until the worklet has caught up with the last flush.
     ///
     /// Latency: the worklet counts frames when it hands them to the browser, and they reach the
-    /// speakers `baseLatency + outputLatency` later (measured in headless Chromium 156:
-    /// 10 ms + 32 ms at 44.1 kHz, see the tests). The clock is meant to say what is heard, and
+    /// speakers `baseLatency` plus the device's latency later (measured in headless Chromium
+    /// 156: 10 ms + 32 ms at 44.1 kHz; the second counts per [`OutputLatency`]). The clock is meant to say what is heard, and
     /// video will be scheduled against it, so that much is held back while frames flow; once
     /// consumption stops (queue drained, or paused) the pipeline plays out and the held-back part
     /// shrinks with time, so `frames_played` still reaches everything queued and the core can
@@ -564,8 +651,20 @@ impl AudioOut {
             self.changed_at = now_ms;
         }
         self.last = p;
+        self.refresh_latency(now_ms);
         let rate = f64::from(self.sample_rate());
-        let latency = self.latency_secs() * rate;
+        let target = self.latency.total() * rate;
+        // In a new epoch (load, seek) the latency applies at once; within one it is slewed in,
+        // so the clock neither stalls nor jumps.
+        let step = if p.epoch != self.held_epoch {
+            self.held_epoch = p.epoch;
+            f64::INFINITY
+        } else {
+            (now_ms - self.progress_at_ms).max(0.0) / 1000.0 * rate * LATENCY_SLEW
+        };
+        self.progress_at_ms = now_ms;
+        self.held += (target - self.held).clamp(-step, step);
+        let latency = self.held;
         let drained = (now_ms - self.changed_at).max(0.0) / 1000.0 * rate;
         let held = (latency - drained).max(0.0).round() as u64;
         Some(Progress {
@@ -574,27 +673,57 @@ impl AudioOut {
         })
     }
 
-    /// `baseLatency` of the context in seconds (0 where unsupported or absurd).
-    pub fn base_latency(&self) -> f64 {
-        self.latency_field("baseLatency")
+    /// The latency as last known (see [`Latency`]).
+    pub fn latency(&self) -> Latency {
+        self.latency
     }
 
-    /// `outputLatency` of the context in seconds (0 where unsupported or absurd).
-    pub fn output_latency(&self) -> f64 {
-        self.latency_field("outputLatency")
+    /// Changes where the output latency comes from (read afresh, if read, after the settle time).
+    pub fn set_output_latency(&mut self, policy: OutputLatency) {
+        self.policy = policy;
+        self.latency.output = match policy {
+            OutputLatency::Fixed(s) => s,
+            OutputLatency::Ignore | OutputLatency::Read => 0.0,
+        };
+        self.latency.reads = 0;
+        self.period_start = self.frames_played();
     }
 
-    fn latency_field(&self, key: &str) -> f64 {
-        Reflect::get(&self.ctx, &key.into())
-            .ok()
-            .and_then(|v| v.as_f64())
-            .filter(|v| v.is_finite() && (0.0..1.0).contains(v))
-            .unwrap_or(0.0)
+    /// The context changed state (resumed, suspended, interrupted): a new running period, whose
+    /// latency is read afresh.
+    pub fn latency_changed(&mut self) {
+        self.latency.reads = 0;
+        self.latency.base_read = false;
+        self.period_start = self.frames_played();
     }
 
-    /// `baseLatency + outputLatency`: what [`AudioOut::progress`] holds back, in seconds.
-    pub fn latency_secs(&self) -> f64 {
-        self.base_latency() + self.output_latency()
+    /// Brings [`Latency`] up to date per the policy (see [`OutputLatency`] for why reads are few).
+    fn refresh_latency(&mut self, now_ms: f64) {
+        let field = |key: &str| {
+            Reflect::get(&self.ctx, &key.into())
+                .ok()
+                .and_then(|v| v.as_f64())
+                .filter(|v| v.is_finite() && (0.0..1.0).contains(v))
+                .unwrap_or(0.0)
+        };
+        if !self.latency.base_read {
+            // A constant of the context, answered without a call to the audio process.
+            self.latency.base = field("baseLatency");
+            self.latency.base_read = true;
+        }
+        match self.policy {
+            OutputLatency::Ignore => self.latency.output = 0.0,
+            OutputLatency::Fixed(s) => self.latency.output = s,
+            OutputLatency::Read => {
+                let settled = self.frames_played().saturating_sub(self.period_start) as f64
+                    >= LATENCY_SETTLE_S * f64::from(self.rate);
+                if settled && self.latency.read_due(now_ms) {
+                    self.latency.output = field("outputLatency");
+                    self.latency.reads += 1;
+                    self.latency.read_at_ms = now_ms;
+                }
+            }
+        }
     }
 
     /// Frames consumed since the output opened, across epochs.

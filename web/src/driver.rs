@@ -69,7 +69,7 @@ pub struct Driver {
     fetches: RefCell<HashMap<RequestId, Fetch>>,
     hooks: RefCell<fetch::Hooks>,
     ctx: RefCell<Option<AudioContext>>,
-    audio_options: audio::Options,
+    audio_options: Cell<audio::Options>,
     audio: RefCell<Option<AudioOut>>,
     audio_status: Cell<AudioStatus>,
     /// An `audio-output` warning went out since the output last ran: one per silence.
@@ -102,12 +102,13 @@ impl Driver {
                 fetches: RefCell::new(HashMap::new()),
                 hooks: RefCell::new(fetch::Hooks::default()),
                 ctx: RefCell::new(None),
-                audio_options: options,
+                audio_options: Cell::new(options),
                 audio: RefCell::new(None),
                 audio_status: Cell::new(AudioStatus::Idle),
                 silence_told: Cell::new(false),
                 on_audio_state: Closure::new(move || {
                     if let Some(d) = on_state.upgrade() {
+                        d.with_audio(|a| a.latency_changed());
                         d.update_device();
                     }
                 }),
@@ -182,7 +183,7 @@ impl Driver {
                 if self.audio_status.get() == AudioStatus::Idle {
                     self.audio_status.set(AudioStatus::Opening);
                 }
-                self.open_audio(ctx.clone(), self.audio_options);
+                self.open_audio(ctx.clone(), self.audio_options.get());
                 Some(ctx)
             }
             Err(reason) => {
@@ -309,6 +310,15 @@ impl Driver {
         let _ = js_sys::Reflect::set(&detail, &"message".into(), &message.into());
         let _ = js_sys::Reflect::set(&detail, &"fatal".into(), &false.into());
         events::dispatch_raw(&self.target, "warning", &detail);
+    }
+
+    /// Where the output latency held back from the clock comes from, now and for outputs
+    /// opened later.
+    pub fn set_output_latency(&self, policy: audio::OutputLatency) {
+        let mut options = self.audio_options.get();
+        options.latency = policy;
+        self.audio_options.set(options);
+        self.with_audio(|a| a.set_output_latency(policy));
     }
 
     /// Where the audio output stands.

@@ -617,6 +617,35 @@ impl Player {
         Ok(())
     }
 
+    /// Where the output device's latency, held back from the clock so that `currentTime` says
+    /// what is heard, comes from: `'ignore'` (default: only the context's `baseLatency`
+    /// counts), `'read'` (`AudioContext.outputLatency`, read once the output has played a
+    /// second) or a number of seconds the app knows (`0 ≤ s < 1`, e.g. a TV platform's
+    /// documented latency). Not read by default because Firefox answers the first read with a
+    /// synchronous call to its audio process that can hang the tab for good (seen with Firefox
+    /// ESR 153.8 on Linux/PulseAudio: 1 page in 12–40); without it the clock is early by the
+    /// device latency (32 ms in Chromium on PulseAudio), within lip-sync tolerances. Throws a
+    /// `TypeError` for anything else.
+    #[wasm_bindgen(js_name = setOutputLatency)]
+    pub fn set_output_latency(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "'ignore' | 'read' | number")] value: JsValue,
+    ) -> Result<(), JsValue> {
+        let policy = match (value.as_string().as_deref(), value.as_f64()) {
+            (Some("ignore"), _) => audio::OutputLatency::Ignore,
+            (Some("read"), _) => audio::OutputLatency::Read,
+            (None, Some(s)) if (0.0..1.0).contains(&s) => audio::OutputLatency::Fixed(s),
+            _ => {
+                return Err(js_sys::TypeError::new(&format!(
+                    "output latency must be 'ignore', 'read' or seconds in [0, 1), not {value:?}"
+                ))
+                .into())
+            }
+        };
+        self.driver.set_output_latency(policy);
+        Ok(())
+    }
+
     /// The decode path of the video being played (`webcodecs`, `mse`), `null` without video.
     #[wasm_bindgen(getter, js_name = decodePath, unchecked_return_type = "DecodePath | null")]
     pub fn decode_path(&self) -> JsValue {
@@ -806,8 +835,9 @@ impl Player {
             set("audioMode", a.mode().into());
             set("sampleRate", a.sample_rate().into());
             set("underruns", a.underruns().into());
-            set("baseLatency", a.base_latency().into());
-            set("outputLatency", a.output_latency().into());
+            let latency = a.latency();
+            set("baseLatency", latency.base.into());
+            set("outputLatency", latency.output.into());
         });
         if opened.is_none() {
             let rate = self.driver.context().map_or(0.0, |c| c.sample_rate());

@@ -114,14 +114,17 @@ async fn plays_counts_and_flushes(mode: Mode, expected: &str) {
     out.set_running(true);
     assert_eq!(settle(&mut out).await.played, 2 * quarter as u64);
 
-    // Frames heard: on a change the output latency is held back; once consumption has
-    // stopped for that long, everything consumed has been heard.
-    let held = (out.latency_secs() * f64::from(rate)).round() as u64;
+    // Frames heard: on a change the latency (`baseLatency` + the 0.1 s the app set) is held
+    // back; once consumption has stopped for that long, everything consumed has been heard.
+    out.set_output_latency(audio::OutputLatency::Fixed(0.1));
     let t = 1e6;
     let heard = out.progress(t).expect("progress of epoch 2");
+    let latency = out.latency();
+    assert_eq!(latency.output, 0.1);
+    let held = (latency.total() * f64::from(rate)).round() as u64;
     assert_eq!(heard.played, 2 * quarter as u64 - held);
     let heard = out
-        .progress(t + 1000.0 * out.latency_secs())
+        .progress(t + 1000.0 * latency.total())
         .expect("progress");
     assert_eq!(heard.played, 2 * quarter as u64);
     assert!(out.frames_played() >= 2 * quarter as u64);
@@ -151,6 +154,7 @@ async fn ring_backlog_wraps_without_losing_a_frame() {
     let mut out = open(Options {
         mode: Mode::Shared,
         ring_frames: 4096,
+        ..Options::default()
     })
     .await;
     let rate = out.sample_rate() as usize;
