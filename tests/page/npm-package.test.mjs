@@ -366,6 +366,10 @@ export async function main(canvas: HTMLCanvasElement, bytes: ArrayBuffer): Promi
   player.setDecodePath('mse');
   // @ts-expect-error only 'auto' | 'webcodecs' | 'mse'
   player.setDecodePath('hardware');
+  player.setOutputLatency('read');
+  player.setOutputLatency(0.04);
+  // @ts-expect-error only 'ignore' | 'read' | seconds
+  player.setOutputLatency('auto');
   player.setMaxVideoHeight(720);
   player.setMemoryBudget(64);
   const stats: PlayerStats = player.stats();
