@@ -5,14 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-TIERS=(lint unit sim wasm build settop page)
-# Run only when asked for (--tier firefox): see the Firefox step at the end.
-OPTIONAL_TIERS=(firefox)
+TIERS=(lint unit sim wasm build settop page firefox)
 usage() {
   cat <<'HELP'
 Usage: bash scripts/test.sh [--tier NAME]... [--help]
 
-Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
+Without --tier: every tier, in this order (what CI runs, ~32 min on 2 cores).
   lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour; no import
           cycle between the modules of any crate (scripts/module-cycles.py)
   unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
@@ -25,10 +23,8 @@ Without --tier: every tier, in this order (what CI runs, ~20 min on 2 cores).
   page    fixtures; page tests in headless Chromium as users have it: the demo, the npm
           tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE.
           Uses the outputs of `build` and `settop`, building them first when missing.
-Only when asked for:
-  firefox the same page tests (but set-top parity) in Firefox ESR, building the web package
-          first when missing; not in the default run until Firefox's audio path stops
-          deadlocking here (scripts/test.sh, tests/page/firefox.mjs).
+  firefox the same page tests (but set-top parity) in Firefox ESR as users have it, building
+          the web package first when missing
 Other scripts (fixtures, benchmarks, fuzzing, servers): scripts/README.md.
 HELP
 }
@@ -38,7 +34,7 @@ while [ $# -gt 0 ]; do
     --help|-h) usage; exit 0 ;;
     --tier)
       [ $# -ge 2 ] || { usage >&2; exit 2; }
-      case " ${TIERS[*]} ${OPTIONAL_TIERS[*]} " in *" $2 "*) ;; *) echo "unknown tier: $2" >&2; usage >&2; exit 2 ;; esac
+      case " ${TIERS[*]} " in *" $2 "*) ;; *) echo "unknown tier: $2" >&2; usage >&2; exit 2 ;; esac
       selected+=("$2"); shift 2 ;;
     *) echo "unknown argument: $1" >&2; usage >&2; exit 2 ;;
   esac
@@ -158,13 +154,10 @@ if wants page; then
   # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
   step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
 fi
-# The second engine (opt-in for now: `--tier firefox`): the same page tests in Debian's Firefox
-# ESR over WebDriver BiDi (tests/page/firefox.mjs), as users have it; all but set-top parity
-# (the set-top box is the native host; its browser side is Chromium). Firefox headless here has
-# no WebGL: the video and subtitle pixel checks run on the 2D display. Not in the default run
-# yet: Firefox ESR 153.8's audio server on PulseAudio sometimes deadlocks mid-run and the page
-# stops answering (tests/page/firefox.mjs says what gdb showed), so the set passes most runs but
-# not every run, and a test command must not depend on luck.
+# The second engine: the same page tests in Debian's Firefox ESR over WebDriver BiDi
+# (tests/page/firefox.mjs), as users have it; all but set-top parity (the set-top box is the
+# native host; its browser side is Chromium). Firefox headless here has no WebGL: the video and
+# subtitle pixel checks run on the 2D display.
 if wants firefox; then
   fixtures
   step "page tests, Firefox ESR" env KINEMA_BROWSER=firefox node --test --test-concurrency=1 \
