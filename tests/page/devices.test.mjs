@@ -130,7 +130,6 @@ const ui = (page) => page.evaluate(() => {
 
 /** The whole control flow with D-pad keys (+ the remote's media keys) alone. */
 async function controlFlow(page, press, keys) {
-  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   const p = () => page.evaluate(() => ({ t: window.kinema.player.currentTime, seeking: window.kinema.player.seeking, paused: window.kinema.player.paused, state: window.kinema.player.state, audio: window.kinema.player.audioTrack }));
   assert.equal((await ui(page)).visible, false, 'controls start hidden');
   await press(keys.Ok);
@@ -155,12 +154,10 @@ async function controlFlow(page, press, keys) {
 
   const t0 = (await p()).t;
   await press(keys.FastForward);
-  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
   const t1 = (await p()).t;
   assert.ok(Math.abs(t1 - (t0 + 10)) < 1.5, `FF: ${t0.toFixed(2)} → ${t1.toFixed(2)}`);
   await press(keys.Rewind);
-  // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
   await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
   const t2 = (await p()).t;
   assert.ok(Math.abs(t2 - (t1 - 10)) < 1.5, `RW: ${t1.toFixed(2)} → ${t2.toFixed(2)}`);
@@ -213,7 +210,6 @@ for (const device of ['tizen', 'webos', 'hbbtv']) {
       const press = await presser(page);
       assert.equal(await page.evaluate(() => window.kinema.player.bindKey('Red', 'seek-fraction:0.5')), true);
       await press(403);
-      // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
       await until(page, () => !window.kinema.player.seeking && Math.abs(window.kinema.player.currentTime - window.kinema.player.duration / 2) < 0.5);
       const budget = { tizen: 256, webos: 192, hbbtv: 64 }[device];
       assert.equal(await page.evaluate(() => window.kinema.player.memoryBudget), budget);
@@ -310,7 +306,6 @@ test('[hbbtv, no WebCodecs] an older terminal plays through the MSE path: pictur
     const press = await presser(page);
     const t0 = await page.evaluate(() => window.kinema.player.currentTime);
     await press(417); // FastForward
-    // @ts-expect-error: the Player API has no `seeking` (kinema_web.d.ts); this reads undefined.
     await until(page, () => !window.kinema.player.seeking && window.kinema.player.state === 'playing');
     assert.ok((await page.evaluate(() => window.kinema.player.currentTime)) > t0 + 8);
     await press(402); // PlayPause

@@ -366,6 +366,7 @@ export async function main(canvas: HTMLCanvasElement, bytes: ArrayBuffer): Promi
   player.setDecodePath('mse');
   // @ts-expect-error only 'auto' | 'webcodecs' | 'mse'
   player.setDecodePath('hardware');
+  const seeking: boolean = player.seeking;
   player.setOutputLatency('read');
   player.setOutputLatency(0.04);
   // @ts-expect-error only 'ignore' | 'read' | seconds

@@ -87,14 +87,17 @@ test('pause stops the clock', async () => {
 async function seekAndMeasure(target) {
   return page.evaluate(async (target) => {
     const p = window.kinema.player;
+    /** @type {boolean[]} */
+    const seeking = [p.seeking];
     const seeked = new Promise((/** @type {(value?: unknown) => void} */ ok) => {
-      const on = () => { p.removeEventListener('seeked', on); ok(); };
+      const on = () => { p.removeEventListener('seeked', on); seeking.push(p.seeking); ok(); };
       p.addEventListener('seeked', on);
     });
     const w0 = performance.now();
     p.seek(target);
+    seeking.push(p.seeking);
     await seeked;
-    return { at: p.currentTime, ms: performance.now() - w0 };
+    return { at: p.currentTime, ms: performance.now() - w0, seeking };
   }, target);
 }
 
@@ -102,12 +105,15 @@ test('seek lands within 50 ms, paused and playing', async () => {
   const paused = await seekAndMeasure(12.3);
   console.log(`seek while paused: at ${paused.at} after ${paused.ms.toFixed(1)} ms`);
   assert.ok(Math.abs(paused.at - 12.3) <= 0.05, `landed at ${paused.at}`);
+  // `seeking` as on a media element: before, right after seek(), at `seeked`.
+  assert.deepEqual(paused.seeking, [false, true, false]);
   assert.equal(await state(), 'paused');
   await page.evaluate(() => window.kinema.player.play());
   await waitPlaying();
   const playing = await seekAndMeasure(20.5);
   console.log(`seek while playing: at ${playing.at} after ${playing.ms.toFixed(1)} ms`);
   assert.ok(Math.abs(playing.at - 20.5) <= 0.05, `landed at ${playing.at}`);
+  assert.deepEqual(playing.seeking, [false, true, false]);
   await until(page, () => window.kinema.player.state === 'playing');
   const t = await page.evaluate(() => window.kinema.player.currentTime);
   assert.ok(t >= 20.5 && t < 21.5, `continues from the target: ${t}`);

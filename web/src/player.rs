@@ -710,6 +710,12 @@ impl Player {
         self.driver.with_core(|c| c.paused()).unwrap_or(true)
     }
 
+    /// True from a seek until its `seeked` (like `HTMLMediaElement.seeking`).
+    #[wasm_bindgen(getter)]
+    pub fn seeking(&self) -> bool {
+        self.driver.with_core(|c| c.seeking()).unwrap_or(false)
+    }
+
     /// `'idle' | 'loading' | 'paused' | 'playing' | 'buffering' | 'ended' | 'error'`.
     #[wasm_bindgen(getter, unchecked_return_type = "PlayerState")]
     pub fn state(&self) -> String {
