@@ -115,12 +115,15 @@ async function switchesKeepSound(dir, session, manifest = 'master.m3u8') {
     step();
   }), ms);
   const u0 = await page.evaluate(() => window.kinema.player.stats().underruns);
+  // The level playing before the switch: the first sample after selectQuality(1) may already
+  // show level 1 (Firefox's slower canvas read-back made that happen in a fresh-clone run).
+  const before = await page.evaluate(() => window.kinema.player.streamStats()?.level);
   await page.evaluate(() => window.kinema.player.selectQuality(1));
   const up = await run(6000);
   await page.evaluate(() => window.kinema.player.selectQuality(0));
   const down = await run(5000);
   const samples = [...up, ...down].filter((s) => s.state === 'playing');
-  const levels = samples.map((s) => s.level).filter((l, i, a) => i === 0 || l !== a[i - 1]);
+  const levels = [before, ...samples.map((s) => s.level)].filter((l, i, a) => i === 0 || l !== a[i - 1]);
   const offsets = samples.map((s) => s.n - Math.floor(s.t * 30));
   const quiet = samples.filter((s) => s.rms < 0.02).length;
   const r = await page.evaluate(() => ({ err: window.kinema.player.error, waits: window.events.filter((e) => e.type === 'waiting').length, stats: window.kinema.player.stats() }));
