@@ -306,19 +306,22 @@ function countLatencyReads() {
 }
 
 /**
- * In the page: seeks to `at` and, after `ms` of playing, returns how much the clock holds back
- * from what the output consumed (s): frames consumed since the seek / rate − clock advance.
- * The first count is read at `seeked`, when the new epoch may have played a progress report's
- * worth already (up to ~20 ms under load): compare two such measurements, not one with a
- * constant.
+ * In the page: pauses, seeks to `at`, plays `ms` and returns how much the clock holds back from
+ * what the output consumed (s): frames consumed since play() / rate − clock advance. Seeking
+ * paused makes the count at `seeked` the new epoch's exact start (nothing plays until play()).
+ * `framesPlayed` is the count at the last tick while `currentTime` is extrapolated to now: an
+ * offset of up to one tick (−8 to −12 ms measured) that comparing two measurements cancels.
  */
 async function heldBack(page, at, ms = 1500) {
   return page.evaluate(async ({ at, ms }) => {
     const p = window.kinema.player;
     const sleep = (t) => new Promise((ok) => setTimeout(ok, t));
+    p.pause();
+    const seeked = new Promise((ok) => p.addEventListener('seeked', ok, { once: true }));
     p.currentTime = at;
-    await new Promise((ok) => p.addEventListener('seeked', ok, { once: true }));
+    await seeked;
     const f0 = p.stats().framesPlayed;
+    await p.play();
     await sleep(ms);
     const s = p.stats();
     return { held: (s.framesPlayed - f0) / s.sampleRate - (p.currentTime - at), stats: s };
