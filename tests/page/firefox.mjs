@@ -112,7 +112,7 @@ async function startPulse() {
  * (about 1.5 s to start), closed — killed if it does not close within 5 s — with the page, so a
  * page that hangs the engine cannot take the next test with it. One did: Firefox ESR 153.8
  * answers the first read of `AudioContext.outputLatency` with a synchronous call to its audio
- * process under the audio graph's lock, and on PulseAudio that deadlocked 1 page in 12–40
+ * process under the audio graph's lock, and on PulseAudio that deadlocked 1 page in 14–40
  * (gdb stacks in web/src/audio.rs `OutputLatency`); the player no longer reads it by default.
  */
 export async function launchFirefox({ audio = true, prefs = {} } = {}) {

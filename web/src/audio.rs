@@ -190,7 +190,7 @@ pub enum OutputLatency {
     /// tab hangs for good. Seen with Firefox ESR 153.8 on this project's test machine (gdb
     /// stacks: the main thread in the `outputLatency` getter, inside the graph, waiting on the
     /// audio process; the graph thread waiting for the lock; the audio process's callback
-    /// waiting for the graph): 1 page in about 12 when read as the output started, 1 in 40 when
+    /// waiting for the graph): 5 pages in 72 when read as the output started, 1 in 40 when
     /// read after a second of steady output. No engine says whether its read is safe, so the
     /// player does not read it unless asked; the clock is then early by the device's latency
     /// (32 ms in headless Chromium 156 on PulseAudio), inside broadcast lip-sync tolerances

@@ -623,7 +623,7 @@ impl Player {
     /// second) or a number of seconds the app knows (`0 ≤ s < 1`, e.g. a TV platform's
     /// documented latency). Not read by default because Firefox answers the first read with a
     /// synchronous call to its audio process that can hang the tab for good (seen with Firefox
-    /// ESR 153.8 on Linux/PulseAudio: 1 page in 12–40); without it the clock is early by the
+    /// ESR 153.8 on Linux/PulseAudio: 1 page in 14–40); without it the clock is early by the
     /// device latency (32 ms in Chromium on PulseAudio), within lip-sync tolerances. Throws a
     /// `TypeError` for anything else.
     #[wasm_bindgen(js_name = setOutputLatency)]
