@@ -79,7 +79,10 @@ step() {
 
 # In-browser tests of the web crate (wasm-bindgen-test in headless Chromium). Chromium's flags
 # live in web/webdriver.json (`goog:chromeOptions.args`), passed by absolute path: wasm-pack runs the runner
-# inside web/, where a relative path is silently not found and the audio tests hang.
+# inside web/, where a relative path is silently not found and the audio tests hang. The one
+# non-stock flag there is the autoplay policy: these tests open an AudioContext and cannot click;
+# the default policy is what the page tier tests (door.test.mjs). No WebGPU switch: no test here
+# uses WebGPU.
 browser_tests() {
   if [ ! -d web/tests ]; then
     echo
