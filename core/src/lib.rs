@@ -12,6 +12,7 @@ pub mod demux;
 pub mod error;
 pub mod host;
 pub mod input;
+pub mod load_control;
 pub mod net;
 pub mod player;
 pub mod remux;

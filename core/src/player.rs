@@ -13,14 +13,13 @@
 //! audio still plays); playback (re)starts once [`PlayerConfig::start_secs`] of audio is
 //! queued or the source has ended. `paused` is the app's wish, as in `HTMLMediaElement`.
 //!
-//! # Opening a source
-//! A load starts as a progressive file (`crate::source`). Its first bytes are sniffed: a
-//! manifest (`#EXTM3U`, `<MPD`, whatever the URL) hands over to an
-//! [`AdaptiveSource`]; MP4 and WebM go to the core's demuxers ([`crate::demux`]), with the
-//! video pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented
-//! MP4), the host's decoder (`crate::audio::platform`); other files, and audio-only MP4 with
-//! AAC/MP3/FLAC, play through symphonia (`crate::audio::decoder`). A file without audio plays
-//! silence, so one clock drives every case.
+//! # Sources and loading
+//! A session reads its media through the `MediaSource` trait (`media.rs`), implemented by the
+//! progressive file (`media/progressive.rs`) and the adaptive stream
+//! ([`AdaptiveSource`](crate::adaptive::source::AdaptiveSource),
+//! `media/adaptive.rs`); the player never branches on which one it plays. A load starts as a
+//! file; a manifest in its first bytes hands over to the stream. When to fetch, decode and
+//! start is the [`LoadControl`] policy, built from [`PlayerConfig`].
 //!
 //! # Seeks and rate changes
 //! A seek (or rate change) starts a new audio *epoch* (`FlushAudio`): the decoder lands on
@@ -42,8 +41,8 @@
 //! requests. The rest of `impl Player` lives beside it, one responsibility per file:
 //! - `run.rs`: the step after every event (pull the source, pump audio, present video,
 //!   subtitles, controls, state, wake-up);
-//! - `session.rs`: one loaded resource and how it opens (sniff, probe, adaptive pipelines,
-//!   feeding the decoders);
+//! - `media.rs` (+ `media/`): the media-source interface and its two implementations;
+//! - `session.rs`: one loaded resource, how it opens, feeding the decoders;
 //! - `fetch.rs`: fetch completions handed to their owner;
 //! - `seek.rs`: seeking, repositioning, restarting the output;
 //! - `input.rs`: keys and pointer through the controls and the key map;
@@ -53,26 +52,20 @@
 //! (`crate::video`); fetch ids and the retry policy are `crate::net`.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::adaptive::source::{
-    sniff_manifest, AdaptiveSource, StreamConfig, StreamStats, TrackChoice,
-};
-use crate::audio::decoder::{extension_hint, AudioSource, Stall};
+use crate::adaptive::source::{StreamConfig, StreamStats, TrackChoice};
+use crate::audio::decoder::Stall;
 use crate::audio::pipeline::{Audio, AudioPipeline, Pumped};
-use crate::audio::platform::{PlatformAudio, Silence};
+use crate::audio::platform::PlatformAudio;
 use crate::clock::Clock;
 use crate::controls::{Choices, ControlTarget, Controls, Handled, UiAction};
-use crate::demux::{self, ByteSource, Demux, DemuxError, Sniffed, TrackKind};
-use crate::error::{Error, ErrorKind};
-use crate::host::{
-    AppRequest, AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode,
-};
+use crate::demux::{DemuxError, TrackKind};
+use crate::error::Error;
+use crate::host::{AppRequest, HostCommand, HostEvent, MediaInfo, PlayerEvent, SeekMode};
 use crate::input::{Action, InputEvent, Key, KeyMap};
+use crate::load_control::{LoadControl, Readiness};
 use crate::net::{Owner, RequestService, RetryPolicy};
-use crate::source::cache::{lock, ByteCache, SharedCache};
-use crate::source::loader::{Loader, LoaderConfig};
 use crate::state::PlaybackState;
 use crate::subtitles::{SubtitleCue, Subtitles, TextTrackInfo};
 use crate::video::{VideoPipe, VideoStats};
@@ -80,11 +73,13 @@ use crate::video::{VideoPipe, VideoStats};
 mod fetch;
 mod input;
 mod lifecycle;
+mod media;
 mod run;
 mod seek;
 mod session;
 
 use lifecycle::ResumePoint;
+use media::{MediaSource, OpenContext, Wants};
 use session::{feed_pipes, open_source, rebuild_switched_audio, Pending, Session};
 
 /// Tunables of a player; hosts pick values per device profile.
@@ -122,6 +117,17 @@ impl Default for PlayerConfig {
 }
 
 impl PlayerConfig {
+    /// The load-control policy these numbers make.
+    pub fn load_control(&self) -> LoadControl {
+        LoadControl {
+            start_secs: self.start_secs,
+            decode_ahead_secs: self.audio_ahead_secs,
+            forward_bytes: self.forward_buffer_bytes,
+            forward_secs: self.stream.forward_secs,
+            buffer_bytes: self.stream.buffer_bytes,
+        }
+    }
+
     /// Byte budgets for a device with `budget` bytes of memory for media (`None`: the
     /// defaults). Encoded bytes get 60 % (file cache, or segment buffer of a stream), the
     /// read-ahead of a file an eighth; the rest is headroom for demuxed samples, decoded audio
@@ -154,8 +160,6 @@ const REFILL: Duration = Duration::from_millis(50);
 const VIDEO_STARVED_US: i64 = 100_000;
 /// Most demuxer steps in one call, so a call never runs long.
 const MAX_STEPS: usize = 256;
-/// Contiguous bytes at a blocked offset before the blocked operation is retried.
-const RETRY_BYTES: u64 = 128 * 1024;
 /// Virtual device rate when the host has no audio output.
 const VIRTUAL_RATE: u32 = 48_000;
 
@@ -291,8 +295,8 @@ impl Player {
             HostEvent::Input(input) => self.on_input(now, input),
             HostEvent::WallClock { unix_ms } => {
                 self.wall = Some((now, unix_ms));
-                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
-                    a.set_wall_clock(now, unix_ms);
+                if let Some(s) = self.session.as_mut() {
+                    s.media.set_wall_clock(now, unix_ms);
                 }
             }
             HostEvent::VideoFrameDecoded {
@@ -457,35 +461,33 @@ impl Player {
 
     /// Adaptive-stream counters (quality, throughput, buffer), for HLS/DASH sources.
     pub fn stream_stats(&self) -> Option<StreamStats> {
-        self.adaptive().map(AdaptiveSource::stats)
+        self.media()?.stream_stats()
     }
 
     /// Quality levels of an adaptive stream, lowest first (empty otherwise).
     pub fn qualities(&self) -> Vec<TrackChoice> {
-        self.adaptive()
-            .map_or(Vec::new(), AdaptiveSource::qualities)
+        self.media().map_or(Vec::new(), |m| m.qualities())
     }
 
     /// The quality fixed by hand, `None` for automatic selection.
     pub fn manual_quality(&self) -> Option<usize> {
-        self.adaptive().and_then(AdaptiveSource::manual_quality)
+        self.media()?.manual_quality()
     }
 
     /// Alternate audio tracks of an adaptive stream (empty when there are none).
     pub fn audio_tracks(&self) -> Vec<TrackChoice> {
-        self.adaptive()
-            .map_or(Vec::new(), AdaptiveSource::audio_tracks)
+        self.media().map_or(Vec::new(), |m| m.audio_tracks())
     }
 
     /// The audio track in use (index into [`Player::audio_tracks`]).
     pub fn audio_track(&self) -> Option<usize> {
-        self.adaptive().and_then(AdaptiveSource::audio_track)
+        self.media()?.audio_track()
     }
 
     /// The seekable window of a live stream, seconds: (DVR window start, live edge). Seeks
     /// are clamped to it (see [`Player::seek_range`]).
     pub fn live_window(&self) -> Option<(f64, f64)> {
-        self.adaptive().and_then(AdaptiveSource::live_window)
+        self.media()?.live_window()
     }
 
     /// Text tracks of the loaded source: the manifest's WebVTT renditions, then side-loaded
@@ -508,14 +510,14 @@ impl Player {
     /// dynamic MPD): [`Player::duration`] is `None` then, and [`Player::live_window`] the
     /// seekable range. Turns false when the stream ends.
     pub fn is_live(&self) -> bool {
-        self.adaptive().is_some_and(AdaptiveSource::is_live)
+        self.media().is_some_and(|m| m.is_live())
     }
 
     /// Where a seek to `target` seconds lands before keyframe snapping: inside the live
     /// window for a live stream (at most the live start point, hold-back behind the edge),
     /// inside `0..=duration` otherwise.
     pub fn seek_range(&self) -> Option<(f64, f64)> {
-        if let Some(a) = self.adaptive().filter(|a| a.is_live()) {
+        if let Some(a) = self.media().filter(|m| m.is_live()) {
             let (start, edge) = a.live_window()?;
             let live_point = a.live_point().unwrap_or(edge).clamp(start, edge);
             return Some((start, live_point));
@@ -523,8 +525,8 @@ impl Player {
         self.duration().map(|d| (0.0, d))
     }
 
-    fn adaptive(&self) -> Option<&AdaptiveSource> {
-        self.session.as_ref().and_then(|s| s.adaptive.as_ref())
+    fn media(&self) -> Option<&dyn MediaSource> {
+        self.session.as_ref().map(|s| &*s.media)
     }
 
     /// True while suspended ([`AppRequest::Suspend`] until [`AppRequest::Resume`]).
@@ -611,18 +613,12 @@ impl Player {
             AppRequest::SetLoop(l) => self.looping = l,
             AppRequest::SelectQuality(level) => {
                 if let Some(s) = self.session.as_mut() {
-                    match s.adaptive.as_mut() {
-                        Some(a) => a.select_quality(level),
-                        None => s.early_quality = Some(level),
-                    }
+                    s.media.select_quality(level);
                 }
             }
             AppRequest::SetMaxVideoHeight(h) => {
                 if let Some(s) = self.session.as_mut() {
-                    match s.adaptive.as_mut() {
-                        Some(a) => a.set_max_height(h),
-                        None => s.early_max_height = Some(h),
-                    }
+                    s.media.set_max_height(h);
                 }
             }
             AppRequest::SelectAudioTrack(index) => self.select_audio(now, index),
@@ -685,8 +681,10 @@ impl Player {
         let Some(s) = self.session.as_mut() else {
             return;
         };
-        let Some(a) = s.adaptive.as_mut() else { return };
-        if !a.select_audio(index, &mut self.net, &mut self.scratch) {
+        if !s
+            .media
+            .select_audio(index, &mut self.net, &mut self.scratch)
+        {
             return;
         }
         s.audio_switch = true;
@@ -707,10 +705,7 @@ impl Player {
 
     /// Cancels fetches, releases every decoded picture and closes the platform decoders.
     fn close_session(&mut self, mut s: Session) {
-        s.loader.cancel(&mut self.net, &mut self.scratch);
-        if let Some(a) = s.adaptive.as_mut() {
-            a.cancel_all(&mut self.net, &mut self.scratch);
-        }
+        s.media.cancel(&mut self.net, &mut self.scratch);
         // The session's owners are gone: nothing of theirs is heard from now on.
         self.net.forget_owner(Owner::Progressive);
         self.net.forget_owner(Owner::Adaptive);
@@ -755,35 +750,7 @@ impl Player {
         self.error = None;
         self.position = 0.0;
         self.last_time_update = None;
-        let cache: SharedCache =
-            Arc::new(Mutex::new(ByteCache::new(self.config.cache_budget_bytes)));
-        let loader = Loader::new(
-            url.clone(),
-            cache.clone(),
-            LoaderConfig {
-                chunk_bytes: self.config.chunk_bytes.max(64 * 1024),
-                forward_bytes: self.config.forward_buffer_bytes,
-            },
-        );
-        self.session = Some(Session {
-            url: url.clone(),
-            ext: extension_hint(&url),
-            cache,
-            loader,
-            source: None,
-            demux: None,
-            video: None,
-            feed_need: None,
-            early_quality: None,
-            early_max_height: None,
-            pending: Pending::Open,
-            need: Some(0),
-            out: AudioPipeline::default(),
-            last_frame: 0,
-            adaptive: None,
-            audio_switch: false,
-            live_start: None,
-        });
+        self.session = Some(Session::new(url.clone(), &self.config));
         self.emit(PlayerEvent::LoadStart { url });
         self.set_state(PlaybackState::Loading);
         let _ = now;

@@ -1,6 +1,6 @@
 //! Fetch completions, handed to their owner: the request service (`crate::net`) says whose
-//! request an event belongs to (progressive loader, adaptive source, text tracks); this file
-//! passes it on and turns what the owner reports into progress, errors and state.
+//! request an event belongs to (the session's media source, or the text tracks); this file
+//! passes it on and turns what the owner reports into errors.
 
 use super::*;
 
@@ -9,71 +9,19 @@ impl Player {
     pub(super) fn on_fetch(&mut self, now: Duration, owner: Owner, event: HostEvent) {
         match owner {
             Owner::Text => self.on_text_fetch(now, event),
-            Owner::Adaptive => {
-                let net = &mut self.net;
-                let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) else {
-                    return;
-                };
-                let r = match event {
-                    HostEvent::FetchResponse {
-                        request,
-                        status,
-                        content_length,
-                        ..
-                    } => a.on_response(now, net, request, status, content_length),
-                    HostEvent::FetchData { request, data } => a.on_data(net, request, &data),
-                    HostEvent::FetchEnd { request } => a.on_end(now, net, request),
-                    HostEvent::FetchFailed {
-                        request,
-                        kind,
-                        message,
-                    } => a.on_failed(now, net, request, kind, &message),
-                    _ => Ok(()),
-                };
-                self.check(r);
-            }
-            Owner::Progressive => {
-                let net = &self.net;
+            Owner::Adaptive | Owner::Progressive => {
                 let Some(s) = self.session.as_mut() else {
                     return;
                 };
-                let r = match event {
-                    HostEvent::FetchResponse {
-                        request,
-                        status,
-                        content_length,
-                        content_range,
-                    } => s.loader.on_response(
-                        now,
-                        net,
-                        request,
-                        status,
-                        content_length,
-                        content_range.as_deref(),
-                    ),
-                    HostEvent::FetchData { request, data } => {
-                        s.loader.on_data(request, &data);
-                        Ok(())
-                    }
-                    HostEvent::FetchEnd { request } => {
-                        let r = s.loader.on_end(now, net, request);
-                        let (buffered_bytes, total_bytes) = {
-                            let cache = lock(&s.cache);
-                            (cache.contiguous_from(cache.read_pos()), cache.total())
-                        };
-                        self.out.push_back(HostCommand::Emit(PlayerEvent::Progress {
-                            buffered_bytes,
-                            total_bytes,
-                        }));
-                        r
-                    }
-                    HostEvent::FetchFailed {
-                        request,
-                        kind,
-                        message,
-                    } => s.loader.on_failed(now, net, request, kind, &message),
-                    _ => Ok(()),
-                };
+                // A file that handed over to a stream has cancelled its requests; the check
+                // keeps a late event of one from reaching the stream all the same.
+                if s.media.owner() != owner {
+                    return;
+                }
+                let r = s
+                    .media
+                    .on_fetch(now, &mut self.net, event, &mut self.scratch);
+                self.out.extend(self.scratch.drain(..));
                 self.check(r);
             }
         }
@@ -92,8 +40,8 @@ impl Player {
                 self.subs.on_data(&mut self.net, request, &data, out);
             }
             HostEvent::FetchEnd { request } => {
-                let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
-                let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
+                let media = self.session.as_ref().map(|s| &*s.media);
+                let offset = |d: u64| media.and_then(|m| m.timestamp_offset(d));
                 self.subs.on_end(now, &self.net, request, &offset, out);
             }
             HostEvent::FetchFailed {

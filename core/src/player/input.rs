@@ -72,8 +72,8 @@ impl Player {
                 return self.subs.select(i, &mut self.net, &mut self.scratch)
             }
             UiAction::SelectQuality(q) => {
-                if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
-                    a.select_quality(q);
+                if let Some(s) = self.session.as_mut() {
+                    s.media.select_quality(q);
                 }
                 return;
             }

@@ -72,8 +72,8 @@ impl Player {
     /// The reloaded source is open: restore track and quality choices.
     pub(super) fn finish_resume(&mut self, now: Duration, point: ResumePoint) {
         if let Some(q) = point.quality {
-            if let Some(a) = self.session.as_mut().and_then(|s| s.adaptive.as_mut()) {
-                a.select_quality(Some(q));
+            if let Some(s) = self.session.as_mut() {
+                s.media.select_quality(Some(q));
             }
         }
         if let Some(a) = point.audio.filter(|a| Some(*a) != self.audio_track()) {

@@ -47,13 +47,17 @@ impl Player {
             self.seeking.unwrap_or(self.position)
         };
         let t_us = (t * 1e6).round() as i64;
-        let adaptive = self.session.as_ref().and_then(|s| s.adaptive.as_ref());
-        if let Some(a) = adaptive.filter(|a| a.text_version() != self.subs.lists_version()) {
-            // A live MPD refresh moved the text tracks' segment windows.
-            self.subs
-                .refresh_lists(a.text_version(), &a.text_renditions().0);
+        let media = self.session.as_ref().map(|s| &*s.media);
+        let version = media.and_then(|m| m.text_version());
+        if let (Some(m), Some(v)) = (media, version) {
+            if v != self.subs.lists_version() {
+                // A live MPD refresh moved the text tracks' segment windows.
+                if let Some((renditions, _, _)) = m.text_renditions() {
+                    self.subs.refresh_lists(v, &renditions);
+                }
+            }
         }
-        let offset = |d: u64| adaptive.and_then(|a| a.demux.timestamp_offset(d));
+        let offset = |d: u64| media.and_then(|m| m.timestamp_offset(d));
         if self.session.is_some() {
             self.subs
                 .poll(now, t_us, &offset, &mut self.net, &mut self.scratch);
@@ -86,7 +90,7 @@ impl Player {
 
     pub(super) fn run_source(&mut self, now: Duration) -> Result<(), Error> {
         let format = self.device_format();
-        let target_ahead = self.config.audio_ahead_secs;
+        let load = self.config.load_control();
         let playhead = self.clock_position(now);
         let wall = self.wall;
         let stream_config = self.config.stream.clone();
@@ -105,13 +109,11 @@ impl Player {
             self.out.extend(self.scratch.drain(..));
             // A fragmented file whose header has no duration: known once the feeders have
             // walked every fragment (before its end is played), announced then.
-            if let (Some(info), Some(d)) = (self.info.as_mut(), s.demux.as_ref()) {
-                if info.duration.is_none() {
-                    if let Some(d) = d.duration().filter(|d| d.is_finite() && *d > 0.0) {
-                        info.duration = Some(d);
-                        self.out
-                            .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
-                    }
+            if let Some(info) = self.info.as_mut().filter(|i| i.duration.is_none()) {
+                if let Some(d) = s.media.late_duration() {
+                    info.duration = Some(d);
+                    self.out
+                        .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
                 }
             }
         }
@@ -119,44 +121,32 @@ impl Player {
         while steps < MAX_STEPS {
             steps += 1;
             if let Some(at) = s.need {
-                let cache = lock(&s.cache);
-                let ready = cache.contiguous_from(at) >= RETRY_BYTES
-                    || cache.complete_from(at)
-                    || (!s.loader.busy() && cache.contiguous_from(at) > 0);
-                drop(cache);
-                if !ready {
+                if !s.media.bytes_ready(at) {
                     break;
                 }
                 s.need = None;
             }
             let result = match s.pending {
                 Pending::Open => {
-                    let opened = open_source(
-                        s,
+                    let ctx = OpenContext {
                         now,
                         wall,
-                        &stream_config,
-                        (self.video_generation, self.audio_generation),
-                        &mut self.net,
-                        &mut self.scratch,
-                    );
+                        stream: &stream_config,
+                        video_generation: self.video_generation,
+                        audio_generation: self.audio_generation,
+                    };
+                    let opened = open_source(s, ctx, &mut self.net, &mut self.scratch);
                     self.out.extend(self.scratch.drain(..));
                     match opened {
                         Ok(None) => break,
                         Ok(Some(info)) => {
                             s.pending = Pending::None;
-                            s.live_start = s
-                                .adaptive
-                                .as_ref()
-                                .filter(|a| a.is_live())
-                                .map(AdaptiveSource::start_position);
+                            s.live_start = s.media.live_start();
                             if let Some(r) = self.restore.as_mut() {
                                 r.opened = true;
                                 // Back where it was: inside the DVR window when live.
-                                let window = s
-                                    .adaptive
-                                    .as_ref()
-                                    .and_then(|a| a.is_live().then(|| a.live_window()).flatten());
+                                let window =
+                                    s.media.is_live().then(|| s.media.live_window()).flatten();
                                 match window {
                                     Some((lo, hi)) if (lo..=hi).contains(&r.position) => {
                                         s.live_start = Some(r.position);
@@ -184,9 +174,9 @@ impl Player {
                                 }));
                                 self.subs.set_picture(info.width, info.height);
                             }
-                            if let Some(a) = s.adaptive.as_ref() {
-                                let (renditions, periods, dash) = a.text_renditions();
-                                self.subs.set_hls_variables(a.hls_variables().cloned());
+                            if let Some((renditions, periods, dash)) = s.media.text_renditions() {
+                                self.subs
+                                    .set_hls_variables(s.media.hls_variables().cloned());
                                 self.subs.add_renditions(
                                     &renditions,
                                     &periods,
@@ -212,7 +202,8 @@ impl Player {
                     let reopen = matches!(s.pending, Pending::Reopen(_))
                         || s.source.as_ref().is_none_or(|src| src.is_broken());
                     let opened = if reopen {
-                        AudioSource::open(&s.cache, s.ext.as_deref())
+                        s.media
+                            .open_core_audio()
                             .map(|src| s.source = Some(Audio::Core(src)))
                     } else {
                         Ok(())
@@ -239,7 +230,7 @@ impl Player {
                         break;
                     };
                     let Some(src) = s.source.as_mut() else { break };
-                    if s.out.eos() || self.clock.ahead_secs() >= target_ahead {
+                    if s.out.eos() || !load.decode_more(self.clock.ahead_secs()) {
                         break;
                     }
                     // Where the video ends, for padding audio that ends first.
@@ -302,33 +293,17 @@ impl Player {
                 Err(Stall::Fatal(e)) => return Err(e),
             }
         }
-        if let Some(a) = s.adaptive.as_mut() {
-            // Until the pipelines open and the player moves to the start the source picked
-            // (a live stream: hold-back behind the edge), the player's position (0) would
-            // pull the source to the window start.
-            if s.pending != Pending::Open && s.live_start.is_none() {
-                a.set_playhead((playhead * 1e6).round() as i64);
-            }
-            if let Some(at) = s.feed_need {
-                a.on_need(at);
-            }
-            a.poll(now, &mut self.net, &mut self.scratch)?;
-            self.out.extend(self.scratch.drain(..));
-            if s.pending == Pending::Open {
-                s.need = None;
-            }
-            return Ok(());
-        }
-        let need = match (s.need, s.feed_need) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
+        // Until the pipelines open and the player moves to the start the source picked (a
+        // live stream: hold-back behind the edge), the player's position (0) would pull the
+        // source to the window start.
+        let positioned = s.pending != Pending::Open && s.live_start.is_none();
+        let wants = Wants {
+            blocked: s.need,
+            feed: s.feed_need,
+            playhead_us: positioned.then(|| (playhead * 1e6).round() as i64),
         };
-        let (want, urgent) = match need {
-            Some(at) => (at, true),
-            None => (lock(&s.cache).read_pos(), false),
-        };
-        s.loader
-            .poll(now, want, urgent, &mut self.net, &mut self.scratch)?;
+        s.media
+            .poll(now, &load, wants, &mut self.net, &mut self.scratch)?;
         self.out.extend(self.scratch.drain(..));
         Ok(())
     }
@@ -353,7 +328,7 @@ impl Player {
         // Adaptive streams fetch video and audio separately (alternate audio renditions): the
         // video can run dry while audio still plays. Then wait, as for audio, rather than
         // freeze the picture while the clock runs on.
-        let video_starved = s.adaptive.is_some()
+        let video_starved = s.media.tracks_arrive_apart()
             && s.feed_need.is_some()
             && s.video.as_ref().is_some_and(|v| {
                 v.next_due().is_none()
@@ -361,10 +336,13 @@ impl Player {
                     && v.shown()
                         .is_some_and(|(pts, dur)| pts + dur + VIDEO_STARVED_US < clock_us)
             });
-        let enough = positioned
-            && video_ready
-            && !video_starved
-            && (eos || ahead >= self.config.start_secs.min(self.config.audio_ahead_secs));
+        let enough = self.config.load_control().may_start(&Readiness {
+            positioned,
+            video_ready,
+            video_starved,
+            at_end: eos,
+            queued_secs: ahead,
+        });
         if let Some(target) = self.seeking {
             if enough {
                 self.seeking = None;
@@ -464,10 +442,7 @@ impl Player {
             }
         }
         if let Some(s) = self.session.as_ref() {
-            if let Some(d) = s.loader.deadline(&self.net) {
-                at = Some(at.map_or(d, |a| a.min(d)));
-            }
-            if let Some(d) = s.adaptive.as_ref().and_then(|a| a.deadline(&self.net)) {
+            if let Some(d) = s.media.deadline(&self.net) {
                 at = Some(at.map_or(d, |a| a.min(d)));
             }
             if let Some(d) = self.subs.deadline() {

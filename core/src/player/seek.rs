@@ -32,18 +32,8 @@ impl Player {
     pub(super) fn keyframe_before(&mut self, target: f64) -> Option<f64> {
         let s = self.session.as_mut()?;
         let track = s.video.as_ref()?.track;
-        if let Some(a) = s.adaptive.as_mut() {
-            let (demux, store) = (&mut a.demux, &mut a.store);
-            let mut cursor = demux.seek(store, track, (target * 1e6) as i64).ok()?;
-            let key = demux.next_sample(store, track, &mut cursor).ok()??;
-            demux.rewind();
-            return Some((key.pts_us.max(0) as f64 / 1e6).min(target));
-        }
-        let demux = s.demux.as_mut()?;
-        let mut cache = lock(&s.cache);
-        let mut cursor = demux.seek(&mut *cache, track, (target * 1e6) as i64).ok()?;
-        let key = demux.next_sample(&mut *cache, track, &mut cursor).ok()??;
-        Some((key.pts_us.max(0) as f64 / 1e6).min(target))
+        let key_us = s.media.keyframe_before(track, (target * 1e6) as i64)?;
+        Some((key_us.max(0) as f64 / 1e6).min(target))
     }
 
     /// Drops queued audio and positions the decoder at `target` (seek, rate change, restart).
@@ -51,13 +41,11 @@ impl Player {
         self.position = target;
         self.flush_output(target);
         if let Some(s) = self.session.as_mut() {
-            if let Some(a) = s.adaptive.as_mut() {
-                a.seek(
-                    (target * 1e6).round() as i64,
-                    &mut self.net,
-                    &mut self.scratch,
-                );
-            }
+            s.media.seek(
+                (target * 1e6).round() as i64,
+                &mut self.net,
+                &mut self.scratch,
+            );
             // The resampler is rebuilt at the next decode with the current device rate and
             // playback rate.
             s.out.reset();

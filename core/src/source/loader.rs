@@ -10,24 +10,23 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
+use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::source::cache::{lock, SharedCache};
 use crate::source::http::ContentRange;
 
-/// Range planning numbers (retries and timeouts are the request service's).
+/// Range planning numbers (retries and timeouts are the request service's; how far ahead to
+/// fetch is the [`LoadControl`]'s).
 #[derive(Debug, Clone)]
 pub struct LoaderConfig {
     /// Bytes per ranged request.
     pub chunk_bytes: u64,
-    /// How far ahead of the read position to keep fetched.
-    pub forward_bytes: u64,
 }
 
 impl Default for LoaderConfig {
     fn default() -> Self {
         LoaderConfig {
             chunk_bytes: 512 * 1024,
-            forward_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -86,12 +85,13 @@ impl Loader {
     }
 
     /// Issues or cancels requests so that the bytes at `want` (urgent: a read is blocked on
-    /// them) and the forward buffer after it get fetched.
+    /// them) and what `load` allows after it get fetched.
     pub fn poll(
         &mut self,
         now: Duration,
         want: u64,
         urgent: bool,
+        load: &LoadControl,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
@@ -127,7 +127,7 @@ impl Loader {
         let Some((gap, start)) = gap else {
             return Ok(());
         };
-        if !urgent && gap >= want.saturating_add(self.config.forward_bytes) {
+        if !urgent && !load.fetch_bytes(gap.saturating_sub(want)) {
             return Ok(());
         }
         let mut end = start + self.config.chunk_bytes - 1;

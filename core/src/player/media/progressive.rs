@@ -1,0 +1,423 @@
+//! A progressive file as a [`MediaSource`]: one URL fetched by ranges into a budgeted byte
+//! cache ([`Loader`], [`ByteCache`]), probed by the core's demuxers or symphonia.
+//!
+//! Every load starts here. The first bytes are sniffed: a manifest (`#EXTM3U`, `<MPD`,
+//! whatever the URL says) is read whole and handed over to an [`AdaptiveSource`]
+//! ([`Opening::Handover`]), with the quality choices the app made before it knew; MP4 and WebM
+//! go to the core's demuxers, with the video pipe and, for audio the core does not decode
+//! itself (Opus, Vorbis, AAC in fragmented MP4), the host's decoder; other files, and
+//! audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without audio plays
+//! silence, so one clock drives every case.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use super::{Bytes, MediaSource, OpenContext, Opened, Opening, Reader, Wants};
+use crate::adaptive::source::{sniff_manifest, AdaptiveSource};
+use crate::audio::decoder::{AudioSource, Stall};
+use crate::audio::pipeline::Audio;
+use crate::audio::platform::{PlatformAudio, Silence};
+use crate::demux::{self, Demux, DemuxError, Sniffed, TrackInfo, TrackKind};
+use crate::error::{Error, ErrorKind};
+use crate::host::{AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent};
+use crate::load_control::LoadControl;
+use crate::net::{Owner, RequestService};
+use crate::source::cache::{lock, ByteCache, SharedCache};
+use crate::source::loader::{Loader, LoaderConfig};
+use crate::video::VideoPipe;
+
+/// Contiguous bytes at a blocked offset before the blocked operation is retried.
+const RETRY_BYTES: u64 = 128 * 1024;
+/// Virtual device rate of the silence a file without audio plays.
+const SILENCE_RATE: u32 = 48_000;
+
+/// A progressive file. See the module docs.
+pub(in crate::player) struct Progressive {
+    url: String,
+    /// The URL's file extension, a hint for symphonia.
+    ext: Option<String>,
+    cache: SharedCache,
+    loader: Loader,
+    /// The container demuxer, for files with video or platform-decoded audio.
+    demux: Option<Box<dyn Demux + Send>>,
+    /// Quality choices made before the manifest was in (manual level, height cap): applied
+    /// when a manifest hands over to the adaptive source.
+    early_quality: Option<Option<usize>>,
+    early_max_height: Option<Option<u32>>,
+}
+
+impl Progressive {
+    /// A file at `url`, cached within `cache_budget` bytes, fetched `chunk_bytes` at a time.
+    pub(in crate::player) fn new(url: String, cache_budget: u64, chunk_bytes: u64) -> Self {
+        let cache: SharedCache = Arc::new(Mutex::new(ByteCache::new(cache_budget)));
+        let loader = Loader::new(url.clone(), cache.clone(), LoaderConfig { chunk_bytes });
+        Progressive {
+            ext: crate::audio::decoder::extension_hint(&url),
+            url,
+            cache,
+            loader,
+            demux: None,
+            early_quality: None,
+            early_max_height: None,
+        }
+    }
+
+    /// The first bytes name a manifest: read it whole and build the adaptive source.
+    fn hand_over(
+        &mut self,
+        protocol: crate::adaptive::source::Protocol,
+        ctx: OpenContext<'_>,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<Opening, Stall> {
+        let bytes = {
+            let mut cache = lock(&self.cache);
+            let have = cache.contiguous_from(0);
+            match cache.total() {
+                Some(total) if have >= total => {
+                    let len = usize::try_from(total).unwrap_or(usize::MAX);
+                    if len > crate::stream::model::MAX_MANIFEST_BYTES {
+                        return Err(Stall::Fatal(Error::new(
+                            ErrorKind::Limit,
+                            "manifest larger than the limit",
+                        )));
+                    }
+                    let mut b = vec![0u8; len];
+                    let got = cache.copy_at(0, &mut b).map_err(Stall::NeedBytes)?;
+                    b.truncate(got);
+                    b
+                }
+                _ => return Err(Stall::NeedBytes(have)),
+            }
+        };
+        self.loader.cancel(net, out);
+        let wall_ms = ctx
+            .wall
+            .map(|(at, ms)| ms + ctx.now.saturating_sub(at).as_millis() as i64);
+        let mut source = AdaptiveSource::open(
+            protocol,
+            &self.url,
+            &bytes,
+            ctx.now,
+            wall_ms,
+            ctx.stream.clone(),
+        )
+        .map_err(Stall::Fatal)?;
+        if let Some(level) = self.early_quality.take() {
+            source.select_quality(level);
+        }
+        if let Some(h) = self.early_max_height.take() {
+            source.set_max_height(h);
+        }
+        Ok(Opening::Handover(Box::new(source)))
+    }
+
+    /// Probes the file: containers with video (or audio the core cannot decode) get the
+    /// core's demuxer and platform decoders; everything else the symphonia audio path.
+    fn probe(&mut self, ctx: OpenContext<'_>) -> Result<Opened, Stall> {
+        let mut head = [0u8; 12];
+        let n = lock(&self.cache)
+            .copy_at(0, &mut head)
+            .map_err(Stall::NeedBytes)?;
+        let sniffed = demux::sniff(&head[..n]);
+        if sniffed == Sniffed::Other {
+            return self.core_decoded();
+        }
+        let mut demux = {
+            let mut cache = lock(&self.cache);
+            demux::open(&mut *cache).map_err(demux_stall)?
+        };
+        let tracks = demux.tracks().to_vec();
+        let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
+        let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
+        if video.is_none()
+            && sniffed == Sniffed::Mp4
+            && audio.is_some_and(|a| core_audio(&tracks[a].codec))
+        {
+            // Audio-only MP4 (m4a): the core decodes it.
+            return self.core_decoded();
+        }
+        if video.is_none() && audio.is_none() {
+            return Err(Stall::Fatal(Error::new(
+                ErrorKind::Unsupported,
+                "no audio or video track",
+            )));
+        }
+        let duration = demux.duration();
+        let mut info = MediaInfo {
+            container: demux.container().to_string(),
+            duration,
+            ..MediaInfo::default()
+        };
+        let mut pipe = None;
+        if let Some(v) = video {
+            let t = &tracks[v];
+            unsupported_if_unknown("video", t)?;
+            // Nominal frame duration from the first sample.
+            let mut cursor = demux::Cursor::default();
+            let first = {
+                let mut cache = lock(&self.cache);
+                demux
+                    .next_sample(&mut *cache, v, &mut cursor)
+                    .map_err(demux_stall)?
+            };
+            let frame_us = first
+                .map(|f| f.duration_us)
+                .filter(|&d| d > 0)
+                .unwrap_or(33_333);
+            info.video_codec = Some(t.codec.clone());
+            // Unrotated until hosts rotate pictures (the size they draw).
+            let (width, height) = t.unrotated_display_size();
+            info.width = width.max(1);
+            info.height = height.max(1);
+            info.frame_rate = 1e6 / frame_us as f64;
+            pipe = Some(VideoPipe::new(
+                v,
+                crate::video::config_of(t),
+                frame_us,
+                ctx.video_generation,
+            ));
+        }
+        let audio = match audio {
+            Some(a) => {
+                let t = &tracks[a];
+                info.audio_codec = t.codec.clone();
+                info.sample_rate = t.sample_rate;
+                info.channels = t.channels;
+                unsupported_if_unknown("audio", t)?;
+                // symphonia's MP4 reader fails seeking backwards in fragmented files ("no
+                // atom pending read"), so their audio goes to the platform decoder too.
+                if sniffed == Sniffed::Mp4 && core_audio(&t.codec) && !demux.fragmented() {
+                    let src = AudioSource::open(&self.cache, self.ext.as_deref())?;
+                    info.sample_rate = src.rate();
+                    info.channels = src.channels() as u16;
+                    Audio::Core(src)
+                } else {
+                    if t.codec.starts_with("pcm-") {
+                        // Fragmented, or an order symphonia misreads: no platform decoder
+                        // takes these names.
+                        return Err(Stall::Fatal(Error::new(
+                            ErrorKind::Unsupported,
+                            format!("audio codec {} is not supported in this file", t.codec),
+                        )));
+                    }
+                    if t.sample_rate == 0 || t.channels == 0 {
+                        return Err(Stall::Fatal(Error::new(
+                            ErrorKind::Decode,
+                            "audio track without a sample rate or channel count",
+                        )));
+                    }
+                    Audio::Platform(PlatformAudio::new(
+                        a,
+                        AudioDecoderConfig {
+                            codec: t.codec.clone(),
+                            description: t.description.clone(),
+                            sample_rate: t.sample_rate,
+                            channels: t.channels,
+                        },
+                        ctx.audio_generation,
+                    ))
+                }
+            }
+            None => Audio::Silence(Silence::new(SILENCE_RATE, duration)),
+        };
+        self.demux = Some(demux);
+        Ok(Opened {
+            info,
+            video: pipe,
+            audio,
+        })
+    }
+
+    /// A file symphonia plays on its own (audio only).
+    fn core_decoded(&self) -> Result<Opened, Stall> {
+        let src = AudioSource::open(&self.cache, self.ext.as_deref())?;
+        Ok(Opened {
+            info: src.info().clone(),
+            video: None,
+            audio: Audio::Core(src),
+        })
+    }
+}
+
+/// Codecs of MP4 audio the core decodes itself (symphonia). PCM in QuickTime/MP4 goes there
+/// too: its MP4 reader already reads the PCM sample entries (sowt, twos, lpcm, in24/fl32 with
+/// `enda`), so the core needs no PCM decoder of its own; `demux::mp4::is_core_pcm` leaves out
+/// what symphonia misreads.
+fn core_audio(codec: &str) -> bool {
+    codec.starts_with("mp4a.40.")
+        || codec == "mp3"
+        || codec == "flac"
+        || demux::mp4::is_core_pcm(codec)
+}
+
+/// A track whose codec the demuxer could not name (`?fourcc`) is a typed `unsupported`.
+fn unsupported_if_unknown(what: &str, t: &TrackInfo) -> Result<(), Stall> {
+    match t.codec.strip_prefix('?') {
+        Some(name) => Err(Stall::Fatal(Error::new(
+            ErrorKind::Unsupported,
+            format!("{what} codec {name} is not supported"),
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Maps a demuxer failure during open to the player's stall type.
+pub(in crate::player) fn demux_stall(e: DemuxError) -> Stall {
+    match e {
+        DemuxError::NeedBytes(at) => Stall::NeedBytes(at),
+        e => Stall::Fatal(e.into()),
+    }
+}
+
+impl MediaSource for Progressive {
+    fn open(
+        &mut self,
+        ctx: OpenContext<'_>,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<Opening, Stall> {
+        let mut head = [0u8; 512];
+        let n = {
+            let mut cache = lock(&self.cache);
+            let have = usize::try_from(cache.contiguous_from(0)).unwrap_or(usize::MAX);
+            let n = have.min(head.len());
+            if n < head.len() && !cache.complete_from(0) {
+                return Err(Stall::NeedBytes(n as u64));
+            }
+            cache.copy_at(0, &mut head[..n]).map_err(Stall::NeedBytes)?
+        };
+        match sniff_manifest(&head[..n]) {
+            Some(protocol) => self.hand_over(protocol, ctx, net, out),
+            None => self.probe(ctx).map(|o| Opening::Open(Box::new(o))),
+        }
+    }
+
+    fn open_core_audio(&self) -> Result<AudioSource, Stall> {
+        AudioSource::open(&self.cache, self.ext.as_deref())
+    }
+
+    fn poll(
+        &mut self,
+        now: Duration,
+        load: &LoadControl,
+        wants: Wants,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), Error> {
+        let need = match (wants.blocked, wants.feed) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        let (want, urgent) = match need {
+            Some(at) => (at, true),
+            None => (lock(&self.cache).read_pos(), false),
+        };
+        self.loader.poll(now, want, urgent, load, net, out)
+    }
+
+    fn owner(&self) -> Owner {
+        Owner::Progressive
+    }
+
+    fn on_fetch(
+        &mut self,
+        now: Duration,
+        net: &mut RequestService,
+        event: HostEvent,
+        out: &mut Vec<HostCommand>,
+    ) -> Result<(), Error> {
+        let net = &*net;
+        match event {
+            HostEvent::FetchResponse {
+                request,
+                status,
+                content_length,
+                content_range,
+            } => self.loader.on_response(
+                now,
+                net,
+                request,
+                status,
+                content_length,
+                content_range.as_deref(),
+            ),
+            HostEvent::FetchData { request, data } => {
+                self.loader.on_data(request, &data);
+                Ok(())
+            }
+            HostEvent::FetchEnd { request } => {
+                let r = self.loader.on_end(now, net, request);
+                let (buffered_bytes, total_bytes) = {
+                    let cache = lock(&self.cache);
+                    (cache.contiguous_from(cache.read_pos()), cache.total())
+                };
+                out.push(HostCommand::Emit(PlayerEvent::Progress {
+                    buffered_bytes,
+                    total_bytes,
+                }));
+                r
+            }
+            HostEvent::FetchFailed {
+                request,
+                kind,
+                message,
+            } => self.loader.on_failed(now, net, request, kind, &message),
+            _ => Ok(()),
+        }
+    }
+
+    fn deadline(&self, net: &RequestService) -> Option<Duration> {
+        self.loader.deadline(net)
+    }
+
+    fn cancel(&mut self, net: &mut RequestService, out: &mut Vec<HostCommand>) {
+        self.loader.cancel(net, out);
+    }
+
+    fn bytes_ready(&self, at: u64) -> bool {
+        let cache = lock(&self.cache);
+        cache.contiguous_from(at) >= RETRY_BYTES
+            || cache.complete_from(at)
+            || (!self.loader.busy() && cache.contiguous_from(at) > 0)
+    }
+
+    fn reader(&mut self) -> Option<Reader<'_>> {
+        let demux = self.demux.as_mut()?;
+        Some(Reader {
+            demux: demux.as_mut(),
+            bytes: Bytes::Cache(lock(&self.cache)),
+        })
+    }
+
+    fn tracks(&self) -> Option<&[TrackInfo]> {
+        self.demux.as_ref().map(|d| d.tracks())
+    }
+
+    fn keyframe_before(&mut self, track: usize, target_us: i64) -> Option<i64> {
+        let demux = self.demux.as_mut()?;
+        let mut cache = lock(&self.cache);
+        let mut cursor = demux.seek(&mut *cache, track, target_us).ok()?;
+        let key = demux.next_sample(&mut *cache, track, &mut cursor).ok()??;
+        Some(key.pts_us)
+    }
+
+    fn seek(&mut self, _target_us: i64, _net: &mut RequestService, _out: &mut Vec<HostCommand>) {
+        // Nothing to cancel: the next poll fetches where the pipelines then wait.
+    }
+
+    fn late_duration(&self) -> Option<f64> {
+        self.demux
+            .as_ref()
+            .and_then(|d| d.duration())
+            .filter(|d| d.is_finite() && *d > 0.0)
+    }
+
+    fn select_quality(&mut self, level: Option<usize>) {
+        self.early_quality = Some(level);
+    }
+
+    fn set_max_height(&mut self, height: Option<u32>) {
+        self.early_max_height = Some(height);
+    }
+}
