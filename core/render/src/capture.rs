@@ -2,7 +2,7 @@
 
 use crate::RenderError;
 
-/// Pixels being copied back from the GPU (see [`Renderer::capture`]).
+/// Pixels being copied back from the GPU (see [`Renderer::capture`](crate::Renderer::capture)).
 pub struct Capture {
     /// Kept until the copy is read: dropping a wgpu texture destroys it at once.
     pub(crate) _target: wgpu::Texture,
