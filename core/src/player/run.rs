@@ -89,14 +89,24 @@ impl Player {
     }
 
     pub(super) fn run_source(&mut self, now: Duration) -> Result<(), Error> {
-        let format = self.device_format();
-        let load = self.config.load_control();
+        // Read before the session is taken out (it asks the session).
         let playhead = self.clock_position(now);
-        let wall = self.wall;
-        let stream_config = self.config.stream.clone();
-        let Some(s) = self.session.as_mut() else {
+        // The session is taken out while it runs, so the steps can be methods of the player.
+        let Some(mut s) = self.session.take() else {
             return Ok(());
         };
+        let r = self.run_session(now, playhead, &mut s);
+        self.session = Some(s);
+        r
+    }
+
+    /// Opens, positions and decodes the session's audio, feeds the video, and lets the source
+    /// fetch what the pipelines wait for.
+    fn run_session(&mut self, now: Duration, playhead: f64, s: &mut Session) -> Result<(), Error> {
+        let format = self.device_format();
+        let load = self.config.load_control();
+        let wall = self.wall;
+        let stream_config = self.config.stream.clone();
         if s.audio_switch {
             rebuild_switched_audio(s, &mut self.audio_generation, playhead);
         }
@@ -140,59 +150,7 @@ impl Player {
                     match opened {
                         Ok(None) => break,
                         Ok(Some(info)) => {
-                            s.pending = Pending::None;
-                            s.live_start = s.media.live_start();
-                            if let Some(r) = self.restore.as_mut() {
-                                r.opened = true;
-                                // Back where it was: inside the DVR window when live.
-                                let window =
-                                    s.media.is_live().then(|| s.media.live_window()).flatten();
-                                match window {
-                                    Some((lo, hi)) if (lo..=hi).contains(&r.position) => {
-                                        s.live_start = Some(r.position);
-                                    }
-                                    Some(_) => {}
-                                    None if r.position > 0.0 => {
-                                        s.live_start = Some(r.position);
-                                    }
-                                    None => {}
-                                }
-                            }
-                            self.info = Some(info.clone());
-                            self.out
-                                .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(
-                                    info.clone(),
-                                )));
-                            if let Some(d) = info.duration {
-                                self.out
-                                    .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
-                            }
-                            if info.video_codec.is_some() {
-                                self.out.push_back(HostCommand::Emit(PlayerEvent::Resize {
-                                    width: info.width,
-                                    height: info.height,
-                                }));
-                                self.subs.set_picture(info.width, info.height);
-                            }
-                            if let Some((renditions, periods, dash)) = s.media.text_renditions() {
-                                self.subs
-                                    .set_hls_variables(s.media.hls_variables().cloned());
-                                self.subs.add_renditions(
-                                    &renditions,
-                                    &periods,
-                                    dash,
-                                    &mut self.net,
-                                    &mut self.scratch,
-                                );
-                                self.out.extend(self.scratch.drain(..));
-                            }
-                            if self.state == PlaybackState::Loading {
-                                self.state = PlaybackState::Paused;
-                                self.out
-                                    .push_back(HostCommand::Emit(PlayerEvent::StateChanged(
-                                        self.state,
-                                    )));
-                            }
+                            self.on_opened(s, info);
                             Ok(())
                         }
                         Err(e) => Err(e),
@@ -306,6 +264,59 @@ impl Player {
             .poll(now, &load, wants, &mut self.net, &mut self.scratch)?;
         self.out.extend(self.scratch.drain(..));
         Ok(())
+    }
+
+    /// The source opened: position a live start (or a resume), announce the metadata, add
+    /// the manifest's text tracks, and leave `Loading`.
+    fn on_opened(&mut self, s: &mut Session, info: MediaInfo) {
+        s.pending = Pending::None;
+        s.live_start = s.media.live_start();
+        if let Some(r) = self.restore.as_mut() {
+            r.opened = true;
+            // Back where it was: inside the DVR window when live.
+            let window = s.media.is_live().then(|| s.media.live_window()).flatten();
+            match window {
+                Some((lo, hi)) if (lo..=hi).contains(&r.position) => {
+                    s.live_start = Some(r.position);
+                }
+                Some(_) => {}
+                None if r.position > 0.0 => {
+                    s.live_start = Some(r.position);
+                }
+                None => {}
+            }
+        }
+        self.info = Some(info.clone());
+        self.out
+            .push_back(HostCommand::Emit(PlayerEvent::LoadedMetadata(info.clone())));
+        if let Some(d) = info.duration {
+            self.out
+                .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
+        }
+        if info.video_codec.is_some() {
+            self.out.push_back(HostCommand::Emit(PlayerEvent::Resize {
+                width: info.width,
+                height: info.height,
+            }));
+            self.subs.set_picture(info.width, info.height);
+        }
+        if let Some((renditions, periods, dash)) = s.media.text_renditions() {
+            self.subs
+                .set_hls_variables(s.media.hls_variables().cloned());
+            self.subs.add_renditions(
+                &renditions,
+                &periods,
+                dash,
+                &mut self.net,
+                &mut self.scratch,
+            );
+            self.out.extend(self.scratch.drain(..));
+        }
+        if self.state == PlaybackState::Loading {
+            self.state = PlaybackState::Paused;
+            self.out
+                .push_back(HostCommand::Emit(PlayerEvent::StateChanged(self.state)));
+        }
     }
 
     /// Moves between paused, buffering, playing and ended from what the clock and source say.
