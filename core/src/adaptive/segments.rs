@@ -318,8 +318,9 @@ pub struct SegmentDemux {
 }
 
 impl SegmentDemux {
-    /// A demuxer whose main slot carries `main` (video and/or muxed audio) and, when
-    /// `separate_audio`, audio from the audio slot.
+    /// A demuxer with a video track from the main slot when `video`, and an audio track from
+    /// slot `audio` when given (the main slot for muxed audio, the audio slot for a separate
+    /// rendition).
     pub fn new(video: bool, audio: Option<Slot>, container: &'static str) -> Self {
         let mut sources = Vec::new();
         if video {
