@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use crate::error::{Error, ErrorKind};
 
-use super::segments::MAIN;
+use super::segments::Slot;
 
 /// How long a level whose segment is gone (404/410) is avoided.
 pub const GONE_PENALTY: Duration = Duration::from_secs(10);
@@ -33,7 +33,7 @@ pub enum Failed {
     /// A media segment of `slot`, numbered `number`, of quality level `level`.
     Segment {
         /// The slot (main video/muxed, or separate audio).
-        slot: usize,
+        slot: Slot,
         /// The segment's number.
         number: u64,
         /// Its quality level (rendition index within the slot).
@@ -42,7 +42,7 @@ pub enum Failed {
     /// The playlist or SegmentBase index of level `index` of `slot`.
     LevelList {
         /// The slot.
-        slot: usize,
+        slot: Slot,
         /// The level.
         index: usize,
     },
@@ -96,7 +96,7 @@ pub enum ErrorAction {
     /// Give up on this segment and move on.
     Skip {
         /// The slot.
-        slot: usize,
+        slot: Slot,
         /// The segment's number.
         number: u64,
     },
@@ -118,7 +118,7 @@ pub fn decide(f: &Failure<'_>, penalties: &[Option<Duration>], now: Duration) ->
         } = f.what
         {
             // Not on this level: another level may have it, else move on.
-            return if slot == MAIN && level > 0 {
+            return if slot == Slot::Main && level > 0 {
                 ErrorAction::FailOver {
                     level,
                     penalty: GONE_PENALTY,
@@ -140,7 +140,7 @@ pub fn decide(f: &Failure<'_>, penalties: &[Option<Duration>], now: Duration) ->
             level,
         } => {
             // Fail over to a lower level; at the bottom, the stream is unplayable.
-            if slot == MAIN && level > 0 {
+            if slot == Slot::Main && level > 0 {
                 ErrorAction::FailOver {
                     level,
                     penalty: LIST_PENALTY,
@@ -195,7 +195,11 @@ fn list_fail_over(
     penalties: &[Option<Duration>],
     now: Duration,
 ) -> Option<ErrorAction> {
-    let Failed::LevelList { slot: MAIN, index } = what else {
+    let Failed::LevelList {
+        slot: Slot::Main,
+        index,
+    } = what
+    else {
         return None;
     };
     let usable =
@@ -214,7 +218,6 @@ fn list_fail_over(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::adaptive::segments::AUDIO;
 
     const NOW: Duration = Duration::from_secs(100);
 
@@ -229,7 +232,7 @@ mod tests {
         }
     }
 
-    fn segment(slot: usize, level: usize) -> Failed {
+    fn segment(slot: Slot, level: usize) -> Failed {
         Failed::Segment {
             slot,
             number: 7,
@@ -240,13 +243,17 @@ mod tests {
     #[test]
     fn a_failure_is_retried_while_the_policy_allows() {
         let d = Duration::from_millis(250);
-        for what in [segment(MAIN, 2), segment(AUDIO, 0), Failed::Other] {
+        for what in [
+            segment(Slot::Main, 2),
+            segment(Slot::Audio, 0),
+            Failed::Other,
+        ] {
             let a = decide(&failure(what, false, Some(d)), &[None; 3], NOW);
             assert_eq!(a, ErrorAction::Retry(d), "{what:?}");
         }
         // A level's list too, even when other levels could play.
         let list = Failed::LevelList {
-            slot: MAIN,
+            slot: Slot::Main,
             index: 1,
         };
         assert_eq!(
@@ -257,7 +264,11 @@ mod tests {
 
     #[test]
     fn a_segment_that_keeps_failing_steps_one_level_down_then_fails_at_the_bottom() {
-        let a = decide(&failure(segment(MAIN, 2), false, None), &[None; 3], NOW);
+        let a = decide(
+            &failure(segment(Slot::Main, 2), false, None),
+            &[None; 3],
+            NOW,
+        );
         assert_eq!(
             a,
             ErrorAction::FailOver {
@@ -267,9 +278,11 @@ mod tests {
                 switch: Switch::Always
             }
         );
-        let ErrorAction::Fatal(e) =
-            decide(&failure(segment(MAIN, 0), false, None), &[None; 3], NOW)
-        else {
+        let ErrorAction::Fatal(e) = decide(
+            &failure(segment(Slot::Main, 0), false, None),
+            &[None; 3],
+            NOW,
+        ) else {
             panic!("the lowest level has nowhere to go");
         };
         assert_eq!(e.kind, ErrorKind::Network);
@@ -279,7 +292,11 @@ mod tests {
         );
         // A separate audio rendition has no levels to fall back on.
         assert!(matches!(
-            decide(&failure(segment(AUDIO, 1), false, None), &[None; 3], NOW),
+            decide(
+                &failure(segment(Slot::Audio, 1), false, None),
+                &[None; 3],
+                NOW
+            ),
             ErrorAction::Fatal(_)
         ));
     }
@@ -288,7 +305,11 @@ mod tests {
     fn a_gone_segment_is_not_retried_it_fails_over_or_is_skipped() {
         let retry = Some(Duration::from_millis(250));
         assert_eq!(
-            decide(&failure(segment(MAIN, 1), true, retry), &[None; 2], NOW),
+            decide(
+                &failure(segment(Slot::Main, 1), true, retry),
+                &[None; 2],
+                NOW
+            ),
             ErrorAction::FailOver {
                 level: 1,
                 penalty: GONE_PENALTY,
@@ -296,7 +317,7 @@ mod tests {
                 switch: Switch::Always
             }
         );
-        for what in [segment(MAIN, 0), segment(AUDIO, 3)] {
+        for what in [segment(Slot::Main, 0), segment(Slot::Audio, 3)] {
             let Failed::Segment { slot, number, .. } = what else {
                 unreachable!()
             };
@@ -309,7 +330,10 @@ mod tests {
 
     #[test]
     fn a_gone_level_list_fails_over_to_the_nearest_usable_level_below_then_above() {
-        let list = |index| Failed::LevelList { slot: MAIN, index };
+        let list = |index| Failed::LevelList {
+            slot: Slot::Main,
+            index,
+        };
         let over = |to| ErrorAction::FailOver {
             level: 2,
             penalty: LIST_PENALTY,
@@ -361,7 +385,7 @@ mod tests {
     #[test]
     fn a_refused_request_fails_over_a_level_list_else_fails_the_stream() {
         let list = Failed::LevelList {
-            slot: MAIN,
+            slot: Slot::Main,
             index: 1,
         };
         assert_eq!(
@@ -373,7 +397,8 @@ mod tests {
                 switch: Switch::IfCurrent
             }
         );
-        let ErrorAction::Fatal(e) = refused(segment(MAIN, 1), 403, "u", &[None; 2], NOW) else {
+        let ErrorAction::Fatal(e) = refused(segment(Slot::Main, 1), 403, "u", &[None; 2], NOW)
+        else {
             panic!("a refused segment fails the stream");
         };
         assert_eq!(e.message, "HTTP 403 fetching u");
@@ -382,7 +407,7 @@ mod tests {
     #[test]
     fn an_exhausted_level_list_fails_over_and_other_requests_fail_the_stream() {
         let list = Failed::LevelList {
-            slot: MAIN,
+            slot: Slot::Main,
             index: 0,
         };
         assert_eq!(
@@ -396,7 +421,7 @@ mod tests {
         );
         // The audio slot's list has no levels of the main slot to fall back on.
         let audio = Failed::LevelList {
-            slot: AUDIO,
+            slot: Slot::Audio,
             index: 0,
         };
         let ErrorAction::Fatal(e) = decide(&failure(audio, false, None), &[None; 2], NOW) else {

@@ -9,7 +9,7 @@
 //! ([`need_tag`]/[`parse_need_tag`]) naming the slot and segment number: the adaptive source
 //! fetches that segment first.
 //!
-//! Times: each slot (main = video or muxed A/V, and a separate audio rendition) has a grid of
+//! Times: each [`Slot`] (main = video or muxed A/V, and a separate audio rendition) has a grid of
 //! segment numbers with the manifest's start times. The first parsed segment of each
 //! discontinuity fixes the offset between container timestamps and presentation time
 //! (`first pts − segment start`), shared by both slots so audio and video stay aligned (TS
@@ -22,28 +22,94 @@
 //! quality switch) are skipped by decode time.
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::ops::{Index, IndexMut};
 
 use crate::demux::{ts, ByteSource, Cursor, Demux, DemuxError, Sample, TrackInfo, TrackKind};
 
-/// Slot of the main rendition (video, or muxed audio and video).
-pub const MAIN: usize = 0;
-/// Slot of a separate audio rendition.
-pub const AUDIO: usize = 1;
-/// Number of slots.
-pub const SLOTS: usize = 2;
+/// Which rendition of the stream a segment, grid or request belongs to: the main one (video,
+/// or muxed audio and video) or a separate audio rendition. A type of its own, so a slot
+/// cannot be mixed up with a level, track or segment index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// The main rendition (video, or muxed audio and video).
+    Main,
+    /// A separate audio rendition.
+    Audio,
+}
+
+impl Slot {
+    /// Every slot, the main one first.
+    pub const ALL: [Slot; 2] = [Slot::Main, Slot::Audio];
+
+    /// Its byte in a [`need_tag`].
+    fn tag_byte(self) -> u8 {
+        match self {
+            Slot::Main => 0,
+            Slot::Audio => 1,
+        }
+    }
+
+    /// The slot a [`need_tag`] byte names; `None` for a byte no slot has.
+    fn from_tag_byte(byte: u8) -> Option<Slot> {
+        Slot::ALL.into_iter().find(|s| s.tag_byte() == byte)
+    }
+}
+
+/// One value per [`Slot`], indexed by the slot.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Slots<T> {
+    main: T,
+    audio: T,
+}
+
+impl<T> Slots<T> {
+    /// The value `f` gives for each slot.
+    pub fn from_fn(mut f: impl FnMut(Slot) -> T) -> Self {
+        Slots {
+            main: f(Slot::Main),
+            audio: f(Slot::Audio),
+        }
+    }
+}
+
+impl<T> Index<Slot> for Slots<T> {
+    type Output = T;
+
+    fn index(&self, slot: Slot) -> &T {
+        match slot {
+            Slot::Main => &self.main,
+            Slot::Audio => &self.audio,
+        }
+    }
+}
+
+impl<T> IndexMut<Slot> for Slots<T> {
+    fn index_mut(&mut self, slot: Slot) -> &mut T {
+        match slot {
+            Slot::Main => &mut self.main,
+            Slot::Audio => &mut self.audio,
+        }
+    }
+}
+
 /// Largest segment accepted (bytes).
 pub const MAX_SEGMENT_BYTES: usize = 64 * 1024 * 1024;
 
 const TAG: u64 = 1 << 63;
 
 /// The `NeedBytes` value that means "segment `number` of `slot` is not fetched".
-pub fn need_tag(slot: usize, number: u64) -> u64 {
-    TAG | ((slot as u64 & 0xff) << 48) | (number & 0xffff_ffff_ffff)
+pub fn need_tag(slot: Slot, number: u64) -> u64 {
+    TAG | (u64::from(slot.tag_byte()) << 48) | (number & 0xffff_ffff_ffff)
 }
 
-/// Reads a tag made by [`need_tag`]: `(slot, number)`; `None` for a plain byte offset.
-pub fn parse_need_tag(at: u64) -> Option<(usize, u64)> {
-    (at & TAG != 0).then_some((((at >> 48) & 0xff) as usize, at & 0xffff_ffff_ffff))
+/// Reads a tag made by [`need_tag`]: `(slot, number)`; `None` for a plain byte offset or a
+/// tag whose slot byte names no slot.
+pub fn parse_need_tag(at: u64) -> Option<(Slot, u64)> {
+    if at & TAG == 0 {
+        return None;
+    }
+    let slot = Slot::from_tag_byte(((at >> 48) & 0xff) as u8)?;
+    Some((slot, at & 0xffff_ffff_ffff))
 }
 
 /// One entry of a slot's segment grid.
@@ -187,8 +253,9 @@ struct Tables {
     bytes: usize,
 }
 
+/// What the demuxer holds for one slot: its grid and parsed segments.
 #[derive(Debug, Default)]
-struct Slot {
+struct SlotState {
     /// Number of the first grid entry.
     first: u64,
     grid: VecDeque<GridEntry>,
@@ -197,7 +264,7 @@ struct Slot {
     parsed: BTreeMap<u64, Tables>,
 }
 
-impl Slot {
+impl SlotState {
     fn entry(&self, number: u64) -> Option<&GridEntry> {
         let i = number.checked_sub(self.first)?;
         self.grid.get(usize::try_from(i).ok()?)
@@ -231,14 +298,14 @@ impl Slot {
 /// Where each demuxer track comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct TrackSource {
-    slot: usize,
+    slot: Slot,
     kind: TrackKind,
 }
 
 /// The adaptive stream as a [`Demux`]: tracks `[video?, audio?]`, cursors by segment number.
 #[derive(Debug)]
 pub struct SegmentDemux {
-    slots: [Slot; SLOTS],
+    slots: Slots<SlotState>,
     sources: Vec<TrackSource>,
     tracks: Vec<TrackInfo>,
     /// Offset (container time − presentation time) per discontinuity, microseconds.
@@ -251,13 +318,14 @@ pub struct SegmentDemux {
 }
 
 impl SegmentDemux {
-    /// A demuxer whose main slot carries `main` (video and/or muxed audio) and, when
-    /// `separate_audio`, audio from the audio slot.
-    pub fn new(video: bool, audio: Option<usize>, container: &'static str) -> Self {
+    /// A demuxer with a video track from the main slot when `video`, and an audio track from
+    /// slot `audio` when given (the main slot for muxed audio, the audio slot for a separate
+    /// rendition).
+    pub fn new(video: bool, audio: Option<Slot>, container: &'static str) -> Self {
         let mut sources = Vec::new();
         if video {
             sources.push(TrackSource {
-                slot: MAIN,
+                slot: Slot::Main,
                 kind: TrackKind::Video,
             });
         }
@@ -287,10 +355,8 @@ impl SegmentDemux {
 
     /// Replaces the grid of `slot` from segment number `first` on (a new playlist, or a live
     /// refresh: entries already known keep their tables). `complete`: no entries will follow.
-    pub fn set_grid(&mut self, slot: usize, first: u64, grid: Vec<GridEntry>, complete: bool) {
-        let Some(s) = self.slots.get_mut(slot) else {
-            return;
-        };
+    pub fn set_grid(&mut self, slot: Slot, first: u64, grid: Vec<GridEntry>, complete: bool) {
+        let s = &mut self.slots[slot];
         s.first = first;
         s.grid = grid.into();
         s.complete = complete;
@@ -310,15 +376,12 @@ impl SegmentDemux {
     /// audio segment is the first of a discontinuity to arrive, its start is counted from
     /// where the main grid has that discontinuity begin, when both grids hold the boundary.
     /// Otherwise (or for the main slot) the entry's own start.
-    fn main_start(&self, slot: usize, entry: &GridEntry) -> i64 {
-        if slot == MAIN {
+    fn main_start(&self, slot: Slot, entry: &GridEntry) -> i64 {
+        if slot == Slot::Main {
             return entry.start_us;
         }
         let d = entry.discontinuity;
-        let starts = (self.slots.get(MAIN), self.slots.get(slot));
-        let (Some(main), Some(own)) = starts else {
-            return entry.start_us;
-        };
+        let (main, own) = (&self.slots[Slot::Main], &self.slots[slot]);
         match (main.discontinuity_start(d), own.discontinuity_start(d)) {
             (Some(m), Some(o)) => entry.start_us - o + m,
             _ => entry.start_us,
@@ -335,16 +398,17 @@ impl SegmentDemux {
         if delta == 0 {
             return;
         }
-        for slot in self.slots.iter_mut().skip(MAIN + 1) {
-            let first = slot.first;
+        for slot in Slot::ALL.into_iter().filter(|&s| s != Slot::Main) {
+            let state = &mut self.slots[slot];
+            let first = state.first;
             let in_d = |n: u64| {
                 let i = n.checked_sub(first).and_then(|i| usize::try_from(i).ok());
-                i.and_then(|i| slot.grid.get(i))
+                i.and_then(|i| state.grid.get(i))
                     .is_some_and(|e| e.discontinuity == d)
             };
-            let numbers: Vec<u64> = slot.parsed.keys().copied().filter(|&n| in_d(n)).collect();
+            let numbers: Vec<u64> = state.parsed.keys().copied().filter(|&n| in_d(n)).collect();
             for n in numbers {
-                let Some(t) = slot.parsed.get_mut(&n) else {
+                let Some(t) = state.parsed.get_mut(&n) else {
                     continue;
                 };
                 for track in [&mut t.video, &mut t.audio].into_iter().flatten() {
@@ -358,54 +422,49 @@ impl SegmentDemux {
     }
 
     /// Grid entry `number` of `slot`.
-    pub fn entry(&self, slot: usize, number: u64) -> Option<GridEntry> {
-        self.slots.get(slot)?.entry(number).copied()
+    pub fn entry(&self, slot: Slot, number: u64) -> Option<GridEntry> {
+        self.slots[slot].entry(number).copied()
     }
 
     /// First and one-past-last segment numbers of `slot`.
-    pub fn range(&self, slot: usize) -> (u64, u64) {
-        self.slots.get(slot).map_or((0, 0), |s| (s.first, s.end()))
+    pub fn range(&self, slot: Slot) -> (u64, u64) {
+        let s = &self.slots[slot];
+        (s.first, s.end())
     }
 
     /// True when no segments will be added to `slot`.
-    pub fn complete(&self, slot: usize) -> bool {
-        self.slots.get(slot).is_some_and(|s| s.complete)
+    pub fn complete(&self, slot: Slot) -> bool {
+        self.slots[slot].complete
     }
 
     /// The segment of `slot` holding presentation time `t_us`.
-    pub fn number_at(&self, slot: usize, t_us: i64) -> Option<u64> {
-        self.slots.get(slot)?.number_at(t_us)
+    pub fn number_at(&self, slot: Slot, t_us: i64) -> Option<u64> {
+        self.slots[slot].number_at(t_us)
     }
 
     /// Is segment `number` of `slot` parsed?
-    pub fn has(&self, slot: usize, number: u64) -> bool {
-        self.slots
-            .get(slot)
-            .is_some_and(|s| s.parsed.contains_key(&number))
+    pub fn has(&self, slot: Slot, number: u64) -> bool {
+        self.slots[slot].parsed.contains_key(&number)
     }
 
     /// The quality level segment `number` of `slot` was fetched at.
-    pub fn level_of(&self, slot: usize, number: u64) -> Option<usize> {
-        Some(self.slots.get(slot)?.parsed.get(&number)?.level)
+    pub fn level_of(&self, slot: Slot, number: u64) -> Option<usize> {
+        Some(self.slots[slot].parsed.get(&number)?.level)
     }
 
     /// Bytes held for `slot`.
-    pub fn bytes(&self, slot: usize) -> usize {
-        self.slots
-            .get(slot)
-            .map_or(0, |s| s.parsed.values().map(|t| t.bytes).sum())
+    pub fn bytes(&self, slot: Slot) -> usize {
+        self.slots[slot].parsed.values().map(|t| t.bytes).sum()
     }
 
     /// Parsed segment numbers of `slot`.
-    pub fn parsed_numbers(&self, slot: usize) -> Vec<u64> {
-        self.slots
-            .get(slot)
-            .map_or(Vec::new(), |s| s.parsed.keys().copied().collect())
+    pub fn parsed_numbers(&self, slot: Slot) -> Vec<u64> {
+        self.slots[slot].parsed.keys().copied().collect()
     }
 
     /// Total presentation duration of the main slot (when complete), seconds.
     pub fn total_duration(&self) -> Option<f64> {
-        let s = self.slots.get(MAIN)?;
+        let s = &self.slots[Slot::Main];
         if !s.complete {
             return None;
         }
@@ -418,12 +477,12 @@ impl SegmentDemux {
     pub fn insert(
         &mut self,
         store: &mut SegmentStore,
-        slot: usize,
+        slot: Slot,
         number: u64,
         level: usize,
         seg: ParsedSegment,
     ) -> Result<(), DemuxError> {
-        let Some(entry) = self.slots.get(slot).and_then(|s| s.entry(number)).copied() else {
+        let Some(entry) = self.slots[slot].entry(number).copied() else {
             return Ok(());
         };
         let find = |kind: TrackKind| {
@@ -437,7 +496,7 @@ impl SegmentDemux {
                     )
                 })
         };
-        let mut video = if slot == MAIN {
+        let mut video = if slot == Slot::Main {
             find(TrackKind::Video)
         } else {
             None
@@ -454,7 +513,7 @@ impl SegmentDemux {
             .and_then(|(_, s)| s.iter().map(|s| s.pts_us).min());
         let d = entry.discontinuity;
         let offset = match (self.offsets.get(&d), first_pts) {
-            (Some(&o), Some(p)) if slot == MAIN && self.provisional.contains(&d) => {
+            (Some(&o), Some(p)) if slot == Slot::Main && self.provisional.contains(&d) => {
                 // The main rendition's first segment of a discontinuity an audio segment
                 // opened: its times are the presentation's (an audio track's first sample
                 // may start 20 ms off the video's), so move that audio to them.
@@ -466,7 +525,7 @@ impl SegmentDemux {
             (None, Some(p)) => {
                 let o = p - self.main_start(slot, &entry);
                 self.offsets.insert(d, o);
-                if slot != MAIN {
+                if slot != Slot::Main {
                     self.provisional.insert(d);
                 }
                 o
@@ -498,7 +557,7 @@ impl SegmentDemux {
         }
         // A track expected from this slot that its segments do not carry (muxed audio the
         // manifest did not declare): drop it, the stream plays without it.
-        let first_of_slot = self.slots.get(slot).is_some_and(|s| s.parsed.is_empty());
+        let first_of_slot = self.slots[slot].parsed.is_empty();
         if first_of_slot {
             let mut i = 0;
             while i < self.sources.len() {
@@ -514,41 +573,37 @@ impl SegmentDemux {
             }
         }
         let bytes = store.len_at(base);
-        if let Some(s) = self.slots.get_mut(slot) {
-            s.parsed.insert(
-                number,
-                Tables {
-                    video,
-                    audio,
-                    base,
-                    level,
-                    bytes,
-                },
-            );
-        }
+        self.slots[slot].parsed.insert(
+            number,
+            Tables {
+                video,
+                audio,
+                base,
+                level,
+                bytes,
+            },
+        );
         Ok(())
     }
 
     /// Marks segment `number` of `slot` as played-through without samples (gone on the server,
     /// broken, or an HLS gap): readers move on to the next one.
-    pub fn insert_empty(&mut self, slot: usize, number: u64) {
-        if let Some(s) = self.slots.get_mut(slot) {
-            s.parsed.insert(
-                number,
-                Tables {
-                    video: None,
-                    audio: None,
-                    base: 0,
-                    level: 0,
-                    bytes: 0,
-                },
-            );
-        }
+    pub fn insert_empty(&mut self, slot: Slot, number: u64) {
+        self.slots[slot].parsed.insert(
+            number,
+            Tables {
+                video: None,
+                audio: None,
+                base: 0,
+                level: 0,
+                bytes: 0,
+            },
+        );
     }
 
     /// Forgets the decoder configuration learnt from `slot` (a new audio track follows), so
     /// [`SegmentDemux::ready`] waits for its first segment again.
-    pub fn reset_slot_config(&mut self, slot: usize) {
+    pub fn reset_slot_config(&mut self, slot: Slot) {
         for (i, src) in self.sources.iter().enumerate() {
             if src.slot == slot {
                 if let Some(t) = self.tracks.get_mut(i) {
@@ -562,12 +617,8 @@ impl SegmentDemux {
     }
 
     /// Drops segment `number` of `slot` (and its bytes).
-    pub fn evict(&mut self, store: &mut SegmentStore, slot: usize, number: u64) {
-        if let Some(t) = self
-            .slots
-            .get_mut(slot)
-            .and_then(|s| s.parsed.remove(&number))
-        {
+    pub fn evict(&mut self, store: &mut SegmentStore, slot: Slot, number: u64) {
+        if let Some(t) = self.slots[slot].parsed.remove(&number) {
             store.remove(t.base);
         }
     }
@@ -581,7 +632,7 @@ impl SegmentDemux {
     /// track's first one after a quality switch.
     pub fn config_at(&self, track: usize, number: u64) -> Option<&TrackInfo> {
         let src = self.sources.get(track)?;
-        let t = self.slots.get(src.slot)?.parsed.get(&number)?;
+        let t = self.slots[src.slot].parsed.get(&number)?;
         match src.kind {
             TrackKind::Video => t.video.as_ref().map(|v| &v.0),
             TrackKind::Audio => t.audio.as_ref().map(|a| &a.0),
@@ -599,17 +650,15 @@ impl SegmentDemux {
         let Some(src) = self.sources.get(track) else {
             return Ok(None);
         };
-        let Some(slot) = self.slots.get(src.slot) else {
-            return Ok(None);
-        };
-        if number >= slot.end() {
-            if slot.complete {
+        let state = &self.slots[src.slot];
+        if number >= state.end() {
+            if state.complete {
                 return Ok(None);
             }
             // Live: the segment is not in the playlist yet.
             return Err(DemuxError::NeedBytes(need_tag(src.slot, number)));
         }
-        let Some(t) = slot.parsed.get(&number) else {
+        let Some(t) = state.parsed.get(&number) else {
             return Err(DemuxError::NeedBytes(need_tag(src.slot, number)));
         };
         let list = match src.kind {
@@ -782,9 +831,17 @@ mod tests {
 
     #[test]
     fn tags_round_trip_and_never_look_like_offsets() {
-        assert_eq!(parse_need_tag(need_tag(AUDIO, 12345)), Some((AUDIO, 12345)));
-        assert_eq!(parse_need_tag(need_tag(MAIN, 0)), Some((MAIN, 0)));
+        assert_eq!(
+            parse_need_tag(need_tag(Slot::Audio, 12345)),
+            Some((Slot::Audio, 12345))
+        );
+        assert_eq!(
+            parse_need_tag(need_tag(Slot::Main, 0)),
+            Some((Slot::Main, 0))
+        );
         assert_eq!(parse_need_tag(5 << 32), None);
+        // A tag whose slot byte names no slot is not ours.
+        assert_eq!(parse_need_tag(TAG | (7 << 48) | 3), None);
     }
 
     fn sample(pts: i64, dts: i64, key: bool, offset: u64) -> Sample {
@@ -833,22 +890,22 @@ mod tests {
 
     #[test]
     fn an_audio_segment_first_in_a_discontinuity_is_placed_on_the_main_timeline() {
-        let mut d = SegmentDemux::new(true, Some(AUDIO), "hls");
+        let mut d = SegmentDemux::new(true, Some(Slot::Audio), "hls");
         let mut store = SegmentStore::new();
         // Audio segments are a little longer: the audio list's discontinuity 1 starts 11 µs
         // later than the video list's.
-        d.set_grid(MAIN, 0, grid(&[(0, 0), (2000, 0), (4000, 1)]), true);
-        d.set_grid(AUDIO, 0, grid(&[(0, 0), (2005, 0), (4011, 1)]), true);
+        d.set_grid(Slot::Main, 0, grid(&[(0, 0), (2000, 0), (4000, 1)]), true);
+        d.set_grid(Slot::Audio, 0, grid(&[(0, 0), (2005, 0), (4011, 1)]), true);
         // The audio track starts 20 µs before the video in the media.
         let mut audio = seg(89_980);
         audio.tracks[0].kind = Some(TrackKind::Audio);
         audio.tracks[0].codec = "mp4a.40.2".into();
-        d.insert(&mut store, AUDIO, 2, 0, audio).unwrap();
+        d.insert(&mut store, Slot::Audio, 2, 0, audio).unwrap();
         // Until the video is in: media time 89.98 ms is where the main list has
         // discontinuity 1 begin.
         assert_eq!(d.timestamp_offset(1), Some(89_980 - 4000));
         // The video's first picture fixes it; the audio parsed before moves with it.
-        d.insert(&mut store, MAIN, 2, 0, seg(90_000)).unwrap();
+        d.insert(&mut store, Slot::Main, 2, 0, seg(90_000)).unwrap();
         assert_eq!(d.timestamp_offset(1), Some(90_000 - 4000));
         let mut none: &[u8] = &[];
         for track in 0..2 {
@@ -872,14 +929,16 @@ mod tests {
                 discontinuity: 0,
             })
             .collect();
-        d.set_grid(MAIN, 10, grid, true);
+        d.set_grid(Slot::Main, 10, grid, true);
         assert!(!d.ready());
         let mut none: &[u8] = &[];
         let mut c = d.seek(&mut none, 0, 0).map(|_| ()).unwrap_err();
-        assert_eq!(c, DemuxError::NeedBytes(need_tag(MAIN, 10)));
+        assert_eq!(c, DemuxError::NeedBytes(need_tag(Slot::Main, 10)));
         // Container time starts at 1.4 s: presentation time starts at 0.
-        d.insert(&mut store, MAIN, 10, 0, seg(1_400_000)).unwrap();
-        d.insert(&mut store, MAIN, 11, 0, seg(1_404_000)).unwrap();
+        d.insert(&mut store, Slot::Main, 10, 0, seg(1_400_000))
+            .unwrap();
+        d.insert(&mut store, Slot::Main, 11, 0, seg(1_404_000))
+            .unwrap();
         assert!(d.ready());
         let mut cur = d.seek(&mut none, 0, 5000).unwrap();
         assert_eq!(
@@ -905,11 +964,11 @@ mod tests {
             }
         }
         assert_eq!(seen, vec![(4000, 0), (5000, 4), (6000, 8), (7000, 12)]);
-        assert_eq!(c, DemuxError::NeedBytes(need_tag(MAIN, 12)));
+        assert_eq!(c, DemuxError::NeedBytes(need_tag(Slot::Main, 12)));
         // Overlap after a switch: a segment repeating decode times is skipped up to new ones.
         let mut overlap = seg(1_406_000);
         overlap.tracks[0].codec = "avc1.64001f".into();
-        d.insert(&mut store, MAIN, 12, 1, overlap).unwrap();
+        d.insert(&mut store, Slot::Main, 12, 1, overlap).unwrap();
         let got: Vec<i64> =
             std::iter::from_fn(|| d.next_sample(&mut none, 0, &mut cur).ok().flatten())
                 .map(|s| s.pts_us)
@@ -919,10 +978,10 @@ mod tests {
             d.config_at(0, 12).map(|t| t.codec.as_str()),
             Some("avc1.64001f")
         );
-        assert_eq!(d.level_of(MAIN, 12), Some(1));
+        assert_eq!(d.level_of(Slot::Main, 12), Some(1));
         assert_eq!(d.total_duration(), Some(0.012));
-        d.evict(&mut store, MAIN, 10);
-        assert!(!d.has(MAIN, 10));
+        d.evict(&mut store, Slot::Main, 10);
+        assert!(!d.has(Slot::Main, 10));
         assert_eq!(store.bytes(), 32);
     }
 }

@@ -14,7 +14,7 @@
 //! audio renditions, manual choices), `live.rs` (the manifest updater: MPD refresh, playlist
 //! loads and reloads, timeline alignment), `schedule.rs` (what to fetch next, eviction,
 //! timeouts, emergency switch-down), `requests.rs` (transfers, and failures handed to the pure
-//! [`super::failover`] decision). Slots are still `usize` indices (`segments::MAIN`/`AUDIO`).
+//! [`super::failover`] decision). Per-slot state is kept in [`Slots`], indexed by [`Slot`].
 //!
 //! # Faults
 //! A failed or stalled request is retried as the policy says; when a level keeps failing it
@@ -49,7 +49,7 @@ use std::time::Duration;
 use super::abr::{Abr, AbrConfig, Download, Level};
 use super::failover::{self, ErrorAction, Failed, Failure, Switch};
 use super::segments::{
-    parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, AUDIO, MAIN, SLOTS,
+    parse_need_tag, parse_segment, GridEntry, SegmentDemux, SegmentStore, Slot, Slots,
 };
 use crate::demux::DemuxError;
 use crate::error::{Error, ErrorKind};
@@ -145,11 +145,11 @@ impl Media {
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Purpose {
     Playlist {
-        slot: usize,
+        slot: Slot,
         index: usize,
     },
     Index {
-        slot: usize,
+        slot: Slot,
         index: usize,
         part: usize,
     },
@@ -157,7 +157,7 @@ enum Purpose {
         init: InitSegment,
     },
     Media {
-        slot: usize,
+        slot: Slot,
         number: u64,
         level: usize,
     },
@@ -240,9 +240,9 @@ pub struct AdaptiveSource {
     text_version: u64,
     config: StreamConfig,
     abr: Abr,
-    /// Quality levels (slot MAIN).
+    /// Quality levels (the main slot).
     levels: Vec<Media>,
-    /// Alternate audio renditions (slot AUDIO), when the levels do not carry audio.
+    /// Alternate audio renditions (the audio slot), when the levels do not carry audio.
     audio: Vec<Media>,
     /// The rendition of `audio` in use.
     audio_sel: Option<usize>,
@@ -260,9 +260,9 @@ pub struct AdaptiveSource {
     requests: BTreeMap<RequestId, Request>,
     retries: Vec<Retry>,
     /// Segments the player waits for (seek or underrun), per slot.
-    urgent: [Option<u64>; SLOTS],
+    urgent: Slots<Option<u64>>,
     /// Segments given up on: (slot, number).
-    gone: HashMap<(usize, u64), u32>,
+    gone: HashMap<(Slot, u64), u32>,
     playhead_us: i64,
     stats: StreamStats,
     live: bool,
@@ -276,7 +276,7 @@ pub struct AdaptiveSource {
     live_start_us: Option<i64>,
     hold_back_us: i64,
     /// End of the last TS segment per slot (container time), for 33-bit wrap continuity.
-    ts_end: [Option<i64>; SLOTS],
+    ts_end: Slots<Option<i64>>,
 }
 
 fn limit(m: impl Into<String>) -> Error {
@@ -331,7 +331,7 @@ impl AdaptiveSource {
             inits: HashMap::new(),
             requests: BTreeMap::new(),
             retries: Vec::new(),
-            urgent: [None; SLOTS],
+            urgent: Slots::default(),
             gone: HashMap::new(),
             playhead_us: 0,
             stats: StreamStats::default(),
@@ -340,7 +340,7 @@ impl AdaptiveSource {
             next_manifest: None,
             started: false,
             live_start_us: None,
-            ts_end: [None; SLOTS],
+            ts_end: Slots::default(),
             hold_back_us: presentation
                 .live_info
                 .as_ref()
@@ -467,9 +467,9 @@ impl AdaptiveSource {
         // Muxed audio: HLS variants without an audio group, with an audio codec or no codec
         // list (the TS/fMP4 segments may carry it; the demuxer finds out).
         let audio_slot = if self.audio_sel.is_some() {
-            Some(AUDIO)
+            Some(Slot::Audio)
         } else if !has_video {
-            Some(MAIN)
+            Some(Slot::Main)
         } else {
             let v = p.variants.first();
             let declared = v.is_some_and(|v| !v.codecs.is_empty());
@@ -478,7 +478,7 @@ impl AdaptiveSource {
                     .iter()
                     .any(|c| c.starts_with("mp4a") || c == "opus" || c == "ac-3" || c == "ec-3")
             });
-            (!declared || has_audio_codec).then_some(MAIN)
+            (!declared || has_audio_codec).then_some(Slot::Main)
         };
         let container = match self.protocol {
             Protocol::Hls => "hls",
@@ -533,7 +533,7 @@ impl AdaptiveSource {
 
     /// The first segments are parsed: every track has a decoder configuration.
     pub fn ready(&self) -> bool {
-        self.demux.ready() && self.demux.range(MAIN).1 > self.demux.range(MAIN).0
+        self.demux.ready() && self.demux.range(Slot::Main).1 > self.demux.range(Slot::Main).0
     }
 
     /// Where playback starts, seconds: 0 for VOD, `hold-back` behind the live edge for live
@@ -562,9 +562,9 @@ impl AdaptiveSource {
         if !self.live {
             return None;
         }
-        let (first, end) = self.demux.range(MAIN);
-        let a = self.demux.entry(MAIN, first)?;
-        let b = self.demux.entry(MAIN, end.checked_sub(1)?)?;
+        let (first, end) = self.demux.range(Slot::Main);
+        let a = self.demux.entry(Slot::Main, first)?;
+        let b = self.demux.entry(Slot::Main, end.checked_sub(1)?)?;
         Some((
             a.start_us as f64 / 1e6,
             (b.start_us + b.duration_us) as f64 / 1e6,
@@ -597,18 +597,14 @@ impl AdaptiveSource {
     /// there and the next are cancelled.
     pub fn seek(&mut self, target_us: i64, net: &mut RequestService, out: &mut Vec<HostCommand>) {
         self.playhead_us = target_us;
-        self.urgent = [None; SLOTS];
-        let keep: Vec<Option<u64>> = (0..SLOTS)
-            .map(|slot| self.demux.number_at(slot, target_us))
-            .collect();
+        self.urgent = Slots::default();
+        let keep = Slots::from_fn(|slot| self.demux.number_at(slot, target_us));
         self.cancel_where(
             |p| match *p {
                 // The segment at the target and the one after it are needed next anyway.
-                Purpose::Media { slot, number, .. } => keep
-                    .get(slot)
-                    .copied()
-                    .flatten()
-                    .is_none_or(|k| number != k && number != k + 1),
+                Purpose::Media { slot, number, .. } => {
+                    keep[slot].is_none_or(|k| number != k && number != k + 1)
+                }
                 _ => false,
             },
             net,
@@ -625,9 +621,7 @@ impl AdaptiveSource {
         let Some((slot, number)) = parse_need_tag(at) else {
             return false;
         };
-        if let Some(u) = self.urgent.get_mut(slot) {
-            *u = Some(number);
-        }
+        self.urgent[slot] = Some(number);
         true
     }
 
@@ -635,7 +629,7 @@ impl AdaptiveSource {
     pub fn stats(&self) -> StreamStats {
         let mut s = self.stats;
         s.throughput_bps = self.abr.estimate_bps();
-        s.buffer_secs = self.buffered_secs(MAIN);
+        s.buffer_secs = self.buffered_secs(Slot::Main);
         s.buffer_bytes = self.store.bytes();
         s
     }
@@ -668,11 +662,11 @@ impl AdaptiveSource {
         if self.protocol == Protocol::Dash && self.live {
             self.refresh_dash(now, net, out)?;
         }
-        for slot in 0..SLOTS {
+        for slot in Slot::ALL {
             self.ensure_list(now, slot, net, out);
         }
         self.evict();
-        for slot in 0..SLOTS {
+        for slot in Slot::ALL {
             self.fetch_next(now, slot, net, out)?;
         }
         Ok(())

@@ -75,7 +75,7 @@ impl AdaptiveSource {
             self.text_version += 1;
         }
         self.manifest = bytes.to_vec();
-        for slot in 0..SLOTS {
+        for slot in Slot::ALL {
             self.sync_grid(slot);
         }
         Ok(())
@@ -86,19 +86,18 @@ impl AdaptiveSource {
     pub(super) fn ensure_list(
         &mut self,
         now: Duration,
-        slot: usize,
+        slot: Slot,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
         let index = match slot {
-            MAIN => self.current,
-            _ => self.audio_sel,
+            Slot::Main => self.current,
+            Slot::Audio => self.audio_sel,
         };
         let Some(index) = index else { return };
-        let Some(m) = (if slot == MAIN {
-            self.levels.get(index)
-        } else {
-            self.audio.get(index)
+        let Some(m) = (match slot {
+            Slot::Main => self.levels.get(index),
+            Slot::Audio => self.audio.get(index),
         }) else {
             return;
         };
@@ -145,15 +144,14 @@ impl AdaptiveSource {
     pub(super) fn on_playlist(
         &mut self,
         now: Duration,
-        slot: usize,
+        slot: Slot,
         index: usize,
         body: &[u8],
     ) -> Result<(), Error> {
         let url = {
-            let m = if slot == MAIN {
-                self.levels.get(index)
-            } else {
-                self.audio.get(index)
+            let m = match slot {
+                Slot::Main => self.levels.get(index),
+                Slot::Audio => self.audio.get(index),
             };
             match m.map(|m| &m.source) {
                 Some(MediaRef::Playlist { url }) => url.clone(),
@@ -189,7 +187,7 @@ impl AdaptiveSource {
         if !end_list {
             self.live = true;
             self.hold_back_us = hold_back;
-        } else if slot == MAIN && self.current == Some(index) {
+        } else if slot == Slot::Main && self.current == Some(index) {
             // VOD, or a live stream that ended (EXT-X-ENDLIST appeared).
             self.live = false;
         }
@@ -202,8 +200,8 @@ impl AdaptiveSource {
     /// it instead. Placed on the audio's timeline, the presentation began where the audio
     /// window did, and the video window (and `seekable`, and a seek to the window start) could
     /// start at −2 s. Returns whether `list` is such a list.
-    pub(super) fn anchor_on_main(&mut self, slot: usize, list: &SegmentList) -> bool {
-        if slot != MAIN || self.started || self.levels.iter().any(|m| m.list.is_some()) {
+    pub(super) fn anchor_on_main(&mut self, slot: Slot, list: &SegmentList) -> bool {
+        if slot != Slot::Main || self.started || self.levels.iter().any(|m| m.list.is_some()) {
             return false;
         }
         let Some(shift) = self
@@ -219,7 +217,7 @@ impl AdaptiveSource {
             }
         }
         if self.audio_sel.is_some() {
-            self.sync_grid(AUDIO);
+            self.sync_grid(Slot::Audio);
         }
         true
     }
@@ -231,14 +229,13 @@ impl AdaptiveSource {
     /// on a live stream jumps by the difference of the two windows.
     pub(super) fn align_live(
         &self,
-        slot: usize,
+        slot: Slot,
         index: usize,
         mut list: SegmentList,
     ) -> Result<SegmentList, Error> {
-        let (same, other) = if slot == MAIN {
-            (&self.levels, &self.audio)
-        } else {
-            (&self.audio, &self.levels)
+        let (same, other) = match slot {
+            Slot::Main => (&self.levels, &self.audio),
+            Slot::Audio => (&self.audio, &self.levels),
         };
         let loaded = |ms: &[Media]| -> Option<SegmentList> {
             ms.iter()
@@ -263,21 +260,21 @@ impl AdaptiveSource {
     }
 
     /// The list of `index` in `slot` changed: rebuild the grid if that media is in use.
-    pub(super) fn list_changed(&mut self, slot: usize, index: usize) {
+    pub(super) fn list_changed(&mut self, slot: Slot, index: usize) {
         let in_use = match slot {
-            MAIN => self.current == Some(index),
-            _ => self.audio_sel == Some(index),
+            Slot::Main => self.current == Some(index),
+            Slot::Audio => self.audio_sel == Some(index),
         };
         if in_use {
             self.sync_grid(slot);
         }
     }
 
-    pub(super) fn media_mut(&mut self, slot: usize, index: usize) -> Option<&mut Media> {
-        if slot == MAIN {
-            self.levels.get_mut(index)
-        } else {
-            self.audio.get_mut(index)
+    /// Level or audio rendition `index` of `slot`.
+    pub(super) fn media_mut(&mut self, slot: Slot, index: usize) -> Option<&mut Media> {
+        match slot {
+            Slot::Main => self.levels.get_mut(index),
+            Slot::Audio => self.audio.get_mut(index),
         }
     }
 }

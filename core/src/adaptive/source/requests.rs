@@ -286,7 +286,7 @@ impl AdaptiveSource {
 
     pub(super) fn on_index(
         &mut self,
-        slot: usize,
+        slot: Slot,
         index: usize,
         part: usize,
         body: &[u8],
@@ -316,7 +316,7 @@ impl AdaptiveSource {
 
     pub(super) fn on_segment(
         &mut self,
-        slot: usize,
+        slot: Slot,
         number: u64,
         level: usize,
         body: Vec<u8>,
@@ -326,14 +326,12 @@ impl AdaptiveSource {
             .and_then(|(_, i)| i)
             .and_then(|i| self.inits.get(&i).cloned())
             .unwrap_or_default();
-        let prev = self.ts_end.get(slot).copied().flatten();
+        let prev = self.ts_end[slot];
         match parse_segment(&init, &body, prev) {
             Ok((seg, end)) => {
-                if let Some(e) = self.ts_end.get_mut(slot) {
-                    *e = end.or(*e);
-                }
+                self.ts_end[slot] = end.or(prev);
                 self.stats.segments += 1;
-                if slot == MAIN {
+                if slot == Slot::Main {
                     self.stats.level = level;
                     self.stats.bitrate = self.levels.get(level).map_or(0, |m| m.bandwidth);
                 }

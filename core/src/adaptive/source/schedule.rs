@@ -6,7 +6,7 @@ use super::*;
 
 impl AdaptiveSource {
     /// Media buffered contiguously ahead of the playhead in `slot`, seconds.
-    pub fn buffered_secs(&self, slot: usize) -> f64 {
+    pub fn buffered_secs(&self, slot: Slot) -> f64 {
         let Some(mut n) = self.demux.number_at(slot, self.playhead_us) else {
             return 0.0;
         };
@@ -21,18 +21,23 @@ impl AdaptiveSource {
         end.map_or(0.0, |e| ((e - self.playhead_us) as f64 / 1e6).max(0.0))
     }
 
-    pub(super) fn slot_media(&self, slot: usize) -> Option<(usize, &Media)> {
-        if slot == MAIN {
-            let l = self.current?;
-            Some((l, self.levels.get(l)?))
-        } else {
-            let a = self.audio_sel?;
-            Some((a, self.audio.get(a)?))
+    /// The media in use for `slot`: its index (into the levels or the audio renditions) and
+    /// itself.
+    pub(super) fn slot_media(&self, slot: Slot) -> Option<(usize, &Media)> {
+        match slot {
+            Slot::Main => {
+                let l = self.current?;
+                Some((l, self.levels.get(l)?))
+            }
+            Slot::Audio => {
+                let a = self.audio_sel?;
+                Some((a, self.audio.get(a)?))
+            }
         }
     }
 
     /// Rebuilds `slot`'s grid from the list of the media in use.
-    pub(super) fn sync_grid(&mut self, slot: usize) {
+    pub(super) fn sync_grid(&mut self, slot: Slot) {
         let Some((_, m)) = self.slot_media(slot) else {
             return;
         };
@@ -61,7 +66,7 @@ impl AdaptiveSource {
     /// over the byte budget.
     pub(super) fn evict(&mut self) {
         let back = self.playhead_us - (self.config.back_secs * 1e6) as i64;
-        for slot in 0..SLOTS {
+        for slot in Slot::ALL {
             for n in self.demux.parsed_numbers(slot) {
                 let end = self
                     .demux
@@ -75,7 +80,7 @@ impl AdaptiveSource {
         // Over the byte budget: behind the playhead first, then the far end of the buffer.
         while self.store.bytes() > self.config.buffer_bytes {
             let mut victim = None;
-            for slot in 0..SLOTS {
+            for slot in Slot::ALL {
                 let here = self.demux.number_at(slot, self.playhead_us);
                 for n in self.demux.parsed_numbers(slot) {
                     if here.is_some_and(|h| n < h) {
@@ -85,7 +90,8 @@ impl AdaptiveSource {
                 }
             }
             if victim.is_none() {
-                victim = (0..SLOTS)
+                victim = Slot::ALL
+                    .into_iter()
                     .filter_map(|s| self.demux.parsed_numbers(s).last().map(|&n| (s, n)))
                     .filter(|&(s, n)| self.demux.number_at(s, self.playhead_us) != Some(n))
                     .max_by_key(|&(_, n)| n);
@@ -101,7 +107,7 @@ impl AdaptiveSource {
     pub(super) fn fetch_next(
         &mut self,
         now: Duration,
-        slot: usize,
+        slot: Slot,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
@@ -112,7 +118,7 @@ impl AdaptiveSource {
             self.sync_grid(slot);
         }
         if !self.started {
-            if self.live && slot != MAIN {
+            if self.live && slot != Slot::Main {
                 // Live: where playback starts is the main track's decision (hold-back behind
                 // its edge). A second track (alternate audio) whose list arrives first waits
                 // for it, or it would fetch the window start and pin the start there.
@@ -125,13 +131,11 @@ impl AdaptiveSource {
             }
             self.started = true;
         }
-        let urgent = self.urgent.get(slot).copied().flatten();
+        let urgent = self.urgent[slot];
         // A request for a segment the player no longer waits for gives way to the urgent one.
         if let Some(u) = urgent {
             if self.demux.has(slot, u) || self.gone.contains_key(&(slot, u)) {
-                if let Some(x) = self.urgent.get_mut(slot) {
-                    *x = None;
-                }
+                self.urgent[slot] = None;
             } else {
                 self.cancel_where(
                     |p| matches!(*p, Purpose::Media { slot: s, number, .. } if s == slot && number != u),
@@ -179,14 +183,16 @@ impl AdaptiveSource {
                 .entry(slot, u)
                 .is_some_and(|e| e.start_us <= self.playhead_us)
         });
-        if slot != MAIN && !urgent_now {
+        if slot != Slot::Main && !urgent_now {
             let in_flight = self
                 .requests
                 .values()
                 .filter_map(|r| match r.purpose {
                     Purpose::Media {
-                        slot: MAIN, number, ..
-                    } => self.demux.entry(MAIN, number),
+                        slot: Slot::Main,
+                        number,
+                        ..
+                    } => self.demux.entry(Slot::Main, number),
                     _ => None,
                 })
                 .map(|e| e.start_us + e.duration_us / 2)
@@ -195,54 +201,58 @@ impl AdaptiveSource {
                 return Ok(());
             }
         }
-        let level = if slot == MAIN {
-            let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
-            let buffer = self.buffered_secs(MAIN);
-            let mut pick = self.abr.choose(
-                &levels,
-                self.current,
-                buffer,
-                entry.duration_us as f64 / 1e6,
-            );
-            // A level that failed recently is skipped (failover), unless it is chosen by hand.
-            while pick > 0
-                && self.abr.manual().is_none()
-                && self
-                    .levels
-                    .get(pick)
-                    .and_then(|m| m.penalty_until)
-                    .is_some_and(|t| t > now)
-            {
-                pick -= 1;
-            }
-            if Some(pick) != self.current {
-                // The new level's list must be loaded before its segments can be fetched.
-                let had = self.current;
-                self.current = Some(pick);
-                if self.levels.get(pick).is_some_and(|m| m.list.is_none()) {
-                    self.ensure_list(now, MAIN, net, out);
-                    return Ok(());
+        let level = match slot {
+            Slot::Main => {
+                let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
+                let buffer = self.buffered_secs(Slot::Main);
+                let mut pick = self.abr.choose(
+                    &levels,
+                    self.current,
+                    buffer,
+                    entry.duration_us as f64 / 1e6,
+                );
+                // A level that failed recently is skipped (failover), unless it is chosen by
+                // hand.
+                while pick > 0
+                    && self.abr.manual().is_none()
+                    && self
+                        .levels
+                        .get(pick)
+                        .and_then(|m| m.penalty_until)
+                        .is_some_and(|t| t > now)
+                {
+                    pick -= 1;
                 }
-                if had.is_some() {
-                    self.stats.switches += 1;
+                if Some(pick) != self.current {
+                    // The new level's list must be loaded before its segments can be fetched.
+                    let had = self.current;
+                    self.current = Some(pick);
+                    if self.levels.get(pick).is_some_and(|m| m.list.is_none()) {
+                        self.ensure_list(now, Slot::Main, net, out);
+                        return Ok(());
+                    }
+                    if had.is_some() {
+                        self.stats.switches += 1;
+                    }
                 }
+                pick
             }
-            pick
-        } else {
-            // HLS: each level plays with its own `AUDIO` group: the same track from the group
-            // of the main segment at this time (the demuxer keeps each segment's decoder
-            // configuration; the audio pipeline reconfigures at the boundary). Its list is
-            // loaded first.
-            let sel = self.audio_sel.unwrap_or(0);
-            let want = self.rendition_for(sel, self.main_level_at(entry.start_us));
-            if want != sel {
-                self.audio_sel = Some(want);
-                if self.audio.get(want).is_some_and(|m| m.list.is_none()) {
-                    self.ensure_list(now, AUDIO, net, out);
-                    return Ok(());
+            Slot::Audio => {
+                // HLS: each level plays with its own `AUDIO` group: the same track from the
+                // group of the main segment at this time (the demuxer keeps each segment's
+                // decoder configuration; the audio pipeline reconfigures at the boundary). Its
+                // list is loaded first.
+                let sel = self.audio_sel.unwrap_or(0);
+                let want = self.rendition_for(sel, self.main_level_at(entry.start_us));
+                if want != sel {
+                    self.audio_sel = Some(want);
+                    if self.audio.get(want).is_some_and(|m| m.list.is_none()) {
+                        self.ensure_list(now, Slot::Audio, net, out);
+                        return Ok(());
+                    }
                 }
+                want
             }
-            want
         };
         self.request_segment(now, slot, n, level, 0, net, out)
     }
@@ -250,14 +260,13 @@ impl AdaptiveSource {
     /// The segment of `level`'s list that matches grid entry `n` of `slot`.
     pub(super) fn segment_for(
         &self,
-        slot: usize,
+        slot: Slot,
         n: u64,
         level: usize,
     ) -> Option<(Segment, Option<InitSegment>)> {
-        let media = if slot == MAIN {
-            self.levels.get(level)?
-        } else {
-            self.audio.get(level)?
+        let media = match slot {
+            Slot::Main => self.levels.get(level)?,
+            Slot::Audio => self.audio.get(level)?,
         };
         let list = media.list.as_ref()?;
         let entry = self.demux.entry(slot, n)?;
@@ -280,7 +289,7 @@ impl AdaptiveSource {
     pub(super) fn request_segment(
         &mut self,
         now: Duration,
-        slot: usize,
+        slot: Slot,
         n: u64,
         level: usize,
         attempt: u32,
@@ -327,7 +336,7 @@ impl AdaptiveSource {
     }
 
     /// Gives up on segment `n` of `slot`: playback moves past it.
-    pub(super) fn skip(&mut self, slot: usize, n: u64) {
+    pub(super) fn skip(&mut self, slot: Slot, n: u64) {
         self.stats.skipped += 1;
         *self.gone.entry((slot, n)).or_insert(0) += 1;
         self.demux.insert_empty(slot, n);
@@ -360,10 +369,10 @@ impl AdaptiveSource {
         out: &mut Vec<HostCommand>,
     ) {
         let levels: Vec<Level> = self.levels.iter().map(Media::level).collect();
-        let buffer = self.buffered_secs(MAIN);
+        let buffer = self.buffered_secs(Slot::Main);
         let found = self.requests.iter().find_map(|(&id, r)| match r.purpose {
             Purpose::Media {
-                slot: MAIN,
+                slot: Slot::Main,
                 number,
                 level,
             } => Some((
@@ -381,7 +390,7 @@ impl AdaptiveSource {
         };
         let seg_s = self
             .demux
-            .entry(MAIN, number)
+            .entry(Slot::Main, number)
             .map_or(2.0, |e| e.duration_us as f64 / 1e6);
         let elapsed = now.saturating_sub(since).as_secs_f64();
         let download = Download {
@@ -399,7 +408,7 @@ impl AdaptiveSource {
             self.current = Some(lower);
             if self.levels.get(lower).is_some_and(|m| m.list.is_some()) {
                 self.stats.switches += 1;
-                let _ = self.request_segment(now, MAIN, number, lower, 0, net, out);
+                let _ = self.request_segment(now, Slot::Main, number, lower, 0, net, out);
             }
         }
     }

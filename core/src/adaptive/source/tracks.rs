@@ -34,12 +34,12 @@ impl AdaptiveSource {
     /// The level of the main segment playing at `us`: parsed, in flight, else the level the
     /// next main segment will have (a manual choice first).
     pub(super) fn main_level_at(&self, us: i64) -> Option<usize> {
-        let n = self.demux.number_at(MAIN, us);
+        let n = self.demux.number_at(Slot::Main, us);
         n.and_then(|n| {
-            self.demux.level_of(MAIN, n).or_else(|| {
+            self.demux.level_of(Slot::Main, n).or_else(|| {
                 self.requests.values().find_map(|r| match r.purpose {
                     Purpose::Media {
-                        slot: MAIN,
+                        slot: Slot::Main,
                         number,
                         level,
                     } if number == n => Some(level),
@@ -115,24 +115,24 @@ impl AdaptiveSource {
         let level = level.filter(|&l| l < self.levels.len());
         self.abr.set_manual(level);
         let Some(level) = level else { return };
-        let Some(here) = self.demux.number_at(MAIN, self.playhead_us) else {
+        let Some(here) = self.demux.number_at(Slot::Main, self.playhead_us) else {
             return;
         };
-        for n in self.demux.parsed_numbers(MAIN) {
-            if n > here + 1 && self.demux.level_of(MAIN, n) != Some(level) {
-                self.demux.evict(&mut self.store, MAIN, n);
+        for n in self.demux.parsed_numbers(Slot::Main) {
+            if n > here + 1 && self.demux.level_of(Slot::Main, n) != Some(level) {
+                self.demux.evict(&mut self.store, Slot::Main, n);
             }
         }
         // Alternate audio buffered ahead in another rendition than the chosen level plays
         // with (another HLS `AUDIO` group, another bitrate of the track) goes too.
-        if let Some(here) = self.demux.number_at(AUDIO, self.playhead_us) {
-            for n in self.demux.parsed_numbers(AUDIO) {
+        if let Some(here) = self.demux.number_at(Slot::Audio, self.playhead_us) {
+            for n in self.demux.parsed_numbers(Slot::Audio) {
                 let other = self
                     .demux
-                    .level_of(AUDIO, n)
+                    .level_of(Slot::Audio, n)
                     .is_some_and(|r| self.rendition_for(r, Some(level)) != r);
                 if n > here + 1 && other {
-                    self.demux.evict(&mut self.store, AUDIO, n);
+                    self.demux.evict(&mut self.store, Slot::Audio, n);
                 }
             }
         }
@@ -168,17 +168,23 @@ impl AdaptiveSource {
             |p| {
                 matches!(
                     p,
-                    Purpose::Media { slot: AUDIO, .. } | Purpose::Playlist { slot: AUDIO, .. }
+                    Purpose::Media {
+                        slot: Slot::Audio,
+                        ..
+                    } | Purpose::Playlist {
+                        slot: Slot::Audio,
+                        ..
+                    }
                 )
             },
             net,
             out,
         );
-        for n in self.demux.parsed_numbers(AUDIO) {
-            self.demux.evict(&mut self.store, AUDIO, n);
+        for n in self.demux.parsed_numbers(Slot::Audio) {
+            self.demux.evict(&mut self.store, Slot::Audio, n);
         }
-        self.demux.reset_slot_config(AUDIO);
-        self.sync_grid(AUDIO);
+        self.demux.reset_slot_config(Slot::Audio);
+        self.sync_grid(Slot::Audio);
         true
     }
 }
