@@ -54,6 +54,7 @@ use super::segments::{
 use crate::demux::DemuxError;
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
+use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::stream::model::{
     InitSegment, MediaRef, Presentation, RenditionKind, Segment, SegmentList,
@@ -64,7 +65,8 @@ use crate::stream::{dash, hls, sidx};
 /// [`RetryPolicy`](crate::net::RetryPolicy)).
 #[derive(Debug, Clone, PartialEq)]
 pub struct StreamConfig {
-    /// Media fetched ahead of the playhead, seconds.
+    /// Media fetched ahead of the playhead, seconds (read through
+    /// [`LoadControl`](crate::load_control::LoadControl), as the player builds it).
     pub forward_secs: f64,
     /// Media kept behind the playhead (for short seeks back), seconds.
     pub back_secs: f64,
@@ -638,6 +640,7 @@ impl AdaptiveSource {
     pub fn poll(
         &mut self,
         now: Duration,
+        load: &LoadControl,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
@@ -667,7 +670,7 @@ impl AdaptiveSource {
         }
         self.evict();
         for slot in Slot::ALL {
-            self.fetch_next(now, slot, net, out)?;
+            self.fetch_next(now, slot, load, net, out)?;
         }
         Ok(())
     }

@@ -108,6 +108,7 @@ impl AdaptiveSource {
         &mut self,
         now: Duration,
         slot: Slot,
+        load: &LoadControl,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
@@ -162,10 +163,7 @@ impl AdaptiveSource {
             return Ok(());
         };
         let ahead_s = (entry.start_us - self.playhead_us) as f64 / 1e6;
-        if urgent.is_none()
-            && (ahead_s > self.config.forward_secs
-                || self.store.bytes() >= self.config.buffer_bytes)
-        {
+        if urgent.is_none() && !load.fetch_segment(ahead_s, self.store.bytes()) {
             return Ok(());
         }
         // While the main track downloads a segment, a second track (alternate audio) waits

@@ -117,7 +117,7 @@ impl MediaSource for AdaptiveSource {
     fn poll(
         &mut self,
         now: Duration,
-        _load: &LoadControl,
+        load: &LoadControl,
         wants: Wants,
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
@@ -128,7 +128,7 @@ impl MediaSource for AdaptiveSource {
         if let Some(at) = wants.feed {
             self.on_need(at);
         }
-        AdaptiveSource::poll(self, now, net, out)
+        AdaptiveSource::poll(self, now, load, net, out)
     }
 
     fn owner(&self) -> Owner {
