@@ -15,9 +15,10 @@
 // HLS (media playlist): the k-th segment of the endless sequence (k from 0; VOD segment k mod N,
 // loop floor(k/N)) is listed once its end, loop*D + end of VOD segment, has passed on the live
 // clock ((now - start) * speed); the playlist holds the newest segments that fit in `window`
-// (at least one), EXT-X-MEDIA-SEQUENCE is the first one's k, EXT-X-DISCONTINUITY-SEQUENCE its
-// loop, EXT-X-DISCONTINUITY (and the EXT-X-MAP again) opens every loop after the first, every
-// loop start and the first segment get EXT-X-PROGRAM-DATE-TIME; no ENDLIST, no PLAYLIST-TYPE.
+// (at least one; none before the first segment has ended), EXT-X-MEDIA-SEQUENCE is the first
+// one's k, EXT-X-DISCONTINUITY-SEQUENCE its loop, EXT-X-DISCONTINUITY (and the EXT-X-MAP
+// again) opens every loop after the first, every loop start and the first segment get
+// EXT-X-PROGRAM-DATE-TIME; no ENDLIST, no PLAYLIST-TYPE.
 // Segment URIs stay relative (so they are served from /__live/<spec>/…, i.e. the VOD files);
 // root-relative URIs get the prefix. A multivariant playlist is served with its root-relative
 // URIs prefixed (relative ones already resolve to live media playlists).
@@ -140,12 +141,13 @@ export function liveHlsPlaylist(text, live, now, prefix = '') {
   out.push(`#EXT-X-MEDIA-SEQUENCE:${Math.max(0, first)}`);
   out.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${Math.max(0, Math.floor(first / n))}`);
   let map = null;
-  for (let k = first; k <= last; k++) {
+  // Before the first segment has ended, last = first = -1: nothing is listed.
+  for (let k = Math.max(0, first); k <= last; k++) {
     const i = k % n, loop = Math.floor(k / n), seg = segments[i];
     const wrap = i === 0 && k > first;
     if (wrap) out.push('#EXT-X-DISCONTINUITY');
     if (seg.map && (seg.map !== map || wrap)) { out.push(prefixAttr(seg.map, prefix)); map = seg.map; }
-    if (k === first || i === 0) {
+    if (k === Math.max(0, first) || i === 0) {
       const wall = live.start + ((loop * total + starts[i]) * 1000) / live.speed;
       out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(wall).toISOString()}`);
     }
