@@ -300,3 +300,32 @@ export function liveMpd(mpd, live, now, prefix = '') {
   out = out.replace('</MPD>', `\t<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${new Date(now).toISOString()}" />\n</MPD>`);
   return out;
 }
+
+/**
+ * What the live server answers for `path` (a URL path or file path under `/__live/<spec>/`) at
+ * `now` (ms): the one dispatch of scripts/serve.mjs and any other caller.
+ * - a `.m3u8` or `.mpd` that exists (`read` is not null; it returns the file's text):
+ *   { body } = the live playlist or MPD (a LiveError when it cannot be made live);
+ * - otherwise the file name is tried as a $Number$ segment of each MPD of its directory
+ *   (`mpds()` returns their texts): { notYet } (404: not available on the live clock) or
+ *   { file } (serve that file name of the directory: the number wrapped into the VOD);
+ * - null: not live content, serve the file as it is.
+ * @param {string} path
+ * @param {(() => string) | null} read
+ * @param {() => string[]} mpds
+ * @param {{ start: number, window: number, speed: number, end: number | null }} live
+ * @param {number} now
+ * @param {string} [prefix]
+ * @returns {{ body?: string, notYet?: boolean, file?: string } | null}
+ */
+export function liveAnswer(path, read, mpds, live, now, prefix = '') {
+  const lower = path.toLowerCase();
+  if (read && lower.endsWith('.m3u8')) return { body: liveHlsPlaylist(read(), live, now, prefix) };
+  if (read && lower.endsWith('.mpd')) return { body: liveMpd(read(), live, now, prefix) };
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  for (const mpd of mpds()) {
+    const seg = liveDashSegment(mpd, name, live, now);
+    if (seg) return seg;
+  }
+  return null;
+}
