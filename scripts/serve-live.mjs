@@ -2,6 +2,14 @@
 // that moves with wall time, looping the VOD content forever. Pure functions (the time is a
 // parameter), no dependencies.
 //
+// The ONE live generator of the repository. The test server (scripts/serve.mjs, for the page
+// tests) calls it in-process; the Rust sim tests (core/tests/stream_live.rs) ask it through
+// scripts/live-gen.mjs, one Node co-process per test (kinema_testkit::LiveGen) with the time
+// passed in. It lives here, in JS, because the server must answer real browsers and ffmpeg
+// without a build step, while the Rust tests already need Node (the test command bootstraps
+// it): a Rust generator would need a compiled binary before every page test run. Both sides
+// call the same dispatch, liveAnswer(), so a path gets the same answer from both.
+//
 // URL: /__live/<spec>/<path of a VOD .m3u8 or .mpd>, spec = comma-separated key=value (or `-`):
 //   start=EPOCH_MS  the live start (default: when the server started)
 //   window=S        the sliding window / timeShiftBufferDepth in seconds (default 20)
@@ -303,7 +311,7 @@ export function liveMpd(mpd, live, now, prefix = '') {
 
 /**
  * What the live server answers for `path` (a URL path or file path under `/__live/<spec>/`) at
- * `now` (ms): the one dispatch of scripts/serve.mjs and any other caller.
+ * `now` (ms): the one dispatch of scripts/serve.mjs and scripts/live-gen.mjs.
  * - a `.m3u8` or `.mpd` that exists (`read` is not null; it returns the file's text):
  *   { body } = the live playlist or MPD (a LiveError when it cannot be made live);
  * - otherwise the file name is tried as a $Number$ segment of each MPD of its directory
