@@ -2,6 +2,14 @@
 // that moves with wall time, looping the VOD content forever. Pure functions (the time is a
 // parameter), no dependencies.
 //
+// The ONE live generator of the repository. The test server (scripts/serve.mjs, for the page
+// tests) calls it in-process; the Rust sim tests (core/tests/stream_live.rs) ask it through
+// scripts/live-gen.mjs, one Node co-process per test (kinema_testkit::LiveGen) with the time
+// passed in. It lives here, in JS, because the server must answer real browsers and ffmpeg
+// without a build step, while the Rust tests already need Node (the test command bootstraps
+// it): a Rust generator would need a compiled binary before every page test run. Both sides
+// call the same dispatch, liveAnswer(), so a path gets the same answer from both.
+//
 // URL: /__live/<spec>/<path of a VOD .m3u8 or .mpd>, spec = comma-separated key=value (or `-`):
 //   start=EPOCH_MS  the live start (default: when the server started)
 //   window=S        the sliding window / timeShiftBufferDepth in seconds (default 20)
@@ -15,9 +23,10 @@
 // HLS (media playlist): the k-th segment of the endless sequence (k from 0; VOD segment k mod N,
 // loop floor(k/N)) is listed once its end, loop*D + end of VOD segment, has passed on the live
 // clock ((now - start) * speed); the playlist holds the newest segments that fit in `window`
-// (at least one), EXT-X-MEDIA-SEQUENCE is the first one's k, EXT-X-DISCONTINUITY-SEQUENCE its
-// loop, EXT-X-DISCONTINUITY (and the EXT-X-MAP again) opens every loop after the first, every
-// loop start and the first segment get EXT-X-PROGRAM-DATE-TIME; no ENDLIST, no PLAYLIST-TYPE.
+// (at least one; none before the first segment has ended), EXT-X-MEDIA-SEQUENCE is the first
+// one's k, EXT-X-DISCONTINUITY-SEQUENCE its loop, EXT-X-DISCONTINUITY (and the EXT-X-MAP
+// again) opens every loop after the first, every loop start and the first segment get
+// EXT-X-PROGRAM-DATE-TIME; no ENDLIST, no PLAYLIST-TYPE.
 // Segment URIs stay relative (so they are served from /__live/<spec>/…, i.e. the VOD files);
 // root-relative URIs get the prefix. A multivariant playlist is served with its root-relative
 // URIs prefixed (relative ones already resolve to live media playlists).
@@ -140,12 +149,13 @@ export function liveHlsPlaylist(text, live, now, prefix = '') {
   out.push(`#EXT-X-MEDIA-SEQUENCE:${Math.max(0, first)}`);
   out.push(`#EXT-X-DISCONTINUITY-SEQUENCE:${Math.max(0, Math.floor(first / n))}`);
   let map = null;
-  for (let k = first; k <= last; k++) {
+  // Before the first segment has ended, last = first = -1: nothing is listed.
+  for (let k = Math.max(0, first); k <= last; k++) {
     const i = k % n, loop = Math.floor(k / n), seg = segments[i];
     const wrap = i === 0 && k > first;
     if (wrap) out.push('#EXT-X-DISCONTINUITY');
     if (seg.map && (seg.map !== map || wrap)) { out.push(prefixAttr(seg.map, prefix)); map = seg.map; }
-    if (k === first || i === 0) {
+    if (k === Math.max(0, first) || i === 0) {
       const wall = live.start + ((loop * total + starts[i]) * 1000) / live.speed;
       out.push(`#EXT-X-PROGRAM-DATE-TIME:${new Date(wall).toISOString()}`);
     }
@@ -297,4 +307,33 @@ export function liveMpd(mpd, live, now, prefix = '') {
   });
   out = out.replace('</MPD>', `\t<UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${new Date(now).toISOString()}" />\n</MPD>`);
   return out;
+}
+
+/**
+ * What the live server answers for `path` (a URL path or file path under `/__live/<spec>/`) at
+ * `now` (ms): the one dispatch of scripts/serve.mjs and scripts/live-gen.mjs.
+ * - a `.m3u8` or `.mpd` that exists (`read` is not null; it returns the file's text):
+ *   { body } = the live playlist or MPD (a LiveError when it cannot be made live);
+ * - otherwise the file name is tried as a $Number$ segment of each MPD of its directory
+ *   (`mpds()` returns their texts): { notYet } (404: not available on the live clock) or
+ *   { file } (serve that file name of the directory: the number wrapped into the VOD);
+ * - null: not live content, serve the file as it is.
+ * @param {string} path
+ * @param {(() => string) | null} read
+ * @param {() => string[]} mpds
+ * @param {{ start: number, window: number, speed: number, end: number | null }} live
+ * @param {number} now
+ * @param {string} [prefix]
+ * @returns {{ body?: string, notYet?: boolean, file?: string } | null}
+ */
+export function liveAnswer(path, read, mpds, live, now, prefix = '') {
+  const lower = path.toLowerCase();
+  if (read && lower.endsWith('.m3u8')) return { body: liveHlsPlaylist(read(), live, now, prefix) };
+  if (read && lower.endsWith('.mpd')) return { body: liveMpd(read(), live, now, prefix) };
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  for (const mpd of mpds()) {
+    const seg = liveDashSegment(mpd, name, live, now);
+    if (seg) return seg;
+  }
+  return null;
 }

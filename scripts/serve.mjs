@@ -34,7 +34,7 @@ import { createReadStream, existsSync, statSync, readFileSync, readdirSync } fro
 import { resolve, join, extname, sep, dirname, basename } from 'node:path';
 import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { LiveError, parseLiveSpec, specFromQuery, liveHlsPlaylist, liveMpd, liveDashSegment } from './serve-live.mjs';
+import { LiveError, parseLiveSpec, specFromQuery, liveAnswer } from './serve-live.mjs';
 import { ControlError, Sessions } from './serve-control.mjs';
 
 const MIME = {
@@ -247,19 +247,17 @@ export async function startServer({ root = 'www', port = 0, host = '127.0.0.1', 
     let body = null; // a generated body (live manifests) instead of the file
     const now = Date.now();
     if (live && !found?.redirect) {
-      const lower = pathname.toLowerCase();
+      let dir = null;
+      const dirTexts = () => {
+        dir = locateDir(pathname.slice(0, pathname.lastIndexOf('/') + 1), roots);
+        return dir ? dirMpds(dir) : [];
+      };
       try {
-        if (found && lower.endsWith('.m3u8')) body = Buffer.from(liveHlsPlaylist(readFileSync(found.file, 'utf8'), live, now, prefix));
-        else if (found && lower.endsWith('.mpd')) body = Buffer.from(liveMpd(readFileSync(found.file, 'utf8'), live, now, prefix));
-        else {
-          const dir = locateDir(pathname.slice(0, pathname.lastIndexOf('/') + 1), roots);
-          const name = basename(pathname);
-          for (const mpd of dir ? dirMpds(dir) : []) {
-            const seg = liveDashSegment(mpd, name, live, now);
-            if (seg?.notYet) { notFound(`live segment ${name} is not available yet`); return; }
-            if (seg) { found = { file: join(dir, seg.file) }; break; }
-          }
-        }
+        const read = found ? () => readFileSync(found.file, 'utf8') : null;
+        const answer = liveAnswer(pathname, read, dirTexts, live, now, prefix);
+        if (answer?.body !== undefined) body = Buffer.from(answer.body);
+        else if (answer?.notYet) { notFound(`live segment ${basename(pathname)} is not available yet`); return; }
+        else if (answer?.file && dir) found = { file: join(dir, answer.file) };
       } catch (e) {
         if (!(e instanceof LiveError)) throw e;
         res.writeHead(400, { ...headers, 'Content-Type': 'text/plain' }).end(`${e.message}\n`);

@@ -1,11 +1,13 @@
 //! Live adaptive streams (HLS fMP4 and TS, DASH `$Number$`) against the simulated host, on the
-//! ladders of `scripts/streams.sh` made live the way `scripts/serve-live.mjs` makes them: the
-//! live playlists and the MPD's segment availability move with sim time. Startup behind the
-//! live edge, continuous playback across reloads, the DVR window (seek inside it, clamp
-//! before it, the window slides) and the end of a live stream.
+//! ladders of `scripts/streams.sh` made live by the test server's own live generator,
+//! `scripts/serve-live.mjs` (asked through a Node co-process, `kinema_testkit::LiveGen`, at sim
+//! time): the live playlists, the MPD and its segments' availability move with sim time, as
+//! the page tests get them from the server. Startup behind the live edge, continuous playback
+//! across reloads, the DVR window (seek inside it, clamp before it, the window slides) and the
+//! end of a live stream.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -13,7 +15,9 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use kinema_core::sim::{Fault, SimHost};
 use kinema_core::{AppRequest, HostEvent, PlaybackState, PlayerConfig, PlayerEvent, SeekMode};
 
-use kinema_testkit::{expected_cue, files_under, fixture_dir, frame_index, shown, BASE, FRAME_US};
+use kinema_testkit::{
+    expected_cue, files_under, fixture_dir, frame_index, shown, LiveAnswer, LiveGen, BASE, FRAME_US,
+};
 /// Wall clock (ms since the epoch) at sim time 0.
 const EPOCH_MS: i64 = 1_700_000_000_000;
 
@@ -21,59 +25,24 @@ fn files(dir: &str) -> Vec<(String, PathBuf)> {
     files_under(&fixture_dir("streams"), dir)
 }
 
-/// A VOD media playlist cut into what the live generator needs.
-struct VodList {
-    url: String,
-    header: Vec<String>,
-    /// (duration s, EXTINF and other lines, URI, EXT-X-MAP line in force)
-    segments: Vec<(f64, Vec<String>, String, Option<String>)>,
+/// The spec of a `/__live/<spec>/` URL whose live clock reads `offset_s` at sim time 0.
+fn live_spec(offset_s: f64, window_s: f64, end_s: Option<f64>) -> String {
+    let start = EPOCH_MS - (offset_s * 1000.0).round() as i64;
+    let end = end_s.map_or(String::new(), |e| format!(",end={e}"));
+    format!("start={start},window={window_s}{end}")
 }
 
-fn parse_vod(url: String, text: &str) -> VodList {
-    let mut header = Vec::new();
-    let mut segments = Vec::new();
-    let (mut pending, mut map, mut duration) = (Vec::new(), None, None::<f64>);
-    for line in text.lines().map(str::trim) {
-        let dropped = [
-            "#EXT-X-ENDLIST",
-            "#EXT-X-PLAYLIST-TYPE",
-            "#EXT-X-MEDIA-SEQUENCE",
-            "#EXT-X-DISCONTINUITY-SEQUENCE",
-        ];
-        if line.is_empty() || line == "#EXTM3U" || dropped.iter().any(|d| line.starts_with(d)) {
-            continue;
-        }
-        if line.starts_with("#EXT-X-MAP") {
-            map = Some(line.to_string());
-        } else if let Some(d) = line.strip_prefix("#EXTINF:") {
-            duration = Some(d.trim_end_matches(',').parse().unwrap());
-            pending.push(line.to_string());
-        } else if line.starts_with('#') {
-            if duration.is_none() && segments.is_empty() {
-                header.push(line.to_string());
-            } else {
-                pending.push(line.to_string());
-            }
-        } else {
-            let d = duration.take().expect("EXTINF before the URI");
-            segments.push((
-                d,
-                std::mem::take(&mut pending),
-                line.to_string(),
-                map.clone(),
-            ));
-        }
-    }
-    VodList {
-        url,
-        header,
-        segments,
-    }
+/// The wall clock (Unix ms) at sim time `h.now`.
+fn now_ms(h: &SimHost) -> i64 {
+    EPOCH_MS + h.now.as_millis() as i64
 }
 
-/// The live form of a VOD ladder, as `scripts/serve-live.mjs` makes it.
+/// The live form of a VOD ladder: its media playlists as the test server serves them under
+/// `/__live/<spec>/` (the generator of `scripts/serve-live.mjs`), moving with sim time.
 struct Live {
-    lists: Vec<VodList>,
+    gen: LiveGen,
+    /// (URL, VOD media playlist file) of every live media playlist.
+    lists: Vec<(String, PathBuf)>,
     /// Live clock (s) at sim time 0.
     offset_s: f64,
     window_s: f64,
@@ -89,14 +58,19 @@ impl Live {
             let bytes = std::fs::read(&path).unwrap();
             let text = String::from_utf8_lossy(&bytes);
             if name.ends_with(".m3u8") && !text.contains("#EXT-X-STREAM-INF") {
+                // The subtitle lists are not served (the server would make them live too):
+                // these scenarios play no subtitles, and the default one's reloads would count
+                // among the playlist reloads measured below.
                 if !name.contains("subs-") {
-                    lists.push(parse_vod(url, &text));
+                    lists.push((url, path));
                 }
             } else {
+                // The multivariant playlist and the segments, as they are (relative URIs).
                 h.add(&url, bytes);
             }
         }
         let live = Live {
+            gen: LiveGen::start(),
             lists,
             offset_s,
             window_s,
@@ -113,63 +87,17 @@ impl Live {
 
     /// Serves every live media playlist as it is at sim time `h.now`.
     fn refresh(&self, h: &mut SimHost) {
-        let t = self.clock(h);
-        let ended = self.end_s.is_some_and(|e| t >= e);
-        for l in &self.lists {
-            let n = l.segments.len();
-            let total: f64 = l.segments.iter().map(|s| s.0).sum();
-            let loops = (t / total).floor();
-            let mut rem = t - loops * total;
-            let mut j = 0;
-            while j < n && rem + 1e-9 >= l.segments[j].0 {
-                rem -= l.segments[j].0;
-                j += 1;
+        let (now, spec) = (
+            now_ms(h),
+            live_spec(self.offset_s, self.window_s, self.end_s),
+        );
+        let paths: Vec<&Path> = self.lists.iter().map(|l| l.1.as_path()).collect();
+        let answers = self.gen.answers(now, &spec, &paths);
+        for ((url, path), answer) in self.lists.iter().zip(answers) {
+            match answer {
+                LiveAnswer::Body(text) => h.add(url, text.into_bytes()),
+                other => panic!("{}: {other:?}", path.display()),
             }
-            let last = loops as i64 * n as i64 + j as i64 - 1;
-            let dur = |k: i64| l.segments[(k.rem_euclid(n as i64)) as usize].0;
-            let (mut first, mut sum) = (last, dur(last));
-            while first >= 1 && sum + dur(first - 1) <= self.window_s + 1e-9 {
-                first -= 1;
-                sum += dur(first);
-            }
-            let mut out = vec!["#EXTM3U".to_string()];
-            out.extend(l.header.iter().cloned());
-            out.push(format!("#EXT-X-MEDIA-SEQUENCE:{}", first.max(0)));
-            out.push(format!(
-                "#EXT-X-DISCONTINUITY-SEQUENCE:{}",
-                first.max(0) / n as i64
-            ));
-            let mut map: Option<&String> = None;
-            for k in first.max(0)..=last {
-                let i = (k % n as i64) as usize;
-                let (_, lines, uri, m) = &l.segments[i];
-                let wrap = i == 0 && k > first;
-                if wrap {
-                    out.push("#EXT-X-DISCONTINUITY".into());
-                }
-                if let Some(m) = m {
-                    if map != Some(m) || wrap {
-                        out.push(m.clone());
-                        map = Some(m);
-                    }
-                }
-                if k == first.max(0) || i == 0 {
-                    // As serve-live: the first segment and each loop start get their
-                    // wall-clock time (live clock 0 is sim time −offset).
-                    let begins: f64 = l.segments[..i].iter().map(|s| s.0).sum();
-                    let at = (k / n as i64) as f64 * total + begins - self.offset_s;
-                    out.push(format!(
-                        "#EXT-X-PROGRAM-DATE-TIME:{}",
-                        iso(EPOCH_MS + (at * 1000.0).round() as i64)
-                    ));
-                }
-                out.extend(lines.iter().cloned());
-                out.push(uri.clone());
-            }
-            if ended {
-                out.push("#EXT-X-ENDLIST".into());
-            }
-            h.add(&l.url, (out.join("\n") + "\n").into_bytes());
         }
     }
 
@@ -188,14 +116,18 @@ impl Live {
     }
 }
 
-/// Live DASH from `dash-number` (SegmentTemplate@duration, 2 s segments, 15 of them): the MPD
-/// made dynamic, each segment served once it is available on the live clock.
+/// Live DASH from `dash-number` (SegmentTemplate@duration, 2 s segments, 15 of them) as the
+/// test server serves it under `/__live/<spec>/`: the MPD made dynamic, each segment served
+/// once it is available on the live clock.
 struct LiveDash {
-    segments: Vec<(u64, String, Vec<u8>)>,
+    gen: LiveGen,
+    /// The live segments, in number order: (number, URL, file); the first `added` are served.
+    segments: Vec<(u64, String, PathBuf)>,
     added: usize,
     offset_s: f64,
+    window_s: f64,
     mpd_url: String,
-    vod_mpd: String,
+    vod_mpd: PathBuf,
     end_s: Option<f64>,
 }
 
@@ -204,55 +136,44 @@ impl LiveDash {
         Self::of(h, "manifest.mpd", offset_s, window_s)
     }
 
-    /// `manifest` of dash-number made live: `manifest.mpd` loses its side-car text sets (as
-    /// serve-live drops them), `manifest-wvtt.mpd` keeps its segmented `wvtt` ones.
+    /// `manifest` of dash-number made live: `manifest.mpd` loses its side-car text sets (the
+    /// live generator drops them), `manifest-wvtt.mpd` keeps its segmented `wvtt` ones.
     fn of(h: &mut SimHost, manifest: &str, offset_s: f64, window_s: f64) -> LiveDash {
+        let gen = LiveGen::start();
+        let spec = live_spec(offset_s, window_s, None);
         let mut segments = Vec::new();
-        let mut vod_mpd = String::new();
+        let mut vod_mpd = None;
         for (name, path) in files("dash-number") {
             let url = format!("{BASE}{name}");
-            let bytes = std::fs::read(&path).unwrap();
             if name.ends_with(".mpd") {
                 if name.ends_with(&format!("/{manifest}")) {
-                    vod_mpd = String::from_utf8(bytes).unwrap();
+                    vod_mpd = Some(path);
                 }
-            } else if let Some(n) = name
-                .strip_suffix(".m4s")
-                .and_then(|s| s.rsplit('-').next())
-                .and_then(|n| n.parse::<u64>().ok())
-                .filter(|_| name.contains("chunk-"))
-            {
-                segments.push((n, url, bytes));
-            } else {
-                h.add(&url, bytes);
+                continue;
+            }
+            // What the server does with the file: serve it as it is, or as a live segment.
+            match gen.answer(now_ms(h), &spec, &path) {
+                LiveAnswer::File(file) => h.add(&url, std::fs::read(file).unwrap()),
+                LiveAnswer::Segment(_) | LiveAnswer::NotYet(_) => {
+                    let n = name
+                        .strip_suffix(".m4s")
+                        .and_then(|s| s.rsplit('-').next())
+                        .and_then(|n| n.parse::<u64>().ok())
+                        .expect("a live segment's name ends in its number");
+                    segments.push((n, url, path));
+                }
+                other => panic!("{name}: {other:?}"),
             }
         }
         segments.sort_by_key(|s| s.0);
-        let ast = iso(EPOCH_MS - (offset_s * 1000.0) as i64);
-        let mut mpd = vod_mpd.replace(
-            "type=\"static\"",
-            &format!(
-                "type=\"dynamic\" availabilityStartTime=\"{ast}\" publishTime=\"{ast}\" \
-                 timeShiftBufferDepth=\"PT{window_s}S\" minimumUpdatePeriod=\"PT2S\" \
-                 suggestedPresentationDelay=\"PT6S\""
-            ),
-        );
-        mpd = mpd.replace("mediaPresentationDuration=\"PT30.0S\"", "");
-        // Drop the side-car text AdaptationSets (as serve-live does).
-        let side_car = mpd
-            .find("<AdaptationSet id=\"3\"")
-            .filter(|_| !mpd.contains("wvtt"));
-        if let (Some(a), Some(b)) = (side_car, mpd.find("</Period>")) {
-            mpd.replace_range(a..b, "");
-        }
-        let mpd_url = format!("{BASE}dash-number/{manifest}");
-        h.add(&mpd_url, mpd.clone().into_bytes());
         let mut d = LiveDash {
+            gen,
             segments,
             added: 0,
             offset_s,
-            mpd_url,
-            vod_mpd: mpd,
+            window_s,
+            mpd_url: format!("{BASE}dash-number/{manifest}"),
+            vod_mpd: vod_mpd.expect("the VOD MPD"),
             end_s: None,
         };
         d.refresh(h);
@@ -260,28 +181,34 @@ impl LiveDash {
         d
     }
 
-    fn clock(&self, h: &SimHost) -> f64 {
-        self.offset_s + h.now.as_secs_f64()
-    }
-
+    /// Serves the MPD as it is at sim time `h.now` and the segments available by then (in
+    /// number order: they become available in that order).
     fn refresh(&mut self, h: &mut SimHost) {
-        let t = self.clock(h);
-        while let Some((n, url, bytes)) = self.segments.get(self.added) {
-            if (*n as f64) * 2.0 > t + 1e-6 || self.end_s.is_some_and(|e| (*n as f64) * 2.0 > e) {
-                break;
-            }
-            h.add(url, bytes.clone());
-            self.added += 1;
+        let (now, spec) = (
+            now_ms(h),
+            live_spec(self.offset_s, self.window_s, self.end_s),
+        );
+        // One round trip a step: the MPD and the next segment.
+        let mut paths = vec![self.vod_mpd.as_path()];
+        paths.extend(self.segments.get(self.added).map(|s| s.2.as_path()));
+        let mut answers = self.gen.answers(now, &spec, &paths).into_iter();
+        match answers.next() {
+            Some(LiveAnswer::Body(mpd)) => h.add(&self.mpd_url, mpd.into_bytes()),
+            other => panic!("{}: {other:?}", self.mpd_url),
         }
-        if let Some(e) = self.end_s.filter(|&e| t >= e) {
-            let mpd = self
-                .vod_mpd
-                .replace(
-                    "type=\"dynamic\"",
-                    &format!("type=\"static\" mediaPresentationDuration=\"PT{e}S\""),
-                )
-                .replace("minimumUpdatePeriod=\"PT2S\"", "");
-            h.add(&self.mpd_url, mpd.into_bytes());
+        let mut next = answers.next();
+        while let Some(answer) = next {
+            let (_, url, _) = &self.segments[self.added];
+            match answer {
+                LiveAnswer::Segment(file) => h.add(url, std::fs::read(file).unwrap()),
+                LiveAnswer::NotYet(_) => break,
+                other => panic!("{url}: {other:?}"),
+            }
+            self.added += 1;
+            next = self
+                .segments
+                .get(self.added)
+                .map(|s| self.gen.answer(now, &spec, &s.2));
         }
     }
 
@@ -312,27 +239,6 @@ fn feeding(
         h.step();
     }
     done(h)
-}
-
-/// `YYYY-MM-DDTHH:MM:SS.mmmZ` of a Unix time in ms (days from civil, Howard Hinnant's method).
-fn iso(ms: i64) -> String {
-    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
-    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{milli:03}Z",
-        sod / 3600,
-        sod / 60 % 60,
-        sod % 60
-    )
 }
 
 fn check(h: &SimHost, ok: bool, what: &str) {

@@ -8,7 +8,10 @@
 //! - serving fixtures to the simulated host ([`files_under`], [`serve_under`], [`BASE`]) and
 //!   driving it ([`wait`], [`start`]);
 //! - reading what the player did the same way in several files ([`frame_index`],
-//!   [`expected_cue`], [`shown`], [`all_samples`], [`ffprobe_packets`]).
+//!   [`expected_cue`], [`shown`], [`all_samples`], [`ffprobe_packets`]);
+//! - live streams: [`LiveGen`] asks the test server's live generator
+//!   (`scripts/serve-live.mjs`, through `scripts/live-gen.mjs`) for live playlists and MPDs,
+//!   so the sim tests and the page tests get the same live streams from one generator.
 //!
 //! What does not: a helper only one test file uses, or one whose meaning differs between files
 //! (a `host()` that serves other files, a `load()` that waits for another state, a
@@ -17,8 +20,10 @@
 // Test-only code: a failed expectation here is a failed test, so it may fail loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use std::cell::RefCell;
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -298,6 +303,143 @@ pub fn max_abs_diff(ours: &[f32], theirs: &[f32]) -> f32 {
         .fold(0.0f32, f32::max)
 }
 
+/// What the test server answers for a path under `/__live/<spec>/` (see
+/// `scripts/live-gen.mjs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveAnswer {
+    /// The live media playlist or MPD.
+    Body(String),
+    /// A live DASH segment available now, served from this file (a number past the VOD's
+    /// last wraps to the VOD's file).
+    Segment(PathBuf),
+    /// Not live content: the file as it is.
+    File(PathBuf),
+    /// 404: a live DASH segment not available yet on the live clock.
+    NotYet(String),
+    /// 400: the spec or the manifest cannot be served live.
+    Bad(String),
+}
+
+/// The live generator of the test server (`scripts/serve-live.mjs`), the one that makes VOD
+/// presentations live for the page tests, as a Node co-process (`scripts/live-gen.mjs`) that
+/// answers at the time it is given: one process per test, any number of requests. The
+/// process ends when this is dropped.
+pub struct LiveGen {
+    child: Child,
+    io: RefCell<Option<(ChildStdin, BufReader<ChildStdout>)>>,
+}
+
+impl LiveGen {
+    /// Starts `node scripts/live-gen.mjs` (Node is on the PATH wherever the tests run:
+    /// `scripts/bootstrap.sh` requires it).
+    pub fn start() -> LiveGen {
+        let script = root().join("scripts/live-gen.mjs");
+        let mut child = Command::new("node")
+            .arg(&script)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "node {}: {e} (Node must be installed: scripts/bootstrap.sh)",
+                    script.display()
+                )
+            });
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        LiveGen {
+            child,
+            io: RefCell::new(Some((stdin, stdout))),
+        }
+    }
+
+    /// The server's answer for the file `path` (a VOD `.m3u8` or `.mpd`, or a file beside an
+    /// MPD) under `/__live/<spec>/` at `now_ms` (Unix ms). `spec` is the URL's spec
+    /// (`start=EPOCH_MS,window=S[,speed=X][,end=S]`); `start=` is required.
+    pub fn answer(&self, now_ms: i64, spec: &str, path: &Path) -> LiveAnswer {
+        self.answers(now_ms, spec, &[path]).remove(0)
+    }
+
+    /// The answers for several paths at one time (one round trip; see [`LiveGen::answer`]).
+    pub fn answers(&self, now_ms: i64, spec: &str, paths: &[&Path]) -> Vec<LiveAnswer> {
+        let mut io = self.io.borrow_mut();
+        let (stdin, stdout) = io.as_mut().unwrap();
+        let list: Vec<String> = paths
+            .iter()
+            .map(|p| json_string(&p.to_string_lossy()))
+            .collect();
+        let request = format!(
+            "{{\"now\":{now_ms},\"spec\":{},\"paths\":[{}]}}\n",
+            json_string(spec),
+            list.join(",")
+        );
+        let what = || format!("live-gen at {now_ms} for {spec} {paths:?}");
+        stdin
+            .write_all(request.as_bytes())
+            .and_then(|()| stdin.flush())
+            .unwrap_or_else(|e| panic!("{}: {e}", what()));
+        let mut out = Vec::with_capacity(paths.len());
+        for _ in paths {
+            let mut head = String::new();
+            stdout
+                .read_line(&mut head)
+                .unwrap_or_else(|e| panic!("{}: {e}", what()));
+            let (kind, len) = head
+                .trim_end()
+                .split_once(' ')
+                .and_then(|(k, n)| Some((k.to_string(), n.parse::<usize>().ok()?)))
+                .unwrap_or_else(|| panic!("{}: bad answer {head:?}", what()));
+            let mut payload = vec![0; len];
+            stdout
+                .read_exact(&mut payload)
+                .unwrap_or_else(|e| panic!("{}: {e}", what()));
+            let text = String::from_utf8(payload).unwrap();
+            out.push(match kind.as_str() {
+                "body" => LiveAnswer::Body(text),
+                "segment" => LiveAnswer::Segment(text.into()),
+                "file" => LiveAnswer::File(text.into()),
+                "404" => LiveAnswer::NotYet(text),
+                "400" => LiveAnswer::Bad(text),
+                _ => panic!("{}: {kind} {text}", what()),
+            });
+        }
+        out
+    }
+
+    /// The live playlist or MPD made from `path` at `now_ms` (see [`LiveGen::answer`]); fails
+    /// when the generator answers anything else.
+    pub fn body(&self, now_ms: i64, spec: &str, path: &Path) -> String {
+        match self.answer(now_ms, spec, path) {
+            LiveAnswer::Body(text) => text,
+            other => panic!("live {spec} {}: {other:?}", path.display()),
+        }
+    }
+}
+
+impl Drop for LiveGen {
+    fn drop(&mut self) {
+        // Closing stdin ends the process.
+        self.io.borrow_mut().take();
+        let _ = self.child.wait();
+    }
+}
+
+/// `s` as a JSON string literal.
+fn json_string(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,6 +452,54 @@ mod tests {
         assert_eq!(m[0].what, "the a file");
         assert!(m[1].is_dir() && m[1].covers("streams/x/y.m4s") && m[1].covers("streams"));
         assert!(!m[0].covers("b.mp4") && !m[1].covers("streamsx"));
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        assert_eq!(json_string("a\"b\\c\nd"), r#""a\"b\\c\u000ad""#);
+    }
+
+    #[test]
+    fn live_gen_answers_at_the_time_it_is_given() {
+        // A 3-segment VOD of 2 s each, made live from EPOCH; no fixtures needed.
+        let dir = std::env::temp_dir().join(format!("kinema-live-gen-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let vod = dir.join("index.m3u8");
+        let segs: String = (0..3).map(|i| format!("#EXTINF:2.0,\ns{i}.ts\n")).collect();
+        std::fs::write(
+            &vod,
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{segs}#EXT-X-ENDLIST\n"),
+        )
+        .unwrap();
+        const EPOCH: i64 = 1_700_000_000_000;
+        let gen = LiveGen::start();
+        let spec = format!("start={EPOCH},window=4");
+        // Nothing has ended yet: an empty live playlist.
+        let early = gen.body(EPOCH + 1_000, &spec, &vod);
+        assert!(early.contains("#EXT-X-MEDIA-SEQUENCE:0\n") && !early.contains("s0.ts"));
+        // 7 s in: segments 1 and 2 fit the 4 s window; 13 s in: the loop wrapped (k = 5).
+        let at7 = gen.body(EPOCH + 7_000, &spec, &vod);
+        assert!(
+            at7.contains("#EXT-X-MEDIA-SEQUENCE:1\n")
+                && at7.ends_with("s1.ts\n#EXTINF:2.0,\ns2.ts\n")
+        );
+        let at13 = gen.body(EPOCH + 13_000, &spec, &vod);
+        assert!(at13.contains("#EXT-X-DISCONTINUITY-SEQUENCE:1\n") && at13.ends_with("s2.ts\n"));
+        assert!(!at13.contains("ENDLIST"));
+        let ended = gen.body(EPOCH + 13_000, &format!("{spec},end=10"), &vod);
+        assert!(ended.ends_with("#EXT-X-ENDLIST\n"), "{ended}");
+        // Other files are served as they are; a bad spec is a 400.
+        let seg = dir.join("s0.ts");
+        assert_eq!(
+            gen.answer(EPOCH, &spec, &seg),
+            LiveAnswer::File(seg.clone())
+        );
+        assert!(matches!(
+            gen.answer(EPOCH, "window=4", &vod),
+            LiveAnswer::Bad(_)
+        ));
+        drop(gen);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
