@@ -91,6 +91,30 @@ pub(super) struct Opened {
     pub(super) audio: Audio,
 }
 
+/// Fills `info`'s video fields from track `index` (`t`) and builds its pipeline.
+fn video_pipe(
+    info: &mut MediaInfo,
+    (index, t): (usize, &TrackInfo),
+    frame_us: i64,
+    frame_rate: f64,
+    generation: u32,
+) -> VideoPipe {
+    info.video_codec = Some(t.codec.clone());
+    // Unrotated until hosts rotate pictures (the size they draw).
+    let (width, height) = t.unrotated_display_size();
+    info.width = width.max(1);
+    info.height = height.max(1);
+    info.frame_rate = frame_rate;
+    VideoPipe::new(index, crate::video::config_of(t), frame_us, generation)
+}
+
+/// Fills `info`'s audio fields from track `t`.
+fn audio_info(info: &mut MediaInfo, t: &TrackInfo) {
+    info.audio_codec = t.codec.clone();
+    info.sample_rate = t.sample_rate;
+    info.channels = t.channels;
+}
+
 /// A demuxer over the bytes it reads, lent to the pipelines.
 pub(super) struct Reader<'a> {
     demux: &'a mut dyn Demux,

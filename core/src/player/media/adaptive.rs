@@ -6,7 +6,9 @@
 
 use std::time::Duration;
 
-use super::{Bytes, MediaSource, OpenContext, Opened, Opening, Reader, Wants};
+use super::{
+    audio_info, video_pipe, Bytes, MediaSource, OpenContext, Opened, Opening, Reader, Wants,
+};
 use crate::adaptive::source::{AdaptiveSource, StreamStats, TrackChoice};
 use crate::audio::decoder::Stall;
 use crate::audio::pipeline::Audio;
@@ -18,7 +20,6 @@ use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::stream::model::Rendition;
 use crate::stream::Variables;
-use crate::video::VideoPipe;
 
 /// Virtual device rate of the silence a stream without audio plays.
 const SILENCE_RATE: u32 = 48_000;
@@ -70,24 +71,18 @@ fn pipelines(a: &AdaptiveSource, ctx: OpenContext<'_>) -> Result<Opened, Stall> 
                 format!("video codec {name} is not supported"),
             )));
         }
-        info.video_codec = Some(t.codec.clone());
-        let (width, height) = t.unrotated_display_size();
-        info.width = width.max(1);
-        info.height = height.max(1);
-        info.frame_rate = 30.0;
-        pipe = Some(VideoPipe::new(
-            v,
-            crate::video::config_of(t),
+        pipe = Some(video_pipe(
+            &mut info,
+            (v, t),
             NOMINAL_FRAME_US,
+            30.0,
             ctx.video_generation,
         ));
     }
     let audio = match audio {
         Some(i) => {
             let t = &tracks[i];
-            info.audio_codec = t.codec.clone();
-            info.sample_rate = t.sample_rate;
-            info.channels = t.channels;
+            audio_info(&mut info, t);
             let audio =
                 PlatformAudio::new(i, audio_config(t)?, ctx.audio_generation).for_adaptive();
             Audio::Platform(audio)

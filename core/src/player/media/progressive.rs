@@ -12,7 +12,9 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use super::{Bytes, MediaSource, OpenContext, Opened, Opening, Reader, Wants};
+use super::{
+    audio_info, video_pipe, Bytes, MediaSource, OpenContext, Opened, Opening, Reader, Wants,
+};
 use crate::adaptive::source::{sniff_manifest, AdaptiveSource};
 use crate::audio::decoder::{AudioSource, Stall};
 use crate::audio::pipeline::Audio;
@@ -24,7 +26,6 @@ use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::source::cache::{lock, ByteCache, SharedCache};
 use crate::source::loader::{Loader, LoaderConfig};
-use crate::video::VideoPipe;
 
 /// Contiguous bytes at a blocked offset before the blocked operation is retried.
 const RETRY_BYTES: u64 = 128 * 1024;
@@ -165,25 +166,18 @@ impl Progressive {
                 .map(|f| f.duration_us)
                 .filter(|&d| d > 0)
                 .unwrap_or(33_333);
-            info.video_codec = Some(t.codec.clone());
-            // Unrotated until hosts rotate pictures (the size they draw).
-            let (width, height) = t.unrotated_display_size();
-            info.width = width.max(1);
-            info.height = height.max(1);
-            info.frame_rate = 1e6 / frame_us as f64;
-            pipe = Some(VideoPipe::new(
-                v,
-                crate::video::config_of(t),
+            pipe = Some(video_pipe(
+                &mut info,
+                (v, t),
                 frame_us,
+                1e6 / frame_us as f64,
                 ctx.video_generation,
             ));
         }
         let audio = match audio {
             Some(a) => {
                 let t = &tracks[a];
-                info.audio_codec = t.codec.clone();
-                info.sample_rate = t.sample_rate;
-                info.channels = t.channels;
+                audio_info(&mut info, t);
                 unsupported_if_unknown("audio", t)?;
                 // symphonia's MP4 reader fails seeking backwards in fragmented files ("no
                 // atom pending read"), so their audio goes to the platform decoder too.
