@@ -5,4 +5,5 @@
 pub mod abr;
 pub mod failover;
 pub mod segments;
+pub mod slot;
 pub mod source;

@@ -349,8 +349,6 @@ impl AdaptiveSource {
     }
 }
 
-/// The same track in two audio groups or bitrates: one track key, or the same name and
-/// language.
 /// What a request was for, as the failover decision sees it.
 pub(super) fn failed(purpose: &Purpose) -> Failed {
     match *purpose {

@@ -189,6 +189,8 @@ impl AdaptiveSource {
     }
 }
 
+/// The same track in two audio groups or bitrates: one track key, or the same name and
+/// language.
 pub(super) fn same_track(a: &Media, b: &Media) -> bool {
     a.track == b.track || (a.name == b.name && a.language == b.language)
 }
