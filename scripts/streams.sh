@@ -18,8 +18,9 @@
 #   hls-aes/        HLS AES-128 (whole segments, RFC 8216 section 4.3.2.4): 5.9 s of 234p + en
 #                   audio, 3 segments, each media playlist beside the clear twin it was encrypted
 #                   from (clear/: TS, fmp4-clear/: fMP4); keys key1.bin, key2.bin. ts/: ffmpeg's
-#                   -hls_key_info_file (explicit IV); ts-seq/: MEDIA-SEQUENCE 5, no IV (the
-#                   sequence number is the IV); ts-rotate/: key1, then key2, then METHOD=NONE;
+#                   -hls_key_info_file (explicit IV); ts-seq/, fmp4-seq/: MEDIA-SEQUENCE 5,
+#                   no IV (the sequence number is the IV); ts-rotate/: key1, then key2, then
+#                   METHOD=NONE;
 #                   ts-byterange/: ts/'s segments in one file cut by EXT-X-BYTERANGE; fmp4/: init
 #                   and segments encrypted (EXT-X-KEY before EXT-X-MAP).
 #   dash-audio-ladder/ manifest.mpd: 234p/360p + one en audio set at 64k and 128k
@@ -175,7 +176,8 @@ if package hls-aes ts/index.m3u8; then
   bin "$key1" > "$tmp/key1.bin"
   bin "$key2" > "$tmp/key2.bin"
   cut=(-i "$src/v0.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:a -c copy -t 5.9 "${hls[@]:0:8}")
-  mkdir -p "$tmp/clear" "$tmp/fmp4-clear" "$tmp/ts" "$tmp/ts-seq" "$tmp/ts-rotate" "$tmp/ts-byterange" "$tmp/fmp4"
+  mkdir -p "$tmp/clear" "$tmp/fmp4-clear" "$tmp/ts" "$tmp/ts-seq" "$tmp/fmp4-seq" "$tmp/ts-rotate" \
+    "$tmp/ts-byterange" "$tmp/fmp4"
   ff "${cut[@]}" -hls_segment_type mpegts -hls_segment_filename "$tmp/clear/seg%d.ts" "$tmp/clear/index.m3u8"
   ff "${cut[@]}" -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 \
     -hls_segment_filename "$tmp/fmp4-clear/seg%d.m4s" "$tmp/fmp4-clear/index.m3u8"
@@ -202,6 +204,18 @@ if package hls-aes ts/index.m3u8; then
     done
     echo '#EXT-X-ENDLIST'
   } > "$tmp/ts-seq/index.m3u8"
+  # fmp4-seq: the same in fMP4 (whose first bytes matter to the parser, unlike a TS
+  # segment's first packet), after a clear EXT-X-MAP.
+  {
+    head_of "$tmp/fmp4-clear/index.m3u8" | sed 's/^#EXT-X-MEDIA-SEQUENCE:0$/#EXT-X-MEDIA-SEQUENCE:5/'
+    echo '#EXT-X-KEY:METHOD=AES-128,URI="../key1.bin"'
+    for i in 0 1 2; do
+      enc "$key1" "$(seq_iv $((i + 5)))" "$tmp/fmp4-clear/seg$i.m4s" "$tmp/fmp4-seq/seg$((i + 5)).m4s"
+      extinf $i; echo "seg$((i + 5)).m4s"
+    done
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/fmp4-seq/index.m3u8"
+  sed -i 's|^#EXT-X-MAP:URI="init.mp4"$|#EXT-X-MAP:URI="../fmp4-clear/init.mp4"|' "$tmp/fmp4-seq/index.m3u8"
   # ts-rotate: segment 0 with key1 (explicit IV), 1 with key2 (IV from its number), 2 clear.
   enc "$key1" "$iv" "$tmp/clear/seg0.ts" "$tmp/ts-rotate/seg0.ts"
   enc "$key2" "$(seq_iv 1)" "$tmp/clear/seg1.ts" "$tmp/ts-rotate/seg1.ts"
