@@ -297,7 +297,7 @@ impl AdaptiveSource {
         let Some((seg, init)) = self.segment_for(slot, n, level) else {
             return Ok(());
         };
-        if seg.encrypted {
+        if seg.encrypted() {
             return Err(Error::new(
                 ErrorKind::Unsupported,
                 "encrypted segments (EXT-X-KEY / ContentProtection) are not supported",
