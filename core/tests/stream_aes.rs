@@ -370,6 +370,22 @@ fn a_corrupt_encrypted_segment_is_skipped_like_a_corrupt_clear_segment() {
     }
 }
 
+#[test]
+fn an_init_segment_that_does_not_decrypt_is_a_decode_error() {
+    // Every segment after it needs it: nothing to skip to.
+    let mut init = file("fmp4/init.mp4");
+    init.truncate(init.len() - 3);
+    let run = play_with("fmp4/index.m3u8", "fmp4/init.mp4", init);
+    let e = run.error.expect("an error");
+    println!("{e:?}");
+    assert_eq!(e.kind, ErrorKind::Decode, "{e:?}");
+    assert!(
+        e.message.contains("init.mp4") && e.message.contains("16-byte blocks"),
+        "{e:?}"
+    );
+    assert!(run.frames.is_empty());
+}
+
 /// A media playlist over the clear twin's segments with `key` before the first one.
 fn playlist_with_key(key: &str) -> Vec<u8> {
     let clear = String::from_utf8(file("clear/index.m3u8")).unwrap();

@@ -388,10 +388,15 @@ impl AdaptiveSource {
                                 self.skip(slot, number);
                                 Ok(())
                             }
-                            _ => Err(Error::new(
+                            // Every segment after an init needs it: the stream cannot play.
+                            Purpose::Init { init } => Err(Error::new(
                                 e.kind,
-                                format!("initialization segment: {}", e.message),
+                                format!("initialization segment {}: {}", init.url, e.message),
                             )),
+                            Purpose::Playlist { .. }
+                            | Purpose::Index { .. }
+                            | Purpose::Manifest
+                            | Purpose::Key { .. } => Err(e),
                         };
                     }
                 }
