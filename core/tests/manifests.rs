@@ -1045,6 +1045,16 @@ c.ts
         })
         .collect();
     assert_eq!(kinds, ["unsupported", "aes", "clear"]);
+    // Key formats in force are bounded (updating them stays cheap): 16 pass, 17 are refused.
+    let formats = |n: usize| {
+        let tags: String = (0..n)
+            .map(|i| format!("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k\",KEYFORMAT=\"f{i}\"\n"))
+            .collect();
+        format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{tags}#EXTINF:2,\ns.ts\n")
+    };
+    assert!(hls::parse(formats(16).as_bytes(), BASE).is_ok());
+    let e = hls::parse(formats(17).as_bytes(), BASE).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Limit, "{e:?}");
 }
 
 #[test]

@@ -25,7 +25,7 @@
 //!
 //! These still refuse the playlist ([`ErrorKind::Decode`] unless said otherwise):
 //! - every limit ([`ErrorKind::Limit`]): size, segments, streams, attributes per tag, URL
-//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`];
+//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`], 16 key formats in force at once;
 //! - what the RFC says a client MUST fail on: no `#EXTM3U` first, not UTF-8, multivariant and
 //!   media tags mixed, and the variable failures of RFC 8216bis (a reference to an undefined
 //!   name, a name defined twice, a malformed `EXT-X-DEFINE`, a missing `QUERYPARAM` or
@@ -35,9 +35,8 @@
 //!   and no previous range); a malformed `EXT-X-KEY` (skipping it would play encrypted segments
 //!   as clear: no `METHOD`; an AES-128 key without a quoted `URI` or with an `IV` that is not
 //!   `0x` and 32 hexadecimal digits) or `EXT-X-MAP` (segments without their init); a malformed
-//!   or misplaced
-//!   `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP` (numbering, which
-//!   live reloads merge on); a bad segment URI;
+//!   or misplaced `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP`
+//!   (numbering, which live reloads merge on); a bad segment URI;
 //! - a multivariant playlist left without any variant.
 //!
 //! # Encryption
