@@ -48,6 +48,8 @@ command -v parec >/dev/null || missing+=(pulseaudio-utils)
 command -v ffmpeg >/dev/null || missing+=(ffmpeg)
 command -v ffprobe >/dev/null || missing+=(ffmpeg)
 command -v python3 >/dev/null || missing+=(python3)
+# The HLS AES-128 fixtures (scripts/streams.sh) are encrypted with openssl enc.
+command -v openssl >/dev/null || missing+=(openssl)
 # The set-top host (device-shims/settop/host): GStreamer with avdec_h264 (libav), pkg-config for
 # the gstreamer-rs build, Vulkan on the CPU (Mesa lavapipe) for wgpu.
 for pkg in pkg-config libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-plugins-base \
@@ -60,7 +62,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root apt-get update -qq
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 else
-  say "ok: chromium, chromedriver, firefox-esr, pulseaudio, ffmpeg, python3, GStreamer, lavapipe"
+  say "ok: chromium, chromedriver, firefox-esr, pulseaudio, ffmpeg, python3, openssl, GStreamer, lavapipe"
 fi
 
 # `cargo install` without --locked: wasm-bindgen-cli's lockfile wants a crate version the

@@ -9,7 +9,7 @@ secs=${1:-60}
 shift || true
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(decode headers mp4_edit demux ts player webvtt hls dash sidx fmp4 abi_codec)
+[ ${#targets[@]} -gt 0 ] || targets=(decode headers mp4_edit demux ts player webvtt hls hls_aes dash sidx fmp4 abi_codec)
 cd core
 for t in "${targets[@]}"; do
   echo "== fuzz $t for ${secs}s"

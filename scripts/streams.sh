@@ -15,6 +15,14 @@
 #   hls-byterange/  master.m3u8: 360p + en/de audio, each one file addressed by EXT-X-BYTERANGE
 #   hls-ts-muxed/   master.m3u8: 234p + AAC 44.1 kHz mono, 360p + AAC 48 kHz stereo, muxed TS
 #   hls-groups/     master.m3u8: the same two levels, each with its own AUDIO group (fMP4)
+#   hls-aes/        HLS AES-128 (whole segments, RFC 8216 section 4.3.2.4): 5.9 s of 234p + en
+#                   audio, 3 segments, each media playlist beside the clear twin it was encrypted
+#                   from (clear/: TS, fmp4-clear/: fMP4); keys key1.bin, key2.bin. ts/: ffmpeg's
+#                   -hls_key_info_file (explicit IV); ts-seq/, fmp4-seq/: MEDIA-SEQUENCE 5,
+#                   no IV (the sequence number is the IV); ts-rotate/: key1, then key2, then
+#                   METHOD=NONE;
+#                   ts-byterange/: ts/'s segments in one file cut by EXT-X-BYTERANGE; fmp4/: init
+#                   and segments encrypted (EXT-X-KEY before EXT-X-MAP).
 #   dash-audio-ladder/ manifest.mpd: 234p/360p + one en audio set at 64k and 128k
 #   dash-timeline/  manifest.mpd: SegmentTemplate + SegmentTimeline
 #   dash-number/    manifest.mpd: SegmentTemplate $Number$ with @duration (the live source);
@@ -153,6 +161,100 @@ if package hls-groups master.m3u8; then
     -var_stream_map "v:0,agroup:lo,name:234p v:1,agroup:hi,name:360p a:0,agroup:lo,language:en,default:yes,name:audio-lo a:1,agroup:hi,language:en,default:yes,name:audio-hi" \
     "$tmp/%v/index.m3u8"
   done_package hls-groups
+fi
+
+if package hls-aes ts/index.m3u8; then
+  # ffmpeg 5.1 encrypts TS segments (-hls_key_info_file: key URI, key file, IV) but not fMP4
+  # ("Encrypted fmp4 not yet supported"), and without an IV it still writes the first
+  # segment's number as one IV for all: openssl makes the other variants from the clear twins
+  # (AES-128-CBC with PKCS7 padding, as RFC 8216 section 5.2 says).
+  key1=000102030405060708090a0b0c0d0e0f key2=2b7e151628aed2a6abf7158809cf4f3c
+  iv=00112233445566778899aabbccddeeff
+  bin() { python3 -c 'import sys; sys.stdout.buffer.write(bytes.fromhex(sys.argv[1]))' "$1"; }
+  enc() { openssl enc -aes-128-cbc -K "$1" -iv "$2" -in "$3" -out "$4"; } # KEY IV IN OUT
+  seq_iv() { printf '%032x' "$1"; } # the media sequence number as a 128-bit big-endian IV
+  bin "$key1" > "$tmp/key1.bin"
+  bin "$key2" > "$tmp/key2.bin"
+  cut=(-i "$src/v0.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:a -c copy -t 5.9 "${hls[@]:0:8}")
+  mkdir -p "$tmp/clear" "$tmp/fmp4-clear" "$tmp/ts" "$tmp/ts-seq" "$tmp/fmp4-seq" "$tmp/ts-rotate" \
+    "$tmp/ts-byterange" "$tmp/fmp4"
+  ff "${cut[@]}" -hls_segment_type mpegts -hls_segment_filename "$tmp/clear/seg%d.ts" "$tmp/clear/index.m3u8"
+  ff "${cut[@]}" -hls_segment_type fmp4 -hls_fmp4_init_filename init.mp4 \
+    -hls_segment_filename "$tmp/fmp4-clear/seg%d.m4s" "$tmp/fmp4-clear/index.m3u8"
+  printf '../key1.bin\n%s\n%s\n' "$tmp/key1.bin" "$iv" > "$tmp/keyinfo.txt"
+  ff "${cut[@]}" -hls_segment_type mpegts -hls_key_info_file "$tmp/keyinfo.txt" \
+    -hls_segment_filename "$tmp/ts/seg%d.ts" "$tmp/ts/index.m3u8"
+  rm "$tmp/keyinfo.txt"
+  # The same segments as the clear twin (ffmpeg muxes them alike): checked, so the tests may
+  # compare what plays.
+  for i in 0 1 2; do
+    openssl enc -d -aes-128-cbc -K "$key1" -iv "$iv" -in "$tmp/ts/seg$i.ts" | cmp -s - "$tmp/clear/seg$i.ts" \
+      || { echo "hls-aes: ts/seg$i.ts does not decrypt to clear/seg$i.ts" >&2; exit 1; }
+  done
+  # A playlist's lines: the tags before the first segment, then per segment `#EXTINF` + URI.
+  head_of() { sed -n '1,/^#EXTINF/p' "$1" | sed '$d'; }
+  extinf() { grep '^#EXTINF' "$tmp/clear/index.m3u8" | sed -n "$(($1 + 1))p"; }
+  # ts-seq: MEDIA-SEQUENCE 5 and no IV attribute: segment n is encrypted with IV n.
+  {
+    head_of "$tmp/clear/index.m3u8" | sed 's/^#EXT-X-MEDIA-SEQUENCE:0$/#EXT-X-MEDIA-SEQUENCE:5/'
+    echo '#EXT-X-KEY:METHOD=AES-128,URI="../key1.bin"'
+    for i in 0 1 2; do
+      enc "$key1" "$(seq_iv $((i + 5)))" "$tmp/clear/seg$i.ts" "$tmp/ts-seq/seg$((i + 5)).ts"
+      extinf $i; echo "seg$((i + 5)).ts"
+    done
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/ts-seq/index.m3u8"
+  # fmp4-seq: the same in fMP4 (whose first bytes matter to the parser, unlike a TS
+  # segment's first packet), after a clear EXT-X-MAP.
+  {
+    head_of "$tmp/fmp4-clear/index.m3u8" | sed 's/^#EXT-X-MEDIA-SEQUENCE:0$/#EXT-X-MEDIA-SEQUENCE:5/'
+    echo '#EXT-X-KEY:METHOD=AES-128,URI="../key1.bin"'
+    for i in 0 1 2; do
+      enc "$key1" "$(seq_iv $((i + 5)))" "$tmp/fmp4-clear/seg$i.m4s" "$tmp/fmp4-seq/seg$((i + 5)).m4s"
+      extinf $i; echo "seg$((i + 5)).m4s"
+    done
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/fmp4-seq/index.m3u8"
+  sed -i 's|^#EXT-X-MAP:URI="init.mp4"$|#EXT-X-MAP:URI="../fmp4-clear/init.mp4"|' "$tmp/fmp4-seq/index.m3u8"
+  # ts-rotate: segment 0 with key1 (explicit IV), 1 with key2 (IV from its number), 2 clear.
+  enc "$key1" "$iv" "$tmp/clear/seg0.ts" "$tmp/ts-rotate/seg0.ts"
+  enc "$key2" "$(seq_iv 1)" "$tmp/clear/seg1.ts" "$tmp/ts-rotate/seg1.ts"
+  cp "$tmp/clear/seg2.ts" "$tmp/ts-rotate/seg2.ts"
+  {
+    head_of "$tmp/clear/index.m3u8"
+    echo "#EXT-X-KEY:METHOD=AES-128,URI=\"../key1.bin\",IV=0x$iv"
+    extinf 0; echo seg0.ts
+    echo '#EXT-X-KEY:METHOD=AES-128,URI="../key2.bin"'
+    extinf 1; echo seg1.ts
+    echo '#EXT-X-KEY:METHOD=NONE'
+    extinf 2; echo seg2.ts
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/ts-rotate/index.m3u8"
+  # ts-byterange: ts/'s encrypted segments back to back in one file.
+  {
+    head_of "$tmp/ts/index.m3u8"
+    offset=0
+    for i in 0 1 2; do
+      size=$(wc -c < "$tmp/ts/seg$i.ts")
+      cat "$tmp/ts/seg$i.ts" >> "$tmp/ts-byterange/all.ts"
+      extinf $i; echo "#EXT-X-BYTERANGE:$size@$offset"; echo all.ts
+      offset=$((offset + size))
+    done
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/ts-byterange/index.m3u8"
+  # fmp4: the init segment and every segment encrypted with key1 and the explicit IV.
+  enc "$key1" "$iv" "$tmp/fmp4-clear/init.mp4" "$tmp/fmp4/init.mp4"
+  {
+    sed -n '1,/^#EXT-X-MAP/p' "$tmp/fmp4-clear/index.m3u8" | sed '$d'
+    echo "#EXT-X-KEY:METHOD=AES-128,URI=\"../key1.bin\",IV=0x$iv"
+    echo '#EXT-X-MAP:URI="init.mp4"'
+    for i in 0 1 2; do
+      enc "$key1" "$iv" "$tmp/fmp4-clear/seg$i.m4s" "$tmp/fmp4/seg$i.m4s"
+      extinf $i; echo "seg$i.m4s"
+    done
+    echo '#EXT-X-ENDLIST'
+  } > "$tmp/fmp4/index.m3u8"
+  done_package hls-aes
 fi
 
 dash=(-f dash -seg_duration 2 -adaptation_sets "id=0,streams=0,1,2 id=1,streams=3 id=2,streams=4")

@@ -3,6 +3,7 @@
 //! streams. Manifest parsing lives in `stream`; this module only plays what it describes.
 
 pub mod abr;
+pub mod crypto;
 pub mod failover;
 pub mod segments;
 pub mod slot;

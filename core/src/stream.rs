@@ -34,9 +34,9 @@ pub mod time;
 pub mod url;
 
 pub use model::{
-    ByteSpan, DashLive, Ignored, IndexedMedia, InitSegment, LiveInfo, MediaRef, Period,
-    PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList, UtcTiming,
-    Variables, Variant,
+    AesKey, ByteSpan, DashLive, Encryption, Ignored, IndexedMedia, InitSegment, Iv, LiveInfo,
+    MediaRef, Period, PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList,
+    UtcTiming, Variables, Variant,
 };
 
 /// Which manifest format some bytes are.

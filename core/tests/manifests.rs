@@ -10,7 +10,8 @@ use std::process::{Command, Stdio};
 
 use kinema_core::stream::hls::{self, Parsed};
 use kinema_core::stream::{
-    dash, sidx, ByteSpan, Ignored, MediaRef, PlaylistType, Presentation, RenditionKind, SegmentList,
+    dash, sidx, AesKey, ByteSpan, Encryption, Ignored, Iv, MediaRef, PlaylistType, Presentation,
+    RenditionKind, SegmentList,
 };
 use kinema_core::ErrorKind;
 use kinema_testkit::fixture_path;
@@ -229,7 +230,7 @@ fn hls_fmp4_ladder_against_ffmpeg() {
         assert!(list
             .segments
             .iter()
-            .all(|s| s.init == Some(0) && !s.encrypted));
+            .all(|s| s.init == Some(0) && !s.encrypted()));
         check_contiguous(list);
         // 12 s of media (the audio has 1024 samples of AAC priming more).
         assert!(
@@ -648,7 +649,7 @@ fn rfc8216_media_examples() {
     assert_eq!(l.live_edge_us(), Some(23_891_000));
 
     let l = hls_media(RFC_ENCRYPTED);
-    assert!(l.segments.iter().all(|s| s.encrypted));
+    assert!(l.segments.iter().all(|s| s.encrypted()));
     assert_eq!(l.segments[3].number, 7797);
 }
 
@@ -785,7 +786,7 @@ ad/seg2.m4s
         [false, false, true, false, false]
     );
     assert_eq!(
-        s.iter().map(|s| s.encrypted).collect::<Vec<_>>(),
+        s.iter().map(|s| s.encrypted()).collect::<Vec<_>>(),
         [false, false, false, true, false]
     );
     let t0 = 1_714_557_600_000;
@@ -800,6 +801,295 @@ ad/seg2.m4s
     assert_eq!(hls::hold_back_us(&l), 9_500_000);
     // 26.014 s of segments, 9.5 s back (16.514 s): the segment that starts at 14.014 s.
     assert_eq!(l.live_start_index(9_500_000), Some(3));
+}
+
+/// The IV `0x00112233445566778899aabbccddeeff`.
+const IV: [u8; 16] = [
+    0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd, 0xee, 0xff,
+];
+
+fn aes(url: &str, iv: Iv) -> Encryption {
+    Encryption::Aes128(AesKey {
+        url: url.into(),
+        iv,
+    })
+}
+
+#[test]
+fn hls_aes128_keys_ivs_and_their_extent() {
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:41
+#EXTINF:2,
+clear0.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"keys/k1.bin\",IV=0x00112233445566778899AABBCCDDEEFF
+#EXTINF:2,
+a.ts
+#EXTINF:2,
+b.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"https://keys.example.net/k2?t=1\",KEYFORMAT=\"identity\"
+#EXTINF:2,
+c.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"/abs/k3.bin\",IV=0X0000000000000000000000000000002a,KEYFORMATVERSIONS=\"1\"
+#EXTINF:2,
+d.ts
+#EXT-X-KEY:METHOD=NONE
+#EXTINF:2,
+clear1.ts
+#EXT-X-ENDLIST
+",
+    );
+    let got: Vec<(u64, Encryption)> = l
+        .segments
+        .iter()
+        .map(|s| (s.number, s.encryption.clone()))
+        .collect();
+    let mut k3_iv = [0u8; 16];
+    k3_iv[15] = 42;
+    assert_eq!(
+        got,
+        [
+            (41, Encryption::Clear),
+            (42, aes(&format!("{BASE}keys/k1.bin"), Iv::Explicit(IV))),
+            (43, aes(&format!("{BASE}keys/k1.bin"), Iv::Explicit(IV))),
+            // No IV: the segment's media sequence number is the IV.
+            (
+                44,
+                aes("https://keys.example.net/k2?t=1", Iv::MediaSequence)
+            ),
+            (
+                45,
+                aes("https://example.com/abs/k3.bin", Iv::Explicit(k3_iv))
+            ),
+            // METHOD=NONE ends the key.
+            (46, Encryption::Clear),
+        ]
+    );
+    assert!(!l.segments[0].encrypted() && l.segments[1].encrypted());
+    assert!(!l.segments[5].encrypted());
+    // The IV bytes a segment decrypts with.
+    assert_eq!(Iv::MediaSequence.bytes(44), {
+        let mut b = [0u8; 16];
+        b[15] = 44;
+        b
+    });
+    assert_eq!(
+        Iv::MediaSequence.bytes(u64::MAX)[8..],
+        [0xff; 8],
+        "128-bit big-endian"
+    );
+    assert_eq!(Iv::MediaSequence.bytes(u64::MAX)[..8], [0; 8]);
+    assert_eq!(Iv::Explicit(IV).bytes(7), IV);
+}
+
+#[test]
+fn hls_aes128_key_before_a_map_encrypts_the_init_segment() {
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-MEDIA-SEQUENCE:3
+#EXT-X-MAP:URI=\"clear-init.mp4\"
+#EXT-X-KEY:METHOD=AES-128,URI=\"k.bin\",IV=0x00112233445566778899aabbccddeeff
+#EXTINF:2,
+s3.m4s
+#EXT-X-MAP:URI=\"init.mp4\"
+#EXTINF:2,
+s4.m4s
+#EXT-X-KEY:METHOD=AES-128,URI=\"k2.bin\"
+#EXT-X-MAP:URI=\"init2.mp4\",BYTERANGE=\"720@0\"
+#EXTINF:2,
+s5.m4s
+",
+    );
+    let key = format!("{BASE}k.bin");
+    let inits: Vec<(String, Encryption)> = l
+        .inits
+        .iter()
+        .map(|i| {
+            (
+                i.url.rsplit('/').next().unwrap().to_string(),
+                i.encryption.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        inits,
+        [
+            // The MAP before the key is clear; the segment after both is encrypted.
+            ("clear-init.mp4".to_string(), Encryption::Clear),
+            ("init.mp4".to_string(), aes(&key, Iv::Explicit(IV))),
+            // RFC 8216 requires an IV for an encrypted MAP; without one, 0 (as hls.js does).
+            (
+                "init2.mp4".to_string(),
+                aes(&format!("{BASE}k2.bin"), Iv::Explicit([0; 16]))
+            ),
+        ]
+    );
+    let segs: Vec<(Option<usize>, Encryption)> = l
+        .segments
+        .iter()
+        .map(|s| (s.init, s.encryption.clone()))
+        .collect();
+    assert_eq!(
+        segs,
+        [
+            (Some(0), aes(&key, Iv::Explicit(IV))),
+            (Some(1), aes(&key, Iv::Explicit(IV))),
+            (Some(2), aes(&format!("{BASE}k2.bin"), Iv::MediaSequence)),
+        ]
+    );
+    // The same MAP under two keys is two init segments.
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-KEY:METHOD=AES-128,URI=\"k.bin\",IV=0x00112233445566778899aabbccddeeff
+#EXT-X-MAP:URI=\"init.mp4\"
+#EXTINF:2,
+s0.m4s
+#EXT-X-KEY:METHOD=NONE
+#EXT-X-MAP:URI=\"init.mp4\"
+#EXTINF:2,
+s1.m4s
+",
+    );
+    assert_eq!(l.inits.len(), 2);
+    assert_eq!(l.inits[1].encryption, Encryption::Clear);
+    assert_eq!(l.segments[1].encryption, Encryption::Clear);
+}
+
+#[test]
+fn hls_aes128_key_uris_take_variables() {
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-DEFINE:NAME=\"keys\",VALUE=\"https://keys.example.net/v1\"
+#EXT-X-DEFINE:NAME=\"token\",VALUE=\"abc\"
+#EXT-X-TARGETDURATION:2
+#EXT-X-KEY:METHOD=AES-128,URI=\"{$keys}/k.bin?t={$token}\"
+#EXTINF:2,
+s.ts
+",
+    );
+    assert_eq!(
+        l.segments[0].encryption,
+        aes("https://keys.example.net/v1/k.bin?t=abc", Iv::MediaSequence)
+    );
+    // A reference to an undefined variable fails as everywhere else.
+    let e = hls::parse(
+        b"#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=AES-128,URI=\"{$nope}/k\"\n#EXTINF:2,\ns.ts\n",
+        BASE,
+    )
+    .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Decode);
+}
+
+#[test]
+fn hls_keys_kinema_does_not_decrypt_are_marked_not_dropped() {
+    let key_of = |tags: &str| {
+        let l = hls_media(&format!(
+            "#EXTM3U\n#EXT-X-TARGETDURATION:2\n{tags}\n#EXTINF:2,\ns.ts\n"
+        ));
+        l.segments[0].encryption.clone()
+    };
+    for (tags, says) in [
+        ("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k.bin\"", "SAMPLE-AES"),
+        (
+            "#EXT-X-KEY:METHOD=SAMPLE-AES-CTR,URI=\"data:text/plain;base64,AAAA\",KEYFORMAT=\"urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed\"",
+            "SAMPLE-AES-CTR",
+        ),
+        (
+            "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://k\",KEYFORMAT=\"com.apple.streamingkeydelivery\"",
+            "com.apple.streamingkeydelivery",
+        ),
+        // A DRM system's own key format, even with the AES-128 method.
+        (
+            "#EXT-X-KEY:METHOD=AES-128,URI=\"k\",KEYFORMAT=\"com.example.drm\"",
+            "com.example.drm",
+        ),
+        // A method this parser does not know.
+        ("#EXT-X-KEY:METHOD=AES-256,URI=\"k\"", "AES-256"),
+    ] {
+        match key_of(tags) {
+            Encryption::Unsupported(how) => assert!(how.contains(says), "{tags}: {how}"),
+            other => panic!("{tags}: {other:?}"),
+        }
+    }
+    // Keys in a row, one per KEYFORMAT, apply together: the identity one is decrypted.
+    let both = key_of(
+        "#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://k\",KEYFORMAT=\"com.apple.streamingkeydelivery\"\n\
+         #EXT-X-KEY:METHOD=AES-128,URI=\"k.bin\",IV=0x00112233445566778899aabbccddeeff",
+    );
+    assert_eq!(both, aes(&format!("{BASE}k.bin"), Iv::Explicit(IV)));
+    // Each KEYFORMAT's key lasts until its next tag; METHOD=NONE ends them all.
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:2
+#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"skd://k\",KEYFORMAT=\"com.apple.streamingkeydelivery\"
+#EXTINF:2,
+a.ts
+#EXT-X-KEY:METHOD=AES-128,URI=\"k.bin\"
+#EXTINF:2,
+b.ts
+#EXT-X-KEY:METHOD=NONE
+#EXTINF:2,
+c.ts
+",
+    );
+    let kinds: Vec<&str> = l
+        .segments
+        .iter()
+        .map(|s| match s.encryption {
+            Encryption::Clear => "clear",
+            Encryption::Aes128(_) => "aes",
+            Encryption::Unsupported(_) => "unsupported",
+        })
+        .collect();
+    assert_eq!(kinds, ["unsupported", "aes", "clear"]);
+    // Key formats in force are bounded (updating them stays cheap): 16 pass, 17 are refused.
+    let formats = |n: usize| {
+        let tags: String = (0..n)
+            .map(|i| format!("#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k\",KEYFORMAT=\"f{i}\"\n"))
+            .collect();
+        format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n{tags}#EXTINF:2,\ns.ts\n")
+    };
+    assert!(hls::parse(formats(16).as_bytes(), BASE).is_ok());
+    let e = hls::parse(formats(17).as_bytes(), BASE).unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Limit, "{e:?}");
+}
+
+#[test]
+fn hls_malformed_aes128_keys_refuse_the_playlist() {
+    for key in [
+        // IVs: not 0x + 32 hexadecimal digits.
+        "METHOD=AES-128,URI=\"k\",IV=0x0011223344556677",
+        "METHOD=AES-128,URI=\"k\",IV=0x00112233445566778899aabbccddeeff00",
+        "METHOD=AES-128,URI=\"k\",IV=00112233445566778899aabbccddeeff",
+        "METHOD=AES-128,URI=\"k\",IV=0x00112233445566778899aabbccddeefg",
+        "METHOD=AES-128,URI=\"k\",IV=0x",
+        "METHOD=AES-128,URI=\"k\",IV=0x0x112233445566778899aabbccddeeff",
+        "METHOD=AES-128,URI=\"k\",IV=0x+0112233445566778899aabbccddeeff",
+        "METHOD=AES-128,URI=\"k\",IV=0x00112233445566778899aabbccddeeff\u{e9}",
+        // No key to fetch.
+        "METHOD=AES-128",
+        "METHOD=AES-128,URI=k.bin",
+        "METHOD=AES-128,URI=\"\"",
+        "URI=\"k\"",
+        "METHOD=AES-128,URI=\"k\",junk",
+    ] {
+        let text =
+            format!("#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:{key}\n#EXTINF:2,\ns.ts\n");
+        let e = hls::parse(text.as_bytes(), BASE).unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode, "{key}: {e:?}");
+        assert!(e.message.contains("EXT-X-KEY"), "{key}: {e:?}");
+    }
+    // The same IV on a key Kinema does not decrypt changes nothing it plays: not checked.
+    let l = hls_media(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXT-X-KEY:METHOD=SAMPLE-AES,URI=\"k\",IV=0x12\n#EXTINF:2,\ns.ts\n",
+    );
+    assert!(matches!(
+        l.segments[0].encryption,
+        Encryption::Unsupported(_)
+    ));
 }
 
 #[test]
@@ -1152,7 +1442,7 @@ fn dash_multi_period_continues_variants() {
                 s.start_us / 1_000_000,
                 s.period,
                 s.discontinuity,
-                s.encrypted,
+                s.encrypted(),
                 s.url.rsplit("channel/").next().unwrap().to_string(),
             )
         })
@@ -1544,7 +1834,7 @@ fn dash_undeclared_namespace_prefixes_are_ignored() {
     let p = mpd(&lenient_mpd(r#"bandwidth="500000""#, protection, ""), 0);
     let l = segments(&p.variants[0].media);
     assert_eq!(l.segments.len(), 5);
-    assert!(l.segments.iter().all(|s| s.encrypted));
+    assert!(l.segments.iter().all(|s| s.encrypted()));
     // Many distinct undeclared prefixes: bounded work, a typed error past the bound.
     let many: String = (0..64).map(|i| format!("<x{i}:a/>")).collect();
     let t = std::time::Instant::now();

@@ -57,7 +57,7 @@ export type PlayerErrorKind = 'network' | 'decode' | 'unsupported' | 'limit' | '
 export interface PlayerError { kind: PlayerErrorKind; message: string; }
 
 /** What a request is for (`KinemaRequest.kind`). */
-export type RequestKind = 'media' | 'manifest' | 'playlist' | 'index' | 'init' | 'segment' | 'text';
+export type RequestKind = 'media' | 'manifest' | 'playlist' | 'index' | 'init' | 'segment' | 'text' | 'key';
 
 /** A request the player is about to make (`setRequestHook`): change it, or return `false` to refuse it. */
 export interface KinemaRequest { url: string; kind: RequestKind; range: { start: number; end: number | null } | null; headers: Record<string, string>; credentials: RequestCredentials; method: 'GET'; }

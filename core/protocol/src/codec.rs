@@ -574,6 +574,7 @@ fn request_kind_tag(k: RequestKind) -> u8 {
         RequestKind::Init => 4,
         RequestKind::Segment => 5,
         RequestKind::Text => 6,
+        RequestKind::Key => 7,
     }
 }
 

@@ -198,11 +198,15 @@ pub enum RequestKind {
     Segment,
     /// A subtitle file, playlist or segment.
     Text,
+    /// A decryption key (HLS `EXT-X-KEY:METHOD=AES-128`): its own kind because embedders
+    /// treat key requests apart (a key server's token or cookies, another origin), as Shaka's
+    /// `RequestType.KEY` and hls.js's key loader let them.
+    Key,
 }
 
 impl RequestKind {
     /// Every kind, in the order of their codes (`code`).
-    pub const ALL: [RequestKind; 7] = [
+    pub const ALL: [RequestKind; 8] = [
         RequestKind::Media,
         RequestKind::Manifest,
         RequestKind::Playlist,
@@ -210,6 +214,7 @@ impl RequestKind {
         RequestKind::Init,
         RequestKind::Segment,
         RequestKind::Text,
+        RequestKind::Key,
     ];
 
     /// What the first request of a load is: the content decides what a source is (sniffed),
@@ -229,7 +234,7 @@ impl RequestKind {
     }
 
     /// The name hosts show apps: `media`, `manifest`, `playlist`, `index`, `init`,
-    /// `segment`, `text`.
+    /// `segment`, `text`, `key`.
     pub fn name(self) -> &'static str {
         match self {
             RequestKind::Media => "media",
@@ -239,6 +244,7 @@ impl RequestKind {
             RequestKind::Init => "init",
             RequestKind::Segment => "segment",
             RequestKind::Text => "text",
+            RequestKind::Key => "key",
         }
     }
 }
@@ -625,7 +631,7 @@ mod tests {
         let names: Vec<_> = RequestKind::ALL.iter().map(|k| k.name()).collect();
         assert_eq!(
             names,
-            ["media", "manifest", "playlist", "index", "init", "segment", "text"]
+            ["media", "manifest", "playlist", "index", "init", "segment", "text", "key"]
         );
     }
 }

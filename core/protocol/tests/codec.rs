@@ -568,6 +568,29 @@ fn every_value_of_the_small_enums_round_trips() {
         assert_eq!(codec::decode_event(&codec::encode_event(&e)), Ok(e));
     }
     let mut commands = Vec::new();
+    // `RequestKind::ALL` lists every kind once, in tag order (the ABI's table): a kind added
+    // to the enum fails to compile here until it is listed.
+    let position = |k: RequestKind| match k {
+        RequestKind::Media => 0,
+        RequestKind::Manifest => 1,
+        RequestKind::Playlist => 2,
+        RequestKind::Index => 3,
+        RequestKind::Init => 4,
+        RequestKind::Segment => 5,
+        RequestKind::Text => 6,
+        RequestKind::Key => 7,
+    };
+    for (i, kind) in RequestKind::ALL.into_iter().enumerate() {
+        assert_eq!(position(kind), i, "{kind:?}");
+        // The kind's byte is the last of a Fetch without a range (tag, id, url, range, kind).
+        let bytes = codec::encode_command(&HostCommand::Fetch {
+            request: RequestId(1),
+            url: String::new(),
+            range: None,
+            kind,
+        });
+        assert_eq!(bytes.last(), Some(&(i as u8)), "{kind:?}");
+    }
     for kind in RequestKind::ALL {
         commands.push(HostCommand::Fetch {
             request: RequestId(1),

@@ -12,9 +12,12 @@
 //!   4 attempts (the first + 3 retries: `max_retries: 3` before), 250 ms doubling, no jitter,
 //!   10 s without a byte (counted from the send before the headers). The attempts count
 //!   *consecutive* failures of the loader's requests, whatever range each asked for.
-//! - `Manifest`, `Playlist`, `Index`, `Init`, `Segment` (an adaptive stream's requests): 6
-//!   attempts, 250 ms doubling to at most 2 s, +0–30 % jitter spread by the request id, 8 s
-//!   to the response headers, then 4 s without a byte.
+//! - `Manifest`, `Playlist`, `Index`, `Init`, `Segment`, `Key` (an adaptive stream's
+//!   requests): 6 attempts, 250 ms doubling to at most 2 s, +0–30 % jitter spread by the
+//!   request id, 8 s to the response headers, then 4 s without a byte. `Key` (HLS AES-128
+//!   keys, added with them) takes these numbers as a playlist does: a key is as small as a
+//!   playlist and as necessary (nothing it encrypts plays without it), and no measurement
+//!   says otherwise.
 //! - `Segment` only: the *starving* rule ([`KindPolicy::fast_when_starving`]), measured and
 //!   deliberate. While the owner says the buffer is about to run out without the segment
 //!   (< 2 s ahead), retries come every `retry_base` (no doubling, jitter kept), with as many
@@ -63,7 +66,7 @@ impl KindPolicy {
         fast_when_starving: false,
     };
 
-    /// An adaptive stream's manifests, playlists, indexes, init segments and segments.
+    /// An adaptive stream's manifests, playlists, indexes, init segments, segments and keys.
     pub const ADAPTIVE: KindPolicy = KindPolicy {
         max_attempts: 6,
         retry_base: Duration::from_millis(250),
@@ -141,6 +144,8 @@ pub struct RetryPolicy {
     pub segment: KindPolicy,
     /// Text tracks' files, playlists and segments.
     pub text: KindPolicy,
+    /// Decryption keys (HLS AES-128).
+    pub key: KindPolicy,
 }
 
 impl Default for RetryPolicy {
@@ -156,6 +161,7 @@ impl Default for RetryPolicy {
                 ..KindPolicy::ADAPTIVE
             },
             text: KindPolicy::TEXT,
+            key: KindPolicy::ADAPTIVE,
         }
     }
 }
@@ -171,6 +177,7 @@ impl RetryPolicy {
             RequestKind::Init => &self.init,
             RequestKind::Segment => &self.segment,
             RequestKind::Text => &self.text,
+            RequestKind::Key => &self.key,
         }
     }
 
@@ -184,6 +191,7 @@ impl RetryPolicy {
             RequestKind::Init => &mut self.init,
             RequestKind::Segment => &mut self.segment,
             RequestKind::Text => &mut self.text,
+            RequestKind::Key => &mut self.key,
         }
     }
 }

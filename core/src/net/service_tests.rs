@@ -163,6 +163,7 @@ fn backoff_sequences_and_attempts_per_kind() {
         RequestKind::Index,
         RequestKind::Init,
         RequestKind::Segment,
+        RequestKind::Key,
     ] {
         let k = p.get(kind);
         assert_eq!(k.attempts(false), 6, "{kind:?}");

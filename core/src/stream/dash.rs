@@ -36,10 +36,10 @@ use ::url::Url;
 use roxmltree::{Document, Node, ParsingOptions};
 
 use super::model::{
-    is_audio_codec, is_text_codec, too_many_segments, ByteSpan, DashLive, Ignored, IndexedMedia,
-    InitSegment, LiveInfo, MediaRef, Period, PlaylistType, Presentation, Rendition, RenditionKind,
-    Segment, SegmentList, UtcTiming, Variant, MAX_MANIFEST_BYTES, MAX_PERIODS, MAX_SEGMENTS,
-    MAX_STREAMS, MAX_TOTAL_SEGMENTS,
+    is_audio_codec, is_text_codec, too_many_segments, ByteSpan, DashLive, Encryption, Ignored,
+    IndexedMedia, InitSegment, LiveInfo, MediaRef, Period, PlaylistType, Presentation, Rendition,
+    RenditionKind, Segment, SegmentList, UtcTiming, Variant, MAX_MANIFEST_BYTES, MAX_PERIODS,
+    MAX_SEGMENTS, MAX_STREAMS, MAX_TOTAL_SEGMENTS,
 };
 use super::time::{date_time_ms, xs_duration_us};
 use super::url::{join, parse_base};
@@ -763,10 +763,12 @@ impl<'a, 'i> Mpd<'a, 'i> {
                 (Some(range), _) => Some(InitSegment {
                     url: init_url,
                     range: Some(range),
+                    encryption: Encryption::Clear,
                 }),
                 (None, true) => Some(InitSegment {
                     url: init_url,
                     range: None,
+                    encryption: Encryption::Clear,
                 }),
                 // No Initialization: the bytes before the index.
                 (None, false) => (index_range.start > 0).then_some(InitSegment {
@@ -775,6 +777,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
                         start: 0,
                         len: index_range.start,
                     }),
+                    encryption: Encryption::Clear,
                 }),
             };
             return Ok(PeriodMedia::Indexed(IndexedMedia {
@@ -796,6 +799,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             list.inits.push(InitSegment {
                 url: init_url,
                 range: init_range,
+                encryption: Encryption::Clear,
             });
             0
         });
@@ -811,7 +815,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             init,
             discontinuity: 0,
             period: rep.period,
-            encrypted: rep.encrypted,
+            encryption: Encryption::dash(rep.encrypted),
             gap: false,
             program_date_time_ms: None,
         });
@@ -1063,10 +1067,12 @@ impl<'a, 'i> Mpd<'a, 'i> {
             (Some(u), range) => Some(InitSegment {
                 url: join(&rep.base, &u)?.into(),
                 range,
+                encryption: Encryption::Clear,
             }),
             (None, Some(range)) => Some(InitSegment {
                 url: rep.base.to_string(),
                 range: Some(range),
+                encryption: Encryption::Clear,
             }),
             (None, None) => None,
         };
@@ -1133,7 +1139,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
                     init: init_index,
                     discontinuity: 0,
                     period: rep.period,
-                    encrypted: rep.encrypted,
+                    encryption: Encryption::dash(rep.encrypted),
                     gap: false,
                     program_date_time_ms: None,
                 });

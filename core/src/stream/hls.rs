@@ -25,7 +25,7 @@
 //!
 //! These still refuse the playlist ([`ErrorKind::Decode`] unless said otherwise):
 //! - every limit ([`ErrorKind::Limit`]): size, segments, streams, attributes per tag, URL
-//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`];
+//!   length, [`MAX_VARIABLES`], [`MAX_SUBSTITUTED_BYTES`], 16 key formats in force at once;
 //! - what the RFC says a client MUST fail on: no `#EXTM3U` first, not UTF-8, multivariant and
 //!   media tags mixed, and the variable failures of RFC 8216bis (a reference to an undefined
 //!   name, a name defined twice, a malformed `EXT-X-DEFINE`, a missing `QUERYPARAM` or
@@ -33,10 +33,22 @@
 //! - what would play the wrong bytes or at the wrong time if skipped: a segment without
 //!   `EXTINF` or with a malformed one; a malformed `EXT-X-BYTERANGE` (or one without offset
 //!   and no previous range); a malformed `EXT-X-KEY` (skipping it would play encrypted segments
-//!   as clear) or `EXT-X-MAP` (segments without their init); a malformed or misplaced
-//!   `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP` (numbering, which
-//!   live reloads merge on); a bad segment URI;
+//!   as clear: no `METHOD`; an AES-128 key without a quoted `URI` or with an `IV` that is not
+//!   `0x` and 32 hexadecimal digits) or `EXT-X-MAP` (segments without their init); a malformed
+//!   or misplaced `EXT-X-MEDIA-SEQUENCE`, `EXT-X-DISCONTINUITY-SEQUENCE` or `EXT-X-SKIP`
+//!   (numbering, which live reloads merge on); a bad segment URI;
 //! - a multivariant playlist left without any variant.
+//!
+//! # Encryption
+//! Each segment and `EXT-X-MAP` carries the [`Encryption`] of the `EXT-X-KEY` tags in force
+//! where it is declared (section 4.3.2.4): one key per `KEYFORMAT`, each until the next tag of
+//! its format, `METHOD=NONE` ending them all. `METHOD=AES-128` with `KEYFORMAT` absent or
+//! `"identity"` is [`Encryption::Aes128`]: the key's URL (resolved against the playlist's,
+//! after variable substitution) and its IV, explicit or the segment's media sequence number
+//! (section 5.2; an encrypted `EXT-X-MAP` without `IV`, which the RFC forbids, gets 0 as in
+//! hls.js). Anything else (`SAMPLE-AES`, `SAMPLE-AES-CTR`, a DRM system's `KEYFORMAT`, an
+//! unknown method) is [`Encryption::Unsupported`]: parsed, kept, and refused by the player
+//! when such a segment would play. `EXT-X-SESSION-KEY` is only noted ([`Ignored::SessionKey`]).
 //!
 //! One file for the playlist grammar: the multivariant and media passes share the
 //! attribute-list parser, the line rules and the error conventions above; variable
@@ -48,9 +60,10 @@ use std::time::Duration;
 use ::url::Url;
 
 use super::model::{
-    is_audio_codec, is_text_codec, us_to_duration, Ignored, InitSegment, InitTable, LiveInfo,
-    MediaRef, Period, PlaylistType, Presentation, Rendition, RenditionKind, Segment, SegmentList,
-    Variables, Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS, MAX_STREAMS,
+    is_audio_codec, is_text_codec, us_to_duration, AesKey, Encryption, Ignored, InitSegment,
+    InitTable, Iv, LiveInfo, MediaRef, Period, PlaylistType, Presentation, Rendition,
+    RenditionKind, Segment, SegmentList, Variables, Variant, MAX_MANIFEST_BYTES, MAX_SEGMENTS,
+    MAX_STREAMS,
 };
 use super::model::{too_many_segments, ByteSpan};
 use super::time::{date_time_ms, decimal_seconds_us};
@@ -629,6 +642,118 @@ fn media_tag(
     }))
 }
 
+/// Most key formats (`EXT-X-KEY` `KEYFORMAT`s) in force at once: real playlists list a few
+/// (identity, FairPlay, Widevine, PlayReady); more is refused ([`ErrorKind::Limit`]) so that
+/// updating the keys stays cheap.
+const MAX_KEY_FORMATS: usize = 16;
+
+/// The `EXT-X-KEY` tags in force (RFC 8216 section 4.3.2.4): one key per `KEYFORMAT`, each
+/// lasting until the next tag of its format; `METHOD=NONE` ends them all (as hls.js reads it).
+#[derive(Default)]
+struct Keys {
+    /// `(KEYFORMAT, what that key does)`, in the order first seen.
+    formats: Vec<(String, Encryption)>,
+    /// What the keys make of the segments that follow: an identity AES-128 key is decrypted
+    /// (every key in force must yield the same clear bytes), any other key makes them
+    /// [`Encryption::Unsupported`].
+    in_force: Encryption,
+}
+
+impl Keys {
+    fn tag(&mut self, a: &Attrs<'_>, line: &str, base: &Url) -> Result<(), Error> {
+        let method = a
+            .text("METHOD")
+            .ok_or_else(|| bad_line("EXT-X-KEY without METHOD", line))?;
+        if method == "NONE" {
+            self.formats.clear();
+            self.in_force = Encryption::Clear;
+            return Ok(());
+        }
+        let format = a.text("KEYFORMAT").unwrap_or("identity");
+        let this = if method == "AES-128" && format == "identity" {
+            // The key and IV decide what is decrypted: malformed, they refuse the playlist.
+            let uri = match a.get("URI") {
+                Some(Value::Quoted(u)) if !u.trim().is_empty() => u,
+                _ => return Err(bad_line("EXT-X-KEY without a quoted URI", line)),
+            };
+            let iv = match a.text("IV") {
+                Some(iv) => Iv::Explicit(hex_iv(iv).ok_or_else(|| {
+                    bad_line(
+                        "EXT-X-KEY IV is not 0x followed by 32 hexadecimal digits",
+                        line,
+                    )
+                })?),
+                None => Iv::MediaSequence,
+            };
+            Encryption::Aes128(AesKey {
+                url: join(base, uri)?.into(),
+                iv,
+            })
+        } else {
+            let shown = |s: &str| s.chars().take(64).collect::<String>();
+            Encryption::Unsupported(if format == "identity" {
+                format!("METHOD={}", shown(method))
+            } else {
+                format!("METHOD={}, KEYFORMAT=\"{}\"", shown(method), shown(format))
+            })
+        };
+        if let Some((_, e)) = self.formats.iter_mut().find(|(f, _)| f == format) {
+            *e = this;
+        } else if self.formats.len() >= MAX_KEY_FORMATS {
+            return Err(Error::new(
+                ErrorKind::Limit,
+                format!("more than {MAX_KEY_FORMATS} EXT-X-KEY formats in force"),
+            ));
+        } else {
+            self.formats.push((format.to_string(), this));
+        }
+        self.in_force = self
+            .formats
+            .iter()
+            .map(|(_, e)| e)
+            .find(|e| matches!(e, Encryption::Aes128(_)))
+            .or_else(|| self.formats.first().map(|(_, e)| e))
+            .cloned()
+            .unwrap_or_default();
+        Ok(())
+    }
+
+    /// The encryption of an `EXT-X-MAP` declared now. RFC 8216 requires an IV for an encrypted
+    /// initialization segment (it has no media sequence number); without one, 0 is used, as
+    /// hls.js does.
+    fn for_init(&self) -> Encryption {
+        match &self.in_force {
+            Encryption::Aes128(AesKey {
+                url,
+                iv: Iv::MediaSequence,
+            }) => Encryption::Aes128(AesKey {
+                url: url.clone(),
+                iv: Iv::Explicit([0; 16]),
+            }),
+            other => other.clone(),
+        }
+    }
+}
+
+/// An `IV` attribute: `0x` (or `0X`) and exactly 32 hexadecimal digits, a 128-bit number.
+fn hex_iv(s: &str) -> Option<[u8; 16]> {
+    let digits = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X"))?;
+    if digits.len() != 32 {
+        return None;
+    }
+    let digit = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut iv = [0u8; 16];
+    for (out, pair) in iv.iter_mut().zip(digits.as_bytes().chunks_exact(2)) {
+        let [hi, lo] = pair else { return None };
+        *out = digit(*hi)? << 4 | digit(*lo)?;
+    }
+    Some(iv)
+}
+
 /// What the tags before a URI line say about the segment it names.
 #[derive(Default)]
 struct Pending {
@@ -645,9 +770,8 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
     let mut target_us: Option<i64> = None;
     let mut skipped = 0u64;
     let mut next = Pending::default();
-    // State carried from segment to segment.
-    let mut encrypted = false;
-    let mut key_tag_since_segment = false;
+    // State carried from segment to segment: the keys in force and what they make of a segment.
+    let mut keys = Keys::default();
     let mut map: Option<InitSegment> = None;
     let mut start_us = 0i64;
     let mut discontinuity = 0u64;
@@ -697,7 +821,7 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 init: map.as_ref().map(|m| table.intern(&mut list.inits, m)),
                 discontinuity: list.discontinuity_sequence.saturating_add(discontinuity),
                 period: 0,
-                encrypted,
+                encryption: keys.in_force.clone(),
                 gap: next.gap,
                 program_date_time_ms: pdt.and_then(|(ms, at_us)| {
                     ms.checked_add(start_us.saturating_sub(at_us).saturating_add(500) / 1000)
@@ -706,7 +830,6 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
             start_us = start_us
                 .checked_add(duration_us)
                 .ok_or_else(|| bad_line("playlist duration out of range", line))?;
-            key_tag_since_segment = false;
             next = Pending::default();
             continue;
         }
@@ -758,20 +881,7 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 _ => {} // unknown: skipped, the type stays unspecified
             },
             "#EXT-X-I-FRAMES-ONLY" => list.i_frames_only = true,
-            "#EXT-X-KEY" => {
-                let a = attrs(value, line)?;
-                let method = a
-                    .text("METHOD")
-                    .ok_or_else(|| bad_line("EXT-X-KEY without METHOD", line))?;
-                let this = method != "NONE";
-                // Several keys in a row (one per KEYFORMAT) apply together.
-                encrypted = if key_tag_since_segment {
-                    encrypted || this
-                } else {
-                    this
-                };
-                key_tag_since_segment = true;
-            }
+            "#EXT-X-KEY" => keys.tag(&attrs(value, line)?, line, base)?,
             "#EXT-X-MAP" => {
                 let a = attrs(value, line)?;
                 let uri = match a.get("URI") {
@@ -788,6 +898,7 @@ fn parse_media<'a>(lines: impl Iterator<Item = &'a str>, base: &Url) -> Result<S
                 map = Some(InitSegment {
                     url: join(base, uri)?.into(),
                     range,
+                    encryption: keys.for_init(),
                 });
             }
             "#EXT-X-SERVER-CONTROL" => {

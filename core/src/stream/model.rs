@@ -256,6 +256,70 @@ pub struct InitSegment {
     pub url: String,
     /// Byte range within `url`, or the whole resource.
     pub range: Option<ByteSpan>,
+    /// How its bytes are encrypted (HLS: an `EXT-X-KEY` before the `EXT-X-MAP`).
+    pub encryption: Encryption,
+}
+
+/// How the bytes of a segment or initialization segment are encrypted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum Encryption {
+    /// Not encrypted.
+    #[default]
+    Clear,
+    /// HLS `EXT-X-KEY:METHOD=AES-128` with `KEYFORMAT` absent or `"identity"`: the whole
+    /// resource (the byte range, when it has one) is AES-128-CBC with PKCS7 padding (RFC 8216
+    /// sections 4.3.2.4 and 5.2). The player fetches the key and decrypts.
+    Aes128(AesKey),
+    /// Encrypted in a way the player does not decrypt: a DRM system's key format, a per-sample
+    /// method (HLS `SAMPLE-AES`, `SAMPLE-AES-CTR`), an unknown method, DASH
+    /// `ContentProtection`. Says how, as the manifest put it (for the error message).
+    Unsupported(String),
+}
+
+/// Where an HLS AES-128 key is and the IV to decrypt with.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AesKey {
+    /// Absolute URL of the 16-byte key (the tag's `URI`, resolved against the playlist's URL).
+    pub url: String,
+    /// The initialization vector.
+    pub iv: Iv,
+}
+
+/// The IV of an HLS AES-128 key (RFC 8216 section 5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Iv {
+    /// The tag's `IV` attribute (a 128-bit hexadecimal number), big-endian.
+    Explicit([u8; 16]),
+    /// No `IV` attribute: each segment's media sequence number, as a 128-bit big-endian
+    /// integer, is its IV.
+    MediaSequence,
+}
+
+impl Iv {
+    /// The 16 IV bytes for the segment numbered `number` (its media sequence number).
+    pub fn bytes(self, number: u64) -> [u8; 16] {
+        match self {
+            Iv::Explicit(iv) => iv,
+            Iv::MediaSequence => u128::from(number).to_be_bytes(),
+        }
+    }
+}
+
+impl Encryption {
+    /// Anything but [`Encryption::Clear`].
+    pub fn is_encrypted(&self) -> bool {
+        !matches!(self, Encryption::Clear)
+    }
+
+    /// A DASH representation's segments: [`Encryption::Unsupported`] when it is `protected`
+    /// (`ContentProtection`), else clear.
+    pub(crate) fn dash(protected: bool) -> Encryption {
+        if protected {
+            Encryption::Unsupported("DASH ContentProtection".into())
+        } else {
+            Encryption::Clear
+        }
+    }
 }
 
 /// HLS `EXT-X-PLAYLIST-TYPE`.
@@ -290,9 +354,10 @@ pub struct Segment {
     pub discontinuity: u64,
     /// Index into [`Presentation::periods`] (always 0 for HLS).
     pub period: usize,
-    /// The segment is encrypted (HLS `EXT-X-KEY` with `METHOD` other than `NONE`; DASH
-    /// `ContentProtection`). The player refuses these with an `unsupported` error.
-    pub encrypted: bool,
+    /// How the segment is encrypted (HLS `EXT-X-KEY`; DASH `ContentProtection`). The player
+    /// decrypts [`Encryption::Aes128`] and refuses [`Encryption::Unsupported`] with an
+    /// `unsupported` error.
+    pub encryption: Encryption,
     /// HLS `EXT-X-GAP`: the segment is missing; do not fetch it.
     pub gap: bool,
     /// Wall-clock time of the segment's first sample (HLS `EXT-X-PROGRAM-DATE-TIME`, carried
@@ -304,6 +369,11 @@ impl Segment {
     /// One past the segment's end on the presentation timeline.
     pub fn end_us(&self) -> i64 {
         self.start_us.saturating_add(self.duration_us)
+    }
+
+    /// The segment is encrypted, in whatever way ([`Segment::encryption`]).
+    pub fn encrypted(&self) -> bool {
+        self.encryption.is_encrypted()
     }
 }
 

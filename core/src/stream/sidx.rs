@@ -3,7 +3,9 @@
 //! The box is small and fixed-layout (ISO/IEC 14496-12 section 8.16.3), so it is read here
 //! directly; the core's MP4 demuxer works over a lazy byte source and does not expose it.
 
-use super::model::{ByteSpan, IndexedMedia, PlaylistType, Segment, SegmentList, MAX_SEGMENTS};
+use super::model::{
+    ByteSpan, Encryption, IndexedMedia, PlaylistType, Segment, SegmentList, MAX_SEGMENTS,
+};
 use crate::error::{Error, ErrorKind};
 
 /// A parsed `sidx` box.
@@ -209,7 +211,7 @@ pub fn parse(bytes: &[u8], media: &IndexedMedia) -> Result<SegmentList, Error> {
             init,
             discontinuity: media.discontinuity,
             period: media.period,
-            encrypted: media.encrypted,
+            encryption: Encryption::dash(media.encrypted),
             gap: false,
             program_date_time_ms: None,
         });

@@ -232,7 +232,7 @@ mod tests {
             init: Some(0),
             discontinuity: 0,
             period: 0,
-            encrypted: false,
+            encryption: crate::stream::Encryption::Clear,
             gap: false,
             program_date_time_ms: None,
         };

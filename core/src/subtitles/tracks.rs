@@ -127,7 +127,7 @@ impl Subtitles {
             init: None,
             discontinuity: 0,
             period: 0,
-            encrypted: false,
+            encryption: crate::stream::Encryption::Clear,
             gap: false,
             program_date_time_ms: None,
         });

@@ -1,6 +1,6 @@
 //! Transfers: sending requests through the request service, their bytes and ends, failures
 //! handed to the failover decision (`crate::adaptive::failover`) and carried out, and finished
-//! playlists, indexes and segments handed on.
+//! playlists, indexes, keys and segments handed on (AES-128 ones decrypted first).
 
 use super::*;
 
@@ -40,12 +40,16 @@ impl AdaptiveSource {
         );
     }
 
+    /// A request for `pred` is under way, waiting to be retried, or done and waiting for its
+    /// key.
     pub(super) fn busy(&self, pred: impl Fn(&Purpose) -> bool) -> bool {
         self.requests.values().any(|r| pred(&r.purpose))
             || self.retries.iter().any(|r| pred(&r.purpose))
+            || self.parked.iter().any(|p| pred(&p.purpose))
     }
 
-    /// Cancels the requests under way whose purpose matches `pred`.
+    /// Cancels the requests under way whose purpose matches `pred` (and drops such bodies
+    /// waiting for their key).
     pub(super) fn cancel_where(
         &mut self,
         pred: impl Fn(&Purpose) -> bool,
@@ -62,6 +66,7 @@ impl AdaptiveSource {
             self.requests.remove(&id);
             net.cancel(id, out);
         }
+        self.parked.retain(|p| !pred(&p.purpose));
     }
 
     /// Cancels everything (unload).
@@ -70,6 +75,7 @@ impl AdaptiveSource {
             net.cancel(id, out);
         }
         self.retries.clear();
+        self.parked.clear();
     }
 
     /// The next moment something is due (retry, live reload, timeout).
@@ -265,22 +271,152 @@ impl AdaptiveSource {
             Purpose::Manifest => self.apply_dash(&r.body, now),
             Purpose::Playlist { slot, index } => self.on_playlist(now, slot, index, &r.body),
             Purpose::Index { slot, index, part } => self.on_index(slot, index, part, &r.body),
+            Purpose::Key { url } => self.on_key(url, &r.body),
+            purpose @ Purpose::Init { .. } => self.decrypted(purpose, r.body),
+            purpose @ Purpose::Media { .. } => {
+                self.abr.on_download(
+                    r.body.len() as u64,
+                    now.saturating_sub(first).as_secs_f64(),
+                    first.saturating_sub(r.started).as_secs_f64(),
+                );
+                self.decrypted(purpose, r.body)
+            }
+        }
+    }
+
+    /// Asks for the key of `encryption` (when it has one) unless it is here or on its way.
+    pub(super) fn want_key(
+        &mut self,
+        now: Duration,
+        encryption: &Encryption,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
+        if let Encryption::Aes128(key) = encryption {
+            self.want_key_at(now, &key.url, net, out);
+        }
+    }
+
+    /// Asks for the key at `key_url` unless it is here or on its way.
+    fn want_key_at(
+        &mut self,
+        now: Duration,
+        key_url: &str,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
+        if self.keys.get(key_url).is_some()
+            || self.busy(|p| matches!(p, Purpose::Key { url } if url == key_url))
+        {
+            return;
+        }
+        let url = key_url.to_string();
+        self.send(
+            now,
+            net,
+            Purpose::Key { url: url.clone() },
+            url,
+            None,
+            0,
+            out,
+        );
+    }
+
+    /// Asks again for the key of a body waiting for it whose key is neither here nor on its
+    /// way: one that left the bounded cache between the segment's request and its arrival.
+    pub(super) fn want_parked_keys(
+        &mut self,
+        now: Duration,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
+        let mut urls: Vec<String> = self.parked.iter().map(|p| p.key_url.clone()).collect();
+        urls.dedup();
+        for url in urls {
+            self.want_key_at(now, &url, net, out);
+        }
+    }
+
+    /// A key arrived: kept, and the bodies that waited for it handed on.
+    fn on_key(&mut self, url: String, body: &[u8]) -> Result<(), Error> {
+        let key = crypto::Key::from_response(body, &url)?;
+        self.keys.insert(url.clone(), key);
+        let (ready, waiting): (Vec<Parked>, Vec<Parked>) = std::mem::take(&mut self.parked)
+            .into_iter()
+            .partition(|p| p.key_url == url);
+        self.parked = waiting;
+        for p in ready {
+            self.decrypted(p.purpose, p.body)?;
+        }
+        Ok(())
+    }
+
+    /// A downloaded initialization segment or media segment: decrypted when it is encrypted
+    /// (parked until its key is here), then kept or parsed.
+    fn decrypted(&mut self, purpose: Purpose, body: Vec<u8>) -> Result<(), Error> {
+        // What encrypts it, and the media sequence number its IV may be.
+        let (encryption, number) = match &purpose {
+            Purpose::Init { init } => (init.encryption.clone(), 0),
+            Purpose::Media {
+                slot,
+                number,
+                level,
+            } => self
+                .segment_for(*slot, *number, *level)
+                .map_or((Encryption::Clear, 0), |(s, _)| (s.encryption, s.number)),
+            Purpose::Playlist { .. }
+            | Purpose::Index { .. }
+            | Purpose::Manifest
+            | Purpose::Key { .. } => (Encryption::Clear, 0),
+        };
+        let body = match encryption {
+            Encryption::Aes128(k) => {
+                let Some(key) = self.keys.get(&k.url) else {
+                    self.parked.push(Parked {
+                        purpose,
+                        key_url: k.url,
+                        body,
+                    });
+                    return Ok(());
+                };
+                match crypto::decrypt(key, k.iv.bytes(number), body) {
+                    Ok(clear) => clear,
+                    Err(e) => {
+                        return match purpose {
+                            // A segment that does not decrypt is one that does not parse.
+                            Purpose::Media { slot, number, .. } => {
+                                self.skip(slot, number);
+                                Ok(())
+                            }
+                            // Every segment after an init needs it: the stream cannot play.
+                            Purpose::Init { init } => Err(Error::new(
+                                e.kind,
+                                format!("initialization segment {}: {}", init.url, e.message),
+                            )),
+                            Purpose::Playlist { .. }
+                            | Purpose::Index { .. }
+                            | Purpose::Manifest
+                            | Purpose::Key { .. } => Err(e),
+                        };
+                    }
+                }
+            }
+            Encryption::Clear | Encryption::Unsupported(_) => body,
+        };
+        match purpose {
             Purpose::Init { init } => {
-                self.inits.insert(init, r.body);
+                self.inits.insert(init, body);
                 Ok(())
             }
             Purpose::Media {
                 slot,
                 number,
                 level,
-            } => {
-                self.abr.on_download(
-                    r.body.len() as u64,
-                    now.saturating_sub(first).as_secs_f64(),
-                    first.saturating_sub(r.started).as_secs_f64(),
-                );
-                self.on_segment(slot, number, level, r.body)
-            }
+            } => self.on_segment(slot, number, level, body),
+            Purpose::Playlist { .. }
+            | Purpose::Index { .. }
+            | Purpose::Manifest
+            | Purpose::Key { .. } => Ok(()),
         }
     }
 
@@ -364,6 +500,6 @@ pub(super) fn failed(purpose: &Purpose) -> Failed {
         Purpose::Playlist { slot, index } | Purpose::Index { slot, index, .. } => {
             Failed::LevelList { slot, index }
         }
-        Purpose::Init { .. } | Purpose::Manifest => Failed::Other,
+        Purpose::Init { .. } | Purpose::Manifest | Purpose::Key { .. } => Failed::Other,
     }
 }

@@ -297,11 +297,19 @@ impl AdaptiveSource {
         let Some((seg, init)) = self.segment_for(slot, n, level) else {
             return Ok(());
         };
-        if seg.encrypted {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                "encrypted segments (EXT-X-KEY / ContentProtection) are not supported",
-            ));
+        for encryption in
+            std::iter::once(&seg.encryption).chain(init.as_ref().map(|i| &i.encryption))
+        {
+            if let Encryption::Unsupported(how) = encryption {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    format!(
+                        "segment {} is encrypted with {how}: a DRM or per-sample method Kinema \
+                         does not decrypt (it decrypts whole-segment AES-128 only)",
+                        seg.number
+                    ),
+                ));
+            }
         }
         if seg.gap {
             self.skip(slot, n);
@@ -310,12 +318,16 @@ impl AdaptiveSource {
         if let Some(init) = init {
             if !self.inits.contains_key(&init) {
                 if !self.busy(|p| matches!(p, Purpose::Init { init: i } if *i == init)) {
+                    // An encrypted init's key is fetched alongside it.
+                    self.want_key(now, &init.encryption, net, out);
                     let (url, range) = (init.url.clone(), init.range.map(|r| r.to_range()));
                     self.send(now, net, Purpose::Init { init }, url, range, 0, out);
                 }
                 return Ok(());
             }
         }
+        // So is an encrypted segment's: it waits for its key if it arrives first.
+        self.want_key(now, &seg.encryption, net, out);
         let range = seg.range.map(|r| r.to_range());
         self.send(
             now,
