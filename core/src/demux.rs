@@ -13,6 +13,7 @@
 
 pub mod codec;
 pub mod mp4;
+pub mod mpa;
 pub mod ts;
 pub mod webm;
 

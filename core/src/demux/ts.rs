@@ -1119,66 +1119,14 @@ fn adts_frame(b: &[u8]) -> Option<AudioFrame> {
 
 /// An MPEG-1/2/2.5 audio frame header (layers I–III) at the start of `b`.
 fn mpeg_frame(b: &[u8]) -> Option<AudioFrame> {
-    let [b0, b1, b2, b3, ..] = *b else {
-        return None;
-    };
-    if b0 != 0xff || b1 & 0xe0 != 0xe0 {
-        return None;
-    }
-    let version = (b1 >> 3) & 3; // 0: 2.5, 2: 2, 3: 1
-    let layer = match (b1 >> 1) & 3 {
-        3 => 1,
-        2 => 2,
-        1 => 3,
-        _ => return None,
-    };
-    let rate_index = usize::from((b2 >> 2) & 3);
-    let rate = match version {
-        3 => [44100, 48000, 32000].get(rate_index),
-        2 => [22050, 24000, 16000].get(rate_index),
-        0 => [11025, 12000, 8000].get(rate_index),
-        _ => None,
-    }
-    .copied()?;
-    const V1: [[u32; 14]; 3] = [
-        [
-            32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
-        ],
-        [
-            32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-        ],
-        [
-            32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-        ],
-    ];
-    const V2: [[u32; 14]; 2] = [
-        [
-            32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
-        ],
-        [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-    ];
-    let table = if version == 3 {
-        V1.get(layer - 1)
-    } else {
-        V2.get(if layer == 1 { 0 } else { 1 })
-    }?;
-    // Index 0 is free format (no length in the header), 15 is invalid.
-    let kbps = *table.get(usize::from(b2 >> 4).checked_sub(1)?)?;
-    let padding = u32::from((b2 >> 1) & 1);
-    let bps = kbps * 1000;
-    let (len, samples) = match layer {
-        1 => ((12 * bps / rate + padding) * 4, 384),
-        2 => (144 * bps / rate + padding, 1152),
-        _ if version == 3 => (144 * bps / rate + padding, 1152),
-        _ => (72 * bps / rate + padding, 576),
-    };
+    let h = super::mpa::header(b)?;
     Some(AudioFrame {
-        len: usize::try_from(len).ok().filter(|&l| l >= 4)?,
+        len: h.len,
         header: 0,
-        samples,
-        rate,
-        channels: if b3 >> 6 == 3 { 1 } else { 2 },
-        codec: match layer {
+        samples: h.samples,
+        rate: h.rate,
+        channels: h.channels,
+        codec: match h.layer {
             3 => "mp3".into(),
             2 => "?mp2".into(),
             _ => "?mp1".into(),
