@@ -3,11 +3,12 @@
 //!
 //! Every load starts here. The first bytes are sniffed: a manifest (`#EXTM3U`, `<MPD`,
 //! whatever the URL says) is read whole and handed over to an [`AdaptiveSource`]
-//! ([`Opening::Handover`]), with the quality choices the app made before it knew; MP4 and WebM
-//! go to the core's demuxers, with the video pipe and, for audio the core does not decode
-//! itself (Opus, Vorbis, AAC in fragmented MP4), the host's decoder; other files, and
-//! audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without audio plays
-//! silence, so one clock drives every case.
+//! ([`Opening::Handover`]), with the quality choices the app made before it knew; MP4, WebM and
+//! MPEG-TS (`.ts`, `.m2ts`: [`demux::ts::TsFile`]) go to the core's demuxers, with the video
+//! pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented MP4,
+//! AAC and MP3 in MPEG-TS: symphonia reads neither container), the host's decoder; other
+//! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without
+//! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -116,7 +117,7 @@ impl Progressive {
     /// Probes the file: containers with video (or audio the core cannot decode) get the
     /// core's demuxer and platform decoders; everything else the symphonia audio path.
     fn probe(&mut self, ctx: OpenContext<'_>) -> Result<Opened, Stall> {
-        let mut head = [0u8; 12];
+        let mut head = [0u8; demux::SNIFF_BYTES];
         let n = lock(&self.cache)
             .copy_at(0, &mut head)
             .map_err(Stall::NeedBytes)?;
