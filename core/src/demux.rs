@@ -40,6 +40,20 @@ impl ByteSource for crate::source::cache::ByteCache {
     }
 }
 
+/// Reads of a [`ByteCache`](crate::source::cache::ByteCache) that leave it as it is (its read
+/// position, which the loader and the eviction follow, does not move): for work beside
+/// playback, such as counting an MP3's frames.
+pub struct Peek<'a>(pub &'a crate::source::cache::ByteCache);
+
+impl ByteSource for Peek<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
+        self.0.peek_at(offset, buf).map_err(DemuxError::NeedBytes)
+    }
+    fn len(&self) -> Option<u64> {
+        self.0.total()
+    }
+}
+
 /// A whole resource in memory (tests, fuzzing, small files).
 impl ByteSource for &[u8] {
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
