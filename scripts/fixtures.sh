@@ -67,6 +67,23 @@ media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt
 media "$gen/bad/hevc.mp4" -f lavfi -i "$(index_video 320x180 2)" -c:v libx265 -x265-params log-level=error \
   -pix_fmt yuv420p -tag:v hvc1
 
+# Progressive MPEG-TS (issue 15): the same 10 s sources through ffmpeg's mpegts muxer (H.264 with
+# B-frames, timestamps from 1.4 s), with AAC or MP3 audio, and as M2TS (192-byte packets: a
+# 4-byte arrival timestamp before each) without audio: in M2TS mode ffmpeg 5.1 muxes AAC and MP3
+# as private data (stream type 0x06), which it cannot name again without probing the payload.
+media "$gen/h264-aac.ts" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 2 -g 30 \
+  -pix_fmt yuv420p -c:a aac -b:a 128k -f mpegts
+media "$gen/h264-mp3.ts" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 2 -g 30 \
+  -pix_fmt yuv420p -c:a libmp3lame -b:a 128k -f mpegts
+media "$gen/h264.m2ts" -f lavfi -i "$v10" -c:v libx264 -bf 2 -g 30 -pix_fmt yuv420p \
+  -f mpegts -mpegts_m2ts_mode 1
+# VBR MP3 without a Xing/Info header (issue 15): 4 s of pink noise, then 26 s of a plain tone, so
+# the first frames' bitrate (~300 kb/s) is far from the mean (~100 kb/s) and a duration
+# estimated from them is less than half the real 30 s.
+media "$gen/vbr-no-xing.mp3" -f lavfi -i "anoisesrc=d=4:c=pink:a=0.4:r=44100:seed=7" \
+  -f lavfi -i "sine=f=440:r=44100:d=26" \
+  -filter_complex "[0:a][1:a]concat=n=2:v=0:a=1,aformat=channel_layouts=stereo" \
+  -c:a libmp3lame -q:a 2 -write_xing 0
 # QuickTime as iPhones write it (ffmpeg -f mov): the AAC esds sits inside a `wave` atom of a
 # version-1 sound description, followed by a `chan` box; moov after the mdat.
 media "$gen/h264-aac.mov" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 0 -g 30 \

@@ -1,7 +1,9 @@
-//! Audio: decode (symphonia), trim, channel mapping and rate conversion to the device format.
+//! Audio: decode (symphonia), trim, channel mapping and rate conversion to the device format;
+//! the exact length of MP3 files (`mp3`).
 
 pub mod decoder;
 pub mod mix;
+pub mod mp3;
 pub mod mp4_edit;
 pub(crate) mod pipeline;
 pub mod platform;

@@ -1,4 +1,5 @@
-//! Container demuxing for video files: MP4 (progressive and fragmented) and WebM/Matroska.
+//! Container demuxing for video files: MP4 (progressive and fragmented), WebM/Matroska and
+//! MPEG-TS (HLS segments, and whole files: [`ts::TsFile`]).
 //!
 //! Why our own parsers rather than a crate: symphonia 0.6's MP4 reader ignores `ctts` and edit
 //! lists (wrong presentation times for B-frames), `mp4parse` needs a `Read` of the whole `moov`
@@ -13,6 +14,7 @@
 
 pub mod codec;
 pub mod mp4;
+pub mod mpa;
 pub mod ts;
 pub mod webm;
 
@@ -35,6 +37,20 @@ impl ByteSource for crate::source::cache::ByteCache {
     }
     fn len(&self) -> Option<u64> {
         self.total()
+    }
+}
+
+/// Reads of a [`ByteCache`](crate::source::cache::ByteCache) that leave it as it is (its read
+/// position, which the loader and the eviction follow, does not move): for work beside
+/// playback, such as counting an MP3's frames.
+pub struct Peek<'a>(pub &'a crate::source::cache::ByteCache);
+
+impl ByteSource for Peek<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
+        self.0.peek_at(offset, buf).map_err(DemuxError::NeedBytes)
+    }
+    fn len(&self) -> Option<u64> {
+        self.0.total()
     }
 }
 
@@ -153,7 +169,9 @@ pub struct Sample {
     pub dts_us: i64,
     /// Duration in microseconds (0 when unknown).
     pub duration_us: i64,
-    /// Byte offset of the sample data in the resource.
+    /// Byte offset of the sample data in the resource; for demuxers that assemble samples
+    /// (MPEG-TS files), the sample's address among what they demuxed. Read the bytes with
+    /// [`Demux::read_sample`].
     pub offset: u64,
     /// Size of the sample data in bytes.
     pub size: u32,
@@ -204,6 +222,19 @@ pub trait Demux {
         track: usize,
         time_us: i64,
     ) -> Result<Cursor, DemuxError>;
+    /// Copies the bytes of `sample` (one [`Demux::next_sample`] gave) into `buf`, which is
+    /// `sample.size` long. Returns how many bytes were copied: fewer only when the resource
+    /// ends first. By default the bytes at [`Sample::offset`] of `src`; a demuxer whose
+    /// samples are not contiguous in the resource (MPEG-TS spreads them over packets)
+    /// assembles them.
+    fn read_sample(
+        &mut self,
+        src: &mut dyn ByteSource,
+        sample: &Sample,
+        buf: &mut [u8],
+    ) -> Result<usize, DemuxError> {
+        src.read_at(sample.offset, buf)
+    }
 }
 
 /// Most bytes any single header structure (moov, moof, a Matroska master element read whole)
@@ -219,14 +250,30 @@ pub enum Sniffed {
     Mp4,
     /// EBML (WebM / Matroska).
     Matroska,
+    /// MPEG transport stream: 188-byte packets, 192-byte M2TS packets (a 4-byte timestamp
+    /// first) or 204-byte packets (16 bytes of FEC after).
+    Ts,
     /// Something else (left to the audio-only path).
     Other,
 }
 
-/// Looks at the first 12 bytes of a resource.
+/// Bytes [`sniff`] wants to see (fewer only when the resource is shorter).
+pub const SNIFF_BYTES: usize = 512;
+
+/// Looks at the first bytes of a resource (up to [`SNIFF_BYTES`]).
 pub fn sniff(head: &[u8]) -> Sniffed {
     if head.len() >= 4 && head[..4] == [0x1A, 0x45, 0xDF, 0xA3] {
         return Sniffed::Matroska;
+    }
+    // The sync byte at the start of two packets, and of a third when there is one.
+    let ts = [(0, 188), (4, 192), (0, 204)]
+        .iter()
+        .any(|&(lead, stride)| {
+            let sync = |k: usize| head.get(lead + k * stride).map(|&b| b == 0x47);
+            sync(0) == Some(true) && sync(1) == Some(true) && sync(2) != Some(false)
+        });
+    if ts {
+        return Sniffed::Ts;
     }
     if head.len() >= 8 {
         let t = &head[4..8];
@@ -242,13 +289,14 @@ pub fn sniff(head: &[u8]) -> Sniffed {
 
 /// Opens a demuxer for the resource, sniffing the container. Call again after `NeedBytes`.
 pub fn open(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxError> {
-    let mut head = [0u8; 12];
+    let mut head = [0u8; SNIFF_BYTES];
     let n = src.read_at(0, &mut head)?;
     match sniff(&head[..n]) {
         Sniffed::Mp4 => Ok(Box::new(mp4::Mp4Demuxer::open(src)?)),
         Sniffed::Matroska => Ok(Box::new(webm::WebmDemuxer::open(src)?)),
+        Sniffed::Ts => Ok(Box::new(ts::TsFile::open(src)?)),
         Sniffed::Other => Err(DemuxError::Unsupported(
-            "not an MP4 or Matroska file".into(),
+            "not an MP4, Matroska or MPEG-TS file".into(),
         )),
     }
 }

@@ -349,7 +349,7 @@ impl VideoPipe {
                 )));
             }
             let mut data = vec![0u8; sample.size as usize];
-            let n = match src.read_at(sample.offset, &mut data) {
+            let n = match demux.read_sample(src, &sample, &mut data) {
                 Ok(n) => n,
                 Err(e) => {
                     self.pending = Some(sample);

@@ -112,3 +112,49 @@ fn garbage_never_panics() {
         fuzz_scenario(&data).unwrap_or_else(|e| panic!("garbage of {len} bytes: {e}"));
     }
 }
+
+/// Broken MPEG-TS files (truncations, bit flips, garbage) through the file demuxer (open, every
+/// sample and its bytes, seeks) and the player, and broken VBR MP3s without a Xing header
+/// (whose frames the player counts) through the player: typed errors or a clean end.
+#[test]
+fn broken_ts_files_and_vbr_mp3s_end_in_errors_not_panics() {
+    use kinema_core::demux::{self, Cursor};
+    let mut rng = Rng(0x5eed_7515);
+    let ts = kinema_testkit::fixture("h264-aac.ts");
+    let mut opened = 0;
+    let all = variants(&ts, &mut rng);
+    let count = all.len();
+    for (i, bad) in all.into_iter().enumerate() {
+        let mut src: &[u8] = &bad;
+        if let Ok(mut d) = demux::open(&mut src) {
+            opened += 1;
+            let _ = d.duration();
+            for t in 0..d.tracks().len() {
+                let mut c = Cursor::default();
+                while let Ok(Some(s)) = d.next_sample(&mut src, t, &mut c) {
+                    let mut buf = vec![0; s.size as usize];
+                    let _ = d.read_sample(&mut src, &s, &mut buf);
+                }
+                for at in [0, 3_000_000, 9_000_000, i64::MAX / 2] {
+                    let _ = d.seek(&mut src, t, at);
+                }
+            }
+        }
+        if i % 6 == 0 {
+            let mut scenario = vec![0u8, 2, 0, 7, 1, 0, 4, 0, 3, 2, 0, 6];
+            scenario.extend_from_slice(&bad);
+            fuzz_scenario(&scenario).unwrap_or_else(|e| panic!("ts variant {i}: {e}"));
+        }
+    }
+    println!("{count} broken TS files: {opened} opened");
+    let mp3 = kinema_testkit::fixture("vbr-no-xing.mp3");
+    for (i, bad) in variants(&mp3[..40_000], &mut rng)
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % 4 == 0)
+    {
+        let mut scenario = vec![0u8, 2, 0, 7, 1, 0, 4, 0, 3, 2, 0, 6];
+        scenario.extend_from_slice(&bad);
+        fuzz_scenario(&scenario).unwrap_or_else(|e| panic!("mp3 variant {i}: {e}"));
+    }
+}

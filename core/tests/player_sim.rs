@@ -476,3 +476,146 @@ fn the_configured_retry_policy_governs_a_files_attempts_and_stall_timeout() {
     assert_eq!(host.last_error().map(|e| e.kind), Some(ErrorKind::Network));
     assert_eq!(host.fetch_log.len(), 1);
 }
+
+/// (frames, samples per frame, rate) of an MPEG-1 layer III file, counted here from its frame
+/// headers (an independent count of what the core's scan finds).
+fn mp3_frames(bytes: &[u8]) -> (u64, u64, u32) {
+    let mut at = 0;
+    if bytes.starts_with(b"ID3") {
+        let size = bytes[6..10]
+            .iter()
+            .fold(0usize, |s, &b| s << 7 | usize::from(b));
+        at = 10 + size;
+    }
+    let kbps = [
+        0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
+    ];
+    let rates = [44_100, 48_000, 32_000];
+    let rate = rates[usize::from((bytes[at + 2] >> 2) & 3)];
+    let mut frames = 0;
+    while at + 4 <= bytes.len() {
+        let h = &bytes[at..at + 4];
+        assert!(
+            h[0] == 0xff && h[1] & 0xfe == 0xfa,
+            "MPEG-1 layer III at {at}"
+        );
+        let len = 144 * kbps[usize::from(h[2] >> 4)] * 1000 / rate + usize::from((h[2] >> 1) & 1);
+        if at + len > bytes.len() {
+            break;
+        }
+        at += len;
+        frames += 1;
+    }
+    (frames, 1152, rate as u32)
+}
+
+fn durations(host: &SimHost) -> Vec<f64> {
+    host.events
+        .iter()
+        .filter_map(|e| match e {
+            PlayerEvent::DurationChanged(d) => Some(*d),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A VBR MP3 without a Xing/Info header: the estimate from its first frames is announced at
+/// load; the core counts the frame headers as the bytes arrive and, the whole file being
+/// within the forward budget, announces the exact duration soon after, before playing. It
+/// then plays to that end.
+#[test]
+fn vbr_mp3_without_xing_gets_its_exact_duration() {
+    let bytes = kinema_testkit::fixture("vbr-no-xing.mp3");
+    let (frames, per_frame, rate) = mp3_frames(&bytes);
+    let exact = (frames * per_frame) as f64 / f64::from(rate);
+    let mut host = host_with("vbr.mp3", bytes, Fault::None);
+    load(&mut host, "vbr.mp3");
+    wait_state(&mut host, PlaybackState::Paused, 2);
+    let estimate = host.player.media_info().unwrap().duration.unwrap();
+    assert!((estimate - exact).abs() > 5.0, "estimate {estimate}");
+    let ok = host.run_until(Duration::from_secs(2), |h| {
+        h.player
+            .duration()
+            .is_some_and(|d| (d - exact).abs() < 1e-9)
+    });
+    assert!(ok, "exact duration {exact}: events {:?}", durations(&host));
+    println!(
+        "vbr-no-xing.mp3: estimate {estimate} s, exact {exact} s after {:?}",
+        host.now
+    );
+    assert_eq!(durations(&host), vec![estimate, exact]);
+    assert_eq!(host.player.state(), PlaybackState::Paused);
+
+    host.app(AppRequest::Play);
+    wait_state(&mut host, PlaybackState::Ended, 40);
+    assert_eq!(
+        host.player.duration(),
+        Some(exact),
+        "{:?}",
+        durations(&host)
+    );
+    assert!((host.player.current_time() - exact).abs() < 0.01);
+    let played = host.played().len() / 2;
+    let want = (exact * f64::from(RATE)).round() as usize;
+    assert!(
+        played.abs_diff(want) <= RATE as usize / 100,
+        "{played} vs {want}"
+    );
+}
+
+/// A larger file (the fixture's frames four times over, 776 KB, 120 s, with a forward budget
+/// of 64 KiB beyond the decoder's 256 KiB read margin): the exact duration comes once the
+/// fetch has reached the end, while it plays.
+#[test]
+fn vbr_mp3_duration_comes_when_the_fetch_reaches_the_end() {
+    let one = kinema_testkit::fixture("vbr-no-xing.mp3");
+    let size = one[6..10]
+        .iter()
+        .fold(0usize, |s, &b| s << 7 | usize::from(b));
+    let (tag, frames) = one.split_at(10 + size);
+    let bytes = [tag, frames, frames, frames, frames].concat();
+    let len = bytes.len();
+    let (count, per_frame, rate) = mp3_frames(&bytes);
+    let exact = (count * per_frame) as f64 / f64::from(rate);
+    let config = PlayerConfig {
+        forward_buffer_bytes: 64 * 1024,
+        chunk_bytes: 64 * 1024,
+        ..PlayerConfig::default()
+    };
+    let mut host = SimHost::new(config, RATE);
+    host.add("vbr.mp3", bytes);
+    load(&mut host, "vbr.mp3");
+    wait_state(&mut host, PlaybackState::Paused, 2);
+    host.run_for(Duration::from_secs(2));
+    assert_eq!(durations(&host).len(), 1, "only the estimate while paused");
+    host.app(AppRequest::Play);
+    let ok = host.run_until(Duration::from_secs(130), |h| {
+        h.player.duration() == Some(exact)
+    });
+    assert!(ok, "{:?}", durations(&host));
+    let at = host.player.current_time();
+    println!("exact duration {exact} s announced at {at} s of playback");
+    assert!(at > 30.0 && at < exact - 10.0, "{at}");
+    let last = host.fetch_log.last().and_then(|f| f.1.clone()).unwrap();
+    assert!(last.ends_with(&format!("-{}", len - 1)), "{last}");
+    wait_state(&mut host, PlaybackState::Ended, 130);
+    assert_eq!(host.player.duration(), Some(exact));
+    assert_eq!(durations(&host).len(), 2, "{:?}", durations(&host));
+}
+
+/// An MP3 whose Info header gives the frame count: symphonia's duration is already exact
+/// (frame count less the LAME tag's delay and padding, as ffmpeg decodes it), so nothing is
+/// scanned and nothing changes.
+#[test]
+fn mp3_with_a_frame_count_keeps_its_duration() {
+    let path = kinema_testkit::fixture_path("clicks-10s.mp3");
+    let decoded = kinema_testkit::ffmpeg_pcm(&path).len() / 2;
+    let mut host = host_with("clicks.mp3", std::fs::read(&path).unwrap(), Fault::None);
+    load(&mut host, "clicks.mp3");
+    wait_state(&mut host, PlaybackState::Paused, 2);
+    let d = host.player.duration().unwrap();
+    assert_eq!((d * 48_000.0).round() as usize, decoded, "{d}");
+    host.app(AppRequest::Play);
+    wait_state(&mut host, PlaybackState::Ended, 20);
+    assert_eq!(durations(&host), vec![d]);
+}

@@ -229,3 +229,25 @@ fn seeks_land_on_the_exact_frame() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A VBR MP3 without a Xing/Info header: symphonia estimates its length from the first frames
+/// (13.5 s of 30.04 s here) and trimmed everything past the estimate; the core decodes it to
+/// its end, as ffmpeg does, and says the estimate until the player counts the frames.
+#[test]
+fn vbr_mp3_without_xing_decodes_to_its_end() {
+    let path = kinema_testkit::fixture_path("vbr-no-xing.mp3");
+    let bytes = std::fs::read(&path).unwrap();
+    let (info, ours) = decode_all(&bytes, Some("mp3")).unwrap();
+    let theirs = reference_pcm(&path);
+    let max_diff = kinema_testkit::max_abs_diff(&ours, &theirs);
+    println!(
+        "vbr-no-xing.mp3: ours {} frames, ffmpeg {} frames, max |diff| {max_diff:e}, estimate {:?}",
+        ours.len() / 2,
+        theirs.len() / 2,
+        info.duration
+    );
+    assert_eq!(ours.len(), theirs.len(), "decoded to the end");
+    assert!(max_diff <= 1e-4, "{max_diff}");
+    let estimate = info.duration.unwrap();
+    assert!(estimate < 20.0, "the first frames' estimate: {estimate}");
+}

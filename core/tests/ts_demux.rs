@@ -8,10 +8,10 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use kinema_core::demux::ts::{
-    avc_decoder_config, avc_sps, avcc_from_annexb, demux_segment, demux_segment_after, TsLimits,
-    TsSample, TsSegment,
+    avc_decoder_config, avc_sps, avcc_from_annexb, demux_segment, demux_segment_after, TsFile,
+    TsLimits, TsSample, TsSegment,
 };
-use kinema_core::demux::{self, codec, ticks_to_us, Cursor, TrackKind};
+use kinema_core::demux::{self, codec, ticks_to_us, Cursor, Demux, TrackKind};
 use kinema_testkit::{fixture, fixture_path};
 
 const WRAP: i64 = 1 << 33;
@@ -1152,6 +1152,7 @@ fn access_units_split_and_joined_across_pes() {
         out.extend_from_slice(&packetize(0x100, &mut cc, &p));
     }
     let seg = demux_segment(&out, &limits).unwrap();
+    same_in_windows(&out, &seg);
     let got = of_track(&seg, 0);
     assert_eq!(got.len(), aus.len());
     for (i, (g, w)) in got.iter().zip(&aus).enumerate() {
@@ -1213,6 +1214,7 @@ fn adts_frames_straddling_pes_packets() {
         }
         assert!(chunk != 100 || without_pts > 0, "PES without PTS");
         let seg = demux_segment(&out, &limits).unwrap();
+        same_in_windows(&out, &seg);
         let got: Vec<(i64, Vec<u8>)> = of_track(&seg, 1)
             .iter()
             .map(|s| (s.pts_us, s.data.clone()))
@@ -1223,5 +1225,457 @@ fn adts_frames_straddling_pes_packets() {
             assert!(g.1 == w.1, "chunk {chunk} frame {i}: data");
         }
         assert_eq!(of_track(&seg, 0), of_track(&base, 0));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Whole files played progressively (`demux::open` sniffs them: `ts::TsFile`)
+
+/// The progressive MPEG-TS fixtures: scripts/fixtures.sh's 10 s files (index video, clicks) and
+/// ts-fixtures.sh's (`ts/`; `ts/wrap.ts` crosses the 33-bit wrap 2.3 s in).
+const FILES: [&str; 7] = [
+    "h264-aac.ts",
+    "h264-mp3.ts",
+    "h264.m2ts",
+    "ts/h264-aac-320.ts",
+    "ts/hevc-aac.ts",
+    "ts/h264-mp3.ts",
+    "ts/wrap.ts",
+];
+
+fn file_path(name: &str) -> PathBuf {
+    match name.strip_prefix("ts/") {
+        Some(n) => ts_path(n),
+        None => fixture_path(name),
+    }
+}
+
+fn file_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(file_path(name)).unwrap()
+}
+
+/// (pts, dts, duration, size, key) of every packet per stream (90 kHz ticks), from ffprobe,
+/// and the start time: the least pts (ffprobe keeps times continuous across a wrap).
+/// (pts, dts, duration, size, key) of one packet, ticks.
+type Packet = (i64, i64, i64, usize, bool);
+
+fn file_packets(path: &Path) -> (HashMap<usize, Vec<Packet>>, i64) {
+    let mut out: HashMap<usize, Vec<_>> = HashMap::new();
+    for p in probe(path, "packet", "stream_index,pts,dts,duration,size,flags") {
+        let pts: i64 = p["pts"].parse().unwrap();
+        out.entry(p["stream_index"].parse().unwrap())
+            .or_default()
+            .push((
+                pts,
+                p["dts"].parse().unwrap_or(pts),
+                p["duration"].parse().unwrap(),
+                p["size"].parse().unwrap(),
+                p["flags"].starts_with('K'),
+            ));
+    }
+    let start = out.values().flatten().map(|p| p.0).min().unwrap();
+    (out, start)
+}
+
+fn ffprobe_duration(path: &Path) -> f64 {
+    probe(path, "format", "duration")[0]["duration"]
+        .parse()
+        .unwrap()
+}
+
+/// Every sample of every track of an opened file.
+fn every_sample(d: &mut dyn demux::Demux, src: &mut &[u8]) -> Vec<Vec<demux::Sample>> {
+    (0..d.tracks().len())
+        .map(|t| kinema_testkit::all_samples(d, src, t))
+        .collect()
+}
+
+#[test]
+fn ts_files_are_sniffed() {
+    for name in FILES {
+        let bytes = file_bytes(name);
+        let head = &bytes[..demux::SNIFF_BYTES];
+        assert_eq!(demux::sniff(head), demux::Sniffed::Ts, "{name}");
+    }
+    assert_eq!(
+        demux::sniff(&fixture("h264-aac.mp4")[..512]),
+        demux::Sniffed::Mp4
+    );
+    assert_eq!(
+        demux::sniff(&fixture("vbr-no-xing.mp3")[..512]),
+        demux::Sniffed::Other
+    );
+    // One sync byte is not enough.
+    let mut one = vec![0u8; 512];
+    one[0] = 0x47;
+    assert_eq!(demux::sniff(&one), demux::Sniffed::Other);
+}
+
+/// Every sample of a whole `.ts` / `.m2ts` file against ffprobe: count, pts and dts (from the
+/// file's start time, which is time 0), duration, size, key; the tracks' codecs.
+#[test]
+fn ts_file_samples_match_ffprobe() {
+    for name in FILES {
+        let path = file_path(name);
+        let bytes = file_bytes(name);
+        let mut src: &[u8] = &bytes;
+        let mut d = demux::open(&mut src).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        assert_eq!(d.container(), "mpegts");
+        let tracks = d.tracks().to_vec();
+        let streams = probe(&path, "stream", "index,codec_name");
+        assert_eq!(tracks.len(), streams.len(), "{name}: tracks");
+        let (packets, start) = file_packets(&path);
+        let all = every_sample(d.as_mut(), &mut src);
+        for (t, info) in tracks.iter().enumerate() {
+            let want_codec = match streams[t]["codec_name"].as_str() {
+                "h264" => "avc1.",
+                "hevc" => "hvc1.",
+                "aac" => "mp4a.40.2",
+                "mp3" => "mp3",
+                other => panic!("{name}: codec {other}"),
+            };
+            assert!(info.codec.starts_with(want_codec), "{name}: {}", info.codec);
+            let ours = &all[t];
+            let theirs = &packets[&t];
+            assert_eq!(ours.len(), theirs.len(), "{name}: track {t} sample count");
+            let header = if info.codec.starts_with("mp4a") { 7 } else { 0 };
+            for (i, (s, r)) in ours.iter().zip(theirs).enumerate() {
+                let us = |ticks: i64| ticks_to_us(ticks, 90_000);
+                assert_eq!(s.pts_us, us(r.0 - start), "{name} t{t} #{i}: pts");
+                assert_eq!(s.dts_us, us(r.1 - start), "{name} t{t} #{i}: dts");
+                assert_eq!(s.duration_us, us(r.2), "{name} t{t} #{i}: duration");
+                if info.codec.starts_with("hvc1") {
+                    // See check_against_ffprobe: ffmpeg's HEVC parser moves start-code bytes.
+                    assert!(
+                        (s.size as usize).abs_diff(r.3) <= 1,
+                        "{name} t{t} #{i}: size"
+                    );
+                } else {
+                    assert_eq!(s.size as usize + header, r.3, "{name} t{t} #{i}: size");
+                }
+                assert_eq!(s.key, r.4, "{name} t{t} #{i}: key");
+            }
+        }
+        let first = all.iter().flatten().map(|s| s.pts_us).min().unwrap();
+        assert_eq!(first, 0, "{name}: time 0 is the first presentation time");
+    }
+}
+
+/// The bytes `read_sample` hands out are those the segment demuxer finds in the same file.
+#[test]
+fn ts_file_sample_bytes_match_the_segment_demuxer() {
+    for name in FILES {
+        let bytes = file_bytes(name);
+        let seg = demux_segment(&bytes, &TsLimits::default()).unwrap();
+        let mut src: &[u8] = &bytes;
+        let mut d = demux::open(&mut src).unwrap();
+        for t in 0..d.tracks().len() {
+            let want = of_track(&seg, t);
+            let ours = kinema_testkit::all_samples(d.as_mut(), &mut src, t);
+            assert_eq!(ours.len(), want.len(), "{name} t{t}");
+            for (i, (s, w)) in ours.iter().zip(&want).enumerate() {
+                let mut buf = vec![0u8; s.size as usize];
+                let n = d.read_sample(&mut src, s, &mut buf).unwrap();
+                assert_eq!(n, buf.len(), "{name} t{t} #{i}");
+                assert!(buf == w.data, "{name} t{t} #{i}: bytes");
+            }
+        }
+    }
+}
+
+/// Windows of any size give the same samples: a window's samples are those of the PES packets
+/// that start in it, so nothing is lost or repeated where windows meet.
+#[test]
+fn ts_file_windows_join_without_gaps() {
+    for name in FILES {
+        let bytes = file_bytes(name);
+        let mut src: &[u8] = &bytes;
+        let mut whole = TsFile::open(&mut src).unwrap();
+        let want = every_sample(&mut whole, &mut src);
+        for window in [188 * 8, 188 * 50, 64 * 1024 + 7, 100_000] {
+            let mut d = TsFile::open_with_window(&mut src, window).unwrap();
+            assert_eq!(d.tracks(), whole.tracks(), "{name} window {window}");
+            assert_eq!(d.duration(), whole.duration(), "{name} window {window}");
+            let got = every_sample(&mut d, &mut src);
+            for (t, (g, w)) in got.iter().zip(&want).enumerate() {
+                let key = |s: &demux::Sample| (s.pts_us, s.dts_us, s.duration_us, s.size, s.key);
+                assert_eq!(
+                    g.iter().map(key).collect::<Vec<_>>(),
+                    w.iter().map(key).collect::<Vec<_>>(),
+                    "{name} window {window} track {t}"
+                );
+                for (a, b) in g.iter().zip(w) {
+                    let (mut x, mut y) = (vec![0; a.size as usize], vec![0; b.size as usize]);
+                    d.read_sample(&mut src, a, &mut x).unwrap();
+                    whole.read_sample(&mut src, b, &mut y).unwrap();
+                    assert!(x == y, "{name} window {window} t{t} at {}", a.dts_us);
+                }
+            }
+        }
+    }
+}
+
+/// The duration: first presentation time to the end of the last sample, within a frame of
+/// ffprobe's (which ends each stream one frame after its last PES's timestamp).
+#[test]
+fn ts_file_duration_matches_ffprobe() {
+    for name in FILES {
+        let path = file_path(name);
+        let bytes = file_bytes(name);
+        let mut src: &[u8] = &bytes;
+        let mut d = demux::open(&mut src).unwrap();
+        let ours = d.duration().unwrap();
+        let theirs = ffprobe_duration(&path);
+        println!("{name}: duration {ours:.6} s, ffprobe {theirs:.6} s");
+        assert!(
+            (ours - theirs).abs() <= 1.0 / 30.0,
+            "{name}: {ours} vs {theirs}"
+        );
+        // And it is where the samples end.
+        let end = every_sample(d.as_mut(), &mut src)
+            .iter()
+            .flatten()
+            .map(|s| s.pts_us + s.duration_us)
+            .max()
+            .unwrap();
+        assert!(
+            ((ours * 1e6).round() as i64 - end).abs() <= 1,
+            "{name}: {ours} vs {end}"
+        );
+    }
+}
+
+/// A seek lands on the last keyframe at or before the target (every audio frame is one), the
+/// first sample when there is none, whatever the window size.
+#[test]
+fn ts_file_seeks_land_on_the_keyframe_before() {
+    for name in FILES {
+        let bytes = file_bytes(name);
+        let mut src: &[u8] = &bytes;
+        for window in [TsFile::DEFAULT_WINDOW, 188 * 40] {
+            let mut d = TsFile::open_with_window(&mut src, window).unwrap();
+            let all = every_sample(&mut d, &mut src);
+            let end = (d.duration().unwrap() * 1e6) as i64;
+            for (t, samples) in all.iter().enumerate() {
+                let keys: Vec<i64> = samples.iter().filter(|s| s.key).map(|s| s.pts_us).collect();
+                let mut targets = vec![-5_000_000, 0, 1, 999_999, 1_000_000, end / 2, end - 1];
+                targets.extend([end, end + 5_000_000, i64::MAX / 4]);
+                targets.extend(keys.iter().step_by(7).flat_map(|&k| [k - 1, k, k + 1]));
+                for target in targets {
+                    let want = samples
+                        .iter()
+                        .rfind(|s| s.key && s.pts_us <= target)
+                        .unwrap_or(&samples[0]);
+                    let mut c = d.seek(&mut src, t, target).unwrap();
+                    let got = d.next_sample(&mut src, t, &mut c).unwrap().unwrap();
+                    assert_eq!(
+                        (got.pts_us, got.dts_us, got.key),
+                        (want.pts_us, want.dts_us, want.key),
+                        "{name} window {window} t{t} seek {target}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+/// Bytes that arrive in pieces, as from the player's cache: every read of bytes not there
+/// answers `NeedBytes` (naming a byte that is missing), and the call succeeds once they are.
+struct Holes<'a> {
+    data: &'a [u8],
+    held: std::collections::BTreeSet<u64>,
+    misses: usize,
+}
+
+const HOLE_BLOCK: u64 = 4 * 1024;
+
+impl Holes<'_> {
+    fn new(data: &[u8]) -> Holes<'_> {
+        Holes {
+            data,
+            held: Default::default(),
+            misses: 0,
+        }
+    }
+
+    /// Runs `f` until it no longer misses, fetching each missing block.
+    fn until<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, demux::DemuxError>) -> T {
+        loop {
+            match f(self) {
+                Ok(v) => return v,
+                Err(demux::DemuxError::NeedBytes(at)) => {
+                    assert!(at < self.data.len() as u64, "miss past the end: {at}");
+                    assert!(self.held.insert(at / HOLE_BLOCK), "miss at held byte {at}");
+                    self.misses += 1;
+                }
+                Err(e) => panic!("{e:?}"),
+            }
+        }
+    }
+
+    fn fetched(&self) -> u64 {
+        self.held.len() as u64 * HOLE_BLOCK
+    }
+}
+
+impl demux::ByteSource for Holes<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, demux::DemuxError> {
+        let end = (offset + buf.len() as u64).min(self.data.len() as u64);
+        let mut at = offset;
+        while at < end {
+            if !self.held.contains(&(at / HOLE_BLOCK)) {
+                return Err(demux::DemuxError::NeedBytes(at));
+            }
+            at = (at / HOLE_BLOCK + 1) * HOLE_BLOCK;
+        }
+        let mut all: &[u8] = self.data;
+        all.read_at(offset, buf)
+    }
+
+    fn len(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
+}
+
+/// Open, reading and seeking over bytes that arrive as they are asked for: the same results,
+/// and a seek fetches what the bisection probes and the window it lands in need, not the file.
+#[test]
+fn ts_file_reads_resume_after_missing_bytes() {
+    use kinema_core::demux::ByteSource;
+    let name = "h264-aac.ts";
+    let bytes = file_bytes(name);
+    let mut full: &[u8] = &bytes;
+    let window = 16 * 1024;
+    let mut reference = TsFile::open_with_window(&mut full, window).unwrap();
+    let want = every_sample(&mut reference, &mut full);
+
+    let mut holes = Holes::new(&bytes);
+    let mut d = holes.until(|h| TsFile::open_with_window(h, window));
+    assert!(holes.misses > 2, "the head and the tail are fetched");
+    assert_eq!(d.duration(), reference.duration());
+    for (t, samples) in want.iter().enumerate() {
+        let mut c = Cursor::default();
+        for s in samples {
+            let got = holes.until(|h| d.next_sample(h, t, &mut c)).unwrap();
+            assert_eq!((got.pts_us, got.size), (s.pts_us, s.size));
+            let mut buf = vec![0; got.size as usize];
+            holes.until(|h| d.read_sample(h, &got, &mut buf));
+            let mut theirs = vec![0; s.size as usize];
+            reference.read_sample(&mut full, s, &mut theirs).unwrap();
+            assert!(buf == theirs, "t{t} at {}", s.pts_us);
+        }
+        assert_eq!(holes.until(|h| d.next_sample(h, t, &mut c)), None);
+    }
+
+    // A fresh source for a seek: the bisection reads a few probes and the windows around the
+    // target, not the whole file.
+    let mut holes = Holes::new(&bytes);
+    let mut d = TsFile::open_with_window(&mut full, window).unwrap();
+    let target = 8_000_000;
+    let mut c = holes.until(|h| d.seek(h, 0, target));
+    let got = holes.until(|h| d.next_sample(h, 0, &mut c)).unwrap();
+    let key = want[0]
+        .iter()
+        .rfind(|s| s.key && s.pts_us <= target)
+        .unwrap();
+    assert_eq!(got.pts_us, key.pts_us);
+    println!(
+        "seek to {target} µs in {name} ({} bytes): {} misses, {} bytes fetched",
+        bytes.len(),
+        holes.misses,
+        holes.fetched()
+    );
+    assert!(
+        holes.fetched() * 2 < bytes.len() as u64,
+        "{}",
+        holes.fetched()
+    );
+    assert!(holes.len().is_some());
+}
+
+/// The 33-bit wrap inside a file: times keep increasing through it, and seeks across it land
+/// on the right keyframe (checked in `ts_file_seeks_land_on_the_keyframe_before` too); a file
+/// whose wrap comes late (the 10 s file shifted to wrap at 7 s) as well.
+#[test]
+fn ts_file_timestamps_increase_across_the_wrap() {
+    let bytes = file_bytes("h264-aac.ts");
+    let seg = demux_segment(&bytes, &TsLimits::default()).unwrap();
+    let first = seg.samples.iter().map(|s| s.pts_us).min().unwrap();
+    let shifted = shift_timestamps(&bytes, WRAP - div_round((first + 7_000_000) * 9, 100));
+    for data in [file_bytes("ts/wrap.ts"), shifted] {
+        let mut src: &[u8] = &data;
+        let mut d = TsFile::open_with_window(&mut src, 188 * 100).unwrap();
+        let all = every_sample(&mut d, &mut src);
+        for (t, samples) in all.iter().enumerate() {
+            assert!(
+                samples.windows(2).all(|w| w[1].dts_us > w[0].dts_us),
+                "track {t}: dts increase"
+            );
+            assert!(samples[0].pts_us < 100_000, "track {t} starts at 0");
+        }
+        let d = d.duration().unwrap();
+        assert!((3.9..10.1).contains(&d), "duration {d}");
+    }
+}
+
+/// A file cut short plays what it has: the duration is where its samples end.
+#[test]
+fn truncated_ts_file_opens_with_the_duration_it_has() {
+    let bytes = file_bytes("h264-aac.ts");
+    let cut = &bytes[..bytes.len() * 6 / 10];
+    let mut src: &[u8] = cut;
+    let mut d = demux::open(&mut src).unwrap();
+    let dur = d.duration().unwrap();
+    assert!((5.0..7.0).contains(&dur), "{dur}");
+    let mut full: &[u8] = &bytes;
+    let mut whole = demux::open(&mut full).unwrap();
+    for t in 0..2 {
+        let part = kinema_testkit::all_samples(d.as_mut(), &mut src, t);
+        let all = kinema_testkit::all_samples(whole.as_mut(), &mut full, t);
+        let n = part.len() - 1; // the last may be cut
+        assert!(n > all.len() / 2);
+        for (a, b) in part[..n].iter().zip(&all) {
+            assert_eq!((a.pts_us, a.size), (b.pts_us, b.size));
+        }
+    }
+}
+
+/// The same bytes as a file, in windows of several sizes: the segment demuxer's samples (times
+/// from the first presentation time), whatever PES packets straddle the windows' ends.
+fn same_in_windows(data: &[u8], seg: &TsSegment) {
+    let ticks = |us: i64| div_round(us * 9, 100);
+    let origin = seg
+        .samples
+        .iter()
+        .filter(|s| seg.tracks[s.track].kind.is_some())
+        .map(|s| ticks(s.pts_us))
+        .min()
+        .unwrap();
+    for window in [188 * 8, 188 * 21, 4096, 20_000] {
+        let mut src: &[u8] = data;
+        let mut d = TsFile::open_with_window(&mut src, window).unwrap();
+        for (t, info) in seg.tracks.iter().enumerate() {
+            if info.kind.is_none() {
+                continue;
+            }
+            let want = of_track(seg, t);
+            let got = kinema_testkit::all_samples(&mut d, &mut src, t);
+            assert_eq!(got.len(), want.len(), "window {window} track {t}");
+            for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+                assert_eq!(
+                    (ticks(g.pts_us), ticks(g.dts_us), g.key, g.size as usize),
+                    (
+                        ticks(w.pts_us) - origin,
+                        ticks(w.dts_us) - origin,
+                        w.key,
+                        w.data.len()
+                    ),
+                    "window {window} track {t} #{i}"
+                );
+                let mut buf = vec![0; g.size as usize];
+                d.read_sample(&mut src, g, &mut buf).unwrap();
+                assert!(buf == w.data, "window {window} track {t} #{i}: bytes");
+            }
+        }
     }
 }

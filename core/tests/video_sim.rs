@@ -336,3 +336,117 @@ fn deep_host_decoder_plays_with_a_raised_decoder_depth() {
     assert_eq!(stats.dropped, 0, "{stats:?}");
     assert_eq!(h.video.presented.len(), 300, "{stats:?}");
 }
+
+// Local: ffprobe's format duration (mp4_demux.rs has its own for its fixtures).
+fn ffprobe_duration(name: &str) -> f64 {
+    let out = std::process::Command::new("ffprobe")
+        .args(["-v", "error", "-show_entries", "format=duration"])
+        .args(["-of", "csv=p=0"])
+        .arg(kinema_testkit::fixture_path(name))
+        .output()
+        .expect("ffprobe must be installed (scripts/bootstrap.sh)");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// The presentation times (µs) of every video frame of a file, in presentation order, from the
+/// core's own demuxer.
+fn video_pts(name: &str) -> Vec<i64> {
+    let data = fixture(name);
+    let mut src: &[u8] = &data;
+    let mut d = kinema_core::demux::open(&mut src).unwrap();
+    let v = d
+        .tracks()
+        .iter()
+        .position(|t| t.kind == Some(kinema_core::demux::TrackKind::Video))
+        .unwrap();
+    let mut pts: Vec<i64> = kinema_testkit::all_samples(d.as_mut(), &mut src, v)
+        .iter()
+        .map(|s| s.pts_us)
+        .collect();
+    pts.sort_unstable();
+    pts
+}
+
+/// MPEG-TS files played as files (not HLS): every frame once, in order, on time; the
+/// duration announced at load and at the end within a frame of ffprobe's.
+#[test]
+fn ts_files_play_every_frame_and_end_at_their_duration() {
+    for name in ["h264-aac.ts", "h264-mp3.ts", "h264.m2ts"] {
+        plays_every_frame(name);
+        let theirs = ffprobe_duration(name);
+        let mut h = host(&[name]);
+        load(&mut h, name);
+        let announced = h.player.duration().unwrap();
+        assert!(
+            (announced - theirs).abs() <= 1.0 / 30.0,
+            "{name}: duration {announced} at load, ffprobe {theirs}"
+        );
+        h.app(AppRequest::Play);
+        wait(&mut h, 20, "ended", |h| {
+            h.player.state() == PlaybackState::Ended
+        });
+        let end = h.player.duration().unwrap();
+        println!("{name}: duration {announced} at load, {end} at the end, ffprobe {theirs}");
+        assert!(
+            (end - theirs).abs() <= 1.0 / 30.0,
+            "{name}: {end} vs {theirs}"
+        );
+        assert!((h.player.current_time() - end).abs() < 1e-6);
+        assert!(h.last_error().is_none(), "{:?}", h.last_error());
+        let audio = h.audio_configs.last().map(|c| c.codec.clone());
+        let want = match name {
+            "h264-aac.ts" => Some("mp4a.40.2"),
+            "h264-mp3.ts" => Some("mp3"),
+            _ => None,
+        };
+        assert_eq!(
+            audio.as_deref(),
+            want,
+            "{name}: the platform decodes the audio"
+        );
+    }
+}
+
+/// Exact seeks in a TS file land on the frame whose interval holds the target, paused, and
+/// across the 33-bit wrap of `ts/wrap.ts` (2.3 s in).
+#[test]
+fn ts_file_exact_seeks_show_the_requested_frame() {
+    let cases: [(&str, &[f64]); 3] = [
+        ("h264-aac.ts", &[4.567, 9.99, 0.5, 7.01]),
+        ("h264.m2ts", &[2.0, 8.34, 0.04]),
+        ("ts/wrap.ts", &[3.1, 1.0, 2.32]),
+    ];
+    for (name, targets) in cases {
+        let pts = video_pts(name);
+        let mut h = host(&[name]);
+        load(&mut h, name);
+        wait(&mut h, 2, "first frame", |h| h.video.on_screen.is_some());
+        for &target in targets {
+            h.app(AppRequest::Seek {
+                position: target,
+                mode: SeekMode::Exact,
+            });
+            wait(&mut h, 5, "seeked", |h| !h.player.seeking());
+            let t = (target * 1e6).round() as i64;
+            let want = pts.iter().copied().rfind(|&p| p <= t).unwrap_or(pts[0]);
+            assert_eq!(
+                h.video.on_screen,
+                Some(want),
+                "{name}: seek {target} shows the frame at {want} µs"
+            );
+            assert_eq!(h.player.current_time(), target);
+            assert!(h.video.live.len() <= 11, "bounded: {}", h.video.live.len());
+        }
+        // Playing on from the last target: frames follow in order.
+        h.app(AppRequest::Play);
+        h.run_for(Duration::from_secs(1));
+        let shown: Vec<i64> = h.video.presented.iter().map(|p| p.1).collect();
+        let tail = &shown[shown.len() - 10..];
+        assert!(tail.windows(2).all(|w| w[1] > w[0]), "{name}: {tail:?}");
+        assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
+    }
+}

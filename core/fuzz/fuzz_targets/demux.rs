@@ -1,12 +1,20 @@
-//! The MP4 and WebM/Matroska demuxers over arbitrary bytes: open, read every sample of every
-//! track, seek. The first byte picks a container prefix so both parsers get deep inputs; one
-//! choice wraps the bytes in a valid MP4 skeleton (one track whose `tkhd` matrix and sample
-//! entry body are fuzzed, optionally fragmented, then fuzzed top-level boxes such as `sidx`),
-//! which reaches the QuickTime sound descriptions (`wave`/`esds`, version 2, PCM entries, `chan`),
-//! the rotation matrix and the `sidx` duration without first having to invent a `moov`.
+//! The MP4, WebM/Matroska and MPEG-TS file demuxers over arbitrary bytes: open, read every
+//! sample of every track, seek. The first byte picks a container prefix so every parser gets
+//! deep inputs; one choice wraps the bytes in a valid MP4 skeleton (one track whose `tkhd`
+//! matrix and sample entry body are fuzzed, optionally fragmented, then fuzzed top-level boxes
+//! such as `sidx`), which reaches the QuickTime sound descriptions (`wave`/`esds`, version 2,
+//! PCM entries, `chan`), the rotation matrix and the `sidx` duration without first having to
+//! invent a `moov`. Another builds a transport stream (PAT, a PMT of fuzzed stream types, then
+//! packets whose PID, flags, PES headers and timestamps come from the input, in 188- or
+//! 192-byte packets) and runs `ts::TsFile` with a small window over bytes that arrive in
+//! pieces (every `NeedBytes` is answered by more bytes): open with its tail read, every sample
+//! and its bytes, seeks (bisection, walking back), the duration. The last one runs the MP3
+//! length scan (`audio::mp3`) the same way.
 #![no_main]
 
-use kinema_core::demux::{self, Cursor};
+use kinema_core::audio::mp3::{self, LengthScan, Scan};
+use kinema_core::demux::ts::TsFile;
+use kinema_core::demux::{self, ByteSource, Cursor, Demux, DemuxError};
 use libfuzzer_sys::fuzz_target;
 
 fn bx(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -83,18 +91,238 @@ fn skeleton(data: &[u8]) -> Vec<u8> {
     out
 }
 
+fn crc32(data: &[u8]) -> u32 {
+    data.iter().fold(0xffff_ffff_u32, |crc, &b| {
+        (0..8).fold(crc ^ (u32::from(b) << 24), |c, _| {
+            if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            }
+        })
+    })
+}
+
+/// A transport stream around `data`: see the module docs. Returns the bytes and the window
+/// size to demux them with.
+fn transport_stream(data: &[u8]) -> (Vec<u8>, u64) {
+    let (&sel, data) = data.split_first().unwrap_or((&0, &[]));
+    let (types, mut data) = data.split_at(data.len().min(3));
+    let m2ts = sel & 1 != 0;
+    let window = 188 * (8 + u64::from(sel >> 1));
+    const TYPES: [u8; 7] = [0x1b, 0x0f, 0x24, 0x03, 0x04, 0x15, 0x06];
+    let pids: Vec<(u16, u8)> = types
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| (0x100 + i as u16, TYPES[usize::from(t) % TYPES.len()]))
+        .collect();
+    let mut out = Vec::new();
+    let mut cc = [0u8; 8];
+    let packet = |out: &mut Vec<u8>, pid: u16, pusi: bool, body: &[u8], cc: &mut u8| {
+        if m2ts {
+            out.extend_from_slice(&[0, 0, 0, 0]);
+        }
+        let mut p = vec![0x47, (u8::from(pusi) << 6) | (pid >> 8) as u8, pid as u8];
+        let len = body.len().min(184);
+        if len == 184 {
+            p.push(0x10 | *cc);
+        } else {
+            p.push(0x30 | *cc);
+            p.push((183 - len) as u8);
+            if len < 183 {
+                p.push(0);
+                p.resize(p.len() + 182 - len, 0xff);
+            }
+        }
+        p.extend_from_slice(&body[..len]);
+        *cc = (*cc + 1) & 15;
+        out.extend_from_slice(&p);
+    };
+    let psi = |mut section: Vec<u8>| {
+        let crc = crc32(&section);
+        section.extend_from_slice(&crc.to_be_bytes());
+        let mut body = vec![0];
+        body.extend_from_slice(&section);
+        body
+    };
+    let pat = psi(vec![0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xf0, 0x00]);
+    let mut pmt = vec![
+        0x02,
+        0xb0,
+        (13 + 5 * pids.len()) as u8,
+        0,
+        1,
+        0xc1,
+        0,
+        0,
+        0xe1,
+        0x00,
+    ];
+    pmt.extend_from_slice(&[0xf0, 0]);
+    for &(pid, st) in &pids {
+        pmt.extend_from_slice(&[st, 0xe0 | (pid >> 8) as u8, pid as u8, 0xf0, 0]);
+    }
+    let pmt = psi(pmt);
+    let (mut cc_pat, mut cc_pmt) = (0u8, 0u8);
+    packet(&mut out, 0, true, &pat, &mut cc_pat);
+    packet(&mut out, 0x1000, true, &pmt, &mut cc_pmt);
+    // Each packet: a control byte (stream, PES start, timestamps, a dropped counter step),
+    // for a PES start 10 timestamp bytes, then the payload.
+    while let Some((&ctl, rest)) = data.split_first() {
+        let Some(&(pid, _)) = pids.get(usize::from(ctl) % pids.len().max(1)) else {
+            break;
+        };
+        let k = usize::from(ctl) % pids.len();
+        let pusi = ctl & 0x08 != 0;
+        let mut body = Vec::new();
+        let mut rest = rest;
+        if pusi {
+            let (ts, r) = rest.split_at(rest.len().min(10));
+            rest = r;
+            let mut t = [0u8; 10];
+            t[..ts.len()].copy_from_slice(ts);
+            let video = pids[k].1 == 0x1b || pids[k].1 == 0x24;
+            let flags = match ctl >> 6 {
+                0 => 0x00,
+                1 => 0x80,
+                _ => 0xc0,
+            };
+            let mut header = vec![0x80, flags, 0];
+            if flags & 0x80 != 0 {
+                header.extend_from_slice(&[0x21 | (t[0] & 0x0e), t[1], t[2] | 1, t[3], t[4] | 1]);
+            }
+            if flags & 0x40 != 0 {
+                header.extend_from_slice(&[0x11 | (t[5] & 0x0e), t[6], t[7] | 1, t[8], t[9] | 1]);
+            }
+            header[2] = (header.len() - 3) as u8;
+            let len = if video { 0 } else { u16::from(t[9]) << 4 };
+            body.extend_from_slice(&[0, 0, 1, if video { 0xe0 } else { 0xc0 }]);
+            body.extend_from_slice(&len.to_be_bytes());
+            body.extend_from_slice(&header);
+        }
+        let take = rest.len().min(184 - body.len());
+        body.extend_from_slice(&rest[..take]);
+        data = &rest[take..];
+        if ctl & 0x10 != 0 {
+            cc[k] = (cc[k] + 1) & 15; // a lost packet
+        }
+        packet(&mut out, pid, pusi, &body, &mut cc[k]);
+    }
+    (out, window)
+}
+
+/// The bytes of `data` that have arrived: a read past them answers `NeedBytes`.
+struct Arriving<'a> {
+    data: &'a [u8],
+    have: usize,
+}
+
+impl ByteSource for Arriving<'_> {
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize, DemuxError> {
+        let end = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .saturating_add(buf.len())
+            .min(self.data.len());
+        if end > self.have {
+            return Err(DemuxError::NeedBytes(self.have as u64));
+        }
+        let mut all = self.data;
+        all.read_at(offset, buf)
+    }
+    fn len(&self) -> Option<u64> {
+        Some(self.data.len() as u64)
+    }
+}
+
+impl Arriving<'_> {
+    /// Runs `f` until it stops asking for bytes (more arrive each time).
+    fn until<T>(&mut self, mut f: impl FnMut(&mut Self) -> Result<T, DemuxError>) -> Option<T> {
+        loop {
+            match f(self) {
+                Ok(v) => return Some(v),
+                Err(DemuxError::NeedBytes(at)) if (at as usize) < self.data.len() => {
+                    self.have = (self.have + 4096).min(self.data.len());
+                }
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
+fn ts_file(data: &[u8]) {
+    let (bytes, window) = transport_stream(data);
+    let mut src = Arriving {
+        data: &bytes,
+        have: 0,
+    };
+    let Some(mut d) = src.until(|s| TsFile::open_with_window(s, window)) else {
+        return;
+    };
+    let _ = d.duration();
+    for t in 0..d.tracks().len() {
+        let mut c = Cursor::default();
+        let mut n = 0;
+        while let Some(Some(s)) = src.until(|s| d.next_sample(s, t, &mut c)) {
+            let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
+            let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
+            n += 1;
+            if n > 20_000 {
+                break;
+            }
+        }
+        for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2] {
+            if let Some(mut c) = src.until(|s| d.seek(s, t, time)) {
+                let _ = src.until(|s| d.next_sample(s, t, &mut c));
+            }
+        }
+    }
+}
+
+fn mp3_scan(data: &[u8]) {
+    let mut bytes = Vec::with_capacity(data.len() + 20);
+    if data.first().is_some_and(|b| b & 1 == 1) {
+        // An ID3v2 tag of fuzzed size first.
+        bytes.extend_from_slice(b"ID3\x04\x00\x00\x00\x00\x00");
+        bytes.push(data.get(1).map_or(0, |b| b & 0x7f));
+    }
+    bytes.extend_from_slice(data);
+    let mut src = Arriving {
+        data: &bytes,
+        have: 0,
+    };
+    let Some(Some(head)) = src.until(|s| mp3::read_head(s)) else {
+        return;
+    };
+    let _ = (mp3::needs_scan(&head), mp3::hides_length(&head));
+    let mut scan = LengthScan::new(&head);
+    for _ in 0..10_000 {
+        let before = scan.position();
+        if let Scan::Done(d) = scan.advance(&mut src, 64) {
+            assert!(d.is_finite() && d >= 0.0);
+            return;
+        }
+        if scan.position() == before {
+            // Waiting for bytes: more arrive (once all are there, it must finish).
+            assert!(src.have < bytes.len(), "the scan stalls on a whole file");
+            src.have = (src.have + 4096).min(bytes.len());
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let mut bytes = Vec::with_capacity(rest.len() + 8);
-    match pick % 4 {
+    match pick % 6 {
         0 => bytes.extend_from_slice(&[0, 0, 0, 8, b'f', b't', b'y', b'p']),
         1 => bytes.extend_from_slice(&[0x1A, 0x45, 0xDF, 0xA3]),
         2 => bytes = skeleton(rest),
+        4 => return ts_file(rest),
+        5 => return mp3_scan(rest),
         _ => {}
     }
-    if pick % 4 != 2 {
+    if pick % 6 != 2 {
         bytes.extend_from_slice(rest);
     }
     let mut src: &[u8] = &bytes;

@@ -8,7 +8,9 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::{Time, TimeBase};
 
+use crate::audio::mp3::{self, LengthScan};
 use crate::audio::mp4_edit::{self, Edit};
+use crate::demux::{DemuxError, Peek};
 use crate::error::{Error, ErrorKind};
 use crate::host::MediaInfo;
 use crate::source::cache::{lock, CacheReader, SharedCache};
@@ -65,6 +67,8 @@ pub struct AudioSource {
     lossless: bool,
     info: MediaInfo,
     scratch: Vec<f32>,
+    /// An MP3 whose duration is only estimated: the count of its frames to run.
+    length_scan: Option<LengthScan>,
 }
 
 fn classify(err: SymError, cache: &SharedCache) -> Stall {
@@ -98,26 +102,67 @@ pub fn extension_hint(url: &str) -> Option<String> {
     (!ext.is_empty() && ext.len() <= 5).then(|| ext.to_ascii_lowercase())
 }
 
+/// symphonia's reader over the cached bytes; `length`: whether it may see the resource's
+/// length (see `crate::audio::mp3`).
+fn probe(
+    cache: &SharedCache,
+    ext: Option<&str>,
+    length: bool,
+) -> Result<Box<dyn FormatReader>, Stall> {
+    lock(cache).take_miss();
+    let mut source = CacheReader::new(cache.clone());
+    if !length {
+        source = source.without_length();
+    }
+    let mss = MediaSourceStream::new(Box::new(source), MediaSourceStreamOptions::default());
+    let mut hint = Hint::new();
+    if let Some(ext) = ext {
+        hint.with_extension(ext);
+    }
+    symphonia::default::get_probe()
+        .probe(
+            &hint,
+            mss,
+            FormatOptions::default(),
+            MetadataOptions::default(),
+        )
+        .map_err(|e| classify(e, cache))
+}
+
+/// The duration (seconds) symphonia gives the default audio track of `reader`.
+fn track_secs(reader: &dyn FormatReader) -> Option<f64> {
+    let track = reader.default_track(TrackType::Audio)?;
+    let frames = track.duration.map(|d| d.get()).or(track.num_frames)?;
+    let time = track.time_base?.calc_duration(frames.into())?;
+    Some(time.as_secs_f64())
+}
+
 impl AudioSource {
     /// Probes the cached bytes and opens the first decodable audio track.
     pub fn open(cache: &SharedCache, ext: Option<&str>) -> Result<AudioSource, Stall> {
-        lock(cache).take_miss();
-        let mss = MediaSourceStream::new(
-            Box::new(CacheReader::new(cache.clone())),
-            MediaSourceStreamOptions::default(),
-        );
-        let mut hint = Hint::new();
-        if let Some(ext) = ext {
-            hint.with_extension(ext);
+        let mut reader = probe(cache, ext, true)?;
+        // An MP3 without a frame count: its exact length is counted later; when symphonia
+        // only estimated it, the estimate is announced but the decoding reader must not see
+        // the length (it would trim the audio past the estimate).
+        let mut length_scan = None;
+        let mut estimate = None;
+        if reader.format_info().short_name == "mp3" {
+            let head = mp3::read_head(&mut Peek(&lock(cache)));
+            match head {
+                Ok(Some(head)) => {
+                    if mp3::needs_scan(&head) {
+                        length_scan = Some(LengthScan::new(&head));
+                    }
+                    if mp3::hides_length(&head) {
+                        estimate = track_secs(reader.as_ref());
+                        reader = probe(cache, ext, false)?;
+                    }
+                }
+                Ok(None) => {}
+                Err(DemuxError::NeedBytes(at)) => return Err(Stall::NeedBytes(at)),
+                Err(_) => {}
+            }
         }
-        let reader = symphonia::default::get_probe()
-            .probe(
-                &hint,
-                mss,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|e| classify(e, cache))?;
         let track = reader
             .default_track(TrackType::Audio)
             .ok_or_else(|| Stall::Fatal(Error::new(ErrorKind::Unsupported, "no audio track")))?;
@@ -185,7 +230,10 @@ impl AudioSource {
             audio_codec: decoder.codec_info().short_name.to_string(),
             sample_rate: rate,
             channels: channels as u16,
-            duration: frames.map(|f| f as f64 / rate as f64),
+            duration: frames
+                .map(|f| f as f64)
+                .or(estimate.map(|secs| (secs * rate as f64).round()))
+                .map(|f| f / rate as f64),
             ..MediaInfo::default()
         };
         Ok(AudioSource {
@@ -207,7 +255,14 @@ impl AudioSource {
                 || info.audio_codec.starts_with("pcm"),
             info,
             scratch: Vec::new(),
+            length_scan,
         })
+    }
+
+    /// For an MP3 whose duration is only estimated (or not known), the count of its frames
+    /// that gives the exact one ([`LengthScan`]); `None` for every other file.
+    pub fn length_scan(&self) -> Option<LengthScan> {
+        self.length_scan.clone()
     }
 
     /// What was learned when the source was opened.

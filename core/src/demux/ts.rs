@@ -1,10 +1,12 @@
-//! MPEG-TS segment demuxer (HLS `.ts` segments): PAT/PMT, PES reassembly, H.264/H.265 access
-//! units, AAC ADTS and MPEG audio frames, 33-bit timestamps unwrapped to microseconds.
+//! MPEG-TS demuxer (HLS `.ts` segments, and whole `.ts`/`.m2ts` files): PAT/PMT, PES
+//! reassembly, H.264/H.265 access units, AAC ADTS and MPEG audio frames, 33-bit timestamps
+//! unwrapped to microseconds.
 //!
 //! A segment is demuxed whole from memory ([`demux_segment`]): HLS fetches segments whole, and
 //! a segment is small (a few MB), so the output is owned data ([`TsSample::data`]) rather than
-//! byte ranges, and nothing here needs the resumable [`super::ByteSource`] reads of the MP4 and
-//! WebM demuxers.
+//! byte ranges. A whole file played progressively ([`TsFile`], `ts/file.rs`) runs the same state
+//! machine over *windows* of the file read through a [`super::ByteSource`], each bounded so
+//! that windows join exactly (see `Demux`); it owns seeking and the duration.
 //!
 //! Why our own code rather than the `mpeg2ts-reader` crate (0.18.2, which is maintained and
 //! builds for wasm32): its `Demultiplex::push` stops at the first packet whose sync byte is
@@ -48,6 +50,10 @@
 //! and timestamp unwrapping run as one streaming state machine with shared limits.
 
 use super::{codec, ticks_to_us, DemuxError, TrackInfo, TrackKind};
+
+mod file;
+
+pub use file::TsFile;
 
 /// Size of a transport stream packet without any prefix or suffix.
 const PACKET: usize = 188;
@@ -143,35 +149,15 @@ pub fn demux_segment_after(
     prev_end_us: Option<i64>,
 ) -> Result<TsSegment, DemuxError> {
     let streams = scan_programs(data, limits)?;
-    let mut demux = Demux {
-        limits: *limits,
-        tracks: streams
-            .iter()
-            .map(|&(pid, st)| Track::new(pid, st))
-            .collect(),
-        timeline: Timeline {
-            // Clamped to ±2^53 µs (285 years), so unwrapped times never near i64's range.
-            reference: prev_end_us
-                .map(|us| div_round(i128::from(us.clamp(-(1 << 53), 1 << 53)) * 9, 100)),
-        },
-        samples: 0,
-        discarded: 0,
-    };
+    // Clamped to ±2^53 µs (285 years), so unwrapped times never near i64's range.
+    let reference =
+        prev_end_us.map(|us| div_round(i128::from(us.clamp(-(1 << 53), 1 << 53)) * 9, 100));
+    let mut demux = Demux::new(&streams, limits, reference, 0, None);
     let mut packets = Packets::new(data);
     for p in packets.by_ref() {
-        demux.packet(&p)?;
+        demux.packet(&p, 0)?;
     }
-    for t in 0..demux.tracks.len() {
-        demux.end_pes(t)?;
-        let last = demux
-            .tracks
-            .get_mut(t)
-            .map(|track| track.close_group(None, t))
-            .unwrap_or_default();
-        for sample in last {
-            demux.push(sample)?;
-        }
-    }
+    demux.end_all()?;
     Ok(demux.finish(packets.resyncs))
 }
 
@@ -575,6 +561,12 @@ struct Track {
     /// The PTS of the frame `carry` starts with, when its PES gave one that no frame used yet.
     carry_pts: Option<i64>,
     clock: Option<AudioClock>,
+    /// Offset of the packet that started the PES in `pes` (windows of a file).
+    pes_at: u64,
+    /// A timed PES of this track started inside the window: its samples are the window's.
+    owned: bool,
+    /// The window is done with this track: its packets are ignored.
+    closed: bool,
 }
 
 impl Track {
@@ -607,6 +599,9 @@ impl Track {
             carry: Vec::new(),
             carry_pts: None,
             clock: None,
+            pes_at: 0,
+            owned: false,
+            closed: false,
         }
     }
 }
@@ -650,15 +645,17 @@ fn au_sample(au: Au, track: usize) -> TsSample {
     }
 }
 
-/// Unwraps 33-bit timestamps to the value nearest a fixed reference.
+/// Unwraps 33-bit timestamps to the value nearest a fixed reference (the first timestamp
+/// when none is given), minus `origin`: the unwrapped time that becomes 0.
 struct Timeline {
     reference: Option<i64>,
+    origin: i64,
 }
 
 impl Timeline {
     fn unwrap(&mut self, raw: i64) -> i64 {
         let r = *self.reference.get_or_insert(raw);
-        raw + div_round(i128::from(r - raw), i128::from(WRAP)) * WRAP
+        raw + div_round(i128::from(r - raw), i128::from(WRAP)) * WRAP - self.origin
     }
 }
 
@@ -722,6 +719,25 @@ fn parse_pes(b: &[u8]) -> Option<Pes<'_>> {
     })
 }
 
+/// The raw PTS and DTS (the PTS when there is none) of a PES packet from its first bytes
+/// (the payload of the packet that starts it), when its header carries a PTS.
+fn pes_times(b: &[u8]) -> Option<(i64, i64)> {
+    if b.get(..3)? != [0, 0, 1] || b.get(6)? & 0xc0 != 0x80 {
+        return None;
+    }
+    let flags = *b.get(7)?;
+    if flags & 0x80 == 0 {
+        return None;
+    }
+    let pts = timestamp(b.get(9..14)?)?;
+    let dts = if flags & 0xc0 == 0xc0 {
+        timestamp(b.get(14..19)?)?
+    } else {
+        pts
+    };
+    Some((pts, dts))
+}
+
 /// A 33-bit timestamp from its 5 PES header bytes (marker bits ignored).
 fn timestamp(b: &[u8]) -> Option<i64> {
     let [b0, b1, b2, b3, b4] = *b else {
@@ -736,24 +752,110 @@ fn timestamp(b: &[u8]) -> Option<i64> {
     )
 }
 
+/// The demux state machine: packets in (with their offsets), samples out per track.
+///
+/// With a `bound` (a window of a file, see `file.rs`), a track's samples are those of the timed
+/// PES packets that start before the bound, plus untimed PES continuing them; the first timed
+/// PES at or after the bound ends the track's last access unit (its DTS times an access unit
+/// group; an audio frame straddling into it is completed) and closes the track, and a track
+/// with no timed PES before the bound is closed at its first PES after it. Without a bound
+/// everything is taken (a segment).
 struct Demux {
     limits: TsLimits,
     tracks: Vec<Track>,
     timeline: Timeline,
     samples: usize,
     discarded: u32,
+    bound: Option<u64>,
 }
 
 impl Demux {
-    fn packet(&mut self, p: &Packet) -> Result<(), DemuxError> {
+    /// A state machine for the elementary `streams` (PID, stream_type) of a PMT; see
+    /// [`Timeline`] for `reference` and `origin` (90 kHz ticks).
+    fn new(
+        streams: &[(u16, u8)],
+        limits: &TsLimits,
+        reference: Option<i64>,
+        origin: i64,
+        bound: Option<u64>,
+    ) -> Demux {
+        Demux {
+            limits: *limits,
+            tracks: streams
+                .iter()
+                .map(|&(pid, st)| Track::new(pid, st))
+                .collect(),
+            timeline: Timeline { reference, origin },
+            samples: 0,
+            discarded: 0,
+            bound,
+        }
+    }
+
+    /// Whether the packet at `at` lies at or past the window's bound.
+    fn beyond(&self, at: u64) -> bool {
+        self.bound.is_some_and(|b| at >= b)
+    }
+
+    /// Whether no track can get more samples from packets at or after `at`: each is closed,
+    /// or owns nothing in the window and assembles no PES that started inside it.
+    fn all_closed(&self, at: u64) -> bool {
+        self.beyond(at)
+            && self.tracks.iter().all(|t| {
+                let inside = t.active && !self.beyond(t.pes_at);
+                t.es == Es::Skip || t.closed || (!t.owned && !inside)
+            })
+    }
+
+    /// The data ended (end of the segment or file): completes every open PES and access unit.
+    fn end_all(&mut self) -> Result<(), DemuxError> {
+        for t in 0..self.tracks.len() {
+            if self.tracks.get(t).is_some_and(|tr| tr.closed) {
+                continue;
+            }
+            self.end_pes(t)?;
+            let last = self
+                .tracks
+                .get_mut(t)
+                .map(|track| track.close_group(None, t))
+                .unwrap_or_default();
+            for sample in last {
+                self.push(sample)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A window stopped before its tracks closed (size limit): what is being assembled is
+    /// dropped (it may be cut), finished access units are kept.
+    fn abandon(&mut self) -> Result<(), DemuxError> {
+        for t in 0..self.tracks.len() {
+            let open = self
+                .tracks
+                .get(t)
+                .is_some_and(|tr| !tr.closed && tr.es != Es::Skip && tr.active);
+            if open {
+                self.discard(t)?;
+            } else if let Some(track) = self.tracks.get_mut(t) {
+                let last = track.close_group(None, t);
+                for sample in last {
+                    self.push(sample)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn packet(&mut self, p: &Packet, at: u64) -> Result<(), DemuxError> {
         let Some(t) = self.tracks.iter().position(|t| t.pid == p.pid) else {
             return Ok(());
         };
         let max = self.limits.max_pes_bytes;
+        let beyond = self.beyond(at);
         let Some(track) = self.tracks.get_mut(t) else {
             return Ok(());
         };
-        if track.es == Es::Skip {
+        if track.es == Es::Skip || track.closed {
             return Ok(());
         }
         let verdict = track.cc.check(p);
@@ -773,9 +875,19 @@ impl Demux {
             let Some(track) = self.tracks.get_mut(t) else {
                 return Ok(());
             };
+            if track.closed {
+                return Ok(());
+            }
+            if beyond && !track.owned {
+                // Nothing of this track in the window: what starts now is the next one's.
+                track.closed = true;
+                track.group.clear();
+                return Ok(());
+            }
             track.pes.clear();
             track.active = true;
             track.skipping = false;
+            track.pes_at = at;
         }
         let Some(track) = self.tracks.get_mut(t) else {
             return Ok(());
@@ -827,14 +939,30 @@ impl Demux {
         let Some(pes) = parse_pes(&bytes) else {
             return self.discard(t);
         };
+        let beyond = self.bound.is_some_and(|b| track.pes_at >= b);
+        // The first timed PES past the window's bound closes the track (module doc of
+        // `Demux`); an untimed one continues what the window has.
+        let closing = beyond && pes.pts.is_some();
+        if !beyond && pes.pts.is_some() {
+            track.owned = true;
+        }
+        let es = track.es;
         let pts = pes.pts.map(|v| self.timeline.unwrap(v));
         let dts = pes.dts.map(|v| self.timeline.unwrap(v));
         let times = pts.map(|p| (p, dts.unwrap_or(p)));
-        let es = track.es;
         match es {
-            Es::Avc | Es::Hevc => self.video(t, times, pes.payload)?,
-            Es::Adts | Es::MpegAudio => self.audio(t, pts, pes.payload)?,
+            Es::Avc | Es::Hevc => self.video(t, times, pes.payload, closing)?,
+            Es::Adts | Es::MpegAudio => self.audio(t, pts, pes.payload, closing)?,
             Es::Skip => {}
+        }
+        if closing {
+            if let Some(track) = self.tracks.get_mut(t) {
+                track.closed = true;
+                track.pes = Vec::new();
+                track.carry = Vec::new();
+                track.group.clear();
+            }
+            return Ok(());
         }
         // Give the buffer back so the next PES reuses its allocation.
         if let Some(track) = self.tracks.get_mut(t) {
@@ -859,11 +987,14 @@ impl Demux {
         Ok(())
     }
 
+    /// The payload of a video PES (`times`: its PTS and DTS). `closing`: the PES opens the
+    /// next window; it only completes and times what came before it.
     fn video(
         &mut self,
         t: usize,
         times: Option<(i64, i64)>,
         data: &[u8],
+        closing: bool,
     ) -> Result<(), DemuxError> {
         let max = self.limits.max_pes_bytes;
         let Some(track) = self.tracks.get_mut(t) else {
@@ -879,6 +1010,12 @@ impl Demux {
         }
         if let Some((pts, dts)) = times {
             out.extend(track.close_group(Some(dts), t));
+            if closing {
+                for s in out {
+                    self.push(s)?;
+                }
+                return Ok(());
+            }
             track.group.push(Au {
                 pts,
                 dts,
@@ -936,7 +1073,15 @@ impl Demux {
         Ok(())
     }
 
-    fn audio(&mut self, t: usize, pts: Option<i64>, data: &[u8]) -> Result<(), DemuxError> {
+    /// The payload of an audio PES (`pts`: its PTS). `closing`: the PES opens the next
+    /// window; only a frame carried over from the previous PES is completed from it.
+    fn audio(
+        &mut self,
+        t: usize,
+        pts: Option<i64>,
+        data: &[u8],
+        closing: bool,
+    ) -> Result<(), DemuxError> {
         let Some(track) = self.tracks.get_mut(t) else {
             return Ok(());
         };
@@ -949,6 +1094,9 @@ impl Demux {
         let mut out = Vec::new();
         let mut at = 0;
         while let Some(rest) = buf.get(at..).filter(|r| !r.is_empty()) {
+            if closing && at >= carried {
+                break;
+            }
             let frame = if adts {
                 adts_frame(rest)
             } else {
@@ -970,12 +1118,12 @@ impl Demux {
                 at += 1;
                 continue;
             }
+            // A PES's PTS belongs to the first frame that starts in it: the carried bytes all
+            // come from the PES that gave `carry_pts` (a false sync may lead them).
             let start_pts = if at >= carried {
                 pending_pts.take()
-            } else if at == 0 {
-                carry_pts.take()
             } else {
-                None
+                carry_pts.take()
             };
             if let Some(p) = start_pts {
                 track.clock = Some(AudioClock {
@@ -1014,6 +1162,12 @@ impl Demux {
             self.push(s)?;
         }
         Ok(())
+    }
+
+    /// Each track's configuration and samples (decode order; video durations 0), for a
+    /// window of a file.
+    fn into_tracks(self) -> (Vec<TrackInfo>, Vec<Vec<TsSample>>) {
+        self.tracks.into_iter().map(|t| (t.info, t.samples)).unzip()
     }
 
     fn finish(self, resyncs: u32) -> TsSegment {
@@ -1119,66 +1273,14 @@ fn adts_frame(b: &[u8]) -> Option<AudioFrame> {
 
 /// An MPEG-1/2/2.5 audio frame header (layers I–III) at the start of `b`.
 fn mpeg_frame(b: &[u8]) -> Option<AudioFrame> {
-    let [b0, b1, b2, b3, ..] = *b else {
-        return None;
-    };
-    if b0 != 0xff || b1 & 0xe0 != 0xe0 {
-        return None;
-    }
-    let version = (b1 >> 3) & 3; // 0: 2.5, 2: 2, 3: 1
-    let layer = match (b1 >> 1) & 3 {
-        3 => 1,
-        2 => 2,
-        1 => 3,
-        _ => return None,
-    };
-    let rate_index = usize::from((b2 >> 2) & 3);
-    let rate = match version {
-        3 => [44100, 48000, 32000].get(rate_index),
-        2 => [22050, 24000, 16000].get(rate_index),
-        0 => [11025, 12000, 8000].get(rate_index),
-        _ => None,
-    }
-    .copied()?;
-    const V1: [[u32; 14]; 3] = [
-        [
-            32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448,
-        ],
-        [
-            32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384,
-        ],
-        [
-            32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320,
-        ],
-    ];
-    const V2: [[u32; 14]; 2] = [
-        [
-            32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256,
-        ],
-        [8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
-    ];
-    let table = if version == 3 {
-        V1.get(layer - 1)
-    } else {
-        V2.get(if layer == 1 { 0 } else { 1 })
-    }?;
-    // Index 0 is free format (no length in the header), 15 is invalid.
-    let kbps = *table.get(usize::from(b2 >> 4).checked_sub(1)?)?;
-    let padding = u32::from((b2 >> 1) & 1);
-    let bps = kbps * 1000;
-    let (len, samples) = match layer {
-        1 => ((12 * bps / rate + padding) * 4, 384),
-        2 => (144 * bps / rate + padding, 1152),
-        _ if version == 3 => (144 * bps / rate + padding, 1152),
-        _ => (72 * bps / rate + padding, 576),
-    };
+    let h = super::mpa::header(b)?;
     Some(AudioFrame {
-        len: usize::try_from(len).ok().filter(|&l| l >= 4)?,
+        len: h.len,
         header: 0,
-        samples,
-        rate,
-        channels: if b3 >> 6 == 3 { 1 } else { 2 },
-        codec: match layer {
+        samples: h.samples,
+        rate: h.rate,
+        channels: h.channels,
+        codec: match h.layer {
             3 => "mp3".into(),
             2 => "?mp2".into(),
             _ => "?mp1".into(),
@@ -1657,10 +1759,14 @@ mod tests {
         assert_eq!(timestamp(&b), Some(v));
         let mut tl = Timeline {
             reference: Some(WRAP - 100),
+            origin: 0,
         };
         assert_eq!(tl.unwrap(50), WRAP + 50);
         assert_eq!(tl.unwrap(WRAP - 200), WRAP - 200);
-        let mut tl = Timeline { reference: None };
+        let mut tl = Timeline {
+            reference: None,
+            origin: 0,
+        };
         assert_eq!(tl.unwrap(WRAP - 10), WRAP - 10);
         assert_eq!(tl.unwrap(5), WRAP + 5);
     }

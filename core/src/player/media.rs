@@ -221,6 +221,13 @@ pub(super) trait MediaSource: Send {
         None
     }
 
+    /// Does a bounded step of the work that makes a duration exact, and returns the exact
+    /// duration once, when it is known (an MP3 without a frame count, once its frames are
+    /// counted to the end of the file). Until then the duration announced at open stands.
+    fn refine_duration(&mut self) -> Option<f64> {
+        None
+    }
+
     /// The offset (µs) that maps media timestamps after discontinuity `d` onto the
     /// timeline (segmented subtitles follow it).
     fn timestamp_offset(&self, _d: u64) -> Option<i64> {

@@ -126,6 +126,14 @@ impl Player {
                         .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
                 }
             }
+            // An estimated duration made exact (an MP3 without a frame count, counted).
+            if let Some(d) = s.media.refine_duration() {
+                if let Some(info) = self.info.as_mut().filter(|i| i.duration != Some(d)) {
+                    info.duration = Some(d);
+                    self.out
+                        .push_back(HostCommand::Emit(PlayerEvent::DurationChanged(d)));
+                }
+            }
         }
         let mut steps = 0;
         while steps < MAX_STEPS {

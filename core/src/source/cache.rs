@@ -150,6 +150,32 @@ impl ByteCache {
         }
     }
 
+    /// Copies up to `buf.len()` bytes at `offset` like [`ByteCache::copy_at`], but as a look
+    /// aside: the read position (which the loader and the eviction follow) does not move and
+    /// no miss is recorded.
+    pub fn peek_at(&self, offset: u64, buf: &mut [u8]) -> Result<usize, u64> {
+        let mut done = 0;
+        while done < buf.len() {
+            let at = offset + done as u64;
+            if self.total.is_some_and(|t| at >= t) {
+                break;
+            }
+            let within = (at % BLOCK) as usize;
+            let held = self
+                .blocks
+                .get(&(at / BLOCK))
+                .and_then(|b| b.get(within..))
+                .filter(|b| !b.is_empty());
+            let Some(held) = held else {
+                return Err(at);
+            };
+            let n = held.len().min(buf.len() - done);
+            buf[done..done + n].copy_from_slice(&held[..n]);
+            done += n;
+        }
+        Ok(done)
+    }
+
     /// Copies up to `buf.len()` bytes at `offset`, across blocks. Returns how many were copied:
     /// fewer than asked only at the end of the resource; `Err(offset)` names the first byte
     /// that is not held.
@@ -204,12 +230,25 @@ pub fn lock(cache: &SharedCache) -> MutexGuard<'_, ByteCache> {
 pub struct CacheReader {
     cache: SharedCache,
     pos: u64,
+    /// Tell symphonia the resource's length (see [`CacheReader::without_length`]).
+    length: bool,
 }
 
 impl CacheReader {
     /// A reader at offset 0.
     pub fn new(cache: SharedCache) -> Self {
-        CacheReader { cache, pos: 0 }
+        CacheReader {
+            cache,
+            pos: 0,
+            length: true,
+        }
+    }
+
+    /// A reader that does not tell the resource's length: symphonia then makes no duration
+    /// estimate from it (an MP3 without a frame count, `crate::audio::mp3`).
+    pub fn without_length(mut self) -> Self {
+        self.length = false;
+        self
     }
 }
 
@@ -259,7 +298,11 @@ impl MediaSource for CacheReader {
     }
 
     fn byte_len(&self) -> Option<u64> {
-        lock(&self.cache).total
+        if self.length {
+            lock(&self.cache).total
+        } else {
+            None
+        }
     }
 }
 
@@ -310,5 +353,20 @@ mod tests {
         assert!(cache.held() <= 4 * BLOCK);
         let mut buf = [0u8; 1];
         assert_eq!(cache.read_at(0, &mut buf).ok(), Some(1));
+    }
+
+    #[test]
+    fn peeks_leave_the_read_position() {
+        let mut cache = ByteCache::new(1 << 30);
+        cache.write(0, &[5u8; 100]);
+        cache.write(BLOCK, &[6u8; 10]);
+        let mut buf = [0u8; 50];
+        assert_eq!(cache.peek_at(80, &mut buf), Err(100));
+        assert_eq!(cache.peek_at(10, &mut buf), Ok(50));
+        assert_eq!(cache.read_pos(), 0);
+        assert_eq!(cache.take_miss(), None);
+        cache.set_total(BLOCK + 10);
+        assert_eq!(cache.peek_at(BLOCK + 5, &mut buf), Ok(5));
+        assert_eq!(cache.peek_at(BLOCK + 10, &mut buf), Ok(0));
     }
 }

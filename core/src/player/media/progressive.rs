@@ -3,11 +3,12 @@
 //!
 //! Every load starts here. The first bytes are sniffed: a manifest (`#EXTM3U`, `<MPD`,
 //! whatever the URL says) is read whole and handed over to an [`AdaptiveSource`]
-//! ([`Opening::Handover`]), with the quality choices the app made before it knew; MP4 and WebM
-//! go to the core's demuxers, with the video pipe and, for audio the core does not decode
-//! itself (Opus, Vorbis, AAC in fragmented MP4), the host's decoder; other files, and
-//! audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without audio plays
-//! silence, so one clock drives every case.
+//! ([`Opening::Handover`]), with the quality choices the app made before it knew; MP4, WebM and
+//! MPEG-TS (`.ts`, `.m2ts`: [`demux::ts::TsFile`]) go to the core's demuxers, with the video
+//! pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented MP4,
+//! AAC and MP3 in MPEG-TS: symphonia reads neither container), the host's decoder; other
+//! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without
+//! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,9 +18,10 @@ use super::{
 };
 use crate::adaptive::source::{sniff_manifest, AdaptiveSource};
 use crate::audio::decoder::{AudioSource, Stall};
+use crate::audio::mp3::{LengthScan, Scan};
 use crate::audio::pipeline::Audio;
 use crate::audio::platform::{PlatformAudio, Silence};
-use crate::demux::{self, Demux, DemuxError, Sniffed, TrackInfo, TrackKind};
+use crate::demux::{self, Demux, DemuxError, Peek, Sniffed, TrackInfo, TrackKind};
 use crate::error::{Error, ErrorKind};
 use crate::host::{AudioDecoderConfig, HostCommand, HostEvent, MediaInfo, PlayerEvent};
 use crate::load_control::LoadControl;
@@ -31,6 +33,9 @@ use crate::source::loader::{Loader, LoaderConfig};
 const RETRY_BYTES: u64 = 128 * 1024;
 /// Virtual device rate of the silence a file without audio plays.
 const SILENCE_RATE: u32 = 48_000;
+/// MP3 frame headers read per step when counting a file's frames (a 128 kb/s file has about
+/// 2400 frames a megabyte).
+const SCAN_FRAMES: usize = 4096;
 
 /// A progressive file. See the module docs.
 pub(in crate::player) struct Progressive {
@@ -41,6 +46,8 @@ pub(in crate::player) struct Progressive {
     loader: Loader,
     /// The container demuxer, for files with video or platform-decoded audio.
     demux: Option<Box<dyn Demux + Send>>,
+    /// An MP3 whose duration is only estimated: its frames counted as the bytes arrive.
+    length_scan: Option<LengthScan>,
     /// Quality choices made before the manifest was in (manual level, height cap): applied
     /// when a manifest hands over to the adaptive source.
     early_quality: Option<Option<usize>>,
@@ -58,6 +65,7 @@ impl Progressive {
             cache,
             loader,
             demux: None,
+            length_scan: None,
             early_quality: None,
             early_max_height: None,
         }
@@ -116,7 +124,7 @@ impl Progressive {
     /// Probes the file: containers with video (or audio the core cannot decode) get the
     /// core's demuxer and platform decoders; everything else the symphonia audio path.
     fn probe(&mut self, ctx: OpenContext<'_>) -> Result<Opened, Stall> {
-        let mut head = [0u8; 12];
+        let mut head = [0u8; demux::SNIFF_BYTES];
         let n = lock(&self.cache)
             .copy_at(0, &mut head)
             .map_err(Stall::NeedBytes)?;
@@ -224,8 +232,9 @@ impl Progressive {
     }
 
     /// A file symphonia plays on its own (audio only).
-    fn core_decoded(&self) -> Result<Opened, Stall> {
+    fn core_decoded(&mut self) -> Result<Opened, Stall> {
         let src = AudioSource::open(&self.cache, self.ext.as_deref())?;
+        self.length_scan = src.length_scan();
         Ok(Opened {
             info: src.info().clone(),
             video: None,
@@ -405,6 +414,21 @@ impl MediaSource for Progressive {
             .as_ref()
             .and_then(|d| d.duration())
             .filter(|d| d.is_finite() && *d > 0.0)
+    }
+
+    fn refine_duration(&mut self) -> Option<f64> {
+        let scan = self.length_scan.as_mut()?;
+        // Over the bytes as they are: the count never asks for a fetch or moves the read
+        // position, so a file within the forward budget is counted soon after load and a
+        // larger one as the fetch reaches its end.
+        let step = scan.advance(&mut Peek(&lock(&self.cache)), SCAN_FRAMES);
+        match step {
+            Scan::Pending => None,
+            Scan::Done(secs) => {
+                self.length_scan = None;
+                Some(secs).filter(|d| d.is_finite() && *d > 0.0)
+            }
+        }
     }
 
     fn select_quality(&mut self, level: Option<usize>) {
