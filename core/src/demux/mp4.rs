@@ -7,8 +7,9 @@
 //! parameters inside a `wave` atom (`esds`, `enda`), PCM sample entries (named `pcm-…`, decoded
 //! by the core through symphonia), other boxes such as `chan` passed by. The `tkhd` matrix
 //! gives [`TrackInfo::rotation_degrees`] and [`TrackInfo::flip`]. A fragmented file's duration
-//! is its `mehd`'s, else that of a `sidx` indexing the whole file, else known once every
-//! fragment is walked (never the `mvhd`'s, which covers only the samples in the `moov`).
+//! is its `mehd`'s, else that of a `sidx` indexing the whole file, else the end of the last
+//! fragment the `mfra` at the end of the file indexes, else known once every fragment is
+//! walked (never the `mvhd`'s, which covers only the samples in the `moov`).
 //!
 //! Fragments are discovered lazily, walking top-level box headers forward from the end of the
 //! `moov`; only `moof` boxes are read whole. Every size is checked before anything is
@@ -143,6 +144,9 @@ impl Mp4Demuxer {
                 if d.duration.is_none() && d.scan.is_some() {
                     d.duration = sidx_duration(src, after, &d.state)?;
                 }
+                if d.duration.is_none() && d.scan.is_some() {
+                    d.duration = d.mfra_duration(src)?;
+                }
                 return Ok(d);
             }
             offset = offset
@@ -272,6 +276,59 @@ impl Mp4Demuxer {
             self.scan = offset.checked_add(size);
         }
         Err(invalid("too many boxes between fragments"))
+    }
+
+    /// The duration the movie fragment random access box at the end of the file (`mfra`,
+    /// found through the `mfro` in the last 16 bytes; ffmpeg writes one for every fragmented
+    /// file) tells: the end of the samples of the last fragment it indexes. This is how
+    /// browsers know such a file's duration at once. `None` without one (or before the file's
+    /// size is known); the fragment walk tells then.
+    fn mfra_duration(&mut self, src: &mut dyn ByteSource) -> Result<Option<f64>, DemuxError> {
+        let Some(len) = src.len().filter(|&l| l >= 16) else {
+            return Ok(None);
+        };
+        let mut mfro = [0u8; 16];
+        if src.read_at(len - 16, &mut mfro)? < 16 || &mfro[4..8] != b"mfro" {
+            return Ok(None);
+        }
+        let mfra_size = u64::from(be_u32(&mfro, 12).unwrap_or(0));
+        if mfra_size < 16 || mfra_size > len || mfra_size > MAX_HEADER_BYTES {
+            return Ok(None);
+        }
+        let at = len - mfra_size;
+        let Some((size, kind, header)) = read_box_header(src, at)? else {
+            return Ok(None);
+        };
+        if &kind != b"mfra" || size != mfra_size {
+            return Ok(None);
+        }
+        let mfra = read_payload(src, at, size, header)?;
+        let last_moof = children(&mfra)
+            .filter(|(k, _)| k == b"tfra")
+            .filter_map(|(_, tfra)| last_tfra_moof(tfra))
+            .max();
+        let Some(moof_at) = last_moof.filter(|&o| o < at) else {
+            return Ok(None);
+        };
+        let Some((size, kind, header)) = read_box_header(src, moof_at)? else {
+            return Ok(None);
+        };
+        if &kind != b"moof" {
+            return Ok(None);
+        }
+        let moof = read_payload(src, moof_at, size, header)?;
+        // Parsing a fragment moves the tracks' running decode times: this one is only looked
+        // at, so put them back.
+        let saved = self.next_dts.clone();
+        let seg = self.parse_moof(&moof, moof_at, Some(len));
+        self.next_dts = saved;
+        let end = seg?
+            .samples
+            .iter()
+            .flatten()
+            .map(|s| s.pts_us.saturating_add(s.duration_us))
+            .max();
+        Ok(end.filter(|&us| us > 0).map(|us| us as f64 / 1e6))
     }
 
     fn parse_moof(
@@ -476,6 +533,24 @@ fn parse_sidx(b: &[u8], after: u64) -> Option<(u32, i64, u32, (u64, usize))> {
     }
     let covered = after.saturating_add(first).saturating_add(bytes);
     Some((track_id, ticks, timescale, (covered, count)))
+}
+
+/// The offset of the last `moof` a `tfra` (track fragment random access) box lists: its last
+/// entry's (entries are in time order). `None` for an empty or malformed box.
+fn last_tfra_moof(tfra: &[u8]) -> Option<u64> {
+    let v1 = tfra.first() == Some(&1);
+    let sizes = be_u32(tfra, 8)?;
+    let count = be_u32(tfra, 12)?;
+    let (time_len, offset_len) = if v1 { (8, 8) } else { (4, 4) };
+    let tail = (((sizes >> 4) & 3) + ((sizes >> 2) & 3) + (sizes & 3) + 3) as usize;
+    let entry = time_len + offset_len + tail;
+    let last = count.checked_sub(1)? as usize;
+    let at = 16usize.checked_add(last.checked_mul(entry)?)? + time_len;
+    if v1 {
+        be_u64(tfra, at)
+    } else {
+        be_u32(tfra, at).map(u64::from)
+    }
 }
 
 /// Reads the header of the top-level box at `offset`; `None` at the end of the resource.
