@@ -151,8 +151,8 @@ if wants page; then
   # tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)
   # and streams-net.test.mjs (bandwidth drop, outage), one file at a time (they take real time).
   step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
-  step "video and subtitle page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
-  step "video and subtitle page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs
+  step "video, subtitle and <video>-parity page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs tests/page/parity.test.mjs
+  step "video, subtitle and <video>-parity page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs tests/page/parity.test.mjs
   # The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
   # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
   step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
@@ -164,7 +164,7 @@ fi
 if wants firefox; then
   fixtures
   step "page tests, Firefox ESR" env KINEMA_BROWSER=firefox node --test --test-concurrency=1 \
-    tests/page/door.test.mjs tests/page/player.test.mjs tests/page/video.test.mjs tests/page/subtitles.test.mjs \
+    tests/page/door.test.mjs tests/page/player.test.mjs tests/page/video.test.mjs tests/page/parity.test.mjs tests/page/subtitles.test.mjs \
     tests/page/streams.test.mjs tests/page/streams-live.test.mjs tests/page/streams-net.test.mjs \
     tests/page/streams-server.test.mjs tests/page/devices.test.mjs tests/page/npm-package.test.mjs
 fi

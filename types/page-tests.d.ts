@@ -8,6 +8,13 @@ interface Window {
   events: any[];
   watching: boolean;
   frameIndex: () => Promise<number>;
+  // parity.test.mjs: the reference <video> and the comparison
+  reference: (url: string) => Promise<{ duration: number; width: number; height: number }>;
+  refVideo: HTMLVideoElement | undefined;
+  refSeek: (t: number) => Promise<null>;
+  compare: () => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
+  // streams.test.mjs: key requests seen by the request hook
+  keyRequests: string[];
   // player.test.mjs: reads of AudioContext.outputLatency
   latencyReads: number;
   // door.test.mjs, npm-package.test.mjs: the test pages' own globals

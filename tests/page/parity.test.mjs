@@ -1,0 +1,200 @@
+// Parity with the browser's own <video>: each file plays in Kinema and in a <video> on the same
+// page, and they must agree on what a viewer gets — the duration, the picture size, and the
+// picture after an exact seek to three times (mean absolute RGB difference of the picture
+// rectangle, both letterboxed into a canvas of the same size; the bound is a measured one, see
+// PIXEL_BOUND). Runs on the renderer of the tier (KINEMA_RENDERER, as video.test.mjs) and in
+// Firefox. Files neither engine plays are asserted as typed errors elsewhere
+// (video.test.mjs, core/tests/malformed.rs).
+import { test as nodeTest, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { launch, until, loadAndWatch, FIREFOX } from './harness.mjs';
+
+/** Presentation time of the first video frame, as ffprobe reports it (the timing reference). */
+function firstPts(name) {
+  const file = fileURLToPath(new URL(`../fixtures/gen/${name}`, import.meta.url));
+  const out = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time',
+    '-read_intervals', '%+#1', '-of', 'csv=p=0', file]).toString().trim().split('\n')[0].replace(/,$/, '');
+  return Number(out);
+}
+
+const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
+const RENDERER = process.env.KINEMA_RENDERER ?? (FIREFOX ? '2d' : 'webgl2');
+
+// Mean absolute difference per channel (0–255) between Kinema's picture and <video>'s, over the
+// picture rectangle. Measured on this machine (Chromium WebGL2, WebGPU and 2D, Firefox 2D): see
+// the values each test prints. Both engines decode the same bitstream with the same decoder
+// family; what differs is the YUV→RGB conversion and the scaling filter.
+const PIXEL_BOUND = 6;
+// Duration agreement, seconds (the issue's ±0.05 s).
+const DURATION_BOUND = 0.05;
+// Mid-frame times (30 fps fixtures): no frame boundary nearby for either engine to round across.
+const TIMES = [1.05, 4.55, 7.95];
+
+// Chromium's <video> disagrees with ffprobe on a fragmented MP4 whose video starts after its
+// audio (B-frame delay, no edit list: first video pts 0.0667 s by ffprobe) in the first second:
+// after an exact seek to 1.05 s it shows frame 30 where ffprobe's timestamps, Firefox's <video>
+// and Kinema show frame 29; at 4.55 s and 7.95 s all agree (measured). Timing is ffprobe's to
+// define (every run asserts Kinema's frame against it), so at that one time the Chromium
+// <video> picture is logged, not compared.
+const CHROMIUM_EARLY_AT = 1.05;
+/** @type {{ name: string, why: string, chromiumEarly?: boolean }[]} */
+const FILES = [
+  { name: 'h264-aac.mp4', why: 'H.264 + AAC, the common case' },
+  { name: 'h264-bframes.mp4', why: 'B-frames: presentation order differs from decode order' },
+  { name: 'h264-aac.mov', why: 'QuickTime (-f mov): esds inside wave, chan box' },
+  { name: 'fragmented.mp4', why: 'fragmented MP4, duration from mfra', chromiumEarly: true },
+  { name: 'frag-mehd.mp4', why: 'fragmented MP4, duration from mehd', chromiumEarly: true },
+  { name: 'frag-sidx.mp4', why: 'fragmented MP4, duration from sidx', chromiumEarly: true },
+  { name: 'vp9-opus.webm', why: 'WebM VP9 + Opus' },
+  { name: 'av1-aac.mp4', why: 'AV1 in MP4' },
+];
+
+let env;
+let page;
+before(async () => {
+  env = await launch({ webgpu: RENDERER === 'webgpu' });
+  page = await env.open(`?renderer=${RENDERER}`);
+  const used = await page.evaluate(() => window.kinema.renderer);
+  assert.equal(used, RENDERER, `renderer in use: ${used}`);
+  await page.evaluate(() => {
+    /** The reference: a muted <video> (no gesture needed), its own element on the page. */
+    window.reference = async (url) => {
+      const v = document.createElement('video');
+      v.muted = true;
+      v.preload = 'auto';
+      v.style.cssText = 'position:absolute;left:-10000px;width:320px';
+      document.body.append(v);
+      v.src = url;
+      await new Promise((ok, fail) => {
+        v.addEventListener('loadeddata', ok, { once: true });
+        v.addEventListener('error', () => fail(new Error(`<video> error ${v.error?.code}`)), { once: true });
+      });
+      window.refVideo = v;
+      return { duration: v.duration, width: v.videoWidth, height: v.videoHeight };
+    };
+    /** Exact seek of the reference; resolves once the picture at `t` is the element's. */
+    window.refSeek = (t) => new Promise((ok) => {
+      const v = window.refVideo;
+      let seeked = false, framed = !('requestVideoFrameCallback' in v);
+      const done = () => { if (seeked && framed) ok(null); };
+      if (!framed) v.requestVideoFrameCallback(() => { framed = true; done(); });
+      v.addEventListener('seeked', () => { seeked = true; done(); }, { once: true });
+      // A paused element may present no new frame callback for a picture it already shows.
+      setTimeout(() => { framed = true; done(); }, 1500);
+      v.currentTime = t;
+    });
+    /**
+     * Kinema's picture and the reference's, both letterboxed into Kinema's canvas size:
+     * the mean absolute difference per channel over the picture rectangle.
+     */
+    window.compare = async () => {
+      const k = await window.kinema.player.captureFrame();
+      const v = window.refVideo;
+      const c = document.createElement('canvas');
+      c.width = k.width;
+      c.height = k.height;
+      const g = /** @type {CanvasRenderingContext2D} */ (c.getContext('2d', { willReadFrequently: true }));
+      g.fillStyle = '#000';
+      g.fillRect(0, 0, c.width, c.height);
+      const scale = Math.min(c.width / v.videoWidth, c.height / v.videoHeight);
+      const w = Math.max(1, Math.round(v.videoWidth * scale)), h = Math.max(1, Math.round(v.videoHeight * scale));
+      const x = Math.floor((c.width - w) / 2), y = Math.floor((c.height - h) / 2);
+      g.drawImage(v, x, y, w, h);
+      const r = g.getImageData(0, 0, c.width, c.height).data;
+      let sum = 0, n = 0, kBright = 0;
+      // One pixel in the rectangle's border may be blended with the bars: skip it.
+      for (let j = y + 1; j < y + h - 1; j += 2) {
+        for (let i = x + 1; i < x + w - 1; i += 2) {
+          const o = (j * c.width + i) * 4;
+          for (let ch = 0; ch < 3; ch++) { sum += Math.abs(k.data[o + ch] - r[o + ch]); kBright += k.data[o + ch]; }
+          n += 3;
+        }
+      }
+      // The fixtures burn their frame index into the picture (a 16-bit block code, 8×2 blocks:
+      // scripts/fixtures.sh): read it off both pictures, to say which frames differ.
+      const index = (/** @type {ArrayLike<number>} */ px) => {
+        let f = 0;
+        for (let b = 0; b < 16; b++) {
+          const i = x + Math.floor(((b % 8) + 0.5) * w / 8), j = y + Math.floor((Math.floor(b / 8) + 0.5) * h / 2);
+          const o = (j * c.width + i) * 4;
+          if (0.299 * px[o] + 0.587 * px[o + 1] + 0.114 * px[o + 2] > 128) f |= 1 << b;
+        }
+        return f;
+      };
+      return { diff: sum / n, kinemaMean: kBright / n, size: [k.width, k.height], rect: [x, y, w, h], frames: [index(k.data), index(r)] };
+    };
+  });
+}, { timeout: 60_000 });
+after(async () => {
+  if (env?.consoleErrors.length) console.log(`console errors seen:\n  ${env.consoleErrors.join('\n  ')}`);
+  await env?.close();
+}, { timeout: 30_000 });
+
+for (const { name, why, chromiumEarly } of FILES) {
+  test(`[${RENDERER}] parity with <video>: ${name} (${why}): duration, size, picture at three exact seeks`, async () => {
+    const ref = await page.evaluate((url) => window.reference(url), `fixtures/${name}`);
+    await page.evaluate(() => window.kinema.player.pause());
+    await loadAndWatch(page, `fixtures/${name}`, { play: false });
+    await until(page, () => {
+      const p = window.kinema.player;
+      return p.state === 'error' || (p.state === 'paused' && p.videoStats()?.presented > 0);
+    }, null, 20_000);
+    const got = await page.evaluate(() => {
+      const p = window.kinema.player;
+      return { error: p.error, duration: p.duration, width: p.mediaInfo?.width, height: p.mediaInfo?.height };
+    });
+    assert.equal(got.error, null, `${name}: ${JSON.stringify(got.error)}`);
+    assert.ok(Math.abs(got.duration - ref.duration) <= DURATION_BOUND,
+      `${name}: duration ${got.duration} vs <video> ${ref.duration}`);
+    assert.deepEqual([got.width, got.height], [ref.width, ref.height], `${name}: picture size vs <video>`);
+    const diffs = [];
+    const start = firstPts(name);
+    for (const t of TIMES) {
+      const compareWithVideo = FIREFOX || !chromiumEarly || t !== CHROMIUM_EARLY_AT;
+      await page.evaluate((t) => {
+        window.seeked = false;
+        window.kinema.player.addEventListener('seeked', () => { window.seeked = true; }, { once: true });
+        window.kinema.player.seek(t);
+      }, t);
+      await until(page, () => window.seeked, null, 10_000);
+      await page.evaluate((t) => window.refSeek(t), t);
+      // Two animation frames: the display has drawn what the seek landed on.
+      await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
+      const c = await page.evaluate(() => window.compare());
+      diffs.push(c.diff);
+      // A black picture would match a black reference only: the fixtures are never black.
+      assert.ok(c.kinemaMean > 16, `${name} at ${t}: Kinema's picture is (near) black: mean ${c.kinemaMean}`);
+      const want = Math.floor((t - start) * 30 + 1e-4);
+      assert.equal(c.frames[0], want, `${name} at ${t}: Kinema shows frame ${c.frames[0]}, ffprobe's timestamps say ${want}`);
+      if (!compareWithVideo) {
+        console.log(`# ${name} at ${t}: Chromium's <video> shows frame ${c.frames[1]} (ffprobe: ${want}), not compared`);
+        continue;
+      }
+      assert.ok(c.diff <= PIXEL_BOUND, `${name} at ${t}: mean |RGB difference| ${c.diff.toFixed(2)} > ${PIXEL_BOUND} (canvas ${c.size}, picture ${c.rect}; frames shown: Kinema ${c.frames[0]}, <video> ${c.frames[1]})`);
+      assert.equal(c.frames[0], c.frames[1], `${name} at ${t}: Kinema shows frame ${c.frames[0]}, <video> ${c.frames[1]}`);
+    }
+    console.log(`# ${name}: duration ${got.duration.toFixed(3)} vs ${ref.duration.toFixed(3)}; size ${got.width}x${got.height}; pixel diffs ${diffs.map((d) => d.toFixed(2)).join(', ')}`);
+    await page.evaluate(() => { window.refVideo?.remove(); window.refVideo = undefined; });
+  });
+}
+
+// Where <video> is not the reference: a VBR MP3 without a Xing/VBRI header. Browsers estimate
+// its duration from the first frame's bitrate (Chromium: 14.3 s here, as ffprobe's
+// format.duration); the decoded length is the truth (ffprobe's packet count × 1152 / rate).
+// Kinema counts the frame headers as the bytes arrive and announces the exact duration.
+test(`[${RENDERER}] a VBR MP3 without a Xing header gets its exact duration (decoded length), not the estimate`, async () => {
+  const file = fileURLToPath(new URL('../fixtures/gen/vbr-no-xing.mp3', import.meta.url));
+  const [rate, packets] = execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-count_packets',
+    '-show_entries', 'stream=sample_rate,nb_read_packets', '-of', 'csv=p=0', file]).toString().trim().split(',').map(Number);
+  const exact = packets * 1152 / rate;
+  await page.evaluate(() => window.kinema.player.pause());
+  await loadAndWatch(page, 'fixtures/vbr-no-xing.mp3', { play: false });
+  const got = await until(page, (exact) => {
+    const p = window.kinema.player;
+    return p.state === 'error' ? -1 : Math.abs(p.duration - exact) <= 0.05 ? p.duration : false;
+  }, exact, 15_000);
+  assert.ok(got > 0, `error: ${JSON.stringify(await page.evaluate(() => window.kinema.player.error))}`);
+  console.log(`# vbr-no-xing.mp3: duration ${got.toFixed(3)} s, decoded length ${exact.toFixed(3)} s`);
+});
