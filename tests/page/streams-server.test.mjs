@@ -360,7 +360,7 @@ function manifests(dir = streams) {
 
 test('ffprobe parses every generated playlist and MPD through the server, and the live ones', async () => {
   const all = manifests();
-  assert.equal(all.length, 35, `manifests: ${all}`);
+  assert.equal(all.length, 43, `manifests: ${all}`);
   const live = `__live/start=${Date.now() - 20_000},window=10`;
   const urls = [...all.map((m) => `${base}/${S}/${m}`),
     `${base}/${live}/${S}/hls-fmp4/master.m3u8`, `${base}/${live}/${S}/hls-ts/720p/index.m3u8`, `${base}/${live}/${S}/dash-number/manifest.mpd`];
@@ -381,6 +381,9 @@ test('ffprobe parses every generated playlist and MPD through the server, and th
     'hls-ts/720p/index.m3u8': 'v', 'hls-fmp4/audio-de/index.m3u8': 'a',
     'hls-ts-muxed/master.m3u8': 'aavv', 'hls-groups/master.m3u8': 'aavv', 'dash-audio-ladder/manifest.mpd': 'aavv',
     'dash-number/manifest-wvtt.mpd': 'aaddvvv',
+    // AES-128 (scripts/streams.sh): ffmpeg fetches the keys through the server and decrypts.
+    'hls-aes/ts/index.m3u8': 'av', 'hls-aes/fmp4/index.m3u8': 'av', 'hls-aes/ts-rotate/index.m3u8': 'av',
+    'hls-aes/ts-seq/index.m3u8': 'av', 'hls-aes/ts-byterange/index.m3u8': 'av',
     [`${live}/hls-fmp4/master.m3u8`]: 'aavvv', [`${live}/dash-number/manifest.mpd`]: 'aavvv',
   };
   for (const [m, types] of Object.entries(want)) assert.equal(counts[m], types, m);
