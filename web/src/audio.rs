@@ -48,6 +48,8 @@ use web_sys::{
     GainNode, MessageEvent, Url,
 };
 
+use crate::js::gc_callback;
+
 /// The worklet's source, for the `blob:` fallback when its module file cannot be loaded (a
 /// bundler that did not ship it, the in-browser unit tests).
 const WORKLET_JS: &str = include_str!("../js/worklet.js");
@@ -172,10 +174,9 @@ enum Transport {
         backlog: VecDeque<Vec<f32>>,
         offset: usize,
     },
-    Messages {
-        progress: Rc<RefCell<Progress>>,
-        _onmessage: Closure<dyn FnMut(MessageEvent)>,
-    },
+    /// Progress reports arrive as port messages; the handler belongs to JS ([`gc_callback`])
+    /// and is taken off the port when the output is dropped.
+    Messages { progress: Rc<RefCell<Progress>> },
 }
 
 /// Where the output latency held back from the clock comes from (`Player.setOutputLatency`).
@@ -397,19 +398,16 @@ pub async fn open(
         None => {
             let progress = Rc::new(RefCell::new(Progress::default()));
             let p = progress.clone();
-            let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-                if let Some(report) = parse_progress(&e.data()) {
-                    *p.borrow_mut() = report;
-                    on_progress();
-                }
-            });
-            node.port()
-                .map_err(js_err)?
-                .set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-            Transport::Messages {
-                progress,
-                _onmessage: onmessage,
-            }
+            let onmessage = gc_callback(Closure::<dyn FnMut(MessageEvent)>::new(
+                move |e: MessageEvent| {
+                    if let Some(report) = parse_progress(&e.data()) {
+                        *p.borrow_mut() = report;
+                        on_progress();
+                    }
+                },
+            ));
+            node.port().map_err(js_err)?.set_onmessage(Some(&onmessage));
+            Transport::Messages { progress }
         }
     };
     Ok(AudioOut {
@@ -751,5 +749,17 @@ impl AudioOut {
         }
         let _ = self.node.disconnect();
         close_context(&self.ctx);
+    }
+}
+
+impl Drop for AudioOut {
+    /// Takes the progress handler off the worklet's port: reports already queued find no
+    /// handler rather than the player that dropped this output.
+    fn drop(&mut self) {
+        if let Transport::Messages { .. } = self.transport {
+            if let Ok(port) = self.node.port() {
+                port.set_onmessage(None);
+            }
+        }
     }
 }

@@ -8,14 +8,15 @@
 //! video (WebCodecs or MSE) does not matter here: on engines without WebCodecs the decoder is
 //! missing and `configure` answers `AudioDecoderError { unsupported: true }`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use js_sys::{Object, Uint8Array};
 use kinema_core::{AudioDecoderConfig, EncodedChunk, HostEvent};
 use wasm_bindgen::prelude::*;
 
 use crate::backend::Sink;
-use crate::js::{message, set};
+use crate::js::{gc_callback, message, set};
 use crate::webcodecs::{chunk_init, is_unsupported};
 
 #[wasm_bindgen]
@@ -63,8 +64,9 @@ extern "C" {
 struct AudioDecoderSlot {
     decoder: JsAudioDecoder,
     generation: u32,
-    _output: Closure<dyn FnMut(JsAudioData)>,
-    _error: Closure<dyn FnMut(JsValue)>,
+    /// Cleared by `close()`: outputs and errors delivered after it (queued before the close)
+    /// are dropped. The callbacks belong to JS ([`gc_callback`]).
+    open: Rc<Cell<bool>>,
 }
 
 /// The WebCodecs audio decoder of one player (at most one decoder at a time).
@@ -86,45 +88,57 @@ impl AudioDecoderHost {
     pub fn configure(&self, generation: u32, config: &AudioDecoderConfig) {
         self.close();
         let sink = self.sink.clone();
-        let output = Closure::<dyn FnMut(JsAudioData)>::new(move |data: JsAudioData| {
-            let frames = data.number_of_frames() as usize;
-            let channels = data.number_of_channels().max(1) as usize;
-            let mut interleaved = vec![0f32; frames * channels];
-            let plane = js_sys::Float32Array::new_with_length(frames as u32);
-            for c in 0..channels {
-                let opts = Object::new();
-                set(&opts, "planeIndex", &(c as u32).into());
-                set(&opts, "format", &JsValue::from_str("f32-planar"));
-                if data.copy_to(&plane, &opts).is_err() {
-                    continue;
+        let open = Rc::new(Cell::new(true));
+        let out_open = open.clone();
+        let output = gc_callback(Closure::<dyn FnMut(JsAudioData)>::new(
+            move |data: JsAudioData| {
+                if !out_open.get() {
+                    data.close();
+                    return;
                 }
-                let mut tmp = vec![0f32; frames];
-                plane.copy_to(&mut tmp);
-                for (i, s) in tmp.iter().enumerate() {
-                    interleaved[i * channels + c] = *s;
+                let frames = data.number_of_frames() as usize;
+                let channels = data.number_of_channels().max(1) as usize;
+                let mut interleaved = vec![0f32; frames * channels];
+                let plane = js_sys::Float32Array::new_with_length(frames as u32);
+                for c in 0..channels {
+                    let opts = Object::new();
+                    set(&opts, "planeIndex", &(c as u32).into());
+                    set(&opts, "format", &JsValue::from_str("f32-planar"));
+                    if data.copy_to(&plane, &opts).is_err() {
+                        continue;
+                    }
+                    let mut tmp = vec![0f32; frames];
+                    plane.copy_to(&mut tmp);
+                    for (i, s) in tmp.iter().enumerate() {
+                        interleaved[i * channels + c] = *s;
+                    }
                 }
-            }
-            let event = HostEvent::AudioDecoded {
-                generation,
-                timestamp_us: data.timestamp() as i64,
-                sample_rate: data.sample_rate() as u32,
-                channels: channels as u16,
-                samples: interleaved,
-            };
-            data.close();
-            sink(event);
-        });
+                let event = HostEvent::AudioDecoded {
+                    generation,
+                    timestamp_us: data.timestamp() as i64,
+                    sample_rate: data.sample_rate() as u32,
+                    channels: channels as u16,
+                    samples: interleaved,
+                };
+                data.close();
+                sink(event);
+            },
+        ));
         let sink = self.sink.clone();
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let err_open = open.clone();
+        let error = gc_callback(Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            if !err_open.get() {
+                return;
+            }
             sink(HostEvent::AudioDecoderError {
                 generation,
                 unsupported: is_unsupported(&e),
                 message: message(&e),
             });
-        });
+        }));
         let init = Object::new();
-        set(&init, "output", output.as_ref());
-        set(&init, "error", error.as_ref());
+        set(&init, "output", &output);
+        set(&init, "error", &error);
         let decoder = match JsAudioDecoder::new(&init) {
             Ok(d) => d,
             Err(e) => {
@@ -153,8 +167,7 @@ impl AudioDecoderHost {
         *self.audio.borrow_mut() = Some(AudioDecoderSlot {
             decoder,
             generation,
-            _output: output,
-            _error: error,
+            open,
         });
     }
 
@@ -197,6 +210,7 @@ impl AudioDecoderHost {
     /// Closes the audio decoder.
     pub fn close(&self) {
         if let Some(slot) = self.audio.borrow_mut().take() {
+            slot.open.set(false);
             if slot.decoder.state() != "closed" {
                 let _ = slot.decoder.close();
             }

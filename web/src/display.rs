@@ -20,7 +20,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
 
-use crate::js::set;
+use crate::js::{gc_callback, set};
 use crate::picture::{draw_image, rgba_of, Picture, Pictures};
 use crate::subtitles;
 
@@ -145,7 +145,9 @@ fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
 /// Tells the app of a problem playback goes on through: `(kind, message)`.
 pub type Warn = Rc<dyn Fn(&str, &str)>;
 
-type DomListener = Closure<dyn FnMut(web_sys::Event)>;
+/// A listener on an element the app owns (it outlives the display): it belongs to JS
+/// ([`gc_callback`]) and reaches the display through a `Weak`.
+type DomListener = js_sys::Function;
 
 /// Where the presented pictures are drawn, and what is drawn over them.
 pub struct VideoDisplay {
@@ -201,18 +203,16 @@ impl VideoDisplay {
     /// too many contexts on a TV): the picture then moves to a 2D canvas put in its place.
     fn watch_context(self: &Rc<Self>, canvas: &HtmlCanvasElement) {
         let me = Rc::downgrade(self);
-        let on_lost = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
-            if let Some(me) = me.upgrade() {
-                me.context_lost();
-            }
-        });
-        let _ = canvas
-            .add_event_listener_with_callback("webglcontextlost", on_lost.as_ref().unchecked_ref());
+        let on_lost = gc_callback(Closure::<dyn FnMut(web_sys::Event)>::new(
+            move |_: web_sys::Event| {
+                if let Some(me) = me.upgrade() {
+                    me.context_lost();
+                }
+            },
+        ));
+        let _ = canvas.add_event_listener_with_callback("webglcontextlost", &on_lost);
         if let Some((old, f)) = self.lost.replace(Some((canvas.clone(), on_lost))) {
-            let _ = old.remove_event_listener_with_callback(
-                "webglcontextlost",
-                f.as_ref().unchecked_ref(),
-            );
+            let _ = old.remove_event_listener_with_callback("webglcontextlost", &f);
         }
     }
 

@@ -14,7 +14,6 @@ use std::rc::{Rc, Weak};
 
 use kinema_core::{HostCommand, HostEvent, PlaybackState, Player as Core, PlayerConfig, RequestId};
 use wasm_bindgen::closure::Closure;
-use wasm_bindgen::JsCast;
 use web_sys::{AudioContext, AudioContextState, EventTarget};
 
 use crate::audio::{self, AudioOut};
@@ -22,6 +21,7 @@ use crate::audio_decoder::AudioDecoderHost;
 use crate::backend::ClockView;
 use crate::events;
 use crate::fetch::{self, Fetch};
+use crate::js::gc_callback;
 use crate::timer::{now, Ticker, Timer};
 use crate::video::VideoHost;
 
@@ -74,7 +74,8 @@ pub struct Driver {
     audio_status: Cell<AudioStatus>,
     /// An `audio-output` warning went out since the output last ran: one per silence.
     silence_told: Cell<bool>,
-    on_audio_state: Closure<dyn FnMut()>,
+    /// The audio context's `statechange` handler (JS-owned: [`gc_callback`]).
+    on_audio_state: js_sys::Function,
     wake: Timer,
     ticker: Ticker,
     destroyed: Cell<bool>,
@@ -106,12 +107,12 @@ impl Driver {
                 audio: RefCell::new(None),
                 audio_status: Cell::new(AudioStatus::Idle),
                 silence_told: Cell::new(false),
-                on_audio_state: Closure::new(move || {
+                on_audio_state: gc_callback(Closure::<dyn FnMut()>::new(move || {
                     if let Some(d) = on_state.upgrade() {
                         d.with_audio(|a| a.latency_changed());
                         d.update_device();
                     }
-                }),
+                })),
                 wake: Timer::new(move || {
                     if let Some(d) = on_wake.upgrade() {
                         d.tick();
@@ -178,7 +179,7 @@ impl Driver {
         }
         match audio::create_context() {
             Ok(ctx) => {
-                ctx.set_onstatechange(Some(self.on_audio_state.as_ref().unchecked_ref()));
+                ctx.set_onstatechange(Some(&self.on_audio_state));
                 *self.ctx.borrow_mut() = Some(ctx.clone());
                 if self.audio_status.get() == AudioStatus::Idle {
                     self.audio_status.set(AudioStatus::Opening);

@@ -1,7 +1,9 @@
-//! Small JS interop helpers the host modules share: setting a property on a plain object and
-//! a readable message from a thrown value. No state, no other crate module.
+//! Small JS interop helpers the host modules share: setting a property on a plain object, a
+//! readable message from a thrown value, callbacks whose lifetime JS decides. No state, no
+//! other crate module.
 
-use js_sys::{Object, Reflect};
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::closure::WasmClosure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -16,4 +18,17 @@ pub fn message(e: &JsValue) -> String {
         .map(|e| String::from(e.message()))
         .or_else(|| e.as_string())
         .unwrap_or_else(|| format!("{e:?}"))
+}
+
+/// Hands a callback to the JS garbage collector and returns its function.
+///
+/// A `Closure` that Rust drops while JS still holds its function makes JS's next call of it
+/// throw "closure invoked recursively or after being dropped" — an uncaught page error. Some
+/// callbacks are called after their Rust owner is gone: WebCodecs outputs queued before
+/// `close()`, events of elements, ports and audio contexts that outlive the object listening
+/// to them. Those are handed to JS instead: the function stays callable as long as JS holds
+/// it, wasm-bindgen frees its Rust side once JS has collected it (its `FinalizationRegistry`),
+/// and the callback itself checks that its owner still wants it (a `Weak`, a flag).
+pub fn gc_callback<T: ?Sized + WasmClosure>(closure: Closure<T>) -> Function {
+    closure.into_js_value().unchecked_into()
 }

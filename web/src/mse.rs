@@ -70,7 +70,7 @@ use std::cell::RefCell;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 
-use js_sys::Reflect;
+use js_sys::{Function, Reflect};
 use kinema_core::remux::fmp4::{Fmp4Writer, RemuxError};
 use kinema_core::{EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
 use wasm_bindgen::prelude::*;
@@ -78,7 +78,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{HtmlVideoElement, MediaSource, MediaSourceReadyState, SourceBuffer};
 
 use crate::backend::{ClockView, Sink, VideoBackend};
-use crate::js::message;
+use crate::js::{gc_callback, message};
 use crate::picture::{cpu_canvas, draw_image, Picture, PictureIds, Pictures};
 use crate::timer::now;
 
@@ -194,13 +194,15 @@ pub struct MseVideo {
     next_id: PictureIds,
     clock: Option<Rc<dyn Fn() -> ClockView>>,
     state: RefCell<State>,
-    on_open: Closure<dyn FnMut()>,
-    on_update: Closure<dyn FnMut()>,
-    on_frame: Closure<dyn FnMut(f64, JsValue)>,
-    on_poll: Closure<dyn FnMut(f64)>,
-    on_ended: Closure<dyn FnMut()>,
-    on_error: Closure<dyn FnMut()>,
-    ignore: Closure<dyn FnMut(JsValue)>,
+    // The element's, the MediaSource's and the frame callbacks: they belong to JS
+    // ([`gc_callback`]), as events can still come after this decoder is dropped, and reach it
+    // through a `Weak`.
+    on_open: Function,
+    on_update: Function,
+    on_frame: Function,
+    on_poll: Function,
+    on_ended: Function,
+    on_error: Function,
     has_rvfc: bool,
 }
 
@@ -253,20 +255,22 @@ impl MseVideo {
             let on_open = callback(me, MseVideo::opened);
             let on_update = callback(me, MseVideo::pump);
             let weak = me.clone();
-            let on_frame = Closure::<dyn FnMut(f64, JsValue)>::new(move |_: f64, meta: JsValue| {
-                if let Some(m) = weak.upgrade() {
-                    let t = Reflect::get(&meta, &"mediaTime".into())
-                        .ok()
-                        .and_then(|v| v.as_f64());
-                    m.frame_shown(t, true);
-                }
-            });
+            let on_frame = gc_callback(Closure::<dyn FnMut(f64, JsValue)>::new(
+                move |_: f64, meta: JsValue| {
+                    if let Some(m) = weak.upgrade() {
+                        let t = Reflect::get(&meta, &"mediaTime".into())
+                            .ok()
+                            .and_then(|v| v.as_f64());
+                        m.frame_shown(t, true);
+                    }
+                },
+            ));
             let weak = me.clone();
-            let on_poll = Closure::<dyn FnMut(f64)>::new(move |_: f64| {
+            let on_poll = gc_callback(Closure::<dyn FnMut(f64)>::new(move |_: f64| {
                 if let Some(m) = weak.upgrade() {
                     m.frame_shown(None, true);
                 }
-            });
+            }));
             let on_ended = callback(me, MseVideo::ended);
             let on_error = callback(me, MseVideo::failed);
             MseVideo {
@@ -306,14 +310,11 @@ impl MseVideo {
                 on_poll,
                 on_ended,
                 on_error,
-                ignore: Closure::<dyn FnMut(JsValue)>::new(|_| {}),
                 has_rvfc,
             }
         });
-        let _ =
-            video.add_event_listener_with_callback("ended", me.on_ended.as_ref().unchecked_ref());
-        let _ =
-            video.add_event_listener_with_callback("error", me.on_error.as_ref().unchecked_ref());
+        let _ = video.add_event_listener_with_callback("ended", &me.on_ended);
+        let _ = video.add_event_listener_with_callback("error", &me.on_error);
         me.attach_source(source).map_err(|e| message(&e))?;
         Ok(me)
     }
@@ -321,7 +322,7 @@ impl MseVideo {
     /// Points the element at `source` (a new MediaSource) and waits for `sourceopen`.
     fn attach_source(&self, source: MediaSource) -> Result<(), JsValue> {
         let mut st = self.state.borrow_mut();
-        source.set_onsourceopen(Some(self.on_open.as_ref().unchecked_ref()));
+        source.set_onsourceopen(Some(&self.on_open));
         let url = web_sys::Url::create_object_url_with_source(&source)?;
         st.video.set_src(&url);
         if !st.url.is_empty() {
@@ -345,7 +346,7 @@ impl MseVideo {
             match st.mime.clone() {
                 Some(mime) if st.buffer.is_none() => match st.source.add_source_buffer(&mime) {
                     Ok(sb) => {
-                        sb.set_onupdateend(Some(self.on_update.as_ref().unchecked_ref()));
+                        sb.set_onupdateend(Some(&self.on_update));
                         st.buffer = Some(sb);
                         None
                     }
@@ -439,12 +440,12 @@ impl MseVideo {
             let h = st
                 .video
                 .unchecked_ref::<FrameCallbacks>()
-                .request_video_frame_callback(self.on_frame.as_ref().unchecked_ref());
+                .request_video_frame_callback(&self.on_frame);
             st.rvfc = Some(h);
         } else if st.rvfc.is_none() {
             if let Some(w) = web_sys::window() {
                 st.rvfc = w
-                    .request_animation_frame(self.on_poll.as_ref().unchecked_ref())
+                    .request_animation_frame(&self.on_poll)
                     .ok()
                     .map(|h| h as u32);
             }
@@ -912,7 +913,11 @@ impl MseVideo {
             }
             if video.paused() {
                 if let Ok(p) = video.play() {
-                    let _ = p.catch(&self.ignore);
+                    // A refused or interrupted play() is expected (a pause, a seek, a new
+                    // source): await it so that its rejection is handled.
+                    wasm_bindgen_futures::spawn_local(async move {
+                        let _ = wasm_bindgen_futures::JsFuture::from(p).await;
+                    });
                 }
             }
         } else if !video.paused() {
@@ -990,11 +995,11 @@ impl VideoBackend for MseVideo {
 }
 
 /// A DOM callback that calls `f` on the decoder while it is alive (the element outlives it).
-fn callback(me: &Weak<MseVideo>, f: fn(&MseVideo)) -> Closure<dyn FnMut()> {
+fn callback(me: &Weak<MseVideo>, f: fn(&MseVideo)) -> Function {
     let weak = me.clone();
-    Closure::<dyn FnMut()>::new(move || {
+    gc_callback(Closure::<dyn FnMut()>::new(move || {
         if let Some(m) = weak.upgrade() {
             f(&m);
         }
-    })
+    }))
 }

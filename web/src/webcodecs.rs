@@ -22,7 +22,7 @@ use wasm_bindgen::prelude::*;
 use web_sys::VideoFrame;
 
 use crate::backend::{Sink, VideoBackend};
-use crate::js::{message, set};
+use crate::js::{gc_callback, message, set};
 use crate::picture::{Picture, PictureIds, Pictures};
 
 /// True when the page has WebCodecs' `VideoDecoder`.
@@ -114,9 +114,10 @@ struct VideoDecoderSlot {
     /// The generation the output callbacks tag pictures with (changes on reuse).
     tag: Rc<Cell<u32>>,
     config: VideoDecoderConfig,
-    // Kept alive as long as the decoder.
-    _output: Closure<dyn FnMut(VideoFrame)>,
-    _error: Closure<dyn FnMut(JsValue)>,
+    /// Cleared by `close()`: outputs and errors the browser delivers after it (queued before
+    /// the close) are dropped (pictures closed at once). The callbacks belong to JS
+    /// ([`gc_callback`]).
+    open: Rc<Cell<bool>>,
 }
 
 /// Mean decode latency (host time from a chunk going in to its picture coming out).
@@ -186,38 +187,50 @@ impl WebCodecsVideo {
         let next_id = self.next_id.clone();
         let out_tag = tag.clone();
         let latency = self.latency.clone();
-        let output = Closure::<dyn FnMut(VideoFrame)>::new(move |frame: VideoFrame| {
-            let id = next_id.get();
-            next_id.set(id + 1);
-            if let Ok(mut l) = latency.try_borrow_mut() {
-                if let Some(t) = l.started.remove(&(frame.timestamp() as i64)) {
-                    l.sum_ms += crate::timer::now().as_secs_f64() * 1000.0 - t;
-                    l.count += 1;
+        let open = Rc::new(Cell::new(true));
+        let out_open = open.clone();
+        let output = gc_callback(Closure::<dyn FnMut(VideoFrame)>::new(
+            move |frame: VideoFrame| {
+                if !out_open.get() {
+                    frame.close();
+                    return;
                 }
-            }
-            let event = HostEvent::VideoFrameDecoded {
-                generation: out_tag.get(),
-                frame: FrameId(id),
-                timestamp_us: frame.timestamp() as i64,
-                duration_us: frame.duration().unwrap_or(0.0) as i64,
-                width: frame.display_width(),
-                height: frame.display_height(),
-            };
-            frames.borrow_mut().insert(id, Picture::Frame(frame));
-            sink(event);
-        });
+                let id = next_id.get();
+                next_id.set(id + 1);
+                if let Ok(mut l) = latency.try_borrow_mut() {
+                    if let Some(t) = l.started.remove(&(frame.timestamp() as i64)) {
+                        l.sum_ms += crate::timer::now().as_secs_f64() * 1000.0 - t;
+                        l.count += 1;
+                    }
+                }
+                let event = HostEvent::VideoFrameDecoded {
+                    generation: out_tag.get(),
+                    frame: FrameId(id),
+                    timestamp_us: frame.timestamp() as i64,
+                    duration_us: frame.duration().unwrap_or(0.0) as i64,
+                    width: frame.display_width(),
+                    height: frame.display_height(),
+                };
+                frames.borrow_mut().insert(id, Picture::Frame(frame));
+                sink(event);
+            },
+        ));
         let sink = self.sink.clone();
         let err_tag = tag.clone();
-        let error = Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+        let err_open = open.clone();
+        let error = gc_callback(Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
+            if !err_open.get() {
+                return;
+            }
             sink(HostEvent::VideoDecoderError {
                 generation: err_tag.get(),
                 unsupported: is_unsupported(&e),
                 message: message(&e),
             });
-        });
+        }));
         let init = Object::new();
-        set(&init, "output", output.as_ref());
-        set(&init, "error", error.as_ref());
+        set(&init, "output", &output);
+        set(&init, "error", &error);
         let decoder = match JsVideoDecoder::new(&init) {
             Ok(d) => d,
             Err(e) => {
@@ -262,8 +275,7 @@ impl WebCodecsVideo {
             generation,
             tag,
             config: config.clone(),
-            _output: output,
-            _error: error,
+            open,
         });
     }
 }
@@ -324,6 +336,7 @@ impl VideoBackend for WebCodecsVideo {
             l.started.clear();
         }
         if let Some(slot) = self.video.borrow_mut().take() {
+            slot.open.set(false);
             if slot.decoder.state() != "closed" {
                 let _ = slot.decoder.close();
             }
