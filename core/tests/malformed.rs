@@ -42,6 +42,8 @@ fn encode(ext: &str, codec: &[&str]) -> Vec<u8> {
     assert!(status.success());
     let bytes = std::fs::read(&path).expect("read");
     let _ = std::fs::remove_file(&path);
+    // The folder too (it is empty now): every run made one more under the temp dir.
+    let _ = std::fs::remove_dir(&dir);
     bytes
 }
 

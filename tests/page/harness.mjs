@@ -87,7 +87,8 @@ export async function launch({ webgpu = false, root = 'www', mounts = {}, args =
     const page = contextOptions ? await (await browser.newContext(contextOptions)).newPage() : await browser.newPage();
     if (initScript) await page.addInitScript(initScript);
     page.setDefaultTimeout(20_000);
-    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    // With its stack: a page error's message alone rarely says which callback threw.
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}${e.stack ? `\n${e.stack}` : ''}`));
     page.on('crash', () => problems.push('the page crashed'));
     page.on('console', (m) => {
       const text = m.text();

@@ -9,7 +9,7 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,12 +87,17 @@ async function runInPage(script) {
 
 /** Runs the host against the harness's server (asynchronously: the server lives in this process). */
 async function runHost(engine, script = SCRIPT) {
-  const out = join(mkdtempSync(join(tmpdir(), 'kinema-settop-')), `${engine}.json`);
-  const { stdout } = await promisify(execFile)(HOST, ['run', '--wasm', WASM, '--script', script,
-    '--base', `${env.server.url}fixtures/`, '--engine', engine, '--out', out],
-  { env: { ...process.env, XDG_RUNTIME_DIR: tmpdir() }, timeout: 90_000 });
-  console.log(stdout.trim());
-  return JSON.parse(readFileSync(out, 'utf8'));
+  const dir = mkdtempSync(join(tmpdir(), 'kinema-settop-'));
+  const out = join(dir, `${engine}.json`);
+  try {
+    const { stdout } = await promisify(execFile)(HOST, ['run', '--wasm', WASM, '--script', script,
+      '--base', `${env.server.url}fixtures/`, '--engine', engine, '--out', out],
+    { env: { ...process.env, XDG_RUNTIME_DIR: tmpdir() }, timeout: 90_000 });
+    console.log(stdout.trim());
+    return JSON.parse(readFileSync(out, 'utf8'));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 test('the set-top host (wasmtime and wasmi) shows the frames the browser shows at every checkpoint', async () => {
