@@ -26,5 +26,30 @@ build() { # build OUT_DIR [cargo args...]
   printf 'www/%s/kinema_web_bg.wasm: %s bytes (%s KiB), gzip -9: %s bytes (%s KiB)\n' \
     "$out" "$raw" "$((raw / 1024))" "$gz" "$((gz / 1024))"
 }
-build pkg
-build pkg-webgl --features webgl
+# What the packages are made of: the crates that go into them, the lock file, this script, the
+# toolchain. A flavour whose inputs hash the same as at its last build (and whose files are
+# there) is not built again: a warm test run spent ~85 s re-running wasm-bindgen and wasm-opt
+# on identical input. KINEMA_REBUILD=1 builds anyway.
+inputs_hash() { # inputs_hash FLAVOUR
+  {
+    echo "$1"
+    rustc -V; wasm-pack --version; wasm-bindgen --version 2>/dev/null || true
+    git ls-files -co --exclude-standard -- Cargo.toml Cargo.lock rust-toolchain.toml .cargo \
+      scripts/build-web.sh web/Cargo.toml web/src web/js core/Cargo.toml core/src core/protocol \
+      core/render | sort | while IFS= read -r f; do [ -f "$f" ] && sha256sum "$f"; done
+  } | sha256sum | cut -d' ' -f1
+}
+build_unless_unchanged() { # build_unless_unchanged OUT_DIR [cargo args...]
+  local out=$1 stamp="target/kinema-web-inputs-$1" hash
+  hash=$(inputs_hash "$*")
+  if [ "${KINEMA_REBUILD:-0}" != 1 ] && [ -f "www/$out/kinema_web_bg.wasm" ] && [ -f "www/$out/kinema_web.js" ] &&
+    [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then
+    echo "www/$out: inputs unchanged since its last build (${hash:0:12}), not built again"
+    return 0
+  fi
+  rm -f "$stamp"
+  build "$@"
+  mkdir -p target && echo "$hash" > "$stamp"
+}
+build_unless_unchanged pkg
+build_unless_unchanged pkg-webgl --features webgl

@@ -10,7 +10,8 @@ usage() {
   cat <<'HELP'
 Usage: bash scripts/test.sh [--tier NAME]... [--help]
 
-Without --tier: every tier, in this order (what CI runs, ~32 min on 2 cores).
+Without --tier: every tier, in this order (what CI runs: ~25 min on 2 cores from a fresh
+clone, ~15 min warm).
   lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour; no import
           cycle between the modules of any crate (scripts/module-cycles.py)
   unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
@@ -25,6 +26,8 @@ Without --tier: every tier, in this order (what CI runs, ~32 min on 2 cores).
           Uses the outputs of `build` and `settop`, building them first when missing.
   firefox the same page tests (but set-top parity) in Firefox ESR as users have it, building
           the web package first when missing
+With both page tiers, the stream files (they wait on real time) run in both engines side by
+side. The TV apps are packaged again when www/pkg is newer than their copy.
 Other scripts (fixtures, benchmarks, fuzzing, servers): scripts/README.md.
 HELP
 }
@@ -144,17 +147,61 @@ if wants settop || { wants page && { [ ! -x target/release/kinema-settop ] ||
   [ ! -f target/kinema-core.wasm ]; }; }; then
   step "set-top: core .wasm + native host (fmt, clippy, build)" settop_build
 fi
-if wants page; then
+# The page files. The stream files are the longest and spend their time waiting on real time
+# (live clocks, outages, seconds of play per switch): one engine keeps the two cores 14–19 %
+# busy in them (measured). When both engines' tiers run, the two engines run them side by side,
+# one step; every other page file (pixels read back every frame, builds, TV apps) runs with one
+# engine at a time. Each engine keeps its own server, browser and sound server.
+PAGE_STREAMS=(tests/page/streams.test.mjs tests/page/streams-live.test.mjs tests/page/streams-net.test.mjs)
+PAGE_CHROMIUM=()
+PAGE_FIREFOX=()
+for f in tests/page/*.test.mjs; do
+  case " ${PAGE_STREAMS[*]} " in *" $f "*) continue ;; esac
+  PAGE_CHROMIUM+=("$f")
+  # Set-top parity compares the native set-top host with Chromium: not a Firefox test.
+  [ "$f" = tests/page/settop-parity.test.mjs ] || PAGE_FIREFOX+=("$f")
+done
+PAGE_PIXELS=(tests/page/video.test.mjs tests/page/subtitles.test.mjs tests/page/parity.test.mjs)
+pages() { node --test --test-concurrency=1 "$@"; }
+firefox_pages() { KINEMA_BROWSER=firefox node --test --test-concurrency=1 "$@"; }
+# Both engines at once on the same files; each one's output printed whole after both end.
+side_by_side() {
+  local dir rc_c=0 rc_f=0 pid_c pid_f
+  dir=$(mktemp -d "${TMPDIR:-/tmp}/kinema-side.XXXXXX")
+  pages "$@" > "$dir/chromium" 2>&1 &
+  pid_c=$!
+  firefox_pages "$@" > "$dir/firefox" 2>&1 &
+  pid_f=$!
+  wait "$pid_c" || rc_c=$?
+  wait "$pid_f" || rc_f=$?
+  echo "--- Chromium (exit $rc_c) ---"; cat "$dir/chromium"
+  echo "--- Firefox ESR (exit $rc_f) ---"; cat "$dir/firefox"
+  rm -rf "$dir"
+  [ "$rc_c" = 0 ] && [ "$rc_f" = 0 ]
+}
+
+if wants page || wants firefox; then
   fixtures
-  # Video pixel checks run on the wgpu WebGL2 renderer (default of video.test.mjs), then again on
-  # the wgpu WebGPU renderer and on the 2D-canvas display. The directory run includes the stream
-  # tests: streams.test.mjs (VOD), streams-live.test.mjs (live HLS/DASH from /__live/, DVR, end)
-  # and streams-net.test.mjs (bandwidth drop, outage), one file at a time (they take real time).
-  step "page tests (Playwright, headless Chromium)" node --test --test-concurrency=1 tests/page/
-  step "video, subtitle and <video>-parity page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs tests/page/parity.test.mjs
-  step "video, subtitle and <video>-parity page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 tests/page/video.test.mjs tests/page/subtitles.test.mjs tests/page/parity.test.mjs
-  # The decode path for engines without WebCodecs (web/src/mse.rs): the same video checks on a
-  # page whose WebCodecs video classes are deleted, video decoded by a hidden <video> through MSE.
+  # The packaged TV apps are copies of www/pkg*: package them again when those are newer (a
+  # stale copy tests old code; packaging takes a second).
+  if [ www/pkg/kinema_web_bg.wasm -nt dist/tizen/pkg/kinema_web_bg.wasm ] ||
+    [ www/pkg-webgl/kinema_web_bg.wasm -nt dist/tizen/pkg-webgl/kinema_web_bg.wasm ]; then
+    step "package the TV apps again (www/pkg is newer than their copy)" bash scripts/package-devices.sh
+  fi
+fi
+# Chromium as users have it (tests/page/harness.mjs). Video pixel checks run on the wgpu WebGL2
+# renderer (the default), then again on the wgpu WebGPU renderer and on the 2D-canvas display,
+# and on the MSE decode path (web/src/mse.rs: WebCodecs' video classes deleted, video decoded
+# by a hidden <video>).
+if wants page; then
+  step "page tests (Playwright, headless Chromium)" pages "${PAGE_CHROMIUM[@]}"
+  if wants firefox; then
+    step "stream page tests (VOD, live, network), Chromium and Firefox ESR side by side" side_by_side "${PAGE_STREAMS[@]}"
+  else
+    step "stream page tests (VOD, live, network), Chromium" pages "${PAGE_STREAMS[@]}"
+  fi
+  step "video, subtitle and <video>-parity page tests, WebGPU renderer" env KINEMA_RENDERER=webgpu node --test --test-concurrency=1 "${PAGE_PIXELS[@]}"
+  step "video, subtitle and <video>-parity page tests, 2D-canvas display" env KINEMA_RENDERER=2d node --test --test-concurrency=1 "${PAGE_PIXELS[@]}"
   step "video page tests, MSE decode path (no WebCodecs)" env KINEMA_DECODE=mse node --test --test-concurrency=1 tests/page/video.test.mjs
 fi
 # The second engine: the same page tests in Debian's Firefox ESR over WebDriver BiDi
@@ -162,10 +209,9 @@ fi
 # native host; its browser side is Chromium). Firefox headless here has no WebGL: the video and
 # subtitle pixel checks run on the 2D display.
 if wants firefox; then
-  fixtures
-  step "page tests, Firefox ESR" env KINEMA_BROWSER=firefox node --test --test-concurrency=1 \
-    tests/page/door.test.mjs tests/page/player.test.mjs tests/page/video.test.mjs tests/page/parity.test.mjs tests/page/subtitles.test.mjs \
-    tests/page/streams.test.mjs tests/page/streams-live.test.mjs tests/page/streams-net.test.mjs \
-    tests/page/streams-server.test.mjs tests/page/devices.test.mjs tests/page/npm-package.test.mjs
+  step "page tests, Firefox ESR" firefox_pages "${PAGE_FIREFOX[@]}"
+  if ! wants page; then
+    step "stream page tests (VOD, live, network), Firefox ESR" firefox_pages "${PAGE_STREAMS[@]}"
+  fi
 fi
 summary
