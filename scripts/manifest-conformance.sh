@@ -62,9 +62,10 @@ awk -F'\t' '
     else m[key]++
     A += ($4 == "accepted"); R += ($4 ~ /^refused/) }
   END {
-    for (k in keys) printf "%-40s accepted %3d  refused %3d  missing %d\n", k, a[k], r[k], m[k]
+    for (k in keys) printf "%-40s accepted %3d  refused %3d  missing %d\n", k, a[k], r[k], m[k] | "sort"
+    close("sort")
     printf "%-40s accepted %3d  refused %3d\n", "all", A, R
-  }' "$results" | sort
+  }' "$results"
 echo
 echo "== refusals"
 awk -F'\t' '$4 ~ /^refused/ { print $1 " " $2 " (" $3 "): " substr($4, 10) }' "$results"
