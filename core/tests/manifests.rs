@@ -2006,6 +2006,51 @@ ok2.m3u8
     assert!(t.elapsed().as_secs() < 30, "{:?}", t.elapsed());
 }
 #[test]
+fn hls_whitespace_inside_an_unquoted_attribute_value() {
+    // An LL-HLS delta update whose RECENTLY-REMOVED-DATERANGES (a quoted-string in RFC 8216bis)
+    // is written unquoted with a tab: the value ends at the comma, SKIPPED-SEGMENTS still counts.
+    let l = hls_media(
+        "#EXTM3U
+#EXT-X-TARGETDURATION:4
+#EXT-X-MEDIA-SEQUENCE:10
+#EXT-X-SKIP:SKIPPED-SEGMENTS=2,RECENTLY-REMOVED-DATERANGES=one\ttwo
+#EXTINF:4,
+s12.mp4
+#EXTINF:4,
+s13.mp4
+",
+    );
+    let numbers: Vec<_> = l.segments.iter().map(|s| s.number).collect();
+    assert_eq!(numbers, [12, 13]);
+    // The attributes that are read keep their types: nothing with a space in it is guessed.
+    for bad in [
+        "#EXT-X-SKIP:SKIPPED-SEGMENTS=2 3\n",
+        "#EXT-X-KEY:METHOD=AES-128,URI=\"k\",IV=0x0000000000000000 0000000000000000\n",
+    ] {
+        let text = format!("#EXTM3U\n#EXT-X-TARGETDURATION:4\n{bad}#EXTINF:4,\ns.ts\n");
+        assert_eq!(
+            hls::parse(text.as_bytes(), BASE).unwrap_err().kind,
+            ErrorKind::Decode,
+            "{bad}"
+        );
+    }
+    // An unknown method is unsupported encryption, never clear.
+    let l = hls_media(
+        "#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-KEY:METHOD=AES 128,URI=\"k\"\n#EXTINF:4,\ns.ts\n",
+    );
+    assert!(matches!(
+        l.segments[0].encryption,
+        Encryption::Unsupported(_)
+    ));
+    // A variant whose BANDWIDTH has a space is malformed and skipped, as before.
+    let p = hls_multi(
+        "#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1 000\nbad.m3u8\n#EXT-X-STREAM-INF:BANDWIDTH=2000,CODECS=\"avc1.42c01e\"\nok.m3u8\n",
+    );
+    assert_eq!(p.variants.len(), 1);
+    assert_eq!(p.variants[0].bandwidth, 2000);
+}
+
+#[test]
 fn hls_define_name_value_substitutes_uris_and_quoted_values() {
     let l = hls_media(
         r#"#EXTM3U

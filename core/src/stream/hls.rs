@@ -286,7 +286,13 @@ impl<'a> Value<'a> {
 struct Attrs<'a>(Vec<(&'a str, Value<'a>)>);
 
 impl<'a> Attrs<'a> {
-    /// Parses `NAME=VALUE,NAME="quoted, string",…`; spaces around items are tolerated.
+    /// Parses `NAME=VALUE,NAME="quoted, string",…`; spaces around items are tolerated, and so
+    /// is whitespace inside an unquoted value, which ends at the next comma as hls.js, Shaka and
+    /// ExoPlayer read it (m3u8-parser's LL-HLS test writes `RECENTLY-REMOVED-DATERANGES=a<TAB>b`
+    /// unquoted, RFC 8216bis has it quoted). Nothing is guessed: each attribute that is read
+    /// checks its own type, so `SKIPPED-SEGMENTS=2 3` or an `IV` with a space is still malformed,
+    /// `METHOD=AES 128` an unknown method (kept as unsupported encryption, never as clear), and
+    /// `TYPE=AUDIO X` an unknown rendition type.
     fn parse(s: &'a str) -> Option<Attrs<'a>> {
         const MAX_ATTRIBUTES: usize = 128;
         let mut out = Vec::new();
@@ -308,7 +314,7 @@ impl<'a> Attrs<'a> {
             } else {
                 let end = after.find(',').unwrap_or(after.len());
                 let v = after.get(..end)?.trim();
-                if v.is_empty() || v.contains(['"', '=']) || v.contains(char::is_whitespace) {
+                if v.is_empty() || v.contains(['"', '=']) {
                     return None;
                 }
                 (Value::Plain(v), after.get(end..)?)
@@ -951,6 +957,10 @@ mod tests {
             assert!(Attrs::parse(bad).is_none(), "{bad}");
         }
         assert!(Attrs::parse("A=1,").is_some());
+        // Whitespace inside an unquoted value: the value runs to the comma.
+        let a = Attrs::parse("A=x\ty z,B=1").unwrap();
+        assert_eq!(a.get("A"), Some(Value::Plain("x\ty z")));
+        assert_eq!(a.text("B"), Some("1"));
     }
 
     #[test]
