@@ -10,8 +10,8 @@ usage() {
   cat <<'HELP'
 Usage: bash scripts/test.sh [--tier NAME]... [--help]
 
-Without --tier: every tier, in this order (what CI runs: ~25 min on 2 cores from a fresh
-clone, ~15 min warm).
+Without --tier: every tier, in this order (what CI runs: ~31 min on 2 cores from a fresh
+clone, ~17 min warm).
   lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour; no import
           cycle between the modules of any crate (scripts/module-cycles.py)
   unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
