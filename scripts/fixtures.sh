@@ -61,6 +61,16 @@ media "$gen/vp9-opus.webm" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libvpx-
   -cpu-used 8 -g 30 -b:v 300k -c:a libopus -b:a 96k
 media "$gen/av1-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libaom-av1 -cpu-used 8 -g 30 \
   -b:v 200k -c:a aac -b:a 128k -movflags +faststart
+# 10-bit video (issue 15): decoders hand these out in 16-bit-per-sample formats (WebCodecs
+# I420P10) that the GPU path cannot upload as 8-bit planes. H.264 High 10 and VP9 profile 2.
+media "$gen/h264-high10.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 0 -g 30 \
+  -pix_fmt yuv420p10le -profile:v high10 -c:a aac -b:a 128k -movflags +faststart
+media "$gen/vp9-profile2.webm" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libvpx-vp9 \
+  -deadline realtime -cpu-used 8 -g 30 -b:v 300k -pix_fmt yuv420p10le -c:a libopus -b:a 96k
+# H.265 in MP4 (hvc1), 10 s: plays where a platform decoder has it (Firefox's MSE here), a
+# typed `unsupported` where none has (Chromium here).
+media "$gen/hevc-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx265 -x265-params log-level=error:bframes=0 \
+  -g 30 -pix_fmt yuv420p -tag:v hvc1 -c:a aac -b:a 128k -movflags +faststart
 # Video only (no audio track): the player runs on the host clock.
 media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt yuv420p -movflags +faststart
 # H.265: valid, but Chromium's WebCodecs has no HEVC decoder here.

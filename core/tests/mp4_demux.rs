@@ -431,3 +431,27 @@ fn edit_lists_that_start_late() {
         .unwrap();
     assert_eq!(first, 500_000);
 }
+
+#[test]
+fn ten_bit_video_names_its_profile_and_depth() {
+    // WebCodecs is configured with these strings: a 10-bit stream named as 8-bit would be
+    // refused by the decoder or decoded wrong.
+    for (name, prefix, suffix) in [
+        ("h264-high10.mp4", "avc1.6e", ""),
+        ("vp9-profile2.webm", "vp09.02.", ".10"),
+    ] {
+        let data = fixture(name);
+        let mut src: &[u8] = &data;
+        let d = demux::open(&mut src).unwrap();
+        let v = d
+            .tracks()
+            .iter()
+            .find(|t| t.kind == Some(TrackKind::Video))
+            .unwrap();
+        assert!(
+            v.codec.starts_with(prefix) && v.codec.ends_with(suffix),
+            "{name}: {}",
+            v.codec
+        );
+    }
+}

@@ -173,3 +173,29 @@ fn fragmented_duration_is_announced_once_walked() {
     let d = h.player.duration().expect("duration at open");
     assert!((d - 10.066_667).abs() <= 0.05, "{d}");
 }
+
+#[test]
+fn an_hevc_file_whose_hvcc_symphonia_refuses_plays_its_audio_on_the_platform_decoder() {
+    // x265 writes its settings into an SEI inside `hvcC` (> 1 KB): symphonia's MP4 reader
+    // refuses the whole file ("atom size is greater than 1 kb"); the core's demuxer reads it.
+    let name = "hevc-aac.mp4";
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    h.add(name, fixture(name));
+    h.app(AppRequest::Load { url: name.into() });
+    wait(&mut h, 10, "a video decoder", |h| {
+        !h.video.configs.is_empty() || h.last_error().is_some()
+    });
+    assert_eq!(h.last_error(), None);
+    let info = h.player.media_info().cloned().expect("metadata");
+    assert!(
+        info.video_codec
+            .as_deref()
+            .is_some_and(|c| c.starts_with("hvc1.")),
+        "{info:?}"
+    );
+    wait(&mut h, 10, "an audio decoder", |h| {
+        !h.audio_configs.is_empty()
+    });
+    assert_eq!(h.audio_configs[0].codec, "mp4a.40.2");
+    assert_eq!((info.sample_rate, info.channels), (48_000, 2));
+}

@@ -189,8 +189,20 @@ impl Progressive {
                 unsupported_if_unknown("audio", t)?;
                 // symphonia's MP4 reader fails seeking backwards in fragmented files ("no
                 // atom pending read"), so their audio goes to the platform decoder too.
-                if sniffed == Sniffed::Mp4 && core_audio(&t.codec) && !demux.fragmented() {
-                    let src = AudioSource::open(&self.cache, self.ext.as_deref())?;
+                let core = if sniffed == Sniffed::Mp4 && core_audio(&t.codec) && !demux.fragmented()
+                {
+                    match AudioSource::open(&self.cache, self.ext.as_deref()) {
+                        Ok(src) => Some(src),
+                        // symphonia's MP4 reader refuses boxes the core's demuxer reads (an
+                        // `hvcC` over 1 KB, as x265 writes it with its settings SEI): the
+                        // platform decodes the audio, from the core's demuxer, instead.
+                        Err(Stall::Fatal(_)) if !t.codec.starts_with("pcm-") => None,
+                        Err(other) => return Err(other),
+                    }
+                } else {
+                    None
+                };
+                if let Some(src) = core {
                     info.sample_rate = src.rate();
                     info.channels = src.channels() as u16;
                     Audio::Core(src)
