@@ -12,7 +12,8 @@ interface Window {
   reference: (url: string) => Promise<{ duration: number; width: number; height: number }>;
   refVideo: HTMLVideoElement | undefined;
   refSeek: (t: number) => Promise<null>;
-  compare: () => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
+  compare: (turn?: number) => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
+  decodable: (codec: string) => Promise<{ webcodecs: boolean; mse: boolean }>;
   // streams.test.mjs: key requests seen by the request hook
   keyRequests: string[];
   // player.test.mjs: reads of AudioContext.outputLatency

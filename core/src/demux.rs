@@ -129,8 +129,8 @@ pub struct TrackInfo {
     pub display_height: u32,
     /// Clockwise rotation to display the decoded picture with, in degrees: 0, 90, 180 or 270
     /// (MP4 `tkhd` matrix; what ffmpeg's legacy `rotate` tag and `<video>` apply). Applied
-    /// after [`TrackInfo::flip`]. Not carried to hosts yet: the decoder configuration keeps
-    /// the unrotated display size (see `video::config_of`).
+    /// after [`TrackInfo::flip`]. Carried to hosts in the decoder configuration, which they
+    /// draw the pictures with (see `video::config_of`).
     pub rotation_degrees: u16,
     /// Mirror the decoded picture left to right before rotating (a matrix with a negative
     /// determinant; a vertical flip is this plus 180°).
@@ -148,8 +148,7 @@ pub struct TrackInfo {
 
 impl TrackInfo {
     /// The display size before [`TrackInfo::rotation_degrees`] is applied: what the decoded
-    /// picture's aspect asks for (the decoder configuration, and what hosts draw until
-    /// rotation is carried to them).
+    /// picture's aspect asks for (the decoder configuration's display size; hosts rotate it).
     pub fn unrotated_display_size(&self) -> (u32, u32) {
         if self.rotation_degrees % 180 == 90 {
             (self.display_height, self.display_width)

@@ -145,9 +145,8 @@ fn nal_length_of(config: &VideoDecoderConfig) -> Option<usize> {
         .flatten()
 }
 
-/// The decoder configuration a track's info asks for.
-/// The display size is the unrotated one: hosts do not rotate pictures yet, so a rotated
-/// track keeps the aspect its pictures are decoded with.
+/// The decoder configuration a track's info asks for: the display size of the decoded
+/// pictures (unrotated) and the rotation and flip hosts draw them with.
 pub(crate) fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
     let (display_width, display_height) = t.unrotated_display_size();
     VideoDecoderConfig {
@@ -157,6 +156,8 @@ pub(crate) fn config_of(t: &crate::demux::TrackInfo) -> VideoDecoderConfig {
         coded_height: t.height,
         display_width,
         display_height,
+        rotation: t.rotation_degrees,
+        flip: t.flip,
     }
 }
 

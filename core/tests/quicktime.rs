@@ -175,6 +175,37 @@ fn fragmented_duration_is_announced_once_walked() {
 }
 
 #[test]
+fn a_rotated_phone_video_reports_its_turned_size_and_hands_the_turn_to_the_host() {
+    for (name, degrees, shown) in [
+        ("h264-aac.mp4", 0, (320, 180)),
+        ("rotate-90.mp4", 90, (180, 320)),
+        ("rotate-180.mp4", 180, (320, 180)),
+        ("rotate-270.mp4", 270, (180, 320)),
+    ] {
+        let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+        h.add(name, fixture(name));
+        h.app(AppRequest::Load { url: name.into() });
+        wait(&mut h, 10, "metadata", |h| h.player.media_info().is_some());
+        wait(&mut h, 10, "a decoder", |h| !h.video.configs.is_empty());
+        let info = h.player.media_info().cloned().expect("metadata");
+        // As <video>'s videoWidth × videoHeight: the size a viewer sees.
+        assert_eq!((info.width, info.height), shown, "{name}");
+        let resized = h.events.iter().find_map(|e| match e {
+            PlayerEvent::Resize { width, height } => Some((*width, *height)),
+            _ => None,
+        });
+        assert_eq!(resized, Some(shown), "{name}");
+        // The decoder gets the pictures' own aspect and the turn to draw them with.
+        let c = &h.video.configs[0];
+        assert_eq!(
+            (c.display_width, c.display_height, c.rotation, c.flip),
+            (320, 180, degrees, false),
+            "{name}"
+        );
+    }
+}
+
+#[test]
 fn an_hevc_file_whose_hvcc_symphonia_refuses_plays_its_audio_on_the_platform_decoder() {
     // x265 writes its settings into an SEI inside `hvcC` (> 1 KB): symphonia's MP4 reader
     // refuses the whole file ("atom size is greater than 1 kb"); the core's demuxer reads it.

@@ -29,6 +29,8 @@ fn chunks_of(name: &str) -> (VideoDecoderConfig, Vec<EncodedChunk>) {
         coded_height: info.height,
         display_width: info.display_width,
         display_height: info.display_height,
+        rotation: 0,
+        flip: false,
     };
     let mut c = Cursor::default();
     let mut out = Vec::new();

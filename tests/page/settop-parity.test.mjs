@@ -167,3 +167,21 @@ test('the set-top host drives the controls, Back and suspend/resume through the 
     `200 ms after the resume: frame ${cp.resumed.index}`);
   console.log(`lifecycle: suspended at ${position}, resumed at ${back}, first picture ${first.index}, 200 ms later ${cp.resumed.index}; controls ${log.filter((l) => l.startsWith('ShowControls')).length} views`);
 });
+
+// A phone video turned 90° clockwise (rotate-90.mp4: h264-aac.mp4's 320×180 pictures with a
+// tkhd matrix): the rotation crosses the ABI in ConfigureVideoDecoder and the host's wgpu
+// renderer turns the picture. Every picture must come out portrait and, read back at where
+// the turn puts each block of the frame code, show the frame of its own timestamp (a picture
+// drawn unturned, or turned the wrong way, reads as another number).
+test('the set-top host draws a rotated phone video portrait, each picture turned right', async () => {
+  const host = await runHost('wasmtime', `${repo}/device-shims/settop/rotated.script`);
+  assert.ok(host.frames.length > 10, `${host.frames.length} pictures presented`);
+  for (const f of host.frames) {
+    assert.deepEqual(f.shown, [180, 320], `picture at ${f.timestamp_us} µs shown ${f.shown}`);
+    assert.equal(f.index, Math.round(f.timestamp_us * 30 / 1e6), `picture at ${f.timestamp_us} µs reads as frame ${f.index}`);
+  }
+  const cp = Object.fromEntries(host.checkpoints.map((c) => [c.name, c]));
+  // Within one frame, as the remote script's checkpoints (4.5 s is a frame boundary).
+  assert.ok(Math.abs(cp['seek-4.5'].index - 135) <= 1, `after the seek to 4.5 s: frame ${cp['seek-4.5'].index}`);
+  console.log(`rotated: ${host.frames.length} pictures, all 180x320; checkpoints ${host.checkpoints.map((c) => `${c.name}=${c.index}`).join(' ')}`);
+});

@@ -122,11 +122,31 @@ async function seekAndRead(t) {
 // VP9 and AV1 through MSE pass them too in most runs, but a late rendering step now and then
 // holds a picture for one animation frame more than the bound (measured), so they only take
 // the exact-seek checks there.
+// The 10-bit files (H.264 High 10, VP9 profile 2) come out of the decoder in 16-bit-per-sample
+// formats the GPU path cannot upload as they are: a picture that never reaches the canvas while
+// `playing` reads as frame 0 and fails the clock check.
 const PLAYED = MSE
-  ? ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4']
-  : ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4'];
+  ? ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'h264-high10.mp4']
+  : ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4',
+    'h264-high10.mp4', 'vp9-profile2.webm'];
+/** Whether this engine's WebCodecs / MSE (fragmented MP4, as the core remuxes) decode `codec`. */
+const decodable = (/** @type {string} */ codec) => page.evaluate(async (codec) => ({
+  webcodecs: 'VideoDecoder' in window && (await VideoDecoder.isConfigSupported({ codec, codedWidth: 320, codedHeight: 180 })).supported === true,
+  mse: 'MediaSource' in window && MediaSource.isTypeSupported(`video/mp4; codecs="${codec}"`),
+}), codec);
+// Codecs some engines decode on no path (Firefox ESR: H.264 High 10, through neither WebCodecs
+// nor MSE): there the file is a typed `unsupported` (asserted in parity.test.mjs), not played.
+/** @type {Record<string, string>} */
+const ENGINE_DEPENDENT = { 'h264-high10.mp4': 'avc1.6e000d' };
 for (const name of PLAYED) {
   test(`[${TAG}] ${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
+    if (name in ENGINE_DEPENDENT) {
+      const paths = await decodable(ENGINE_DEPENDENT[name]);
+      if (!paths.webcodecs && !paths.mse) {
+        console.log(`${name}: ${ENGINE_DEPENDENT[name]} is decoded on no path of this engine: not played`);
+        return;
+      }
+    }
     await loadVideo(name);
     const first = await page.evaluate(() => window.kinema.player.mediaInfo);
     const samples = await page.evaluate(() => window.sampleFrames(3000));
@@ -245,7 +265,12 @@ test(`[${TAG}] video plays to the end and ends; loop restarts; no frames leak`, 
 });
 
 test(`[${TAG}] bad input: missing moov, unsupported codec, corrupt frames → typed errors or recovery; the player stays usable`, async () => {
-  const cases = [['bad/no-moov.mp4', 'decode'], ['bad/hevc.mp4', 'unsupported']];
+  const cases = [['bad/no-moov.mp4', 'decode']];
+  // H.265 is refused only where no path decodes it (Chromium here; Firefox's MSE plays it:
+  // parity.test.mjs's hevc-aac.mp4).
+  const hevc = await decodable('hvc1.1.6.L60.90');
+  if (!hevc.webcodecs && !hevc.mse) cases.push(['bad/hevc.mp4', 'unsupported']);
+  else console.log(`bad/hevc.mp4: this engine decodes H.265 (${JSON.stringify(hevc)}): not a refusal here`);
   for (const [name, kind] of cases) {
     await loadAndWatch(page, `fixtures/${name}`);
     await until(page, () => window.kinema.player.state === 'error', null, 10_000);

@@ -7,8 +7,16 @@
 //! picture released) and [`VideoDisplay::clear`] for the core's commands; the player calls
 //! [`VideoDisplay::attach`], [`VideoDisplay::redraw`], [`VideoDisplay::capture`] and
 //! [`VideoDisplay::backend`]; the driver [`VideoDisplay::show_subtitles`] and
-//! [`VideoDisplay::set_warn`]. Renderers: kinema-render (wgpu: WebGPU, or WebGL2 in the
-//! `webgl` build) or a 2D canvas.
+//! [`VideoDisplay::set_warn`]; the video host [`VideoDisplay::set_orientation`] per decoder
+//! configuration. Renderers: kinema-render (wgpu: WebGPU, or WebGL2 in the `webgl` build) or
+//! a 2D canvas (`crate::canvas2d`).
+//!
+//! Pictures arrive as decoded, on every path; the display turns them by their configuration's
+//! rotation and flip (a phone video's `tkhd` matrix) and letterboxes the turned picture. The
+//! GPU path uploads I420 / NV12 / RGBA planes as they are; any other pixel format (10-bit,
+//! 4:4:4, an opaque GPU frame) is converted by the browser first (`converted` in the video
+//! stats), and a picture that still cannot be drawn is a `render` warning, never a silent
+//! black canvas.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,12 +24,14 @@ use std::rc::Rc;
 use js_sys::{Object, Reflect, Uint8Array};
 use kinema_core::subtitles::SubtitleCue;
 use kinema_core::FrameId;
+use kinema_render::Orientation;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{CanvasRenderingContext2d, HtmlCanvasElement, OffscreenCanvas, VideoFrame};
+use web_sys::{HtmlCanvasElement, OffscreenCanvas, VideoFrame};
 
+use crate::canvas2d::{canvas_2d, Canvas2d};
 use crate::js::{gc_callback, set};
-use crate::picture::{draw_image, rgba_of, Picture, Pictures};
+use crate::picture::{rgba_of, Picture, Pictures};
 use crate::subtitles;
 
 /// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU or WebGL2), or
@@ -34,9 +44,9 @@ enum Display {
 impl Display {
     /// Draws at once (2D canvas), with the subtitle overlay on top. GPU drawing goes through
     /// [`VideoDisplay::present_gpu`] (the renderer holds its overlay).
-    fn draw(&mut self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
+    fn draw(&mut self, picture: &Picture, overlay: Option<&OffscreenCanvas>, turn: Orientation) {
         if let Display::Canvas2d(c) = self {
-            c.draw(picture, overlay);
+            c.draw(picture, overlay, turn);
         }
     }
 
@@ -54,50 +64,6 @@ impl Display {
             Display::Gpu(r) => r.backend_name(),
             Display::Canvas2d(_) => "2d",
         }
-    }
-}
-
-/// The 2D-canvas display (no GPU API available).
-struct Canvas2d {
-    canvas: HtmlCanvasElement,
-    ctx: CanvasRenderingContext2d,
-}
-
-impl Canvas2d {
-    fn draw(&self, picture: &Picture, overlay: Option<&OffscreenCanvas>) {
-        let (cw, ch) = (self.canvas.width() as f64, self.canvas.height() as f64);
-        let (image, (fw, fh)): (&JsValue, _) = match picture {
-            Picture::Frame(f) => (f.as_ref(), (f.display_width(), f.display_height())),
-            Picture::Image {
-                source,
-                width,
-                height,
-            } => (source, (*width, *height)),
-            Picture::Missing => return,
-        };
-        let (fw, fh) = (f64::from(fw.max(1)), f64::from(fh.max(1)));
-        // Letterbox / pillarbox: the largest rectangle of the picture's aspect that fits.
-        let scale = (cw / fw).min(ch / fh);
-        let (w, h) = (fw * scale, fh * scale);
-        self.ctx.set_fill_style_str("#000");
-        self.ctx.fill_rect(0.0, 0.0, cw, ch);
-        let (x, y) = ((cw - w) / 2.0, (ch - h) / 2.0);
-        let _ = draw_image(&self.ctx, image, x, y, w, h);
-        if let Some(o) = overlay {
-            let _ = self
-                .ctx
-                .draw_image_with_offscreen_canvas_and_dw_and_dh(o, x, y, w, h);
-        }
-    }
-
-    fn clear(&self) {
-        self.ctx.set_fill_style_str("#000");
-        self.ctx.fill_rect(
-            0.0,
-            0.0,
-            self.canvas.width() as f64,
-            self.canvas.height() as f64,
-        );
     }
 }
 
@@ -132,18 +98,22 @@ fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsVal
     Ok(fresh)
 }
 
-fn canvas_2d(canvas: HtmlCanvasElement) -> Result<Canvas2d, JsValue> {
-    let ctx = canvas
-        .get_context("2d")?
-        .ok_or_else(|| JsValue::from_str("the canvas has no 2d context (a GPU context took it)"))?
-        .dyn_into::<CanvasRenderingContext2d>()?;
-    let c = Canvas2d { canvas, ctx };
-    c.clear();
-    Ok(c)
-}
-
 /// Tells the app of a problem playback goes on through: `(kind, message)`.
 pub type Warn = Rc<dyn Fn(&str, &str)>;
+
+/// A picture could not be drawn: a `render` warning, once per decoder configuration (the
+/// console too), so a picture that stays black is never silent.
+fn tell_draw_failed(warn: &Option<Warn>, warned: &Cell<bool>, message: &str) {
+    web_sys::console::warn_1(&format!("kinema: draw failed: {message}").into());
+    if !warned.replace(true) {
+        if let Some(w) = warn {
+            w(
+                "render",
+                &format!("a picture could not be drawn: {message}"),
+            );
+        }
+    }
+}
 
 /// A listener on an element the app owns (it outlives the display): it belongs to JS
 /// ([`gc_callback`]) and reaches the display through a `Weak`.
@@ -157,6 +127,9 @@ pub struct VideoDisplay {
     shown: Cell<Option<u64>>,
     /// Pictures decoded and presented (for the page's stats overlay and tests).
     pub presented: Cell<u64>,
+    /// Pictures the GPU path could not upload as they were (10-bit or 4:4:4 samples, opaque
+    /// GPU frames) and had the browser convert to RGBA first (stats, tests).
+    pub converted: Cell<u64>,
     /// Numbers GPU draws, so a copy that finishes after a newer present is dropped.
     draw_seq: Rc<Cell<u64>>,
     /// Reused buffers for plane copies (JS side, then wasm side).
@@ -165,8 +138,12 @@ pub struct VideoDisplay {
     /// Subtitle cues on screen, and their raster (picture-rectangle size) when there are any.
     cues: RefCell<Vec<SubtitleCue>>,
     overlay: RefCell<Option<OffscreenCanvas>>,
-    /// Display size of the last picture presented (the overlay's aspect).
+    /// Display size of the last picture presented, before turning.
     picture: Cell<(u32, u32)>,
+    /// How the current decoder configuration's pictures are turned to be shown.
+    turn: Cell<Orientation>,
+    /// A draw of this decoder configuration failed and the app was told (once).
+    draw_warned: Rc<Cell<bool>>,
     /// Tells the app of a problem playback goes on through (`warning` event; set by the
     /// driver).
     warn: RefCell<Option<Warn>>,
@@ -183,14 +160,28 @@ impl VideoDisplay {
             canvas: RefCell::new(None),
             shown: Cell::new(None),
             presented: Cell::new(0),
+            converted: Cell::new(0),
             draw_seq: Rc::new(Cell::new(0)),
             planes_js: Rc::new(RefCell::new(None)),
             planes: Rc::new(RefCell::new(Vec::new())),
             cues: RefCell::new(Vec::new()),
             overlay: RefCell::new(None),
             picture: Cell::new((0, 0)),
+            turn: Cell::new(Orientation::default()),
+            draw_warned: Rc::new(Cell::new(false)),
             warn: RefCell::new(None),
             lost: RefCell::new(None),
+        }
+    }
+
+    /// How the pictures presented from now on are turned (their decoder configuration's
+    /// rotation and flip).
+    pub fn set_orientation(&self, turn: Orientation) {
+        self.draw_warned.set(false);
+        if self.turn.replace(turn) != turn && !self.cues.borrow().is_empty() {
+            // The picture's rectangle changes shape: the subtitles are laid out again.
+            self.rasterize();
+            self.apply_gpu_overlay();
         }
     }
 
@@ -258,7 +249,11 @@ impl VideoDisplay {
         let canvas = self.canvas.borrow();
         let c = canvas.as_ref()?;
         let (cw, ch) = (f64::from(c.width().max(1)), f64::from(c.height().max(1)));
-        let (pw, ph) = match self.picture.get() {
+        let (pw, ph) = match self
+            .turn
+            .get()
+            .shown_size(self.picture.get().0, self.picture.get().1)
+        {
             (0, _) | (_, 0) => (cw, ch),
             (w, h) => (f64::from(w), f64::from(h)),
         };
@@ -314,7 +309,7 @@ impl VideoDisplay {
         };
         let frames = self.frames.borrow();
         match self.shown.get().and_then(|id| frames.get(&id)) {
-            Some(f) => d.draw(f, self.overlay.borrow().as_ref()),
+            Some(f) => d.draw(f, self.overlay.borrow().as_ref(), self.turn.get()),
             None => {
                 // The picture was handed back: the next present draws the cues. Without
                 // video (audio only), draw them on black now.
@@ -417,7 +412,7 @@ impl VideoDisplay {
             return;
         };
         if let Some(f) = self.frames.borrow().get(&id) {
-            d.draw(f, self.overlay.borrow().as_ref());
+            d.draw(f, self.overlay.borrow().as_ref(), self.turn.get());
         }
     }
 
@@ -544,7 +539,7 @@ impl VideoDisplay {
             self.display.borrow_mut().as_mut(),
             self.frames.borrow().get(&frame.0),
         ) {
-            d.draw(f, self.overlay.borrow().as_ref());
+            d.draw(f, self.overlay.borrow().as_ref(), self.turn.get());
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);
@@ -554,11 +549,27 @@ impl VideoDisplay {
     /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
     /// YUV shader, matrix and range taken from the frame's colour space.
     fn present_gpu(&self, frame: &VideoFrame) {
-        let seq = self.draw_seq.get() + 1;
-        self.draw_seq.set(seq);
-        let Ok(size) = frame.allocation_size() else {
+        let format = Reflect::get(frame, &JsValue::from_str("format"))
+            .ok()
+            .and_then(|f| f.as_string());
+        // The formats whose planes the renderer uploads as they are. Anything else (10- and
+        // 12-bit samples such as H.264 High 10's I420P10, 4:2:2 and 4:4:4 planes, or an opaque
+        // GPU frame whose `format` is null and whose planes `copyTo` refuses) is drawn by the
+        // browser into a CPU canvas, which converts it, and taken as RGBA: slower, never black.
+        let uploadable = matches!(
+            format.as_deref(),
+            Some("I420" | "I420A" | "NV12" | "RGBA" | "RGBX" | "BGRA" | "BGRX")
+        );
+        let size = frame.allocation_size().ok().filter(|_| uploadable);
+        let Some(size) = size else {
+            self.converted.set(self.converted.get() + 1);
+            let (w, h) = (frame.display_width(), frame.display_height());
+            self.present_gpu_image(frame.as_ref(), w, h);
             return;
         };
+        let format = format.unwrap_or_default();
+        let seq = self.draw_seq.get() + 1;
+        self.draw_seq.set(seq);
         let buf = {
             let mut slot = self.planes_js.borrow_mut();
             match slot.as_ref() {
@@ -570,15 +581,12 @@ impl VideoDisplay {
                 }
             }
         };
-        let format = Reflect::get(frame, &JsValue::from_str("format"))
-            .ok()
-            .and_then(|f| f.as_string())
-            .unwrap_or_default();
         let rect = frame.visible_rect();
         let (w, h) = rect
             .map(|r| (r.width() as u32, r.height() as u32))
             .unwrap_or((frame.coded_width(), frame.coded_height()));
         let shown_size = (frame.display_width(), frame.display_height());
+        let turn = self.turn.get();
         let space = Reflect::get(frame, &JsValue::from_str("colorSpace")).unwrap_or(JsValue::NULL);
         let matrix = Reflect::get(&space, &JsValue::from_str("matrix"))
             .ok()
@@ -599,6 +607,7 @@ impl VideoDisplay {
             kinema_render::ColourRange::Limited
         };
         let promise = frame.copy_to_with_u8_array(&buf);
+        let (warn, warned) = (self.warn.borrow().clone(), self.draw_warned.clone());
         let display_slot = self.display.clone();
         let seqs = self.draw_seq.clone();
         let planes = self.planes.clone();
@@ -636,6 +645,7 @@ impl VideoDisplay {
                     height: h,
                     display_width: shown_size.0,
                     display_height: shown_size.1,
+                    orientation: turn,
                     layout: kinema_render::YuvLayout::I420 {
                         y: plane(0),
                         u: plane(1),
@@ -651,6 +661,7 @@ impl VideoDisplay {
                     height: h,
                     display_width: shown_size.0,
                     display_height: shown_size.1,
+                    orientation: turn,
                     layout: kinema_render::YuvLayout::Nv12 {
                         y: plane(0),
                         uv: plane(1),
@@ -667,13 +678,15 @@ impl VideoDisplay {
                     layout(0, "stride"),
                     format.starts_with('B'),
                     shown_size,
+                    turn,
                 ),
                 other => Err(kinema_render::RenderError::BadFrame(format!(
                     "pixel format {other} is not drawn"
                 ))),
             };
             if let Err(e) = result {
-                web_sys::console::warn_1(&format!("kinema: draw failed: {e}").into());
+                drop(display);
+                tell_draw_failed(&warn, &warned, &e.to_string());
             }
         });
     }
@@ -687,13 +700,23 @@ impl VideoDisplay {
             let pixels = rgba_of(source, width, height)?;
             let mut display = self.display.borrow_mut();
             if let Some(Display::Gpu(r)) = display.as_mut() {
-                r.draw_rgba(width, height, &pixels, width * 4, false, (width, height))
-                    .map_err(|e| JsValue::from_str(&e.to_string()))?;
+                let turn = self.turn.get();
+                r.draw_rgba(
+                    width,
+                    height,
+                    &pixels,
+                    width * 4,
+                    false,
+                    (width, height),
+                    turn,
+                )
+                .map_err(|e| JsValue::from_str(&e.to_string()))?;
             }
             Ok(())
         })();
         if let Err(e) = result {
-            web_sys::console::warn_1(&format!("kinema: draw failed: {e:?}").into());
+            let message = e.as_string().unwrap_or_else(|| format!("{e:?}"));
+            tell_draw_failed(&self.warn.borrow().clone(), &self.draw_warned, &message);
         }
     }
 

@@ -469,11 +469,8 @@ impl Driver {
                 events::dispatch_raw(&self.target, "controlschange", &detail);
             }
             HostCommand::ConfigureVideoDecoder { generation, config } => {
+                // Answers `VideoDecoderDepth` once the decode path is chosen.
                 self.video.configure_video(generation, &config);
-                // The MSE element holds more chunks before pictures come out than WebCodecs.
-                let depth =
-                    (self.video.decode_path() == Some("mse")).then_some(crate::mse::DECODER_DEPTH);
-                self.send(HostEvent::VideoDecoderDepth { chunks: depth });
             }
             HostCommand::DecodeVideo { generation, chunk } => {
                 self.video.decode_video(generation, &chunk)

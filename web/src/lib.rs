@@ -20,6 +20,7 @@
 pub mod audio;
 pub mod audio_decoder;
 pub mod backend;
+pub mod canvas2d;
 pub mod caps;
 pub mod display;
 pub mod driver;

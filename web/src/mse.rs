@@ -59,7 +59,7 @@
 //! # Interface
 //! [`MseVideo`] implements `crate::backend::VideoBackend` (the video host, `crate::video`,
 //! picks it per configuration); its pictures go into the shared store (`crate::picture`).
-//! The driver also reads [`DECODER_DEPTH`] and [`ClockView`] comes from `crate::backend`.
+//! The video host also reads [`DECODER_DEPTH`] and [`ClockView`] comes from `crate::backend`.
 //!
 //! This file is longer than the crate's ~800-line guide on purpose: it is one state machine
 //! ([`MseVideo`]'s `State`, under one borrow) over one element, and the SourceBuffer queue,
@@ -103,6 +103,10 @@ pub const BEHIND: f64 = 1.5;
 /// A chunk whose picture ends this long before the element's position was passed over
 /// (the engine dropped it): it is answered as missing.
 const PASSED_US: i64 = 80_000;
+/// How long after landing (the seek queued, the element's seek over, its picture ready) a
+/// paused element's picture is read by polling when no frame callback named it: Firefox fires
+/// none for the picture a paused element seeks to; Chromium's comes within a frame or two.
+const LANDING_GRACE: std::time::Duration = std::time::Duration::from_millis(150);
 /// Chunks appended between two removals of data behind the playhead.
 const EVICT_EVERY: u32 = 120;
 /// Seconds of data kept behind the element's playhead.
@@ -131,6 +135,12 @@ pub fn available() -> bool {
 /// `MediaSource.isTypeSupported(mime)`, false without MSE.
 pub fn supports(mime: &str) -> bool {
     available() && MediaSource::is_type_supported(mime)
+}
+
+/// True when this path can decode `config`: the core can remux it to fragmented MP4 and the
+/// engine's MSE takes that type.
+pub fn can_decode(config: &VideoDecoderConfig) -> bool {
+    Fmp4Writer::new(config).is_ok_and(|w| supports(&w.mime_type()))
 }
 
 enum Op {
@@ -175,6 +185,8 @@ struct State {
     /// The element's picture at the landing point has been captured: until then it stays
     /// paused while the core is paused (see [`MseVideo::sync`]).
     shown: bool,
+    /// When the element was sent to the landing point.
+    landed_at: std::time::Duration,
     /// Snapshots reported and not yet presented or released.
     unpresented: HashSet<u64>,
     flush: bool,
@@ -294,6 +306,7 @@ impl MseVideo {
                     target: i64::MIN,
                     first: true,
                     landed: false,
+                    landed_at: std::time::Duration::ZERO,
                     shown: false,
                     unpresented: HashSet::new(),
                     flush: false,
@@ -621,6 +634,7 @@ impl MseVideo {
                     Op::Seek(t) => {
                         st.video.set_current_time(t);
                         st.landed = true;
+                        st.landed_at = now();
                     }
                     Op::EndOfStream => {
                         if st.source.ready_state() == MediaSourceReadyState::Open {
@@ -880,6 +894,21 @@ impl MseVideo {
             return;
         };
         let video = &st.video;
+        // No frame callback for the landing picture of a paused element (Firefox): read it by
+        // polling once the seek is over and the picture is there.
+        let unnamed = self.has_rvfc
+            && st.active
+            && st.landed
+            && !st.shown
+            && video.paused()
+            && !video.seeking()
+            && video.ready_state() >= 2
+            && now().saturating_sub(st.landed_at) > LANDING_GRACE;
+        if unnamed {
+            drop(st);
+            self.frame_shown(None, false);
+            return;
+        }
         let waiting = st.unpresented.len();
         // While the core is paused (after a load or a seek), the element still runs on until
         // LOW_WATER pictures wait: playback then starts with its lead already built (from a

@@ -72,7 +72,7 @@ export interface PlayerWarning { kind: PlayerErrorKind | 'render'; message: stri
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
 
 /** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation. */
-export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; }
+export interface VideoStats { decoded: number; presented: number; dropped: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; converted: number; }
 
 /** How video is decoded: WebCodecs `VideoDecoder`, or a hidden `<video>` fed through Media Source Extensions. */
 export type DecodePath = 'webcodecs' | 'mse';
@@ -193,6 +193,7 @@ impl Player {
         self.driver.send(HostEvent::WallClock {
             unix_ms: js_sys::Date::now() as i64,
         });
+        self.driver.video().display().converted.set(0);
         self.app(AppRequest::Load { url: absolute(url) });
         settle.promise()
     }
@@ -590,6 +591,7 @@ impl Player {
         );
         set("decodeLatencyMs", video.decode_latency_ms().into());
         set("skipped", (video.skipped() as f64).into());
+        set("converted", (video.display().converted.get() as f64).into());
         o.into()
     }
 

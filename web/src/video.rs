@@ -9,6 +9,13 @@
 //! Extensions (`crate::mse`): the same commands, the same picture store; the path is chosen
 //! per decoder configuration ([`DecodePath`]). Audio the platform decodes is
 //! `crate::audio_decoder`'s.
+//!
+//! With [`DecodePath::Auto`] on an engine that has both, WebCodecs decodes unless it refuses
+//! the configuration and MSE takes it: Firefox's WebCodecs refuses H.264 High 10 that its
+//! `<video>` plays, for instance. WebCodecs answers `isConfigSupported` asynchronously, so the
+//! first configuration of each codec string waits for the answer: its chunks and flush are
+//! held (the core's decode-ahead bounds them) and handed to the chosen decoder after it is
+//! configured. The answers are kept per codec string for the page's life.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -45,6 +52,19 @@ impl DecodePath {
     }
 }
 
+/// A command for a decoder whose path is not chosen yet.
+enum Held {
+    Decode(EncodedChunk),
+    Flush,
+}
+
+/// A configuration waiting for WebCodecs' answer (see the module docs).
+struct Undecided {
+    generation: u32,
+    config: VideoDecoderConfig,
+    held: Vec<Held>,
+}
+
 /// The video decoders, the pictures they produced and the display they are drawn on.
 pub struct VideoHost {
     sink: Sink,
@@ -59,6 +79,10 @@ pub struct VideoHost {
     on_mse: Cell<bool>,
     /// The core's clock as the MSE decoder needs it (set by the driver).
     clock: RefCell<Option<Rc<dyn Fn() -> ClockView>>>,
+    /// The configuration waiting for WebCodecs' answer, with the commands held for it.
+    undecided: RefCell<Option<Undecided>>,
+    /// WebCodecs' answers by codec string.
+    webcodecs_takes: RefCell<HashMap<String, bool>>,
 }
 
 impl VideoHost {
@@ -80,6 +104,8 @@ impl VideoHost {
             mse: RefCell::new(None),
             on_mse: Cell::new(false),
             clock: RefCell::new(None),
+            undecided: RefCell::new(None),
+            webcodecs_takes: RefCell::new(HashMap::new()),
         }
     }
 
@@ -162,12 +188,82 @@ impl VideoHost {
     }
 
     /// Resets (or creates) the video decoder for `generation`.
-    pub fn configure_video(&self, generation: u32, config: &VideoDecoderConfig) {
+    pub fn configure_video(self: &Rc<Self>, generation: u32, config: &VideoDecoderConfig) {
+        // Every decode path hands out pictures as decoded; the display turns them.
+        self.display
+            .set_orientation(kinema_render::Orientation::new(
+                config.rotation,
+                config.flip,
+            ));
+        self.undecided.borrow_mut().take();
         let use_mse = match self.decode_path.get() {
             DecodePath::Mse => true,
             DecodePath::WebCodecs => false,
-            DecodePath::Auto => !has_video_decoder() && crate::mse::available(),
+            DecodePath::Auto if !has_video_decoder() => crate::mse::available(),
+            // Only MSE's taking it makes WebCodecs' answer matter; without, WebCodecs reports.
+            DecodePath::Auto if !crate::mse::can_decode(config) => false,
+            DecodePath::Auto => {
+                let known = self.webcodecs_takes.borrow().get(&config.codec).copied();
+                match known {
+                    Some(takes) => !takes,
+                    None => return self.decide(generation, config),
+                }
+            }
         };
+        self.route(generation, config, use_mse);
+    }
+
+    /// Asks WebCodecs whether it takes `config`, holding the commands for `generation` until
+    /// the answer routes them (see the module docs).
+    fn decide(self: &Rc<Self>, generation: u32, config: &VideoDecoderConfig) {
+        *self.undecided.borrow_mut() = Some(Undecided {
+            generation,
+            config: config.clone(),
+            held: Vec::new(),
+        });
+        let me = Rc::downgrade(self);
+        let config = config.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            let takes = crate::webcodecs::supports(&config).await;
+            let Some(me) = me.upgrade() else { return };
+            me.webcodecs_takes
+                .borrow_mut()
+                .insert(config.codec.clone(), takes);
+            // Still the configuration in force (not replaced or closed meanwhile)?
+            let waiting = me
+                .undecided
+                .borrow_mut()
+                .take_if(|u| u.generation == generation);
+            let Some(u) = waiting else { return };
+            me.route(u.generation, &u.config, !takes);
+            for h in u.held {
+                match h {
+                    Held::Decode(chunk) => me.decode_video(u.generation, &chunk),
+                    Held::Flush => me.flush_video(u.generation),
+                }
+            }
+        });
+    }
+
+    /// Holds the command `make` builds when `generation`'s path is still undecided (true);
+    /// false when it goes to the decoder now (nothing is built: chunks are not copied).
+    fn hold(&self, generation: u32, make: impl FnOnce() -> Held) -> bool {
+        match self.undecided.borrow_mut().as_mut() {
+            Some(u) if u.generation == generation => {
+                u.held.push(make());
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Configures the decoder of the chosen path for `generation`, closing the other, and tells
+    /// the core how many chunks the path holds before pictures come out (the MSE element more
+    /// than WebCodecs).
+    fn route(&self, generation: u32, config: &VideoDecoderConfig, use_mse: bool) {
+        (self.sink)(HostEvent::VideoDecoderDepth {
+            chunks: use_mse.then_some(crate::mse::DECODER_DEPTH),
+        });
         if use_mse {
             self.webcodecs.close();
             self.on_mse.set(true);
@@ -195,6 +291,9 @@ impl VideoHost {
 
     /// Feeds one chunk to the video decoder.
     pub fn decode_video(&self, generation: u32, chunk: &EncodedChunk) {
+        if self.hold(generation, || Held::Decode(chunk.clone())) {
+            return;
+        }
         if let Some(b) = self.active() {
             b.decode(generation, chunk);
         }
@@ -202,6 +301,9 @@ impl VideoHost {
 
     /// Flushes the video decoder; answers `VideoDecoderFlushed`.
     pub fn flush_video(&self, generation: u32) {
+        if self.hold(generation, || Held::Flush) {
+            return;
+        }
         if let Some(b) = self.active() {
             b.flush(generation);
         }
@@ -209,6 +311,7 @@ impl VideoHost {
 
     /// Closes the video decoder (pending outputs are dropped by the browser).
     pub fn close_video(&self) {
+        self.undecided.borrow_mut().take();
         if let Some(m) = self.mse.borrow().as_ref() {
             m.close();
         }

@@ -30,6 +30,16 @@ pub fn has_video_decoder() -> bool {
     Reflect::has(&js_sys::global(), &JsValue::from_str("VideoDecoder")).unwrap_or(false)
 }
 
+/// Whether WebCodecs decodes `config` (`VideoDecoder.isConfigSupported`); false when the
+/// question itself fails.
+pub async fn supports(config: &VideoDecoderConfig) -> bool {
+    let check = JsVideoDecoder::is_config_supported(&video_config(config));
+    match wasm_bindgen_futures::JsFuture::from(check).await {
+        Ok(r) => Reflect::get(&r, &JsValue::from_str("supported")).is_ok_and(|v| v.is_truthy()),
+        Err(_) => false,
+    }
+}
+
 #[wasm_bindgen]
 extern "C" {
     #[wasm_bindgen(js_name = VideoDecoder)]

@@ -1095,6 +1095,8 @@ pub fn encode_command(c: &HostCommand) -> Vec<u8> {
             w.u32(config.coded_height);
             w.u32(config.display_width);
             w.u32(config.display_height);
+            w.u16(config.rotation);
+            w.bool(config.flip);
         }
         HostCommand::DecodeVideo { generation, chunk } => {
             w.u8(0x0B);
@@ -1337,6 +1339,8 @@ pub fn decode_command(buf: &[u8]) -> Result<HostCommand, DecodeError> {
                 coded_height: r.u32()?,
                 display_width: r.u32()?,
                 display_height: r.u32()?,
+                rotation: r.u16()?,
+                flip: r.bool()?,
             },
         },
         0x0B => HostCommand::DecodeVideo {

@@ -58,10 +58,17 @@ pub struct VideoDecoderConfig {
     pub coded_width: u32,
     /// Coded height in pixels.
     pub coded_height: u32,
-    /// Display size (aspect ratio) in pixels.
+    /// Display size (aspect ratio) in pixels, before [`VideoDecoderConfig::rotation`]: the
+    /// decoded pictures' own aspect.
     pub display_width: u32,
-    /// Display height in pixels.
+    /// Display height in pixels, before the rotation.
     pub display_height: u32,
+    /// Clockwise rotation to show the decoded pictures with: 0, 90, 180 or 270 degrees (an
+    /// MP4 `tkhd` matrix; WebCodecs' `VideoDecoderConfig.rotation`). Hosts draw it; a value
+    /// that is not a multiple of 90 is drawn unrotated.
+    pub rotation: u16,
+    /// Mirror the pictures left to right before rotating (WebCodecs' `flip`).
+    pub flip: bool,
 }
 
 /// How to configure a platform audio decoder (WebCodecs `AudioDecoderConfig`).

@@ -355,6 +355,8 @@ fn commands() -> Vec<HostCommand> {
                 coded_height: 180,
                 display_width: 320,
                 display_height: 180,
+                rotation: 270,
+                flip: true,
             },
         },
         HostCommand::DecodeVideo {

@@ -87,6 +87,91 @@ pub enum YuvLayout<'a> {
     },
 }
 
+/// How a decoded picture is turned to be shown: mirrored left to right (first), then rotated
+/// clockwise by quarter turns (an MP4 `tkhd` matrix, WebCodecs' `rotation` and `flip`).
+///
+/// The renderer applies it in the vertex stage (the quad's texture coordinates), so the
+/// picture's planes are uploaded as decoded and every backend and pixel path turns alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Orientation {
+    quarter_turns: u8,
+    flip: bool,
+}
+
+impl Orientation {
+    /// `rotation_degrees` clockwise (0, 90, 180, 270; 360 and more wrap), mirrored first when
+    /// `flip`. A rotation that is not a multiple of 90 is not drawn (taken as 0): the
+    /// containers that carry one (MP4 matrices) only describe quarter turns for video.
+    pub fn new(rotation_degrees: u16, flip: bool) -> Orientation {
+        let quarter_turns = if rotation_degrees.is_multiple_of(90) {
+            ((rotation_degrees / 90) % 4) as u8
+        } else {
+            0
+        };
+        Orientation {
+            quarter_turns,
+            flip,
+        }
+    }
+
+    /// Clockwise rotation in degrees (0, 90, 180 or 270).
+    pub fn rotation_degrees(self) -> u16 {
+        u16::from(self.quarter_turns) * 90
+    }
+
+    /// Mirrored left to right before the rotation.
+    pub fn flip(self) -> bool {
+        self.flip
+    }
+
+    /// The picture turns on its side (90° or 270°): its shown width is its height.
+    pub fn swaps_axes(self) -> bool {
+        self.quarter_turns % 2 == 1
+    }
+
+    /// The size shown for a picture of `width`×`height` (display size before turning).
+    pub fn shown_size(self, width: u32, height: u32) -> (u32, u32) {
+        if self.swaps_axes() {
+            (height, width)
+        } else {
+            (width, height)
+        }
+    }
+
+    /// Where a point of the shown picture comes from in the decoded one, both in `[0, 1]²`
+    /// with y down: the inverse of mirror-then-rotate. The vertex shader computes the same.
+    pub fn source_point(self, x: f64, y: f64) -> (f64, f64) {
+        let (u, v) = match self.quarter_turns {
+            1 => (y, 1.0 - x),
+            2 => (1.0 - x, 1.0 - y),
+            3 => (1.0 - y, x),
+            _ => (x, y),
+        };
+        if self.flip {
+            (1.0 - u, v)
+        } else {
+            (u, v)
+        }
+    }
+
+    /// Where a point of the decoded picture is shown: [`Orientation::source_point`]'s inverse
+    /// (mirror, then rotate clockwise), both in `[0, 1]²` with y down.
+    pub fn shown_point(self, u: f64, v: f64) -> (f64, f64) {
+        let u = if self.flip { 1.0 - u } else { u };
+        match self.quarter_turns {
+            1 => (1.0 - v, u),
+            2 => (1.0 - u, 1.0 - v),
+            3 => (v, 1.0 - u),
+            _ => (u, v),
+        }
+    }
+
+    /// The shader's code for it (vertex index / 4): quarter turns in bits 0–1, flip in bit 2.
+    fn code(self) -> u32 {
+        u32::from(self.quarter_turns) | if self.flip { 4 } else { 0 }
+    }
+}
+
 /// A YUV 4:2:0 picture to draw.
 #[derive(Debug, Clone, Copy)]
 pub struct YuvFrame<'a> {
@@ -94,10 +179,12 @@ pub struct YuvFrame<'a> {
     pub width: u32,
     /// Coded height in pixels (even).
     pub height: u32,
-    /// Display width (aspect ratio).
+    /// Display width (aspect ratio), before [`YuvFrame::orientation`].
     pub display_width: u32,
-    /// Display height.
+    /// Display height, before the orientation.
     pub display_height: u32,
+    /// How the picture is turned to be shown.
+    pub orientation: Orientation,
     /// The planes.
     pub layout: YuvLayout<'a>,
     /// Matrix coefficients.
@@ -220,6 +307,66 @@ mod tests {
             (red[0] - 1.0).abs() < 0.01 && red[1] < 0.02 && red[2] < 0.02,
             "{red:?}"
         );
+    }
+
+    #[test]
+    fn orientation_maps_corners_like_a_turned_picture() {
+        // The decoded picture's top-left corner (0, 0) is shown at: 90° → top right, 180° →
+        // bottom right, 270° → bottom left; mirrored first, it starts at the top right.
+        let shown_at = |o: Orientation, corner: (f64, f64)| {
+            [(0.0, 0.0), (1.0, 0.0), (0.0, 1.0), (1.0, 1.0)]
+                .into_iter()
+                .find(|&(x, y)| o.source_point(x, y) == corner)
+        };
+        let top_left = (0.0, 0.0);
+        assert_eq!(
+            shown_at(Orientation::new(0, false), top_left),
+            Some((0.0, 0.0))
+        );
+        assert_eq!(
+            shown_at(Orientation::new(90, false), top_left),
+            Some((1.0, 0.0))
+        );
+        assert_eq!(
+            shown_at(Orientation::new(180, false), top_left),
+            Some((1.0, 1.0))
+        );
+        assert_eq!(
+            shown_at(Orientation::new(270, false), top_left),
+            Some((0.0, 1.0))
+        );
+        assert_eq!(
+            shown_at(Orientation::new(0, true), top_left),
+            Some((1.0, 0.0))
+        );
+        // Mirror, then 90° clockwise: the top-right corner (where the mirror put it) goes to
+        // the bottom right.
+        assert_eq!(
+            shown_at(Orientation::new(90, true), top_left),
+            Some((1.0, 1.0))
+        );
+        assert_eq!(Orientation::new(450, false), Orientation::new(90, false));
+        assert_eq!(Orientation::new(45, true), Orientation::new(0, true));
+        assert_eq!(
+            Orientation::new(270, false).shown_size(640, 360),
+            (360, 640)
+        );
+        assert_eq!(
+            Orientation::new(180, false).shown_size(640, 360),
+            (640, 360)
+        );
+        for o in 0..8u32 {
+            let or = Orientation::new((o % 4) as u16 * 90, o >= 4);
+            for (u, v) in [(0.25, 0.125), (0.5, 0.75), (1.0, 0.0)] {
+                let (x, y) = or.shown_point(u, v);
+                assert_eq!(or.source_point(x, y), (u, v), "{or:?}");
+            }
+            assert_eq!(or.code(), o);
+            assert_eq!(
+                (or.rotation_degrees(), or.flip()),
+                ((o % 4) as u16 * 90, o >= 4)
+            );
+        }
     }
 
     #[test]

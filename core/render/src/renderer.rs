@@ -1,7 +1,7 @@
 //! The compositor: [`Renderer`] (its state, drawing, overlay, capture start). Setting up the
 //! device and pipelines for a canvas, a native surface or offscreen is `renderer/setup.rs`.
 
-use crate::{letterbox, yuv_to_rgb, Capture, RenderError, YuvFrame, YuvLayout};
+use crate::{letterbox, yuv_to_rgb, Capture, Orientation, RenderError, YuvFrame, YuvLayout};
 
 mod setup;
 
@@ -12,12 +12,26 @@ struct VsOut { @builtin(position) pos: vec4<f32>, @location(0) uv: vec2<f32> };
 
 @vertex
 fn vs(@builtin(vertex_index) i: u32) -> VsOut {
-    // A quad as a 4-vertex triangle strip covering the viewport.
+    // A quad as a 4-vertex triangle strip covering the viewport. The draw's first vertex is
+    // 4 × the orientation code (`Orientation::code`: quarter turns clockwise in bits 0-1,
+    // mirror first in bit 2), so the picture turns without a uniform: texture coordinates
+    // are the inverse of the turn (`Orientation::source_point`).
     let x = f32(i & 1u);
     let y = f32((i >> 1u) & 1u);
+    let code = i >> 2u;
+    var uv = vec2<f32>(x, y);
+    switch (code & 3u) {
+        case 1u: { uv = vec2<f32>(y, 1.0 - x); }
+        case 2u: { uv = vec2<f32>(1.0 - x, 1.0 - y); }
+        case 3u: { uv = vec2<f32>(1.0 - y, x); }
+        default: {}
+    }
+    if ((code & 4u) != 0u) {
+        uv.x = 1.0 - uv.x;
+    }
     var out: VsOut;
     out.pos = vec4<f32>(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
-    out.uv = vec2<f32>(x, y);
+    out.uv = uv;
     return out;
 }
 
@@ -62,12 +76,12 @@ struct Planes {
     bind: wgpu::BindGroup,
 }
 
-/// What is on screen, for redraws.
+/// What is on screen, for redraws: the display size before turning, and the turn.
 #[derive(Clone, Copy, PartialEq)]
 enum Shown {
     None,
-    Rgba { dw: u32, dh: u32 },
-    Yuv { dw: u32, dh: u32 },
+    Rgba { dw: u32, dh: u32, turn: Orientation },
+    Yuv { dw: u32, dh: u32, turn: Orientation },
 }
 
 /// The compositor for one surface.
@@ -226,11 +240,17 @@ impl Renderer {
                 depth_or_array_layers: 1,
             },
         );
-        self.shown = Shown::Rgba { dw: w, dh: h };
+        self.shown = Shown::Rgba {
+            dw: w,
+            dh: h,
+            turn: Orientation::default(),
+        };
         self.render()
     }
 
-    /// Draws packed 8-bit RGBA (or BGRA with `bgra`) pixels, `stride` bytes per row.
+    /// Draws packed 8-bit RGBA (or BGRA with `bgra`) pixels, `stride` bytes per row, shown at
+    /// the aspect of `display` (before turning) turned by `turn`.
+    #[allow(clippy::too_many_arguments)] // one picture's description, as the YUV path's fields
     pub fn draw_rgba(
         &mut self,
         width: u32,
@@ -239,6 +259,7 @@ impl Renderer {
         stride: u32,
         bgra: bool,
         display: (u32, u32),
+        turn: Orientation,
     ) -> Result<(), RenderError> {
         let (w, h) = (width.max(1), height.max(1));
         if stride < w * 4
@@ -281,7 +302,7 @@ impl Renderer {
             },
         );
         let (dw, dh) = (display.0.max(1), display.1.max(1));
-        self.shown = Shown::Rgba { dw, dh };
+        self.shown = Shown::Rgba { dw, dh, turn };
         self.render()
     }
 
@@ -518,7 +539,11 @@ impl Renderer {
         }
         self.queue.write_buffer(&self.params, 0, &bytes);
         let (dw, dh) = (frame.display_width.max(1), frame.display_height.max(1));
-        self.shown = Shown::Yuv { dw, dh };
+        self.shown = Shown::Yuv {
+            dw,
+            dh,
+            turn: frame.orientation,
+        };
         self.render()
     }
 
@@ -590,9 +615,9 @@ impl Renderer {
     /// Records the draw of the current picture (black bars included) into `view`.
     fn encode(&self, enc: &mut wgpu::CommandEncoder, view: &wgpu::TextureView) {
         let mut pass = begin_black(enc, view);
-        let (yuv, dw, dh) = match self.shown {
-            Shown::Rgba { dw, dh } => (false, dw, dh),
-            Shown::Yuv { dw, dh } => (true, dw, dh),
+        let (yuv, dw, dh, turn) = match self.shown {
+            Shown::Rgba { dw, dh, turn } => (false, dw, dh, turn),
+            Shown::Yuv { dw, dh, turn } => (true, dw, dh, turn),
             Shown::None => return,
         };
         let (pipeline, planes) = if yuv {
@@ -601,11 +626,15 @@ impl Renderer {
             (&self.rgba_pipeline, self.rgba.as_ref())
         };
         if let Some(planes) = planes {
-            let (x, y, w, h) = letterbox(dw, dh, self.config.width, self.config.height);
+            let (sw, sh) = turn.shown_size(dw, dh);
+            let (x, y, w, h) = letterbox(sw, sh, self.config.width, self.config.height);
             pass.set_viewport(x, y, w, h, 0.0, 1.0);
             pass.set_pipeline(pipeline);
             pass.set_bind_group(0, &planes.bind, &[]);
-            pass.draw(0..4, 0..1);
+            // The first vertex carries the turn (see the vertex shader).
+            let first = turn.code() * 4;
+            pass.draw(first..first + 4, 0..1);
+            // The overlay is upright over the shown picture's rectangle: no turn.
             if let Some(overlay) = self.overlay.as_ref() {
                 pass.set_pipeline(&self.overlay_pipeline);
                 pass.set_bind_group(0, &overlay.bind, &[]);

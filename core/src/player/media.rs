@@ -100,10 +100,9 @@ fn video_pipe(
     generation: u32,
 ) -> VideoPipe {
     info.video_codec = Some(t.codec.clone());
-    // Unrotated until hosts rotate pictures (the size they draw).
-    let (width, height) = t.unrotated_display_size();
-    info.width = width.max(1);
-    info.height = height.max(1);
+    // The size a viewer sees: after the rotation hosts draw (as `<video>`'s videoWidth).
+    info.width = t.display_width.max(1);
+    info.height = t.display_height.max(1);
     info.frame_rate = frame_rate;
     VideoPipe::new(index, crate::video::config_of(t), frame_us, generation)
 }

@@ -436,6 +436,8 @@ mod tests {
             coded_height: 64,
             display_width: 64,
             display_height: 64,
+            rotation: 0,
+            flip: false,
         }
     }
 
@@ -553,6 +555,8 @@ mod tests {
             coded_height: 360,
             display_width: 640,
             display_height: 360,
+            rotation: 0,
+            flip: false,
         };
         let w = Fmp4Writer::new(&c).unwrap();
         assert_eq!(w.mime_type(), "video/mp4; codecs=\"vp09.00.10.08\"");

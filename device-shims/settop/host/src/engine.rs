@@ -31,6 +31,19 @@ pub fn load(kind: Kind, wasm: &[u8], mvp: bool) -> Result<Box<dyn Core>> {
     }
 }
 
+/// Refuses a module of another ABI version: its messages would be misread field by field
+/// (e.g. a core built before `ConfigureVideoDecoder` carried rotation).
+fn check_abi(version: u32) -> Result<()> {
+    if version != kinema_abi::ABI_VERSION {
+        bail!(
+            "the core module speaks ABI version {version}, this host {}: rebuild it \
+             (scripts/build-core-wasm.sh)",
+            kinema_abi::ABI_VERSION
+        );
+    }
+    Ok(())
+}
+
 fn status(code: i32, what: &str) -> Result<()> {
     if code == 0 {
         Ok(())
@@ -62,6 +75,8 @@ impl Wasmtime {
         let memory = instance
             .get_memory(&mut store, "memory")
             .ok_or_else(|| anyhow!("module exports no memory"))?;
+        let version = instance.get_typed_func::<(), u32>(&mut store, "kinema_abi_version")?;
+        check_abi(version.call(&mut store, ())?)?;
         let create = instance.get_typed_func::<(), u32>(&mut store, "kinema_create")?;
         let player = create.call(&mut store, ())?;
         Ok(Wasmtime {
@@ -160,6 +175,8 @@ impl Wasmi {
         let memory = instance
             .get_memory(&store, "memory")
             .ok_or_else(|| anyhow!("module exports no memory"))?;
+        let version = wi(instance.get_typed_func::<(), u32>(&store, "kinema_abi_version"))?;
+        check_abi(wi(version.call(&mut store, ()))?)?;
         let create = wi(instance.get_typed_func::<(), u32>(&store, "kinema_create"))?;
         let player = wi(create.call(&mut store, ()))?;
         Ok(Wasmi {

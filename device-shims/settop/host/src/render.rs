@@ -3,7 +3,7 @@
 //! reading it back for the checksum and the frame index.
 
 use anyhow::{anyhow, Result};
-use kinema_render::{ColourMatrix, ColourRange, Renderer, YuvFrame, YuvLayout};
+use kinema_render::{ColourMatrix, ColourRange, Orientation, Renderer, YuvFrame, YuvLayout};
 
 use crate::decoder::Picture;
 
@@ -28,15 +28,18 @@ impl Screen {
         Ok(Screen { renderer, adapter })
     }
 
-    /// Draws `p` and reads it back: (frame index, FNV-1a 64 of the RGBA).
-    pub fn show(&mut self, p: &Picture) -> Result<(u32, u64)> {
+    /// Draws `p` turned by `turn` and reads it back: (frame index, FNV-1a 64 of the RGBA,
+    /// the shown size).
+    pub fn show(&mut self, p: &Picture, turn: Orientation) -> Result<(u32, u64, (u32, u32))> {
+        let shown = turn.shown_size(p.width, p.height);
         // A no-op while the size stays.
-        self.renderer.resize(p.width, p.height)?;
+        self.renderer.resize(shown.0, shown.1)?;
         self.renderer.draw_yuv(&YuvFrame {
             width: p.width,
             height: p.height,
             display_width: p.width,
             display_height: p.height,
+            orientation: turn,
             layout: YuvLayout::I420 {
                 y: &p.y,
                 u: &p.u,
@@ -58,21 +61,23 @@ impl Screen {
             .map_err(|e| anyhow!("capture: {e}"))?;
         let rgba = capture.rgba()?;
         Ok((
-            frame_index(&rgba, capture.width(), capture.height()),
+            frame_index(&rgba, capture.width(), capture.height(), turn),
             fnv1a(&rgba),
+            shown,
         ))
     }
 }
 
-/// The fixture's 16-bit frame index: bit b is the block at column b%8, row b/8, bright when
-/// its centre's luma is above 128 (the same sampling as `installFrameIndex` in
-/// tests/page/harness.mjs).
-pub fn frame_index(rgba: &[u8], w: u32, h: u32) -> u32 {
+/// The fixture's 16-bit frame index: bit b is the block at column b%8, row b/8 of the decoded
+/// picture, bright when its centre's luma is above 128, read where `turn` shows that centre
+/// (the same sampling as `installFrameIndex` in tests/page/harness.mjs).
+pub fn frame_index(rgba: &[u8], w: u32, h: u32, turn: Orientation) -> u32 {
     let (w, h) = (w as usize, h as usize);
     let mut n = 0u32;
     for b in 0..16usize {
-        let x = (((b % 8) as f64 + 0.5) * w as f64 / 8.0).floor() as usize;
-        let y = (((b / 8) as f64 + 0.5) * h as f64 / 2.0).floor() as usize;
+        let (sx, sy) = turn.shown_point(((b % 8) as f64 + 0.5) / 8.0, ((b / 8) as f64 + 0.5) / 2.0);
+        let x = ((sx * w as f64).floor() as usize).min(w.saturating_sub(1));
+        let y = ((sy * h as f64).floor() as usize).min(h.saturating_sub(1));
         let i = (y * w + x) * 4;
         if let Some(px) = rgba.get(i..i + 3) {
             let luma =

@@ -23,6 +23,7 @@ use crate::decoder::{Decoder, Picture};
 use crate::engine::Core;
 use crate::render::Screen;
 use crate::script::Step;
+use kinema_render::Orientation;
 
 /// The virtual audio device: 48 kHz stereo, a period of 10 ms.
 const RATE: u32 = 48_000;
@@ -42,6 +43,8 @@ pub struct Presented {
     pub index: u32,
     /// FNV-1a 64 of the rendered RGBA, hex.
     pub checksum: String,
+    /// The rendered picture's size, after its turn (portrait for a phone video turned 90°).
+    pub shown: (u32, u32),
 }
 
 /// A scripted checkpoint.
@@ -99,6 +102,8 @@ struct Host {
     next_frame: u64,
     pictures: BTreeMap<u64, Picture>,
     shown: Option<u64>,
+    /// How the current decoder configuration's pictures are turned to be shown.
+    turn: Orientation,
     screen: Screen,
     // What the script waits for.
     loaded: bool,
@@ -159,6 +164,7 @@ pub fn run(core: Box<dyn Core>, screen: Screen, base: &str, steps: &[Step]) -> R
         next_frame: 1,
         pictures: BTreeMap::new(),
         shown: None,
+        turn: Orientation::default(),
         screen,
         loaded: false,
         paused_events: 0,
@@ -346,6 +352,7 @@ impl Host {
             HostCommand::Emit(e) => self.on_player_event(e),
             HostCommand::ConfigureVideoDecoder { generation, config } => {
                 self.close_decoder();
+                self.turn = Orientation::new(config.rotation, config.flip);
                 match Decoder::new(&config, self.decoder_delay) {
                     Ok(d) => self.decoder = Some((generation, d)),
                     Err(e) => self.events.push_back(HostEvent::VideoDecoderError {
@@ -459,12 +466,13 @@ impl Host {
             .pictures
             .get(&frame)
             .ok_or_else(|| anyhow!("present of unknown frame {frame}"))?;
-        let (index, checksum) = self.screen.show(p)?;
+        let (index, checksum, shown) = self.screen.show(p, self.turn)?;
         self.frames.push(Presented {
             at_ms: self.now_us as f64 / 1000.0,
             timestamp_us: p.timestamp_us,
             index,
             checksum: format!("{checksum:016x}"),
+            shown,
         });
         Ok(())
     }
