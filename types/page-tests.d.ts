@@ -13,7 +13,6 @@ interface Window {
   refVideo: HTMLVideoElement | undefined;
   refSeek: (t: number) => Promise<null>;
   compare: (turn?: number) => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
-  decodable: (codec: string) => Promise<{ webcodecs: boolean; mse: boolean }>;
   // streams.test.mjs: key requests seen by the request hook
   keyRequests: string[];
   // player.test.mjs: reads of AudioContext.outputLatency

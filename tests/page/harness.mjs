@@ -117,6 +117,20 @@ export async function launch({ webgpu = false, root = 'www', mounts = {}, args =
  * picture (a 16-bit block code, 8×2 blocks filling the picture: scripts/fixtures.sh), read from
  * what the display shows now (`captureFrame`: a presented WebGPU canvas cannot be read back).
  */
+/**
+ * Whether this engine's WebCodecs `VideoDecoder` and its MSE (fragmented MP4, as the core
+ * remuxes for the MSE path) decode `codec` (a codec string such as `avc1.6e000d`).
+ * @param {any} page
+ * @param {string} codec
+ * @returns {Promise<{ webcodecs: boolean, mse: boolean }>}
+ */
+export function decodable(page, codec) {
+  return page.evaluate(async (/** @type {string} */ codec) => ({
+    webcodecs: 'VideoDecoder' in window && (await VideoDecoder.isConfigSupported({ codec, codedWidth: 320, codedHeight: 180 })).supported === true,
+    mse: 'MediaSource' in window && MediaSource.isTypeSupported(`video/mp4; codecs="${codec}"`),
+  }), codec);
+}
+
 export async function installFrameIndex(page) {
   await page.evaluate(() => {
     window.frameIndex = async () => {

@@ -9,7 +9,7 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { launch, until, loadAndWatch, FIREFOX } from './harness.mjs';
+import { launch, until, loadAndWatch, decodable, FIREFOX } from './harness.mjs';
 
 /** Presentation time of the first video frame, as ffprobe reports it (the timing reference). */
 function firstPts(name) {
@@ -86,11 +86,6 @@ before(async () => {
       window.refVideo = v;
       return { duration: v.duration, width: v.videoWidth, height: v.videoHeight };
     };
-    /** Whether this engine's WebCodecs / MSE (fragmented MP4, as the core remuxes) decode `codec`. */
-    window.decodable = async (codec) => ({
-      webcodecs: 'VideoDecoder' in window && (await VideoDecoder.isConfigSupported({ codec, codedWidth: 320, codedHeight: 180 })).supported === true,
-      mse: 'MediaSource' in window && MediaSource.isTypeSupported(`video/mp4; codecs="${codec}"`),
-    });
     /** Exact seek of the reference; resolves once the picture at `t` is the element's. */
     window.refSeek = (t) => new Promise((ok) => {
       const v = window.refVideo;
@@ -171,7 +166,7 @@ for (const { name, why, chromiumEarly, turn, platform } of FILES) {
     if (platform && got.error) {
       // Refused: right only when no decode path of this engine takes the codec.
       assert.ok(got.codec, `${name}: error before the codec was known: ${JSON.stringify(got.error)}`);
-      const paths = await page.evaluate((codec) => window.decodable(codec), got.codec);
+      const paths = await decodable(page, got.codec);
       assert.equal(got.error.kind, 'unsupported', `${name}: ${JSON.stringify(got.error)}`);
       assert.ok(!paths.webcodecs && !paths.mse, `${name}: Kinema refused ${got.codec} (${got.error.message}), but this engine decodes it: ${JSON.stringify(paths)}`);
       console.log(`# ${name}: ${got.codec} refused with a typed unsupported error: neither WebCodecs nor MSE decodes it here; <video src> ${ref ? 'plays' : 'does not play'} it`);

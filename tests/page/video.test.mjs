@@ -5,7 +5,7 @@ import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { launch, until, loadAndWatch, installFrameIndex, FIREFOX } from './harness.mjs';
+import { launch, until, loadAndWatch, installFrameIndex, decodable, FIREFOX } from './harness.mjs';
 
 /** Presentation time of the first video frame as ffprobe reports it (the container's start). */
 function firstPts(name) {
@@ -129,11 +129,6 @@ const PLAYED = MSE
   ? ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'h264-high10.mp4']
   : ['h264-aac.mp4', 'h264-bframes.mp4', 'fragmented.mp4', 'vp9-opus.webm', 'av1-aac.mp4',
     'h264-high10.mp4', 'vp9-profile2.webm'];
-/** Whether this engine's WebCodecs / MSE (fragmented MP4, as the core remuxes) decode `codec`. */
-const decodable = (/** @type {string} */ codec) => page.evaluate(async (codec) => ({
-  webcodecs: 'VideoDecoder' in window && (await VideoDecoder.isConfigSupported({ codec, codedWidth: 320, codedHeight: 180 })).supported === true,
-  mse: 'MediaSource' in window && MediaSource.isTypeSupported(`video/mp4; codecs="${codec}"`),
-}), codec);
 // Codecs some engines decode on no path (Firefox ESR: H.264 High 10, through neither WebCodecs
 // nor MSE): there the file is a typed `unsupported` (asserted in parity.test.mjs), not played.
 /** @type {Record<string, string>} */
@@ -141,7 +136,7 @@ const ENGINE_DEPENDENT = { 'h264-high10.mp4': 'avc1.6e000d' };
 for (const name of PLAYED) {
   test(`[${TAG}] ${name}: the frame on the canvas follows the clock, no repeats, A/V within +30/-50 ms`, async () => {
     if (name in ENGINE_DEPENDENT) {
-      const paths = await decodable(ENGINE_DEPENDENT[name]);
+      const paths = await decodable(page, ENGINE_DEPENDENT[name]);
       if (!paths.webcodecs && !paths.mse) {
         console.log(`${name}: ${ENGINE_DEPENDENT[name]} is decoded on no path of this engine: not played`);
         return;
@@ -268,7 +263,7 @@ test(`[${TAG}] bad input: missing moov, unsupported codec, corrupt frames → ty
   const cases = [['bad/no-moov.mp4', 'decode']];
   // H.265 is refused only where no path decodes it (Chromium here; Firefox's MSE plays it:
   // parity.test.mjs's hevc-aac.mp4).
-  const hevc = await decodable('hvc1.1.6.L60.90');
+  const hevc = await decodable(page, 'hvc1.1.6.L60.90');
   if (!hevc.webcodecs && !hevc.mse) cases.push(['bad/hevc.mp4', 'unsupported']);
   else console.log(`bad/hevc.mp4: this engine decodes H.265 (${JSON.stringify(hevc)}): not a refusal here`);
   for (const [name, kind] of cases) {
