@@ -114,6 +114,12 @@ media "$gen/pcm/in24-be.mov" -f lavfi -i "$tone" -c:a pcm_s24be -f mov
 for deg in 90 180 270; do
   media "$gen/rotate-$deg.mp4" -i "$gen/h264-aac.mp4" -c copy -metadata:s:v:0 rotate=$(((360 - deg) % 360))
 done
+# Mirrored (a matrix with a negative determinant; ffmpeg cannot write one): flip.mp4 is mirrored
+# left to right, flip-90.mp4 mirrored then turned 90 degrees clockwise.
+for f in "flip -1 0 0 1" "flip-90 0 -1 -1 0"; do
+  set -- $f
+  if fresh "$gen/$1.mp4"; then python3 scripts/mp4-matrix.py "$gen/h264-aac.mp4" "$gen/$1.mp4" "$2" "$3" "$4" "$5"; fi
+done
 # Edit lists that start late: the video shifted by 0.5 s (an empty edit first), without and
 # with B-frames (empty edit, then an edit whose media_time hides the B-frame delay).
 media "$gen/itsoffset.mp4" -itsoffset 0.5 -i "$gen/h264-aac.mp4" -i "$gen/h264-aac.mp4" \

@@ -12,7 +12,7 @@ interface Window {
   reference: (url: string) => Promise<{ duration: number; width: number; height: number }>;
   refVideo: HTMLVideoElement | undefined;
   refSeek: (t: number) => Promise<null>;
-  compare: (turn?: number) => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
+  compare: (turn?: number, flip?: boolean) => Promise<{ diff: number; kinemaMean: number; size: number[]; rect: number[]; frames: number[] }>;
   // streams.test.mjs: key requests seen by the request hook
   keyRequests: string[];
   // player.test.mjs: reads of AudioContext.outputLatency

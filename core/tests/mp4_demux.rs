@@ -400,18 +400,20 @@ fn fragmented_duration_from_mehd_sidx_or_the_walk() {
 
 #[test]
 fn rotation_matrix_and_displayed_size() {
-    for (name, degrees, display) in [
-        ("h264-aac.mp4", 0, (320, 180)),
-        ("rotate-90.mp4", 90, (180, 320)),
-        ("rotate-180.mp4", 180, (320, 180)),
-        ("rotate-270.mp4", 270, (180, 320)),
+    for (name, degrees, flip, display) in [
+        ("h264-aac.mp4", 0, false, (320, 180)),
+        ("rotate-90.mp4", 90, false, (180, 320)),
+        ("rotate-180.mp4", 180, false, (320, 180)),
+        ("rotate-270.mp4", 270, false, (180, 320)),
+        ("flip.mp4", 0, true, (320, 180)),
+        ("flip-90.mp4", 90, true, (180, 320)),
     ] {
         check_displayed(name, &["avc1.", "mp4a.40.2"], display);
         let data = fixture(name);
         let mut src: &[u8] = &data;
         let d = demux::open(&mut src).unwrap();
         let v = &d.tracks()[0];
-        assert_eq!((v.rotation_degrees, v.flip), (degrees, false), "{name}");
+        assert_eq!((v.rotation_degrees, v.flip), (degrees, flip), "{name}");
         assert_eq!((v.width, v.height), (320, 180), "{name}: coded size");
     }
 }
