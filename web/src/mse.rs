@@ -105,8 +105,10 @@ pub const BEHIND: f64 = 1.5;
 const PASSED_US: i64 = 80_000;
 /// How long after landing (the seek queued, the element's seek over, its picture ready) a
 /// paused element's picture is read by polling when no frame callback named it: Firefox fires
-/// none for the picture a paused element seeks to; Chromium's comes within a frame or two.
-const LANDING_GRACE: std::time::Duration = std::time::Duration::from_millis(150);
+/// none for the picture a paused element seeks to; Chromium's comes within a frame or two. Long
+/// enough that a late callback under load still wins: a picture read by polling right after a
+/// seek can be the one from before it (Chromium paints late).
+const LANDING_GRACE: std::time::Duration = std::time::Duration::from_millis(400);
 /// Chunks appended between two removals of data behind the playhead.
 const EVICT_EVERY: u32 = 120;
 /// Seconds of data kept behind the element's playhead.
