@@ -182,7 +182,7 @@ for (const { name, why, chromiumEarly, turn, flip, platform } of FILES) {
       const paths = await decodable(page, got.codec);
       assert.equal(got.error.kind, 'unsupported', `${name}: ${JSON.stringify(got.error)}`);
       assert.ok(!paths.webcodecs && !paths.mse, `${name}: Kinema refused ${got.codec} (${got.error.message}), but this engine decodes it: ${JSON.stringify(paths)}`);
-      console.log(`# ${name}: ${got.codec} refused with a typed unsupported error: neither WebCodecs nor MSE decodes it here; <video src> ${ref ? 'plays' : 'does not play'} it`);
+      console.log(`# ${name}: ${got.codec} refused with a typed unsupported error: neither WebCodecs nor MSE decodes it here; <video src> ${ref ? `loads it (picture ${ref.width}x${ref.height})` : 'refuses it'}`);
       await page.evaluate(() => { window.refVideo?.remove(); window.refVideo = undefined; });
       return;
     }
