@@ -29,6 +29,8 @@ fuzz_target!(|data: &[u8]| {
         coded_height: u32::from(pick) * 200,
         display_width: u32::from(pick),
         display_height: u32::from(pick) * 3,
+        rotation: u16::from(pick) * 90,
+        flip: pick & 0x40 != 0,
     };
     let Ok(mut w) = Fmp4Writer::new(&config) else {
         return;
