@@ -1,5 +1,6 @@
 //! Demux and decode of one audio track with symphonia, over the byte cache, sample-accurate.
 
+use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::{Error as SymError, SeekErrorKind};
 use symphonia::core::formats::probe::Hint;
@@ -8,6 +9,7 @@ use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 use symphonia::core::units::{Time, TimeBase};
 
+use crate::audio::mix::Layout;
 use crate::audio::mp3::{self, LengthScan};
 use crate::audio::mp4_edit::{self, Edit};
 use crate::demux::{DemuxError, Peek};
@@ -278,6 +280,14 @@ impl AudioSource {
     /// Source channel count (samples per interleaved frame this pipeline outputs).
     pub fn channels(&self) -> usize {
         self.channels
+    }
+
+    /// The speaker positions of the decoded channels (symphonia's, when it names them).
+    pub fn layout(&self) -> Layout {
+        match &self.params.channels {
+            Some(Channels::Positioned(p)) => Layout::from_mask(p.bits(), self.channels),
+            _ => Layout::of_count(self.channels),
+        }
     }
 
     /// A read failed mid-operation: the demuxer state is unreliable; re-open and seek.

@@ -6,7 +6,7 @@
 //! the sample work, beside the video pipeline (`crate::video`).
 
 use super::decoder::{AudioSource, Stall, Step};
-use super::mix::remix;
+use super::mix::{remix, Layout};
 use super::platform::{PlatformAudio, Silence};
 use super::resample::RateConverter;
 use crate::error::{Error, ErrorKind};
@@ -37,6 +37,15 @@ impl Audio {
             Audio::Core(a) => a.channels(),
             Audio::Platform(a) => a.channels(),
             Audio::Silence(_) => 2,
+        }
+    }
+
+    /// The speaker positions of [`Audio::channels`] (what the mix to the device follows).
+    pub(crate) fn layout(&self) -> Layout {
+        match self {
+            Audio::Core(a) => a.layout(),
+            Audio::Platform(a) => a.layout(),
+            Audio::Silence(_) => Layout::of_count(2),
         }
     }
 
@@ -164,7 +173,7 @@ impl AudioPipeline {
         }
         let last_frame = src.position() + self.padded;
         self.mixed.clear();
-        remix(&self.decoded, channels, dev_channels, &mut self.mixed);
+        remix(&self.decoded, src.layout(), dev_channels, &mut self.mixed);
         self.converted.clear();
         if let Some(c) = self.converter.as_mut() {
             c.process(&self.mixed, &mut self.converted);

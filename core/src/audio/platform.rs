@@ -5,7 +5,9 @@
 use std::collections::VecDeque;
 
 use crate::audio::decoder::Step;
+use crate::audio::mix::{remixed, Layout};
 use crate::audio::resample::RateConverter;
+use crate::demux::codec::aac_lc_channel_config;
 use crate::demux::{ByteSource, Cursor, Demux, DemuxError, Sample};
 use crate::error::{Error, ErrorKind};
 use crate::host::{AudioDecoderConfig, EncodedChunk, HostCommand};
@@ -53,6 +55,8 @@ pub struct PlatformAudio {
     /// The output format (the stream's first configuration).
     out_rate: u32,
     out_channels: usize,
+    /// The speaker positions of the output channels.
+    out_layout: Layout,
     switch: Option<Switch>,
     /// The segment whose configuration was last looked at.
     checked_segment: Option<usize>,
@@ -87,6 +91,7 @@ impl PlatformAudio {
             track,
             out_rate: config.sample_rate.max(1),
             out_channels: usize::from(config.channels.max(1)),
+            out_layout: decoder_layout(&config, usize::from(config.channels.max(1))),
             config,
             switch: None,
             checked_segment: None,
@@ -115,7 +120,10 @@ impl PlatformAudio {
     /// on a mono level keeps stereo when it climbs. The rate stays the first level's (the
     /// resampler is transparent to 16 kHz, see `resample.rs`).
     pub fn for_adaptive(mut self) -> Self {
-        self.out_channels = self.out_channels.max(2);
+        if self.out_channels < 2 {
+            self.out_channels = 2;
+            self.out_layout = Layout::of_count(2);
+        }
         self
     }
 
@@ -127,6 +135,11 @@ impl PlatformAudio {
     /// Channels of the stream (of the PCM this source hands on).
     pub fn channels(&self) -> usize {
         self.out_channels
+    }
+
+    /// The speaker positions of [`PlatformAudio::channels`].
+    pub fn layout(&self) -> Layout {
+        self.out_layout
     }
 
     /// Decoder configuration changes carried out so far (adaptive level switches).
@@ -398,7 +411,8 @@ impl PlatformAudio {
     fn convert(&mut self, pcm: Pcm) -> Result<Pcm, Error> {
         let mut pcm = pcm;
         if pcm.channels != self.out_channels {
-            pcm.samples = remix(&pcm.samples, pcm.channels, self.out_channels);
+            let from = decoder_layout(&self.config, pcm.channels);
+            pcm.samples = remixed(&pcm.samples, from, self.out_channels);
             pcm.channels = self.out_channels;
         }
         if pcm.rate == self.out_rate {
@@ -441,27 +455,18 @@ fn config_of(t: &crate::demux::TrackInfo) -> Option<AudioDecoderConfig> {
     )
 }
 
-/// Interleaved `from`-channel audio as `to` channels: mono is copied to every channel, a
-/// mix down to mono averages, 5.1 (WebCodecs' order: L R C LFE Ls Rs) to stereo is the
-/// ITU-R BS.775 mix (centre and surrounds at −3 dB, LFE dropped), otherwise channels are
-/// kept by index (extra ones silent or dropped).
-fn remix(samples: &[f32], from: usize, to: usize) -> Vec<f32> {
-    const M3DB: f32 = std::f32::consts::FRAC_1_SQRT_2;
-    let frames = samples.len() / from.max(1);
-    let mut out = Vec::with_capacity(frames * to);
-    for f in samples.chunks_exact(from.max(1)) {
-        if to == 1 {
-            out.push(f.iter().sum::<f32>() / from as f32);
-        } else if let ([l, r, c, _lfe, ls, rs], 2) = (f, to) {
-            out.push(l + M3DB * (c + ls));
-            out.push(r + M3DB * (c + rs));
-        } else if from == 1 {
-            out.extend(std::iter::repeat_n(f[0], to));
-        } else {
-            out.extend((0..to).map(|c| f.get(c).copied().unwrap_or(0.0)));
-        }
-    }
-    out
+/// The layout the host decoder hands `channels` channels of `config` out in: the AAC
+/// AudioSpecificConfig's where it differs from the default of the count, else the default.
+fn decoder_layout(config: &AudioDecoderConfig, channels: usize) -> Layout {
+    config
+        .codec
+        .starts_with("mp4a.40.")
+        .then_some(config.description.as_deref())
+        .flatten()
+        .and_then(aac_lc_channel_config)
+        .and_then(Layout::of_aac_config)
+        .filter(|l| l.count() == channels)
+        .unwrap_or_else(|| Layout::of_count(channels))
 }
 
 /// Longest gap between decoded blocks filled with silence (longer ones are cut short).
@@ -519,21 +524,5 @@ impl Silence {
         out.resize(out.len() + 2 * n as usize, 0.0);
         self.position += n;
         Step::Frames(n as usize)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remix_mono_stereo_and_five_one() {
-        assert_eq!(remix(&[0.5, -0.25], 1, 2), vec![0.5, 0.5, -0.25, -0.25]);
-        assert_eq!(remix(&[0.5, -0.25, 1.0, 0.0], 2, 1), vec![0.125, 0.5]);
-        let m = std::f32::consts::FRAC_1_SQRT_2;
-        let out = remix(&[0.1, 0.2, 0.3, 0.9, 0.4, 0.5], 6, 2);
-        assert!((out[0] - (0.1 + m * 0.7)).abs() < 1e-6, "{out:?}");
-        assert!((out[1] - (0.2 + m * 0.8)).abs() < 1e-6, "{out:?}");
-        assert_eq!(remix(&[0.1, 0.2], 2, 4), vec![0.1, 0.2, 0.0, 0.0]);
     }
 }

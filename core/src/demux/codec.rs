@@ -118,6 +118,16 @@ pub fn aac(asc: &[u8]) -> Option<String> {
 /// element. Encoders write 2 in the MP4 sample entry for any layout (ffmpeg does for mono);
 /// the ASC is what decoders follow.
 pub fn aac_lc_channels(asc: &[u8]) -> Option<u16> {
+    match aac_lc_channel_config(asc)? {
+        config @ 1..=6 => Some(u16::from(config)),
+        7 => Some(8),
+        _ => None,
+    }
+}
+
+/// The `channelConfiguration` of an AAC-LC AudioSpecificConfig (0 when a program config
+/// element gives the layout), `None` for other object types.
+pub fn aac_lc_channel_config(asc: &[u8]) -> Option<u8> {
     let b0 = *asc.first()?;
     let b1 = *asc.get(1)?;
     if b0 >> 3 != 2 {
@@ -125,17 +135,12 @@ pub fn aac_lc_channels(asc: &[u8]) -> Option<u16> {
     }
     // 5 bits object type, 4 bits frequency index (15: a 24-bit rate follows), 4 bits layout.
     let freq = ((b0 & 7) << 1) | (b1 >> 7);
-    let config = if freq == 15 {
+    Some(if freq == 15 {
         let b4 = *asc.get(4)?;
         (b4 >> 3) & 0xf
     } else {
         (b1 >> 3) & 0xf
-    };
-    match config {
-        1..=6 => Some(u16::from(config)),
-        7 => Some(8),
-        _ => None,
-    }
+    })
 }
 
 #[cfg(test)]
