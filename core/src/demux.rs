@@ -15,6 +15,7 @@
 pub mod codec;
 pub mod mp4;
 pub mod mpa;
+pub mod ogg;
 pub mod ts;
 pub mod webm;
 
@@ -252,6 +253,9 @@ pub enum Sniffed {
     /// MPEG transport stream: 188-byte packets, 192-byte M2TS packets (a 4-byte timestamp
     /// first) or 204-byte packets (16 bytes of FEC after).
     Ts,
+    /// An Ogg page opening an Opus stream (Ogg Vorbis and FLAC are [`Sniffed::Other`]:
+    /// symphonia decodes them).
+    OggOpus,
     /// Something else (left to the audio-only path).
     Other,
 }
@@ -274,6 +278,9 @@ pub fn sniff(head: &[u8]) -> Sniffed {
     if ts {
         return Sniffed::Ts;
     }
+    if ogg::is_ogg_opus(head) {
+        return Sniffed::OggOpus;
+    }
     if head.len() >= 8 {
         let t = &head[4..8];
         if matches!(
@@ -294,8 +301,9 @@ pub fn open(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxErro
         Sniffed::Mp4 => Ok(Box::new(mp4::Mp4Demuxer::open(src)?)),
         Sniffed::Matroska => Ok(Box::new(webm::WebmDemuxer::open(src)?)),
         Sniffed::Ts => Ok(Box::new(ts::TsFile::open(src)?)),
+        Sniffed::OggOpus => Ok(Box::new(ogg::OggOpus::open(src)?)),
         Sniffed::Other => Err(DemuxError::Unsupported(
-            "not an MP4, Matroska or MPEG-TS file".into(),
+            "not an MP4, Matroska, MPEG-TS or Ogg Opus file".into(),
         )),
     }
 }

@@ -205,7 +205,7 @@ async function recovers() {
 
 const BAD = [
   ['/fixtures/bad/random.mp3', ['decode', 'unsupported']],
-  ['/fixtures/bad/unsupported.opus', ['unsupported']],
+  ['/fixtures/bad/unsupported.spx', ['unsupported']],
   ['/fixtures/bad/text.mp3', ['decode', 'unsupported']],
   ['/fixtures/bad/truncated-header.m4a', ['decode', 'unsupported', 'network']],
   ['/fixtures/nope.mp3', ['network']],

@@ -9,10 +9,14 @@
 //! 192-byte packets) and runs `ts::TsFile` with a small window over bytes that arrive in
 //! pieces (every `NeedBytes` is answered by more bytes): open with its tail read, every sample
 //! and its bytes, seeks (bisection, walking back), the duration. The last one runs the MP3
-//! length scan (`audio::mp3`) the same way.
+//! length scan (`audio::mp3`) the same way. Another builds an Ogg Opus file (a fuzzed OpusHead,
+//! then pages whose flags, granule, serial, lacing values and body come from the input, with
+//! valid CRCs, and here and there a damaged one) and runs `ogg::OggOpus` over bytes that arrive
+//! in pieces: open, every packet and its bytes, seeks.
 #![no_main]
 
 use kinema_core::audio::mp3::{self, LengthScan, Scan};
+use kinema_core::demux::ogg::OggOpus;
 use kinema_core::demux::ts::TsFile;
 use kinema_core::demux::{self, ByteSource, Cursor, Demux, DemuxError};
 use libfuzzer_sys::fuzz_target;
@@ -309,20 +313,101 @@ fn mp3_scan(data: &[u8]) {
     }
 }
 
+/// An Ogg page with a valid CRC (unless `damage`).
+fn ogg_page(
+    flags: u8,
+    granule: i64,
+    serial: u32,
+    lacing: &[u8],
+    body: &[u8],
+    damage: bool,
+) -> Vec<u8> {
+    let mut b = b"OggS\0".to_vec();
+    b.push(flags);
+    b.extend_from_slice(&granule.to_le_bytes());
+    b.extend_from_slice(&serial.to_le_bytes());
+    b.extend_from_slice(&[0; 8]);
+    b.push(lacing.len() as u8);
+    b.extend_from_slice(lacing);
+    b.extend_from_slice(body);
+    let crc = b.iter().fold(0u32, |crc, &x| {
+        (0..8).fold(crc ^ (u32::from(x) << 24), |c, _| {
+            if c & 0x8000_0000 != 0 {
+                (c << 1) ^ 0x04c1_1db7
+            } else {
+                c << 1
+            }
+        })
+    });
+    b[22..26].copy_from_slice(&crc.to_le_bytes());
+    if damage {
+        b[26 + lacing.len() / 2] ^= 0x55;
+    }
+    b
+}
+
+fn ogg_opus(data: &[u8]) {
+    let (head, mut data) = data.split_at(data.len().min(12));
+    let mut h = b"OpusHead".to_vec();
+    h.extend_from_slice(head);
+    h.resize(19 + usize::from(head.get(1).copied().unwrap_or(0) % 9), 0);
+    let mut bytes = ogg_page(2, 0, 1, &[h.len() as u8], &h, false);
+    bytes.extend(ogg_page(0, 0, 1, &[8], b"OpusTags", false));
+    // Each page: control byte (flags, other stream, damage), granule step, lacing count, then
+    // that many lacing values and the body they add up to.
+    let mut granule = 0i64;
+    while let [ctl, step, n, rest @ ..] = data {
+        let n = usize::from(*n);
+        let Some(lacing) = rest.get(..n) else { break };
+        let len: usize = lacing.iter().map(|&l| usize::from(l)).sum();
+        let rest = &rest[n..];
+        let body: Vec<u8> = rest.iter().copied().cycle().take(len).collect();
+        data = rest.get(len.min(rest.len())..).unwrap_or_default();
+        granule += i64::from(*step) * 120;
+        let g = if ctl & 0x40 != 0 { -1 } else { granule };
+        let serial = if ctl & 0x20 != 0 { 2 } else { 1 };
+        bytes.extend(ogg_page(ctl & 7, g, serial, lacing, &body, ctl & 0x80 != 0));
+    }
+    let mut src = Arriving {
+        data: &bytes,
+        have: 0,
+    };
+    let Some(mut d) = src.until(|s| OggOpus::open(s)) else {
+        return;
+    };
+    let _ = d.duration();
+    let mut c = Cursor::default();
+    let mut n = 0;
+    while let Some(Some(s)) = src.until(|s| d.next_sample(s, 0, &mut c)) {
+        let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
+        let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
+        n += 1;
+        if n > 20_000 {
+            break;
+        }
+    }
+    for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2, 20_000] {
+        if let Some(mut c) = src.until(|s| d.seek(s, 0, time)) {
+            let _ = src.until(|s| d.next_sample(s, 0, &mut c));
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let mut bytes = Vec::with_capacity(rest.len() + 8);
-    match pick % 6 {
+    match pick % 7 {
         0 => bytes.extend_from_slice(&[0, 0, 0, 8, b'f', b't', b'y', b'p']),
         1 => bytes.extend_from_slice(&[0x1A, 0x45, 0xDF, 0xA3]),
         2 => bytes = skeleton(rest),
         4 => return ts_file(rest),
         5 => return mp3_scan(rest),
+        6 => return ogg_opus(rest),
         _ => {}
     }
-    if pick % 6 != 2 {
+    if pick % 7 != 2 {
         bytes.extend_from_slice(rest);
     }
     let mut src: &[u8] = &bytes;

@@ -7,7 +7,8 @@
 //! MPEG-TS (`.ts`, `.m2ts`: [`demux::ts::TsFile`]) go to the core's demuxers, with the video
 //! pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented MP4,
 //! AAC and MP3 in MPEG-TS: symphonia reads neither container), the host's decoder; other
-//! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia. A file without
+//! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia (AAC with more
+//! than two channels, which symphonia does not decode, through the host's decoder). A file without
 //! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
@@ -130,7 +131,17 @@ impl Progressive {
             .map_err(Stall::NeedBytes)?;
         let sniffed = demux::sniff(&head[..n]);
         if sniffed == Sniffed::Other {
-            return self.core_decoded();
+            // Ogg Vorbis and FLAC are symphonia's; any other Ogg stream (Speex, Theora) is
+            // refused by name rather than read to its end for a codec symphonia never finds.
+            match demux::ogg::first_codec(&head[..n]) {
+                Some(codec) if codec != "vorbis" && codec != "flac" => {
+                    return Err(Stall::Fatal(Error::new(
+                        ErrorKind::Unsupported,
+                        format!("ogg: {codec} is not supported"),
+                    )));
+                }
+                _ => return self.core_decoded(),
+            }
         }
         let mut demux = {
             let mut cache = lock(&self.cache);
@@ -139,12 +150,16 @@ impl Progressive {
         let tracks = demux.tracks().to_vec();
         let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
         let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
-        if video.is_none()
-            && sniffed == Sniffed::Mp4
-            && audio.is_some_and(|a| core_audio(&tracks[a].codec))
+        if let Some(a) = audio
+            .filter(|&a| video.is_none() && sniffed == Sniffed::Mp4 && core_audio(&tracks[a].codec))
         {
-            // Audio-only MP4 (m4a): the core decodes it.
-            return self.core_decoded();
+            // Audio-only MP4 (m4a): the core decodes it, unless symphonia cannot (AAC with
+            // more than two channels: 5.1, 7.1): then the platform's decoder, fed from the
+            // core's demuxer, as for a file with video.
+            match self.core_decoded() {
+                Err(Stall::Fatal(_)) if !tracks[a].codec.starts_with("pcm-") => {}
+                other => return other,
+            }
         }
         if video.is_none() && audio.is_none() {
             return Err(Stall::Fatal(Error::new(
@@ -193,9 +208,10 @@ impl Progressive {
                 {
                     match AudioSource::open(&self.cache, self.ext.as_deref()) {
                         Ok(src) => Some(src),
-                        // symphonia's MP4 reader refuses boxes the core's demuxer reads (an
-                        // `hvcC` over 1 KB, as x265 writes it with its settings SEI): the
-                        // platform decodes the audio, from the core's demuxer, instead.
+                        // symphonia refuses what the platform may decode: its MP4 reader an
+                        // `hvcC` over 1 KB (as x265 writes it with its settings SEI), its AAC
+                        // decoder more than two channels. The platform decodes the audio,
+                        // from the core's demuxer, instead.
                         Err(Stall::Fatal(_)) if !t.codec.starts_with("pcm-") => None,
                         Err(other) => return Err(other),
                     }
