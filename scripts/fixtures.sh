@@ -127,6 +127,16 @@ media "$gen/opus-stereo.mp4" -f lavfi -i "$(surround stereo 6)" -c:a libopus -b:
 media "$gen/clicks-10s.opus" -f lavfi -i "$clicks" -c:a libopus -b:a 96k
 media "$gen/h264-aac-5.1.mp4" -f lavfi -i "$v10" -f lavfi -i "$(surround 5.1 10)" -c:v libx264 -bf 0 -g 30 \
   -pix_fmt yuv420p -c:a aac -b:a 384k -movflags +faststart
+# Cover art (issue 15): the 10 s click track with a 300x300 PNG attached as ffmpeg writes it:
+# an ID3v2 APIC frame (MP3), a `covr` item (M4A), a PICTURE block (FLAC). ffprobe lists the
+# picture as a video stream; the file is audio and must play as such.
+if fresh "$gen/cover-art.png"; then
+  ffmpeg -nostdin -hide_banner -loglevel error -y -f lavfi -i "testsrc2=s=300x300:d=1" -frames:v 1 -f image2 "$gen/cover-art.png"
+fi
+for ext in mp3 m4a flac; do
+  media "$gen/cover.$ext" -i "$gen/clicks-10s.$ext" -i "$gen/cover-art.png" -map 0 -map 1 -c:a copy -c:v png \
+    -disposition:v attached_pic
+done
 # Rotated video: rotate-N.mp4 is displayed turned N degrees clockwise (tkhd matrix). This
 # ffmpeg (5.1) has no -display_rotation; the legacy `rotate` tag works when stream-copying but
 # writes a counter-clockwise matrix (its own autorotate turns a rotate=90 file's top-left
