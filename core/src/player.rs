@@ -364,11 +364,15 @@ impl Player {
                 unsupported,
                 message,
             } => {
-                if let Some(Audio::Platform(a)) =
-                    self.session.as_mut().and_then(|s| s.source.as_mut())
-                {
-                    let r = a.on_error(generation, unsupported, &message);
-                    self.check(r);
+                let duration = self.duration();
+                let r = match self.session.as_mut() {
+                    Some(s) => s.on_audio_error(generation, unsupported, &message, duration),
+                    None => Ok(None),
+                };
+                match r {
+                    Ok(Some(warning)) => self.emit(PlayerEvent::Warning(warning)),
+                    Ok(None) => {}
+                    Err(e) => self.fail(e),
                 }
             }
             HostEvent::VideoDecoderDepth { chunks } => self.video_depth = chunks,

@@ -136,6 +136,9 @@ pub struct SimHost {
     pub audio_ramp: bool,
     /// Every audio decoder configuration sent, in order.
     pub audio_configs: Vec<crate::host::AudioDecoderConfig>,
+    /// Codecs the fake platform audio decoder has no decoder for (it answers `unsupported`,
+    /// as WebCodecs without AC-3 does).
+    pub audio_unsupported: Vec<String>,
     /// Decoder outputs to deliver at the next step.
     decoded: Vec<HostEvent>,
     /// The fake audio decoder's (generation, rate, channels).
@@ -175,6 +178,7 @@ impl SimHost {
             },
             audio_ramp: false,
             audio_configs: Vec::new(),
+            audio_unsupported: Vec::new(),
             decoded: Vec::new(),
             audio_decoder: None,
             resources: BTreeMap::new(),
@@ -383,7 +387,16 @@ impl SimHost {
     fn fake_audio_decoder(&mut self, cmd: HostCommand) {
         match cmd {
             HostCommand::ConfigureAudioDecoder { generation, config } => {
-                self.audio_decoder = Some((generation, config.sample_rate, config.channels));
+                if self.audio_unsupported.contains(&config.codec) {
+                    self.audio_decoder = None;
+                    self.decoded.push(HostEvent::AudioDecoderError {
+                        generation,
+                        unsupported: true,
+                        message: format!("no decoder for {}", config.codec),
+                    });
+                } else {
+                    self.audio_decoder = Some((generation, config.sample_rate, config.channels));
+                }
                 self.audio_configs.push(config);
             }
             HostCommand::DecodeAudio { generation, chunk } => {

@@ -103,6 +103,11 @@ pub fn to_dom(event: &PlayerEvent) -> Option<(&'static str, JsValue)> {
         PlayerEvent::Seeked(t) => ("seeked", (*t).into()),
         PlayerEvent::Ended => ("ended", JsValue::NULL),
         PlayerEvent::Error(e) => ("error", error_object(e)),
+        PlayerEvent::Warning(e) => {
+            let detail = error_object(e);
+            let _ = js_sys::Reflect::set(&detail, &"fatal".into(), &false.into());
+            ("warning", detail)
+        }
         PlayerEvent::VolumeChanged { volume, muted } => (
             "volumechange",
             object(&[("volume", (*volume).into()), ("muted", (*muted).into())]),

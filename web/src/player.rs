@@ -65,7 +65,7 @@ export interface KinemaRequest { url: string; kind: RequestKind; range: { start:
 /** Response headers of a request (`setResponseHook`). */
 export interface KinemaResponse { url: string; kind: RequestKind; status: number; headers: Headers; request: KinemaRequest; }
 
-/** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock); `render`: the GPU context was lost (drawing goes on with a 2D canvas put in the old canvas's place). */
+/** A problem playback goes on through (`warning` detail); `audio-output`: sound could not start (playback runs on the page clock); `render`: the GPU context was lost (drawing goes on with a 2D canvas put in the old canvas's place); an error kind (`unsupported`...): a part of the media nothing here decodes, e.g. an AC-3 audio track (the video plays without sound, as in `<video>`). */
 export interface PlayerWarning { kind: PlayerErrorKind | 'render'; message: string; fatal: false; }
 
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */

@@ -1245,6 +1245,10 @@ fn put_player_event(w: &mut W, e: &PlayerEvent) {
             w.u8(24);
             w.f64(*v);
         }
+        PlayerEvent::Warning(e) => {
+            w.u8(25);
+            put_error(w, e);
+        }
     }
 }
 
@@ -1296,6 +1300,7 @@ fn get_player_event(r: &mut R<'_>) -> Result<PlayerEvent, DecodeError> {
         22 => PlayerEvent::UnhandledKey(get_key(r)?),
         23 => PlayerEvent::Suspended { position: r.f64()? },
         24 => PlayerEvent::Resumed(r.f64()?),
+        25 => PlayerEvent::Warning(get_error(r)?),
         t => return Err(DecodeError::BadTag("player event", t)),
     })
 }

@@ -584,6 +584,10 @@ pub enum PlayerEvent {
     },
     /// A suspended session was restored ([`AppRequest::Resume`]) at this position (seconds).
     Resumed(f64),
+    /// Something failed that playback goes on without, e.g. an audio track no decoder here
+    /// takes: the video plays without sound, as `<video>` plays it. The player stays in its
+    /// state; hosts surface it (the browser host as a `warning` event).
+    Warning(Error),
     /// Bytes of the resource are cached up to this media position (seconds), best estimate.
     Progress {
         /// Bytes cached contiguously from the read position.

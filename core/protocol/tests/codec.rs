@@ -123,9 +123,10 @@ fn player_event_variant(e: &PlayerEvent) -> usize {
         PlayerEvent::Suspended { .. } => 21,
         PlayerEvent::Resumed(_) => 22,
         PlayerEvent::Progress { .. } => 23,
+        PlayerEvent::Warning(_) => 24,
     }
 }
-const PLAYER_EVENT_VARIANTS: usize = 24;
+const PLAYER_EVENT_VARIANTS: usize = 25;
 
 /// Every value of the small enums the messages carry.
 const ALL_KEYS: [Key; 34] = [
@@ -453,7 +454,11 @@ fn commands() -> Vec<HostCommand> {
         PlayerEvent::AudioTrackChanged(1),
         PlayerEvent::TextTracksChanged,
         PlayerEvent::TextTrackChanged(Some(0)),
-        PlayerEvent::TextTrackError { track: 0, error },
+        PlayerEvent::TextTrackError {
+            track: 0,
+            error: error.clone(),
+        },
+        PlayerEvent::Warning(error),
         PlayerEvent::Resize {
             width: 3,
             height: 4,

@@ -4,6 +4,7 @@
 
 use super::media::{self, MediaSource, OpenContext, Opened, Opening, Progressive};
 use super::*;
+use crate::audio::platform::Silence;
 
 /// What the source needs done before it can decode.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -119,6 +120,38 @@ pub(super) fn open_source(
                 s.source = Some(audio);
                 return Ok(Some(info));
             }
+        }
+    }
+}
+
+impl Session {
+    /// The platform audio decoder failed. When it has no decoder for the codec (AC-3 where
+    /// the platform has none) and there is a video to show, the video plays without sound,
+    /// as `<video>` plays such a file: silence keeps the clock from where the audio was, and
+    /// the error comes back as a warning. Otherwise the decoder's own handling (a retry, or
+    /// the error).
+    pub(super) fn on_audio_error(
+        &mut self,
+        generation: u32,
+        unsupported: bool,
+        message: &str,
+        duration: Option<f64>,
+    ) -> Result<Option<Error>, Error> {
+        let Some(Audio::Platform(a)) = self.source.as_mut() else {
+            return Ok(None);
+        };
+        match a.on_error(generation, unsupported, message) {
+            Err(e) if unsupported && self.video.is_some() => {
+                let mut silence = Silence::new(a.rate(), duration);
+                silence.seek(a.position());
+                self.source = Some(Audio::Silence(silence));
+                self.out.new_format();
+                Ok(Some(Error::new(
+                    e.kind,
+                    format!("{}: the video plays without sound", e.message),
+                )))
+            }
+            other => other.map(|()| None),
         }
     }
 }

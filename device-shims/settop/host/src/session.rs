@@ -502,6 +502,7 @@ impl Host {
             | PlayerEvent::TextTracksChanged
             | PlayerEvent::TextTrackChanged(_)
             | PlayerEvent::TextTrackError { .. }
+            | PlayerEvent::Warning(_)
             | PlayerEvent::Resize { .. } => {}
         }
         self.note(format!("{e:?}"));
