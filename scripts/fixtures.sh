@@ -125,6 +125,12 @@ media "$gen/opus-5.1.opus" -f lavfi -i "$(surround 5.1 6)" -c:a libopus -b:a 256
 media "$gen/opus-stereo.opus" -f lavfi -i "$(surround stereo 6)" -c:a libopus -b:a 128k
 media "$gen/opus-stereo.mp4" -f lavfi -i "$(surround stereo 6)" -c:a libopus -b:a 128k -movflags +faststart
 media "$gen/clicks-10s.opus" -f lavfi -i "$clicks" -c:a libopus -b:a 96k
+# Dolby: H.264 with 5.1 AC-3 and E-AC-3. Played where the platform decodes them; elsewhere the
+# video plays without sound and a typed `unsupported` warning says why (as <video> plays them).
+media "$gen/h264-ac3.mp4" -f lavfi -i "$v10" -f lavfi -i "$(surround 5.1 10)" -c:v libx264 -bf 0 -g 30 \
+  -pix_fmt yuv420p -c:a ac3 -b:a 384k -movflags +faststart
+media "$gen/h264-eac3.mp4" -f lavfi -i "$v10" -f lavfi -i "$(surround 5.1 10)" -c:v libx264 -bf 0 -g 30 \
+  -pix_fmt yuv420p -c:a eac3 -b:a 384k -movflags +faststart
 media "$gen/h264-aac-5.1.mp4" -f lavfi -i "$v10" -f lavfi -i "$(surround 5.1 10)" -c:v libx264 -bf 0 -g 30 \
   -pix_fmt yuv420p -c:a aac -b:a 384k -movflags +faststart
 # Cover art (issue 15): the 10 s click track with a 300x300 PNG attached as ffmpeg writes it:

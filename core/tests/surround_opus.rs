@@ -234,3 +234,57 @@ fn ogg_that_is_not_opus_stays_with_symphonia_and_speex_is_a_typed_error() {
     assert!(h.audio_configs.is_empty() && h.last_error().is_none());
     assert_eq!(h.player.media_info().unwrap().audio_codec, "vorbis");
 }
+
+#[test]
+fn dolby_audio_goes_to_the_platform_and_without_a_decoder_the_video_plays_silently() {
+    for (name, codec) in [("h264-ac3.mp4", "ac-3"), ("h264-eac3.mp4", "ec-3")] {
+        // A platform with the decoder (a TV): the audio is decoded there, 5.1.
+        let h = play_to_end(name, 10);
+        let config = h.audio_configs.first().cloned().unwrap();
+        assert_eq!(
+            (config.codec.as_str(), config.channels),
+            (codec, 6),
+            "{name}"
+        );
+        // Without one (a desktop browser): every frame shown, silence on the clock, and a
+        // typed warning instead of an error.
+        let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+        h.audio_unsupported = vec![codec.to_string()];
+        h.add(name, fixture(name));
+        h.app(AppRequest::Load { url: name.into() });
+        h.app(AppRequest::Play);
+        wait(&mut h, 20, "ended", |h| {
+            h.player.state() == PlaybackState::Ended || h.last_error().is_some()
+        });
+        assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
+        let warning = h
+            .events
+            .iter()
+            .find_map(|e| match e {
+                kinema_core::PlayerEvent::Warning(w) => Some(w.clone()),
+                _ => None,
+            })
+            .expect("a warning");
+        assert_eq!(
+            warning.kind,
+            kinema_core::ErrorKind::Unsupported,
+            "{warning:?}"
+        );
+        assert!(warning.message.contains(codec), "{warning:?}");
+        let shown: Vec<i64> = h
+            .video
+            .presented
+            .iter()
+            .map(|p| kinema_testkit::frame_index(p.1))
+            .collect();
+        assert_eq!(
+            shown,
+            (0..300).collect::<Vec<_>>(),
+            "{name}: every frame, in order"
+        );
+        assert!(h.played().iter().all(|&s| s == 0.0), "{name}: silence");
+        let secs = h.played().len() as f64 / 2.0 / 48_000.0;
+        assert!((secs - 10.0).abs() < 0.05, "{name}: the clock ran {secs} s");
+        println!("{name}: warning {:?}: {}", warning.kind, warning.message);
+    }
+}

@@ -125,6 +125,22 @@ pub fn aac_lc_channels(asc: &[u8]) -> Option<u16> {
     }
 }
 
+/// The channel count of an AC-3 `dac3` box body (`enhanced` false) or of the first
+/// independent substream of an E-AC-3 `dec3` body (ETSI TS 102 366 F.4 and F.6): the coding
+/// mode's full-range channels, plus one for the LFE.
+pub fn ac3_channels(b: &[u8], enhanced: bool) -> Option<u16> {
+    // acmod 0 is "1+1" (dual mono).
+    const FULL: [u16; 8] = [2, 1, 2, 3, 3, 4, 4, 5];
+    let (acmod, lfe) = if enhanced {
+        let x = *b.get(3)?;
+        ((x >> 1) & 7, x & 1)
+    } else {
+        let x = *b.get(1)?;
+        ((x >> 3) & 7, (x >> 2) & 1)
+    };
+    Some(FULL[usize::from(acmod)] + u16::from(lfe))
+}
+
 /// The `channelConfiguration` of an AAC-LC AudioSpecificConfig (0 when a program config
 /// element gives the layout), `None` for other object types.
 pub fn aac_lc_channel_config(asc: &[u8]) -> Option<u8> {

@@ -846,6 +846,25 @@ fn parse_stsd(stbl: &[u8], info: &mut TrackInfo) -> Result<(), DemuxError> {
                     info.codec = "opus".into();
                     info.description = Some(head);
                 }
+                // Dolby AC-3 / E-AC-3 (ETSI TS 102 366 annex F): WebCodecs' names, the
+                // channels from `dac3` / the first independent substream of `dec3`. Whether
+                // the platform decodes them is the host's answer.
+                b"ac-3" => {
+                    info.codec = "ac-3".into();
+                    if let Some(n) =
+                        child(boxes, b"dac3").and_then(|b| codec::ac3_channels(b, false))
+                    {
+                        info.channels = n;
+                    }
+                }
+                b"ec-3" => {
+                    info.codec = "ec-3".into();
+                    if let Some(n) =
+                        child(boxes, b"dec3").and_then(|b| codec::ac3_channels(b, true))
+                    {
+                        info.channels = n;
+                    }
+                }
                 b"fLaC" => {
                     let dfla = child(boxes, b"dfLa").ok_or_else(|| invalid("fLaC without dfLa"))?;
                     let mut d = b"fLaC".to_vec();

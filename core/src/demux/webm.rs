@@ -607,6 +607,9 @@ fn codec_for(id: &str, private: Option<&[u8]>) -> (String, Option<Vec<u8>>, bool
         "A_VORBIS" => ("vorbis".into(), desc, false),
         "A_FLAC" => ("flac".into(), desc, false),
         "A_MPEG/L3" => ("mp3".into(), None, false),
+        // Dolby: WebCodecs' names; the host decides whether its platform decodes them.
+        "A_AC3" => ("ac-3".into(), None, false),
+        "A_EAC3" => ("ec-3".into(), None, false),
         _ if id.starts_with("A_AAC") => match private.and_then(codec::aac) {
             Some(s) => (s, desc, false),
             None => (unknown(), None, false),
