@@ -3,16 +3,17 @@
 //! deep inputs; one choice wraps the bytes in a valid MP4 skeleton (one track whose `tkhd`
 //! matrix and sample entry body are fuzzed, optionally fragmented, then fuzzed top-level boxes
 //! such as `sidx`), which reaches the QuickTime sound descriptions (`wave`/`esds`, version 2,
-//! PCM entries, `chan`), the rotation matrix and the `sidx` duration without first having to
-//! invent a `moov`. Another builds a transport stream (PAT, a PMT of fuzzed stream types, then
-//! packets whose PID, flags, PES headers and timestamps come from the input, in 188- or
-//! 192-byte packets) and runs `ts::TsFile` with a small window over bytes that arrive in
-//! pieces (every `NeedBytes` is answered by more bytes): open with its tail read, every sample
-//! and its bytes, seeks (bisection, walking back), the duration. The last one runs the MP3
-//! length scan (`audio::mp3`) the same way. Another builds an Ogg Opus file (a fuzzed OpusHead,
-//! then pages whose flags, granule, serial, lacing values and body come from the input, with
-//! valid CRCs, and here and there a damaged one) and runs `ogg::OggOpus` over bytes that arrive
-//! in pieces: open, every packet and its bytes, seeks.
+//! PCM entries, `chan`), the Dolby and Opus entries (`dac3`, `dec3`, `dOps`), the rotation
+//! matrix and the `sidx` duration without first having to invent a `moov`. Another builds a
+//! transport stream (PAT, a PMT of fuzzed stream types, then packets whose PID, flags, PES
+//! headers and timestamps come from the input, in 188- or 192-byte packets) and runs
+//! `ts::TsFile` with a small window over bytes that arrive in pieces (every `NeedBytes` is
+//! answered by more bytes): open with its tail read, every sample and its bytes, seeks
+//! (bisection, walking back), the duration. The last one runs the MP3 length scan
+//! (`audio::mp3`) the same way. Another builds an Ogg Opus file (a fuzzed OpusHead, then pages
+//! whose flags, granule, serial, lacing values and body come from the input, with valid CRCs,
+//! and here and there a damaged one) and runs `ogg::OggOpus` over bytes that arrive in pieces:
+//! open, every packet and its bytes, seeks.
 #![no_main]
 
 use kinema_core::audio::mp3::{self, LengthScan, Scan};
@@ -41,8 +42,9 @@ fn skeleton(data: &[u8]) -> Vec<u8> {
     let (matrix, data) = data.split_at(data.len().min(36));
     let (&len, data) = data.split_first().unwrap_or((&0, &[]));
     let (entry_body, tail) = data.split_at(data.len().min(usize::from(len)));
-    const KINDS: [&[u8; 4]; 8] = [
-        b"mp4a", b"lpcm", b"sowt", b"twos", b"in24", b"fl32", b"avc1", b"raw ",
+    const KINDS: [&[u8; 4]; 11] = [
+        b"mp4a", b"lpcm", b"sowt", b"twos", b"in24", b"fl32", b"avc1", b"raw ", b"ac-3", b"ec-3",
+        b"Opus",
     ];
     let kind = KINDS[usize::from(sel) % KINDS.len()];
     let video = kind == b"avc1";
