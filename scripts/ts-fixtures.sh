@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Generates the MPEG-TS test media with ffmpeg into tests/fixtures/gen/ts/ (git-ignored):
 # single .ts files (H.264 + AAC with B-frames, several profiles/sizes/field coding, H.265, MP3,
-# timestamps across the 33-bit wrap) and an HLS rendition cut into 2 s segments.
+# AC-3/E-AC-3 (ATSC, DVB, M2TS), timestamps across the 33-bit wrap) and an HLS rendition cut into 2 s segments.
 # Idempotent: existing files are kept unless FORCE=1. core/tests/ts_demux.rs runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +44,14 @@ ts "$out/hevc-aac.ts" -f lavfi -i "$(video 320x180 2)" -f lavfi -i "$(audio 2)" 
   -c:v libx265 -x265-params log-level=error -bf 2 -g 30 -pix_fmt yuv420p "${aac[@]}"
 ts "$out/h264-mp3.ts" -f lavfi -i "$(video 320x180 2)" -f lavfi -i "$(audio 2)" \
   "${x264[@]}" -g 30 -pix_fmt yuv420p -c:a libmp3lame -b:a 128k -ac 2
+# Dolby audio (issue 15), 5.1: AC-3 as ATSC writes it (stream type 0x81), as DVB does (private
+# data 0x06 with an AC-3 descriptor: -mpegts_flags system_b), in M2TS (192-byte packets, as
+# AVCHD camcorders record it), and E-AC-3 (0x87).
+dolby=(-f lavfi -i "$(video 320x180 2)" -f lavfi -i "$(audio 2)" "${x264[@]}" -g 30 -pix_fmt yuv420p -ac 6 -b:a 384k)
+ts "$out/h264-ac3.ts" "${dolby[@]}" -c:a ac3
+ts "$out/h264-ac3-dvb.ts" "${dolby[@]}" -c:a ac3 -mpegts_flags system_b
+ts "$out/h264-ac3.m2ts" "${dolby[@]}" -c:a ac3 -mpegts_m2ts_mode 1
+ts "$out/h264-eac3.ts" "${dolby[@]}" -c:a eac3
 # Starts 2.3 s before the 33-bit PTS wrap (2^33 / 90000 = 95443.7176 s, minus the muxer's 1.4 s).
 ts "$out/wrap.ts" -f lavfi -i "$(video 320x180 4)" -f lavfi -i "$(audio 4)" \
   "${x264[@]}" -bf 2 -g 30 -pix_fmt yuv420p "${aac[@]}" -output_ts_offset 95440

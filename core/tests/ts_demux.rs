@@ -354,6 +354,40 @@ fn hevc_and_mp3_streams() {
     }
 }
 
+#[test]
+fn dolby_streams_match_ffprobe() {
+    // AC-3 (ATSC 0x81, DVB private data with an AC-3 descriptor, M2TS) and E-AC-3 (0x87): one
+    // sample per syncframe, header kept, 1536 samples at 48 kHz = 32 ms.
+    for (name, codec) in [
+        ("h264-ac3.ts", "ac-3"),
+        ("h264-ac3-dvb.ts", "ac-3"),
+        ("h264-ac3.m2ts", "ac-3"),
+        ("h264-eac3.ts", "ec-3"),
+    ] {
+        let path = ts_path(name);
+        let seg = demux_segment(&read(name), &TsLimits::default()).unwrap();
+        let a = &seg.tracks[1];
+        assert_eq!(
+            (a.codec.as_str(), a.sample_rate, a.channels),
+            (codec, 48_000, 6),
+            "{name}"
+        );
+        let packets = probe_packets(&path);
+        let ours = of_track(&seg, 1);
+        assert_eq!(ours.len(), packets[&1].len(), "{name}: frames");
+        for (s, r) in ours.iter().zip(&packets[&1]) {
+            assert_eq!(
+                (s.pts_us, s.data.len()),
+                (ticks_to_us(r.0, 90_000), r.2),
+                "{name}"
+            );
+            assert_eq!(s.duration_us, 32_000, "{name}");
+            assert_eq!(&s.data[..2], &[0x0b, 0x77], "{name}");
+        }
+        println!("{name}: {} {} frames match ffprobe", a.codec, ours.len());
+    }
+}
+
 /// The avcC built from a keyframe and the AVCC samples are byte for byte what ffmpeg's MP4
 /// muxer writes when it remuxes the same stream.
 #[test]

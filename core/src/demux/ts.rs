@@ -457,7 +457,9 @@ fn parse_pat(s: &[u8]) -> Option<u16> {
         })
 }
 
-/// (elementary PID, stream_type) of every stream of a PMT section.
+/// (elementary PID, stream_type) of every stream of a PMT section. DVB carries Dolby audio as
+/// private data (`0x06`) with an AC-3 (`0x6A`) or enhanced AC-3 (`0x7A`) descriptor (ETSI EN
+/// 300 468 annex D): those are given ATSC's stream types, `0x81` and `0x87`.
 fn parse_pmt(s: &[u8]) -> Option<Vec<(u16, u8)>> {
     if *s.first()? != 2 || s.get(1)? & 0x80 == 0 || s.get(5)? & 1 == 0 {
         return None;
@@ -469,6 +471,18 @@ fn parse_pmt(s: &[u8]) -> Option<Vec<(u16, u8)>> {
         let st = *s.get(at)?;
         let pid = be16(s, at + 1)? & 0x1fff;
         let info = usize::from(be16(s, at + 3)? & 0x0fff);
+        let mut st = st;
+        if st == 0x06 {
+            let mut d = s.get(at + 5..(at + 5 + info).min(end)).unwrap_or_default();
+            while let [tag, len, rest @ ..] = d {
+                match tag {
+                    0x6a => st = 0x81,
+                    0x7a => st = 0x87,
+                    _ => {}
+                }
+                d = rest.get(usize::from(*len)..).unwrap_or_default();
+            }
+        }
         out.push((pid, st));
         at += 5 + info;
     }
@@ -502,6 +516,8 @@ enum Es {
     Hevc,
     Adts,
     MpegAudio,
+    /// AC-3 and E-AC-3 syncframes.
+    Dolby,
     Skip,
 }
 
@@ -576,6 +592,8 @@ impl Track {
             0x24 => (Es::Hevc, Some(TrackKind::Video), "?hevc".to_string()),
             0x0f => (Es::Adts, Some(TrackKind::Audio), "?mp4a".to_string()),
             0x03 | 0x04 => (Es::MpegAudio, Some(TrackKind::Audio), "?mpga".to_string()),
+            0x81 => (Es::Dolby, Some(TrackKind::Audio), "?ac-3".to_string()),
+            0x87 => (Es::Dolby, Some(TrackKind::Audio), "?ec-3".to_string()),
             0x15 => (Es::Skip, None, "?id3".to_string()),
             other => (Es::Skip, None, format!("?ts-{other:#04x}")),
         };
@@ -952,7 +970,7 @@ impl Demux {
         let times = pts.map(|p| (p, dts.unwrap_or(p)));
         match es {
             Es::Avc | Es::Hevc => self.video(t, times, pes.payload, closing)?,
-            Es::Adts | Es::MpegAudio => self.audio(t, pts, pes.payload, closing)?,
+            Es::Adts | Es::MpegAudio | Es::Dolby => self.audio(t, pts, pes.payload, closing)?,
             Es::Skip => {}
         }
         if closing {
@@ -1085,7 +1103,7 @@ impl Demux {
         let Some(track) = self.tracks.get_mut(t) else {
             return Ok(());
         };
-        let adts = track.es == Es::Adts;
+        let es = track.es;
         let mut buf = std::mem::take(&mut track.carry);
         let carried = buf.len();
         buf.extend_from_slice(data);
@@ -1097,13 +1115,14 @@ impl Demux {
             if closing && at >= carried {
                 break;
             }
-            let frame = if adts {
-                adts_frame(rest)
-            } else {
-                mpeg_frame(rest)
+            let frame = match es {
+                Es::Adts => adts_frame(rest),
+                Es::Dolby => dolby_frame(rest),
+                _ => mpeg_frame(rest),
             };
+            let sync = if es == Es::Dolby { 0x0b } else { 0xff };
             let Some(f) = frame else {
-                if rest.len() < 9 && rest.first() == Some(&0xff) {
+                if rest.len() < 9 && rest.first() == Some(&sync) {
                     break; // maybe a header cut by the PES boundary
                 }
                 at += 1; // resync
@@ -1114,7 +1133,7 @@ impl Demux {
             };
             // A header whose frame is not followed by another sync word is a false sync (or
             // a damaged length): look further.
-            if rest.get(f.len).is_some_and(|&b| b != 0xff) {
+            if rest.get(f.len).is_some_and(|&b| b != sync) {
                 at += 1;
                 continue;
             }
@@ -1287,6 +1306,86 @@ fn mpeg_frame(b: &[u8]) -> Option<AudioFrame> {
         },
         config: None,
     })
+}
+
+/// Bytes per AC-3 syncframe at 48 kHz for each bit rate (frmsizecod / 2), in kbit/s.
+const AC3_KBPS: [u32; 19] = [
+    32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384, 448, 512, 576, 640,
+];
+
+/// An AC-3 or E-AC-3 syncframe header at the start of `b` (ETSI TS 102 366 §4.4 and E.1.2):
+/// frame length, rate, samples and channels; `bsid` 0–10 is AC-3, 11–16 E-AC-3. An E-AC-3
+/// dependent substream (7.1's extra channels) is its own frame here: decoders of the
+/// independent substream play the 5.1 core.
+fn dolby_frame(b: &[u8]) -> Option<AudioFrame> {
+    let [0x0b, 0x77, b2, b3, b4, b5, b6, ..] = *b else {
+        return None;
+    };
+    let bsid = b5 >> 3;
+    let full = |acmod: u8| [2u16, 1, 2, 3, 3, 4, 4, 5][usize::from(acmod & 7)];
+    if bsid <= 10 {
+        let fscod = b4 >> 6;
+        let code = usize::from(b4 & 0x3f);
+        let kbps = *AC3_KBPS.get(code / 2)?;
+        let (rate, len) = match fscod {
+            0 => (48_000, 4 * kbps as usize),
+            1 => (
+                44_100,
+                2 * (kbps as usize * 1_536_000 / (44_100 * 16) + (code & 1)),
+            ),
+            2 => (32_000, 6 * kbps as usize),
+            _ => return None,
+        };
+        // BSI after bsid and bsmod: acmod, then optional mix levels, then lfeon.
+        let acmod = b6 >> 5;
+        let mut bit = 3u32; // bits of b6 used
+        if acmod & 1 == 1 && acmod != 1 {
+            bit += 2;
+        }
+        if acmod & 4 != 0 {
+            bit += 2;
+        }
+        if acmod == 2 {
+            bit += 2;
+        }
+        let word = u16::from_be_bytes([b6, *b.get(7)?]);
+        let lfe = (word >> (15 - bit)) & 1;
+        Some(AudioFrame {
+            len,
+            header: 0,
+            samples: 1536,
+            rate,
+            channels: full(acmod) + lfe,
+            codec: "ac-3".into(),
+            config: None,
+        })
+    } else if bsid <= 16 {
+        let len = (usize::from(b2 & 7) << 8 | usize::from(b3)) * 2 + 2;
+        let fscod = b4 >> 6;
+        let (rate, blocks) = if fscod == 3 {
+            ([24_000, 22_050, 16_000, 0][usize::from((b4 >> 4) & 3)], 6)
+        } else {
+            (
+                [48_000, 44_100, 32_000][usize::from(fscod)],
+                [1, 2, 3, 6][usize::from((b4 >> 4) & 3)],
+            )
+        };
+        if rate == 0 {
+            return None;
+        }
+        let acmod = (b4 >> 1) & 7;
+        Some(AudioFrame {
+            len,
+            header: 0,
+            samples: 256 * blocks,
+            rate,
+            channels: full(acmod) + u16::from(b4 & 1),
+            codec: "ec-3".into(),
+            config: None,
+        })
+    } else {
+        None
+    }
 }
 
 fn configure_audio(info: &mut TrackInfo, f: &AudioFrame) {
