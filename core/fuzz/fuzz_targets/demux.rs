@@ -116,7 +116,7 @@ fn transport_stream(data: &[u8]) -> (Vec<u8>, u64) {
     let (types, mut data) = data.split_at(data.len().min(3));
     let m2ts = sel & 1 != 0;
     let window = 188 * (8 + u64::from(sel >> 1));
-    const TYPES: [u8; 7] = [0x1b, 0x0f, 0x24, 0x03, 0x04, 0x15, 0x06];
+    const TYPES: [u8; 9] = [0x1b, 0x0f, 0x24, 0x03, 0x04, 0x15, 0x06, 0x81, 0x87];
     let pids: Vec<(u16, u8)> = types
         .iter()
         .enumerate()

@@ -1,6 +1,6 @@
 //! The MPEG-TS segment demuxer over arbitrary bytes (half of the inputs behind a valid PAT and
-//! PMT listing H.264, AAC, H.265, MP3 and ID3 streams, so the PES paths are reached), then the
-//! Annex B → AVCC helpers on whatever samples come out.
+//! PMT listing H.264, AAC, H.265, MP3, ID3, AC-3 and E-AC-3 streams, so the PES paths are
+//! reached), then the Annex B → AVCC helpers on whatever samples come out.
 #![no_main]
 
 use kinema_core::demux::ts::{self, TsLimits};
@@ -33,12 +33,14 @@ fn psi_packet(pid: u16, mut section: Vec<u8>) -> Vec<u8> {
 
 fn head() -> Vec<u8> {
     let mut out = psi_packet(0, vec![0x00, 0xb0, 13, 0, 1, 0xc1, 0, 0, 0, 1, 0xf0, 0x00]);
-    let streams: [(u8, u16); 5] = [
+    let streams: [(u8, u16); 7] = [
         (0x1b, 0x100),
         (0x0f, 0x101),
         (0x24, 0x102),
         (0x03, 0x103),
         (0x15, 0x104),
+        (0x81, 0x105),
+        (0x87, 0x106),
     ];
     let len = 9 + 5 * streams.len() + 4;
     let mut pmt = vec![0x02, 0xb0, len as u8, 0, 1, 0xc1, 0, 0, 0xe1, 0x00, 0xf0, 0];
