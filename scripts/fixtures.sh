@@ -67,6 +67,12 @@ media "$gen/h264-high10.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx2
   -pix_fmt yuv420p10le -profile:v high10 -c:a aac -b:a 128k -movflags +faststart
 media "$gen/vp9-profile2.webm" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libvpx-vp9 \
   -deadline realtime -cpu-used 8 -g 30 -b:v 300k -pix_fmt yuv420p10le -c:a libopus -b:a 96k
+# 10-bit in MP4 (issue 15): VP9 profile 2 with Opus (vp09 + vpcC, Opus + dOps) and AV1 10-bit
+# (av01, high bit depth in av1C) with AAC.
+media "$gen/vp9-profile2.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libvpx-vp9 \
+  -deadline realtime -cpu-used 8 -g 30 -b:v 300k -pix_fmt yuv420p10le -c:a libopus -b:a 96k -movflags +faststart
+media "$gen/av1-10bit.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libaom-av1 -cpu-used 8 -g 30 \
+  -b:v 200k -pix_fmt yuv420p10le -c:a aac -b:a 128k -movflags +faststart
 # H.265 in MP4 (hvc1), 10 s: plays where a platform decoder has it (Firefox's MSE here), a
 # typed `unsupported` where none has (Chromium here).
 media "$gen/hevc-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx265 -x265-params log-level=error:bframes=0 \

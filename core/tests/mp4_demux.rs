@@ -148,6 +148,17 @@ fn av1_mp4() {
 }
 
 #[test]
+fn ten_bit_vp9_and_av1_in_mp4() {
+    // VP9 profile 2 (vpcC) with Opus (dOps), AV1 10-bit (av1C high_bitdepth) with AAC.
+    check_against_ffprobe("vp9-profile2.mp4", &["vp09.02.", "opus"]);
+    check_against_ffprobe("av1-10bit.mp4", &["av01.0.", "mp4a.40.2"]);
+    let data = fixture("av1-10bit.mp4");
+    let mut src: &[u8] = &data;
+    let d = kinema_core::demux::open(&mut src).unwrap();
+    assert!(d.tracks()[0].codec.ends_with(".10"), "{}", d.tracks()[0].codec);
+}
+
+#[test]
 fn video_only_and_hevc_codec_strings() {
     check_against_ffprobe("video-only.mp4", &["avc1."]);
     let data = fixture("bad/hevc.mp4");
