@@ -121,6 +121,9 @@ enum What {
     Init(usize),
     /// A segment by its index in the list's numbering (`Segment::number`).
     Segment(u64),
+    /// The AES-128 key of segment `n` (HLS `EXT-X-KEY`), or of init segment `i` when
+    /// `init` (`(true, i)`), fetched before the resource it decrypts.
+    Key(bool, u64),
 }
 
 /// One text track: what the app sees of it, where its cues come from, and what of it is
@@ -172,6 +175,8 @@ pub struct Subtitles {
     lists_version: u64,
     /// The HLS multivariant playlist's variables, for the text playlists' `EXT-X-DEFINE:IMPORT`.
     hls_variables: Option<Variables>,
+    /// AES-128 keys of encrypted text segments, by URL.
+    keys: crate::adaptive::crypto::KeyCache,
 }
 
 impl Subtitles {

@@ -446,3 +446,83 @@ fn broken_style_blocks_never_lose_the_cues() {
     // The second block still styles the cue, whatever the first did.
     assert_eq!(c.lines[0][0].color, Some([0, 255, 0, 255]), "{c:?}");
 }
+
+/// AES-128-CBC with PKCS7 padding, as `openssl enc -aes-128-cbc` and packagers write it.
+fn encrypt(key: &[u8; 16], iv: [u8; 16], plain: &[u8]) -> Vec<u8> {
+    use aes::cipher::{block_padding::Pkcs7, BlockEncryptMut, KeyIvInit};
+    let mut buf = plain.to_vec();
+    buf.resize(plain.len() + 16, 0);
+    let n = cbc::Encryptor::<aes::Aes128>::new(key.into(), &iv.into())
+        .encrypt_padded_mut::<Pkcs7>(&mut buf, plain.len())
+        .unwrap()
+        .len();
+    buf.truncate(n);
+    buf
+}
+
+/// `streams/hls-fmp4` with its English subtitle segments encrypted (HLS AES-128, no IV: the
+/// media sequence number is the IV), the key served as `key_body`.
+fn encrypted_subtitles(key_body: Vec<u8>) -> SimHost {
+    let mut h = host();
+    let key = [0x5a; 16];
+    let dir = gen_dir().join("streams/hls-fmp4/subs-en");
+    let base = format!("{BASE}streams/hls-fmp4/subs-en/");
+    let playlist = std::fs::read_to_string(dir.join("index.m3u8")).unwrap();
+    let playlist = playlist.replace(
+        "#EXT-X-MEDIA-SEQUENCE:0\n",
+        "#EXT-X-MEDIA-SEQUENCE:0\n#EXT-X-KEY:METHOD=AES-128,URI=\"../text.key\"\n",
+    );
+    assert!(playlist.contains("EXT-X-KEY"));
+    h.add(&format!("{base}index.m3u8"), playlist.into_bytes());
+    for n in 0..15u128 {
+        let plain = std::fs::read(dir.join(format!("seg{n}.vtt"))).unwrap();
+        h.add(
+            &format!("{base}seg{n}.vtt"),
+            encrypt(&key, n.to_be_bytes(), &plain),
+        );
+    }
+    h.add(&format!("{BASE}streams/hls-fmp4/text.key"), key_body);
+    h
+}
+
+#[test]
+fn aes_128_encrypted_subtitle_segments_are_decrypted() {
+    let mut h = encrypted_subtitles(vec![0x5a; 16]);
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    h.app(AppRequest::Play);
+    follows_the_clock(&mut h, "Cue", 8.0);
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::TextTrackError { .. })));
+    let keys = h
+        .fetch_log
+        .iter()
+        .filter(|(u, _)| u.ends_with("text.key"))
+        .count();
+    assert_eq!(keys, 1, "the key is fetched once");
+}
+
+#[test]
+fn a_bad_subtitle_key_is_a_typed_text_track_error_and_playback_goes_on() {
+    // A key server answering 15 bytes: the track is unreadable and says so, once.
+    let mut h = encrypted_subtitles(vec![0x5a; 15]);
+    load(&mut h, "streams/hls-fmp4/master.m3u8");
+    h.app(AppRequest::Play);
+    wait(&mut h, 20, "6 s played", |h| h.player.current_time() > 6.0);
+    assert_eq!(h.last_error(), None);
+    assert!(shown(&h, "Cue").is_empty(), "nothing readable is shown");
+    let errors: Vec<_> = h
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            PlayerEvent::TextTrackError { error, .. } => Some(error.clone()),
+            _ => None,
+        })
+        .collect();
+    println!("{errors:?}");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .all(|e| e.kind == ErrorKind::Decode && !e.message.contains("5a")),
+        "{errors:?}"
+    );
+}

@@ -1,6 +1,8 @@
 //! The requests of [`Subtitles`], one in flight at a time: which part of the selected track
 //! to fetch next ([`Subtitles::poll`]: its playlist, a live reload, a retry that is due, or the
-//! first segment not yet loaded within [`TEXT_AHEAD_US`] of the playhead), sending it through
+//! first segment not yet loaded within [`TEXT_AHEAD_US`] of the playhead, after its HLS
+//! AES-128 key when it is encrypted: decrypted with `adaptive::crypto` as media segments are;
+//! a key that cannot be had, or another encryption, breaks the track), sending it through
 //! the player's [`RequestService`] as [`Owner::Text`], and the host's answers: the status
 //! ([`Subtitles::on_response`]), the body ([`Subtitles::on_data`], at most [`MAX_TEXT_BYTES`]),
 //! network failures ([`Subtitles::on_failed`]) and stalls, retried after the `Text` settings'
@@ -11,9 +13,11 @@
 use std::time::Duration;
 
 use super::{Subtitles, Timing, What, MAX_TEXT_BYTES, TEXT_AHEAD_US, TEXT_BEHIND_US};
+use crate::adaptive::crypto::{self, Key};
 use crate::error::{Error, ErrorKind};
 use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind};
 use crate::net::{Owner, RequestService};
+use crate::stream::Encryption;
 
 /// The request in flight: `attempt` of `what` of `track`, its status and body so far.
 #[derive(Debug)]
@@ -143,10 +147,38 @@ impl Subtitles {
             });
             return;
         };
-        // `wvtt` segments are read after their init segment.
+        // `wvtt` segments are read after their init segment; an encrypted resource after its
+        // key.
         let what = match seg.init {
             Some(i) if t.wvtt && !t.inits.contains_key(&i) => What::Init(i),
             _ => What::Segment(seg.number),
+        };
+        let encryption = match what {
+            What::Init(i) => list.inits.get(i).map(|x| &x.encryption),
+            _ => Some(&seg.encryption),
+        };
+        let what = match (encryption, what) {
+            (Some(Encryption::Aes128(k)), What::Init(i)) if self.keys.get(&k.url).is_none() => {
+                What::Key(true, i as u64)
+            }
+            (Some(Encryption::Aes128(k)), What::Segment(n)) if self.keys.get(&k.url).is_none() => {
+                What::Key(false, n)
+            }
+            (Some(Encryption::Unsupported(how)), what) => {
+                let error = Error::new(
+                    ErrorKind::Unsupported,
+                    format!("text track: encrypted with {how}, which is not supported"),
+                );
+                // Like a key that cannot be had: the track is unreadable as a whole.
+                let keyless = match what {
+                    What::Init(i) => What::Key(true, i as u64),
+                    What::Segment(n) => What::Key(false, n),
+                    other => other,
+                };
+                self.give_up(index, keyless, error, out);
+                return;
+            }
+            (_, what) => what,
         };
         if let Some((url, range)) = self.url_of(index, what) {
             self.send(now, index, what, (url, range, 0), net, out);
@@ -156,6 +188,10 @@ impl Subtitles {
     fn url_of(&self, track: usize, what: What) -> Option<(String, Option<ByteRange>)> {
         let t = self.tracks.get(track)?;
         match what {
+            What::Key(..) => match self.encryption_of(track, what)? {
+                Encryption::Aes128(k) => Some((k.url.clone(), None)),
+                _ => None,
+            },
             What::Playlist => t.playlist.clone().map(|u| (u, None)),
             What::Init(i) => {
                 let init = t.list.as_ref()?.inits.get(i)?;
@@ -171,6 +207,41 @@ impl Subtitles {
         }
     }
 
+    /// How the resource `what` names (a key: the resource it decrypts) is encrypted.
+    fn encryption_of(&self, track: usize, what: What) -> Option<&Encryption> {
+        let list = self.tracks.get(track)?.list.as_ref()?;
+        let init = |i: usize| list.inits.get(i).map(|x| &x.encryption);
+        match what {
+            What::Init(i) => init(i),
+            What::Key(true, i) => init(usize::try_from(i).ok()?),
+            What::Segment(n) | What::Key(false, n) => list
+                .segments
+                .iter()
+                .find(|s| s.number == n)
+                .map(|s| &s.encryption),
+            What::Playlist => None,
+        }
+    }
+
+    /// The body of `what` as plain text: decrypted with its AES-128 key (RFC 8216 section
+    /// 5.2; the segment's media sequence number is the IV when the tag gives none), or as it
+    /// came when it is not encrypted.
+    fn plain(&self, track: usize, what: What, body: Vec<u8>) -> Result<Vec<u8>, Error> {
+        match self.encryption_of(track, what) {
+            Some(Encryption::Aes128(k)) => {
+                let key = self.keys.get(&k.url).ok_or_else(|| {
+                    Error::new(ErrorKind::Decode, "text track: the segment's key is gone")
+                })?;
+                let number = match what {
+                    What::Segment(n) => n,
+                    _ => 0,
+                };
+                crypto::decrypt(key, k.iv.bytes(number), body)
+            }
+            _ => Ok(body),
+        }
+    }
+
     /// Sends `what` of `track`: `(url, range, attempt)`.
     fn send(
         &mut self,
@@ -181,7 +252,11 @@ impl Subtitles {
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) {
-        let id = net.fetch(now, Owner::Text, RequestKind::Text, url, range, out);
+        let kind = match what {
+            What::Key(..) => RequestKind::Key,
+            _ => RequestKind::Text,
+        };
+        let id = net.fetch(now, Owner::Text, kind, url, range, out);
         self.fetch = Some(Fetch {
             id,
             track,
@@ -298,14 +373,34 @@ impl Subtitles {
             self.bad_status(now, net, id, (f.track, f.what, f.attempt), status, out);
             return;
         }
-        match f.what {
-            What::Playlist => self.on_playlist(now, f.track, &f.body, out),
+        let what = f.what;
+        if let What::Key(..) = what {
+            let url = match self.encryption_of(f.track, what) {
+                Some(Encryption::Aes128(k)) => k.url.clone(),
+                _ => return,
+            };
+            match Key::from_response(&f.body, &url) {
+                Ok(key) => self.keys.insert(url, key),
+                Err(e) => self.give_up(f.track, what, e, out),
+            }
+            return;
+        }
+        let body = match self.plain(f.track, what, f.body) {
+            Ok(b) => b,
+            Err(e) => {
+                self.give_up(f.track, what, e, out);
+                return;
+            }
+        };
+        match what {
+            What::Playlist => self.on_playlist(now, f.track, &body, out),
             What::Init(i) => {
                 if let Some(t) = self.tracks.get_mut(f.track) {
-                    t.inits.insert(i, f.body);
+                    t.inits.insert(i, body);
                 }
             }
-            What::Segment(n) => self.on_segment(f.track, n, &f.body, offset, out),
+            What::Segment(n) => self.on_segment(f.track, n, &body, offset, out),
+            What::Key(..) => {}
         }
     }
 

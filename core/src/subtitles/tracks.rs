@@ -208,8 +208,9 @@ impl Subtitles {
             return;
         };
         let whole = match what {
-            // Without its playlist or init segment nothing of the track can be read.
-            What::Playlist | What::Init(_) => true,
+            // Without its playlist, init segment or key (which segments share) nothing of the
+            // track can be read.
+            What::Playlist | What::Init(_) | What::Key(..) => true,
             What::Segment(n) => {
                 t.failed.insert(n);
                 t.list.as_ref().is_some_and(|l| l.segments.len() == 1)
