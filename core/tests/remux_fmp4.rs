@@ -37,7 +37,7 @@ fn chunks_of(name: &str) -> (VideoDecoderConfig, Vec<EncodedChunk>) {
     while let Some(s) = d.next_sample(&mut src, t, &mut c).unwrap() {
         let mut bytes = vec![0u8; s.size as usize];
         let mut at: &[u8] = &data;
-        demux::ByteSource::read_at(&mut at, s.offset, &mut bytes).unwrap();
+        d.read_sample(&mut at, &s, &mut bytes).unwrap();
         out.push(EncodedChunk {
             timestamp_us: s.pts_us,
             duration_us: s.duration_us,
@@ -51,7 +51,12 @@ fn chunks_of(name: &str) -> (VideoDecoderConfig, Vec<EncodedChunk>) {
 fn remux(name: &str) -> (Vec<EncodedChunk>, Vec<u8>) {
     let (config, chunks) = chunks_of(name);
     let mut w = Fmp4Writer::new(&config).unwrap();
-    let mut file = w.init_segment().unwrap();
+    // H.264 in Annex B form (MPEG-TS): the init segment comes with the first keyframe.
+    let mut file = if w.waits_for_keyframe() {
+        Vec::new()
+    } else {
+        w.init_segment().unwrap()
+    };
     for c in &chunks {
         file.extend(w.media_segment(std::slice::from_ref(c)).unwrap());
     }
@@ -98,6 +103,7 @@ fn decoded_frames(path: &std::path::Path) -> usize {
 
 fn check(name: &str) {
     let (chunks, file) = remux(name);
+    let annexb = chunks_of(name).0.description.is_none() && name.ends_with(".ts");
     let path = std::env::temp_dir().join(format!("kinema-remux-{}-{name}", std::process::id()));
     std::fs::write(&path, &file).unwrap();
 
@@ -146,9 +152,15 @@ fn check(name: &str) {
             (want.timestamp_us, want.key, want.duration_us),
             "{name} #{n}"
         );
+        // Annex B chunks are written with 4-byte NAL lengths.
+        let bytes = if annexb {
+            kinema_core::demux::ts::avcc_from_annexb(&want.data)
+        } else {
+            want.data.clone()
+        };
         assert_eq!(
             &file[s.offset as usize..s.offset as usize + s.size as usize],
-            want.data.as_slice(),
+            bytes.as_slice(),
             "{name} #{n}: bytes"
         );
         assert!(n == 0 || s.dts_us > 0, "{name} #{n}: decode times increase");
@@ -165,6 +177,13 @@ fn h264_without_b_frames() {
 #[test]
 fn h264_with_b_frames() {
     check("h264-bframes.mp4");
+}
+
+#[test]
+fn h264_annex_b_from_mpeg_ts() {
+    // What the MSE path gets from a .ts file or HLS TS segments: no avcC, start codes.
+    assert!(chunks_of("h264-aac.ts").0.description.is_none());
+    check("h264-aac.ts");
 }
 
 #[test]

@@ -391,7 +391,12 @@ impl MseVideo {
             if !supports(&mime) {
                 return Err((true, format!("this browser's MSE cannot decode {mime}")));
             }
-            let init = writer.init_segment().map_err(|e| (false, e.to_string()))?;
+            // H.264 in Annex B form (MPEG-TS): the init segment comes with the first keyframe.
+            let init = if writer.waits_for_keyframe() {
+                None
+            } else {
+                Some(writer.init_segment().map_err(|e| (false, e.to_string()))?)
+            };
             let fresh = {
                 let mut st = self.state.borrow_mut();
                 st.generation = generation;
@@ -418,7 +423,9 @@ impl MseVideo {
                     }
                     st.ops.push_back(Op::Clear);
                 }
-                st.ops.push_back(Op::Append(init));
+                if let Some(init) = init {
+                    st.ops.push_back(Op::Append(init));
+                }
                 st.mime = Some(mime);
                 !reuse
             };

@@ -24,7 +24,12 @@
 //!   non-reference pictures before a seek target.
 //! - Sample flags: keyframes are sync samples that depend on nothing, the rest non-sync.
 //!
-//! Codecs: H.264 (`avc1`/`avc3` with an avcC description), HEVC (`hvc1`/`hev1` with hvcC),
+//! - H.264 in Annex B form (a configuration without description: MPEG-TS files and HLS TS
+//!   segments, which WebCodecs decodes as they are): the avcC is built from the first
+//!   keyframe's SPS and PPS, and every chunk is rewritten with 4-byte NAL lengths. The init
+//!   segment then comes with that keyframe's media segment ([`Fmp4Writer::waits_for_keyframe`]).
+//!
+//! Codecs: H.264 (`avc1`/`avc3` with an avcC description, or Annex B), HEVC (`hvc1`/`hev1` with hvcC),
 //! AV1 (`av01` with av1C) and VP9 (`vp09`, vpcC built from the codec string). Anything else
 //! is [`RemuxError::Unsupported`]. Every size is checked before it is written: a sample or a
 //! segment larger than the limits below is [`RemuxError::Limit`], never a panic.
@@ -125,7 +130,10 @@ enum ConfigBox {
 pub struct Fmp4Writer {
     config: VideoDecoderConfig,
     entry: [u8; 4],
-    config_box: ConfigBox,
+    /// `None` for H.264 in Annex B form until its first keyframe gave the avcC.
+    config_box: Option<ConfigBox>,
+    /// Chunks are H.264 in Annex B form: rewritten with NAL lengths.
+    annexb: bool,
     width: u16,
     height: u16,
     codecs: String,
@@ -185,20 +193,22 @@ impl Fmp4Writer {
         let height = dim(config.coded_height, "coded height")?;
         // The sample entry carries the parameter sets, so avc3/hev1 streams are described
         // as avc1/hvc1 (in-band parameter sets still work).
+        let annexb = matches!(family, "avc1" | "avc3") && config.description.is_none();
         let (entry, config_box) = match family {
+            "avc1" | "avc3" if annexb => (*b"avc1", None),
             "avc1" | "avc3" => (
                 *b"avc1",
-                ConfigBox::Plain(*b"avcC", description(config, "avcC", 7)?),
+                Some(ConfigBox::Plain(*b"avcC", description(config, "avcC", 7)?)),
             ),
             "hvc1" | "hev1" => (
                 *b"hvc1",
-                ConfigBox::Plain(*b"hvcC", description(config, "hvcC", 23)?),
+                Some(ConfigBox::Plain(*b"hvcC", description(config, "hvcC", 23)?)),
             ),
             "av01" => (
                 *b"av01",
-                ConfigBox::Plain(*b"av1C", description(config, "av1C", 4)?),
+                Some(ConfigBox::Plain(*b"av1C", description(config, "av1C", 4)?)),
             ),
-            "vp09" => (*b"vp09", ConfigBox::Vpcc(vpcc_of(codec)?)),
+            "vp09" => (*b"vp09", Some(ConfigBox::Vpcc(vpcc_of(codec)?))),
             _ => {
                 return Err(RemuxError::Unsupported(format!(
                     "video codec {codec} has no MP4 sample entry here"
@@ -214,6 +224,7 @@ impl Fmp4Writer {
             config: config.clone(),
             entry,
             config_box,
+            annexb,
             width,
             height,
             codecs,
@@ -233,8 +244,19 @@ impl Fmp4Writer {
         format!("video/mp4; codecs=\"{}\"", self.codecs)
     }
 
+    /// True while the init segment cannot be written yet: H.264 in Annex B form before its
+    /// first keyframe (whose media segment then starts with the init segment).
+    pub fn waits_for_keyframe(&self) -> bool {
+        self.config_box.is_none()
+    }
+
     /// `ftyp` + `moov`: what a SourceBuffer needs before any media segment.
     pub fn init_segment(&self) -> Result<Vec<u8>, RemuxError> {
+        let Some(config_box) = &self.config_box else {
+            return Err(RemuxError::Invalid(
+                "the init segment of an Annex B stream needs its first keyframe".into(),
+            ));
+        };
         let c = &self.config;
         let (dw, dh) = if c.display_width > 0 && c.display_height > 0 {
             (c.display_width, c.display_height)
@@ -287,7 +309,7 @@ impl Fmp4Writer {
                         boxed(o, b"stbl", |o| {
                             full(o, b"stsd", 0, 0, |o| {
                                 u32s(o, &[1]);
-                                self.sample_entry(o);
+                                self.sample_entry(o, config_box);
                             });
                             full(o, b"stts", 0, 0, |o| u32s(o, &[0]));
                             full(o, b"stsc", 0, 0, |o| u32s(o, &[0]));
@@ -305,7 +327,7 @@ impl Fmp4Writer {
     }
 
     /// The visual sample entry with the codec's configuration box.
-    fn sample_entry(&self, out: &mut Vec<u8>) {
+    fn sample_entry(&self, out: &mut Vec<u8>, config_box: &ConfigBox) {
         boxed(out, &self.entry, |o| {
             o.extend_from_slice(&[0; 6]);
             u16s(o, &[1, 0, 0]);
@@ -315,7 +337,7 @@ impl Fmp4Writer {
             u16s(o, &[1]);
             o.extend_from_slice(&[0; 32]);
             u16s(o, &[0x0018, 0xffff]);
-            match &self.config_box {
+            match config_box {
                 ConfigBox::Plain(kind, body) => boxed(o, kind, |o| o.extend_from_slice(body)),
                 ConfigBox::Vpcc(body) => full(o, b"vpcC", 1, 0, |o| o.extend_from_slice(body)),
             }
@@ -328,8 +350,36 @@ impl Fmp4Writer {
         self.next_dts = None;
     }
 
-    /// `moof` + `mdat` holding `chunks` (decode order, as the core sent them).
+    /// `moof` + `mdat` holding `chunks` (decode order, as the core sent them). For H.264 in
+    /// Annex B form the chunks are rewritten with NAL lengths, and the first segment (it must
+    /// start with a keyframe) is preceded by the init segment built from that keyframe.
     pub fn media_segment(&mut self, chunks: &[EncodedChunk]) -> Result<Vec<u8>, RemuxError> {
+        if !self.annexb {
+            return self.segment(chunks);
+        }
+        let mut init = Vec::new();
+        if self.config_box.is_none() {
+            let first = chunks.first().filter(|c| c.key).ok_or_else(|| {
+                RemuxError::Invalid("an Annex B stream must start with a keyframe".into())
+            })?;
+            let avcc = crate::demux::ts::avc_decoder_config(&first.data)
+                .ok_or_else(|| RemuxError::Invalid("a keyframe without SPS and PPS".into()))?;
+            self.config_box = Some(ConfigBox::Plain(*b"avcC", avcc));
+            init = self.init_segment()?;
+        }
+        let converted: Vec<EncodedChunk> = chunks
+            .iter()
+            .map(|c| EncodedChunk {
+                data: crate::demux::ts::avcc_from_annexb(&c.data),
+                ..c.clone()
+            })
+            .collect();
+        let segment = self.segment(&converted)?;
+        init.extend_from_slice(&segment);
+        Ok(init)
+    }
+
+    fn segment(&mut self, chunks: &[EncodedChunk]) -> Result<Vec<u8>, RemuxError> {
         if chunks.is_empty() {
             return Err(RemuxError::Invalid("a media segment needs a sample".into()));
         }
@@ -516,11 +566,27 @@ mod tests {
     #[test]
     fn bad_input_is_a_typed_error() {
         let mut c = avc_config();
+        // Without avcC: Annex B, which needs a keyframe with SPS and PPS first.
         c.description = None;
+        let mut w = Fmp4Writer::new(&c).unwrap();
+        assert!(w.waits_for_keyframe());
+        assert!(matches!(w.init_segment(), Err(RemuxError::Invalid(_))));
+        let annexb_chunk = |key: bool, data: Vec<u8>| EncodedChunk {
+            timestamp_us: 0,
+            duration_us: 33_333,
+            key,
+            data,
+        };
+        let no_sps = vec![0, 0, 0, 1, 0x65, 0x88, 0x84];
         assert!(matches!(
-            Fmp4Writer::new(&c),
-            Err(RemuxError::Unsupported(_))
+            w.media_segment(&[annexb_chunk(false, no_sps.clone())]),
+            Err(RemuxError::Invalid(_))
         ));
+        assert!(matches!(
+            w.media_segment(&[annexb_chunk(true, no_sps)]),
+            Err(RemuxError::Invalid(_))
+        ));
+        assert!(w.waits_for_keyframe());
         c.description = Some(vec![1, 2]);
         assert!(matches!(Fmp4Writer::new(&c), Err(RemuxError::Invalid(_))));
         let mut c = avc_config();
