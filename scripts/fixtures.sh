@@ -46,8 +46,8 @@ media "$gen/moov-at-end.m4a" -f lavfi -i "$clicks" -c:a aac -b:a 128k
 # Video fixtures: every frame shows its own index as a 16-bit binary code in 8x2 blocks (bit b
 # at column b%8, row b/8; white Y=235 is 1, black Y=16 is 0), 30 fps, with the click track
 # (a burst at every whole second). Page tests read the canvas back and decode the index.
-index_video() { # index_video WxH SECONDS
-  echo "color=c=black:s=$1:r=30:d=$2,format=yuv420p,geq=lum='if(mod(floor(N/pow(2\,floor(X*8/W)+8*floor(Y*2/H)))\,2)\,235\,16)':cb=128:cr=128"
+index_video() { # index_video WxH SECONDS [FPS]
+  echo "color=c=black:s=$1:r=${3:-30}:d=$2,format=yuv420p,geq=lum='if(mod(floor(N/pow(2\,floor(X*8/W)+8*floor(Y*2/H)))\,2)\,235\,16)':cb=128:cr=128"
 }
 v10=$(index_video 320x180 10)
 media "$gen/h264-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx264 -bf 0 -g 30 \
@@ -77,6 +77,11 @@ media "$gen/av1-10bit.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libaom-
 # typed `unsupported` where none has (Chromium here).
 media "$gen/hevc-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx265 -x265-params log-level=error:bframes=0 \
   -g 30 -pix_fmt yuv420p -tag:v hvc1 -c:a aac -b:a 128k -movflags +faststart
+# 4K at 60 fps (issue 15), 10 s: the index code drawn at 320x180 and scaled up (drawing it at
+# 3840x2160 would take minutes), x264 ultrafast (level 5.2), with the click track.
+media "$gen/h264-4k60.mp4" -f lavfi -i "$(index_video 320x180 10 60),scale=3840:2160:flags=neighbor" \
+  -f lavfi -i "$clicks" -c:v libx264 -preset ultrafast -bf 0 -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k \
+  -movflags +faststart
 # Video only (no audio track): the player runs on the host clock.
 media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt yuv420p -movflags +faststart
 # H.265: valid, but Chromium's WebCodecs has no HEVC decoder here.
@@ -168,6 +173,15 @@ media "$gen/itsoffset.mp4" -itsoffset 0.5 -i "$gen/h264-aac.mp4" -i "$gen/h264-a
   -map 0:v -map 1:a -c copy
 media "$gen/itsoffset-bframes.mp4" -itsoffset 0.5 -i "$gen/h264-bframes.mp4" \
   -i "$gen/h264-bframes.mp4" -map 0:v -map 1:a -c copy
+# Audio that starts 0.5 s after the video (an empty edit in the audio track), and MP3 or FLAC
+# inside MP4, with the index video and alone (FLAC in MP4 is "experimental" to ffmpeg 5.1).
+media "$gen/audio-late.mp4" -itsoffset 0.5 -i "$gen/h264-aac.mp4" -i "$gen/h264-aac.mp4" \
+  -map 1:v -map 0:a -c copy
+media "$gen/h264-mp3.mp4" -i "$gen/h264-aac.mp4" -i "$gen/clicks-10s.mp3" -map 0:v -map 1:a -c copy \
+  -movflags +faststart
+media "$gen/h264-flac.mp4" -i "$gen/h264-aac.mp4" -i "$gen/clicks-10s.flac" -map 0:v -map 1:a -c copy \
+  -strict -2 -movflags +faststart
+media "$gen/flac-in.mp4" -i "$gen/clicks-10s.flac" -c copy -strict -2 -movflags +faststart
 # Fragmented without a duration in mvhd (empty_moov writes 0): with a global sidx per track
 # after the moov (default_base_moof: ffmpeg 5.1 moves the fragments to make room for the sidx
 # without fixing absolute tfhd base offsets); and fragmented.mp4 with an mehd box added to its mvex (ffmpeg 5.1 writes

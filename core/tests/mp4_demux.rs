@@ -155,7 +155,11 @@ fn ten_bit_vp9_and_av1_in_mp4() {
     let data = fixture("av1-10bit.mp4");
     let mut src: &[u8] = &data;
     let d = kinema_core::demux::open(&mut src).unwrap();
-    assert!(d.tracks()[0].codec.ends_with(".10"), "{}", d.tracks()[0].codec);
+    assert!(
+        d.tracks()[0].codec.ends_with(".10"),
+        "{}",
+        d.tracks()[0].codec
+    );
 }
 
 #[test]

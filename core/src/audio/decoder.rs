@@ -69,6 +69,11 @@ pub struct AudioSource {
     lossless: bool,
     info: MediaInfo,
     scratch: Vec<f32>,
+    /// Frames of silence still to hand out before `held` (the track's leading delay, from the
+    /// edit list, when decoding starts before the first frame).
+    silence_left: i64,
+    /// Decoded frames waiting behind that silence.
+    held: Vec<f32>,
     /// An MP3 whose duration is only estimated: the count of its frames to run.
     length_scan: Option<LengthScan>,
 }
@@ -142,6 +147,18 @@ fn track_secs(reader: &dyn FormatReader) -> Option<f64> {
 impl AudioSource {
     /// Probes the cached bytes and opens the first decodable audio track.
     pub fn open(cache: &SharedCache, ext: Option<&str>) -> Result<AudioSource, Stall> {
+        AudioSource::open_with(cache, ext, None)
+    }
+
+    /// [`AudioSource::open`], with the channel count the container declares (`channels`)
+    /// for when symphonia's reader knows none: MP3 inside MP4, whose sample entry has it but
+    /// which symphonia's MP4 reader leaves unset.
+    pub fn open_with(
+        cache: &SharedCache,
+        ext: Option<&str>,
+        channels: Option<usize>,
+    ) -> Result<AudioSource, Stall> {
+        let hint = channels;
         let mut reader = probe(cache, ext, true)?;
         // An MP3 without a frame count: its exact length is counted later; when symphonia
         // only estimated it, the estimate is announced but the decoding reader must not see
@@ -199,7 +216,13 @@ impl AudioSource {
                     "unknown or invalid sample rate",
                 ))
             })?;
-        let channels = params.channels.as_ref().map(|c| c.count()).unwrap_or(0);
+        let channels = params
+            .channels
+            .as_ref()
+            .map(|c| c.count())
+            .filter(|&n| n > 0)
+            .or(hint)
+            .unwrap_or(0);
         if channels == 0 || channels > MAX_CHANNELS {
             return Err(Stall::Fatal(Error::new(
                 ErrorKind::Unsupported,
@@ -226,7 +249,8 @@ impl AudioSource {
             .map(|t| (t.as_secs_f64() * rate as f64).round() as u64);
         let frames = edit
             .valid
-            .or_else(|| track_frames.map(|f| f.saturating_sub(edit.priming)));
+            .or_else(|| track_frames.map(|f| f.saturating_sub(edit.priming)))
+            .map(|f| f + edit.delay);
         let info = MediaInfo {
             container,
             audio_codec: decoder.codec_info().short_name.to_string(),
@@ -257,6 +281,8 @@ impl AudioSource {
                 || info.audio_codec.starts_with("pcm"),
             info,
             scratch: Vec::new(),
+            silence_left: 0,
+            held: Vec::new(),
             length_scan,
         })
     }
@@ -297,9 +323,24 @@ impl AudioSource {
 
     /// Presentation frame of the next frame `decode` will append.
     pub fn position(&self) -> i64 {
-        self.next_frame
-            .unwrap_or(self.skip_until)
-            .max(self.skip_until)
+        let waiting = self.silence_left + (self.held.len() / self.channels.max(1)) as i64;
+        (self.next_frame.unwrap_or(self.skip_until) - waiting).max(self.skip_until)
+    }
+
+    /// Hands out the leading silence, then the frames held behind it (see `silence_left`).
+    fn drain_delay(&mut self, out: &mut Vec<f32>) -> Option<Step> {
+        if self.silence_left > 0 {
+            let n = self.silence_left.min(4096);
+            self.silence_left -= n;
+            out.resize(out.len() + n as usize * self.channels, 0.0);
+            return Some(Step::Frames(n as usize));
+        }
+        if self.held.is_empty() {
+            return None;
+        }
+        let n = self.held.len() / self.channels.max(1);
+        out.append(&mut self.held);
+        Some(Step::Frames(n))
     }
 
     fn ts_to_frame(&self, ts: i64) -> i64 {
@@ -315,6 +356,9 @@ impl AudioSource {
     /// Decodes the next packet of the track, appending interleaved `f32` frames (source rate and
     /// channels) to `out`.
     pub fn decode(&mut self, out: &mut Vec<f32>) -> Result<Step, Stall> {
+        if let Some(step) = self.drain_delay(out) {
+            return Ok(step);
+        }
         if self.ended {
             return Ok(Step::End);
         }
@@ -363,7 +407,8 @@ impl AudioSource {
                 .pts
                 .get()
                 .saturating_add(packet.trim_start.get() as i64),
-        ) - self.edit.priming as i64;
+        ) - self.edit.priming as i64
+            + self.edit.delay as i64;
         let decoded = match self.decoder.decode(&packet) {
             Ok(buf) => buf,
             // A corrupt packet can look like an unsupported feature (AAC "program config"):
@@ -397,18 +442,31 @@ impl AudioSource {
         }
         self.scratch.clear();
         decoded.copy_to_vec_interleaved(&mut self.scratch);
+        let placed = self.next_frame.is_none();
         let first = *self.next_frame.get_or_insert(start);
         // Sequential output; the packet timestamp only places the first packet after a seek.
         self.next_frame = Some(first + frames as i64);
         let lo = self.skip_until.max(0);
-        let hi = self.edit.valid.map(|v| v as i64).unwrap_or(i64::MAX);
+        let hi = self
+            .edit
+            .valid
+            .map(|v| (v + self.edit.delay) as i64)
+            .unwrap_or(i64::MAX);
         let from = (lo - first).clamp(0, frames as i64) as usize;
         let to = (hi - first).clamp(0, frames as i64) as usize;
-        if from < to {
-            out.extend_from_slice(&self.scratch[from * self.channels..to * self.channels]);
-        }
         if first + frames as i64 >= hi {
             self.ended = true;
+        }
+        if placed && first > lo && from < to {
+            // The track starts after the position asked for (an empty edit): silence first.
+            self.silence_left = first - lo;
+            self.held.clear();
+            self.held
+                .extend_from_slice(&self.scratch[from * self.channels..to * self.channels]);
+            return Ok(self.drain_delay(out).unwrap_or(Step::Frames(0)));
+        }
+        if from < to {
+            out.extend_from_slice(&self.scratch[from * self.channels..to * self.channels]);
         }
         Ok(Step::Frames(to.saturating_sub(from)))
     }
@@ -429,7 +487,9 @@ impl AudioSource {
         // Start decoding a little before the target so lossy decoders (overlapped transforms,
         // the MP3 bit reservoir) have rebuilt their state by the time the target frame comes.
         let preroll = if self.lossless { 0 } else { PREROLL_FRAMES };
-        let start = (frame + self.edit.priming as i64 - preroll).max(0);
+        self.silence_left = 0;
+        self.held.clear();
+        let start = (frame + self.edit.priming as i64 - self.edit.delay as i64 - preroll).max(0);
         let target = start as f64 / self.rate as f64;
         let time = Time::try_from_secs_f64(target).unwrap_or(Time::ZERO);
         let result = self.reader.seek(

@@ -21,7 +21,14 @@ pub struct Edit {
     pub priming: u64,
     /// Frames presented in all, when the edit list bounds them (the rest is padding).
     pub valid: Option<u64>,
+    /// Frames of silence presented before the track's first frame: empty edits before the
+    /// first media edit (audio that starts after the video), at most [`MAX_DELAY_SECS`].
+    pub delay: u64,
 }
+
+/// Longest leading delay honoured (longer ones are taken as this): no real file waits
+/// minutes before its audio, and the silence is produced frame by frame.
+pub const MAX_DELAY_SECS: u64 = 600;
 
 /// Why no edit could be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,6 +173,7 @@ pub fn parse_moov(moov: &[u8], track_id: u32, rate: u32) -> Result<Edit, EditErr
     }
     let entry_len = if version == 1 { 20 } else { 12 };
     let mut priming = None;
+    let mut delay_movie: u64 = 0;
     let mut valid_movie: u64 = 0;
     let mut open_ended = false;
     for i in 0..count as usize {
@@ -182,7 +190,11 @@ pub fn parse_moov(moov: &[u8], track_id: u32, rate: u32) -> Result<Edit, EditErr
             return Err(EditError::Invalid("short elst"));
         };
         if media_time < 0 {
-            continue; // an empty edit (a presentation delay), not a trim
+            // An empty edit: a presentation delay (counted before the first media edit).
+            if priming.is_none() {
+                delay_movie = delay_movie.saturating_add(duration);
+            }
+            continue;
         }
         if priming.is_none() {
             priming = Some(media_time as u64);
@@ -196,6 +208,7 @@ pub fn parse_moov(moov: &[u8], track_id: u32, rate: u32) -> Result<Edit, EditErr
     Ok(Edit {
         priming: priming.map(|p| to_frames(p, media_ts)).unwrap_or(0),
         valid: (!open_ended && priming.is_some()).then(|| to_frames(valid_movie, movie_ts)),
+        delay: to_frames(delay_movie, movie_ts).min(MAX_DELAY_SECS * u64::from(rate)),
     })
 }
 
@@ -239,7 +252,8 @@ mod tests {
             parse_moov(&moov, 7, 48000),
             Ok(Edit {
                 priming: 1024,
-                valid: Some(48000)
+                valid: Some(48000),
+                delay: 0,
             })
         );
         assert_eq!(parse_moov(&moov, 8, 48000), Ok(Edit::default()));

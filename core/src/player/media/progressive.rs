@@ -49,6 +49,9 @@ pub(in crate::player) struct Progressive {
     demux: Option<Box<dyn Demux + Send>>,
     /// An MP3 whose duration is only estimated: its frames counted as the bytes arrive.
     length_scan: Option<LengthScan>,
+    /// The audio track's channel count as the core's demuxer read it (MP4), for symphonia
+    /// when its reader knows none.
+    channels: Option<usize>,
     /// Quality choices made before the manifest was in (manual level, height cap): applied
     /// when a manifest hands over to the adaptive source.
     early_quality: Option<Option<usize>>,
@@ -67,6 +70,7 @@ impl Progressive {
             loader,
             demux: None,
             length_scan: None,
+            channels: None,
             early_quality: None,
             early_max_height: None,
         }
@@ -150,6 +154,9 @@ impl Progressive {
         let tracks = demux.tracks().to_vec();
         let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
         let audio = tracks.iter().position(|t| t.kind == Some(TrackKind::Audio));
+        self.channels = audio
+            .map(|a| usize::from(tracks[a].channels))
+            .filter(|&n| n > 0);
         if let Some(a) = audio
             .filter(|&a| video.is_none() && sniffed == Sniffed::Mp4 && core_audio(&tracks[a].codec))
         {
@@ -206,7 +213,7 @@ impl Progressive {
                 // atom pending read"), so their audio goes to the platform decoder too.
                 let core = if sniffed == Sniffed::Mp4 && core_audio(&t.codec) && !demux.fragmented()
                 {
-                    match AudioSource::open(&self.cache, self.ext.as_deref()) {
+                    match AudioSource::open_with(&self.cache, self.ext.as_deref(), self.channels) {
                         Ok(src) => Some(src),
                         // symphonia refuses what the platform may decode: its MP4 reader an
                         // `hvcC` over 1 KB (as x265 writes it with its settings SEI), its AAC
@@ -261,7 +268,7 @@ impl Progressive {
 
     /// A file symphonia plays on its own (audio only).
     fn core_decoded(&mut self) -> Result<Opened, Stall> {
-        let src = AudioSource::open(&self.cache, self.ext.as_deref())?;
+        let src = AudioSource::open_with(&self.cache, self.ext.as_deref(), self.channels)?;
         self.length_scan = src.length_scan();
         Ok(Opened {
             info: src.info().clone(),
@@ -325,7 +332,7 @@ impl MediaSource for Progressive {
     }
 
     fn open_core_audio(&self) -> Result<AudioSource, Stall> {
-        AudioSource::open(&self.cache, self.ext.as_deref())
+        AudioSource::open_with(&self.cache, self.ext.as_deref(), self.channels)
     }
 
     fn poll(
