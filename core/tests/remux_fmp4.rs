@@ -104,7 +104,9 @@ fn decoded_frames(path: &std::path::Path) -> usize {
 fn check(name: &str) {
     let (chunks, file) = remux(name);
     let annexb = chunks_of(name).0.description.is_none() && name.ends_with(".ts");
-    let path = std::env::temp_dir().join(format!("kinema-remux-{}-{name}", std::process::id()));
+    let file_name = name.replace('/', "_");
+    let path =
+        std::env::temp_dir().join(format!("kinema-remux-{}-{file_name}", std::process::id()));
     std::fs::write(&path, &file).unwrap();
 
     // ffprobe: every packet at its presentation time, keyframes where they were.
@@ -184,6 +186,13 @@ fn h264_annex_b_from_mpeg_ts() {
     // What the MSE path gets from a .ts file or HLS TS segments: no avcC, start codes.
     assert!(chunks_of("h264-aac.ts").0.description.is_none());
     check("h264-aac.ts");
+}
+
+#[test]
+fn h265_annex_b_from_mpeg_ts() {
+    // The hvcC is built from the first IRAP's VPS, SPS and PPS (x265 also sends an SEI).
+    assert!(chunks_of("ts/hevc-aac.ts").0.description.is_none());
+    check("ts/hevc-aac.ts");
 }
 
 #[test]

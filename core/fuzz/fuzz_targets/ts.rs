@@ -67,7 +67,9 @@ fuzz_target!(|data: &[u8]| {
         for s in seg.samples.iter().take(64) {
             let _ = ts::avcc_from_annexb(&s.data);
             let _ = ts::avc_decoder_config(&s.data);
+            let _ = ts::hevc_decoder_config(&s.data);
         }
     }
     let _ = ts::avc_sps(rest);
+    let _ = ts::hevc_decoder_config(rest);
 });

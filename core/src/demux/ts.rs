@@ -1685,6 +1685,25 @@ fn vui_sar(r: &mut Bits) -> Option<(u32, u32)> {
 
 /// Codec string and picture size from an H.265 SPS NAL unit (2-byte header included).
 fn hevc_sps(nal: &[u8]) -> Option<(String, u32, u32)> {
+    hevc_sps_fields(nal).map(|s| (s.codec, s.width, s.height))
+}
+
+/// What an H.265 SPS says that the codec string, the picture size and an hvcC need.
+struct HevcSps {
+    codec: String,
+    width: u32,
+    height: u32,
+    /// hvcC bytes 1..=12: general_profile_tier_level as it is in the SPS.
+    ptl: [u8; 12],
+    sub_layers: u8,
+    temporal_nesting: bool,
+    chroma_format_idc: u8,
+    bit_depth_luma: u8,
+    bit_depth_chroma: u8,
+}
+
+/// Parses an H.265 SPS NAL unit (2-byte header included), ITU-T H.265 7.3.2.2.
+fn hevc_sps_fields(nal: &[u8]) -> Option<HevcSps> {
     if (nal.first()? >> 1) & 0x3f != 33 {
         return None;
     }
@@ -1695,8 +1714,8 @@ fn hevc_sps(nal: &[u8]) -> Option<(String, u32, u32)> {
     };
     r.bits(4)?; // sps_video_parameter_set_id
     let sub_layers = r.bits(3)? as usize; // sps_max_sub_layers_minus1
-    r.bit()?; // temporal_id_nesting
-              // general_profile_tier_level: the same 12 bytes as hvcC bytes 1..=12.
+    let nesting = r.bit()?; // temporal_id_nesting
+                            // general_profile_tier_level: the same 12 bytes as hvcC bytes 1..=12.
     let mut hvcc = vec![1u8];
     for _ in 0..12 {
         hvcc.push(r.bits(8)? as u8);
@@ -1739,8 +1758,69 @@ fn hevc_sps(nal: &[u8]) -> Option<(String, u32, u32)> {
     let [left, right, top, bottom] = window;
     let w = width.checked_sub((left + right) * sub_w)?;
     let h = height.checked_sub((top + bottom) * sub_h)?;
+    let depth_luma = r.ue()?;
+    let depth_chroma = r.ue()?;
+    if depth_luma > 8 || depth_chroma > 8 {
+        return None; // at most 16 bits
+    }
     let codec = codec::hevc(&hvcc, "hvc1")?;
-    Some((codec, u32::try_from(w).ok()?, u32::try_from(h).ok()?))
+    let mut ptl = [0u8; 12];
+    ptl.copy_from_slice(hvcc.get(1..13)?);
+    Some(HevcSps {
+        codec,
+        width: u32::try_from(w).ok()?,
+        height: u32::try_from(h).ok()?,
+        ptl,
+        sub_layers: sub_layers as u8,
+        temporal_nesting: nesting != 0,
+        chroma_format_idc: chroma as u8,
+        bit_depth_luma: depth_luma as u8 + 8,
+        bit_depth_chroma: depth_chroma as u8 + 8,
+    })
+}
+
+/// Builds an HEVCDecoderConfigurationRecord (the hvcC body, 4-byte NAL lengths) from the VPS,
+/// SPS and PPS NAL units found in Annex B data (an IRAP access unit of a TS stream), ISO/IEC
+/// 14496-15 8.3.3.1. `None` without a valid SPS, or without a VPS or PPS.
+pub fn hevc_decoder_config(annexb: &[u8]) -> Option<Vec<u8>> {
+    // (NAL unit type, units) for VPS, SPS, PPS, in the order hvcC lists them.
+    let mut arrays: [(u8, Vec<&[u8]>); 3] = [(32, Vec::new()), (33, Vec::new()), (34, Vec::new())];
+    for nal in nal_units(annexb) {
+        let kind = nal.first().map(|h| (h >> 1) & 0x3f);
+        if let Some((_, list)) = arrays.iter_mut().find(|(k, _)| Some(*k) == kind) {
+            if !list.contains(&nal) && nal.len() <= usize::from(u16::MAX) && list.len() < 16 {
+                list.push(nal);
+            }
+        }
+    }
+    if arrays.iter().any(|(_, l)| l.is_empty()) {
+        return None;
+    }
+    let sps = hevc_sps_fields(arrays[1].1.first()?)?;
+    let mut out = vec![1u8];
+    out.extend_from_slice(&sps.ptl);
+    out.extend_from_slice(&[
+        0xf0,
+        0x00, // min_spatial_segmentation_idc 0
+        0xfc, // parallelismType 0 (unknown)
+        0xfc | sps.chroma_format_idc,
+        0xf8 | (sps.bit_depth_luma - 8),
+        0xf8 | (sps.bit_depth_chroma - 8),
+        0,
+        0, // avgFrameRate unknown
+        // constantFrameRate 0, numTemporalLayers, temporalIdNested, lengthSizeMinusOne 3
+        ((sps.sub_layers + 1) << 3) | (u8::from(sps.temporal_nesting) << 2) | 3,
+        3,
+    ]);
+    for (kind, list) in &arrays {
+        out.push(0x80 | kind); // array_completeness 1
+        out.extend_from_slice(&(list.len() as u16).to_be_bytes());
+        for nal in list {
+            out.extend_from_slice(&(nal.len() as u16).to_be_bytes());
+            out.extend_from_slice(nal);
+        }
+    }
+    Some(out)
 }
 
 /// Fills a video track's codec string and size from its SPS; false if the SPS is unusable.

@@ -23,16 +23,17 @@
 //!   drops frames until the next keyframe) never triggers, also when the core skips
 //!   non-reference pictures before a seek target.
 //! - Sample flags: keyframes are sync samples that depend on nothing, the rest non-sync.
+//! - H.264 and H.265 in Annex B form (a configuration without description: MPEG-TS files and
+//!   HLS TS segments, which WebCodecs decodes as they are): the avcC / hvcC is built from the
+//!   first keyframe's parameter sets, and every chunk is rewritten with 4-byte NAL lengths.
+//!   The init segment then comes with that keyframe's media segment
+//!   ([`Fmp4Writer::waits_for_keyframe`]).
 //!
-//! - H.264 in Annex B form (a configuration without description: MPEG-TS files and HLS TS
-//!   segments, which WebCodecs decodes as they are): the avcC is built from the first
-//!   keyframe's SPS and PPS, and every chunk is rewritten with 4-byte NAL lengths. The init
-//!   segment then comes with that keyframe's media segment ([`Fmp4Writer::waits_for_keyframe`]).
-//!
-//! Codecs: H.264 (`avc1`/`avc3` with an avcC description, or Annex B), HEVC (`hvc1`/`hev1` with hvcC),
-//! AV1 (`av01` with av1C) and VP9 (`vp09`, vpcC built from the codec string). Anything else
-//! is [`RemuxError::Unsupported`]. Every size is checked before it is written: a sample or a
-//! segment larger than the limits below is [`RemuxError::Limit`], never a panic.
+//! Codecs: H.264 (`avc1`/`avc3` with an avcC description, or Annex B), HEVC (`hvc1`/`hev1`
+//! with hvcC, or Annex B), AV1 (`av01` with av1C) and VP9 (`vp09`, vpcC built from the codec
+//! string). Anything else is [`RemuxError::Unsupported`]. Every size is checked before it is
+//! written: a sample or a segment larger than the limits below is [`RemuxError::Limit`],
+//! never a panic.
 
 use crate::error::{Error, ErrorKind};
 use crate::host::{EncodedChunk, VideoDecoderConfig};
@@ -193,9 +194,11 @@ impl Fmp4Writer {
         let height = dim(config.coded_height, "coded height")?;
         // The sample entry carries the parameter sets, so avc3/hev1 streams are described
         // as avc1/hvc1 (in-band parameter sets still work).
-        let annexb = matches!(family, "avc1" | "avc3") && config.description.is_none();
+        let annexb =
+            matches!(family, "avc1" | "avc3" | "hvc1" | "hev1") && config.description.is_none();
         let (entry, config_box) = match family {
             "avc1" | "avc3" if annexb => (*b"avc1", None),
+            "hvc1" | "hev1" if annexb => (*b"hvc1", None),
             "avc1" | "avc3" => (
                 *b"avc1",
                 Some(ConfigBox::Plain(*b"avcC", description(config, "avcC", 7)?)),
@@ -362,9 +365,15 @@ impl Fmp4Writer {
             let first = chunks.first().filter(|c| c.key).ok_or_else(|| {
                 RemuxError::Invalid("an Annex B stream must start with a keyframe".into())
             })?;
-            let avcc = crate::demux::ts::avc_decoder_config(&first.data)
-                .ok_or_else(|| RemuxError::Invalid("a keyframe without SPS and PPS".into()))?;
-            self.config_box = Some(ConfigBox::Plain(*b"avcC", avcc));
+            let config = if &self.entry == b"hvc1" {
+                crate::demux::ts::hevc_decoder_config(&first.data).map(|c| (*b"hvcC", c))
+            } else {
+                crate::demux::ts::avc_decoder_config(&first.data).map(|c| (*b"avcC", c))
+            };
+            let (kind, body) = config.ok_or_else(|| {
+                RemuxError::Invalid("a keyframe without its parameter sets".into())
+            })?;
+            self.config_box = Some(ConfigBox::Plain(kind, body));
             init = self.init_segment()?;
         }
         let converted: Vec<EncodedChunk> = chunks
