@@ -99,6 +99,13 @@ pub struct SimVideo {
     pub chunks: u64,
     /// True between configure and close.
     pub open: bool,
+    /// Host time the decoder spends on each chunk (zero: instant). A decoder slower than
+    /// the frame rate (a TV-class CPU) delivers its pictures later and later.
+    pub decode_cost: Duration,
+    /// When the decoder is free again.
+    busy_until: Duration,
+    /// Outputs waiting for the decoder to get to them: (ready at, event).
+    slow: VecDeque<(Duration, HostEvent)>,
 }
 
 /// A deterministic host around a [`Player`].
@@ -326,17 +333,39 @@ impl SimHost {
                 }
                 v.held.push((chunk.timestamp_us, chunk.duration_us));
                 if v.held.len() > v.reorder {
-                    Self::output_first(v, generation, &mut self.decoded);
+                    if v.decode_cost.is_zero() {
+                        Self::output_first(v, generation, &mut self.decoded);
+                    } else {
+                        v.busy_until = v.busy_until.max(self.now) + v.decode_cost;
+                        let mut out = Vec::new();
+                        Self::output_first(v, generation, &mut out);
+                        let at = v.busy_until;
+                        v.slow.extend(out.into_iter().map(|e| (at, e)));
+                    }
                 }
             }
             HostCommand::FlushVideoDecoder { generation } => {
                 let v = &mut self.video;
                 if generation == v.generation && v.open {
-                    while !v.held.is_empty() {
-                        Self::output_first(v, generation, &mut self.decoded);
+                    if v.decode_cost.is_zero() {
+                        while !v.held.is_empty() {
+                            Self::output_first(v, generation, &mut self.decoded);
+                        }
+                        self.decoded
+                            .push(HostEvent::VideoDecoderFlushed { generation });
+                    } else {
+                        // After what the slow decoder still has to do, in order.
+                        while !v.held.is_empty() {
+                            v.busy_until = v.busy_until.max(self.now) + v.decode_cost;
+                            let mut out = Vec::new();
+                            Self::output_first(v, generation, &mut out);
+                            let at = v.busy_until;
+                            v.slow.extend(out.into_iter().map(|e| (at, e)));
+                        }
+                        let at = v.busy_until.max(self.now);
+                        v.slow
+                            .push_back((at, HostEvent::VideoDecoderFlushed { generation }));
                     }
-                    self.decoded
-                        .push(HostEvent::VideoDecoderFlushed { generation });
                 }
             }
             HostCommand::CloseVideoDecoder => {
@@ -614,6 +643,16 @@ impl SimHost {
         }
         for e in std::mem::take(&mut self.decoded) {
             self.send(e);
+        }
+        while self
+            .video
+            .slow
+            .front()
+            .is_some_and(|(at, _)| *at <= self.now)
+        {
+            if let Some((_, e)) = self.video.slow.pop_front() {
+                self.send(e);
+            }
         }
         if let Some(d) = self.device.as_mut() {
             if d.running {

@@ -2,6 +2,17 @@
 //! pictures (the pictures themselves stay on the host), presents the one whose interval
 //! contains the clock, drops late ones and releases everything it no longer needs.
 //!
+//! Audio is the master. When decoding (or the host's drawing) cannot keep up, pictures come
+//! out after their time: one more than [`LATE_US`] (or a frame) behind the clock is
+//! dropped, not shown late, and when a picture arrives more than [`BEHIND_US`] late, or late
+//! pictures come later and later, the feeder skips to the next keyframe after the clock (the
+//! samples it passes are never decoded), so
+//! the video catches up instead of drifting: a slower decoder shows fewer pictures, each on
+//! time. While pictures arrive late, H.264 pictures no other refers to (most B-frames) are
+//! not decoded at all, which gives a decoder that is a little too slow its time back. Every picture that was due and not shown counts in [`VideoStats::dropped`]. (The same
+//! two rules as ExoPlayer's video renderer: drop a late buffer, drop to the keyframe when far
+//! behind.)
+//!
 //! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
 //! [`MAX_DECODED`] decoded pictures waiting (they are GPU memory on most hosts), and at most
 //! [`MAX_AHEAD`] of both together. A host whose decoder holds more chunks before its first
@@ -29,6 +40,15 @@ pub const MAX_AHEAD: usize = 10;
 pub const MAX_CHUNK: u32 = 32 * 1024 * 1024;
 /// Decoder errors tolerated in one load before the player reports a decode error.
 pub const MAX_DECODER_ERRORS: u32 = 3;
+/// A picture whose time is more than this (or one frame duration, when longer) before the
+/// clock is dropped, not shown (the lip-sync tolerance for late video).
+pub const LATE_US: i64 = 50_000;
+/// A picture this late (its start before the clock) makes the feeder skip to the next
+/// keyframe after the clock; so do late pictures that keep coming later, one after the other,
+/// beyond what the decoder held (the decoder is slower than the stream).
+pub const BEHIND_US: i64 = 500_000;
+/// Once a picture is shown less late than this, non-reference pictures are decoded again.
+const LAG_CLEARED_US: i64 = 20_000;
 
 /// Counters an app (or the stats overlay) can read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -37,8 +57,11 @@ pub struct VideoStats {
     pub decoded: u64,
     /// Pictures presented.
     pub presented: u64,
-    /// Pictures decoded in time to be shown but skipped because the clock had passed them.
+    /// Pictures that were due and not shown: decoded but late (the clock had passed them), or
+    /// never decoded because the feeder skipped to a keyframe to catch up with the clock.
     pub dropped: u64,
+    /// Times the feeder skipped to a keyframe because the video was far behind the clock.
+    pub catch_ups: u64,
     /// Presented picture time minus the clock at presentation, milliseconds (positive: the
     /// picture is early; negative: late).
     pub av_offset_ms: f64,
@@ -69,8 +92,17 @@ pub struct VideoPipe {
     pending: Option<Sample>,
     /// Where to position before feeding (seek not yet resolved by the demuxer).
     seek_to: Option<i64>,
-    /// Feed nothing until a keyframe later than this (after a decoder error).
+    /// Feed nothing until a keyframe later than this (after a decoder error, or to catch up).
     skip_to_key_after: Option<i64>,
+    /// The skip is a catch-up: the samples passed were due pictures (counted as dropped).
+    catching_up: bool,
+    /// Pictures are arriving late: H.264 pictures nothing refers to (most B-frames) are not
+    /// decoded, to give the decoder back the time it lacks, until one is on time again.
+    lagging: bool,
+    /// How late the last late picture was (µs).
+    last_late: i64,
+    /// Late pictures in a row, each later than the one before.
+    growing: u32,
     /// Pictures ending at or before this time are released unseen (exact seek).
     skip_before: Option<i64>,
     /// The latest of those, kept until a picture at the target arrives: a seek past the
@@ -181,6 +213,10 @@ impl VideoPipe {
             pending: None,
             seek_to: Some(0),
             skip_to_key_after: None,
+            catching_up: false,
+            lagging: false,
+            last_late: 0,
+            growing: 0,
             skip_before: None,
             early: None,
             fed_end: false,
@@ -214,6 +250,8 @@ impl VideoPipe {
         self.seek_to = Some(target_us);
         self.skip_before = exact.then_some(target_us);
         self.skip_to_key_after = None;
+        self.catching_up = false;
+        self.lagging = false;
         self.pending = None;
         self.fed_end = false;
         self.flush_sent = false;
@@ -339,9 +377,14 @@ impl VideoPipe {
             }
             if let Some(after) = self.skip_to_key_after {
                 if !(sample.key && sample.pts_us > after) {
+                    if self.catching_up {
+                        self.stats.dropped += 1;
+                        self.end_us = self.end_us.max(sample.pts_us + sample_dur);
+                    }
                     continue;
                 }
                 self.skip_to_key_after = None;
+                self.catching_up = false;
             }
             if sample.size > MAX_CHUNK {
                 return Err(DemuxError::Invalid(format!(
@@ -362,13 +405,17 @@ impl VideoPipe {
                 self.fed_end = true;
                 break;
             }
-            if before_target
-                && self.configured
+            let droppable = self.configured
                 && self
                     .nal_length
-                    .is_some_and(|l| h264_non_reference(&data, l))
-            {
+                    .is_some_and(|l| h264_non_reference(&data, l));
+            if before_target && droppable {
                 self.skipped += 1;
+                continue;
+            }
+            if self.lagging && droppable {
+                self.stats.dropped += 1;
+                self.end_us = self.end_us.max(sample.pts_us + sample_dur);
                 continue;
             }
             if !self.configured {
@@ -500,6 +547,7 @@ impl VideoPipe {
         self.in_flight = 0;
         self.in_flight_early = 0;
         self.skip_to_key_after = Some(after);
+        self.catching_up = false;
         self.fresh = self.shown.is_none();
         Ok(())
     }
@@ -530,6 +578,43 @@ impl VideoPipe {
         let Some(p) = self.frames.pop_front() else {
             return false;
         };
+        // Late: its time passed more than LATE_US ago (or a whole frame, for frame rates under
+        // 20 fps): the decoder or the host cannot keep up. Dropped rather than shown out of
+        // sync; far behind, skip to a keyframe.
+        if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > LATE_US.max(p.dur) {
+            let late = clock_us - p.pts;
+            // Falling further behind picture after picture, for longer than what was already
+            // in the decoder when the lag began (skipping non-reference pictures takes effect
+            // after those): the decoder is slower than the stream, and waiting only loses more;
+            // catch up at once. A one-off stall, whose pictures then come quickly, catches up
+            // by dropping.
+            self.growing = if self.lagging && late > self.last_late {
+                self.growing + 1
+            } else {
+                0
+            };
+            let falling = self.growing > self.max_in_flight && late > 2 * LATE_US;
+            self.lagging = true;
+            self.last_late = late;
+            self.stats.dropped += 1;
+            out.push(HostCommand::ReleaseFrame { frame: p.id });
+            if (falling || late > BEHIND_US) && self.skip_to_key_after.is_none() {
+                self.skip_to_key_after = Some(clock_us);
+                self.catching_up = true;
+                self.stats.catch_ups += 1;
+                // What is queued is as late: gone too.
+                while let Some(q) = self.frames.pop_front() {
+                    self.stats.dropped += 1;
+                    out.push(HostCommand::ReleaseFrame { frame: q.id });
+                }
+            }
+            self.stats.queued = self.frames.len() as u32;
+            return false;
+        }
+        if clock_us - p.pts < LAG_CLEARED_US {
+            self.lagging = false;
+            self.growing = 0;
+        }
         out.push(HostCommand::PresentFrame { frame: p.id });
         if let Some(old) = self.shown.replace(p) {
             out.push(HostCommand::ReleaseFrame { frame: old.id });
@@ -544,6 +629,14 @@ impl VideoPipe {
         }
         self.stats.queued = self.frames.len() as u32;
         true
+    }
+
+    /// Playback reached the end: pictures still in the decoder or waiting were due and will
+    /// not be shown (a decoder too slow for the stream): counted as dropped.
+    pub fn end_of_playback(&mut self) {
+        self.stats.dropped += u64::from(self.in_flight) + self.frames.len() as u64;
+        self.in_flight = 0;
+        self.stats.in_flight = 0;
     }
 
     /// Presentation time of the next picture after the one on screen, if decoded.

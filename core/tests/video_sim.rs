@@ -450,3 +450,70 @@ fn ts_file_exact_seeks_show_the_requested_frame() {
         assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
     }
 }
+
+/// A decoder slower than the frame rate (a TV-class CPU: 40, 60 and 100 ms a picture for a
+/// 30 fps file): audio stays the master. Every picture shown is within +30/−50 ms of the
+/// clock, the rest are counted as dropped (presented + dropped = every picture, ±2), and the
+/// video never drifts: pictures keep being shown to the end.
+#[test]
+fn a_slow_decoder_drops_pictures_and_stays_in_sync() {
+    for (name, cost) in [
+        ("h264-aac.mp4", 40u64),
+        ("h264-aac.mp4", 60),
+        ("h264-aac.mp4", 100),
+        ("h264-bframes.mp4", 40),
+        ("h264-bframes.mp4", 60),
+    ] {
+        let mut h = host(&[name]);
+        h.video.decode_cost = Duration::from_millis(cost);
+        load(&mut h, name);
+        h.app(AppRequest::Play);
+        let mut offsets = Vec::new();
+        let mut seen = h.video.presented.len();
+        while h.player.state() != PlaybackState::Ended {
+            h.step();
+            assert!(
+                h.now < Duration::from_secs(40),
+                "{cost} ms: playback never ended"
+            );
+            let clock = (h.player.current_time() * 1e6).round() as i64;
+            for &(_, pts) in &h.video.presented[seen..] {
+                offsets.push((pts, pts - clock));
+            }
+            seen = h.video.presented.len();
+        }
+        assert!(h.last_error().is_none(), "{:?}", h.last_error());
+        let stats = h.player.video_stats().unwrap();
+        // The first picture (before play) and the last one (shown at the end whatever the
+        // clock) are outside the rule.
+        let ruled = &offsets[1..offsets.len() - 1];
+        let worst = ruled.iter().map(|&(_, o)| o).min().unwrap();
+        let early = ruled.iter().map(|&(_, o)| o).max().unwrap();
+        let last_pts = ruled.last().unwrap().0;
+        println!(
+            "{name}, decode {cost} ms/picture: {} shown, {} dropped, {} catch-ups; offsets {}..{} ms; last shown {:.2} s",
+            stats.presented,
+            stats.dropped,
+            stats.catch_ups,
+            worst as f64 / 1000.0,
+            early as f64 / 1000.0,
+            last_pts as f64 / 1e6
+        );
+        assert!(
+            worst >= -50_000 && early <= 30_000,
+            "{cost} ms: offsets {worst}..{early} µs"
+        );
+        assert!(stats.dropped > 0, "{cost} ms: a slow decoder must drop");
+        let total = stats.presented + stats.dropped;
+        assert!(
+            total.abs_diff(300) <= 2,
+            "{cost} ms: {} shown + {} dropped",
+            stats.presented,
+            stats.dropped
+        );
+        assert!(
+            last_pts > 8_500_000,
+            "{cost} ms: pictures stop at {last_pts} µs (drift)"
+        );
+    }
+}

@@ -392,6 +392,9 @@ impl Player {
                     }
                 }
                 self.wants_play = false;
+                if let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) {
+                    v.end_of_playback();
+                }
                 self.emit(PlayerEvent::TimeUpdate(self.position));
                 self.emit(PlayerEvent::Pause);
                 self.set_state(PlaybackState::Ended);
