@@ -296,6 +296,9 @@ impl SimHost {
                 v.generation = generation;
                 v.held.clear();
                 v.open = true;
+                // A reset decoder drops the work it had not done (what it already output
+                // still arrives, tagged with the old generation).
+                v.busy_until = self.now;
                 if v.unsupported
                     .iter()
                     .any(|u| config.codec.starts_with(u.as_str()))

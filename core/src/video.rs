@@ -3,14 +3,15 @@
 //! contains the clock, drops late ones and releases everything it no longer needs.
 //!
 //! Audio is the master. When decoding (or the host's drawing) cannot keep up, pictures come
-//! out after their time: one more than [`LATE_US`] (or a frame) behind the clock is
-//! dropped, not shown late, and when a picture arrives more than [`BEHIND_US`] late, or late
-//! pictures come later and later, the feeder skips to the next keyframe after the clock (the
-//! samples it passes are never decoded), so
-//! the video catches up instead of drifting: a slower decoder shows fewer pictures, each on
-//! time. While pictures arrive late, H.264 pictures no other refers to (most B-frames) are
-//! not decoded at all, which gives a decoder that is a little too slow its time back. Every picture that was due and not shown counts in [`VideoStats::dropped`]. (The same
-//! two rules as ExoPlayer's video renderer: drop a late buffer, drop to the keyframe when far
+//! out after their time. The newest picture due is always the one shown (it is nearer the
+//! clock than the one on screen; older ones due are dropped), and once pictures come more
+//! than [`LATE_US`] (or a frame) late, the decoding changes so the lag stays bounded instead
+//! of growing: H.264 pictures no other refers to (most B-frames) are not decoded, which gives
+//! a decoder that is a little too slow its time back; and when a picture arrives more than
+//! [`BEHIND_US`] late, or late pictures keep coming later, the feeder skips to the next
+//! keyframe after the clock (the samples it passes are never decoded). A slower decoder
+//! shows fewer pictures, and every picture that was due and not shown counts in
+//! [`VideoStats::dropped`]. (ExoPlayer's video renderer also drops to the keyframe when far
 //! behind.)
 //!
 //! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
@@ -41,7 +42,7 @@ pub const MAX_CHUNK: u32 = 32 * 1024 * 1024;
 /// Decoder errors tolerated in one load before the player reports a decode error.
 pub const MAX_DECODER_ERRORS: u32 = 3;
 /// A picture whose time is more than this (or one frame duration, when longer) before the
-/// clock is dropped, not shown (the lip-sync tolerance for late video).
+/// clock is late: the decoding falls behind (the lip-sync tolerance for late video).
 pub const LATE_US: i64 = 50_000;
 /// A picture this late (its start before the clock) makes the feeder skip to the next
 /// keyframe after the clock; so do late pictures that keep coming later, one after the other,
@@ -579,15 +580,15 @@ impl VideoPipe {
             return false;
         };
         // Late: its time passed more than LATE_US ago (or a whole frame, for frame rates under
-        // 20 fps): the decoder or the host cannot keep up. Dropped rather than shown out of
-        // sync; far behind, skip to a keyframe.
+        // 20 fps): the decoder or the host cannot keep up. It is still the newest picture
+        // there is, nearer the clock than the one on screen, so it is shown; what changes is
+        // the decoding (see the module docs).
         if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > LATE_US.max(p.dur) {
             let late = clock_us - p.pts;
             // Falling further behind picture after picture, for longer than what was already
             // in the decoder when the lag began (skipping non-reference pictures takes effect
             // after those): the decoder is slower than the stream, and waiting only loses more;
-            // catch up at once. A one-off stall, whose pictures then come quickly, catches up
-            // by dropping.
+            // catch up at once. A one-off stall, whose pictures then come quickly, needs none.
             self.growing = if self.lagging && late > self.last_late {
                 self.growing + 1
             } else {
@@ -596,22 +597,20 @@ impl VideoPipe {
             let falling = self.growing > self.max_in_flight && late > 2 * LATE_US;
             self.lagging = true;
             self.last_late = late;
-            self.stats.dropped += 1;
-            out.push(HostCommand::ReleaseFrame { frame: p.id });
             if (falling || late > BEHIND_US) && self.skip_to_key_after.is_none() {
+                // The decoder's backlog is as late: a fresh decoder (a new generation) starts
+                // on the next keyframe after the clock; what the old one still outputs is
+                // released on arrival, and counts as dropped now.
+                self.stats.dropped += u64::from(self.in_flight) + self.frames.len() as u64;
+                self.release_queued(out);
+                self.configured = false;
+                self.in_flight = 0;
+                self.in_flight_early = 0;
                 self.skip_to_key_after = Some(clock_us);
                 self.catching_up = true;
                 self.stats.catch_ups += 1;
-                // What is queued is as late: gone too.
-                while let Some(q) = self.frames.pop_front() {
-                    self.stats.dropped += 1;
-                    out.push(HostCommand::ReleaseFrame { frame: q.id });
-                }
             }
-            self.stats.queued = self.frames.len() as u32;
-            return false;
-        }
-        if clock_us - p.pts < LAG_CLEARED_US {
+        } else if clock_us - p.pts < LAG_CLEARED_US {
             self.lagging = false;
             self.growing = 0;
         }
