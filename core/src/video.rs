@@ -6,8 +6,8 @@
 //! out after their time. The newest picture due is always the one shown (it is nearer the
 //! clock than the one on screen; older ones due are dropped), and once pictures come more
 //! than [`LATE_US`] (or a frame) late, the decoding changes so the lag stays bounded instead
-//! of growing: H.264 pictures no other refers to (most B-frames) are not decoded, which gives
-//! a decoder that is a little too slow its time back; and when a picture arrives more than
+//! of growing: past twice that, H.264 pictures no other refers to (most B-frames) are not
+//! decoded, which gives a decoder that is a little too slow its time back; and when a picture arrives more than
 //! [`BEHIND_US`] late, or late pictures keep coming later, the feeder skips to the next
 //! keyframe after the clock (the samples it passes are never decoded). A slower decoder
 //! shows fewer pictures, and every picture that was due and not shown counts in
@@ -589,13 +589,17 @@ impl VideoPipe {
             // in the decoder when the lag began (skipping non-reference pictures takes effect
             // after those): the decoder is slower than the stream, and waiting only loses more;
             // catch up at once. A one-off stall, whose pictures then come quickly, needs none.
-            self.growing = if self.lagging && late > self.last_late {
+            self.growing = if late > self.last_late {
                 self.growing + 1
             } else {
                 0
             };
             let falling = self.growing > self.max_in_flight && late > 2 * LATE_US;
-            self.lagging = true;
+            // Skipping non-reference pictures holds the one on screen longer: only for a lag
+            // that is more than the jitter of a loaded host.
+            if late > 2 * LATE_US {
+                self.lagging = true;
+            }
             self.last_late = late;
             if (falling || late > BEHIND_US) && self.skip_to_key_after.is_none() {
                 // The decoder's backlog is as late: a fresh decoder (a new generation) starts
@@ -610,9 +614,12 @@ impl VideoPipe {
                 self.catching_up = true;
                 self.stats.catch_ups += 1;
             }
-        } else if clock_us - p.pts < LAG_CLEARED_US {
-            self.lagging = false;
+        } else {
             self.growing = 0;
+            self.last_late = 0;
+            if clock_us - p.pts < LAG_CLEARED_US {
+                self.lagging = false;
+            }
         }
         out.push(HostCommand::PresentFrame { frame: p.id });
         if let Some(old) = self.shown.replace(p) {
