@@ -216,7 +216,7 @@ export async function loadAndWatch(page, url, { play = true } = {}) {
     window.events = [];
     if (!window.watching) {
       window.watching = true;
-      for (const t of ['statechange', 'loadstart', 'loadedmetadata', 'playing', 'waiting', 'seeked', 'ended', 'error']) {
+      for (const t of ['statechange', 'loadstart', 'loadedmetadata', 'playing', 'waiting', 'seeked', 'ended', 'error', 'warning']) {
         // Where the player was when the event fired (the first `playing` of a live stream
         // tells where it started, whatever the test's polling latency).
         p.addEventListener(t, (e) => window.events.push({ type: t, detail: /** @type {CustomEvent} */ (e).detail, t: p.currentTime, seekable: t === 'playing' ? p.seekable : undefined }));

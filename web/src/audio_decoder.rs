@@ -35,6 +35,8 @@ extern "C" {
     fn close(this: &JsAudioDecoder) -> Result<(), JsValue>;
     #[wasm_bindgen(method, getter, js_class = "AudioDecoder")]
     fn state(this: &JsAudioDecoder) -> String;
+    #[wasm_bindgen(static_method_of = JsAudioDecoder, js_class = "AudioDecoder", js_name = isConfigSupported, catch)]
+    fn is_config_supported(config: &Object) -> Result<js_sys::Promise, JsValue>;
 
     #[wasm_bindgen(js_name = EncodedAudioChunk)]
     type JsEncodedAudioChunk;
@@ -87,15 +89,26 @@ impl AudioDecoderHost {
     /// Resets (or creates) the audio decoder for `generation`.
     pub fn configure(&self, generation: u32, config: &AudioDecoderConfig) {
         self.close();
+        let cfg = Object::new();
+        set(&cfg, "codec", &JsValue::from_str(&config.codec));
+        set(&cfg, "sampleRate", &config.sample_rate.into());
+        set(&cfg, "numberOfChannels", &u32::from(config.channels).into());
+        if let Some(d) = &config.description {
+            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
+        }
         let sink = self.sink.clone();
         let open = Rc::new(Cell::new(true));
         let out_open = open.clone();
+        // Whether anything was decoded yet (an error before that may be the configuration).
+        let produced = Rc::new(Cell::new(false));
+        let out_produced = produced.clone();
         let output = gc_callback(Closure::<dyn FnMut(JsAudioData)>::new(
             move |data: JsAudioData| {
                 if !out_open.get() {
                     data.close();
                     return;
                 }
+                out_produced.set(true);
                 let frames = data.number_of_frames() as usize;
                 let channels = data.number_of_channels().max(1) as usize;
                 let mut interleaved = vec![0f32; frames * channels];
@@ -126,14 +139,40 @@ impl AudioDecoderHost {
         ));
         let sink = self.sink.clone();
         let err_open = open.clone();
+        let probe = cfg.clone();
         let error = gc_callback(Closure::<dyn FnMut(JsValue)>::new(move |e: JsValue| {
             if !err_open.get() {
                 return;
             }
-            sink(HostEvent::AudioDecoderError {
-                generation,
-                unsupported: is_unsupported(&e),
-                message: message(&e),
+            let (unsupported, text) = (is_unsupported(&e), message(&e));
+            if unsupported || produced.get() {
+                sink(HostEvent::AudioDecoderError {
+                    generation,
+                    unsupported,
+                    message: text,
+                });
+                return;
+            }
+            // An error before any output may be the configuration: Chromium reports a codec it
+            // lacks (AC-3) as an OperationError, not the NotSupportedError WebCodecs specifies.
+            // isConfigSupported() says which it was.
+            let sink = sink.clone();
+            let probe = probe.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let supported = match JsAudioDecoder::is_config_supported(&probe) {
+                    Ok(p) => wasm_bindgen_futures::JsFuture::from(p)
+                        .await
+                        .ok()
+                        .and_then(|r| js_sys::Reflect::get(&r, &"supported".into()).ok())
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(true),
+                    Err(_) => true,
+                };
+                sink(HostEvent::AudioDecoderError {
+                    generation,
+                    unsupported: !supported,
+                    message: text,
+                });
             });
         }));
         let init = Object::new();
@@ -150,13 +189,6 @@ impl AudioDecoderHost {
                 return;
             }
         };
-        let cfg = Object::new();
-        set(&cfg, "codec", &JsValue::from_str(&config.codec));
-        set(&cfg, "sampleRate", &config.sample_rate.into());
-        set(&cfg, "numberOfChannels", &u32::from(config.channels).into());
-        if let Some(d) = &config.description {
-            set(&cfg, "description", &Uint8Array::from(d.as_slice()));
-        }
         if let Err(e) = decoder.configure(&cfg) {
             (self.sink)(HostEvent::AudioDecoderError {
                 generation,
