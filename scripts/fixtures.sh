@@ -82,6 +82,8 @@ media "$gen/hevc-aac.mp4" -f lavfi -i "$v10" -f lavfi -i "$clicks" -c:v libx265 
 media "$gen/h264-4k60.mp4" -f lavfi -i "$(index_video 320x180 10 60),scale=3840:2160:flags=neighbor" \
   -f lavfi -i "$clicks" -c:v libx264 -preset ultrafast -bf 0 -g 60 -pix_fmt yuv420p -c:a aac -b:a 128k \
   -movflags +faststart
+# The same H.265 in MPEG-TS (Annex B, no hvcC: the MSE path builds one from the first IRAP).
+media "$gen/hevc-aac.ts" -i "$gen/hevc-aac.mp4" -c copy -f mpegts
 # Video only (no audio track): the player runs on the host clock.
 media "$gen/video-only.mp4" -f lavfi -i "$v10" -c:v libx264 -bf 0 -g 30 -pix_fmt yuv420p -movflags +faststart
 # H.265: valid, but Chromium's WebCodecs has no HEVC decoder here.
