@@ -154,9 +154,12 @@ fn check(name: &str) {
             (want.timestamp_us, want.key, want.duration_us),
             "{name} #{n}"
         );
-        // Annex B chunks are written with 4-byte NAL lengths.
+        // Annex B chunks are written with 4-byte NAL lengths (H.265 without its in-band
+        // parameter sets, which the hvcC holds).
         let bytes = if annexb {
-            kinema_core::demux::ts::avcc_from_annexb(&want.data)
+            kinema_core::demux::ts::avcc_from_annexb_keeping(&want.data, |nal| {
+                !(name.contains("hevc") && (32..=34).contains(&((nal[0] >> 1) & 0x3f)))
+            })
         } else {
             want.data.clone()
         };

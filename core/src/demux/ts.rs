@@ -1850,8 +1850,14 @@ fn configure_video(info: &mut TrackInfo, sps: &[u8], hevc: bool) -> bool {
 /// big-endian length), as MP4 samples and a WebCodecs decoder configured with an avcC
 /// `description` expect. NAL units longer than 4 GiB cannot occur in a bounded segment.
 pub fn avcc_from_annexb(au: &[u8]) -> Vec<u8> {
+    avcc_from_annexb_keeping(au, |_| true)
+}
+
+/// [`avcc_from_annexb`], keeping only the NAL units `keep` accepts (e.g. an H.265 access unit
+/// without its in-band parameter sets, which an `hvc1` sample entry carries instead).
+pub fn avcc_from_annexb_keeping(au: &[u8], keep: impl Fn(&[u8]) -> bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(au.len() + 16);
-    for nal in nal_units(au) {
+    for nal in nal_units(au).filter(|n| keep(n)) {
         let len = u32::try_from(nal.len()).unwrap_or(u32::MAX);
         out.extend_from_slice(&len.to_be_bytes());
         out.extend_from_slice(nal);

@@ -376,10 +376,19 @@ impl Fmp4Writer {
             self.config_box = Some(ConfigBox::Plain(kind, body));
             init = self.init_segment()?;
         }
+        // `hvc1` means the parameter sets are in the sample entry only (ISO/IEC 14496-15
+        // 8.4.1): Firefox's MSE decodes garbage when the samples repeat them. H.264's are kept
+        // (every engine here takes in-band SPS/PPS with `avc1`).
+        let hevc = &self.entry == b"hvc1";
         let converted: Vec<EncodedChunk> = chunks
             .iter()
             .map(|c| EncodedChunk {
-                data: crate::demux::ts::avcc_from_annexb(&c.data),
+                data: crate::demux::ts::avcc_from_annexb_keeping(&c.data, |nal| {
+                    !(hevc
+                        && nal
+                            .first()
+                            .is_some_and(|h| (32..=34).contains(&((h >> 1) & 0x3f))))
+                }),
                 ..c.clone()
             })
             .collect();
