@@ -420,6 +420,24 @@ impl OggOpus {
         Ok(None)
     }
 
+    /// The stream's next page at or after `*at` when it continues a packet (`None`: the
+    /// stream's next page starts afresh, or the file ended); `*at` moves past it.
+    fn continuation(
+        &mut self,
+        src: &mut dyn ByteSource,
+        at: &mut u64,
+    ) -> Result<Option<Page>, DemuxError> {
+        loop {
+            let Some(next) = self.next_page(src, *at)? else {
+                return Ok(None);
+            };
+            *at = next.end;
+            if next.serial == self.serial {
+                return Ok(next.continued.then_some(next));
+            }
+        }
+    }
+
     /// Total bytes of the packet starting at `k` on `page`, following continued pages.
     fn packet_len(
         &mut self,
@@ -427,20 +445,14 @@ impl OggOpus {
         page: &Page,
         k: usize,
     ) -> Result<u64, DemuxError> {
-        let &(_, mut len, mut complete) = page.starts.get(k).ok_or_else(|| invalid("packet"))?;
+        let &(_, len, mut complete) = page.starts.get(k).ok_or_else(|| invalid("packet"))?;
         let mut total = len as u64;
         let mut at = page.end;
         while !complete {
-            let Some(next) = self.next_page(src, at)? else {
+            let Some(next) = self.continuation(src, &mut at)? else {
                 break;
             };
-            at = next.end;
-            if next.serial != self.serial {
-                continue;
-            }
-            if !next.continued {
-                break;
-            }
+            let len;
             (len, complete) = next.carry;
             total += len as u64;
             if total > MAX_PACKET {
@@ -612,16 +624,9 @@ impl Demux for OggOpus {
         let mut complete = page.starts.get(k).is_none_or(|s| s.2);
         let mut at = page.end;
         while !complete && n < buf.len() {
-            let Some(next) = self.next_page(src, at)? else {
+            let Some(next) = self.continuation(src, &mut at)? else {
                 break;
             };
-            at = next.end;
-            if next.serial != self.serial {
-                continue;
-            }
-            if !next.continued {
-                break;
-            }
             let (len, done) = next.carry;
             let part = next.body.get(..len).unwrap_or_default();
             let take = part.len().min(buf.len() - n);
