@@ -3,21 +3,12 @@
 //! video decoder is asked for.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use kinema_core::sim::SimHost;
-use kinema_core::{AppRequest, PlaybackState, PlayerConfig};
-use kinema_testkit::{fixture, wait};
+use kinema_testkit::play_fixture_to_end;
 
 #[test]
 fn audio_with_cover_art_plays_as_audio() {
     for name in ["cover.mp3", "cover.m4a", "cover.flac"] {
-        let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-        h.add(name, fixture(name));
-        h.app(AppRequest::Load { url: name.into() });
-        h.app(AppRequest::Play);
-        wait(&mut h, 20, "ended", |h| {
-            h.player.state() == PlaybackState::Ended || h.last_error().is_some()
-        });
-        assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
+        let h = play_fixture_to_end(name, 20, |_| {});
         let info = h.player.media_info().cloned().unwrap();
         let played = h.played().len() as f64 / 2.0 / 48_000.0;
         println!(

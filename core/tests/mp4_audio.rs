@@ -5,19 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
 use kinema_core::sim::SimHost;
-use kinema_core::{AppRequest, PlaybackState, PlayerConfig};
-use kinema_testkit::{fixture, frame_index, wait};
+use kinema_testkit::{frame_index, play_fixture_to_end};
 
 fn play_to_end(name: &str) -> SimHost {
-    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    h.add(name, fixture(name));
-    h.app(AppRequest::Load { url: name.into() });
-    h.app(AppRequest::Play);
-    wait(&mut h, 30, "ended", |h| {
-        h.player.state() == PlaybackState::Ended || h.last_error().is_some()
-    });
-    assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
-    h
+    play_fixture_to_end(name, 30, |_| {})
 }
 
 /// Times (s) of the click track's bursts as played: where the left channel first exceeds 0.5

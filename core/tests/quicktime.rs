@@ -28,14 +28,7 @@ fn rms(x: &[f32]) -> f64 {
 
 /// Loads and plays `name` to its end on a 48 kHz device.
 fn play_to_end(name: &str) -> SimHost {
-    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    h.add(name, fixture(name));
-    h.app(AppRequest::Load { url: name.into() });
-    h.app(AppRequest::Play);
-    wait(&mut h, 30, "ended", |h| {
-        h.player.state() == PlaybackState::Ended
-    });
-    h
+    kinema_testkit::play_fixture_to_end(name, 30, |_| {})
 }
 
 #[test]

@@ -89,18 +89,9 @@ fn ogg_opus_packets_match_ffprobe() {
     }
 }
 
-/// Loads `name` on a 48 kHz device with the ramp decoder and plays it to its end.
+/// Plays `name` to its end on a 48 kHz device with the ramp decoder.
 fn play_to_end(name: &str, seconds: u64) -> SimHost {
-    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    h.audio_ramp = true;
-    h.add(name, fixture(name));
-    h.app(AppRequest::Load { url: name.into() });
-    h.app(AppRequest::Play);
-    wait(&mut h, seconds + 10, "ended", |h| {
-        h.player.state() == PlaybackState::Ended || h.last_error().is_some()
-    });
-    assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
-    h
+    kinema_testkit::play_fixture_to_end(name, seconds + 10, |h| h.audio_ramp = true)
 }
 
 #[test]

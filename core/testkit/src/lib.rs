@@ -204,6 +204,22 @@ pub fn wait(h: &mut SimHost, secs: u64, what: &str, f: impl FnMut(&SimHost) -> b
     );
 }
 
+/// A fresh host (default config, a 48 kHz stereo device) serving fixture `name` at its own
+/// name, set up by `setup`, that loads it, plays it and runs until it ended (at most `secs`
+/// of sim time); fails on a player error.
+pub fn play_fixture_to_end(name: &str, secs: u64, setup: impl FnOnce(&mut SimHost)) -> SimHost {
+    let mut h = SimHost::new(kinema_core::PlayerConfig::default(), 48_000);
+    setup(&mut h);
+    h.add(name, fixture(name));
+    h.app(AppRequest::Load { url: name.into() });
+    h.app(AppRequest::Play);
+    wait(&mut h, secs, "ended", |h| {
+        h.player.state() == PlaybackState::Ended || h.last_error().is_some()
+    });
+    assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
+    h
+}
+
 /// Loads `url`, asks to play and runs until it plays (at most 20 s of sim time).
 pub fn start(h: &mut SimHost, url: &str) {
     h.app(AppRequest::Load { url: url.into() });
