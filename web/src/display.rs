@@ -729,9 +729,12 @@ impl VideoDisplay {
         }
     }
 
-    /// Clears the canvas.
+    /// Clears the canvas: no picture until the next one (subtitles meanwhile cover the whole
+    /// canvas, as for a source without video).
     pub fn clear(&self) {
         self.shown.set(None);
+        self.picture.set((0, 0));
+        self.turn.set(Orientation::default());
         if let Some(d) = self.display.borrow_mut().as_mut() {
             d.clear();
         }

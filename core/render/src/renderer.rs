@@ -135,7 +135,7 @@ impl Renderer {
         self.redraw()
     }
 
-    /// Draws the last picture again (after a resize), or black.
+    /// Draws the last picture again (after a resize), or black (with the overlay, if any).
     pub fn redraw(&mut self) -> Result<(), RenderError> {
         match self.shown {
             Shown::None => self.clear(),
@@ -145,7 +145,8 @@ impl Renderer {
 
     /// Sets the overlay drawn over the picture's rectangle (letterbox bars excluded):
     /// `width`×`height` straight-alpha RGBA pixels, rows packed, stretched to the rectangle
-    /// (give it the rectangle's pixel size for sharp text). Redraws.
+    /// (give it the rectangle's pixel size for sharp text); over the whole surface while no
+    /// picture is shown. Redraws.
     pub fn set_overlay(&mut self, width: u32, height: u32, rgba: &[u8]) -> Result<(), RenderError> {
         let (w, h) = (width.max(1), height.max(1));
         if (rgba.len() as u64) < u64::from(w) * u64::from(h) * 4 {
@@ -618,7 +619,16 @@ impl Renderer {
         let (yuv, dw, dh, turn) = match self.shown {
             Shown::Rgba { dw, dh, turn } => (false, dw, dh, turn),
             Shown::Yuv { dw, dh, turn } => (true, dw, dh, turn),
-            Shown::None => return,
+            Shown::None => {
+                // No picture (audio only, text only): the overlay covers the whole surface
+                // (the hosts lay the cues out on it), on black.
+                if let Some(overlay) = self.overlay.as_ref() {
+                    pass.set_pipeline(&self.overlay_pipeline);
+                    pass.set_bind_group(0, &overlay.bind, &[]);
+                    pass.draw(0..4, 0..1);
+                }
+                return;
+            }
         };
         let (pipeline, planes) = if yuv {
             (&self.yuv_pipeline, self.yuv.as_ref())
