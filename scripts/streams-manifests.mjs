@@ -9,6 +9,8 @@
 //                                  file's sidx, ffmpeg's SegmentList stays as manifest-list.mpd;
 //                                  --wvtt: also manifest-wvtt.mpd, the text as WebVTT in fMP4
 //                                  segments (wvtt-LANG/) instead of side-car files.
+//   thumbs DIR OUT                 as dash, then a thumbnail image set over DIR/tiles/, and
+//                                  DIR/text-only.mpd and DIR/images-only.mpd (text or images alone).
 // OUT holds subs-en.vtt and subs-de.vtt and src/ (the mezzanine). Only for ffmpeg's own output
 // layout (string edits, not a general M3U8/MPD rewriter).
 import { readFileSync, writeFileSync, readdirSync, statSync, mkdirSync, copyFileSync, rmSync, existsSync } from 'node:fs';
@@ -287,11 +289,39 @@ function dash(dir, out, { segmentBase, wvtt }) {
   writeFileSync(file, based);
 }
 
+// --- thumbnails, and presentations without audio or video ------------------------------------
+/**
+ * DIR/manifest.mpd (ffmpeg's, one video and one audio set) gets the text sets and a thumbnail
+ * image set over DIR/tiles/tile-N.jpg (5x2 grids of 256x144, 10 s per image, from N = 1);
+ * DIR/text-only.mpd holds only the text sets, DIR/images-only.mpd only the image set.
+ */
+function thumbs(dir, out) {
+  dash(dir, out, { segmentBase: false, wvtt: false });
+  const file = join(dir, 'manifest.mpd');
+  const mpd = readFileSync(file, 'utf8');
+  const images = '\t\t<AdaptationSet id="9" contentType="image" mimeType="image/jpeg">\n' +
+    '\t\t\t<SegmentTemplate media="tiles/tile-$Number$.jpg" timescale="1" duration="10" startNumber="1" />\n' +
+    '\t\t\t<Representation id="thumbs-256" bandwidth="12000" width="1280" height="288">\n' +
+    '\t\t\t\t<EssentialProperty schemeIdUri="http://dashif.org/guidelines/thumbnail_tile" value="5x2" />\n' +
+    '\t\t\t</Representation>\n\t\t</AdaptationSet>\n';
+  const start = mpd.indexOf('<AdaptationSet');
+  const text = mpd.indexOf('contentType="text"');
+  const head = mpd.slice(0, start).trimEnd() + '\n';
+  const tail = '\t</Period>\n</MPD>\n';
+  // The text sets are the last ones streams-manifests wrote (after ffmpeg's own).
+  const textSets = mpd.slice(mpd.lastIndexOf('<AdaptationSet', text) - 2, mpd.indexOf('\t</Period>'));
+  if (start < 0 || text < 0 || !textSets.includes('text/vtt')) throw new Error(`${file}: unexpected layout`);
+  writeFileSync(file, mpd.replace('\t</Period>', `${images}\t</Period>`));
+  writeFileSync(join(dir, 'text-only.mpd'), head + textSets + tail);
+  writeFileSync(join(dir, 'images-only.mpd'), head + images + tail);
+}
+
 const [mode, dir, out, ...flags] = process.argv.slice(2);
 if (!dir || !out || !existsSync(dir)) {
-  console.error('usage: streams-manifests.mjs hls|dash DIR OUT [--no-subs|--segment-base|--wvtt]');
+  console.error('usage: streams-manifests.mjs hls|dash|thumbs DIR OUT [--no-subs|--segment-base|--wvtt]');
   process.exit(2);
 }
 if (mode === 'hls') hls(dir, out, { subs: !flags.includes('--no-subs') });
+else if (mode === 'thumbs') thumbs(dir, out);
 else if (mode === 'dash') dash(dir, out, { segmentBase: flags.includes('--segment-base'), wvtt: flags.includes('--wvtt') });
 else { console.error(`unknown mode ${mode}`); process.exit(2); }

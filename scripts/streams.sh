@@ -30,6 +30,10 @@
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
 #                   manifest-list.mpd: the same files as SegmentList with mediaRange
 #   dash-webm/      manifest.mpd: VP9 234p/360p + Opus en/de, WebM segments, SegmentTimeline
+#   dash-thumbs/    manifest.mpd: 234p + en audio + a thumbnail image set (tiles/tile-N.jpg:
+#                   5x2 grids of 256x144 thumbnails, one per second, 10 s per image, DASH-IF
+#                   thumbnail_tile); text-only.mpd: the en/de text sets alone; images-only.mpd:
+#                   the image set alone (presentations without audio or video)
 # Every MPD has audio AdaptationSets lang="en"/"de" and side-car text/vtt AdaptationSets.
 # Not bit-exact between runs: x264 with VBV (-maxrate) and threads varies a little.
 # Manifests are finished by scripts/streams-manifests.mjs (ffmpeg 5.1 cannot write an HLS
@@ -297,6 +301,16 @@ if package dash-webm manifest.mpd; then
     -adaptation_sets "id=0,streams=0,1 id=1,streams=2 id=2,streams=3" "$tmp/manifest.mpd"
   node scripts/streams-manifests.mjs dash "$tmp" "$out"
   done_package dash-webm
+fi
+if package dash-thumbs manifest.mpd; then
+  # Thumbnail k (second k) is frame 30k, the picture at k s, so its frame code reads 30k.
+  ff -i "$src/v0.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:a -c copy -metadata:s:a:0 language=eng \
+    -f dash -seg_duration 2 -use_template 1 -use_timeline 1 -adaptation_sets "id=0,streams=0 id=1,streams=1" \
+    "$tmp/manifest.mpd"
+  mkdir -p "$tmp/tiles"
+  ff -i "$src/v2.mp4" -vf "select='not(mod(n\,30))',scale=256:144,tile=5x2" -fps_mode passthrough -q:v 3 -start_number 1 "$tmp/tiles/tile-%d.jpg"
+  node scripts/streams-manifests.mjs thumbs "$tmp" "$out"
+  done_package dash-thumbs
 fi
 
 for f in "${made[@]}"; do

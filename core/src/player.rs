@@ -67,6 +67,7 @@ use crate::input::{Action, InputEvent, Key, KeyMap};
 use crate::load_control::{LoadControl, Readiness};
 use crate::net::{Owner, RequestService, RetryPolicy};
 use crate::state::PlaybackState;
+use crate::stream::model::Thumbnail;
 use crate::subtitles::{SubtitleCue, Subtitles, TextTrackInfo};
 use crate::video::{VideoPipe, VideoStats};
 
@@ -466,6 +467,15 @@ impl Player {
     /// Adaptive-stream counters (quality, throughput, buffer), for HLS/DASH sources.
     pub fn stream_stats(&self) -> Option<StreamStats> {
         self.media()?.stream_stats()
+    }
+
+    /// The seek-preview thumbnail for `time` (seconds) from the stream's image tracks (DASH
+    /// thumbnail tiles), from the track whose thumbnails are the widest at most `max_width`
+    /// pixels wide (any width: `None`): which image to fetch and the rectangle of it to show.
+    /// `None` when the source has no image track.
+    pub fn thumbnail(&self, time: f64, max_width: Option<u32>) -> Option<Thumbnail> {
+        let t_us = (time.max(0.0) * 1e6).round() as i64;
+        self.media()?.thumbnail(t_us, max_width)
     }
 
     /// Quality levels of an adaptive stream, lowest first (empty otherwise).

@@ -1369,9 +1369,114 @@ fn dash_base_urls_and_number_width() {
     );
     assert_eq!(vtt.segments[0].duration_us, 6_000_000);
     assert_eq!(t.kind, RenditionKind::Text);
-    assert!(p.ignored.iter().any(
-        |i| matches!(i, Ignored::AdaptationSet { content_type, .. } if content_type == "image")
-    ));
+    // An image set is a thumbnail track (here one image for the period, no tile grid).
+    let thumbs = &p.images[0];
+    assert_eq!(
+        (thumbs.id.as_str(), thumbs.columns, thumbs.rows),
+        ("thumbs", 1, 1)
+    );
+}
+
+/// media3's `sample_mpd_images` (both spellings of the DASH-IF tile scheme) with its text and
+/// a template time scale, and the same sets alone.
+const THUMBNAILS: &str = r#"<MPD type="static" mediaPresentationDuration="PT1000S">
+ <Period>
+  <AdaptationSet id="3" mimeType="image/jpeg" contentType="image">
+    <SegmentTemplate media="$RepresentationID$/tile_$Number$.jpg" duration="100" startNumber="1"/>
+    <Representation bandwidth="1234" id="images_320x180" width="320" height="180">
+      <EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="12x16"/>
+    </Representation>
+    <Representation bandwidth="2345" id="images_640x360" width="640" height="360">
+      <EssentialProperty schemeIdUri="http://dashif.org/guidelines/thumbnail_tile" value="2x4"/>
+    </Representation>
+  </AdaptationSet>
+  TEXT
+ </Period>
+</MPD>"#;
+
+#[test]
+fn dash_thumbnail_tiles_and_presentations_without_audio_or_video() {
+    use kinema_core::adaptive::source::{AdaptiveSource, Protocol, StreamConfig};
+    use std::time::Duration;
+    let text = r#"<AdaptationSet mimeType="text/vtt" lang="en"><Representation id="en" bandwidth="16"><BaseURL>en.vtt</BaseURL></Representation></AdaptationSet>"#;
+    let p = mpd(&THUMBNAILS.replace("TEXT", ""), 0);
+    assert!(p.variants.is_empty() && p.audio.is_empty() && p.text.is_empty());
+    let [small, big] = &p.images[..] else {
+        panic!("{:?}", p.images)
+    };
+    assert_eq!(
+        (small.columns, small.rows, big.columns, big.rows),
+        (12, 16, 2, 4)
+    );
+    assert_eq!(small.list.segments.len(), 10);
+    assert_eq!(small.mime, "image/jpeg");
+    // Image 3 covers 200..300 s; its 2x4 grid gives 12.5 s to each of 8 tiles of 320x90.
+    let t = big.thumbnail(200_000_000 + 37_600_000).unwrap();
+    assert!(t.url.ends_with("/images_640x360/tile_3.jpg"), "{}", t.url);
+    assert_eq!(
+        (t.x, t.y, t.width, t.height, t.start_us, t.duration_us),
+        (320, 90, 320, 90, 237_500_000, 12_500_000)
+    );
+    // Before the start: the first tile; past the end: the last tile of the last image.
+    let first = big.thumbnail(-5).unwrap();
+    assert_eq!((first.x, first.y, first.start_us), (0, 0, 0));
+    let last = small.thumbnail(5_000_000_000).unwrap();
+    assert!(last.url.ends_with("tile_10.jpg"));
+    assert_eq!((last.x, last.y), (11 * 26, 15 * 11));
+    assert_eq!(last.start_us + last.duration_us, 1_000_000_000);
+
+    let open = |doc: &str, now: Option<i64>| {
+        AdaptiveSource::open(
+            Protocol::Dash,
+            MPD_URL,
+            doc.as_bytes(),
+            Duration::ZERO,
+            now,
+            StreamConfig::default(),
+        )
+    };
+    // Only images, only text, both: a timeline of the MPD's duration; the widest thumbnails
+    // that fit a width are chosen.
+    for doc in [
+        THUMBNAILS.replace("TEXT", ""),
+        THUMBNAILS.replace("TEXT", text).replace(
+            r#"<AdaptationSet id="3""#,
+            r#"<AdaptationSet id="4" contentType="video" mimeType="video/mp4" codecs="x"><Representation id="v" bandwidth="0"/></AdaptationSet><AdaptationSet id="3""#,
+        ),
+        format!(
+            r#"<MPD type="static" mediaPresentationDuration="PT10S"><Period>{text}</Period></MPD>"#
+        ),
+    ] {
+        let s = open(&doc, None).unwrap_or_else(|e| panic!("{doc}: {e}"));
+        assert_eq!(s.duration(), Some(if doc.contains("PT10S") { 10.0 } else { 1000.0 }));
+        let video = doc.contains("video/mp4");
+        assert_eq!(s.timeline_only(), !video, "{doc}");
+        if doc.contains("image") {
+            assert_eq!(s.thumbnail(0, Some(300)).unwrap().width, 26);
+            assert_eq!(s.thumbnail(0, Some(320)).unwrap().width, 320);
+            assert_eq!(s.thumbnail(0, None).unwrap().width, 320);
+            assert_eq!(s.thumbnail(0, Some(10)).unwrap().width, 26);
+        } else {
+            assert!(s.thumbnail(0, None).is_none());
+        }
+    }
+    // Live, or without a duration: nothing to run a timeline to.
+    let live = format!(
+        r#"<MPD type="dynamic" availabilityStartTime="1970-01-01T00:00:00Z"><Period start="PT0S">{}</Period></MPD>"#,
+        text.replace(
+            "<BaseURL>",
+            r#"<SegmentTemplate duration="2" media="en-$Number$.vtt"/><BaseURL>"#
+        )
+    );
+    let e = open(&live, Some(60_000)).err().unwrap();
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{}", e.message);
+    let e = open(
+        r#"<MPD type="static"><Period>X</Period></MPD>"#.replace("X", text).as_str(),
+        None,
+    )
+    .err()
+    .unwrap();
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{}", e.message);
 }
 
 const MULTI_PERIOD: &str = r#"<MPD xmlns="urn:mpeg:dash:schema:mpd:2011" type="static" mediaPresentationDuration="PT50S">

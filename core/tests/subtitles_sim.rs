@@ -526,3 +526,110 @@ fn a_bad_subtitle_key_is_a_typed_text_track_error_and_playback_goes_on() {
         "{errors:?}"
     );
 }
+
+#[test]
+fn a_text_only_dash_presentation_plays_its_text_on_a_silent_clock_to_the_end() {
+    // Neither audio nor video: the text is the content, so a track (no default among them:
+    // the first, en) shows without being asked for, on a clock silence drives to the MPD's 30 s.
+    let mut h = host();
+    load(&mut h, "streams/dash-thumbs/text-only.mpd");
+    let info = h.player.media_info().unwrap();
+    assert_eq!(
+        (info.video_codec.as_deref(), info.duration),
+        (None, Some(30.0))
+    );
+    assert_eq!(h.player.text_tracks().len(), 2);
+    assert_eq!(h.player.text_track(), Some(0));
+    // A paused exact seek completes and shows the cue there.
+    h.app(AppRequest::Seek {
+        position: 5.5,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "seeked", |h| {
+        h.saw(|e| matches!(e, PlayerEvent::Seeked(_)))
+    });
+    wait(&mut h, 5, "cue 3", |h| shown(h, "Cue") == vec![3]);
+    // Again, to where it is.
+    h.app(AppRequest::Seek {
+        position: 5.5,
+        mode: SeekMode::Exact,
+    });
+    wait(&mut h, 5, "seeked again", |h| {
+        h.events
+            .iter()
+            .filter(|e| matches!(e, PlayerEvent::Seeked(_)))
+            .count()
+            == 2
+    });
+    h.app(AppRequest::Seek {
+        position: 0.0,
+        mode: SeekMode::Exact,
+    });
+    h.app(AppRequest::Play);
+    let n = follows_the_clock(&mut h, "Cue", 29.5);
+    assert!(n > 2500, "{n} steps checked");
+    wait(&mut h, 5, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    assert!((h.player.current_time() - 30.0).abs() < 0.05);
+    // No media segment, no warning: only the manifest and the text file were fetched.
+    assert!(
+        h.fetch_log
+            .iter()
+            .all(|(u, _)| u.ends_with(".mpd") || u.ends_with("subs-en.vtt")),
+        "{:?}",
+        h.fetch_log
+    );
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::Warning(_))));
+    // The player is still usable: a presentation with video plays after it.
+    load(&mut h, "streams/dash-thumbs/manifest.mpd");
+    h.app(AppRequest::Play);
+    wait(&mut h, 20, "playing", |h| {
+        h.player.state() == PlaybackState::Playing && h.player.current_time() > 1.0
+    });
+}
+
+#[test]
+fn an_image_only_dash_presentation_plays_blank_with_a_warning_and_offers_thumbnails() {
+    let mut h = host();
+    load(&mut h, "streams/dash-thumbs/images-only.mpd");
+    let warning = h
+        .events
+        .iter()
+        .find_map(|e| match e {
+            PlayerEvent::Warning(w) => Some(w.clone()),
+            _ => None,
+        })
+        .expect("a warning: nothing to show is never silent");
+    assert_eq!(warning.kind, ErrorKind::Unsupported);
+    assert!(warning.message.contains("thumbnail"), "{}", warning.message);
+    // Thumbnail k is second k: image ⌊k/10⌋+1, tile k mod 10 of its 5x2 grid of 256x144.
+    let t = h.player.thumbnail(12.5, None).unwrap();
+    assert!(t.url.ends_with("dash-thumbs/tiles/tile-2.jpg"), "{}", t.url);
+    assert_eq!(
+        (t.x, t.y, t.width, t.height, t.start_us, t.duration_us),
+        (512, 0, 256, 144, 12_000_000, 1_000_000)
+    );
+    let t = h.player.thumbnail(27.0, Some(100)).unwrap();
+    assert_eq!(
+        (t.x, t.y),
+        (512, 144),
+        "the only track, though wider than asked"
+    );
+    h.app(AppRequest::Play);
+    wait(&mut h, 40, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    assert_eq!(h.last_error(), None);
+}
+
+#[test]
+fn thumbnails_beside_video_and_none_for_a_file() {
+    let mut h = host();
+    load(&mut h, "streams/dash-thumbs/manifest.mpd");
+    assert!(!h.saw(|e| matches!(e, PlayerEvent::Warning(_))));
+    let t = h.player.thumbnail(0.4, None).unwrap();
+    assert!(t.url.ends_with("tiles/tile-1.jpg") && (t.x, t.y) == (0, 0));
+    load(&mut h, "streams/src/v0.mp4");
+    assert!(h.player.thumbnail(0.4, None).is_none());
+}

@@ -1,4 +1,5 @@
-//! The DASH MPD parser over arbitrary bytes, static and at a wall clock picked by the input.
+//! The DASH MPD parser over arbitrary bytes, static and at a wall clock picked by the input;
+//! the thumbnail lookup of every image track at times around and past its segments.
 #![no_main]
 
 use kinema_core::stream::{dash, MediaRef};
@@ -24,6 +25,18 @@ fuzz_target!(|data: &[u8]| {
         if let MediaRef::Segments(list) = m {
             let _ = list.live_start_index(5_000_000);
             let _ = list.merge(list.clone());
+        }
+    }
+    for track in &p.images {
+        let ends = track
+            .list
+            .segments
+            .iter()
+            .flat_map(|s| [s.start_us, s.end_us(), s.start_us.saturating_add(s.duration_us / 2)]);
+        for t in ends.take(64).chain([i64::MIN, -1, 0, i64::MAX]) {
+            if let Some(th) = track.thumbnail(t) {
+                assert!(th.duration_us >= 0, "{th:?}");
+            }
         }
     }
 });

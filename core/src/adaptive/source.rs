@@ -71,7 +71,8 @@ use crate::host::{ByteRange, FetchErrorKind, HostCommand, RequestId, RequestKind
 use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::stream::model::{
-    Encryption, InitSegment, MediaRef, Presentation, RenditionKind, Segment, SegmentList,
+    Encryption, ImageTrack, InitSegment, MediaRef, Presentation, RenditionKind, Segment,
+    SegmentList, Thumbnail,
 };
 use crate::stream::{dash, hls, sidx};
 
@@ -271,6 +272,9 @@ pub struct AdaptiveSource {
     abr: Abr,
     /// Quality levels (the main slot).
     levels: Vec<Media>,
+    /// The presentation has neither audio nor video, only text or thumbnail images: it plays
+    /// as a timeline over silence, with its text tracks, and fetches no media segment.
+    timeline_only: bool,
     /// Alternate audio renditions (the audio slot), when the levels do not carry audio.
     audio: Vec<Media>,
     /// The rendition of `audio` in use.
@@ -381,6 +385,7 @@ impl AdaptiveSource {
             started: false,
             live_start_us: None,
             ts_end: Slots::default(),
+            timeline_only: false,
             hold_back_us: presentation
                 .live_info
                 .as_ref()
@@ -489,10 +494,23 @@ impl AdaptiveSource {
             self.audio_sel = self.audio_user.first().copied();
         }
         if self.levels.is_empty() {
-            return Err(Error::new(
-                ErrorKind::Unsupported,
-                "the manifest has no playable stream",
-            ));
+            if p.text.is_empty() && p.images.is_empty() {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "the manifest has no playable stream",
+                ));
+            }
+            // Only text or thumbnails (a captions-only or preview stream): a timeline.
+            if self.live || p.duration_us.is_none_or(|d| d <= 0) {
+                return Err(Error::new(
+                    ErrorKind::Unsupported,
+                    "a presentation with neither audio nor video plays only as video on demand \
+                     with a duration",
+                ));
+            }
+            self.timeline_only = true;
+            self.demux = SegmentDemux::new(false, None, "dash");
+            return Ok(());
         }
         let has_video = !p.variants.is_empty()
             && p.variants.iter().any(|v| {
@@ -526,6 +544,26 @@ impl AdaptiveSource {
         };
         self.demux = SegmentDemux::new(has_video, audio_slot, container);
         Ok(())
+    }
+
+    /// The presentation has neither audio nor video, only text or thumbnail images
+    /// ([`AdaptiveSource::thumbnail`]): it plays as a timeline over silence.
+    pub fn timeline_only(&self) -> bool {
+        self.timeline_only
+    }
+
+    /// The thumbnail for `t_us` (presentation time, microseconds) of the image track whose
+    /// thumbnails are the widest not wider than `max_width` pixels (the narrowest when all
+    /// are wider; the widest when `max_width` is `None`). `None` without image tracks.
+    pub fn thumbnail(&self, t_us: i64, max_width: Option<u32>) -> Option<Thumbnail> {
+        let width = |t: &ImageTrack| t.width / t.columns.max(1);
+        let images = &self.presentation.images;
+        let fits = images
+            .iter()
+            .filter(|t| max_width.is_none_or(|m| width(t) <= m))
+            .max_by_key(|t| width(t));
+        let track = fits.or_else(|| images.iter().min_by_key(|t| width(t)))?;
+        track.thumbnail(t_us)
     }
 
     /// HLS or DASH.

@@ -34,7 +34,7 @@ use crate::host::{HostCommand, HostEvent, MediaInfo};
 use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
 use crate::source::cache::ByteCache;
-use crate::stream::model::Rendition;
+use crate::stream::model::{Rendition, Thumbnail};
 use crate::stream::Variables;
 use crate::video::VideoPipe;
 
@@ -268,6 +268,18 @@ pub(super) trait MediaSource: Send {
 
     /// The audio rendition in use.
     fn audio_track(&self) -> Option<usize> {
+        None
+    }
+
+    /// The source has neither audio nor video, only text or thumbnail images (a DASH
+    /// presentation of text or image sets alone): it plays as a timeline over silence.
+    fn timeline_only(&self) -> bool {
+        false
+    }
+
+    /// The thumbnail for `t_us` from the manifest's image tracks (the widest whose
+    /// thumbnails are at most `max_width` pixels wide), if it has any.
+    fn thumbnail(&self, _t_us: i64, _max_width: Option<u32>) -> Option<Thumbnail> {
         None
     }
 

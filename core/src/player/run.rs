@@ -320,11 +320,42 @@ impl Player {
             );
             self.out.extend(self.scratch.drain(..));
         }
+        if s.media.timeline_only() {
+            self.open_timeline(s);
+        }
         if self.state == PlaybackState::Loading {
             self.state = PlaybackState::Paused;
             self.out
                 .push_back(HostCommand::Emit(PlayerEvent::StateChanged(self.state)));
         }
+    }
+
+    /// A presentation of only text or thumbnails: its text is the content, so a track shows
+    /// unless the app chose; with no text it can show, the timeline plays blank and says so
+    /// (a warning, never a silent blank).
+    fn open_timeline(&mut self, s: &mut Session) {
+        self.subs
+            .select_default_or_first(&mut self.net, &mut self.scratch);
+        self.out.extend(self.scratch.drain(..));
+        if !self.subs.tracks().is_empty() {
+            return;
+        }
+        let text = s
+            .media
+            .text_renditions()
+            .is_some_and(|(r, _, _)| !r.is_empty());
+        let message = if text {
+            "the presentation has neither audio nor video, and its text is in a format Kinema \
+             does not show (TTML): the timeline plays with nothing to show"
+        } else {
+            "the presentation has only thumbnail images: the timeline plays with nothing to \
+             show (thumbnail() gives the image for a time)"
+        };
+        self.out
+            .push_back(HostCommand::Emit(PlayerEvent::Warning(Error::new(
+                crate::error::ErrorKind::Unsupported,
+                message,
+            ))));
     }
 
     /// Moves between paused, buffering, playing and ended from what the clock and source say.

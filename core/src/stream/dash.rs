@@ -37,9 +37,9 @@ use roxmltree::{Document, Node, ParsingOptions};
 
 use super::model::{
     is_audio_codec, is_text_codec, too_many_segments, ByteSpan, DashLive, Encryption, Ignored,
-    IndexedMedia, InitSegment, LiveInfo, MediaRef, Period, PlaylistType, Presentation, Rendition,
-    RenditionKind, Segment, SegmentList, UtcTiming, Variant, MAX_MANIFEST_BYTES, MAX_PERIODS,
-    MAX_SEGMENTS, MAX_STREAMS, MAX_TOTAL_SEGMENTS,
+    ImageTrack, IndexedMedia, InitSegment, LiveInfo, MediaRef, Period, PlaylistType, Presentation,
+    Rendition, RenditionKind, Segment, SegmentList, UtcTiming, Variant, MAX_MANIFEST_BYTES,
+    MAX_PERIODS, MAX_SEGMENTS, MAX_STREAMS, MAX_TOTAL_SEGMENTS,
 };
 use super::time::{date_time_ms, xs_duration_us};
 use super::url::{join, parse_base};
@@ -493,6 +493,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
         let mut variants = Vec::new();
         let mut audio = Vec::new();
         let mut text = Vec::new();
+        let mut images = Vec::new();
         let (mut audio_tracks, mut text_tracks) = (0usize, 0usize);
         let mut longest = 0i64;
         for chain in chains {
@@ -506,7 +507,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
                     text_tracks += 1;
                     format!("text-{}", text_tracks - 1)
                 }
-                Content::Video => String::new(),
+                Content::Video | Content::Image => String::new(),
             };
             for m in chain.members {
                 let media = m.media.into_media_ref();
@@ -515,6 +516,24 @@ impl<'a, 'i> Mpd<'a, 'i> {
                 }
                 let r = m.rep;
                 match kind {
+                    Content::Image => {
+                        // Thumbnails are single images addressed by a template or a list;
+                        // a `SegmentBase` (one indexed file) cannot hold them.
+                        let MediaRef::Segments(list) = media else {
+                            continue;
+                        };
+                        let (columns, rows) = r.tiles.unwrap_or((1, 1));
+                        images.push(ImageTrack {
+                            id: r.id,
+                            bandwidth: r.bandwidth,
+                            width: r.width.unwrap_or(0),
+                            height: r.height.unwrap_or(0),
+                            columns,
+                            rows,
+                            mime: r.mime,
+                            list,
+                        });
+                    }
                     Content::Video => variants.push(Variant {
                         id: r.id,
                         bandwidth: r.bandwidth,
@@ -608,6 +627,7 @@ impl<'a, 'i> Mpd<'a, 'i> {
             variants,
             audio,
             text,
+            images,
             live_info,
             periods: self.periods.into_iter().map(|p| p.info).collect(),
             ignored: self.ignored,
@@ -701,6 +721,8 @@ impl<'a, 'i> Mpd<'a, 'i> {
                     frame_rate: inherited("frameRate").map(frame_rate).transpose()?,
                     codecs: codec_list(inherited("codecs")),
                     channels: channels(*rep).or_else(|| channels(set)),
+                    tiles: tiles(*rep).or_else(|| tiles(set)),
+                    mime: inherited("mimeType").unwrap_or_default().to_string(),
                     id,
                     bandwidth,
                 },
@@ -1311,12 +1333,40 @@ impl Template {
     }
 }
 
+/// The DASH-IF thumbnail grid of an image Representation or set: `EssentialProperty` (or
+/// `SupplementalProperty`) `http://dashif.org/guidelines/thumbnail_tile` (also written
+/// `http://dashif.org/thumbnail_tile`) with value `"CxR"`, each 1..=1024; `None` without one
+/// or with a value that is not a grid (then each image is one thumbnail).
+fn tiles(node: Node<'_, '_>) -> Option<(u32, u32)> {
+    const SCHEMES: [&str; 2] = [
+        "http://dashif.org/guidelines/thumbnail_tile",
+        "http://dashif.org/thumbnail_tile",
+    ];
+    let value = elements(node, "EssentialProperty")
+        .chain(elements(node, "SupplementalProperty"))
+        .find(|d| {
+            d.attribute("schemeIdUri")
+                .is_some_and(|s| SCHEMES.contains(&s))
+        })?
+        .attribute("value")?;
+    let (c, r) = value.trim().split_once(['x', 'X'])?;
+    let n = |v: &str| {
+        v.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (1..=1024).contains(n))
+    };
+    Some((n(c)?, n(r)?))
+}
+
 /// What an AdaptationSet carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 enum Content {
     Video,
     Audio,
     Text,
+    /// Thumbnail images (`contentType="image"`, `image/*`).
+    Image,
 }
 
 /// The content type of an AdaptationSet, or (as `Err`) the type it has that is not carried.
@@ -1340,6 +1390,9 @@ fn content_kind(set: Node<'_, '_>, first: Node<'_, '_>) -> Result<Content, Strin
         Some("video") => return Ok(Content::Video),
         Some("audio") => return Ok(Content::Audio),
         Some("text") => return Ok(Content::Text),
+        Some("image") if mime.is_empty() || mime.starts_with("image/") => {
+            return Ok(Content::Image)
+        }
         _ => {}
     }
     if mime.starts_with("video/") {
@@ -1348,6 +1401,8 @@ fn content_kind(set: Node<'_, '_>, first: Node<'_, '_>) -> Result<Content, Strin
         Ok(Content::Audio)
     } else if text_mime {
         Ok(Content::Text)
+    } else if mime.starts_with("image/") && content_type.is_none() {
+        Ok(Content::Image)
     } else if !codecs.is_empty() && codecs.iter().all(|c| is_audio_codec(c)) {
         Ok(Content::Audio)
     } else if !codecs.is_empty() && codecs.iter().all(|c| is_text_codec(c)) {
@@ -1384,6 +1439,10 @@ fn channels(node: Node<'_, '_>) -> Option<u32> {
 /// A representation's attributes, from the first period it appears in.
 struct RepInfo {
     id: String,
+    /// Image sets: the thumbnail grid (columns, rows).
+    tiles: Option<(u32, u32)>,
+    /// `@mimeType` of the Representation or its set.
+    mime: String,
     bandwidth: u64,
     width: Option<u32>,
     height: Option<u32>,

@@ -204,6 +204,7 @@ pub fn presentation_from_media(list: SegmentList) -> Presentation {
         }],
         audio: Vec::new(),
         text: Vec::new(),
+        images: Vec::new(),
         ignored: Vec::new(),
         variables: None,
     }
@@ -542,6 +543,8 @@ fn parse_multivariant<'a>(
         variants,
         audio,
         text,
+        // HLS image playlists (`EXT-X-IMAGE-STREAM-INF`, a Roku/Apple extension) are not read.
+        images: Vec::new(),
         live_info: None,
         periods: vec![Period {
             id: None,

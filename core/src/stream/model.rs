@@ -37,6 +37,9 @@ pub struct Presentation {
     pub audio: Vec<Rendition>,
     /// Subtitle tracks (HLS `EXT-X-MEDIA TYPE=SUBTITLES`; DASH text Representations).
     pub text: Vec<Rendition>,
+    /// Thumbnail image tracks (DASH `contentType="image"` sets of tiled JPEG/PNG images, as
+    /// DASH-IF IOP describes them), for seek previews: [`ImageTrack::thumbnail`].
+    pub images: Vec<ImageTrack>,
     /// Live timing, for live presentations whose timing is known (not for a bare HLS
     /// multivariant playlist: see [`crate::stream::hls::live_info`]).
     pub live_info: Option<LiveInfo>,
@@ -183,6 +186,92 @@ pub struct Rendition {
     /// Where its segments come from; `None` when the variant's own stream carries it (HLS
     /// `EXT-X-MEDIA` without `URI`).
     pub media: Option<MediaRef>,
+}
+
+/// A thumbnail track: each segment is one image holding a grid of `columns` × `rows`
+/// thumbnails that share the segment's duration equally, left to right, then top to bottom
+/// (DASH-IF IOP, "thumbnail_tile" `EssentialProperty` with value `"CxR"`; 1x1 without one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageTrack {
+    /// `Representation@id`.
+    pub id: String,
+    /// Bits per second (`@bandwidth`).
+    pub bandwidth: u64,
+    /// Width of a whole image (the grid), pixels.
+    pub width: u32,
+    /// Height of a whole image, pixels.
+    pub height: u32,
+    /// Thumbnails per row.
+    pub columns: u32,
+    /// Rows of thumbnails.
+    pub rows: u32,
+    /// The MIME type of the images (`image/jpeg`, `image/png`).
+    pub mime: String,
+    /// The images.
+    pub list: SegmentList,
+}
+
+/// One thumbnail: a rectangle of an image, shown for a stretch of the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thumbnail {
+    /// Absolute URL of the image that holds it.
+    pub url: String,
+    /// Byte range within `url` when the image is part of a larger resource.
+    pub range: Option<ByteSpan>,
+    /// Left edge of the thumbnail in the image, pixels.
+    pub x: u32,
+    /// Top edge, pixels.
+    pub y: u32,
+    /// Width, pixels.
+    pub width: u32,
+    /// Height, pixels.
+    pub height: u32,
+    /// Where on the timeline it starts, microseconds.
+    pub start_us: i64,
+    /// How long it stands for, microseconds.
+    pub duration_us: i64,
+}
+
+impl ImageTrack {
+    /// The thumbnail for presentation time `t_us`: the image whose segment covers `t_us` (the
+    /// last one before it when `t_us` falls in a gap or after the end; the first before the
+    /// start), and the tile of that image whose share of the segment's duration covers it.
+    /// `None` when the track has no image.
+    pub fn thumbnail(&self, t_us: i64) -> Option<Thumbnail> {
+        let segs = &self.list.segments;
+        let i = segs
+            .partition_point(|s| s.start_us <= t_us)
+            .saturating_sub(1);
+        let seg = segs.get(i)?;
+        let tiles = u64::from(self.columns.max(1)) * u64::from(self.rows.max(1));
+        let duration = seg.duration_us.max(1);
+        let into = t_us.clamp(seg.start_us, seg.end_us().saturating_sub(1)) - seg.start_us;
+        // i128: `into * tiles` can exceed i64 for absurd durations.
+        let tile = ((i128::from(into) * i128::from(tiles)) / i128::from(duration))
+            .clamp(0, i128::from(tiles) - 1) as u64;
+        let (w, h) = (
+            self.width / self.columns.max(1),
+            self.height / self.rows.max(1),
+        );
+        let (col, row) = (
+            tile % u64::from(self.columns.max(1)),
+            tile / u64::from(self.columns.max(1)),
+        );
+        let start =
+            seg.start_us + ((i128::from(duration) * i128::from(tile)) / i128::from(tiles)) as i64;
+        let end = seg.start_us
+            + ((i128::from(duration) * i128::from(tile + 1)) / i128::from(tiles)) as i64;
+        Some(Thumbnail {
+            url: seg.url.clone(),
+            range: seg.range,
+            x: col as u32 * w,
+            y: row as u32 * h,
+            width: w,
+            height: h,
+            start_us: start,
+            duration_us: end - start,
+        })
+    }
 }
 
 /// Where a variant's or rendition's segments come from.

@@ -99,6 +99,20 @@ impl Subtitles {
         }
     }
 
+    /// Shows the default track, else the first, unless the app chose already: for a
+    /// presentation whose only content is its text, where nothing shown would be a blank.
+    pub fn select_default_or_first(
+        &mut self,
+        net: &mut RequestService,
+        out: &mut Vec<HostCommand>,
+    ) {
+        if self.chosen || self.selected.is_some() || self.tracks.is_empty() {
+            return;
+        }
+        let i = self.tracks.iter().position(|t| t.info.default).unwrap_or(0);
+        self.select_inner(Some(i), net, out);
+    }
+
     /// Adds a side-loaded WebVTT file; returns its index. It is not selected.
     pub fn add_file(
         &mut self,

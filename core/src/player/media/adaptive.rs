@@ -18,7 +18,7 @@ use crate::error::{Error, ErrorKind};
 use crate::host::{AudioDecoderConfig, HostCommand, HostEvent, MediaInfo};
 use crate::load_control::LoadControl;
 use crate::net::{Owner, RequestService};
-use crate::stream::model::Rendition;
+use crate::stream::model::{Rendition, Thumbnail};
 use crate::stream::Variables;
 
 /// Virtual device rate of the silence a stream without audio plays.
@@ -50,6 +50,22 @@ pub(in crate::player) fn audio_config(t: &TrackInfo) -> Result<AudioDecoderConfi
         sample_rate: t.sample_rate,
         channels: t.channels,
     })
+}
+
+/// A presentation of only text or thumbnails: no decoder, silence drives the clock to the
+/// end of the presentation (its text tracks show their cues on it, as over a video).
+fn timeline(a: &AdaptiveSource) -> Opened {
+    let info = MediaInfo {
+        container: a.demux.container().to_string(),
+        duration: a.duration(),
+        ..MediaInfo::default()
+    };
+    let audio = Audio::Silence(Silence::new(SILENCE_RATE, info.duration));
+    Opened {
+        info,
+        video: None,
+        audio,
+    }
 }
 
 /// Builds the pipelines from the tracks the first segments showed.
@@ -103,6 +119,9 @@ impl MediaSource for AdaptiveSource {
         _net: &mut RequestService,
         _out: &mut Vec<HostCommand>,
     ) -> Result<Opening, Stall> {
+        if self.timeline_only() {
+            return Ok(Opening::Open(Box::new(timeline(self))));
+        }
         if !self.ready() {
             return Ok(Opening::Wait);
         }
@@ -117,6 +136,10 @@ impl MediaSource for AdaptiveSource {
         net: &mut RequestService,
         out: &mut Vec<HostCommand>,
     ) -> Result<(), Error> {
+        if self.timeline_only() {
+            // No media segments: text tracks load on their own (`crate::subtitles`).
+            return Ok(());
+        }
         if let Some(us) = wants.playhead_us {
             self.set_playhead(us);
         }
@@ -234,6 +257,14 @@ impl MediaSource for AdaptiveSource {
 
     fn audio_track(&self) -> Option<usize> {
         AdaptiveSource::audio_track(self)
+    }
+
+    fn timeline_only(&self) -> bool {
+        AdaptiveSource::timeline_only(self)
+    }
+
+    fn thumbnail(&self, t_us: i64, max_width: Option<u32>) -> Option<Thumbnail> {
+        AdaptiveSource::thumbnail(self, t_us, max_width)
     }
 
     fn stream_stats(&self) -> Option<StreamStats> {
