@@ -21,7 +21,7 @@ const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js'
  *   'text-controls': HTMLElement, 'text-track': HTMLSelectElement, 'cue-line': HTMLOutputElement,
  *   'stream-chart': HTMLCanvasElement, unlock: HTMLButtonElement, state: HTMLElement, info: HTMLElement,
  *   buffered: HTMLElement, error: HTMLElement, 'url-form': HTMLFormElement, url: HTMLInputElement,
- *   'stream-pick': HTMLSelectElement, file: HTMLInputElement, 'audio-mode': HTMLElement,
+ *   'stream-pick': HTMLSelectElement, file: HTMLInputElement, 'audio-mode': HTMLElement, preview: HTMLElement,
  * }} PageElements
  */
 /** @type {<K extends keyof PageElements>(id: K) => PageElements[K]} */
@@ -203,7 +203,37 @@ $('seek').addEventListener('input', () => {
 });
 $('seek').addEventListener('change', () => {
   dragging = false;
+  hidePreview();
   player.seek(Number($('seek').value));
+});
+
+// Seek preview: the thumbnail (a tile of the stream's thumbnail images, `player.thumbnail`) of
+// the time under the pointer or the dragged thumb, above the seek bar. Nothing without images.
+/** @param {number} t seconds @param {number} at pixels from the seek bar's left edge */
+function showPreview(t, at) {
+  const th = player.thumbnail(t, 256);
+  const box = $('preview');
+  if (!th) { box.hidden = true; return; }
+  box.style.width = `${th.width}px`;
+  box.style.height = `${th.height}px`;
+  box.style.backgroundImage = `url("${th.url}")`;
+  box.style.backgroundPosition = `${-th.x}px ${-th.y}px`;
+  box.style.left = `${$('seek').offsetLeft + at}px`;
+  box.dataset.time = String(t);
+  box.hidden = false;
+}
+function hidePreview() { $('preview').hidden = true; }
+$('seek').addEventListener('pointermove', (e) => {
+  const r = $('seek').getBoundingClientRect();
+  const d = Number($('seek').max);
+  if (!(d > 0) || r.width <= 0) return;
+  const x = Math.min(Math.max(e.clientX - r.left, 0), r.width);
+  showPreview((x / r.width) * d, x);
+});
+$('seek').addEventListener('pointerleave', () => { if (!dragging) hidePreview(); });
+$('seek').addEventListener('input', () => {
+  const d = Number($('seek').max), t = Number($('seek').value);
+  if (d > 0) showPreview(t, (t / d) * $('seek').clientWidth);
 });
 $('volume').addEventListener('input', () => { player.volume = Number($('volume').value); });
 $('mute').addEventListener('click', () => {

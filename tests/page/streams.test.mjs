@@ -228,3 +228,61 @@ test('bad manifests end in typed errors and the player plays again', async () =>
   await playAndCheck('fixtures/streams/dash-timeline/manifest.mpd', { secs: 2 });
   assert.deepEqual(env.problems, []);
 });
+
+test('DASH thumbnail tiles: thumbnail(t) names the tile whose picture is the one at t; the demo shows it over the seek bar', async () => {
+  await playAndCheck('fixtures/streams/dash-thumbs/manifest.mpd', { secs: 2 });
+  // Each thumbnail is the picture at a whole second k, so its frame code reads 30k.
+  const read = await page.evaluate(async () => {
+    const out = [];
+    for (const t of [0.4, 12.5, 27.2]) {
+      const th = window.kinema.player.thumbnail(t, 256);
+      const img = await createImageBitmap(await (await fetch(th.url)).blob());
+      const c = new OffscreenCanvas(th.width, th.height);
+      const g = c.getContext('2d');
+      g.drawImage(img, th.x, th.y, th.width, th.height, 0, 0, th.width, th.height);
+      const px = g.getImageData(0, 0, th.width, th.height).data;
+      let n = 0;
+      for (let b = 0; b < 16; b++) {
+        const x = Math.floor(((b % 8) + 0.5) * th.width / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * th.height / 2);
+        const i = (y * th.width + x) * 4;
+        if (0.299 * px[i] + 0.587 * px[i + 1] + 0.114 * px[i + 2] > 128) n |= 1 << b;
+      }
+      out.push({ t, n, url: th.url.split('/').pop(), x: th.x, y: th.y, start: th.start, duration: th.duration });
+    }
+    return out;
+  });
+  console.log(`  thumbnails: ${JSON.stringify(read)}`);
+  assert.deepEqual(read.map((r) => r.n), [0, 360, 810]);
+  assert.deepEqual(read.map((r) => [r.url, r.x, r.y, r.start, r.duration]), [
+    ['tile-1.jpg', 0, 0, 0, 1], ['tile-2.jpg', 512, 0, 12, 1], ['tile-3.jpg', 512, 144, 27, 1],
+  ]);
+  // The demo: the pointer over the seek bar at 40 % of 30 s shows the tile of 12 s.
+  const preview = await page.evaluate(() => {
+    const seek = document.getElementById('seek'), r = seek.getBoundingClientRect();
+    seek.dispatchEvent(new PointerEvent('pointermove', { clientX: r.left + r.width * 0.4, clientY: r.top + r.height / 2, bubbles: true }));
+    const box = document.getElementById('preview');
+    return { hidden: box.hidden, image: box.style.backgroundImage, position: box.style.backgroundPosition, width: box.style.width, time: Number(box.dataset.time) };
+  });
+  assert.equal(preview.hidden, false);
+  assert.match(preview.image, /dash-thumbs\/tiles\/tile-2\.jpg/);
+  assert.equal(preview.position, '-512px 0px');
+  assert.equal(preview.width, '256px');
+  assert.ok(Math.abs(preview.time - 12) < 0.5, `${preview.time}`);
+  await page.evaluate(() => window.kinema.player.pause());
+});
+
+test('DASH images only: plays as a blank timeline with an unsupported warning, never an error', async () => {
+  await page.evaluate(() => {
+    window.warnings = [];
+    window.kinema.player.addEventListener('warning', (e) => window.warnings.push(e.detail));
+  });
+  await loadAndWatch(page, 'fixtures/streams/dash-thumbs/images-only.mpd');
+  await until(page, () => window.kinema.player.state === 'error' || window.kinema.player.currentTime > 1, null, 20_000);
+  const r = await page.evaluate(() => ({ error: window.kinema.player.error, warnings: window.warnings, th: window.kinema.player.thumbnail(3) }));
+  assert.equal(r.error, null);
+  assert.equal(r.warnings.length, 1, JSON.stringify(r.warnings));
+  assert.equal(r.warnings[0].kind, 'unsupported');
+  assert.match(r.warnings[0].message, /thumbnail/);
+  assert.match(r.th.url, /tile-1\.jpg$/);
+  await page.evaluate(() => window.kinema.player.pause());
+});

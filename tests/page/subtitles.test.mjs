@@ -88,7 +88,9 @@ async function open(url, tracks) {
 
 /** Exact seek while paused; waits until the picture and the cues for `t` are up. */
 async function seekTo(t) {
-  const n = await page.evaluate((t) => { window.kinema.player.currentTime = t; return window.seekedCount; }, t);
+  // The count before the seek: a seek the core completes at once (nothing to fetch, as in a
+  // text-only presentation) dispatches `seeked` inside the setter.
+  const n = await page.evaluate((t) => { const n = window.seekedCount; window.kinema.player.currentTime = t; return n; }, t);
   await until(page, (n) => window.seekedCount > n || window.kinema.player.state === 'error', n, 15_000);
   // One more animation frame so the display has drawn both.
   await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => setTimeout(ok, 100))));
@@ -344,4 +346,44 @@ test('STYLE colours the text red; a vertical:rl cue is drawn as a tall column', 
   assert.ok(m.right > 2 * m.left && m.left > 0, `right column ${m.right} px, left ${m.left} px`);
   // At the picture's left edge, as laid out.
   assert.ok(m.column.x < m.pic.x + m.pic.w * 0.1, JSON.stringify(m.column));
+});
+
+test('DASH text only (no audio, no video): the text plays on its own clock, drawn on the canvas, to the end', async () => {
+  await open('fixtures/streams/dash-thumbs/text-only.mpd', 2);
+  const info = await page.evaluate(() => window.kinema.player.mediaInfo);
+  assert.equal(info.videoCodec, null);
+  assert.equal(info.duration, 30);
+  // The text is the content: a track shows unasked (no default among them: the first, en).
+  assert.equal(await page.evaluate(() => window.kinema.player.textTrack), 0);
+  await seekTo(5.5);
+  assert.deepEqual((await activeTexts()).map(cueNumber), [3]);
+  // Drawn: white text pixels in the lower part of the canvas, none in the top half.
+  const bright = await page.evaluate(async () => {
+    const { width: w, height: h, data } = await window.kinema.player.captureFrame();
+    let low = 0, high = 0;
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = 4 * (y * w + x);
+        if (0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2] >= 190) {
+          if (y > h * 0.7) low++;
+          else if (y < h * 0.5) high++;
+        }
+      }
+    }
+    return { low, high, w, h };
+  });
+  console.log(`  ${RENDERER}: text-only cue: ${bright.low} text pixels in the bottom 30 % of ${bright.w}x${bright.h}, ${bright.high} in the top half`);
+  assert.ok(bright.low > 200, `no cue text drawn: ${JSON.stringify(bright)}`);
+  assert.equal(bright.high, 0);
+  // Playing: cues enter on the clock, and the presentation ends at its duration.
+  await seekTo(26.5);
+  await page.evaluate(() => { window.cueLog = []; window.kinema.player.play().catch(() => {}); });
+  await until(page, () => ['ended', 'error'].includes(window.kinema.player.state), null, 20_000);
+  const end = await page.evaluate(() => ({ state: window.kinema.player.state, t: window.kinema.player.currentTime, log: window.cueLog }));
+  assert.equal(end.state, 'ended');
+  assert.ok(Math.abs(end.t - 30) < 0.1, `ended at ${end.t}`);
+  const entered = end.log.filter((e) => e.texts.length).map((e) => [cueNumber(e.texts[0]), e.t]);
+  // From 26.5 s (cue 13 on): cue 14 enters at 27 s, cue 15 at 29 s.
+  assert.deepEqual(entered.map((e) => e[0]), [14, 15], JSON.stringify(end.log));
+  for (const [n, t] of entered) assert.ok(Math.abs(t - (2 * n - 1)) < 0.25, `cue ${n} entered at ${t.toFixed(3)} s`);
 });

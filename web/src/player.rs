@@ -86,6 +86,9 @@ export interface StreamStats { level: number; bitrate: number; throughputBps: nu
 /** A quality level or audio track of an adaptive stream (`Player.qualities`, `Player.audioTracks`). */
 export interface TrackChoice { index: number; id: string; bandwidth: number; height: number; language: string | null; name: string; }
 
+/** A seek-preview thumbnail (`Player.thumbnail`): the rectangle `x, y, width, height` (pixels) of the image at `url` (bytes `range` of it when set) stands for the `duration` seconds from `start`. */
+export interface Thumbnail { url: string; range: { start: number; end: number } | null; x: number; y: number; width: number; height: number; start: number; duration: number; }
+
 /** A subtitle track (`Player.textTracks`); `sideLoaded` for tracks added with `addTextTrack`. */
 export interface TextTrackInfo { index: number; id: string; language: string | null; name: string; kind: 'subtitles' | 'captions'; default: boolean; forced: boolean; sideLoaded: boolean; }
 
@@ -323,6 +326,45 @@ impl Player {
                 .with_core(|c| c.active_cues())
                 .unwrap_or_default(),
         )
+    }
+
+    /// The seek-preview thumbnail for `time` (seconds) from the stream's thumbnail image
+    /// tracks (DASH tiled images), taken from the track whose thumbnails are the widest at
+    /// most `maxWidth` pixels wide (0 or absent: the widest); `null` when there is none.
+    /// Fetch `url` (e.g. as an `<img>` or with `fetch`) and show the rectangle.
+    #[wasm_bindgen(unchecked_return_type = "Thumbnail | null")]
+    pub fn thumbnail(&self, time: f64, max_width: Option<u32>) -> JsValue {
+        let max_width = max_width.filter(|&w| w > 0);
+        let Some(t) = self
+            .driver
+            .with_core(|c| c.thumbnail(time, max_width))
+            .flatten()
+        else {
+            return JsValue::NULL;
+        };
+        let o = Object::new();
+        let set = |k: &str, v: JsValue| {
+            let _ = Reflect::set(&o, &k.into(), &v);
+        };
+        set("url", t.url.as_str().into());
+        let range = t.range.map_or(JsValue::NULL, |r| {
+            let span = Object::new();
+            let _ = Reflect::set(&span, &"start".into(), &(r.start as f64).into());
+            let _ = Reflect::set(
+                &span,
+                &"end".into(),
+                &(r.end().saturating_sub(1) as f64).into(),
+            );
+            span.into()
+        });
+        set("range", range);
+        set("x", t.x.into());
+        set("y", t.y.into());
+        set("width", t.width.into());
+        set("height", t.height.into());
+        set("start", (t.start_us as f64 / 1e6).into());
+        set("duration", (t.duration_us as f64 / 1e6).into());
+        o.into()
     }
 
     /// Quality levels of an adaptive stream, lowest first (empty for a file).
