@@ -322,7 +322,7 @@ const APP_TS = `// Uses the whole public API of the installed package; compiled 
 import init, { initSync, start, setAudioWorkletUrl, Player } from 'kinema';
 import type {
   ActiveCue, Capabilities, ControlsView, DecodePath, InitOutput, KeyName, KinemaRequest, KinemaResponse, MediaInfo, PlayerError,
-  PlayerErrorKind, PlayerEventMap, PlayerState, PlayerStats, PlayerWarning, RequestKind, StreamStats, TextTrackInfo, TrackChoice, VideoStats,
+  PlayerErrorKind, PlayerEventMap, PlayerState, PlayerStats, PlayerWarning, RequestKind, StreamStats, TextTrackInfo, Thumbnail, TrackChoice, VideoStats,
 } from 'kinema';
 import initWebgl, { Player as WebglPlayer } from 'kinema/webgl';
 import { attachDevice, detectProfile, PROFILES } from 'kinema/device-shims';
@@ -376,6 +376,8 @@ export async function main(canvas: HTMLCanvasElement, bytes: ArrayBuffer): Promi
   const stats: PlayerStats = player.stats();
   const mode: 'sab' | 'message' | null = stats.audioMode;
   const stream: StreamStats | null = player.streamStats();
+  const thumb: Thumbnail | null = player.thumbnail(12.5, 256);
+  const thumbAt: number | undefined = player.thumbnail(3)?.x;
   const video: VideoStats | null = player.videoStats();
   const path: DecodePath | null | undefined = video?.decodePath;
   player.suspend();
