@@ -30,6 +30,8 @@
 #   dash-base/      manifest.mpd: SegmentBase (one file per Representation, sidx index);
 #                   manifest-list.mpd: the same files as SegmentList with mediaRange
 #   dash-webm/      manifest.mpd: VP9 234p/360p + Opus en/de, WebM segments, SegmentTimeline
+#   sync-720p.mp4   the 720p rung and the en audio, 12 s, as one progressive MP4 (A/V sync under
+#                   CPU throttling, scripts/bench-sync.mjs)
 #   dash-thumbs/    manifest.mpd: 234p + en audio + a thumbnail image set (tiles/tile-N.jpg:
 #                   5x2 grids of 256x144 thumbnails, one per second, 10 s per image, DASH-IF
 #                   thumbnail_tile); text-only.mpd: the en/de text sets alone; images-only.mpd:
@@ -302,6 +304,11 @@ if package dash-webm manifest.mpd; then
   node scripts/streams-manifests.mjs dash "$tmp" "$out"
   done_package dash-webm
 fi
+if force || [ ! -s "$out/sync-720p.mp4" ] || [ "$src/v2.mp4" -nt "$out/sync-720p.mp4" ]; then
+  ff -i "$src/v2.mp4" -i "$src/audio-en.m4a" -t 12 -map 0:v -map 1:a -c copy -movflags +faststart "$out/sync-720p.mp4.tmp.mp4"
+  mv "$out/sync-720p.mp4.tmp.mp4" "$out/sync-720p.mp4"
+  made+=("$out/sync-720p.mp4")
+else kept=$((kept + 1)); fi
 if package dash-thumbs manifest.mpd; then
   # Thumbnail k (second k) is frame 30k, the picture at k s, so its frame code reads 30k.
   ff -i "$src/v0.mp4" -i "$src/audio-en.m4a" -map 0:v -map 1:a -c copy -metadata:s:a:0 language=eng \
