@@ -2315,3 +2315,25 @@ fn hls_define_limits() {
     );
     assert!(t.elapsed().as_secs() < 5, "{:?}", t.elapsed());
 }
+
+#[test]
+fn a_thumbnail_segment_without_duration_is_one_instant() {
+    // A fuzzer's find: an image Representation without segment information in a period of
+    // unknown length is one image of no duration, and the thumbnail lookup clamped into an
+    // empty range and panicked.
+    let p = mpd(
+        r#"<MPD type="static"><Period><AdaptationSet contentType="image" mimeType="image/jpeg">
+        <Representation id="i" bandwidth="1" width="320" height="180">
+        <EssentialProperty schemeIdUri="http://dashif.org/thumbnail_tile" value="12x16"/>
+        </Representation></AdaptationSet></Period></MPD>"#,
+        0,
+    );
+    assert_eq!(p.images[0].list.segments[0].duration_us, 0);
+    for track in &p.images {
+        for t in [i64::MIN, -1, 0, 1, 50_000_000, i64::MAX] {
+            if let Some(th) = track.thumbnail(t) {
+                assert!(th.duration_us >= 0 && th.x == 0 && th.y == 0, "{th:?}");
+            }
+        }
+    }
+}

@@ -245,7 +245,9 @@ impl ImageTrack {
         let seg = segs.get(i)?;
         let tiles = u64::from(self.columns.max(1)) * u64::from(self.rows.max(1));
         let duration = seg.duration_us.max(1);
-        let into = t_us.clamp(seg.start_us, seg.end_us().saturating_sub(1)) - seg.start_us;
+        // (A segment of no duration, which a broken template gives, is one instant.)
+        let last = seg.end_us().saturating_sub(1).max(seg.start_us);
+        let into = t_us.clamp(seg.start_us, last).saturating_sub(seg.start_us);
         // i128: `into * tiles` can exceed i64 for absurd durations.
         let tile = ((i128::from(into) * i128::from(tiles)) / i128::from(duration))
             .clamp(0, i128::from(tiles) - 1) as u64;
