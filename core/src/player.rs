@@ -377,22 +377,6 @@ impl Player {
                 }
             }
             HostEvent::VideoDecoderDepth { chunks } => self.video_depth = chunks,
-            HostEvent::FrameShown { frame } => {
-                // A measurement only: nothing moves, no step.
-                if let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) {
-                    v.on_shown(frame, now);
-                }
-                return;
-            }
-            HostEvent::VideoFrameMissing {
-                generation,
-                timestamp_us,
-                duration_us,
-            } => {
-                if let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) {
-                    v.on_missing(generation, timestamp_us, duration_us);
-                }
-            }
         }
         self.out.extend(self.scratch.drain(..));
         self.advance(now);

@@ -102,16 +102,6 @@ pub struct SimVideo {
     /// Host time the decoder spends on each chunk (zero: instant). A decoder slower than
     /// the frame rate (a TV-class CPU) delivers its pictures later and later.
     pub decode_cost: Duration,
-    /// Host time the display takes to draw a presented picture (zero: at once). The picture
-    /// is on screen, and `FrameShown` reported, that much later.
-    pub draw_cost: Duration,
-    /// Every picture as it reached the screen: (host time, timestamp).
-    pub shown_log: Vec<(Duration, i64)>,
-    /// Draws under way: (done at, picture, timestamp).
-    draws: VecDeque<(Duration, FrameId, i64)>,
-    /// Every this-many-th picture the decoder answers without a picture
-    /// (`VideoFrameMissing`, as a `<video>` fed through MSE skips pictures); 0: never.
-    pub missing_every: u64,
     /// When the decoder is free again.
     busy_until: Duration,
     /// Outputs waiting for the decoder to get to them: (ready at, event).
@@ -261,21 +251,6 @@ impl SimHost {
     pub fn send(&mut self, event: HostEvent) {
         self.player.handle(self.now, event);
         self.drain();
-        self.finish_draws();
-    }
-
-    /// Reports the draws done by now (`FrameShown`), as a host does right after drawing.
-    fn finish_draws(&mut self) {
-        while let Some(&(at, frame, ts)) = self.video.draws.front() {
-            if at > self.now {
-                break;
-            }
-            self.video.draws.pop_front();
-            self.video.shown_log.push((self.now, ts));
-            self.player
-                .handle(self.now, HostEvent::FrameShown { frame });
-            self.drain();
-        }
     }
 
     fn drain(&mut self) {
@@ -406,8 +381,6 @@ impl SimHost {
                 self.video.on_screen = ts;
                 if let Some(ts) = ts {
                     self.video.presented.push((self.now, ts));
-                    let done = self.now + self.video.draw_cost;
-                    self.video.draws.push_back((done, frame, ts));
                 }
             }
             HostCommand::ReleaseFrame { frame } => {
@@ -431,14 +404,6 @@ impl SimHost {
         };
         let (ts, dur) = v.held.remove(i);
         v.next_id += 1;
-        if v.missing_every > 0 && v.next_id.is_multiple_of(v.missing_every) {
-            out.push(HostEvent::VideoFrameMissing {
-                generation,
-                timestamp_us: ts,
-                duration_us: dur,
-            });
-            return;
-        }
         v.live.insert(v.next_id, ts);
         out.push(HostEvent::VideoFrameDecoded {
             generation,

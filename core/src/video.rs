@@ -3,10 +3,9 @@
 //! contains the clock, drops late ones and releases everything it no longer needs.
 //!
 //! Audio is the master. When decoding (or the host's drawing) cannot keep up, pictures come
-//! out after their time. Of the pictures due, only the newest can be shown (older ones are
-//! dropped), and only while it is at most [`LATE_US`] (or a frame) late: a later one is
-//! dropped too and the picture on screen stays, so every picture shown is in sync with the
-//! sound. Once pictures come late, the decoding changes so the lag stays bounded instead
+//! out after their time. The newest picture due is always the one shown (it is nearer the
+//! clock than the one on screen; older ones due are dropped), and once pictures come more
+//! than [`LATE_US`] (or a frame) late, the decoding changes so the lag stays bounded instead
 //! of growing: past twice that, H.264 pictures no other refers to (most B-frames) are not
 //! decoded, which gives a decoder that is a little too slow its time back; and when a picture arrives more than
 //! [`BEHIND_US`] late, or late pictures keep coming later, the feeder skips to the next
@@ -14,14 +13,6 @@
 //! shows fewer pictures, and every picture that was due and not shown counts in
 //! [`VideoStats::dropped`]. (ExoPlayer's video renderer also drops to the keyframe when far
 //! behind.)
-//!
-//! Drawing takes time too (a copy out of the decoder, an upload, a draw, the wait for the
-//! display's next frame; long on a TV): hosts report each picture as it reaches the screen
-//! (`FrameShown`), the running mean of the time from
-//! `PresentFrame` to that report is the presentation lead, and pictures are picked for the
-//! clock that far ahead, so they reach the screen at their time. A presented picture the host
-//! never drew (a newer one overtook its draw) counts as dropped once a later one is reported,
-//! and so does a chunk the decoder answered without a picture (`VideoFrameMissing`).
 //!
 //! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
 //! [`MAX_DECODED`] decoded pictures waiting (they are GPU memory on most hosts), and at most
@@ -59,8 +50,6 @@ pub const LATE_US: i64 = 50_000;
 pub const BEHIND_US: i64 = 500_000;
 /// Once a picture is shown less late than this, non-reference pictures are decoded again.
 const LAG_CLEARED_US: i64 = 20_000;
-/// Longest presentation lead believed (a host slower than this to draw is stalled, not slow).
-const MAX_PRESENT_LEAD_US: i64 = 250_000;
 
 /// Counters an app (or the stats overlay) can read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -83,10 +72,6 @@ pub struct VideoStats {
     pub queued: u32,
     /// Decoder errors recovered from.
     pub decoder_errors: u32,
-    /// How long after the core presents a picture the host has it on screen, milliseconds:
-    /// the estimate from the host's `FrameShown` reports (their running mean). Pictures are
-    /// picked for the clock that far ahead.
-    pub present_lead_ms: f64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -154,11 +139,6 @@ pub struct VideoPipe {
     /// Most chunks in flight outside exact seeks: [`MAX_IN_FLIGHT`] unless the host's decoder
     /// is deeper ([`VideoPipe::set_decoder_depth`]).
     max_in_flight: u32,
-    /// The last pictures presented and the host time each was presented at, until the host
-    /// reports them on screen (a few: a slow host draws after the next present).
-    presents: VecDeque<(FrameId, std::time::Duration)>,
-    /// How long presenting takes on this host (µs), see [`VideoStats::present_lead_ms`].
-    lead_us: i64,
 }
 
 /// True when an H.264 access unit (length-prefixed NAL units) holds only non-reference
@@ -253,8 +233,6 @@ impl VideoPipe {
             stats: VideoStats::default(),
             configured: false,
             first_generation: last_generation,
-            presents: VecDeque::new(),
-            lead_us: 0,
             nal_length: None,
             skipped: 0,
             switch: None,
@@ -519,56 +497,6 @@ impl VideoPipe {
         self.stats.queued = self.frames.len() as u32;
     }
 
-    /// The host drew `frame` (`FrameShown`) at host time `now`: how long that took after it
-    /// was presented updates the presentation lead (a running mean, an eighth of the difference
-    /// per picture, so pictures land around their time, neither early nor late by the draw's
-    /// jitter). Pictures presented before it that
-    /// the host never reported drawn were overtaken: dropped after all.
-    pub fn on_shown(&mut self, frame: FrameId, now: std::time::Duration) {
-        let Some(i) = self.presents.iter().position(|&(id, _)| id == frame) else {
-            return;
-        };
-        let at = self.presents[i].1;
-        // Presented before it and never drawn (a slow draw a newer picture overtook): they
-        // never reached the screen, so they count as dropped, not presented.
-        let overtaken = i as u64;
-        self.stats.presented = self.stats.presented.saturating_sub(overtaken);
-        self.stats.dropped += overtaken;
-        self.presents.drain(..=i);
-        let sample = i64::try_from(now.saturating_sub(at).as_micros())
-            .unwrap_or(i64::MAX)
-            .min(MAX_PRESENT_LEAD_US);
-        self.lead_us = if self.lead_us == 0 {
-            sample
-        } else {
-            self.lead_us + (sample - self.lead_us) / 8
-        };
-        self.stats.present_lead_ms = self.lead_us as f64 / 1000.0;
-    }
-
-    /// How long presenting takes on this host, µs (see [`VideoStats::present_lead_ms`]).
-    pub fn present_lead_us(&self) -> i64 {
-        self.lead_us
-    }
-
-    /// The decoder answered a chunk without a picture (`VideoFrameMissing`): it left the
-    /// decoder, and its picture, never shown, is dropped (unless it lay before an exact-seek
-    /// target, whose pictures are never shown anyway).
-    pub fn on_missing(&mut self, generation: u32, pts: i64, dur: i64) {
-        if generation != self.generation || !self.configured {
-            return;
-        }
-        self.in_flight = self.in_flight.saturating_sub(1);
-        self.stats.in_flight = self.in_flight;
-        self.stats.decoded += 1;
-        let dur = if dur > 0 { dur } else { self.frame_us };
-        if self.skip_before.is_some_and(|t| pts + dur <= t) {
-            self.in_flight_early = self.in_flight_early.saturating_sub(1);
-            return;
-        }
-        self.stats.dropped += 1;
-    }
-
     /// The decoder finished a flush.
     pub fn on_flushed(&mut self, generation: u32) {
         if generation == self.generation && self.flush_sent {
@@ -625,15 +553,9 @@ impl VideoPipe {
         Ok(())
     }
 
-    /// Presents the picture for `clock_us` (the clock when the picture will be on screen:
-    /// now plus [`VideoPipe::present_lead_us`] while playing) at host time `now`; releases what
-    /// the clock has passed. Returns true when a new picture was presented.
-    pub fn present(
-        &mut self,
-        clock_us: i64,
-        now: std::time::Duration,
-        out: &mut Vec<HostCommand>,
-    ) -> bool {
+    /// Presents the picture for `clock_us`; releases what the clock has passed. Returns true
+    /// when a new picture was presented.
+    pub fn present(&mut self, clock_us: i64, out: &mut Vec<HostCommand>) -> bool {
         // The last picture whose presentation time has come.
         let due = self.frames.partition_point(|p| p.pts <= clock_us);
         let pick = if due > 0 {
@@ -658,11 +580,9 @@ impl VideoPipe {
             return false;
         };
         // Late: its time passed more than LATE_US ago (or a whole frame, for frame rates under
-        // 20 fps): the decoder or the host cannot keep up. Shown now, it would be out of sync
-        // with the sound; it is dropped instead and the picture on screen stays (a frozen
-        // picture is in sync again as soon as a picture arrives in time, a late one never is).
-        // What changes is the decoding (see the module docs). With nothing on screen (the
-        // first picture of a load or seek) it is shown.
+        // 20 fps): the decoder or the host cannot keep up. It is still the newest picture
+        // there is, nearer the clock than the one on screen, so it is shown; what changes is
+        // the decoding (see the module docs).
         if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > LATE_US.max(p.dur) {
             let late = clock_us - p.pts;
             // Falling further behind picture after picture, for longer than what was already
@@ -690,17 +610,9 @@ impl VideoPipe {
                 self.configured = false;
                 self.in_flight = 0;
                 self.in_flight_early = 0;
-                // The keyframe must come out of the fresh decoder before its time: one as far
-                // ahead as the decoder was behind (at most a second) leaves it that long.
-                self.skip_to_key_after = Some(clock_us + late.min(1_000_000));
+                self.skip_to_key_after = Some(clock_us);
                 self.catching_up = true;
                 self.stats.catch_ups += 1;
-            }
-            if self.shown.is_some() {
-                self.stats.dropped += 1;
-                self.stats.queued = self.frames.len() as u32;
-                out.push(HostCommand::ReleaseFrame { frame: p.id });
-                return false;
             }
         } else {
             self.growing = 0;
@@ -710,10 +622,6 @@ impl VideoPipe {
             }
         }
         out.push(HostCommand::PresentFrame { frame: p.id });
-        if self.presents.len() >= 8 {
-            self.presents.pop_front();
-        }
-        self.presents.push_back((p.id, now));
         if let Some(old) = self.shown.replace(p) {
             out.push(HostCommand::ReleaseFrame { frame: old.id });
         }

@@ -32,6 +32,7 @@ impl Canvas2d {
                 width,
                 height,
             } => (source, (*width, *height)),
+            Picture::Missing => return,
         };
         let (sw, sh) = turn.shown_size(fw.max(1), fh.max(1));
         let (sw, sh) = (f64::from(sw), f64::from(sh));

@@ -149,14 +149,7 @@ pub struct VideoDisplay {
     warn: RefCell<Option<Warn>>,
     /// The `webglcontextlost` listener on the canvas a WebGL2 renderer draws into.
     lost: RefCell<Option<(HtmlCanvasElement, DomListener)>>,
-    /// Told of every picture once it is drawn (the video host reports `FrameShown`). A
-    /// WebCodecs frame is drawn after its planes are copied out, asynchronously; a picture
-    /// whose copy a newer one overtook is never drawn, and never reported.
-    on_drawn: Rc<RefCell<Option<OnDrawn>>>,
 }
-
-/// Called with each picture once it is drawn.
-pub type OnDrawn = Rc<dyn Fn(FrameId)>;
 
 impl VideoDisplay {
     /// A display (no canvas yet) drawing pictures of `frames`.
@@ -175,7 +168,6 @@ impl VideoDisplay {
             overlay: RefCell::new(None),
             picture: Cell::new((0, 0)),
             turn: Cell::new(Orientation::default()),
-            on_drawn: Rc::new(RefCell::new(None)),
             draw_warned: Rc::new(Cell::new(false)),
             warn: RefCell::new(None),
             lost: RefCell::new(None),
@@ -190,18 +182,6 @@ impl VideoDisplay {
             // The picture's rectangle changes shape: the subtitles are laid out again.
             self.rasterize();
             self.apply_gpu_overlay();
-        }
-    }
-
-    /// Who is told of each picture once it is drawn.
-    pub fn set_on_drawn(&self, f: OnDrawn) {
-        *self.on_drawn.borrow_mut() = Some(f);
-    }
-
-    fn drawn(&self, frame: FrameId) {
-        let f = self.on_drawn.borrow().clone();
-        if let Some(f) = f {
-            f(frame);
         }
     }
 
@@ -530,7 +510,7 @@ impl VideoDisplay {
 
     /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
-        if let Some(size) = self.frames.borrow().get(&frame.0).map(Picture::size) {
+        if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
             if size != self.picture.get() {
                 self.picture.set(size);
                 if !self.cues.borrow().is_empty() {
@@ -545,32 +525,21 @@ impl VideoDisplay {
             self.context_lost();
         }
         let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
-        let drawn_now = if gpu {
-            let frames = self.frames.borrow();
-            match frames.get(&frame.0) {
-                // Drawn once its planes are copied out (reported then).
-                Some(Picture::Frame(f)) => self.present_gpu(frame, f),
+        if gpu {
+            match self.frames.borrow().get(&frame.0) {
+                Some(Picture::Frame(f)) => self.present_gpu(f),
                 Some(Picture::Image {
                     source,
                     width,
                     height,
-                }) => {
-                    self.present_gpu_image(source, *width, *height);
-                    true
-                }
-                None => false,
+                }) => self.present_gpu_image(source, *width, *height),
+                _ => {}
             }
         } else if let (Some(d), Some(f)) = (
             self.display.borrow_mut().as_mut(),
             self.frames.borrow().get(&frame.0),
         ) {
             d.draw(f, self.overlay.borrow().as_ref(), self.turn.get());
-            true
-        } else {
-            false
-        };
-        if drawn_now {
-            self.drawn(frame);
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);
@@ -579,9 +548,7 @@ impl VideoDisplay {
     /// GPU path: copies the frame's planes out (`VideoFrame.copyTo`, a plain copy of what
     /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
     /// YUV shader, matrix and range taken from the frame's colour space.
-    /// Returns true when the picture was drawn at once (converted), false when it is drawn
-    /// (and reported to [`VideoDisplay::set_on_drawn`]'s callback) once copied.
-    fn present_gpu(&self, id: FrameId, frame: &VideoFrame) -> bool {
+    fn present_gpu(&self, frame: &VideoFrame) {
         let format = Reflect::get(frame, &JsValue::from_str("format"))
             .ok()
             .and_then(|f| f.as_string());
@@ -598,7 +565,7 @@ impl VideoDisplay {
             self.converted.set(self.converted.get() + 1);
             let (w, h) = (frame.display_width(), frame.display_height());
             self.present_gpu_image(frame.as_ref(), w, h);
-            return true;
+            return;
         };
         let format = format.unwrap_or_default();
         let seq = self.draw_seq.get() + 1;
@@ -644,7 +611,6 @@ impl VideoDisplay {
         let display_slot = self.display.clone();
         let seqs = self.draw_seq.clone();
         let planes = self.planes.clone();
-        let on_drawn = self.on_drawn.clone();
         wasm_bindgen_futures::spawn_local(async move {
             let Ok(layouts) = wasm_bindgen_futures::JsFuture::from(promise).await else {
                 return;
@@ -718,18 +684,11 @@ impl VideoDisplay {
                     "pixel format {other} is not drawn"
                 ))),
             };
-            drop(display);
-            match result {
-                Ok(()) => {
-                    let f = on_drawn.borrow().clone();
-                    if let Some(f) = f {
-                        f(id);
-                    }
-                }
-                Err(e) => tell_draw_failed(&warn, &warned, &e.to_string()),
+            if let Err(e) = result {
+                drop(display);
+                tell_draw_failed(&warn, &warned, &e.to_string());
             }
         });
-        false
     }
 
     /// GPU path for MSE snapshots: the image drawn into a 2D canvas of its size, read back

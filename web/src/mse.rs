@@ -21,8 +21,8 @@
 //! `VideoFrameDecoded`; the display draws it like a WebCodecs frame (2D canvas `drawImage`, or
 //! read back as RGBA for kinema-render). Chunks whose picture the element never presented
 //! (it skipped them, or they lie before a seek target it jumped to) are reported too, as
-//! `VideoFrameMissing`, so the core's in-flight accounting stays exact and the pictures count
-//! as dropped (the ones after a seek target also in `skipped`).
+//! [`Picture::Missing`], so the core's in-flight accounting stays exact; presenting one keeps
+//! the previous picture on screen (counted in `skipped`).
 //!
 //! # Staying in step with the core's clock
 //! - The element needs more input before pictures come out than a WebCodecs decoder: the
@@ -39,8 +39,8 @@
 //!   core's position at `ConfigureVideoDecoder` is the seek target (the keyframe for a fast
 //!   seek); as soon as the chunk whose interval holds it has been queued, the element is sought
 //!   to the middle of that picture (never to a frame boundary, where engines differ about
-//!   which picture they show). The pictures before it come back as missing and the core
-//!   forgets them, as it releases the pictures before an exact-seek target from WebCodecs.
+//!   which picture they show). The pictures before it come back as `Missing` and the core
+//!   releases them, as it releases the pictures before an exact-seek target from WebCodecs.
 //! - Flush (end of stream): `endOfStream()`, then the element plays to its end; when every
 //!   queued chunk has been answered, `VideoDecoderFlushed`.
 //! - Engines without `requestVideoFrameCallback` are polled every animation frame: the chunk
@@ -662,10 +662,10 @@ impl MseVideo {
         }
     }
 
-    /// Reports `keys` (removed from `st.pending`) as chunks the element never showed a picture
-    /// of (`VideoFrameMissing`): the core counts them as answered, and as dropped when they
-    /// were due (not when they lie before a seek target).
+    /// Reports `keys` (removed from `st.pending`) as pictures the element never showed: the
+    /// core counts them like decoded ones, and they draw nothing.
     fn report_missing(&self, st: &mut State, keys: Vec<i64>, events: &mut Vec<HostEvent>) {
+        let (w, h) = (st.video.video_width(), st.video.video_height());
         for k in keys {
             let Some(c) = st.pending.remove(&k) else {
                 continue;
@@ -673,10 +673,16 @@ impl MseVideo {
             if k >= st.target {
                 st.skipped += 1;
             }
-            events.push(HostEvent::VideoFrameMissing {
+            let id = self.next_id.get();
+            self.next_id.set(id + 1);
+            self.pictures.borrow_mut().insert(id, Picture::Missing);
+            events.push(HostEvent::VideoFrameDecoded {
                 generation: st.generation,
+                frame: FrameId(id),
                 timestamp_us: k,
                 duration_us: c.dur,
+                width: w,
+                height: h,
             });
         }
     }
@@ -771,33 +777,23 @@ impl MseVideo {
         image: Option<JsValue>,
     ) -> Option<HostEvent> {
         let mut st = self.state.borrow_mut();
+        let picture = match image {
+            Some(source) => Picture::Image {
+                source,
+                width: w,
+                height: h,
+            },
+            None => Picture::Missing,
+        };
         if !st.active || st.generation != generation {
-            if let Some(source) = image {
-                Picture::Image {
-                    source,
-                    width: w,
-                    height: h,
-                }
-                .close();
-            }
+            picture.close();
             return None;
         }
-        // No copy of the picture could be made: the chunk is answered without one.
-        let Some(source) = image else {
-            return Some(HostEvent::VideoFrameMissing {
-                generation,
-                timestamp_us: pts,
-                duration_us: chunk.dur,
-            });
-        };
-        let picture = Picture::Image {
-            source,
-            width: w,
-            height: h,
-        };
         let id = self.next_id.get();
         self.next_id.set(id + 1);
-        st.unpresented.insert(id);
+        if matches!(picture, Picture::Image { .. }) {
+            st.unpresented.insert(id);
+        }
         self.pictures.borrow_mut().insert(id, picture);
         st.latency_sum += now().as_secs_f64() * 1000.0 - chunk.queued_ms;
         st.latency_n += 1;

@@ -33,14 +33,19 @@ pub enum Picture {
         /// Height in pixels.
         height: u32,
     },
+    /// A picture the MSE element decoded but never showed (skipped, or before a seek
+    /// target): reported so the core's accounting holds; presenting it keeps the previous
+    /// picture on screen.
+    Missing,
 }
 
 impl Picture {
-    /// Display size in pixels.
-    pub fn size(&self) -> (u32, u32) {
+    /// Display size in pixels; `None` for [`Picture::Missing`].
+    pub fn size(&self) -> Option<(u32, u32)> {
         match self {
-            Picture::Frame(f) => (f.display_width(), f.display_height()),
-            Picture::Image { width, height, .. } => (*width, *height),
+            Picture::Frame(f) => Some((f.display_width(), f.display_height())),
+            Picture::Image { width, height, .. } => Some((*width, *height)),
+            Picture::Missing => None,
         }
     }
 
@@ -55,6 +60,7 @@ impl Picture {
                     }
                 }
             }
+            Picture::Missing => {}
         }
     }
 }

@@ -71,8 +71,8 @@ export interface PlayerWarning { kind: PlayerErrorKind | 'render'; message: stri
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
 
-/** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation; `dropped`: pictures that were due and not shown (late, or skipped when the decoder fell behind); `catchUps`: skips to a keyframe to catch up with the clock; `presentLeadMs`: how long drawing a picture takes here (pictures are picked for the clock that far ahead). */
-export interface VideoStats { decoded: number; presented: number; dropped: number; catchUps: number; presentLeadMs: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; converted: number; }
+/** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation; `dropped`: pictures that were due and not shown (late, or skipped when the decoder fell behind); `catchUps`: skips to a keyframe to catch up with the clock. */
+export interface VideoStats { decoded: number; presented: number; dropped: number; catchUps: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; converted: number; }
 
 /** How video is decoded: WebCodecs `VideoDecoder`, or a hidden `<video>` fed through Media Source Extensions. */
 export type DecodePath = 'webcodecs' | 'mse';
@@ -622,7 +622,6 @@ impl Player {
         set("presented", (v.presented as f64).into());
         set("dropped", (v.dropped as f64).into());
         set("catchUps", (v.catch_ups as f64).into());
-        set("presentLeadMs", v.present_lead_ms.into());
         set("avOffsetMs", v.av_offset_ms.into());
         set("inFlight", v.in_flight.into());
         set("queued", v.queued.into());

@@ -23,11 +23,8 @@ use std::rc::Rc;
 
 use kinema_core::{EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
 
-use wasm_bindgen::closure::Closure;
-
 use crate::backend::{ClockView, Sink, VideoBackend};
 use crate::display::VideoDisplay;
-use crate::js::gc_callback;
 use crate::mse::MseVideo;
 use crate::picture::{PictureIds, Pictures};
 use crate::webcodecs::{has_video_decoder, WebCodecsVideo};
@@ -88,89 +85,18 @@ pub struct VideoHost {
     webcodecs_takes: RefCell<HashMap<String, bool>>,
 }
 
-/// Reports pictures as they reach the screen (`FrameShown`). What the display draws is
-/// composited with the browser's next rendering update: a picture drawn while an update runs
-/// its animation-frame callbacks (a WebCodecs copy that resolves between two callbacks) is in
-/// that update; one drawn between updates waits for the next. So an animation-frame loop runs
-/// while pictures come: its callback marks an update as under way until the update ends (a
-/// task posted from it runs after), reports the picture drawn since the last update, and a
-/// picture drawn while an update is under way is reported at once. Only the last picture
-/// drawn before an update is reported: any drawn before it was painted over unseen (the core
-/// counts those as dropped). The time from `PresentFrame` to the report includes waiting for
-/// the browser's next frame, which a busy or throttled page makes long.
-fn shown_reporter(sink: Sink) -> crate::display::OnDrawn {
-    struct State {
-        pending: Cell<Option<FrameId>>,
-        in_update: Cell<bool>,
-        /// Animation frames left to run without a new picture before the loop stops.
-        idle_frames: Cell<u32>,
-        looping: Cell<bool>,
-    }
-    let st = Rc::new(State {
-        pending: Cell::new(None),
-        in_update: Cell::new(false),
-        idle_frames: Cell::new(0),
-        looping: Cell::new(false),
-    });
-    let end_update = {
-        let st = st.clone();
-        gc_callback(Closure::<dyn FnMut()>::new(move || st.in_update.set(false)))
-    };
-    let on_frame: Rc<RefCell<Option<js_sys::Function>>> = Rc::new(RefCell::new(None));
-    let callback = {
-        let (st, sink, on_frame) = (st.clone(), sink.clone(), on_frame.clone());
-        gc_callback(Closure::<dyn FnMut(f64)>::new(move |_: f64| {
-            let Some(w) = web_sys::window() else { return };
-            st.in_update.set(true);
-            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&end_update, 0);
-            if let Some(frame) = st.pending.take() {
-                sink(HostEvent::FrameShown { frame });
-            }
-            // A few idle frames more, so a draw landing inside an update is seen as such.
-            let idle = st.idle_frames.get();
-            if idle == 0 {
-                st.looping.set(false);
-                return;
-            }
-            st.idle_frames.set(idle - 1);
-            if let Some(f) = on_frame.borrow().as_ref() {
-                let _ = w.request_animation_frame(f);
-            }
-        }))
-    };
-    *on_frame.borrow_mut() = Some(callback.clone());
-    Rc::new(move |frame| {
-        st.idle_frames.set(30);
-        if st.in_update.get() {
-            st.pending.set(None);
-            sink(HostEvent::FrameShown { frame });
-        } else {
-            st.pending.set(Some(frame));
-        }
-        if !st.looping.replace(true) {
-            if let Some(w) = web_sys::window() {
-                let _ = w.request_animation_frame(&callback);
-            }
-        }
-    })
-}
-
 impl VideoHost {
-    /// A host whose decoder output goes to `sink`; so does `FrameShown` for every picture
-    /// once the display has drawn it (from the time that took, the core learns how far ahead
-    /// to pick pictures, and which presented pictures never reached the screen).
+    /// A host whose decoder output goes to `sink`.
     pub fn new(sink: Sink) -> Self {
         let frames: Pictures = Rc::new(RefCell::new(HashMap::new()));
         let next_id: PictureIds = Rc::new(Cell::new(1));
-        let display = Rc::new(VideoDisplay::new(frames.clone()));
-        display.set_on_drawn(shown_reporter(sink.clone()));
         VideoHost {
             webcodecs: Rc::new(WebCodecsVideo::new(
                 sink.clone(),
                 frames.clone(),
                 next_id.clone(),
             )),
-            display,
+            display: Rc::new(VideoDisplay::new(frames.clone())),
             sink,
             frames,
             next_id,
@@ -393,7 +319,7 @@ impl VideoHost {
         self.webcodecs.close();
     }
 
-    /// Draws a picture (the display reports it drawn, see [`VideoHost::new`]).
+    /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
         if let Some(m) = self.mse.borrow().as_ref() {
             m.presented(frame);

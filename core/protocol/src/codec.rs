@@ -822,20 +822,6 @@ pub fn encode_event(e: &HostEvent) -> Vec<u8> {
             w.u8(0x12);
             w.opt_u32(*chunks);
         }
-        HostEvent::FrameShown { frame } => {
-            w.u8(0x13);
-            w.u64(frame.0);
-        }
-        HostEvent::VideoFrameMissing {
-            generation,
-            timestamp_us,
-            duration_us,
-        } => {
-            w.u8(0x14);
-            w.u32(*generation);
-            w.i64(*timestamp_us);
-            w.i64(*duration_us);
-        }
     }
     w.0
 }
@@ -1044,14 +1030,6 @@ pub fn decode_event(buf: &[u8]) -> Result<HostEvent, DecodeError> {
         },
         0x12 => HostEvent::VideoDecoderDepth {
             chunks: r.opt(|r| r.u32())?,
-        },
-        0x13 => HostEvent::FrameShown {
-            frame: FrameId(r.u64()?),
-        },
-        0x14 => HostEvent::VideoFrameMissing {
-            generation: r.u32()?,
-            timestamp_us: r.i64()?,
-            duration_us: r.i64()?,
         },
         t => return Err(DecodeError::BadTag("event", t)),
     };

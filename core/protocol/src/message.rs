@@ -396,28 +396,6 @@ pub enum HostEvent {
         /// Chunks the decoder holds, or `None` for the default.
         chunks: Option<u32>,
     },
-    /// The picture of a `PresentFrame` reaches the screen: the host has drawn it and the
-    /// display is about to show it (a browser: the animation frame after the draw; a native
-    /// host: after the draw). From the time between the command and this event the core
-    /// learns how long presenting takes on this device and picks each picture for the time it
-    /// will be seen; pictures presented before it and never reported were painted over unseen
-    /// (dropped).
-    FrameShown {
-        /// The picture drawn.
-        frame: FrameId,
-    },
-    /// The video decoder answered a chunk of `generation` without a picture (a decoder that
-    /// skips pictures under load, as a `<video>` fed through Media Source Extensions does).
-    /// It counts as decoded; its picture was never shown (`dropped`, unless it lay before a
-    /// seek target).
-    VideoFrameMissing {
-        /// Generation of the `ConfigureVideoDecoder` the decoder was running.
-        generation: u32,
-        /// Presentation time of the chunk, microseconds.
-        timestamp_us: i64,
-        /// Duration of the chunk, microseconds (0 when unknown).
-        duration_us: i64,
-    },
 }
 
 /// Everything the core asks a host to do.

@@ -38,11 +38,9 @@ fn event_variant(e: &HostEvent) -> usize {
         HostEvent::AudioDecoderFlushed { .. } => 15,
         HostEvent::AudioDecoderError { .. } => 16,
         HostEvent::VideoDecoderDepth { .. } => 17,
-        HostEvent::FrameShown { .. } => 18,
-        HostEvent::VideoFrameMissing { .. } => 19,
     }
 }
-const EVENT_VARIANTS: usize = 20;
+const EVENT_VARIANTS: usize = 18;
 
 fn app_variant(a: &AppRequest) -> usize {
     match a {
@@ -277,14 +275,6 @@ fn events() -> Vec<HostEvent> {
         },
         HostEvent::VideoDecoderDepth { chunks: Some(16) },
         HostEvent::VideoDecoderDepth { chunks: None },
-        HostEvent::FrameShown {
-            frame: FrameId(u64::MAX),
-        },
-        HostEvent::VideoFrameMissing {
-            generation: 3,
-            timestamp_us: -40_000,
-            duration_us: 33_333,
-        },
     ]
 }
 

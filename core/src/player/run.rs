@@ -67,17 +67,10 @@ impl Player {
     }
 
     /// Presents the picture for the current position and releases what the clock passed.
-    /// While playing, the picture is the one for the clock when it will be on screen: now plus
-    /// the time the host takes to draw ([`VideoPipe::present_lead_us`]).
     pub(super) fn present_video(&mut self, now: Duration) {
         let playing = self.state == PlaybackState::Playing && self.seeking.is_none();
-        let lead = self
-            .session
-            .as_ref()
-            .and_then(|s| s.video.as_ref())
-            .map_or(0, |v| v.present_lead_us());
         let t = if playing {
-            self.clock_position(now) + lead as f64 / 1e6 * self.rate
+            self.clock_position(now)
         } else {
             self.position
         };
@@ -91,7 +84,7 @@ impl Player {
         } else {
             (t * 1e6).round() as i64
         };
-        v.present(clock_us, now, &mut self.scratch);
+        v.present(clock_us, &mut self.scratch);
         self.out.extend(self.scratch.drain(..));
     }
 

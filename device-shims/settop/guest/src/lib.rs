@@ -13,12 +13,10 @@ pub use kinema_protocol::codec;
 mod exports;
 pub mod registry;
 
-/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 7: host events
-/// `0x13` `FrameShown` (a presented picture is on screen) and `0x14` `VideoFrameMissing` (a
-/// chunk answered without a picture). 6: player
+/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 6: player
 /// event 25, `Warning` (playback goes on without a part of the media). 5:
 /// `ConfigureVideoDecoder` carries the pictures' rotation and flip. 4: request kind
 /// 7, `key` (HLS AES-128 keys). 3: every protocol variant is encoded (controls, lifecycle, key binding, memory budget, decoder depth;
 /// no "unknown command" tag). 2: subtitle runs carry colours and `vertical` says which way
 /// columns go (`ShowSubtitles`).
-pub const ABI_VERSION: u32 = 7;
+pub const ABI_VERSION: u32 = 6;

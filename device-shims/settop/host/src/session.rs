@@ -474,10 +474,6 @@ impl Host {
             checksum: format!("{checksum:016x}"),
             shown,
         });
-        // Drawn: the core learns how long presenting takes here.
-        self.events.push_back(HostEvent::FrameShown {
-            frame: kinema_core::FrameId(frame),
-        });
         Ok(())
     }
 
