@@ -113,11 +113,6 @@ export async function launch({ webgpu = false, root = 'www', mounts = {}, args =
 }
 
 /**
- * Defines `window.frameIndex()` in the page: the frame index the fixtures burn into every
- * picture (a 16-bit block code, 8×2 blocks filling the picture: scripts/fixtures.sh), read from
- * what the display shows now (`captureFrame`: a presented WebGPU canvas cannot be read back).
- */
-/**
  * Whether this engine's WebCodecs `VideoDecoder` and its MSE (fragmented MP4, as the core
  * remuxes for the MSE path) decode `codec` (a codec string such as `avc1.6e000d`).
  * @param {any} page
@@ -131,10 +126,19 @@ export function decodable(page, codec) {
   }), codec);
 }
 
+/**
+ * Defines `window.frameIndex()` in the page: the frame index the fixtures burn into every
+ * picture (a 16-bit block code, 8×2 blocks filling the picture: scripts/fixtures.sh), read from
+ * what the display shows now (`captureFrame`: a presented WebGPU canvas cannot be read back).
+ * It asks for the 8×2 pixels at the blocks' centres only: reading the whole canvas back at
+ * every animation frame took 9–17 ms of each 16.7 ms of the page's main thread (a 632×356
+ * WebGL2 canvas on SwiftShader), and the MSE decode path catches the element's pictures on
+ * that thread (web/src/mse.rs): the measurement itself made it miss pictures.
+ */
 export async function installFrameIndex(page) {
   await page.evaluate(() => {
     window.frameIndex = async () => {
-      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame();
+      const { width: w, height: h, data: px } = await window.kinema.player.captureFrame(8, 2);
       let n = 0;
       for (let b = 0; b < 16; b++) {
         const x = Math.floor(((b % 8) + 0.5) * w / 8), y = Math.floor((Math.floor(b / 8) + 0.5) * h / 2);

@@ -86,7 +86,8 @@ before(async () => {
       const step = async () => {
         // The clock first: the capture renders what is on screen at this moment.
         const t = p.currentTime, state = p.state, wall = performance.now();
-        out.push({ n: await window.frameIndex(), t, state, wall });
+        const v = p.videoStats();
+        out.push({ n: await window.frameIndex(), t, state, wall, sk: v?.skipped ?? 0, q: v?.queued ?? 0 });
         if (performance.now() - t0 >= ms) done(out);
         else if (everyMs) setTimeout(step, everyMs);
         else requestAnimationFrame(step);
@@ -175,6 +176,12 @@ for (const name of PLAYED) {
     }
     console.log(`${name}: ${first.videoCodec} ${first.width}x${first.height}; frame-clock offsets ${JSON.stringify(countBy(offsets))}; longest hold ${worst}; ` +
       `stats ${JSON.stringify(stats)}`);
+    // What a failure looks like, sample by sample (ms since the previous sample, the frame on
+    // the canvas, its offset from the clock's, pictures skipped so far, pictures queued).
+    if (bad.length || worst > 4 || process.env.KINEMA_TRACE) {
+      console.log(`${name}: trace ${playing.map((s, i) => `${i ? (s.wall - playing[i - 1].wall).toFixed(0) : 0}:${s.n}${offsets[i] ? `(${offsets[i]})` : ''}` +
+        `${i && s.sk !== playing[i - 1].sk ? `s${s.sk}` : ''}q${s.q}`).join(' ')}`);
+    }
     // The MSE path (KINEMA_DECODE=mse) is held to the same clock bound: its element keeps a
     // lead of 4–6 pictures over the clock (web/src/mse.rs), so a late rendering step no longer
     // puts late pictures on screen (with a 1–2 picture lead it needed 5 %).

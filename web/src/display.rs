@@ -420,11 +420,11 @@ impl VideoDisplay {
     /// `{width, height, data: Uint8ClampedArray (RGBA)}`. A page cannot read a WebGPU (or
     /// non-preserved WebGL) canvas after it was presented, so the picture is drawn once more
     /// and copied within the same task, before the browser presents it.
-    pub fn capture(&self) -> js_sys::Promise {
-        if let Some(p) = self.capture_webgpu() {
+    pub fn capture(&self, size: Option<(u32, u32)>) -> js_sys::Promise {
+        if let Some(p) = self.capture_webgpu(size) {
             return p;
         }
-        match self.capture_now() {
+        match self.capture_now(size) {
             Ok(o) => js_sys::Promise::resolve(&o),
             Err(e) => js_sys::Promise::reject(&e),
         }
@@ -436,13 +436,13 @@ impl VideoDisplay {
     /// (asynchronous, ~17 ms there; the same shader and viewport as the canvas draw). The [`kinema_render::Capture`] moves into the map callback: dropping it
     /// destroys the buffer, which aborts the map.
     #[cfg(not(target_arch = "wasm32"))]
-    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+    fn capture_webgpu(&self, _size: Option<(u32, u32)>) -> Option<js_sys::Promise> {
         None
     }
 
     /// See the native stub above; only the wasm32 build has a WebGPU renderer.
     #[cfg(target_arch = "wasm32")]
-    fn capture_webgpu(&self) -> Option<js_sys::Promise> {
+    fn capture_webgpu(&self, size: Option<(u32, u32)>) -> Option<js_sys::Promise> {
         let mut display = self.display.borrow_mut();
         let Some(Display::Gpu(r)) = display.as_mut() else {
             return None;
@@ -462,9 +462,14 @@ impl VideoDisplay {
                     .and_then(|()| held.rgba().map_err(|e| e.to_string()));
                 match answer {
                     Ok(px) => {
+                        let (w, h) = (held.width(), held.height());
+                        let (w, h, px) = match size {
+                            Some((ow, oh)) => (ow, oh, nearest(&px, w, h, ow, oh)),
+                            None => (w, h, px),
+                        };
                         let o = Object::new();
-                        set(&o, "width", &held.width().into());
-                        set(&o, "height", &held.height().into());
+                        set(&o, "width", &w.into());
+                        set(&o, "height", &h.into());
                         set(&o, "data", &js_sys::Uint8ClampedArray::from(px.as_slice()));
                         let _ = resolve.call1(&JsValue::NULL, &o);
                     }
@@ -476,7 +481,7 @@ impl VideoDisplay {
         }))
     }
 
-    fn capture_now(&self) -> Result<JsValue, JsValue> {
+    fn capture_now(&self, size: Option<(u32, u32)>) -> Result<JsValue, JsValue> {
         let canvas = self
             .canvas
             .borrow()
@@ -490,16 +495,26 @@ impl VideoDisplay {
         }
         // Read through a copy: a GPU canvas cannot be read directly, and repeated reads of the
         // 2D display itself make Chromium warn (and would ask for a CPU-backed display).
-        let probe = web_sys::OffscreenCanvas::new(w, h)?;
+        // At a requested size, nearest-pixel scaling: each output pixel is the canvas pixel at
+        // its centre, so a few pixels cost one small read instead of the whole canvas's.
+        let (ow, oh) = size.unwrap_or((w, h));
+        let probe = web_sys::OffscreenCanvas::new(ow, oh)?;
         let ctx = probe
             .get_context("2d")?
             .ok_or_else(|| JsValue::from_str("no 2d context"))?
             .dyn_into::<web_sys::OffscreenCanvasRenderingContext2d>()?;
-        ctx.draw_image_with_html_canvas_element(&canvas, 0.0, 0.0)?;
-        let img = ctx.get_image_data(0.0, 0.0, f64::from(w), f64::from(h))?;
+        ctx.set_image_smoothing_enabled(false);
+        ctx.draw_image_with_html_canvas_element_and_dw_and_dh(
+            &canvas,
+            0.0,
+            0.0,
+            f64::from(ow),
+            f64::from(oh),
+        )?;
+        let img = ctx.get_image_data(0.0, 0.0, f64::from(ow), f64::from(oh))?;
         let o = Object::new();
-        set(&o, "width", &w.into());
-        set(&o, "height", &h.into());
+        set(&o, "width", &ow.into());
+        set(&o, "height", &oh.into());
         set(
             &o,
             "data",
@@ -739,4 +754,19 @@ impl VideoDisplay {
             d.clear();
         }
     }
+}
+
+/// `px` (RGBA, `w`×`h`) scaled to `ow`×`oh` by taking the pixel at each output pixel's centre.
+#[cfg_attr(not(target_arch = "wasm32"), allow(dead_code))]
+fn nearest(px: &[u8], w: u32, h: u32, ow: u32, oh: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(ow as usize * oh as usize * 4);
+    for y in 0..oh {
+        let sy = ((u64::from(y) * 2 + 1) * u64::from(h) / (u64::from(oh) * 2)) as usize;
+        for x in 0..ow {
+            let sx = ((u64::from(x) * 2 + 1) * u64::from(w) / (u64::from(ow) * 2)) as usize;
+            let i = (sy * w as usize + sx) * 4;
+            out.extend_from_slice(px.get(i..i + 4).unwrap_or(&[0; 4]));
+        }
+    }
+    out
 }
