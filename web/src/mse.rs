@@ -28,9 +28,10 @@
 //! - The element needs more input before pictures come out than a WebCodecs decoder: the
 //!   driver raises the core's decode-ahead bound to [`DECODER_DEPTH`] chunks on this path.
 //! - After every core run the driver calls [`MseVideo::sync`] with the clock. While the core
-//!   wants to play, the element plays at the core's rate; with fewer than [`LOW_WATER`]
-//!   snapshots waiting to be presented (and less than that many pictures' time ahead of the
-//!   clock) it plays [`CATCH_UP`] times faster to get ahead again,
+//!   wants to play, the element plays at the core's rate; once it is less than
+//!   [`LOW_WATER`] − 1 pictures' time ahead of the clock (with fewer than [`LOW_WATER`]
+//!   snapshots waiting) it plays [`CATCH_UP`] times faster until it is [`LOW_WATER`] + ½
+//!   pictures ahead again (hysteresis: each rate change costs a picture),
 //!   and with [`HIGH_WATER`] or more it pauses (backpressure: the core's own decode-ahead
 //!   bounds then stop the feeding, so the element never runs far ahead). When the core is
 //!   paused, the element runs on until [`LOW_WATER`] snapshots wait, then pauses: a `play()`
@@ -196,6 +197,8 @@ struct State {
     frame_us: i64,
     since_evict: u32,
     rvfc: Option<u32>,
+    /// The element is catching up with its lead (see [`MseVideo::sync`]'s hysteresis).
+    catching: std::cell::Cell<bool>,
     latency_sum: f64,
     latency_n: u32,
     skipped: u64,
@@ -315,6 +318,7 @@ impl MseVideo {
                     frame_us: 33_333,
                     since_evict: 0,
                     rvfc: None,
+                    catching: std::cell::Cell::new(false),
                     latency_sum: 0.0,
                     latency_n: 0,
                     skipped: 0,
@@ -936,11 +940,27 @@ impl MseVideo {
             // reports only the newest) leave fewer snapshots than the element is ahead, and
             // catching up on the count alone then ran the element faster and faster (at 2× a
             // 30 fps file it played 75 pictures a second on a 60 Hz display, skipping a fifth).
+            //
+            // With hysteresis: every change of the element's rate cost a picture (Chromium's
+            // renderer drops one as it re-times its cadence: of 7 pictures skipped in 18 s of
+            // playback with one core busy, 5 came within 5 ms of a rate change), and deciding on
+            // the count and the lead alone flipped the rate 1 → 1.25 → 1 every 20–400 ms as both
+            // hovered at the mark. A catch-up now starts below LOW_WATER − 1 pictures of lead
+            // and runs until LOW_WATER + 1/2; the two clocks drift by parts per million, so in
+            // steady playback the rate stays put.
             let lead_s = video.current_time() - clock.position;
-            let want_s = LOW_WATER as f64 * st.frame_us as f64 / 1e6;
+            let frame_s = st.frame_us as f64 / 1e6;
+            let catching = if lead_s < (LOW_WATER as f64 - 1.0) * frame_s && waiting < LOW_WATER {
+                true
+            } else if lead_s >= (LOW_WATER as f64 + 0.5) * frame_s {
+                false
+            } else {
+                st.catching.get()
+            };
+            st.catching.set(catching);
             let factor = if lead_s < 0.0 {
                 BEHIND
-            } else if waiting < LOW_WATER && lead_s < want_s {
+            } else if catching {
                 CATCH_UP
             } else {
                 1.0
