@@ -1,4 +1,10 @@
 //! URL resolution for manifests: relative references joined onto a base (the `url` crate).
+//!
+//! Host names must be ASCII (punycode, `xn--…`): the `url` crate's IDNA back end is pinned to
+//! its stub (`idna_adapter` 1.0, see the workspace Cargo.toml: its Unicode tables were 48 KB
+//! of the gzipped web package), so a URL in a manifest with a non-ASCII host name is refused
+//! with a typed error. The web host resolves the URL passed to `load` with the browser's own
+//! parser first, which turns such a host into punycode.
 
 use url::Url;
 
@@ -66,6 +72,29 @@ mod tests {
         }
         assert_eq!(
             resolve("relative/only.m3u8", "x").unwrap_err().kind,
+            ErrorKind::InvalidState
+        );
+    }
+
+    #[test]
+    fn host_names_must_be_ascii() {
+        // Punycode and upper-case ASCII hosts resolve as a browser resolves them.
+        let base = "https://CDN.Example/live/index.m3u8";
+        assert_eq!(
+            resolve(base, "https://xn--bcher-kva.example/a.ts").unwrap(),
+            "https://xn--bcher-kva.example/a.ts"
+        );
+        assert_eq!(
+            resolve(base, "a.ts").unwrap(),
+            "https://cdn.example/live/a.ts"
+        );
+        // A Unicode host is refused, typed (no IDNA tables in the build), never mangled.
+        let e = resolve(base, "https://bücher.example/a.ts").unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Decode, "{e}");
+        assert_eq!(
+            parse_base("https://bücher.example/index.m3u8")
+                .unwrap_err()
+                .kind,
             ErrorKind::InvalidState
         );
     }
