@@ -53,3 +53,6 @@ build_unless_unchanged() { # build_unless_unchanged OUT_DIR [cargo args...]
 }
 build_unless_unchanged pkg
 build_unless_unchanged pkg-webgl --features webgl
+# What each flavour costs a page to download, against its ceiling (fails above it) and the
+# budget it is meant to reach (scripts/size-budgets.mjs).
+node scripts/size-budgets.mjs
