@@ -101,6 +101,8 @@ pub const LOW_WATER: usize = 4;
 pub const CATCH_UP: f64 = 1.25;
 /// The element's rate relative to the clock while it is behind the clock.
 pub const BEHIND: f64 = 1.5;
+/// Longest a generation's first pictures are held back from the core (see `State::holding`).
+const HOLD_LIMIT: std::time::Duration = std::time::Duration::from_millis(500);
 /// A chunk whose picture ends this long before the element's position was passed over
 /// (the engine dropped it): it is answered as missing.
 const PASSED_US: i64 = 80_000;
@@ -199,6 +201,16 @@ struct State {
     rvfc: Option<u32>,
     /// The element is catching up with its lead (see [`MseVideo::sync`]'s hysteresis).
     catching: std::cell::Cell<bool>,
+    /// A generation that starts while the core plays holds its first pictures back until
+    /// [`LOW_WATER`] are there (or [`HOLD_LIMIT`] passed): the core starts its clock at the
+    /// first picture it gets, and starting with a lead of one picture made the element catch
+    /// up at 1.25× while the page was busiest (a load, a seek), where it skipped pictures: a
+    /// CI run held one on screen for 6 animation frames in the first half second.
+    holding: bool,
+    /// When the hold began.
+    hold_since: std::time::Duration,
+    /// Events held back meanwhile, in order.
+    held_out: Vec<HostEvent>,
     latency_sum: f64,
     latency_n: u32,
     skipped: u64,
@@ -319,6 +331,9 @@ impl MseVideo {
                     since_evict: 0,
                     rvfc: None,
                     catching: std::cell::Cell::new(false),
+                    holding: false,
+                    hold_since: std::time::Duration::ZERO,
+                    held_out: Vec::new(),
                     latency_sum: 0.0,
                     latency_n: 0,
                     skipped: 0,
@@ -375,11 +390,11 @@ impl MseVideo {
             }
         };
         if let Some((generation, message)) = error {
-            (self.sink)(HostEvent::VideoDecoderError {
+            self.emit(vec![HostEvent::VideoDecoderError {
                 generation,
                 unsupported: true,
                 message,
-            });
+            }]);
             return;
         }
         self.pump();
@@ -401,8 +416,13 @@ impl MseVideo {
             } else {
                 Some(writer.init_segment().map_err(|e| (false, e.to_string()))?)
             };
-            let fresh = {
+            let (fresh, stale) = {
                 let mut st = self.state.borrow_mut();
+                // The previous generation's held pictures go to the core, which releases
+                // them as stale (as it does late WebCodecs outputs).
+                let stale = std::mem::take(&mut st.held_out);
+                st.holding = true;
+                st.hold_since = now();
                 st.generation = generation;
                 st.active = true;
                 st.writer = Some(writer);
@@ -431,8 +451,11 @@ impl MseVideo {
                     st.ops.push_back(Op::Append(init));
                 }
                 st.mime = Some(mime);
-                !reuse
+                (!reuse, stale)
             };
+            for e in stale {
+                (self.sink)(e);
+            }
             if fresh {
                 let source = MediaSource::new().map_err(|e| (false, message(&e)))?;
                 self.attach_source(source)
@@ -445,11 +468,11 @@ impl MseVideo {
             Ok(()) => self.pump(),
             Err((unsupported, message)) => {
                 self.state.borrow_mut().active = false;
-                (self.sink)(HostEvent::VideoDecoderError {
+                self.emit(vec![HostEvent::VideoDecoderError {
                     generation,
                     unsupported,
                     message,
-                });
+                }]);
             }
         }
     }
@@ -525,11 +548,11 @@ impl MseVideo {
             }
         };
         if let Some(message) = error {
-            (self.sink)(HostEvent::VideoDecoderError {
+            self.emit(vec![HostEvent::VideoDecoderError {
                 generation,
                 unsupported: false,
                 message,
-            });
+            }]);
             return;
         }
         self.pump();
@@ -566,6 +589,9 @@ impl MseVideo {
     /// paused and emptied.
     pub fn close(&self) {
         let mut st = self.state.borrow_mut();
+        // Held pictures go to the core, which releases them (their decoder is closed).
+        st.holding = false;
+        let held = std::mem::take(&mut st.held_out);
         st.active = false;
         st.ops.clear();
         st.pending.clear();
@@ -576,6 +602,9 @@ impl MseVideo {
             st.ops.push_back(Op::Clear);
         }
         drop(st);
+        for e in held {
+            (self.sink)(e);
+        }
         self.pump();
     }
 
@@ -658,11 +687,11 @@ impl MseVideo {
             }
         }
         if let Some((generation, message)) = failure {
-            (self.sink)(HostEvent::VideoDecoderError {
+            self.emit(vec![HostEvent::VideoDecoderError {
                 generation,
                 unsupported: false,
                 message,
-            });
+            }]);
         }
     }
 
@@ -735,9 +764,7 @@ impl MseVideo {
         if let Some((generation, pts, chunk, w, h)) = snapshot {
             self.snapshot(generation, pts, chunk, w, h, &mut events);
         }
-        for e in events {
-            (self.sink)(e);
-        }
+        self.emit(events);
         if from_callback {
             self.watch_frames();
         }
@@ -820,7 +847,7 @@ impl MseVideo {
             st.flush = false;
             st.generation
         };
-        (self.sink)(HostEvent::VideoDecoderFlushed { generation });
+        self.emit(vec![HostEvent::VideoDecoderFlushed { generation }]);
     }
 
     /// The element reached the end: whatever it did not show is answered as missing.
@@ -834,9 +861,7 @@ impl MseVideo {
             let rest: Vec<i64> = st.pending.keys().copied().collect();
             self.report_missing(&mut st, rest, &mut events);
         }
-        for e in events {
-            (self.sink)(e);
-        }
+        self.emit(events);
         self.check_flushed();
     }
 
@@ -859,11 +884,11 @@ impl MseVideo {
                 format!("the MSE video element failed: {detail}"),
             )
         };
-        (self.sink)(HostEvent::VideoDecoderError {
+        self.emit(vec![HostEvent::VideoDecoderError {
             generation,
             unsupported: false,
             message,
-        });
+        }]);
     }
 
     fn resync(&self) {
@@ -894,15 +919,14 @@ impl MseVideo {
                 .collect();
             self.report_missing(&mut st, passed, &mut events);
         }
-        for e in events {
-            (self.sink)(e);
-        }
+        self.emit(events);
     }
 
     /// Lets the element follow the core: plays it (ahead, within the water marks) while the
     /// core wants to play, pauses it otherwise.
     pub fn sync(&self, clock: ClockView) {
         self.sweep();
+        self.release_due();
         let Ok(st) = self.state.try_borrow() else {
             return;
         };
@@ -980,6 +1004,68 @@ impl MseVideo {
             }
         } else if !video.paused() {
             let _ = video.pause();
+        }
+    }
+
+    /// Hands events to the core, or holds them while a generation's first pictures are held
+    /// back (`State::holding`).
+    fn emit(&self, events: Vec<HostEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let out = {
+            let mut st = self.state.borrow_mut();
+            if st.holding {
+                st.held_out.extend(events);
+                Vec::new()
+            } else {
+                events
+            }
+        };
+        for e in out {
+            (self.sink)(e);
+        }
+        self.release_due();
+    }
+
+    /// Ends the hold once it is due: [`LOW_WATER`] pictures are there, the core does not want
+    /// to play (a paused seek shows its picture at once), the stream ended or failed, or
+    /// [`HOLD_LIMIT`] passed.
+    fn release_due(&self) {
+        let wants_play = self.clock.as_ref().is_some_and(|c| c().wants_play);
+        let out = {
+            let Ok(mut st) = self.state.try_borrow_mut() else {
+                return;
+            };
+            if !st.holding {
+                return;
+            }
+            let pictures = st
+                .held_out
+                .iter()
+                .filter(|e| {
+                    matches!(e, HostEvent::VideoFrameDecoded { frame, .. }
+                        if st.unpresented.contains(&frame.0))
+                })
+                .count();
+            let ends = st
+                .held_out
+                .iter()
+                .any(|e| !matches!(e, HostEvent::VideoFrameDecoded { .. }));
+            let due = !wants_play
+                || !st.active
+                || st.flush
+                || ends
+                || pictures >= LOW_WATER
+                || now().saturating_sub(st.hold_since) > HOLD_LIMIT;
+            if !due {
+                return;
+            }
+            st.holding = false;
+            std::mem::take(&mut st.held_out)
+        };
+        for e in out {
+            (self.sink)(e);
         }
     }
 
