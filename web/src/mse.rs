@@ -35,7 +35,9 @@
 //!   and with [`HIGH_WATER`] or more it pauses (backpressure: the core's own decode-ahead
 //!   bounds then stop the feeding, so the element never runs far ahead). When the core is
 //!   paused, the element runs on until [`LOW_WATER`] snapshots wait, then pauses: a `play()`
-//!   starts with the lead already there.
+//!   starts with the lead already there. A generation that starts while the core plays (a
+//!   load with autoplay, a seek during playback) holds its first pictures back from the core
+//!   until [`LOW_WATER`] are there, so the core's clock starts with the same lead.
 //! - Seeks: a new generation lands the element on the picture the core will want first. The
 //!   core's position at `ConfigureVideoDecoder` is the seek target (the keyframe for a fast
 //!   seek); as soon as the chunk whose interval holds it has been queued, the element is sought
