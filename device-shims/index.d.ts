@@ -2,7 +2,6 @@
 //   import { attachDevice } from 'kinema/device-shims';
 // Keep in step with index.js and profiles.js.
 import type { Player, KeyName } from '../www/pkg/kinema_web.js';
-import type { Player as WebglPlayer } from '../www/pkg-webgl/kinema_web.js';
 
 /** The device profiles (`profiles.js`). */
 export type ProfileName = 'browser' | 'xbox' | 'tizen' | 'webos' | 'hbbtv';
@@ -55,4 +54,4 @@ export interface AttachedDevice {
 }
 
 /** Adapts `player` to this device: keys, gamepad, Back, on-screen controls, lifecycle, memory. */
-export function attachDevice(player: Player | WebglPlayer, options?: AttachOptions): AttachedDevice;
+export function attachDevice(player: Player, options?: AttachOptions): AttachedDevice;

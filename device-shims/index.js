@@ -18,7 +18,7 @@ export { PROFILES, detectProfile };
 // Types: index.d.ts declares this module's API (`import('./index.js')` below resolves to it), so
 // the check compares this implementation with what the package promises.
 /** @typedef {import('../www/pkg/kinema_web.js').KeyName} KeyName */
-/** @typedef {import('../www/pkg/kinema_web.js').Player | import('../www/pkg-webgl/kinema_web.js').Player} AnyPlayer */
+/** @typedef {import('../www/pkg/kinema_web.js').Player} AnyPlayer */
 
 /**
  * Polls standard-mapping gamepads (Xbox and others) and sends their buttons as keys.

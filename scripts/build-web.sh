@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# Builds the browser package (kinema-web, release, wasm-opt from npm binaryen 132) in two
-# flavours and prints the size of each .wasm, raw and gzip -9:
-#   www/pkg        default: WebGPU renderer only (wgpu forwards to the browser: small)
-#   www/pkg-webgl  fallback: + wgpu's WebGL2 backend (naga, wgpu-core), for browsers without
-#                  WebGPU; the page loads it only when WebGPU is missing (or ?renderer=webgl2).
+# Builds the browser package www/pkg (kinema-web, release, wasm-opt from npm binaryen 132) and
+# prints the size of its .wasm, raw and gzip -9. One package draws with WebGPU (wgpu, which
+# forwards to the browser: small), the own WebGL2 display (web/src/webgl.rs) or a 2D canvas.
+# (Until 2026-12-07 a second flavour, www/pkg-webgl, carried wgpu's WebGL2 backend: +0.8 MB gzip.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -n "${KINEMA_ROOT:-}" ] || source scripts/bootstrap.sh
@@ -52,7 +51,8 @@ build_unless_unchanged() { # build_unless_unchanged OUT_DIR [cargo args...]
   mkdir -p target && echo "$hash" > "$stamp"
 }
 build_unless_unchanged pkg
-build_unless_unchanged pkg-webgl --features webgl
+# The retired second flavour, if an older checkout built it: nothing loads it any more.
+rm -rf www/pkg-webgl target/kinema-web-inputs-pkg-webgl
 # What each flavour costs a page to download, against its ceiling (fails above it) and the
 # budget it is meant to reach (scripts/size-budgets.mjs).
 node scripts/size-budgets.mjs

@@ -3,7 +3,7 @@
 # browser side, strict; tsconfig.node.json for scripts/ and tests/) and ESLint (eslint.config.js).
 # Runs both, reports every problem, exits non-zero if either found one.
 # Needs the npm devDependencies (`npm ci`; scripts/bootstrap.sh does it) and the generated
-# package www/pkg + www/pkg-webgl (bash scripts/build-web.sh): the type-check reads their .d.ts.
+# package www/pkg (bash scripts/build-web.sh): the type-check reads their .d.ts.
 # scripts/test.sh runs this right after the build. ~10 s.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ bin=node_modules/.bin
 for t in tsc eslint; do
   [ -x "$bin/$t" ] || { echo "lint-js: $bin/$t missing: run npm ci (or source scripts/bootstrap.sh)" >&2; exit 2; }
 done
-for p in www/pkg/kinema_web.d.ts www/pkg-webgl/kinema_web.d.ts; do
+for p in www/pkg/kinema_web.d.ts; do
   [ -f "$p" ] || { echo "lint-js: $p missing: run bash scripts/build-web.sh first (the type-check reads the generated API)" >&2; exit 2; }
 done
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Packages the built web player as TV apps: dist/<device>/ for each of tizen, webos, hbbtv
 # (default: all). Each folder is the same app (device-shims/app/) with the same built
-# packages (www/pkg, www/pkg-webgl), the device shims and that platform's manifest:
+# package (www/pkg), the device shims and that platform's manifest:
 #   tizen: config.xml (privileges, key input) -> sign + pack with Tizen Studio's `tizen package`
 #   webos: appinfo.json (+ icons)            -> `ares-package dist/webos` makes the .ipk
 #   hbbtv: index.html with the OIPF objects + ait.xml (BASE_URL=https://host/path/)
@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 devices=("$@")
 [ ${#devices[@]} -gt 0 ] || devices=(tizen webos hbbtv)
 version=$(node -p "require('./package.json').version")
-for p in www/pkg/kinema_web.js www/pkg-webgl/kinema_web.js; do
+for p in www/pkg/kinema_web.js; do
   [ -f "$p" ] || { echo "package-devices: $p missing: run bash scripts/build-web.sh" >&2; exit 1; }
 done
 
@@ -44,8 +44,8 @@ for d in "${devices[@]}"; do
   cp device-shims/app/app.js device-shims/app/app.css "$out/"
   cp device-shims/index.js device-shims/profiles.js "$out/kinema/"
   cp device-shims/ui/controls.js device-shims/ui/controls.css "$out/kinema/ui/"
-  cp -r www/pkg www/pkg-webgl "$out/"
-  rm -f "$out"/pkg*/.gitignore "$out"/pkg*/package.json "$out"/pkg*/README.md
+  cp -r www/pkg "$out/"
+  rm -f "$out"/pkg/.gitignore "$out"/pkg/package.json "$out"/pkg/README.md
   if [ -f www/media/sample.mp4 ]; then mkdir -p "$out/media" && cp www/media/sample.mp4 "$out/media/"; fi
   objects=""
   [ "$d" = hbbtv ] && objects=$(tr -d '\n' < device-shims/hbbtv/objects.html)

@@ -59,8 +59,7 @@ session() { # session ENGINE WASM [--mvp]
   size_row "standalone core module, wasm-opt -Oz" target/kinema-core-opt.wasm
   size_row "standalone core module, target-cpu=mvp" target/kinema-core-mvp.wasm
   size_row "standalone core module, lowered to MVP (wasm-opt -O2)" target/kinema-core-lowered.wasm
-  size_row "web default pkg (WebGPU renderer)" www/pkg/kinema_web_bg.wasm
-  size_row "web WebGL2 pkg" www/pkg-webgl/kinema_web_bg.wasm
+  size_row "web pkg (WebGPU, WebGL2, 2D)" www/pkg/kinema_web_bg.wasm
   echo
   echo "## Engines: the scripted session (device-shims/settop/remote.script)"
   echo

@@ -3,8 +3,8 @@
 // wasm-bindgen's snippets, each gzip -9), against two numbers:
 // - `ceiling`: the size the flavour has now, plus a little. The build fails above it, so no
 //   change makes a package bigger unnoticed; lower it as the packages shrink.
-// - `target`: the budget the project is working towards (issue #16: 400 KB for the default
-//   package, 450 KB for the package of browsers without WebGPU, 200 KB for a streaming-only
+// - `target`: the budget the project is working towards (issue #16: 400 KB for the package as
+//   browsers with WebGPU use it, 450 KB for browsers without, 200 KB for a streaming-only
 //   flavour with platform decoders only). Not met yet: printed, not enforced.
 // hls.js and dash.js (their minified builds from node_modules, gzip -9) are printed beside.
 // Run by scripts/build-web.sh after it builds; `node scripts/size-budgets.mjs` alone reads the
@@ -17,11 +17,13 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const KB = 1000;
 /** @type {{ dir: string, what: string, ceiling: number, target: number }[]} */
+// One package serves browsers with WebGPU (wgpu) and without (its own WebGL2 display, a 2D
+// canvas): both budgets apply to it. Until 2026-12-07 browsers without WebGPU loaded a second
+// flavour with wgpu's WebGL2 backend, 1,624,548 bytes.
 const FLAVOURS = [
-  // 2026-12-07, after the IDNA stub: 821,202 (.wasm) + 28,784 (JS) = 849,986.
-  { dir: 'www/pkg', what: 'default (WebGPU renderer)', ceiling: 855 * KB, target: 400 * KB },
-  // 2026-12-07: 1,590,048 (.wasm) + 34,500 (JS) = 1,624,548.
-  { dir: 'www/pkg-webgl', what: 'without WebGPU (wgpu WebGL2 backend)', ceiling: 1_630 * KB, target: 450 * KB },
+  // 2026-12-07, with the own WebGL2 display: 826,024 (.wasm) + 29,572 (JS) = 855,596.
+  { dir: 'www/pkg', what: 'with WebGPU (wgpu renderer)', ceiling: 860 * KB, target: 400 * KB },
+  { dir: 'www/pkg', what: 'without WebGPU (own WebGL2 display, 2D canvas)', ceiling: 860 * KB, target: 450 * KB },
 ];
 const STREAMING_ONLY_TARGET = 200 * KB;
 const REFERENCES = [

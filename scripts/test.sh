@@ -12,14 +12,14 @@ Usage: bash scripts/test.sh [--tier NAME]... [--help]
 
 Without --tier: every tier, in this order (what CI runs: ~31 min on 2 cores from a fresh
 clone, ~17 min warm).
-  lint    cargo fmt --check; clippy -D warnings native, wasm32 and the WebGL2 flavour; no import
+  lint    cargo fmt --check; clippy -D warnings native and wasm32; no import
           cycle between the modules of any crate (scripts/module-cycles.py)
   unit    fixtures; the crates' unit tests and doc tests (cargo test --lib --bins --doc)
   sim     fixtures; integration tests: the core in the simulated host with virtual time,
           parsers against ffprobe and public test assets, the protocol codec (core/tests,
           core/protocol/tests, device-shims/settop/guest/tests)
   wasm    wasm-bindgen tests of the web host in headless Chromium (wasm-pack)
-  build   the web packages (www/pkg, www/pkg-webgl), the JS type-check and lint, the TV apps
+  build   the web package (www/pkg), the JS type-check and lint, the TV apps
   settop  the standalone core .wasm and the native set-top host (fmt, clippy, build)
   page    fixtures; page tests in headless Chromium as users have it: the demo, the npm
           tarball, TV apps, streams, set-top parity; video again on WebGPU, 2D and MSE.
@@ -120,7 +120,6 @@ if wants lint; then
   step "cargo fmt --check" cargo fmt --all -- --check
   step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
   step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
-  step "clippy (wasm32, WebGL2 build)" cargo clippy -p kinema-web -p kinema-render --target wasm32-unknown-unknown --features kinema-web/webgl -- -D warnings
   step "no import cycle between modules" python3 scripts/module-cycles.py core/protocol/src core/src \
     core/render/src core/testkit/src web/src device-shims/settop/guest/src device-shims/settop/host/src
 fi
@@ -138,7 +137,7 @@ if wants wasm; then
 fi
 # The page tier needs the built packages and the set-top host: alone, it builds them when missing.
 if wants build || { { wants page || wants firefox; } && { [ ! -f www/pkg/kinema_web_bg.wasm ] ||
-  [ ! -f www/pkg-webgl/kinema_web_bg.wasm ] || [ ! -d dist/tizen ]; }; }; then
+  [ ! -d dist/tizen ]; }; }; then
   step "build the web package" bash scripts/build-web.sh
   step "JS type-check and lint" bash scripts/lint-js.sh
   step "package the TV apps (dist/tizen, dist/webos, dist/hbbtv)" bash scripts/package-devices.sh
@@ -182,15 +181,15 @@ side_by_side() {
 
 if wants page || wants firefox; then
   fixtures
-  # The packaged TV apps are copies of www/pkg*: package them again when those are newer (a
-  # stale copy tests old code; packaging takes a second).
-  if [ www/pkg/kinema_web_bg.wasm -nt dist/tizen/pkg/kinema_web_bg.wasm ] ||
-    [ www/pkg-webgl/kinema_web_bg.wasm -nt dist/tizen/pkg-webgl/kinema_web_bg.wasm ]; then
+  # The packaged TV apps are copies of www/pkg: package them again when it is newer (a stale
+  # copy tests old code; packaging takes a second).
+  if [ www/pkg/kinema_web_bg.wasm -nt dist/tizen/pkg/kinema_web_bg.wasm ]; then
     step "package the TV apps again (www/pkg is newer than their copy)" bash scripts/package-devices.sh
   fi
 fi
-# Chromium as users have it (tests/page/harness.mjs). Video pixel checks run on the wgpu WebGL2
-# renderer (the default), then again on the wgpu WebGPU renderer and on the 2D-canvas display,
+# Chromium as users have it (tests/page/harness.mjs). Video pixel checks run on the WebGL2
+# display (web/src/webgl.rs, what `auto` picks there), then again on the wgpu WebGPU renderer and
+# on the 2D-canvas display,
 # and on the MSE decode path (web/src/mse.rs: WebCodecs' video classes deleted, video decoded
 # by a hidden <video>).
 if wants page; then

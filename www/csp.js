@@ -7,9 +7,7 @@ document.addEventListener('securitypolicyviolation', (e) => {
 });
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
-const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
-// Both builds have the same API; the type is the generated www/pkg/kinema_web.d.ts.
-const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
+const { default: init, Player } = await import('./pkg/kinema_web.js');
 await init();
 const player = new Player();
 // Passed through as the URL says: the player throws a TypeError for an unknown path.

@@ -1,15 +1,13 @@
 // The Kinema demo page: every control goes through the public Player API.
 // Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
-// Renderer: ?renderer=webgpu|webgl2|2d forces one (webgl2 loads the WebGL2 build); by default
-// the package decides ('auto': WebGPU when the browser has an adapter, else a 2D canvas).
+// Renderer: ?renderer=webgpu|webgl2|2d forces one; by default the package decides ('auto':
+// WebGPU when the browser has an adapter, else WebGL2, else a 2D canvas).
 // Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
 // hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
 // Output latency: ?latency=ignore|read|<seconds> (Player.setOutputLatency; default ignore).
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
-const pkg = wanted === 'webgl2' ? 'pkg-webgl' : 'pkg';
-// Both builds have the same API; the type is the generated www/pkg/kinema_web.d.ts.
-const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
+const { default: init, Player } = await import('./pkg/kinema_web.js');
 
 /**
  * The page's elements by id (index.html), with their element types.
@@ -298,7 +296,7 @@ setInterval(() => {
     v ? `decoded ${v.decoded} presented ${v.presented} dropped ${v.dropped}` : '',
     v ? `A/V ${v.avOffsetMs.toFixed(1)} ms · in decoder ${v.inFlight} · queued ${v.queued} · held ${v.held}` : '',
     v ? `decode ${v.decodePath ?? '-'} · latency ${v.decodeLatencyMs.toFixed(1)} ms · skipped ${v.skipped}` : '',
-    `renderer ${player.renderer} (${pkg}) · audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
+    `renderer ${player.renderer} · audio ${a.audioMode ?? '-'} ${a.sampleRate} Hz · underruns ${a.underruns}`,
     `time ${player.currentTime.toFixed(3)} / ${fmt(player.duration)} · ${player.state}`,
   ].filter(Boolean).join('\n');
 }, 250);

@@ -17,10 +17,8 @@ const fail = (text) => {
 
 try {
   // TVs rarely have WebGPU (and headless engines present it poorly): WebGL2 is the default,
-  // the 2D canvas the fallback; WebGPU only when asked for.
-  const pkg = wanted === 'webgpu' ? 'pkg' : 'pkg-webgl';
-  // Both builds have the same API (the type: www/pkg's kinema_web.d.ts, see tsconfig.json).
-  const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(`./${pkg}/kinema_web.js`));
+  // the 2D canvas the fallback; WebGPU only when asked for. One package draws all three.
+  const { default: init, Player } = await import('./pkg/kinema_web.js');
   await init();
   const player = new Player();
   const canvas = /** @type {HTMLCanvasElement} */ ($('video'));

@@ -1,6 +1,7 @@
-// The npm package as a user meets it: `npm pack` of this repository (prepack builds www/pkg*
+// The npm package as a user meets it: `npm pack` of this repository (prepack builds www/pkg
 // only when missing), installed into a fresh app folder, then
-//   a. a Vite app (`vite build`, the repo's Vite) importing `kinema`, `kinema/webgl`,
+//   a. a Vite app (`vite build`, the repo's Vite) importing `kinema`, `kinema/webgl` (an alias
+//      kept for apps written when WebGL2 was a second build),
 //      `kinema/device-shims` and `kinema/controls.css`, served from its dist/;
 //   b. a plain page with an import map pointing at node_modules/kinema, no bundler;
 //   c. TypeScript: app.ts uses every member of `Player` and every event of the installed .d.ts,
@@ -65,7 +66,7 @@ before(async () => {
   tmp = mkdtempSync(join(tmpdir(), 'kinema-npm-'));
   const packDir = join(tmp, 'pack');
   mkdirSync(packDir);
-  // prepack builds www/pkg and www/pkg-webgl only when they are missing (minutes then).
+  // prepack builds www/pkg only when it is missing (minutes then).
   const pack = await run('npm', ['pack', '--pack-destination', packDir, '--loglevel=warn'], { cwd: repo, timeout: 1_500_000 });
   const tgz = readdirSync(packDir).filter((f) => f.endsWith('.tgz'));
   assert.equal(tgz.length, 1, `npm pack made ${tgz.join(', ') || 'no tarball'}:\n${pack.out}`);
@@ -91,14 +92,14 @@ after(async () => {
   else if (tmp) rmSync(tmp, { recursive: true, force: true });
 }, { timeout: 60_000 });
 
-test('the tarball holds both builds, their worklet, the shims, the docs and licences', () => {
+test('the tarball holds the build, its worklet, the shims, the docs and licences', () => {
   const has = (f) => tarFiles.includes(`package/${f}`);
   const want = [
     'package.json', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE',
     'device-shims/index.js', 'device-shims/index.d.ts', 'device-shims/profiles.js',
     'device-shims/ui/controls.js', 'device-shims/ui/controls.css',
   ];
-  for (const flavour of ['pkg', 'pkg-webgl']) {
+  for (const flavour of ['pkg']) {
     for (const f of ['kinema_web.js', 'kinema_web.d.ts', 'kinema_web_bg.wasm']) want.push(`www/${flavour}/${f}`);
     // The AudioWorklet module as its own file (scripts/build-web.sh copies web/js/worklet.js):
     // strict-CSP pages cannot load the blob: URL fallback.
@@ -108,7 +109,7 @@ test('the tarball holds both builds, their worklet, the shims, the docs and lice
   assert.deepEqual(missing, [], `missing from the tarball: ${missing.join(', ')}`);
 
   // Every snippet module the glue imports is shipped.
-  for (const flavour of ['pkg', 'pkg-webgl']) {
+  for (const flavour of ['pkg']) {
     const glue = readFileSync(join(app, 'node_modules/kinema/www', flavour, 'kinema_web.js'), 'utf8');
     const snippets = [...glue.matchAll(/from '\.\/(snippets\/[^']+)'/g)].map((m) => `www/${flavour}/${m[1]}`);
     assert.deepEqual(snippets.filter((f) => !has(f)), [], `${flavour}: snippets imported but not shipped`);
@@ -279,7 +280,8 @@ test('a Vite app: import init, { Player } from "kinema", vite build, plays after
   mkdirSync(join(root, 'public'), { recursive: true });
   copyFileSync(FIXTURE, join(root, 'public/sample.mp4'));
   writeFileSync(join(root, 'index.html'), indexHtml());
-  // Both flavours and the shims through the package's exports; ?webgl picks the WebGL2 build.
+  // The package and the shims through its exports; ?webgl takes the package through its old
+  // `kinema/webgl` name (the same module: one .wasm in dist).
   writeFileSync(join(root, 'main.js'), mainJs(
     `import initGpu, { Player as GpuPlayer } from 'kinema';
 import initGl, { Player as GlPlayer } from 'kinema/webgl';
@@ -292,7 +294,7 @@ import 'kinema/controls.css';`,
   console.log(`vite build: ${vite.secs} s\n${vite.out.split('\n').filter((l) => /dist\//.test(l)).map((l) => `  ${l.trim()}`).join('\n')}`);
   const dist = join(root, 'dist');
   const assets = readdirSync(join(dist, 'assets'));
-  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `both .wasm files in dist/assets: ${assets.join(', ')}`);
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 1, `one .wasm file in dist/assets: ${assets.join(', ')}`);
   assert.ok(assets.some((f) => /^kinema_worklet.*\.js$/.test(f)), `the worklet in dist/assets: ${assets.join(', ')}`);
   assert.ok(assets.some((f) => f.endsWith('.css')), `controls.css bundled into dist/assets: ${assets.join(', ')}`);
 
@@ -302,9 +304,12 @@ import 'kinema/controls.css';`,
   // The shims' export and the controls' CSS reached the page through the bundler.
   assert.equal(gpu.attachDevice, 'function', 'kinema/device-shims exports attachDevice');
   assert.ok(gpu.controlsCss, 'kinema/controls.css is on the page');
+  // Stock Chromium here has no WebGPU adapter: `auto` draws with the package's own WebGL2
+  // display. Headless Firefox here has no GL driver (no WebGL2): the package falls back to 2D.
+  const want = FIREFOX ? '2d' : 'webgl2';
+  assert.equal(gpu.renderer, want, `kinema draws with ${FIREFOX ? '2D (no WebGL2 in this Firefox)' : 'WebGL2 in stock Chromium'}`);
   const gl = await playsInPage(`${server.url}?webgl`, 'vite (kinema/webgl)');
-  // Headless Firefox here has no GL driver (no WebGL2): the package falls back to 2D there.
-  assert.equal(gl.renderer, FIREFOX ? '2d' : 'webgl2', `kinema/webgl draws with ${FIREFOX ? '2D (no WebGL2 in this Firefox)' : 'WebGL2 in stock Chromium'}`);
+  assert.equal(gl.renderer, want, 'kinema/webgl (the same package) draws alike');
 });
 
 test('a plain page: an import map to node_modules/kinema, no bundler, plays after a click', async () => {

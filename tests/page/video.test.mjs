@@ -24,9 +24,9 @@ const frameAt = (name, t) => Math.floor((t - firstPts(name)) * 30 + 1e-4);
 
 const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 
-// Pixel checks run on the wgpu renderer's WebGL2 backend (?renderer=webgl2, the fallback
-// package) by default, on its WebGPU backend with KINEMA_RENDERER=webgpu (the default package;
-// Chromium then runs with the harness's WEBGPU_ARGS, without which headless SwiftShader
+// Pixel checks run on the package's own WebGL2 display (?renderer=webgl2, web/src/webgl.rs,
+// what `auto` picks without WebGPU) by default, on the wgpu WebGPU renderer with
+// KINEMA_RENDERER=webgpu (Chromium then runs with the harness's WEBGPU_ARGS, without which headless SwiftShader
 // destroys WebGPU devices once a canvas is presented) and on the 2D-canvas display with
 // KINEMA_RENDERER=2d. scripts/test.sh runs all three.
 // Firefox headless here has no WebGL ("Exhausted GL driver options") nor WebGPU: 2D there.

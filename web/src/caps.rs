@@ -64,7 +64,7 @@ async fn webgpu() -> bool {
     matches!(JsFuture::from(Promise::resolve(&p)).await, Ok(a) if !a.is_null() && !a.is_undefined())
 }
 
-fn webgl2() -> bool {
+pub(crate) fn webgl2() -> bool {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return false;
     };

@@ -8,15 +8,16 @@
 //! [`VideoDisplay::attach`], [`VideoDisplay::redraw`], [`VideoDisplay::capture`] and
 //! [`VideoDisplay::backend`]; the driver [`VideoDisplay::show_subtitles`] and
 //! [`VideoDisplay::set_warn`]; the video host [`VideoDisplay::set_orientation`] per decoder
-//! configuration. Renderers: kinema-render (wgpu: WebGPU, or WebGL2 in the `webgl` build) or
-//! a 2D canvas (`crate::canvas2d`).
+//! configuration. Renderers, tried in this order for `auto`: kinema-render (wgpu on WebGPU),
+//! the own WebGL2 display (`crate::webgl`), a 2D canvas (`crate::canvas2d`).
 //!
 //! Pictures arrive as decoded, on every path; the display turns them by their configuration's
 //! rotation and flip (a phone video's `tkhd` matrix) and letterboxes the turned picture. The
-//! GPU path uploads I420 / NV12 / RGBA planes as they are; any other pixel format (10-bit,
+//! WebGPU path uploads I420 / NV12 / RGBA planes as they are; any other pixel format (10-bit,
 //! 4:4:4, an opaque GPU frame) is converted by the browser first (`converted` in the video
-//! stats), and a picture that still cannot be drawn is a `render` warning, never a silent
-//! black canvas.
+//! stats). The WebGL2 path hands the browser's picture to `texImage2D` (the browser converts on
+//! the GPU); a source the engine refuses there is converted to RGBA first (`converted`). A
+//! picture that still cannot be drawn is a `render` warning, never a silent black canvas.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -33,11 +34,13 @@ use crate::canvas2d::{canvas_2d, Canvas2d};
 use crate::js::{gc_callback, set};
 use crate::picture::{rgba_of, Picture, Pictures};
 use crate::subtitles;
+use crate::webgl::WebGl;
 
-/// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU or WebGL2), or
-/// a 2D canvas when no GPU path exists.
+/// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU), the own
+/// WebGL2 display, or a 2D canvas when no GPU path exists.
 enum Display {
     Gpu(Box<kinema_render::Renderer>),
+    WebGl(Box<WebGl>),
     Canvas2d(Canvas2d),
 }
 
@@ -55,6 +58,7 @@ impl Display {
             Display::Gpu(r) => {
                 let _ = r.clear();
             }
+            Display::WebGl(w) => w.clear(),
             Display::Canvas2d(c) => c.clear(),
         }
     }
@@ -62,6 +66,7 @@ impl Display {
     fn name(&self) -> &'static str {
         match self {
             Display::Gpu(r) => r.backend_name(),
+            Display::WebGl(_) => "webgl2",
             Display::Canvas2d(_) => "2d",
         }
     }
@@ -96,6 +101,50 @@ fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsVal
         canvas.replace_with_with_node_1(&fresh)?;
     }
     Ok(fresh)
+}
+
+/// The display for `canvas` when WebGPU is not used: the own WebGL2 display when `webgl`,
+/// else (or when the engine has none) a 2D canvas. A canvas keeps its first context: when an
+/// attempt at WebGPU (`tried_webgpu`) took it, a fresh copy is put in its place, so the
+/// picture is never left black. Returns the canvas drawn into. `named`: the app asked for a
+/// renderer by name, so falling back to 2D is worth a console warning.
+fn without_webgpu(
+    canvas: HtmlCanvasElement,
+    webgl: bool,
+    tried_webgpu: bool,
+    named: bool,
+    first_error: Option<String>,
+) -> Result<(HtmlCanvasElement, Display), JsValue> {
+    let mut canvas = canvas;
+    let mut why = first_error;
+    if webgl {
+        match WebGl::new(canvas.clone()) {
+            Ok(w) => return Ok((canvas, Display::WebGl(Box::new(w)))),
+            // The engine has WebGL2, only not on this canvas: WebGPU took it.
+            Err(_) if tried_webgpu && crate::caps::webgl2() => {
+                canvas = replace_canvas(&canvas)?;
+                match WebGl::new(canvas.clone()) {
+                    Ok(w) => return Ok((canvas, Display::WebGl(Box::new(w)))),
+                    Err(e) => why = Some(e),
+                }
+            }
+            Err(e) => why = Some(e),
+        }
+    }
+    if named {
+        let why = why.unwrap_or_default();
+        web_sys::console::warn_1(
+            &format!("kinema: no GPU renderer ({why}); drawing with a 2D canvas").into(),
+        );
+    }
+    match canvas_2d(canvas.clone()) {
+        Ok(c) => Ok((canvas, Display::Canvas2d(c))),
+        Err(_) => {
+            // A GPU context took the canvas before failing: draw into a fresh copy.
+            let fresh = replace_canvas(&canvas)?;
+            Ok((fresh.clone(), Display::Canvas2d(canvas_2d(fresh)?)))
+        }
+    }
 }
 
 /// Tells the app of a problem playback goes on through: `(kind, message)`.
@@ -236,7 +285,10 @@ impl VideoDisplay {
     pub fn show_subtitles(&self, cues: Vec<SubtitleCue>) {
         *self.cues.borrow_mut() = cues;
         self.rasterize();
-        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
+        let gpu = matches!(
+            self.display.borrow().as_ref(),
+            Some(Display::Gpu(_) | Display::WebGl(_))
+        );
         if gpu {
             self.apply_gpu_overlay();
         } else {
@@ -277,10 +329,23 @@ impl VideoDisplay {
     /// Hands the raster to the GPU renderer (which redraws the last picture under it).
     fn apply_gpu_overlay(&self) {
         let mut display = self.display.borrow_mut();
+        let overlay = self.overlay.borrow();
+        if let Some(Display::WebGl(w)) = display.as_mut() {
+            let result = match overlay.as_ref() {
+                Some(o) => w.set_overlay(o.as_ref()),
+                None => {
+                    w.clear_overlay();
+                    Ok(())
+                }
+            };
+            if let Err(e) = result {
+                web_sys::console::warn_1(&format!("kinema: subtitle overlay failed: {e:?}").into());
+            }
+            return;
+        }
         let Some(Display::Gpu(r)) = display.as_mut() else {
             return;
         };
-        let overlay = self.overlay.borrow();
         let result = match overlay.as_ref() {
             Some(o) => (|| -> Result<(), JsValue> {
                 let (w, h) = (o.width(), o.height());
@@ -328,53 +393,43 @@ impl VideoDisplay {
     }
 
     /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2` or `2d`).
-    /// Resolves to the backend in use.
+    /// Resolves to the backend in use. `auto` tries WebGPU, then WebGL2, then a 2D canvas; a
+    /// renderer asked for by name that cannot be had falls back to a 2D canvas, with a console
+    /// warning.
     pub fn attach(self: &Rc<Self>, canvas: HtmlCanvasElement, renderer: &str) -> js_sys::Promise {
         *self.display.borrow_mut() = None;
         *self.canvas.borrow_mut() = Some(canvas.clone());
-        let choice = match renderer {
-            "2d" => None,
-            "webgpu" => Some(kinema_render::BackendChoice::WebGpu),
-            "webgl2" => Some(kinema_render::BackendChoice::WebGl2),
-            _ => Some(kinema_render::BackendChoice::Auto),
+        let (webgpu, webgl) = match renderer {
+            "2d" => (false, false),
+            "webgpu" => (true, false),
+            "webgl2" => (false, true),
+            _ => (true, true),
         };
+        let named = renderer != "auto";
         let me = Rc::downgrade(self);
         wasm_bindgen_futures::future_to_promise(async move {
-            let display = match choice {
-                Some(choice) => match gpu_renderer(canvas.clone(), choice).await {
-                    Ok(r) => Display::Gpu(Box::new(r)),
-                    // Asked for `auto`: the 2D canvas is a normal outcome, not worth a warning.
+            let mut first_error = None;
+            let gpu = if webgpu {
+                match gpu_renderer(canvas.clone(), kinema_render::BackendChoice::WebGpu).await {
+                    Ok(r) => Some(Display::Gpu(Box::new(r))),
                     Err(e) => {
-                        if choice != kinema_render::BackendChoice::Auto {
-                            web_sys::console::warn_1(
-                                &format!("kinema: no GPU renderer ({e}); drawing with a 2D canvas")
-                                    .into(),
-                            );
-                        }
-                        match canvas_2d(canvas.clone()) {
-                            Ok(c) => Display::Canvas2d(c),
-                            Err(_) => {
-                                // A GPU context took the canvas before failing: a canvas keeps
-                                // its first context, so draw into a fresh copy put in its place
-                                // rather than leave a black screen.
-                                let fresh = replace_canvas(&canvas)?;
-                                if let Some(me) = me.upgrade() {
-                                    *me.canvas.borrow_mut() = Some(fresh.clone());
-                                }
-                                Display::Canvas2d(canvas_2d(fresh)?)
-                            }
-                        }
+                        first_error = Some(e.to_string());
+                        None
                     }
-                },
-                None => Display::Canvas2d(canvas_2d(canvas)?),
+                }
+            } else {
+                None
+            };
+            let (canvas, display) = match gpu {
+                Some(d) => (canvas, d),
+                None => without_webgpu(canvas, webgl, webgpu, named, first_error)?,
             };
             let name = display.name();
             if let Some(me) = me.upgrade() {
+                *me.canvas.borrow_mut() = Some(canvas.clone());
                 *me.display.borrow_mut() = Some(display);
                 if name == "webgl2" {
-                    if let Some(c) = me.canvas.borrow().clone() {
-                        me.watch_context(&c);
-                    }
+                    me.watch_context(&canvas);
                 }
                 me.redraw();
             }
@@ -405,6 +460,11 @@ impl VideoDisplay {
         if let (Display::Gpu(r), Some(c)) = (&mut *d, self.canvas.borrow().as_ref()) {
             // Reconfigures the surface and redraws the last picture it holds.
             let _ = r.resize(c.width(), c.height());
+            return;
+        }
+        if let Display::WebGl(w) = d {
+            // The canvas's size sets the viewport; the texture still holds the picture.
+            w.redraw();
             return;
         }
         let Some(id) = self.shown.get() else {
@@ -490,6 +550,7 @@ impl VideoDisplay {
         let (w, h) = (canvas.width(), canvas.height());
         match self.display.borrow_mut().as_mut() {
             Some(Display::Canvas2d(_)) => {}
+            Some(Display::WebGl(w)) => w.redraw(),
             Some(Display::Gpu(r)) => r.redraw().map_err(|e| JsValue::from_str(&e.to_string()))?,
             None => return Err(JsValue::from_str("no canvas attached")),
         }
@@ -534,13 +595,23 @@ impl VideoDisplay {
                 }
             }
         }
-        let lost = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(r)) if r.is_lost());
+        let lost = match self.display.borrow().as_ref() {
+            Some(Display::Gpu(r)) => r.is_lost(),
+            Some(Display::WebGl(w)) => w.is_lost(),
+            _ => false,
+        };
         if lost {
             // The device went away (WebGPU reports it here; WebGL2 also by event): on with 2D.
             self.context_lost();
         }
-        let gpu = matches!(self.display.borrow().as_ref(), Some(Display::Gpu(_)));
-        if gpu {
+        let (gpu, webgl) = match self.display.borrow().as_ref() {
+            Some(Display::Gpu(_)) => (true, false),
+            Some(Display::WebGl(_)) => (false, true),
+            _ => (false, false),
+        };
+        if webgl {
+            self.present_webgl(frame);
+        } else if gpu {
             match self.frames.borrow().get(&frame.0) {
                 Some(Picture::Frame(f)) => self.present_gpu(f),
                 Some(Picture::Image {
@@ -704,6 +775,39 @@ impl VideoDisplay {
                 tell_draw_failed(&warn, &warned, &e.to_string());
             }
         });
+    }
+
+    /// WebGL2 path: the browser's picture (a `VideoFrame`, an MSE snapshot) goes to the
+    /// texture as it is, converted on the GPU by the browser; a source the engine refuses
+    /// there is converted to RGBA on the CPU first (`converted`). A picture that cannot be
+    /// drawn either way is a `render` warning.
+    fn present_webgl(&self, frame: FrameId) {
+        let frames = self.frames.borrow();
+        let (source, size): (&JsValue, (u32, u32)) = match frames.get(&frame.0) {
+            Some(Picture::Frame(f)) => (f.as_ref(), (f.display_width(), f.display_height())),
+            Some(Picture::Image {
+                source,
+                width,
+                height,
+            }) => (source, (*width, *height)),
+            // Never decoded into a picture (skipped by the MSE element): the last one stays.
+            Some(Picture::Missing) | None => return,
+        };
+        let turn = self.turn.get();
+        let mut display = self.display.borrow_mut();
+        let Some(Display::WebGl(w)) = display.as_mut() else {
+            return;
+        };
+        let result = w.draw_source(source, size, turn).or_else(|direct| {
+            self.converted.set(self.converted.get() + 1);
+            let pixels = rgba_of(source, size.0, size.1).map_err(|_| direct)?;
+            w.draw_rgba(size.0, size.1, &pixels, size, turn)
+        });
+        if let Err(e) = result {
+            drop(display);
+            let message = e.as_string().unwrap_or_else(|| format!("{e:?}"));
+            tell_draw_failed(&self.warn.borrow().clone(), &self.draw_warned, &message);
+        }
     }
 
     /// GPU path for MSE snapshots: the image drawn into a 2D canvas of its size, read back

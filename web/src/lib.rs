@@ -8,7 +8,8 @@
 //! # Layers
 //! Modules depend one way, with no cycle: [`player`] (the JS class) → [`driver`] (the loop
 //! that feeds the core and carries out its commands) → [`video`] → the decoder backends
-//! [`webcodecs`] and [`mse`], and [`display`] → what they share: [`backend`] (the
+//! [`webcodecs`] and [`mse`], and [`display`] (drawing with kinema-render's WebGPU, [`webgl`]
+//! or [`canvas2d`]) → what they share: [`backend`] (the
 //! `VideoBackend` trait), [`picture`] (the picture store), [`js`], [`timer`]. The driver also
 //! owns [`audio`] (output), [`audio_decoder`] (→ `webcodecs` for the chunk helpers),
 //! [`fetch`], [`events`] and, through the display, [`subtitles`]. [`caps`] reports what the
@@ -34,6 +35,7 @@ pub mod subtitles;
 pub mod timer;
 pub mod video;
 pub mod webcodecs;
+pub mod webgl;
 
 pub use player::Player;
 

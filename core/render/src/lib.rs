@@ -20,9 +20,9 @@
 //! Textures and bind groups are created when the picture size changes and reused for every
 //! frame of that size: no per-frame allocation besides the command buffer wgpu needs.
 //!
-//! Backends: with the `webgpu` feature the browser's WebGPU (tiny: wgpu forwards calls); with
-//! `webgl` the WebGL2 backend (wgpu-core + naga in Wasm, large), for the fallback build only.
-//! [`BackendChoice::Auto`] tries WebGPU first, then WebGL2 when compiled in. With `vulkan`
+//! Backends: with the `webgpu` feature the browser's WebGPU (tiny: wgpu forwards calls).
+//! Browsers without WebGPU are drawn by the web host's own WebGL2 display (`kinema-web`'s
+//! `webgl` module): wgpu's GL backend (wgpu-core + naga in Wasm) doubled the package. With `vulkan`
 //! (native only) a headless host draws offscreen (the set-top host, on Mesa's lavapipe without
 //! a GPU).
 
@@ -31,13 +31,11 @@ use thiserror::Error;
 /// Which GPU API to draw with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BackendChoice {
-    /// WebGPU when the browser offers an adapter, otherwise WebGL2 (if compiled in).
+    /// Whatever the build has (WebGPU in a browser).
     #[default]
     Auto,
     /// Only WebGPU.
     WebGpu,
-    /// Only WebGL2 (needs the `webgl` feature).
-    WebGl2,
 }
 
 /// YUV → RGB matrix coefficients.
@@ -166,8 +164,9 @@ impl Orientation {
         }
     }
 
-    /// The shader's code for it (vertex index / 4): quarter turns in bits 0–1, flip in bit 2.
-    fn code(self) -> u32 {
+    /// The shaders' code for it (kinema-render's vertex index / 4, the web host's WebGL2
+    /// `turn` uniform): quarter turns in bits 0–1, flip in bit 2.
+    pub fn code(self) -> u32 {
         u32::from(self.quarter_turns) | if self.flip { 4 } else { 0 }
     }
 }

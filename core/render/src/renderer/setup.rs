@@ -13,9 +13,9 @@ impl Renderer {
         let (w, h) = (canvas.width().max(1), canvas.height().max(1));
         let mut tried = Vec::new();
         let order: &[wgpu::Backends] = match choice {
-            crate::BackendChoice::Auto => &[wgpu::Backends::BROWSER_WEBGPU, wgpu::Backends::GL],
-            crate::BackendChoice::WebGpu => &[wgpu::Backends::BROWSER_WEBGPU],
-            crate::BackendChoice::WebGl2 => &[wgpu::Backends::GL],
+            crate::BackendChoice::Auto | crate::BackendChoice::WebGpu => {
+                &[wgpu::Backends::BROWSER_WEBGPU]
+            }
         };
         for &backends in order {
             let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {

@@ -1,0 +1,347 @@
+//! Kinema's own WebGL2 display, for browsers and TVs without WebGPU.
+//!
+//! Why not wgpu's GL backend: it compiles shaders in Wasm (naga) over wgpu-core, which made
+//! the package that every browser without WebGPU needs ~1.6 MB gzip, twice the default one
+//! (issue 16, BENCHMARKS.md "Size budgets"). WebGL2 itself does everything this display
+//! needs, so a few hundred lines on web-sys replace it: two GLSL ES 3.00 programs (the picture,
+//! the overlay), two textures, a quad from `gl_VertexID`, no buffers.
+//!
+//! Pictures go in as the browser hands them out — a WebCodecs `VideoFrame`, an MSE
+//! snapshot's `ImageBitmap` or canvas — through `texImage2D`, which converts YUV to RGB on
+//! the GPU with the frame's own colour space, synchronously: the picture is on the canvas when
+//! `present` returns (the wgpu WebGPU path waits for `VideoFrame.copyTo` first), and nothing
+//! is read back to the CPU. Where the engine refuses a source (`texImage2D` of a `VideoFrame`
+//! needs a WebCodecs-era engine), the caller converts it to RGBA bytes first
+//! ([`WebGl::draw_rgba`]).
+//!
+//! The picture is turned by its [`Orientation`] in the vertex shader (the same texture
+//! coordinates as kinema-render's WGSL shader: [`Orientation::source_point`]) and drawn into
+//! the letterboxed viewport ([`kinema_render::letterbox`]); the subtitle overlay is blended
+//! upright (straight alpha) over the picture's rectangle, or over the whole canvas when no
+//! picture is shown. The canvas keeps no drawing buffer between frames
+//! (`preserveDrawingBuffer: false`), so [`WebGl::redraw`] draws from the textures again: after
+//! a resize, and before a capture reads the canvas in the same task.
+
+use kinema_render::{letterbox, Orientation};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    HtmlCanvasElement, WebGl2RenderingContext as Gl, WebGlProgram, WebGlShader, WebGlTexture,
+    WebGlUniformLocation,
+};
+
+const VERTEX: &str = r#"#version 300 es
+// A quad as a 4-vertex triangle strip over the viewport. `turn` is Orientation's code: quarter
+// turns clockwise in bits 0-1, mirror first in bit 2; the texture coordinates are the
+// inverse of the turn (Orientation::source_point).
+uniform int turn;
+out vec2 uv;
+void main() {
+    float x = float(gl_VertexID & 1);
+    float y = float((gl_VertexID >> 1) & 1);
+    vec2 t = vec2(x, y);
+    int q = turn & 3;
+    if (q == 1) { t = vec2(y, 1.0 - x); }
+    else if (q == 2) { t = vec2(1.0 - x, 1.0 - y); }
+    else if (q == 3) { t = vec2(1.0 - y, x); }
+    if ((turn & 4) != 0) { t.x = 1.0 - t.x; }
+    uv = t;
+    gl_Position = vec4(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
+}
+"#;
+
+const PICTURE: &str = r#"#version 300 es
+precision mediump float;
+uniform sampler2D tex;
+in vec2 uv;
+out vec4 colour;
+void main() { colour = vec4(texture(tex, uv).rgb, 1.0); }
+"#;
+
+const OVERLAY: &str = r#"#version 300 es
+precision mediump float;
+uniform sampler2D tex;
+in vec2 uv;
+out vec4 colour;
+void main() { colour = texture(tex, uv); }
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// A WebGL2 context whose `texImage2D` takes any `TexImageSource` (VideoFrame,
+    /// ImageBitmap, canvas, OffscreenCanvas, video): web-sys has one method per source type,
+    /// this display takes whatever the picture store holds.
+    #[wasm_bindgen(extends = Gl)]
+    type AnySourceGl;
+    /// `texImage2D(target, level, internalformat, format, type, source)`.
+    #[wasm_bindgen(method, catch, js_name = texImage2D)]
+    fn tex_image_source(
+        this: &AnySourceGl,
+        target: u32,
+        level: i32,
+        internal_format: i32,
+        format: u32,
+        kind: u32,
+        source: &JsValue,
+    ) -> Result<(), JsValue>;
+}
+
+/// What is on screen, for redraws: the picture's display size before turning, and the turn.
+#[derive(Clone, Copy, PartialEq)]
+struct Shown {
+    width: u32,
+    height: u32,
+    turn: Orientation,
+}
+
+/// A WebGL2 display over one canvas.
+pub struct WebGl {
+    canvas: HtmlCanvasElement,
+    gl: Gl,
+    picture_program: WebGlProgram,
+    picture_turn: Option<WebGlUniformLocation>,
+    overlay_program: WebGlProgram,
+    picture: WebGlTexture,
+    overlay: WebGlTexture,
+    shown: Option<Shown>,
+    has_overlay: bool,
+}
+
+fn compile(gl: &Gl, kind: u32, source: &str) -> Result<WebGlShader, String> {
+    let shader = gl
+        .create_shader(kind)
+        .ok_or_else(|| "no shader object (context lost?)".to_string())?;
+    gl.shader_source(&shader, source);
+    gl.compile_shader(&shader);
+    if gl
+        .get_shader_parameter(&shader, Gl::COMPILE_STATUS)
+        .as_bool()
+        .unwrap_or(false)
+    {
+        Ok(shader)
+    } else {
+        Err(gl.get_shader_info_log(&shader).unwrap_or_default())
+    }
+}
+
+fn link(gl: &Gl, fragment: &str) -> Result<WebGlProgram, String> {
+    let vs = compile(gl, Gl::VERTEX_SHADER, VERTEX)?;
+    let fs = compile(gl, Gl::FRAGMENT_SHADER, fragment)?;
+    let program = gl
+        .create_program()
+        .ok_or_else(|| "no program object (context lost?)".to_string())?;
+    gl.attach_shader(&program, &vs);
+    gl.attach_shader(&program, &fs);
+    gl.link_program(&program);
+    gl.delete_shader(Some(&vs));
+    gl.delete_shader(Some(&fs));
+    if gl
+        .get_program_parameter(&program, Gl::LINK_STATUS)
+        .as_bool()
+        .unwrap_or(false)
+    {
+        Ok(program)
+    } else {
+        Err(gl.get_program_info_log(&program).unwrap_or_default())
+    }
+}
+
+/// A texture sampled linearly, clamped at the edges (any size: no mipmaps).
+fn texture(gl: &Gl) -> Result<WebGlTexture, String> {
+    let t = gl
+        .create_texture()
+        .ok_or_else(|| "no texture object (context lost?)".to_string())?;
+    gl.bind_texture(Gl::TEXTURE_2D, Some(&t));
+    for (k, v) in [
+        (Gl::TEXTURE_MIN_FILTER, Gl::LINEAR),
+        (Gl::TEXTURE_MAG_FILTER, Gl::LINEAR),
+        (Gl::TEXTURE_WRAP_S, Gl::CLAMP_TO_EDGE),
+        (Gl::TEXTURE_WRAP_T, Gl::CLAMP_TO_EDGE),
+    ] {
+        gl.tex_parameteri(Gl::TEXTURE_2D, k, v as i32);
+    }
+    Ok(t)
+}
+
+impl WebGl {
+    /// A WebGL2 display drawing into `canvas`, or why not (no WebGL2 in this engine, the
+    /// canvas holds another kind of context, a shader the driver refuses).
+    pub fn new(canvas: HtmlCanvasElement) -> Result<WebGl, String> {
+        let options = js_sys::Object::new();
+        for (k, v) in [
+            ("alpha", false),
+            ("antialias", false),
+            ("depth", false),
+            ("stencil", false),
+            ("premultipliedAlpha", false),
+            ("preserveDrawingBuffer", false),
+        ] {
+            let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
+        }
+        let gl = canvas
+            .get_context_with_context_options("webgl2", &options)
+            .map_err(|e| format!("{e:?}"))?
+            .ok_or_else(|| "no WebGL2 context on this canvas".to_string())?
+            .dyn_into::<Gl>()
+            .map_err(|_| "not a WebGL2 context".to_string())?;
+        let picture_program = link(&gl, PICTURE)?;
+        let overlay_program = link(&gl, OVERLAY)?;
+        let picture_turn = gl.get_uniform_location(&picture_program, "turn");
+        let picture = texture(&gl)?;
+        let overlay = texture(&gl)?;
+        gl.pixel_storei(Gl::UNPACK_ALIGNMENT, 1);
+        gl.pixel_storei(Gl::UNPACK_FLIP_Y_WEBGL, 0);
+        gl.pixel_storei(Gl::UNPACK_PREMULTIPLY_ALPHA_WEBGL, 0);
+        gl.blend_func(Gl::SRC_ALPHA, Gl::ONE_MINUS_SRC_ALPHA);
+        let me = WebGl {
+            canvas,
+            gl,
+            picture_program,
+            picture_turn,
+            overlay_program,
+            picture,
+            overlay,
+            shown: None,
+            has_overlay: false,
+        };
+        me.render();
+        Ok(me)
+    }
+
+    /// True once the context is lost (a GPU reset, too many contexts on a TV).
+    pub fn is_lost(&self) -> bool {
+        self.gl.is_context_lost()
+    }
+
+    /// Uploads `source` (a `VideoFrame`, `ImageBitmap`, canvas) as the picture, shown at the
+    /// aspect of `display` (its size before turning) turned by `turn`, and draws it.
+    pub fn draw_source(
+        &mut self,
+        source: &JsValue,
+        display: (u32, u32),
+        turn: Orientation,
+    ) -> Result<(), JsValue> {
+        self.gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
+        self.gl.unchecked_ref::<AnySourceGl>().tex_image_source(
+            Gl::TEXTURE_2D,
+            0,
+            Gl::RGBA as i32,
+            Gl::RGBA,
+            Gl::UNSIGNED_BYTE,
+            source,
+        )?;
+        self.show(display, turn);
+        Ok(())
+    }
+
+    /// Uploads packed 8-bit RGBA rows of `width`×`height` as the picture (a source the engine
+    /// would not take directly, converted by the caller) and draws it.
+    pub fn draw_rgba(
+        &mut self,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+        display: (u32, u32),
+        turn: Orientation,
+    ) -> Result<(), JsValue> {
+        self.upload_rgba(&self.picture.clone(), width, height, rgba)?;
+        self.show(display, turn);
+        Ok(())
+    }
+
+    fn upload_rgba(
+        &self,
+        texture: &WebGlTexture,
+        width: u32,
+        height: u32,
+        rgba: &[u8],
+    ) -> Result<(), JsValue> {
+        if (rgba.len() as u64) < u64::from(width) * u64::from(height) * 4 {
+            return Err(JsValue::from_str("RGBA pixels smaller than their size"));
+        }
+        self.gl.bind_texture(Gl::TEXTURE_2D, Some(texture));
+        self.gl
+            .tex_image_2d_with_i32_and_i32_and_i32_and_format_and_type_and_opt_u8_array(
+                Gl::TEXTURE_2D,
+                0,
+                Gl::RGBA as i32,
+                width as i32,
+                height as i32,
+                0,
+                Gl::RGBA,
+                Gl::UNSIGNED_BYTE,
+                Some(rgba),
+            )
+    }
+
+    fn show(&mut self, (width, height): (u32, u32), turn: Orientation) {
+        self.shown = Some(Shown {
+            width: width.max(1),
+            height: height.max(1),
+            turn,
+        });
+        self.render();
+    }
+
+    /// Sets the overlay (subtitles) drawn over the picture's rectangle: a canvas (or any
+    /// `TexImageSource`) of straight-alpha RGBA, stretched to the rectangle. Redraws.
+    pub fn set_overlay(&mut self, source: &JsValue) -> Result<(), JsValue> {
+        self.gl.bind_texture(Gl::TEXTURE_2D, Some(&self.overlay));
+        self.gl.unchecked_ref::<AnySourceGl>().tex_image_source(
+            Gl::TEXTURE_2D,
+            0,
+            Gl::RGBA as i32,
+            Gl::RGBA,
+            Gl::UNSIGNED_BYTE,
+            source,
+        )?;
+        self.has_overlay = true;
+        self.render();
+        Ok(())
+    }
+
+    /// Removes the overlay. Redraws.
+    pub fn clear_overlay(&mut self) {
+        if std::mem::take(&mut self.has_overlay) {
+            self.render();
+        }
+    }
+
+    /// Black, no picture (the overlay stays, over the whole canvas).
+    pub fn clear(&mut self) {
+        self.shown = None;
+        self.render();
+    }
+
+    /// Draws what is shown again from the textures (after a resize; before a capture).
+    pub fn redraw(&self) {
+        self.render();
+    }
+
+    fn render(&self) {
+        let gl = &self.gl;
+        let (cw, ch) = (self.canvas.width().max(1), self.canvas.height().max(1));
+        gl.viewport(0, 0, cw as i32, ch as i32);
+        gl.clear_color(0.0, 0.0, 0.0, 1.0);
+        gl.clear(Gl::COLOR_BUFFER_BIT);
+        gl.active_texture(Gl::TEXTURE0);
+        if let Some(shown) = self.shown {
+            let (sw, sh) = shown.turn.shown_size(shown.width, shown.height);
+            let (x, y, w, h) = letterbox(sw, sh, cw, ch);
+            // GL's viewport counts rows from the bottom.
+            let bottom = ch as f32 - y - h;
+            gl.viewport(x as i32, bottom as i32, w as i32, h as i32);
+            gl.use_program(Some(&self.picture_program));
+            gl.uniform1i(self.picture_turn.as_ref(), shown.turn.code() as i32);
+            gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
+            gl.draw_arrays(Gl::TRIANGLE_STRIP, 0, 4);
+        }
+        if self.has_overlay {
+            gl.use_program(Some(&self.overlay_program));
+            gl.bind_texture(Gl::TEXTURE_2D, Some(&self.overlay));
+            gl.enable(Gl::BLEND);
+            gl.draw_arrays(Gl::TRIANGLE_STRIP, 0, 4);
+            gl.disable(Gl::BLEND);
+        }
+    }
+}
