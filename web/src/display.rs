@@ -13,11 +13,11 @@
 //!
 //! Pictures arrive as decoded, on every path; the display turns them by their configuration's
 //! rotation and flip (a phone video's `tkhd` matrix) and letterboxes the turned picture. The
-//! WebGPU path uploads I420 / NV12 / RGBA planes as they are; any other pixel format (10-bit,
-//! 4:4:4, an opaque GPU frame) is converted by the browser first (`converted` in the video
-//! stats). The WebGL2 path hands the browser's picture to `texImage2D` (the browser converts on
-//! the GPU); a source the engine refuses there is converted to RGBA first (`converted`). A
-//! picture that still cannot be drawn is a `render` warning, never a silent black canvas.
+//! GPU paths (WebGPU, WebGL2) upload a `VideoFrame`'s I420 / NV12 planes as they are
+//! (`copyTo`) and convert them in their shader; any other pixel format (10-bit, 4:4:4, an
+//! opaque GPU frame) is converted by the browser first (`converted` in the video stats): on
+//! WebGL2 by `texImage2D`, which also takes the MSE path's snapshots as they are. A picture
+//! that still cannot be drawn is a `render` warning, never a silent black canvas.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -609,11 +609,10 @@ impl VideoDisplay {
             Some(Display::WebGl(_)) => (false, true),
             _ => (false, false),
         };
-        if webgl {
-            self.present_webgl(frame);
-        } else if gpu {
+        if gpu || webgl {
             match self.frames.borrow().get(&frame.0) {
                 Some(Picture::Frame(f)) => self.present_gpu(f),
+                Some(Picture::Image { source, .. }) if webgl => self.present_webgl(source),
                 Some(Picture::Image {
                     source,
                     width,
@@ -631,9 +630,9 @@ impl VideoDisplay {
         self.presented.set(self.presented.get() + 1);
     }
 
-    /// GPU path: copies the frame's planes out (`VideoFrame.copyTo`, a plain copy of what
-    /// the decoder wrote; no colour conversion on the CPU) and draws them with the renderer's
-    /// YUV shader, matrix and range taken from the frame's colour space.
+    /// GPU paths (WebGPU, WebGL2): copies the frame's planes out (`VideoFrame.copyTo`, a
+    /// plain copy of what the decoder wrote; no colour conversion on the CPU) and draws them
+    /// with the renderer's YUV shader, matrix and range taken from the frame's colour space.
     fn present_gpu(&self, frame: &VideoFrame) {
         let format = Reflect::get(frame, &JsValue::from_str("format"))
             .ok()
@@ -646,6 +645,16 @@ impl VideoDisplay {
             format.as_deref(),
             Some("I420" | "I420A" | "NV12" | "RGBA" | "RGBX" | "BGRA" | "BGRX")
         );
+        let webgl = matches!(self.display.borrow().as_ref(), Some(Display::WebGl(_)));
+        if webgl && !matches!(format.as_deref(), Some("I420" | "I420A" | "NV12")) {
+            // WebGL2 takes RGB frames as they are, and has the browser convert the rest
+            // (`texImage2D`).
+            if !uploadable {
+                self.converted.set(self.converted.get() + 1);
+            }
+            self.present_webgl(frame.as_ref());
+            return;
+        }
         let size = frame.allocation_size().ok().filter(|_| uploadable);
         let Some(size) = size else {
             self.converted.set(self.converted.get() + 1);
@@ -717,13 +726,47 @@ impl VideoDisplay {
             bytes.resize(size as usize, 0);
             buf.copy_to(&mut bytes);
             let mut display = display_slot.borrow_mut();
-            let Some(Display::Gpu(r)) = display.as_mut() else {
-                return;
-            };
             let plane = |i: u32| -> &[u8] {
                 bytes
                     .get(layout(i, "offset") as usize..)
                     .unwrap_or_default()
+            };
+            let r = match display.as_mut() {
+                Some(Display::Gpu(r)) => r,
+                Some(Display::WebGl(gl)) => {
+                    let layout = match format.as_str() {
+                        "NV12" => kinema_render::YuvLayout::Nv12 {
+                            y: plane(0),
+                            uv: plane(1),
+                            y_stride: layout(0, "stride"),
+                            uv_stride: layout(1, "stride"),
+                        },
+                        _ => kinema_render::YuvLayout::I420 {
+                            y: plane(0),
+                            u: plane(1),
+                            v: plane(2),
+                            y_stride: layout(0, "stride"),
+                            uv_stride: layout(1, "stride"),
+                        },
+                    };
+                    let result = gl.draw_yuv(&kinema_render::YuvFrame {
+                        width: w,
+                        height: h,
+                        display_width: shown_size.0,
+                        display_height: shown_size.1,
+                        orientation: turn,
+                        layout,
+                        matrix,
+                        range,
+                    });
+                    if let Err(e) = result {
+                        drop(display);
+                        let message = e.as_string().unwrap_or_else(|| format!("{e:?}"));
+                        tell_draw_failed(&warn, &warned, &message);
+                    }
+                    return;
+                }
+                _ => return,
             };
             let result = match format.as_str() {
                 "I420" | "I420A" => r.draw_yuv(&kinema_render::YuvFrame {
@@ -777,21 +820,23 @@ impl VideoDisplay {
         });
     }
 
-    /// WebGL2 path: the browser's picture (a `VideoFrame`, an MSE snapshot) goes to the
-    /// texture as it is, converted on the GPU by the browser; a source the engine refuses
-    /// there is converted to RGBA on the CPU first (`converted`). A picture that cannot be
-    /// drawn either way is a `render` warning.
-    fn present_webgl(&self, frame: FrameId) {
-        let frames = self.frames.borrow();
-        let (source, size): (&JsValue, (u32, u32)) = match frames.get(&frame.0) {
-            Some(Picture::Frame(f)) => (f.as_ref(), (f.display_width(), f.display_height())),
-            Some(Picture::Image {
-                source,
-                width,
-                height,
-            }) => (source, (*width, *height)),
-            // Never decoded into a picture (skipped by the MSE element): the last one stays.
-            Some(Picture::Missing) | None => return,
+    /// WebGL2 path for an image source (an MSE snapshot; a frame the YUV shader does not
+    /// take): it goes to the texture as it is, converted by the browser (`texImage2D`); a
+    /// source the engine refuses there is converted to RGBA on the CPU first (`converted`). A
+    /// picture that cannot be drawn either way is a `render` warning.
+    fn present_webgl(&self, source: &JsValue) {
+        self.draw_seq.set(self.draw_seq.get() + 1);
+        let size = match source.dyn_ref::<VideoFrame>() {
+            Some(f) => (f.display_width(), f.display_height()),
+            None => {
+                let dim = |k: &str| {
+                    Reflect::get(source, &JsValue::from_str(k))
+                        .ok()
+                        .and_then(|v| v.as_f64())
+                        .unwrap_or(0.0) as u32
+                };
+                (dim("width"), dim("height"))
+            }
         };
         let turn = self.turn.get();
         let mut display = self.display.borrow_mut();

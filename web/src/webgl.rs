@@ -6,13 +6,17 @@
 //! needs, so a few hundred lines on web-sys replace it: two GLSL ES 3.00 programs (the picture,
 //! the overlay), two textures, a quad from `gl_VertexID`, no buffers.
 //!
-//! Pictures go in as the browser hands them out — a WebCodecs `VideoFrame`, an MSE
-//! snapshot's `ImageBitmap` or canvas — through `texImage2D`, which converts YUV to RGB on
-//! the GPU with the frame's own colour space, synchronously: the picture is on the canvas when
-//! `present` returns (the wgpu WebGPU path waits for `VideoFrame.copyTo` first), and nothing
-//! is read back to the CPU. Where the engine refuses a source (`texImage2D` of a `VideoFrame`
-//! needs a WebCodecs-era engine), the caller converts it to RGBA bytes first
-//! ([`WebGl::draw_rgba`]).
+//! Two ways in:
+//! - **YUV planes** ([`WebGl::draw_yuv`]): a WebCodecs `VideoFrame`'s 8-bit I420 / NV12
+//!   planes as `copyTo` wrote them, uploaded to single-channel textures and converted in the
+//!   fragment shader with kinema-render's matrix ([`kinema_render::yuv_to_rgb`]), as the
+//!   WebGPU and set-top paths do. Measured on this machine (720p H.264, full-screen canvas):
+//!   `texImage2D(VideoFrame)` converts on the page's main thread, 14.6 ms a picture, 58 ms
+//!   under 4× CPU throttling — more than a picture's time at 30 fps; the planes are a copy.
+//! - **Any image source** ([`WebGl::draw_source`]): an MSE snapshot's `ImageBitmap` or canvas,
+//!   and frames whose samples the shader does not take (10-bit, 4:4:4, RGB), through
+//!   `texImage2D`, which converts them. Where the engine refuses a source there, the caller
+//!   converts it to RGBA bytes first ([`WebGl::draw_rgba`]).
 //!
 //! The picture is turned by its [`Orientation`] in the vertex shader (the same texture
 //! coordinates as kinema-render's WGSL shader: [`Orientation::source_point`]) and drawn into
@@ -22,7 +26,7 @@
 //! (`preserveDrawingBuffer: false`), so [`WebGl::redraw`] draws from the textures again: after
 //! a resize, and before a capture reads the canvas in the same task.
 
-use kinema_render::{letterbox, Orientation};
+use kinema_render::{letterbox, yuv_to_rgb, Orientation, YuvFrame, YuvLayout};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{
@@ -47,6 +51,27 @@ void main() {
     if ((turn & 4) != 0) { t.x = 1.0 - t.x; }
     uv = t;
     gl_Position = vec4(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
+}
+"#;
+
+const YUV: &str = r#"#version 300 es
+precision mediump float;
+uniform sampler2D tex0;
+uniform sampler2D tex1;
+uniform sampler2D tex2;
+// Rows of the YUV -> RGB matrix (kinema_render::yuv_to_rgb); nv12: U, V interleaved in tex1.
+uniform vec4 r;
+uniform vec4 g;
+uniform vec4 b;
+uniform bool nv12;
+in vec2 uv;
+out vec4 colour;
+void main() {
+    float y = texture(tex0, uv).r;
+    vec4 c1 = texture(tex1, uv);
+    float v = nv12 ? c1.g : texture(tex2, uv).r;
+    vec4 yuv = vec4(y, c1.r, v, 1.0);
+    colour = vec4(clamp(vec3(dot(r, yuv), dot(g, yuv), dot(b, yuv)), 0.0, 1.0), 1.0);
 }
 "#;
 
@@ -86,12 +111,21 @@ extern "C" {
     ) -> Result<(), JsValue>;
 }
 
-/// What is on screen, for redraws: the picture's display size before turning, and the turn.
+/// What is on screen, for redraws: the picture's display size before turning, the turn, and
+/// which textures hold it.
 #[derive(Clone, Copy, PartialEq)]
 struct Shown {
     width: u32,
     height: u32,
     turn: Orientation,
+    yuv: bool,
+}
+
+/// The YUV program's uniforms.
+struct YuvUniforms {
+    turn: Option<WebGlUniformLocation>,
+    rows: [Option<WebGlUniformLocation>; 3],
+    nv12: Option<WebGlUniformLocation>,
 }
 
 /// A WebGL2 display over one canvas.
@@ -100,6 +134,10 @@ pub struct WebGl {
     gl: Gl,
     picture_program: WebGlProgram,
     picture_turn: Option<WebGlUniformLocation>,
+    yuv_program: WebGlProgram,
+    yuv_uniforms: YuvUniforms,
+    /// Y, U (or UV), V planes.
+    planes: [WebGlTexture; 3],
     overlay_program: WebGlProgram,
     picture: WebGlTexture,
     overlay: WebGlTexture,
@@ -187,6 +225,21 @@ impl WebGl {
         let picture_program = link(&gl, PICTURE)?;
         let overlay_program = link(&gl, OVERLAY)?;
         let picture_turn = gl.get_uniform_location(&picture_program, "turn");
+        let yuv_program = link(&gl, YUV)?;
+        let at = |name: &str| gl.get_uniform_location(&yuv_program, name);
+        let yuv_uniforms = YuvUniforms {
+            turn: at("turn"),
+            rows: [at("r"), at("g"), at("b")],
+            nv12: at("nv12"),
+        };
+        gl.use_program(Some(&yuv_program));
+        for (i, name) in ["tex0", "tex1", "tex2"].into_iter().enumerate() {
+            gl.uniform1i(
+                gl.get_uniform_location(&yuv_program, name).as_ref(),
+                i as i32,
+            );
+        }
+        let planes = [texture(&gl)?, texture(&gl)?, texture(&gl)?];
         let picture = texture(&gl)?;
         let overlay = texture(&gl)?;
         gl.pixel_storei(Gl::UNPACK_ALIGNMENT, 1);
@@ -198,6 +251,9 @@ impl WebGl {
             gl,
             picture_program,
             picture_turn,
+            yuv_program,
+            yuv_uniforms,
+            planes,
             overlay_program,
             picture,
             overlay,
@@ -274,11 +330,105 @@ impl WebGl {
             )
     }
 
+    /// Uploads 8-bit I420 or NV12 planes (rows `y_stride` / `uv_stride` bytes apart) and draws
+    /// them through the YUV shader with the frame's matrix and range.
+    pub fn draw_yuv(&mut self, frame: &YuvFrame<'_>) -> Result<(), JsValue> {
+        let (w, h) = (frame.width.max(2), frame.height.max(2));
+        let (cw, ch) = (w.div_ceil(2), h.div_ceil(2));
+        let nv12 = match frame.layout {
+            YuvLayout::I420 {
+                y,
+                u,
+                v,
+                y_stride,
+                uv_stride,
+            } => {
+                self.upload_plane(0, Gl::R8, Gl::RED, 1, y, y_stride, w, h)?;
+                self.upload_plane(1, Gl::R8, Gl::RED, 1, u, uv_stride, cw, ch)?;
+                self.upload_plane(2, Gl::R8, Gl::RED, 1, v, uv_stride, cw, ch)?;
+                false
+            }
+            YuvLayout::Nv12 {
+                y,
+                uv,
+                y_stride,
+                uv_stride,
+            } => {
+                self.upload_plane(0, Gl::R8, Gl::RED, 1, y, y_stride, w, h)?;
+                self.upload_plane(1, Gl::RG8, Gl::RG, 2, uv, uv_stride, cw, ch)?;
+                true
+            }
+        };
+        let m = yuv_to_rgb(frame.matrix, frame.range);
+        self.gl.use_program(Some(&self.yuv_program));
+        for (row, at) in m.iter().zip(&self.yuv_uniforms.rows) {
+            self.gl
+                .uniform4f(at.as_ref(), row[0], row[1], row[2], row[3]);
+        }
+        self.gl
+            .uniform1i(self.yuv_uniforms.nv12.as_ref(), i32::from(nv12));
+        self.shown = Some(Shown {
+            width: frame.display_width.max(1),
+            height: frame.display_height.max(1),
+            turn: frame.orientation,
+            yuv: true,
+        });
+        self.render();
+        Ok(())
+    }
+
+    /// Uploads one plane of `width`×`height` samples of `texel` bytes, rows `stride` bytes
+    /// apart, into plane texture `index`.
+    #[allow(clippy::too_many_arguments)] // one plane's description
+    fn upload_plane(
+        &self,
+        index: usize,
+        internal: u32,
+        format: u32,
+        texel: u32,
+        data: &[u8],
+        stride: u32,
+        width: u32,
+        height: u32,
+    ) -> Result<(), JsValue> {
+        let row = width * texel;
+        if stride < row
+            || (data.len() as u64) < u64::from(stride) * u64::from(height - 1) + u64::from(row)
+        {
+            return Err(JsValue::from_str(
+                "a picture plane is smaller than its size",
+            ));
+        }
+        let Some(texture) = self.planes.get(index) else {
+            return Err(JsValue::from_str("no such plane"));
+        };
+        self.gl.bind_texture(Gl::TEXTURE_2D, Some(texture));
+        // Rows are `stride` bytes apart: tell GL in texels.
+        self.gl
+            .pixel_storei(Gl::UNPACK_ROW_LENGTH, (stride / texel) as i32);
+        let result = self
+            .gl
+            .tex_image_2d_with_i32_and_i32_and_i32_and_format_and_type_and_opt_u8_array(
+                Gl::TEXTURE_2D,
+                0,
+                internal as i32,
+                width as i32,
+                height as i32,
+                0,
+                format,
+                Gl::UNSIGNED_BYTE,
+                Some(data),
+            );
+        self.gl.pixel_storei(Gl::UNPACK_ROW_LENGTH, 0);
+        result
+    }
+
     fn show(&mut self, (width, height): (u32, u32), turn: Orientation) {
         self.shown = Some(Shown {
             width: width.max(1),
             height: height.max(1),
             turn,
+            yuv: false,
         });
         self.render();
     }
@@ -331,9 +481,20 @@ impl WebGl {
             // GL's viewport counts rows from the bottom.
             let bottom = ch as f32 - y - h;
             gl.viewport(x as i32, bottom as i32, w as i32, h as i32);
-            gl.use_program(Some(&self.picture_program));
-            gl.uniform1i(self.picture_turn.as_ref(), shown.turn.code() as i32);
-            gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
+            let turn = shown.turn.code() as i32;
+            if shown.yuv {
+                gl.use_program(Some(&self.yuv_program));
+                gl.uniform1i(self.yuv_uniforms.turn.as_ref(), turn);
+                for (i, t) in self.planes.iter().enumerate() {
+                    gl.active_texture(Gl::TEXTURE0 + i as u32);
+                    gl.bind_texture(Gl::TEXTURE_2D, Some(t));
+                }
+                gl.active_texture(Gl::TEXTURE0);
+            } else {
+                gl.use_program(Some(&self.picture_program));
+                gl.uniform1i(self.picture_turn.as_ref(), turn);
+                gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
+            }
             gl.draw_arrays(Gl::TRIANGLE_STRIP, 0, 4);
         }
         if self.has_overlay {
