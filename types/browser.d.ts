@@ -44,7 +44,7 @@ interface Window {
   /** www/main.js, www/csp.js, device-shims/app/app.js. */
   kinema?: {
     player: import('../www/pkg/kinema_web.js').Player;
-    renderer?: 'webgpu' | 'webgl2' | '2d';
+    renderer?: 'webgpu' | 'webgl2' | 'webgl1' | '2d';
     device?: import('../device-shims/index.js').AttachedDevice;
   };
   /** www/csp.js: Content-Security-Policy violations the page saw. */

@@ -1,6 +1,6 @@
 // The player on a page whose policy is `default-src 'self'; script-src 'self'
 // 'wasm-unsafe-eval'` (csp.html): every violation the page sees is recorded for the tests.
-// ?renderer=webgpu|webgl2|2d|auto, ?decode=webcodecs|mse, ?src=URL.
+// ?renderer=webgpu|webgl2|webgl1|2d|auto, ?decode=webcodecs|mse, ?src=URL.
 window.violations = [];
 document.addEventListener('securitypolicyviolation', (e) => {
   /** @type {string[]} */ (window.violations).push(`${e.effectiveDirective} refused ${e.blockedURI || '(inline)'}`);

@@ -1,7 +1,7 @@
 // The Kinema demo page: every control goes through the public Player API.
 // Tests use window.kinema.player and wait for document.body.dataset.ready === '1'.
-// Renderer: ?renderer=webgpu|webgl2|2d forces one; by default the package decides ('auto':
-// WebGPU when the browser has an adapter, else WebGL2, else a 2D canvas).
+// Renderer: ?renderer=webgpu|webgl2|webgl1|2d forces one; by default the package decides ('auto':
+// WebGPU when the browser has an adapter, else WebGL2, else WebGL1, else a 2D canvas).
 // Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
 // hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
 // Output latency: ?latency=ignore|read|<seconds> (Player.setOutputLatency; default ignore).

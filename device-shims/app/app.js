@@ -16,8 +16,9 @@ const fail = (text) => {
 };
 
 try {
-  // TVs rarely have WebGPU (and headless engines present it poorly): WebGL2 is the default,
-  // the 2D canvas the fallback; WebGPU only when asked for. One package draws all three.
+  // TVs rarely have WebGPU (and headless engines present it poorly): WebGL2 is the default
+  // (WebGL1 on old engines), the 2D canvas the fallback; WebGPU only when asked for. One
+  // package draws them all.
   const { default: init, Player } = await import('./pkg/kinema_web.js');
   await init();
   const player = new Player();

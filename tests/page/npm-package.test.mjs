@@ -260,7 +260,7 @@ async function playsInPage(url, label) {
     assert.deepEqual(problems, [], `${label}: page errors`);
     assert.deepEqual(end.errors, [], `${label}: player errors and warnings`);
     assert.equal(end.error, null, `${label}: player.error`);
-    assert.ok(['webgpu', 'webgl2', '2d'].includes(end.renderer), `${label}: renderer ${end.renderer}`);
+    assert.ok(['webgpu', 'webgl2', 'webgl1', '2d'].includes(end.renderer), `${label}: renderer ${end.renderer}`);
     assert.ok(t1 >= t0 + 0.5, `${label}: currentTime ${t0} → ${t1}`);
     assert.notEqual(b.hash, a.hash, `${label}: the canvas did not change in 30 s`);
     assert.ok(b.index > a.index, `${label}: the picture did not move forward (frame index ${a.index} → ${b.index})`);
@@ -346,7 +346,7 @@ export async function main(canvas: HTMLCanvasElement, bytes: ArrayBuffer): Promi
   const auto: DecodePath | 'none' = caps.decodePath;
 
   const player = new Player();
-  const renderer: 'webgpu' | 'webgl2' | '2d' = await player.attachCanvas(canvas);
+  const renderer: 'webgpu' | 'webgl2' | 'webgl1' | '2d' = await player.attachCanvas(canvas);
   await player.attachCanvas(canvas, 'webgl2');
   player.load('media/sample.mp4');
   await player.play();

@@ -34,7 +34,7 @@ use crate::canvas2d::{canvas_2d, Canvas2d};
 use crate::js::{gc_callback, set};
 use crate::picture::{rgba_of, Picture, Pictures};
 use crate::subtitles;
-use crate::webgl::WebGl;
+use crate::webgl::{Version, WebGl};
 
 /// Where decoded pictures are drawn, letterboxed: the wgpu compositor (WebGPU), the own
 /// WebGL2 display, or a 2D canvas when no GPU path exists.
@@ -66,7 +66,7 @@ impl Display {
     fn name(&self) -> &'static str {
         match self {
             Display::Gpu(r) => r.backend_name(),
-            Display::WebGl(_) => "webgl2",
+            Display::WebGl(w) => w.name(),
             Display::Canvas2d(_) => "2d",
         }
     }
@@ -103,32 +103,50 @@ fn replace_canvas(canvas: &HtmlCanvasElement) -> Result<HtmlCanvasElement, JsVal
     Ok(fresh)
 }
 
-/// The display for `canvas` when WebGPU is not used: the own WebGL2 display when `webgl`,
-/// else (or when the engine has none) a 2D canvas. A canvas keeps its first context: when an
-/// attempt at WebGPU (`tried_webgpu`) took it, a fresh copy is put in its place, so the
-/// picture is never left black. Returns the canvas drawn into. `named`: the app asked for a
-/// renderer by name, so falling back to 2D is worth a console warning.
+/// The display for `canvas` when WebGPU is not used: the own WebGL display when `webgl`
+/// (WebGL2, else WebGL1: old TV engines), else (or when the engine has neither) a 2D canvas.
+/// A canvas keeps its first context: when an attempt at WebGPU (`tried_webgpu`) took it, a
+/// fresh copy is put in its place, so the picture is never left black. Returns the canvas
+/// drawn into. `named`: the app asked for a renderer by name, so falling back is worth a
+/// console warning.
 fn without_webgpu(
     canvas: HtmlCanvasElement,
-    webgl: bool,
+    webgl: Option<Version>,
     tried_webgpu: bool,
     named: bool,
     first_error: Option<String>,
 ) -> Result<(HtmlCanvasElement, Display), JsValue> {
     let mut canvas = canvas;
     let mut why = first_error;
-    if webgl {
-        match WebGl::new(canvas.clone()) {
-            Ok(w) => return Ok((canvas, Display::WebGl(Box::new(w)))),
-            // The engine has WebGL2, only not on this canvas: WebGPU took it.
-            Err(_) if tried_webgpu && crate::caps::webgl2() => {
-                canvas = replace_canvas(&canvas)?;
-                match WebGl::new(canvas.clone()) {
-                    Ok(w) => return Ok((canvas, Display::WebGl(Box::new(w)))),
-                    Err(e) => why = Some(e),
+    if let Some(first) = webgl {
+        let versions: &[Version] = match first {
+            Version::Two => &[Version::Two, Version::One],
+            Version::One => &[Version::One],
+        };
+        for &version in versions {
+            match WebGl::new(canvas.clone(), version) {
+                Ok(w) => {
+                    if named && version != first {
+                        web_sys::console::warn_1(
+                            &format!(
+                                "kinema: no WebGL2 here ({}); drawing with WebGL1",
+                                why.clone().unwrap_or_default()
+                            )
+                            .into(),
+                        );
+                    }
+                    return Ok((canvas, Display::WebGl(Box::new(w))));
                 }
+                // The engine has WebGL2, only not on this canvas: WebGPU took it.
+                Err(_) if tried_webgpu && version == Version::Two && crate::caps::webgl2() => {
+                    canvas = replace_canvas(&canvas)?;
+                    match WebGl::new(canvas.clone(), version) {
+                        Ok(w) => return Ok((canvas, Display::WebGl(Box::new(w)))),
+                        Err(e) => why = Some(e),
+                    }
+                }
+                Err(e) => why = Some(e),
             }
-            Err(e) => why = Some(e),
         }
     }
     if named {
@@ -392,18 +410,19 @@ impl VideoDisplay {
         }
     }
 
-    /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2` or `2d`).
-    /// Resolves to the backend in use. `auto` tries WebGPU, then WebGL2, then a 2D canvas; a
-    /// renderer asked for by name that cannot be had falls back to a 2D canvas, with a console
-    /// warning.
+    /// Draws into `canvas` from now on, with `renderer` (`auto`, `webgpu`, `webgl2`, `webgl1`
+    /// or `2d`). Resolves to the backend in use. `auto` tries WebGPU, then WebGL2, WebGL1, then
+    /// a 2D canvas; a renderer asked for by name that cannot be had falls back (`webgl2` to
+    /// WebGL1, then all to a 2D canvas) with a console warning.
     pub fn attach(self: &Rc<Self>, canvas: HtmlCanvasElement, renderer: &str) -> js_sys::Promise {
         *self.display.borrow_mut() = None;
         *self.canvas.borrow_mut() = Some(canvas.clone());
         let (webgpu, webgl) = match renderer {
-            "2d" => (false, false),
-            "webgpu" => (true, false),
-            "webgl2" => (false, true),
-            _ => (true, true),
+            "2d" => (false, None),
+            "webgpu" => (true, None),
+            "webgl2" => (false, Some(Version::Two)),
+            "webgl1" => (false, Some(Version::One)),
+            _ => (true, Some(Version::Two)),
         };
         let named = renderer != "auto";
         let me = Rc::downgrade(self);
@@ -428,7 +447,7 @@ impl VideoDisplay {
             if let Some(me) = me.upgrade() {
                 *me.canvas.borrow_mut() = Some(canvas.clone());
                 *me.display.borrow_mut() = Some(display);
-                if name == "webgl2" {
+                if name.starts_with("webgl") {
                     me.watch_context(&canvas);
                 }
                 me.redraw();

@@ -575,10 +575,10 @@ impl Player {
 
     /// Draws video into `canvas` (its pixel size is the drawing size: set `width`/`height`
     /// from the CSS size × `devicePixelRatio`, then call `redraw()`). Pictures are letterboxed.
-    /// `renderer`: `auto` (default: WebGPU, else WebGL2 if this build has it, else 2D canvas),
-    /// `webgpu`, `webgl2` or `2d`. Resolves to the renderer in use. A canvas keeps the GPU
-    /// context it was given: attach a fresh canvas to change renderer.
-    #[wasm_bindgen(js_name = attachCanvas, unchecked_return_type = "Promise<'webgpu' | 'webgl2' | '2d'>")]
+    /// `renderer`: `auto` (default: WebGPU, else WebGL2, else WebGL1, else a 2D canvas),
+    /// `webgpu`, `webgl2` (else WebGL1), `webgl1` or `2d`. Resolves to the renderer in use. A
+    /// canvas keeps the GPU context it was given: attach a fresh canvas to change renderer.
+    #[wasm_bindgen(js_name = attachCanvas, unchecked_return_type = "Promise<'webgpu' | 'webgl2' | 'webgl1' | '2d'>")]
     pub fn attach_canvas(
         &self,
         canvas: web_sys::HtmlCanvasElement,
@@ -604,7 +604,8 @@ impl Player {
         self.driver.video().display().capture(size)
     }
 
-    /// The renderer drawing the video (`webgpu`, `webgl2`, `2d`), `null` until attached.
+    /// The renderer drawing the video (`webgpu`, `webgl2`, `webgl1`, `2d`), `null` until
+    /// attached.
     #[wasm_bindgen(getter)]
     pub fn renderer(&self) -> Option<String> {
         self.driver.video().display().backend().map(str::to_string)

@@ -1,16 +1,21 @@
-//! Kinema's own WebGL2 display, for browsers and TVs without WebGPU.
+//! Kinema's own WebGL2 display, for browsers and TVs without WebGPU; WebGL1 too, for old TV
+//! engines (the same code: GLSL ES 1.00 shaders and unsized `LUMINANCE` textures, which both
+//! versions take).
 //!
 //! Why not wgpu's GL backend: it compiles shaders in Wasm (naga) over wgpu-core, which made
 //! the package that every browser without WebGPU needs ~1.6 MB gzip, twice the default one
 //! (issue 16, BENCHMARKS.md "Size budgets"). WebGL2 itself does everything this display
-//! needs, so a few hundred lines on web-sys replace it: two GLSL ES 3.00 programs (the picture,
-//! the overlay), two textures, a quad from `gl_VertexID`, no buffers.
+//! needs, so a few hundred lines on web-sys replace it: three small programs (YUV, RGB, the
+//! overlay), a handful of textures, one 4-vertex buffer.
 //!
 //! Two ways in:
 //! - **YUV planes** ([`WebGl::draw_yuv`]): a WebCodecs `VideoFrame`'s 8-bit I420 / NV12
-//!   planes as `copyTo` wrote them, uploaded to single-channel textures and converted in the
-//!   fragment shader with kinema-render's matrix ([`kinema_render::yuv_to_rgb`]), as the
-//!   WebGPU and set-top paths do. Measured on this machine (720p H.264, full-screen canvas):
+//!   planes as `copyTo` wrote them, uploaded to `LUMINANCE` (`LUMINANCE_ALPHA` for NV12's
+//!   interleaved chroma) textures and converted in the fragment shader with kinema-render's
+//!   matrix ([`kinema_render::yuv_to_rgb`]), as the WebGPU and set-top paths do. Rows with
+//!   padding (`copyTo` without a layout packs them tight, so rarely) are skipped with
+//!   `UNPACK_ROW_LENGTH` on WebGL2 and repacked on WebGL1, which has no such parameter.
+//!   Measured on this machine (720p H.264, full-screen canvas):
 //!   `texImage2D(VideoFrame)` converts on the page's main thread, 14.6 ms a picture, 58 ms
 //!   under 4× CPU throttling — more than a picture's time at 30 fps; the planes are a copy.
 //! - **Any image source** ([`WebGl::draw_source`]): an MSE snapshot's `ImageBitmap` or canvas,
@@ -34,62 +39,71 @@ use web_sys::{
     WebGlUniformLocation,
 };
 
-const VERTEX: &str = r#"#version 300 es
-// A quad as a 4-vertex triangle strip over the viewport. `turn` is Orientation's code: quarter
-// turns clockwise in bits 0-1, mirror first in bit 2; the texture coordinates are the
-// inverse of the turn (Orientation::source_point).
-uniform int turn;
-out vec2 uv;
+// GLSL ES 1.00: WebGL1 takes nothing newer, and WebGL2 takes it too.
+const VERTEX: &str = r#"
+// A quad as a 4-vertex triangle strip over the viewport (corners (0,0) (1,0) (0,1) (1,1), y
+// down). `turn` is Orientation's code: quarter turns clockwise in bits 0-1, mirror first in
+// bit 2; the texture coordinates are the inverse of the turn (Orientation::source_point).
+attribute vec2 corner;
+uniform float turn;
+varying vec2 uv;
 void main() {
-    float x = float(gl_VertexID & 1);
-    float y = float((gl_VertexID >> 1) & 1);
+    float x = corner.x;
+    float y = corner.y;
     vec2 t = vec2(x, y);
-    int q = turn & 3;
-    if (q == 1) { t = vec2(y, 1.0 - x); }
-    else if (q == 2) { t = vec2(1.0 - x, 1.0 - y); }
-    else if (q == 3) { t = vec2(1.0 - y, x); }
-    if ((turn & 4) != 0) { t.x = 1.0 - t.x; }
+    float q = mod(turn, 4.0);
+    if (q > 0.5 && q < 1.5) { t = vec2(y, 1.0 - x); }
+    else if (q > 1.5 && q < 2.5) { t = vec2(1.0 - x, 1.0 - y); }
+    else if (q > 2.5) { t = vec2(1.0 - y, x); }
+    if (turn > 3.5) { t.x = 1.0 - t.x; }
     uv = t;
     gl_Position = vec4(x * 2.0 - 1.0, 1.0 - y * 2.0, 0.0, 1.0);
 }
 "#;
 
-const YUV: &str = r#"#version 300 es
+const YUV: &str = r#"
 precision mediump float;
 uniform sampler2D tex0;
 uniform sampler2D tex1;
 uniform sampler2D tex2;
-// Rows of the YUV -> RGB matrix (kinema_render::yuv_to_rgb); nv12: U, V interleaved in tex1.
+// Rows of the YUV -> RGB matrix (kinema_render::yuv_to_rgb); nv12: U, V interleaved in tex1
+// (LUMINANCE_ALPHA: U in .r, V in .a).
 uniform vec4 r;
 uniform vec4 g;
 uniform vec4 b;
 uniform bool nv12;
-in vec2 uv;
-out vec4 colour;
+varying vec2 uv;
 void main() {
-    float y = texture(tex0, uv).r;
-    vec4 c1 = texture(tex1, uv);
-    float v = nv12 ? c1.g : texture(tex2, uv).r;
+    float y = texture2D(tex0, uv).r;
+    vec4 c1 = texture2D(tex1, uv);
+    float v = nv12 ? c1.a : texture2D(tex2, uv).r;
     vec4 yuv = vec4(y, c1.r, v, 1.0);
-    colour = vec4(clamp(vec3(dot(r, yuv), dot(g, yuv), dot(b, yuv)), 0.0, 1.0), 1.0);
+    gl_FragColor = vec4(clamp(vec3(dot(r, yuv), dot(g, yuv), dot(b, yuv)), 0.0, 1.0), 1.0);
 }
 "#;
 
-const PICTURE: &str = r#"#version 300 es
+const PICTURE: &str = r#"
 precision mediump float;
 uniform sampler2D tex;
-in vec2 uv;
-out vec4 colour;
-void main() { colour = vec4(texture(tex, uv).rgb, 1.0); }
+varying vec2 uv;
+void main() { gl_FragColor = vec4(texture2D(tex, uv).rgb, 1.0); }
 "#;
 
-const OVERLAY: &str = r#"#version 300 es
+const OVERLAY: &str = r#"
 precision mediump float;
 uniform sampler2D tex;
-in vec2 uv;
-out vec4 colour;
-void main() { colour = texture(tex, uv); }
+varying vec2 uv;
+void main() { gl_FragColor = texture2D(tex, uv); }
 "#;
+
+/// Which WebGL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Version {
+    /// WebGL2 (`webgl2` context).
+    Two,
+    /// WebGL1 (`webgl` context): old TV engines.
+    One,
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -128,10 +142,16 @@ struct YuvUniforms {
     nv12: Option<WebGlUniformLocation>,
 }
 
-/// A WebGL2 display over one canvas.
+/// A WebGL display over one canvas.
 pub struct WebGl {
     canvas: HtmlCanvasElement,
+    /// A WebGL1 context is held through the WebGL2 type too: the calls made here exist on
+    /// both with the same arguments (wasm-bindgen calls methods by name), except
+    /// `UNPACK_ROW_LENGTH`, which only [`Version::Two`] uses.
     gl: Gl,
+    version: Version,
+    /// Rows repacked without their padding for WebGL1, which cannot skip it.
+    packed: Vec<u8>,
     picture_program: WebGlProgram,
     picture_turn: Option<WebGlUniformLocation>,
     yuv_program: WebGlProgram,
@@ -170,6 +190,7 @@ fn link(gl: &Gl, fragment: &str) -> Result<WebGlProgram, String> {
         .ok_or_else(|| "no program object (context lost?)".to_string())?;
     gl.attach_shader(&program, &vs);
     gl.attach_shader(&program, &fs);
+    gl.bind_attrib_location(&program, 0, "corner");
     gl.link_program(&program);
     gl.delete_shader(Some(&vs));
     gl.delete_shader(Some(&fs));
@@ -202,9 +223,9 @@ fn texture(gl: &Gl) -> Result<WebGlTexture, String> {
 }
 
 impl WebGl {
-    /// A WebGL2 display drawing into `canvas`, or why not (no WebGL2 in this engine, the
-    /// canvas holds another kind of context, a shader the driver refuses).
-    pub fn new(canvas: HtmlCanvasElement) -> Result<WebGl, String> {
+    /// A WebGL display of `version` drawing into `canvas`, or why not (no such WebGL in this
+    /// engine, the canvas holds another kind of context, a shader the driver refuses).
+    pub fn new(canvas: HtmlCanvasElement, version: Version) -> Result<WebGl, String> {
         let options = js_sys::Object::new();
         for (k, v) in [
             ("alpha", false),
@@ -216,12 +237,15 @@ impl WebGl {
         ] {
             let _ = js_sys::Reflect::set(&options, &k.into(), &v.into());
         }
+        let kind = match version {
+            Version::Two => "webgl2",
+            Version::One => "webgl",
+        };
         let gl = canvas
-            .get_context_with_context_options("webgl2", &options)
+            .get_context_with_context_options(kind, &options)
             .map_err(|e| format!("{e:?}"))?
-            .ok_or_else(|| "no WebGL2 context on this canvas".to_string())?
-            .dyn_into::<Gl>()
-            .map_err(|_| "not a WebGL2 context".to_string())?;
+            .ok_or_else(|| format!("no {kind} context on this canvas"))?
+            .unchecked_into::<Gl>();
         let picture_program = link(&gl, PICTURE)?;
         let overlay_program = link(&gl, OVERLAY)?;
         let picture_turn = gl.get_uniform_location(&picture_program, "turn");
@@ -242,6 +266,15 @@ impl WebGl {
         let planes = [texture(&gl)?, texture(&gl)?, texture(&gl)?];
         let picture = texture(&gl)?;
         let overlay = texture(&gl)?;
+        // The quad's corners, attribute 0 of every program.
+        let corners = gl
+            .create_buffer()
+            .ok_or_else(|| "no buffer object (context lost?)".to_string())?;
+        gl.bind_buffer(Gl::ARRAY_BUFFER, Some(&corners));
+        let quad = js_sys::Float32Array::from(&[0.0f32, 0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 1.0][..]);
+        gl.buffer_data_with_array_buffer_view(Gl::ARRAY_BUFFER, &quad, Gl::STATIC_DRAW);
+        gl.enable_vertex_attrib_array(0);
+        gl.vertex_attrib_pointer_with_i32(0, 2, Gl::FLOAT, false, 0, 0);
         gl.pixel_storei(Gl::UNPACK_ALIGNMENT, 1);
         gl.pixel_storei(Gl::UNPACK_FLIP_Y_WEBGL, 0);
         gl.pixel_storei(Gl::UNPACK_PREMULTIPLY_ALPHA_WEBGL, 0);
@@ -249,6 +282,8 @@ impl WebGl {
         let me = WebGl {
             canvas,
             gl,
+            version,
+            packed: Vec::new(),
             picture_program,
             picture_turn,
             yuv_program,
@@ -262,6 +297,14 @@ impl WebGl {
         };
         me.render();
         Ok(me)
+    }
+
+    /// `webgl2` or `webgl1`.
+    pub fn name(&self) -> &'static str {
+        match self.version {
+            Version::Two => "webgl2",
+            Version::One => "webgl1",
+        }
     }
 
     /// True once the context is lost (a GPU reset, too many contexts on a TV).
@@ -343,9 +386,9 @@ impl WebGl {
                 y_stride,
                 uv_stride,
             } => {
-                self.upload_plane(0, Gl::R8, Gl::RED, 1, y, y_stride, w, h)?;
-                self.upload_plane(1, Gl::R8, Gl::RED, 1, u, uv_stride, cw, ch)?;
-                self.upload_plane(2, Gl::R8, Gl::RED, 1, v, uv_stride, cw, ch)?;
+                self.upload_plane(0, Gl::LUMINANCE, 1, y, y_stride, w, h)?;
+                self.upload_plane(1, Gl::LUMINANCE, 1, u, uv_stride, cw, ch)?;
+                self.upload_plane(2, Gl::LUMINANCE, 1, v, uv_stride, cw, ch)?;
                 false
             }
             YuvLayout::Nv12 {
@@ -354,8 +397,8 @@ impl WebGl {
                 y_stride,
                 uv_stride,
             } => {
-                self.upload_plane(0, Gl::R8, Gl::RED, 1, y, y_stride, w, h)?;
-                self.upload_plane(1, Gl::RG8, Gl::RG, 2, uv, uv_stride, cw, ch)?;
+                self.upload_plane(0, Gl::LUMINANCE, 1, y, y_stride, w, h)?;
+                self.upload_plane(1, Gl::LUMINANCE_ALPHA, 2, uv, uv_stride, cw, ch)?;
                 true
             }
         };
@@ -377,13 +420,13 @@ impl WebGl {
         Ok(())
     }
 
-    /// Uploads one plane of `width`×`height` samples of `texel` bytes, rows `stride` bytes
-    /// apart, into plane texture `index`.
+    /// Uploads one plane of `width`×`height` samples of `texel` bytes (`format`: `LUMINANCE`
+    /// or `LUMINANCE_ALPHA`, which both WebGL versions take), rows `stride` bytes apart, into
+    /// plane texture `index`.
     #[allow(clippy::too_many_arguments)] // one plane's description
     fn upload_plane(
-        &self,
+        &mut self,
         index: usize,
-        internal: u32,
         format: u32,
         texel: u32,
         data: &[u8],
@@ -403,15 +446,34 @@ impl WebGl {
             return Err(JsValue::from_str("no such plane"));
         };
         self.gl.bind_texture(Gl::TEXTURE_2D, Some(texture));
-        // Rows are `stride` bytes apart: tell GL in texels.
-        self.gl
-            .pixel_storei(Gl::UNPACK_ROW_LENGTH, (stride / texel) as i32);
+        let padded = stride != row;
+        let data = match self.version {
+            Version::Two => {
+                // Rows are `stride` bytes apart: tell GL in texels.
+                if padded {
+                    self.gl
+                        .pixel_storei(Gl::UNPACK_ROW_LENGTH, (stride / texel) as i32);
+                }
+                data
+            }
+            Version::One if padded => {
+                // WebGL1 has no row length: copy the rows without their padding.
+                self.packed.clear();
+                for r in 0..height as usize {
+                    let start = r * stride as usize;
+                    self.packed
+                        .extend_from_slice(data.get(start..start + row as usize).unwrap_or(&[]));
+                }
+                &self.packed[..]
+            }
+            Version::One => data,
+        };
         let result = self
             .gl
             .tex_image_2d_with_i32_and_i32_and_i32_and_format_and_type_and_opt_u8_array(
                 Gl::TEXTURE_2D,
                 0,
-                internal as i32,
+                format as i32,
                 width as i32,
                 height as i32,
                 0,
@@ -419,7 +481,9 @@ impl WebGl {
                 Gl::UNSIGNED_BYTE,
                 Some(data),
             );
-        self.gl.pixel_storei(Gl::UNPACK_ROW_LENGTH, 0);
+        if padded && self.version == Version::Two {
+            self.gl.pixel_storei(Gl::UNPACK_ROW_LENGTH, 0);
+        }
         result
     }
 
@@ -481,10 +545,10 @@ impl WebGl {
             // GL's viewport counts rows from the bottom.
             let bottom = ch as f32 - y - h;
             gl.viewport(x as i32, bottom as i32, w as i32, h as i32);
-            let turn = shown.turn.code() as i32;
+            let turn = shown.turn.code() as f32;
             if shown.yuv {
                 gl.use_program(Some(&self.yuv_program));
-                gl.uniform1i(self.yuv_uniforms.turn.as_ref(), turn);
+                gl.uniform1f(self.yuv_uniforms.turn.as_ref(), turn);
                 for (i, t) in self.planes.iter().enumerate() {
                     gl.active_texture(Gl::TEXTURE0 + i as u32);
                     gl.bind_texture(Gl::TEXTURE_2D, Some(t));
@@ -492,7 +556,7 @@ impl WebGl {
                 gl.active_texture(Gl::TEXTURE0);
             } else {
                 gl.use_program(Some(&self.picture_program));
-                gl.uniform1i(self.picture_turn.as_ref(), turn);
+                gl.uniform1f(self.picture_turn.as_ref(), turn);
                 gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
             }
             gl.draw_arrays(Gl::TRIANGLE_STRIP, 0, 4);
