@@ -320,7 +320,14 @@ impl WebGl {
         display: (u32, u32),
         turn: Orientation,
     ) -> Result<(), JsValue> {
-        self.gl.bind_texture(Gl::TEXTURE_2D, Some(&self.picture));
+        self.upload_source(&self.picture, source)?;
+        self.show(display, turn);
+        Ok(())
+    }
+
+    /// `texImage2D` of an image source into `texture`, as RGBA.
+    fn upload_source(&self, texture: &WebGlTexture, source: &JsValue) -> Result<(), JsValue> {
+        self.gl.bind_texture(Gl::TEXTURE_2D, Some(texture));
         self.gl.unchecked_ref::<AnySourceGl>().tex_image_source(
             Gl::TEXTURE_2D,
             0,
@@ -328,9 +335,7 @@ impl WebGl {
             Gl::RGBA,
             Gl::UNSIGNED_BYTE,
             source,
-        )?;
-        self.show(display, turn);
-        Ok(())
+        )
     }
 
     /// Uploads packed 8-bit RGBA rows of `width`×`height` as the picture (a source the engine
@@ -500,15 +505,7 @@ impl WebGl {
     /// Sets the overlay (subtitles) drawn over the picture's rectangle: a canvas (or any
     /// `TexImageSource`) of straight-alpha RGBA, stretched to the rectangle. Redraws.
     pub fn set_overlay(&mut self, source: &JsValue) -> Result<(), JsValue> {
-        self.gl.bind_texture(Gl::TEXTURE_2D, Some(&self.overlay));
-        self.gl.unchecked_ref::<AnySourceGl>().tex_image_source(
-            Gl::TEXTURE_2D,
-            0,
-            Gl::RGBA as i32,
-            Gl::RGBA,
-            Gl::UNSIGNED_BYTE,
-            source,
-        )?;
+        self.upload_source(&self.overlay, source)?;
         self.has_overlay = true;
         self.render();
         Ok(())
