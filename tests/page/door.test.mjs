@@ -346,10 +346,12 @@ test('WebGL1 (old TV engines): the same pictures as WebGL2 at exact seeks, turne
           await seeked;
           // The draw follows the present (a plane copy first): wait until the canvas holds still.
           let shot = null;
+          // A 160×90 probe (each pixel the canvas's at its centre): a full read-back per try
+          // costs a loaded machine tens of ms.
           for (let i = 0; i < 60 && !shot; i++) {
-            const a = await p.captureFrame();
+            const a = await p.captureFrame(160, 90);
             await new Promise((ok) => setTimeout(ok, 50));
-            const b = await p.captureFrame();
+            const b = await p.captureFrame(160, 90);
             if (a.data.every((v, k) => v === b.data[k]) && a.data.some((v, k) => k % 4 !== 3 && v > 16)) shot = b;
           }
           out.push(shot && { width: shot.width, height: shot.height, data: Array.from(shot.data) });
@@ -387,7 +389,8 @@ test('WebGL1 (old TV engines): the same pictures as WebGL2 at exact seeks, turne
   const p1 = await picture(page);
   await new Promise((ok) => setTimeout(ok, 300));
   const p2 = await picture(page);
-  assert.ok(p1.mean > 20 && p1.hash !== p2.hash, `moving, non-black video on WebGL1: ${JSON.stringify([p1, p2])}`);
+  // Non-black as the other page tests take it: the sample's frames have mean red 16-48.
+  assert.ok(p1.mean > 5 && p2.mean > 5 && p1.hash !== p2.hash, `moving, non-black video on WebGL1: ${JSON.stringify([p1, p2])}`);
   await page.evaluate(() => window.kinema.player.pause());
   await page.close();
 });
