@@ -21,7 +21,7 @@ const KB = 1000;
 // canvas): both budgets apply to it. Until 2026-12-07 browsers without WebGPU loaded a second
 // flavour with wgpu's WebGL2 backend, 1,624,548 bytes.
 const FLAVOURS = [
-  // 2026-12-07, with the own WebGL2 display: 827,973 (.wasm) + 29,761 (JS) = 857,734 (WebGL1 too).
+  // 2026-12-07, with the own WebGL2 display: 828,083 (.wasm) + 29,761 (JS) = 857,844 (WebGL1 too).
   { dir: 'www/pkg', what: 'with WebGPU (wgpu renderer)', ceiling: 860 * KB, target: 400 * KB },
   { dir: 'www/pkg', what: 'without WebGPU (own WebGL2 display, 2D canvas)', ceiling: 860 * KB, target: 450 * KB },
 ];

@@ -197,8 +197,15 @@ pub struct VideoDisplay {
     /// Pictures the GPU path could not upload as they were (10-bit or 4:4:4 samples, opaque
     /// GPU frames) and had the browser convert to RGBA first (stats, tests).
     pub converted: Cell<u64>,
-    /// Numbers GPU draws, so a copy that finishes after a newer present is dropped.
+    /// Numbers GPU draws in present order.
     draw_seq: Rc<Cell<u64>>,
+    /// The newest draw that reached the renderer: a plane copy that finishes after a newer
+    /// picture was drawn is dropped, but one that finishes while newer copies are still under
+    /// way is drawn. (Dropping every copy a newer present overtook froze the picture for
+    /// seconds on a loaded page, where each copy took longer than a picture's time.)
+    drawn_seq: Rc<Cell<u64>>,
+    /// Plane copies under way; the reused buffer serves only one at a time.
+    copies: Rc<Cell<u32>>,
     /// Reused buffers for plane copies (JS side, then wasm side).
     planes_js: Rc<RefCell<Option<Uint8Array>>>,
     planes: Rc<RefCell<Vec<u8>>>,
@@ -229,6 +236,8 @@ impl VideoDisplay {
             presented: Cell::new(0),
             converted: Cell::new(0),
             draw_seq: Rc::new(Cell::new(0)),
+            drawn_seq: Rc::new(Cell::new(0)),
+            copies: Rc::new(Cell::new(0)),
             planes_js: Rc::new(RefCell::new(None)),
             planes: Rc::new(RefCell::new(Vec::new())),
             cues: RefCell::new(Vec::new()),
@@ -684,7 +693,10 @@ impl VideoDisplay {
         let format = format.unwrap_or_default();
         let seq = self.draw_seq.get() + 1;
         self.draw_seq.set(seq);
-        let buf = {
+        let buf = if self.copies.get() > 0 {
+            // The reused buffer is being written by a copy under way: one of its own.
+            Uint8Array::new_with_length(size)
+        } else {
             let mut slot = self.planes_js.borrow_mut();
             match slot.as_ref() {
                 Some(b) if b.length() == size => b.clone(),
@@ -723,15 +735,20 @@ impl VideoDisplay {
         let promise = frame.copy_to_with_u8_array(&buf);
         let (warn, warned) = (self.warn.borrow().clone(), self.draw_warned.clone());
         let display_slot = self.display.clone();
-        let seqs = self.draw_seq.clone();
+        let drawn = self.drawn_seq.clone();
+        let copies = self.copies.clone();
+        copies.set(copies.get() + 1);
         let planes = self.planes.clone();
         wasm_bindgen_futures::spawn_local(async move {
-            let Ok(layouts) = wasm_bindgen_futures::JsFuture::from(promise).await else {
+            let copied = wasm_bindgen_futures::JsFuture::from(promise).await;
+            copies.set(copies.get().saturating_sub(1));
+            let Ok(layouts) = copied else {
                 return;
             };
-            if seqs.get() != seq {
+            if seq <= drawn.get() {
                 return;
             }
+            drawn.set(seq);
             let layout = |i: u32, k: &str| -> u32 {
                 Reflect::get(
                     &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
@@ -844,7 +861,7 @@ impl VideoDisplay {
     /// source the engine refuses there is converted to RGBA on the CPU first (`converted`). A
     /// picture that cannot be drawn either way is a `render` warning.
     fn present_webgl(&self, source: &JsValue) {
-        self.draw_seq.set(self.draw_seq.get() + 1);
+        self.drawn_now();
         let size = match source.dyn_ref::<VideoFrame>() {
             Some(f) => (f.display_width(), f.display_height()),
             None => {
@@ -878,7 +895,7 @@ impl VideoDisplay {
     /// as RGBA and drawn with the renderer's RGBA path (no WebGPU/WebGL import of
     /// `ImageBitmap`s needed, so every backend takes it).
     fn present_gpu_image(&self, source: &JsValue, width: u32, height: u32) {
-        self.draw_seq.set(self.draw_seq.get() + 1);
+        self.drawn_now();
         let result = (|| -> Result<(), JsValue> {
             let pixels = rgba_of(source, width, height)?;
             let mut display = self.display.borrow_mut();
@@ -903,6 +920,13 @@ impl VideoDisplay {
         }
     }
 
+    /// A draw (or clear) happens now, synchronously: plane copies still under way are older.
+    fn drawn_now(&self) {
+        let seq = self.draw_seq.get() + 1;
+        self.draw_seq.set(seq);
+        self.drawn_seq.set(seq);
+    }
+
     /// A picture was released: if it is the one on screen, it stays there, but a redraw no
     /// longer has it.
     pub fn forget(&self, frame: FrameId) {
@@ -915,6 +939,7 @@ impl VideoDisplay {
     /// Clears the canvas: no picture until the next one (subtitles meanwhile cover the whole
     /// canvas, as for a source without video).
     pub fn clear(&self) {
+        self.drawn_now();
         self.shown.set(None);
         self.picture.set((0, 0));
         self.turn.set(Orientation::default());
