@@ -51,12 +51,12 @@ const CHROMIUM_EARLY_AT = 1.05;
 // turns both, and Kinema agrees with it). There the file's matrix is the reference: Kinema's
 // size and its frame code read through the turn are asserted, <video> is logged.
 const refIgnoresFlip = (/** @type {boolean | undefined} */ flip) => FIREFOX && !!flip;
-/** @type {{ name: string, why: string, chromiumEarly?: boolean, turn?: number, flip?: boolean, platform?: boolean, audio?: string, fps?: number, lateAudio?: boolean }[]} */
+/** @type {{ name: string, why: string, chromiumEarly?: boolean, turn?: number, flip?: boolean, platform?: boolean, audio?: string, fps?: number, lateAudio?: boolean, ffEstimate?: boolean }[]} */
 const FILES = [
   { name: 'h264-aac.mp4', why: 'H.264 + AAC, the common case' },
   { name: 'h264-bframes.mp4', why: 'B-frames: presentation order differs from decode order' },
   { name: 'h264-aac.mov', why: 'QuickTime (-f mov): esds inside wave, chan box' },
-  { name: 'fragmented.mp4', why: 'fragmented MP4, duration from mfra', chromiumEarly: true },
+  { name: 'fragmented.mp4', why: 'fragmented MP4, duration from mfra', chromiumEarly: true, ffEstimate: true },
   { name: 'frag-mehd.mp4', why: 'fragmented MP4, duration from mehd', chromiumEarly: true },
   { name: 'frag-sidx.mp4', why: 'fragmented MP4, duration from sidx', chromiumEarly: true },
   { name: 'vp9-opus.webm', why: 'WebM VP9 + Opus' },
@@ -181,7 +181,7 @@ after(async () => {
   await env?.close();
 }, { timeout: 30_000 });
 
-for (const { name, why, chromiumEarly, turn, flip, platform, audio, fps = 30, lateAudio } of FILES) {
+for (const { name, why, chromiumEarly, turn, flip, platform, audio, fps = 30, lateAudio, ffEstimate } of FILES) {
   test(`[${RENDERER}] parity with <video>: ${name} (${why}): duration, size, picture at three exact seeks`, async () => {
     const ref = await page.evaluate((url) => window.reference(url), `fixtures/${name}`)
       .catch((e) => { if (platform) return null; throw e; });
@@ -221,7 +221,7 @@ for (const { name, why, chromiumEarly, turn, flip, platform, audio, fps = 30, la
     // and correct it with a later durationchange. Firefox ESR 153.8 does with fragmented.mp4
     // (no mehd): 2 of 6 loads said 2.755 / 1.816 s at loadedmetadata and loadeddata, then
     // 10.067 ~0.5 s later, after the fetch had gone idle. So wait (up to 5 s) for the element
-    // to agree; the bound itself is unchanged, and an element that never agrees fails.
+    // to agree; the bound itself is unchanged, and an element that never agrees fails (but see Firefox below).
     ref.duration = await page.evaluate(({ want, bound }) => new Promise((done) => {
       const v = window.refVideo, t0 = performance.now();
       const check = () => {
@@ -230,9 +230,13 @@ for (const { name, why, chromiumEarly, turn, flip, platform, audio, fps = 30, la
       };
       check();
     }), { want: got.duration, bound: DURATION_BOUND });
-    if (FIREFOX && lateAudio) {
+    if (FIREFOX && (lateAudio || ffEstimate)) {
       // Firefox ESR's <video> leaves the audio track's empty edit out of the duration
       // (10.022 s: the audio's own length); Chromium's says 10.499, ffprobe's format 10.5.
+      // For a fragmented MP4 without mehd its duration is an estimate from the fragments parsed
+      // so far: on a loaded machine it still said 8.280 s after the 5 s wait above (CI of
+      // 3106d62), so how long it takes to settle is the machine's, not the file's. ffprobe's
+      // format duration (from the mfra) is the reference there.
       const probed = formatDuration(name);
       console.log(`# ${name}: Firefox's <video> says ${ref.duration.toFixed(3)} s; ffprobe ${probed.toFixed(3)} s is the reference`);
       assert.ok(Math.abs(got.duration - probed) <= DURATION_BOUND, `${name}: duration ${got.duration} vs ffprobe ${probed}`);
