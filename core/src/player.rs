@@ -156,6 +156,8 @@ impl PlayerConfig {
 /// Interval between `TimeUpdate` events while playing, and the wake-up period.
 const TIME_UPDATE: Duration = Duration::from_millis(250);
 const REFILL: Duration = Duration::from_millis(50);
+/// Longest presentation lead a host is believed (`HostEvent::VideoPresentLead`), µs.
+const MAX_PRESENT_LEAD_US: i64 = 250_000;
 /// An adaptive stream's video counts as run dry once the clock is this far past the end of
 /// the last picture and no decoded picture is queued.
 const VIDEO_STARVED_US: i64 = 100_000;
@@ -189,6 +191,9 @@ pub struct Player {
     wants_play: bool,
     /// Chunks the host's video decoder holds (`HostEvent::VideoDecoderDepth`).
     video_depth: Option<u32>,
+    /// How long the host takes to get a presented picture drawn, µs
+    /// (`HostEvent::VideoPresentLead`): pictures are picked for the clock that far ahead.
+    present_lead_us: i64,
     seeking: Option<f64>,
     position: f64,
     volume: f64,
@@ -234,6 +239,7 @@ impl Player {
             clock: Clock::new(VIRTUAL_RATE, true),
             wants_play: false,
             video_depth: None,
+            present_lead_us: 0,
             seeking: None,
             position: 0.0,
             volume: 1.0,
@@ -377,6 +383,11 @@ impl Player {
                 }
             }
             HostEvent::VideoDecoderDepth { chunks } => self.video_depth = chunks,
+            // Bounded: a host that says it needs more than a quarter second is stalled, and
+            // picking pictures that early would show them early when it recovers.
+            HostEvent::VideoPresentLead { micros } => {
+                self.present_lead_us = i64::from(micros).min(MAX_PRESENT_LEAD_US);
+            }
         }
         self.out.extend(self.scratch.drain(..));
         self.advance(now);

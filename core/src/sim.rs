@@ -297,8 +297,17 @@ impl SimHost {
                 v.held.clear();
                 v.open = true;
                 // A reset decoder drops the work it had not done (what it already output
-                // still arrives, tagged with the old generation).
+                // still arrives, tagged with the old generation), as WebCodecs' `reset()`.
                 v.busy_until = self.now;
+                let now = self.now;
+                let live = &mut v.live;
+                v.slow.retain(|(at, e)| {
+                    let undone = *at > now;
+                    if let (true, HostEvent::VideoFrameDecoded { frame, .. }) = (undone, e) {
+                        live.remove(&frame.0);
+                    }
+                    !undone
+                });
                 if v.unsupported
                     .iter()
                     .any(|u| config.codec.starts_with(u.as_str()))

@@ -3,16 +3,20 @@
 //! contains the clock, drops late ones and releases everything it no longer needs.
 //!
 //! Audio is the master. When decoding (or the host's drawing) cannot keep up, pictures come
-//! out after their time. The newest picture due is always the one shown (it is nearer the
-//! clock than the one on screen; older ones due are dropped), and once pictures come more
-//! than [`LATE_US`] (or a frame) late, the decoding changes so the lag stays bounded instead
-//! of growing: past twice that, H.264 pictures no other refers to (most B-frames) are not
-//! decoded, which gives a decoder that is a little too slow its time back; and when a picture arrives more than
-//! [`BEHIND_US`] late, or late pictures keep coming later, the feeder skips to the next
-//! keyframe after the clock (the samples it passes are never decoded). A slower decoder
-//! shows fewer pictures, and every picture that was due and not shown counts in
-//! [`VideoStats::dropped`]. (ExoPlayer's video renderer also drops to the keyframe when far
-//! behind.)
+//! out after their time. Of the pictures due only the newest can be shown (older ones are
+//! dropped), and only while it is at most [`SHOW_LATE_US`] (or a frame) late: a later one is
+//! dropped too and the picture on screen stays, so a picture is never shown out of sync with
+//! the sound (`<video>` and ExoPlayer drop late frames the same way). Once pictures come late,
+//! the decoding changes so the lag stays bounded instead of growing: past twice that, H.264
+//! pictures no other refers to (most B-frames) are not decoded, which gives a decoder that is
+//! a little too slow its time back; and when a picture arrives more than [`BEHIND_US`] late,
+//! or late pictures keep coming later, the feeder skips to a keyframe as far ahead of the
+//! clock as the pictures were late, so the fresh decoder has it out before its time (the
+//! samples it passes are never decoded). The first picture after such a skip is shown even
+//! if it is late after all (a decoder slower than the skip allowed for): a frozen picture is
+//! never the answer for good. A slower decoder shows fewer pictures, and every picture that
+//! was due and not shown counts in [`VideoStats::dropped`]. (ExoPlayer's video renderer also
+//! drops to the keyframe when far behind.)
 //!
 //! Decode-ahead is bounded: at most [`MAX_IN_FLIGHT`] chunks inside the decoder, at most
 //! [`MAX_DECODED`] decoded pictures waiting (they are GPU memory on most hosts), and at most
@@ -44,12 +48,18 @@ pub const MAX_DECODER_ERRORS: u32 = 3;
 /// A picture whose time is more than this (or one frame duration, when longer) before the
 /// clock is late: the decoding falls behind (the lip-sync tolerance for late video).
 pub const LATE_US: i64 = 50_000;
+/// A picture more than this late (or one frame duration, when longer) is not shown: the
+/// lip-sync bound for late video, [`LATE_US`], less 10 ms for the host's drawing to vary
+/// (what a host says its drawing takes, `HostEvent::VideoPresentLead`, is a mean).
+pub const SHOW_LATE_US: i64 = 40_000;
 /// A picture this late (its start before the clock) makes the feeder skip to the next
 /// keyframe after the clock; so do late pictures that keep coming later, one after the other,
 /// beyond what the decoder held (the decoder is slower than the stream).
 pub const BEHIND_US: i64 = 500_000;
 /// Once a picture is shown less late than this, non-reference pictures are decoded again.
 const LAG_CLEARED_US: i64 = 20_000;
+/// Furthest a catch-up skips ahead of the clock (beyond what the pictures were late).
+const MAX_CATCH_UP_LEAD_US: i64 = 2_000_000;
 
 /// Counters an app (or the stats overlay) can read.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -97,6 +107,11 @@ pub struct VideoPipe {
     skip_to_key_after: Option<i64>,
     /// The skip is a catch-up: the samples passed were due pictures (counted as dropped).
     catching_up: bool,
+    /// A catch-up restarted the decoder: its first picture is shown even when late.
+    landing: bool,
+    /// How much later than the skip allowed for the first picture of a catch-up came, summed
+    /// (µs): the next catch-up skips that much further ahead.
+    landing_late: i64,
     /// Pictures are arriving late: H.264 pictures nothing refers to (most B-frames) are not
     /// decoded, to give the decoder back the time it lacks, until one is on time again.
     lagging: bool,
@@ -215,6 +230,8 @@ impl VideoPipe {
             seek_to: Some(0),
             skip_to_key_after: None,
             catching_up: false,
+            landing: false,
+            landing_late: 0,
             lagging: false,
             last_late: 0,
             growing: 0,
@@ -252,6 +269,7 @@ impl VideoPipe {
         self.skip_before = exact.then_some(target_us);
         self.skip_to_key_after = None;
         self.catching_up = false;
+        self.landing = false;
         self.lagging = false;
         self.pending = None;
         self.fed_end = false;
@@ -385,6 +403,7 @@ impl VideoPipe {
                     continue;
                 }
                 self.skip_to_key_after = None;
+                self.landing = self.catching_up;
                 self.catching_up = false;
             }
             if sample.size > MAX_CHUNK {
@@ -549,6 +568,7 @@ impl VideoPipe {
         self.in_flight_early = 0;
         self.skip_to_key_after = Some(after);
         self.catching_up = false;
+        self.landing = false;
         self.fresh = self.shown.is_none();
         Ok(())
     }
@@ -580,10 +600,19 @@ impl VideoPipe {
             return false;
         };
         // Late: its time passed more than LATE_US ago (or a whole frame, for frame rates under
-        // 20 fps): the decoder or the host cannot keep up. It is still the newest picture
-        // there is, nearer the clock than the one on screen, so it is shown; what changes is
-        // the decoding (see the module docs).
-        if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > LATE_US.max(p.dur) {
+        // 20 fps): the decoder or the host cannot keep up. Shown now it would be out of sync
+        // with the sound: it is dropped and the picture on screen stays (a held picture is in
+        // sync again as soon as one arrives in time; a late one never is). What changes is the
+        // decoding (see the module docs).
+        let landing = std::mem::take(&mut self.landing);
+        if landing && clock_us != i64::MAX {
+            // The skip ahead was too short for this decoder: the next one goes further.
+            let over = clock_us - p.pts - SHOW_LATE_US.max(p.dur);
+            if over > 0 {
+                self.landing_late = (self.landing_late + over + LATE_US).min(MAX_CATCH_UP_LEAD_US);
+            }
+        }
+        if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > SHOW_LATE_US.max(p.dur) {
             let late = clock_us - p.pts;
             // Falling further behind picture after picture, for longer than what was already
             // in the decoder when the lag began (skipping non-reference pictures takes effect
@@ -610,9 +639,18 @@ impl VideoPipe {
                 self.configured = false;
                 self.in_flight = 0;
                 self.in_flight_early = 0;
-                self.skip_to_key_after = Some(clock_us);
+                // The keyframe must come out of the fresh decoder before its time: one as far
+                // ahead of the clock as the pictures were late leaves it that long.
+                self.skip_to_key_after =
+                    Some(clock_us + (late + LATE_US + self.landing_late).min(MAX_CATCH_UP_LEAD_US));
                 self.catching_up = true;
                 self.stats.catch_ups += 1;
+            }
+            if !landing && self.shown.is_some() {
+                self.stats.dropped += 1;
+                self.stats.queued = self.frames.len() as u32;
+                out.push(HostCommand::ReleaseFrame { frame: p.id });
+                return false;
             }
         } else {
             self.growing = 0;

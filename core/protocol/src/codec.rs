@@ -822,6 +822,10 @@ pub fn encode_event(e: &HostEvent) -> Vec<u8> {
             w.u8(0x12);
             w.opt_u32(*chunks);
         }
+        HostEvent::VideoPresentLead { micros } => {
+            w.u8(0x13);
+            w.u32(*micros);
+        }
     }
     w.0
 }
@@ -1031,6 +1035,7 @@ pub fn decode_event(buf: &[u8]) -> Result<HostEvent, DecodeError> {
         0x12 => HostEvent::VideoDecoderDepth {
             chunks: r.opt(|r| r.u32())?,
         },
+        0x13 => HostEvent::VideoPresentLead { micros: r.u32()? },
         t => return Err(DecodeError::BadTag("event", t)),
     };
     r.end()?;

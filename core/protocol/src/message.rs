@@ -396,6 +396,16 @@ pub enum HostEvent {
         /// Chunks the decoder holds, or `None` for the default.
         chunks: Option<u32>,
     },
+    /// The host's pictures reach its display `micros` after [`HostCommand::PresentFrame`] (a
+    /// host whose draw waits for something first: the browser host copies a WebCodecs
+    /// picture's planes out of the decoder before it draws them). The core then picks each
+    /// picture for the clock that much later, so that it is on the display at its time, and
+    /// judges lateness there. Hosts that draw at once never send it (the lead is 0); a host
+    /// sends it again when its measured lead changes.
+    VideoPresentLead {
+        /// Microseconds from `PresentFrame` to the picture being drawn.
+        micros: u32,
+    },
 }
 
 /// Everything the core asks a host to do.

@@ -38,9 +38,10 @@ fn event_variant(e: &HostEvent) -> usize {
         HostEvent::AudioDecoderFlushed { .. } => 15,
         HostEvent::AudioDecoderError { .. } => 16,
         HostEvent::VideoDecoderDepth { .. } => 17,
+        HostEvent::VideoPresentLead { .. } => 18,
     }
 }
-const EVENT_VARIANTS: usize = 18;
+const EVENT_VARIANTS: usize = 19;
 
 fn app_variant(a: &AppRequest) -> usize {
     match a {
@@ -275,6 +276,7 @@ fn events() -> Vec<HostEvent> {
         },
         HostEvent::VideoDecoderDepth { chunks: Some(16) },
         HostEvent::VideoDecoderDepth { chunks: None },
+        HostEvent::VideoPresentLead { micros: 41_500 },
     ]
 }
 

@@ -78,11 +78,17 @@ impl Player {
         let Some(v) = self.session.as_mut().and_then(|s| s.video.as_mut()) else {
             return;
         };
-        // At the end, show the last picture whatever the clock says.
+        // At the end, show the last picture whatever the clock says. While playing, the
+        // picture is picked for when the host will have drawn it.
+        let lead = if playing {
+            (self.present_lead_us as f64 * self.rate).round() as i64
+        } else {
+            0
+        };
         let clock_us = if ended {
             i64::MAX
         } else {
-            (t * 1e6).round() as i64
+            (t * 1e6).round() as i64 + lead
         };
         v.present(clock_us, &mut self.scratch);
         self.out.extend(self.scratch.drain(..));
@@ -489,7 +495,8 @@ impl Player {
                 .and_then(|s| s.video.as_ref())
                 .and_then(|v| v.next_due());
             if let Some(due) = due {
-                let ahead = (due as f64 / 1e6 - self.clock.peek(now)) / self.rate.max(0.25);
+                let ahead = (due as f64 / 1e6 - self.clock.peek(now)) / self.rate.max(0.25)
+                    - self.present_lead_us as f64 / 1e6;
                 let wake = now + Duration::from_secs_f64(ahead.clamp(0.0, REFILL.as_secs_f64()));
                 at = Some(at.map_or(wake, |a| a.min(wake)));
             }

@@ -13,10 +13,11 @@ pub use kinema_protocol::codec;
 mod exports;
 pub mod registry;
 
-/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 6: player
+/// Version of the ABI (exports and encoding); `kinema_abi_version` returns it. 7: host event
+/// `0x13`, `VideoPresentLead` (how long the host takes to get a picture drawn). 6: player
 /// event 25, `Warning` (playback goes on without a part of the media). 5:
 /// `ConfigureVideoDecoder` carries the pictures' rotation and flip. 4: request kind
 /// 7, `key` (HLS AES-128 keys). 3: every protocol variant is encoded (controls, lifecycle, key binding, memory budget, decoder depth;
 /// no "unknown command" tag). 2: subtitle runs carry colours and `vertical` says which way
 /// columns go (`ShowSubtitles`).
-pub const ABI_VERSION: u32 = 6;
+pub const ABI_VERSION: u32 = 7;
