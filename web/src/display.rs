@@ -197,6 +197,16 @@ pub struct VideoDisplay {
     /// Pictures the GPU path could not upload as they were (10-bit or 4:4:4 samples, opaque
     /// GPU frames) and had the browser convert to RGBA first (stats, tests).
     pub converted: Cell<u64>,
+    /// Pictures presented that never reached the canvas: the decode path had none to show
+    /// (an MSE `<video>` skipped it), or a newer picture was drawn before its plane copy
+    /// finished. `Player.videoStats()` counts them as dropped, not presented.
+    pub unshown: Rc<Cell<u64>>,
+    /// Counts `clear()`s (one per unload): a copy finishing after one counts for no load.
+    cleared: Rc<Cell<u32>>,
+    /// How long a presented picture takes to be drawn, ms: a running mean (an eighth per
+    /// picture) of the plane copies' time from `present` to the draw; direct draws count 0.
+    /// The video host tells the core (`HostEvent::VideoPresentLead`).
+    lead_ms: Rc<Cell<f64>>,
     /// Numbers GPU draws in present order.
     draw_seq: Rc<Cell<u64>>,
     /// The newest draw that reached the renderer: a plane copy that finishes after a newer
@@ -235,6 +245,9 @@ impl VideoDisplay {
             shown: Cell::new(None),
             presented: Cell::new(0),
             converted: Cell::new(0),
+            unshown: Rc::new(Cell::new(0)),
+            cleared: Rc::new(Cell::new(0)),
+            lead_ms: Rc::new(Cell::new(0.0)),
             draw_seq: Rc::new(Cell::new(0)),
             drawn_seq: Rc::new(Cell::new(0)),
             copies: Rc::new(Cell::new(0)),
@@ -614,6 +627,12 @@ impl VideoDisplay {
 
     /// Draws a picture.
     pub fn present(&self, frame: FrameId) {
+        match self.frames.borrow().get(&frame.0) {
+            Some(Picture::Missing) => self.unshown.set(self.unshown.get() + 1),
+            // Drawn at once below (plane copies measure their own time).
+            Some(Picture::Image { .. }) => add_lead(&self.lead_ms, 0.0),
+            _ => {}
+        }
         if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
             if size != self.picture.get() {
                 self.picture.set(size);
@@ -653,6 +672,7 @@ impl VideoDisplay {
             self.frames.borrow().get(&frame.0),
         ) {
             d.draw(f, self.overlay.borrow().as_ref(), self.turn.get());
+            add_lead(&self.lead_ms, 0.0);
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);
@@ -736,6 +756,12 @@ impl VideoDisplay {
         let (warn, warned) = (self.warn.borrow().clone(), self.draw_warned.clone());
         let display_slot = self.display.clone();
         let drawn = self.drawn_seq.clone();
+        let (unshown, cleared, epoch) = (
+            self.unshown.clone(),
+            self.cleared.clone(),
+            self.cleared.get(),
+        );
+        let (lead, started) = (self.lead_ms.clone(), crate::timer::now());
         let copies = self.copies.clone();
         copies.set(copies.get() + 1);
         let planes = self.planes.clone();
@@ -746,9 +772,14 @@ impl VideoDisplay {
                 return;
             };
             if seq <= drawn.get() {
+                if cleared.get() == epoch {
+                    unshown.set(unshown.get() + 1);
+                }
                 return;
             }
             drawn.set(seq);
+            let took = crate::timer::now().saturating_sub(started).as_secs_f64() * 1000.0;
+            add_lead(&lead, took);
             let layout = |i: u32, k: &str| -> u32 {
                 Reflect::get(
                     &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
@@ -936,16 +967,37 @@ impl VideoDisplay {
         }
     }
 
+    /// How long a presented picture takes to be drawn, ms (a running mean; 0 for direct draws).
+    pub fn lead_ms(&self) -> f64 {
+        self.lead_ms.get()
+    }
+
     /// Clears the canvas: no picture until the next one (subtitles meanwhile cover the whole
     /// canvas, as for a source without video).
     pub fn clear(&self) {
         self.drawn_now();
+        self.cleared.set(self.cleared.get().wrapping_add(1));
+        self.unshown.set(0);
         self.shown.set(None);
         self.picture.set((0, 0));
         self.turn.set(Orientation::default());
         if let Some(d) = self.display.borrow_mut().as_mut() {
             d.clear();
         }
+    }
+}
+
+/// One more present→draw time (ms) into the running mean `lead`: an eighth of the difference
+/// per picture, so a few slow copies do not swing it. (Stays 0 while every draw is direct.)
+fn add_lead(lead: &Cell<f64>, took: f64) {
+    let old = lead.get();
+    if old == 0.0 {
+        if took > 0.0 {
+            lead.set(took);
+        }
+    } else {
+        let new = old + (took - old) / 8.0;
+        lead.set(if new < 0.5 { 0.0 } else { new });
     }
 }
 

@@ -71,8 +71,8 @@ export interface PlayerWarning { kind: PlayerErrorKind | 'render'; message: stri
 /** What the loaded source is (`Player.mediaInfo`, `loadedmetadata` detail); `duration` NaN if unknown. */
 export interface MediaInfo { container: string; audioCodec: string; videoCodec: string | null; width: number; height: number; frameRate: number; sampleRate: number; channels: number; duration: number; }
 
-/** Video pipeline counters (`Player.videoStats()`); `avOffsetMs` is picture time minus clock at presentation; `dropped`: pictures that were due and not shown (late, or skipped when the decoder fell behind); `catchUps`: skips to a keyframe to catch up with the clock. */
-export interface VideoStats { decoded: number; presented: number; dropped: number; catchUps: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; converted: number; }
+/** Video pipeline counters (`Player.videoStats()`); `presented`: pictures drawn onto the canvas; `avOffsetMs` is picture time minus clock at presentation; `dropped`: pictures that were due and not shown (late — a picture more than 50 ms late is never shown —, skipped when the decoder fell behind, or overtaken by a newer one before it reached the canvas); `catchUps`: skips to a keyframe to catch up with the clock; `presentLeadMs`: how long a presented picture takes to be drawn (copied out of the decoder first), which the player picks pictures ahead by. */
+export interface VideoStats { decoded: number; presented: number; dropped: number; catchUps: number; avOffsetMs: number; inFlight: number; queued: number; decoderErrors: number; held: number; decodePath: DecodePath | null; decodeLatencyMs: number; skipped: number; converted: number; presentLeadMs: number; }
 
 /** How video is decoded: WebCodecs `VideoDecoder`, or a hidden `<video>` fed through Media Source Extensions. */
 export type DecodePath = 'webcodecs' | 'mse';
@@ -627,8 +627,10 @@ impl Player {
             let _ = Reflect::set(&o, &k.into(), &v);
         };
         set("decoded", (v.decoded as f64).into());
-        set("presented", (v.presented as f64).into());
-        set("dropped", (v.dropped as f64).into());
+        // Presented pictures the display never got onto the canvas count as dropped.
+        let unshown = self.driver.video().display().unshown.get().min(v.presented);
+        set("presented", ((v.presented - unshown) as f64).into());
+        set("dropped", ((v.dropped + unshown) as f64).into());
         set("catchUps", (v.catch_ups as f64).into());
         set("avOffsetMs", v.av_offset_ms.into());
         set("inFlight", v.in_flight.into());
@@ -643,6 +645,7 @@ impl Player {
         set("decodeLatencyMs", video.decode_latency_ms().into());
         set("skipped", (video.skipped() as f64).into());
         set("converted", (video.display().converted.get() as f64).into());
+        set("presentLeadMs", video.display().lead_ms().into());
         o.into()
     }
 

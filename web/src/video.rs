@@ -83,6 +83,8 @@ pub struct VideoHost {
     undecided: RefCell<Option<Undecided>>,
     /// WebCodecs' answers by codec string.
     webcodecs_takes: RefCell<HashMap<String, bool>>,
+    /// The present→draw lead last told the core (`HostEvent::VideoPresentLead`), µs.
+    lead_sent: Cell<u32>,
 }
 
 impl VideoHost {
@@ -106,6 +108,7 @@ impl VideoHost {
             clock: RefCell::new(None),
             undecided: RefCell::new(None),
             webcodecs_takes: RefCell::new(HashMap::new()),
+            lead_sent: Cell::new(0),
         }
     }
 
@@ -325,6 +328,12 @@ impl VideoHost {
             m.presented(frame);
         }
         self.display.present(frame);
+        // The core picks pictures for when they will be drawn: tell it when that time moved.
+        let lead = (self.display.lead_ms() * 1000.0).round() as u32;
+        if lead.abs_diff(self.lead_sent.get()) >= 2_000 || (lead == 0 && self.lead_sent.get() > 0) {
+            self.lead_sent.set(lead);
+            (self.sink)(HostEvent::VideoPresentLead { micros: lead });
+        }
     }
 
     /// Closes a picture.
