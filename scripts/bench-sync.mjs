@@ -110,7 +110,7 @@ for (const decode of ['webcodecs', 'mse']) {
         const worstLate = Math.max(...late), worstEarly = Math.max(...early);
         const seen = run.firsts.length;
         const s = run.stats;
-        console.log(`  ${decode} ${rate}×: ${PTS.length} pictures; on screen ${seen} (pixels), presented ${s.presented}, dropped ${s.dropped}, catch-ups ${s.catchUps}, skipped ${s.skipped}; ` +
+        console.log(`  ${decode} ${rate}×: ${PTS.length} pictures; on screen ${seen} (pixels), presented ${s.presented}, dropped ${s.dropped}, catch-ups ${s.catchUps}, skipped ${s.skipped}, draw lead ${s.presentLeadMs.toFixed(1)} ms; ` +
           `latest appearance ${(worstLate * 1000).toFixed(0)} ms after its time, earliest ${(worstEarly * 1000).toFixed(0)} ms before; ${run.frames} animation frames (${run.blank} unchanged)`);
         const worst5 = ruled.map((f, i) => ({ ...f, late: late[i] })).sort((a, b) => b.late - a.late).slice(0, 5);
         console.log(`    latest: ${JSON.stringify(worst5.map((f) => [f.n, +(PTS[f.n].toFixed(3)), +(f.prev.toFixed(3)), +(f.t.toFixed(3)), f.off]))}`);
