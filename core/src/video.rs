@@ -50,7 +50,8 @@ pub const MAX_DECODER_ERRORS: u32 = 3;
 pub const LATE_US: i64 = 50_000;
 /// A picture more than this late (or one frame duration, when longer) is not shown: the
 /// lip-sync bound for late video, [`LATE_US`], less 10 ms for the host's drawing to vary
-/// (what a host says its drawing takes, `HostEvent::VideoPresentLead`, is a mean).
+/// (what a host says its drawing takes, `HostEvent::VideoPresentLead`, is a mean). Wall time:
+/// at playback rate r a picture may be r times this late in media time.
 pub const SHOW_LATE_US: i64 = 40_000;
 /// A picture this late (its start before the clock) makes the feeder skip to the next
 /// keyframe after the clock; so do late pictures that keep coming later, one after the other,
@@ -573,9 +574,11 @@ impl VideoPipe {
         Ok(())
     }
 
-    /// Presents the picture for `clock_us`; releases what the clock has passed. Returns true
-    /// when a new picture was presented.
-    pub fn present(&mut self, clock_us: i64, out: &mut Vec<HostCommand>) -> bool {
+    /// Presents the picture for `clock_us`; releases what the clock has passed. `rate` is the
+    /// playback rate: lateness is a matter of wall time (lip sync), so a picture may be `rate`
+    /// times as late in media time. Returns true when a new picture was presented.
+    pub fn present(&mut self, clock_us: i64, rate: f64, out: &mut Vec<HostCommand>) -> bool {
+        let show_late = (SHOW_LATE_US as f64 * rate.clamp(0.25, 16.0)) as i64;
         // The last picture whose presentation time has come.
         let due = self.frames.partition_point(|p| p.pts <= clock_us);
         let pick = if due > 0 {
@@ -607,12 +610,12 @@ impl VideoPipe {
         let landing = std::mem::take(&mut self.landing);
         if landing && clock_us != i64::MAX {
             // The skip ahead was too short for this decoder: the next one goes further.
-            let over = clock_us - p.pts - SHOW_LATE_US.max(p.dur);
+            let over = clock_us - p.pts - show_late.max(p.dur);
             if over > 0 {
                 self.landing_late = (self.landing_late + over + LATE_US).min(MAX_CATCH_UP_LEAD_US);
             }
         }
-        if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > SHOW_LATE_US.max(p.dur) {
+        if !self.fresh && clock_us != i64::MAX && clock_us - p.pts > show_late.max(p.dur) {
             let late = clock_us - p.pts;
             // Falling further behind picture after picture, for longer than what was already
             // in the decoder when the lag began (skipping non-reference pictures takes effect

@@ -90,7 +90,7 @@ impl Player {
         } else {
             (t * 1e6).round() as i64 + lead
         };
-        v.present(clock_us, &mut self.scratch);
+        v.present(clock_us, self.rate, &mut self.scratch);
         self.out.extend(self.scratch.drain(..));
     }
 
