@@ -17,7 +17,8 @@
 //   `dropped` equals every other picture of the file (±2);
 // - the CPU really was too slow: pictures were dropped.
 // Firefox has no DevTools throttling: the file is Chromium's only.
-// Usage: node --test scripts/bench-sync.mjs   (after scripts/build-web.sh and scripts/fixtures.sh)
+// Usage: node --test scripts/bench-sync.mjs   (after scripts/build-web.sh and scripts/fixtures.sh);
+// RENDERER=2d draws on a 2D canvas instead of the default WebGL2 display.
 import { test as nodeTest, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -25,6 +26,8 @@ import { fileURLToPath } from 'node:url';
 import { launch, until, loadAndWatch, FIREFOX } from '../tests/page/harness.mjs';
 
 const FILE = 'streams/sync-720p.mp4';
+/** The display (default the stock one, WebGL2; `RENDERER=2d` for the 2D canvas). */
+const RENDERER = process.env.RENDERER ?? 'webgl2';
 const path = fileURLToPath(new URL(`../tests/fixtures/gen/${FILE}`, import.meta.url));
 /** The file's pictures (presentation times, seconds), from ffprobe. */
 const PTS = FIREFOX ? [] : execFileSync('ffprobe', ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'frame=pts_time', '-of', 'csv=p=0', path])
@@ -89,7 +92,7 @@ function installSampler() {
 for (const decode of ['webcodecs', 'mse']) {
   for (const rate of [4, 6]) {
     test(`${decode}, CPU throttled ${rate}×, full-screen 1920×1080 canvas: every picture shown is in sync, dropped is honest`, async () => {
-      const page = await env.open(`?renderer=webgl2${decode === 'mse' ? '&decode=mse' : ''}`, decode === 'mse' ? { initScript: withoutWebCodecsVideo } : {});
+      const page = await env.open(`?renderer=${RENDERER}${decode === 'mse' ? '&decode=mse' : ''}`, decode === 'mse' ? { initScript: withoutWebCodecsVideo } : {});
       try {
         await page.setViewportSize({ width: 1920, height: 1080 });
         await page.addStyleTag({ content: '#screen { position: fixed !important; inset: 0; width: 100vw; height: 100vh; z-index: 10; margin: 0; border-radius: 0; }' });

@@ -21,6 +21,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
+use std::time::Duration;
 
 use js_sys::{Object, Reflect, Uint8Array};
 use kinema_core::subtitles::SubtitleCue;
@@ -198,14 +199,18 @@ pub struct VideoDisplay {
     /// GPU frames) and had the browser convert to RGBA first (stats, tests).
     pub converted: Cell<u64>,
     /// Pictures presented that never reached the canvas: the decode path had none to show
-    /// (an MSE `<video>` skipped it), or a newer picture was drawn before its plane copy
-    /// finished. `Player.videoStats()` counts them as dropped, not presented.
+    /// (an MSE `<video>` skipped it), a newer picture was drawn before its plane copy
+    /// finished, or one drawn after it before a rendering update showed it ([`Screen`]).
+    /// `Player.videoStats()` counts them as dropped, not presented.
     pub unshown: Rc<Cell<u64>>,
     /// Counts `clear()`s (one per unload): a copy finishing after one counts for no load.
     cleared: Rc<Cell<u32>>,
+    /// Tells whether a drawn picture reached a rendering update (see [`Screen`]).
+    screen: Rc<Screen>,
     /// How long a presented picture takes to be drawn, ms: a running mean (an eighth per
-    /// picture) of the plane copies' time from `present` to the draw; direct draws count 0.
-    /// The video host tells the core (`HostEvent::VideoPresentLead`).
+    /// picture) of the time from the core's call that presented it (the commands before it
+    /// are carried out first: on a slow CPU that takes a while) to the draw (after the plane
+    /// copy, on the GPU paths). The video host tells the core (`HostEvent::VideoPresentLead`).
     lead_ms: Rc<Cell<f64>>,
     /// Numbers GPU draws in present order.
     draw_seq: Rc<Cell<u64>>,
@@ -247,6 +252,7 @@ impl VideoDisplay {
             converted: Cell::new(0),
             unshown: Rc::new(Cell::new(0)),
             cleared: Rc::new(Cell::new(0)),
+            screen: Screen::new(),
             lead_ms: Rc::new(Cell::new(0.0)),
             draw_seq: Rc::new(Cell::new(0)),
             drawn_seq: Rc::new(Cell::new(0)),
@@ -626,12 +632,9 @@ impl VideoDisplay {
     }
 
     /// Draws a picture.
-    pub fn present(&self, frame: FrameId) {
-        match self.frames.borrow().get(&frame.0) {
-            Some(Picture::Missing) => self.unshown.set(self.unshown.get() + 1),
-            // Drawn at once below (plane copies measure their own time).
-            Some(Picture::Image { .. }) => add_lead(&self.lead_ms, 0.0),
-            _ => {}
+    pub fn present(&self, frame: FrameId, decided: Duration) {
+        if let Some(Picture::Missing) = self.frames.borrow().get(&frame.0) {
+            self.unshown.set(self.unshown.get() + 1);
         }
         if let Some(size) = self.frames.borrow().get(&frame.0).and_then(Picture::size) {
             if size != self.picture.get() {
@@ -656,23 +659,35 @@ impl VideoDisplay {
             Some(Display::WebGl(_)) => (false, true),
             _ => (false, false),
         };
+        // Drawn now (not by a plane copy that finishes later)?
+        let mut drawn = false;
         if gpu || webgl {
-            match self.frames.borrow().get(&frame.0) {
-                Some(Picture::Frame(f)) => self.present_gpu(f),
-                Some(Picture::Image { source, .. }) if webgl => self.present_webgl(source),
+            drawn = match self.frames.borrow().get(&frame.0) {
+                Some(Picture::Frame(f)) => self.present_gpu(f, decided),
+                Some(Picture::Image { source, .. }) if webgl => {
+                    self.present_webgl(source);
+                    true
+                }
                 Some(Picture::Image {
                     source,
                     width,
                     height,
-                }) => self.present_gpu_image(source, *width, *height),
-                _ => {}
-            }
+                }) => {
+                    self.present_gpu_image(source, *width, *height);
+                    true
+                }
+                _ => false,
+            };
         } else if let (Some(d), Some(f)) = (
             self.display.borrow_mut().as_mut(),
             self.frames.borrow().get(&frame.0),
         ) {
             d.draw(f, self.overlay.borrow().as_ref(), self.turn.get());
-            add_lead(&self.lead_ms, 0.0);
+            drawn = !matches!(f, Picture::Missing);
+        }
+        if drawn {
+            add_lead(&self.lead_ms, since(decided));
+            self.screen.drawn(&self.unshown);
         }
         self.shown.set(Some(frame.0));
         self.presented.set(self.presented.get() + 1);
@@ -681,7 +696,7 @@ impl VideoDisplay {
     /// GPU paths (WebGPU, WebGL2): copies the frame's planes out (`VideoFrame.copyTo`, a
     /// plain copy of what the decoder wrote; no colour conversion on the CPU) and draws them
     /// with the renderer's YUV shader, matrix and range taken from the frame's colour space.
-    fn present_gpu(&self, frame: &VideoFrame) {
+    fn present_gpu(&self, frame: &VideoFrame, decided: Duration) -> bool {
         let format = Reflect::get(frame, &JsValue::from_str("format"))
             .ok()
             .and_then(|f| f.as_string());
@@ -701,14 +716,14 @@ impl VideoDisplay {
                 self.converted.set(self.converted.get() + 1);
             }
             self.present_webgl(frame.as_ref());
-            return;
+            return true;
         }
         let size = frame.allocation_size().ok().filter(|_| uploadable);
         let Some(size) = size else {
             self.converted.set(self.converted.get() + 1);
             let (w, h) = (frame.display_width(), frame.display_height());
             self.present_gpu_image(frame.as_ref(), w, h);
-            return;
+            return true;
         };
         let format = format.unwrap_or_default();
         let seq = self.draw_seq.get() + 1;
@@ -761,7 +776,8 @@ impl VideoDisplay {
             self.cleared.clone(),
             self.cleared.get(),
         );
-        let (lead, started) = (self.lead_ms.clone(), crate::timer::now());
+        let lead = self.lead_ms.clone();
+        let screen = self.screen.clone();
         let copies = self.copies.clone();
         copies.set(copies.get() + 1);
         let planes = self.planes.clone();
@@ -778,8 +794,8 @@ impl VideoDisplay {
                 return;
             }
             drawn.set(seq);
-            let took = crate::timer::now().saturating_sub(started).as_secs_f64() * 1000.0;
-            add_lead(&lead, took);
+            add_lead(&lead, since(decided));
+            screen.drawn(&unshown);
             let layout = |i: u32, k: &str| -> u32 {
                 Reflect::get(
                     &Reflect::get(&layouts, &i.into()).unwrap_or(JsValue::NULL),
@@ -885,6 +901,7 @@ impl VideoDisplay {
                 tell_draw_failed(&warn, &warned, &e.to_string());
             }
         });
+        false
     }
 
     /// WebGL2 path for an image source (an MSE snapshot; a frame the YUV shader does not
@@ -967,7 +984,7 @@ impl VideoDisplay {
         }
     }
 
-    /// How long a presented picture takes to be drawn, ms (a running mean; 0 for direct draws).
+    /// How long a presented picture takes to be drawn, ms (a running mean, see `lead_ms`).
     pub fn lead_ms(&self) -> f64 {
         self.lead_ms.get()
     }
@@ -978,6 +995,7 @@ impl VideoDisplay {
         self.drawn_now();
         self.cleared.set(self.cleared.get().wrapping_add(1));
         self.unshown.set(0);
+        self.screen.waiting.set(false);
         self.shown.set(None);
         self.picture.set((0, 0));
         self.turn.set(Orientation::default());
@@ -987,8 +1005,44 @@ impl VideoDisplay {
     }
 }
 
-/// One more present→draw time (ms) into the running mean `lead`: an eighth of the difference
-/// per picture, so a few slow copies do not swing it. (Stays 0 while every draw is direct.)
+/// Whether a drawn picture reached the screen: the browser shows the canvas as it is at each
+/// rendering update, so of two pictures drawn between two updates the first is never seen.
+/// An animation-frame callback (one per update, requested at a draw) marks each update; a
+/// draw while the previous one is still waiting for its update counts that one as unshown.
+struct Screen {
+    /// A picture was drawn since the last rendering update.
+    waiting: Rc<Cell<bool>>,
+    /// The animation-frame callback that clears `waiting`.
+    on_frame: js_sys::Function,
+}
+
+impl Screen {
+    fn new() -> Rc<Self> {
+        let waiting = Rc::new(Cell::new(false));
+        let w = waiting.clone();
+        let on_frame = gc_callback(Closure::<dyn FnMut()>::new(move || w.set(false)));
+        Rc::new(Screen { waiting, on_frame })
+    }
+
+    /// A picture was just drawn; `unshown` counts the one it replaced before any update.
+    fn drawn(&self, unshown: &Cell<u64>) {
+        if self.waiting.replace(true) {
+            unshown.set(unshown.get() + 1);
+        } else if let Some(w) = web_sys::window() {
+            if w.request_animation_frame(&self.on_frame).is_err() {
+                self.waiting.set(false);
+            }
+        }
+    }
+}
+
+/// Milliseconds from `decided` (when the core decided to present, on the page's clock) to now.
+fn since(decided: Duration) -> f64 {
+    crate::timer::now().saturating_sub(decided).as_secs_f64() * 1000.0
+}
+
+/// One more decision→draw time (ms) into the running mean `lead`: an eighth of the difference
+/// per picture, so a few slow draws do not swing it.
 fn add_lead(lead: &Cell<f64>, took: f64) {
     let old = lead.get();
     if old == 0.0 {

@@ -65,6 +65,8 @@ pub struct Driver {
     core: RefCell<Core>,
     queue: RefCell<VecDeque<HostEvent>>,
     draining: Cell<bool>,
+    /// Page time of the core call whose commands are being carried out: when it decided them.
+    handled_at: Cell<std::time::Duration>,
     target: EventTarget,
     fetches: RefCell<HashMap<RequestId, Fetch>>,
     hooks: RefCell<fetch::Hooks>,
@@ -99,6 +101,7 @@ impl Driver {
                 core: RefCell::new(Core::new(PlayerConfig::default())),
                 queue: RefCell::new(VecDeque::new()),
                 draining: Cell::new(false),
+                handled_at: Cell::new(std::time::Duration::ZERO),
                 target,
                 fetches: RefCell::new(HashMap::new()),
                 hooks: RefCell::new(fetch::Hooks::default()),
@@ -371,7 +374,9 @@ impl Driver {
                 break;
             };
             if let Ok(mut core) = self.core.try_borrow_mut() {
-                core.handle(now(), event);
+                let at = now();
+                self.handled_at.set(at);
+                core.handle(at, event);
                 while let Some(cmd) = core.poll_command() {
                     commands.push(cmd);
                 }
@@ -477,7 +482,7 @@ impl Driver {
             }
             HostCommand::FlushVideoDecoder { generation } => self.video.flush_video(generation),
             HostCommand::CloseVideoDecoder => self.video.close_video(),
-            HostCommand::PresentFrame { frame } => self.video.present(frame),
+            HostCommand::PresentFrame { frame } => self.video.present(frame, self.handled_at.get()),
             HostCommand::ReleaseFrame { frame } => self.video.release(frame),
             HostCommand::ClearVideo => self.video.clear(),
             HostCommand::ConfigureAudioDecoder { generation, config } => {

@@ -20,6 +20,7 @@
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use kinema_core::{EncodedChunk, FrameId, HostEvent, VideoDecoderConfig};
 
@@ -323,11 +324,11 @@ impl VideoHost {
     }
 
     /// Draws a picture.
-    pub fn present(&self, frame: FrameId) {
+    pub fn present(&self, frame: FrameId, decided: Duration) {
         if let Some(m) = self.mse.borrow().as_ref() {
             m.presented(frame);
         }
-        self.display.present(frame);
+        self.display.present(frame, decided);
         // The core picks pictures for when they will be drawn: tell it when that time moved.
         let lead = (self.display.lead_ms() * 1000.0).round() as u32;
         if lead.abs_diff(self.lead_sent.get()) >= 2_000 || (lead == 0 && self.lead_sent.get() > 0) {
