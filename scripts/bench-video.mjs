@@ -44,6 +44,20 @@ if (THROTTLE !== 1) {
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: THROTTLE });
 }
 const SEEKS = [12.34, 3.21, 17.7, 8.05, 0.5];
+// The breakdown of the first frame: when the first response byte came (Resource Timing of the
+// first request for the file made after t0; Chromium makes no entry for a <video>'s own
+// requests), when `loadedmetadata` fired; the rest is configuring the decoder, decoding the
+// first keyframe and drawing it. (Kinema's first picture is presented in the task its decoder
+// output arrives in, so "decoded" and "shown" cannot be told apart from the page.)
+await page.evaluate(() => {
+  performance.setResourceTimingBufferSize(10_000);
+  /** @type {any} */ (window).firstByte = (/** @type {string} */ url, /** @type {number} */ t0) => {
+    const abs = new URL(url, location.href).href;
+    const hits = performance.getEntriesByName(abs).filter((e) => e.startTime >= t0)
+      .map((e) => /** @type {PerformanceResourceTiming} */ (e).responseStart).filter((x) => x > 0);
+    return hits.length ? Math.min(...hits) - t0 : NaN;
+  };
+});
 
 async function measureVideo(url) {
   return page.evaluate(async ({ url, SEEKS, PLAY_SECONDS }) => {
@@ -52,11 +66,15 @@ async function measureVideo(url) {
     v.style.width = '640px';
     document.body.append(v);
     const frame = () => new Promise((ok) => v.requestVideoFrameCallback((now) => ok(now)));
+    performance.clearResourceTimings();
     const t0 = performance.now();
+    let meta = 0;
+    v.addEventListener('loadedmetadata', () => { meta = performance.now() - t0; }, { once: true });
     v.src = url;
     const first = frame();
     await v.play();
     const ttff = (await first) - t0;
+    const byte = /** @type {any} */ (window).firstByte(url, t0);
     v.pause();
     const seeks = [];
     for (const t of SEEKS) {
@@ -68,7 +86,7 @@ async function measureVideo(url) {
     }
     if (!PLAY_SECONDS) {
       v.remove();
-      return { ttff, seeks, dropped: 0, total: 0 };
+      return { ttff, seeks, dropped: 0, total: 0, byte, meta };
     }
     v.currentTime = 0;
     await new Promise((ok) => v.addEventListener('seeked', ok, { once: true }));
@@ -78,7 +96,7 @@ async function measureVideo(url) {
     const q1 = v.getVideoPlaybackQuality();
     v.pause();
     v.remove();
-    return { ttff, seeks, dropped: q1.droppedVideoFrames - q0.droppedVideoFrames, total: q1.totalVideoFrames - q0.totalVideoFrames };
+    return { ttff, seeks, dropped: q1.droppedVideoFrames - q0.droppedVideoFrames, total: q1.totalVideoFrames - q0.totalVideoFrames, byte, meta };
   }, { url, SEEKS, PLAY_SECONDS });
 }
 
@@ -92,11 +110,15 @@ async function measureKinema(url) {
       const id = setInterval(() => { if (presented() > n0) { clearInterval(id); ok(performance.now()); } }, 1);
       poll();
     });
+    performance.clearResourceTimings();
     const t0 = performance.now();
+    let meta = 0;
+    p.addEventListener('loadedmetadata', () => { meta = performance.now() - t0; }, { once: true });
     p.load(url);
     const first = untilNewFrame(0);
     await p.play();
     const ttff = (await first) - t0;
+    const byte = /** @type {any} */ (window).firstByte(url, t0);
     p.pause();
     const seeks = [];
     for (const t of SEEKS) {
@@ -106,7 +128,7 @@ async function measureKinema(url) {
       p.seek(t);
       seeks.push((await shown) - s0);
     }
-    if (!PLAY_SECONDS) return { ttff, seeks, dropped: 0, total: 0, av: 0 };
+    if (!PLAY_SECONDS) return { ttff, seeks, dropped: 0, total: 0, av: 0, byte, meta };
     p.seek(0);
     await new Promise((ok) => p.addEventListener('seeked', ok, { once: true }));
     const before = p.videoStats();
@@ -114,7 +136,7 @@ async function measureKinema(url) {
     await new Promise((ok) => setTimeout(ok, PLAY_SECONDS * 1000));
     const after = p.videoStats();
     p.pause();
-    return { ttff, seeks, dropped: after.dropped - before.dropped, total: after.presented - before.presented, av: after.avOffsetMs };
+    return { ttff, seeks, dropped: after.dropped - before.dropped, total: after.presented - before.presented, av: after.avOffsetMs, byte, meta };
   }, { url, SEEKS, PLAY_SECONDS });
 }
 
@@ -133,6 +155,9 @@ for (const name of Object.keys(files)) {
     }
   }
   const agg = (list) => ({
+    byte: median(list.map((m) => m.byte)),
+    meta: median(list.map((m) => m.meta)),
+    gap: median(list.map((m) => m.ttff - m.meta)),
     ttff: median(list.map((m) => m.ttff)),
     seeks: list.flatMap((m) => m.seeks),
     dropped: median(list.map((m) => m.dropped)),
@@ -148,6 +173,15 @@ for (const { name, video, kinema } of rows) {
   console.log(`| ${name} | time to first frame, median of ${ROUNDS} (ms) | ${kinema.ttff.toFixed(0)} | ${video.ttff.toFixed(0)} | ${r(kinema.ttff, video.ttff)} |`);
   console.log(`| ${name} | seek latency, median of ${SEEKS.length * ROUNDS} (ms) | ${median(kinema.seeks).toFixed(0)} | ${median(video.seeks).toFixed(0)} | ${r(median(kinema.seeks), median(video.seeks))} |`);
   if (PLAY_SECONDS) console.log(`| ${name} | frames dropped / shown in ${PLAY_SECONDS} s (median) | ${kinema.dropped} / ${kinema.total} | ${video.dropped} / ${video.total} | - |`);
+}
+console.log('\nFirst frame, where the milliseconds go (medians, ms after load()/src=):');
+console.log('\n| file | player | first byte | loadedmetadata | metadata → first frame | first frame |');
+console.log('|---|---|---:|---:|---:|---:|');
+const ms = (/** @type {number} */ x) => (Number.isFinite(x) ? x.toFixed(0) : '—');
+for (const { name, video, kinema } of rows) {
+  for (const [who, m] of [['Kinema', kinema], ['<video>', video]]) {
+    console.log(`| ${name} | ${who} | ${ms(m.byte)} | ${ms(m.meta)} | ${ms(m.gap)} | ${ms(m.ttff)} |`);
+  }
 }
 if (env.problems.length) console.log(`page problems: ${env.problems.join('; ')}`);
 await env.close();
