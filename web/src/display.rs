@@ -1042,17 +1042,12 @@ fn since(decided: Duration) -> f64 {
 }
 
 /// One more decision→draw time (ms) into the running mean `lead`: an eighth of the difference
-/// per picture, so a few slow draws do not swing it.
+/// per picture, from 0, each sample capped at 100 ms, so a few slow draws do not swing it. (The
+/// first draw of a load can take 100+ ms — a GPU pipeline built, a decoder warming up —; taken
+/// whole it had the next pictures picked that much early: 2 frames ahead on the canvas.)
 fn add_lead(lead: &Cell<f64>, took: f64) {
     let old = lead.get();
-    if old == 0.0 {
-        if took > 0.0 {
-            lead.set(took);
-        }
-    } else {
-        let new = old + (took - old) / 8.0;
-        lead.set(if new < 0.5 { 0.0 } else { new });
-    }
+    lead.set(old + (took.min(100.0) - old) / 8.0);
 }
 
 /// `px` (RGBA, `w`×`h`) scaled to `ow`×`oh` by taking the pixel at each output pixel's centre.
