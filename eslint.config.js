@@ -8,7 +8,7 @@ import globals from 'globals';
 export default [
   // Generated or fetched, never edited here: the wasm-bindgen packages (scripts/build-web.sh),
   // the packaged TV apps (scripts/package-devices.sh), fixtures, caches.
-  { ignores: ['www/pkg/**', 'web/pkg/**', 'dist/**', 'target/**', 'tests/fixtures/**', '.cache/**', 'core/fuzz/**'] },
+  { ignores: ['www/pkg/**', 'www/pkg-streaming/**', 'web/pkg/**', 'dist/**', 'target/**', 'tests/fixtures/**', '.cache/**', 'core/fuzz/**'] },
   js.configs.recommended,
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },

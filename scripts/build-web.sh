@@ -1,7 +1,12 @@
 #!/usr/bin/env bash
-# Builds the browser package www/pkg (kinema-web, release, wasm-opt from npm binaryen 132) and
-# prints the size of its .wasm, raw and gzip -9. One package draws with WebGPU (wgpu, which
-# forwards to the browser: small), the own WebGL2 display (web/src/webgl.rs) or a 2D canvas.
+# Builds the browser packages (kinema-web, release, wasm-opt from npm binaryen 132) and prints the
+# size of each .wasm, raw and gzip -9:
+# - www/pkg, the default: draws with WebGPU (wgpu, which forwards to the browser: small), the own
+#   WebGL2 display (web/src/webgl.rs) or a 2D canvas; decodes the audio of files itself
+#   (symphonia) and of everything else with WebCodecs `AudioDecoder`.
+# - www/pkg-streaming, the streaming-only flavour (`--no-default-features`): no symphonia and no
+#   wgpu. HLS, DASH and files the core demuxes (MP4, WebM, MPEG-TS, Ogg Opus) play with the
+#   platform's decoders; MP3/FLAC/WAV/Vorbis/ADTS files are a typed `unsupported`.
 # (Until 2026-12-07 a second flavour, www/pkg-webgl, carried wgpu's WebGL2 backend: +0.8 MB gzip.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +56,7 @@ build_unless_unchanged() { # build_unless_unchanged OUT_DIR [cargo args...]
   mkdir -p target && echo "$hash" > "$stamp"
 }
 build_unless_unchanged pkg
+build_unless_unchanged pkg-streaming --no-default-features
 # The retired second flavour, if an older checkout built it: nothing loads it any more.
 rm -rf www/pkg-webgl target/kinema-web-inputs-pkg-webgl
 # What each flavour costs a page to download, against its ceiling (fails above it) and the

@@ -120,6 +120,10 @@ if wants lint; then
   step "cargo fmt --check" cargo fmt --all -- --check
   step "clippy (native)" cargo clippy --workspace --all-targets -- -D warnings
   step "clippy (wasm32)" cargo clippy --workspace --all-targets --target wasm32-unknown-unknown -- -D warnings
+  # The streaming-only flavour's feature set (www/pkg-streaming): no symphonia, no wgpu.
+  step "clippy without default features (core native, web wasm32)" \
+    bash -c 'cargo clippy -p kinema-core --all-targets --no-default-features -- -D warnings &&
+      cargo clippy -p kinema-web --no-default-features --target wasm32-unknown-unknown -- -D warnings'
   step "no import cycle between modules" python3 scripts/module-cycles.py core/protocol/src core/src \
     core/render/src core/testkit/src web/src device-shims/settop/guest/src device-shims/settop/host/src
 fi
@@ -131,6 +135,8 @@ fi
 if wants sim; then
   fixtures
   step "integration tests (simulated host, parsers, codec)" cargo test --workspace --test '*'
+  step "the core without its software audio decoder (simulated host)" \
+    cargo test -p kinema-core --no-default-features --test without_software_audio
 fi
 if wants wasm; then
   step "browser tests (wasm-pack, headless Chromium)" browser_tests

@@ -5,9 +5,12 @@
 // Video decoding: ?decode=mse|webcodecs|auto (default auto: WebCodecs when present, else a
 // hidden <video> fed through Media Source Extensions, for engines without WebCodecs).
 // Output latency: ?latency=ignore|read|<seconds> (Player.setOutputLatency; default ignore).
+// Package: ?package=streaming loads the streaming-only flavour (www/pkg-streaming: no software
+// audio decoder, no wgpu; scripts/build-web.sh) instead of the default www/pkg.
 const params = new URLSearchParams(location.search);
 const wanted = params.get('renderer') ?? 'auto';
-const { default: init, Player } = await import('./pkg/kinema_web.js');
+const flavour = params.get('package') === 'streaming' ? './pkg-streaming/kinema_web.js' : './pkg/kinema_web.js';
+const { default: init, Player } = /** @type {typeof import('./pkg/kinema_web.js')} */ (await import(flavour));
 
 /**
  * The page's elements by id (index.html), with their element types.

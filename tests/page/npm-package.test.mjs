@@ -1,7 +1,8 @@
 // The npm package as a user meets it: `npm pack` of this repository (prepack builds www/pkg
 // only when missing), installed into a fresh app folder, then
 //   a. a Vite app (`vite build`, the repo's Vite) importing `kinema`, `kinema/webgl` (an alias
-//      kept for apps written when WebGL2 was a second build),
+//      kept for apps written when WebGL2 was a second build), `kinema/streaming` (the
+//      streaming-only flavour: no software audio decoder, no wgpu),
 //      `kinema/device-shims` and `kinema/controls.css`, served from its dist/;
 //   b. a plain page with an import map pointing at node_modules/kinema, no bundler;
 //   c. TypeScript: app.ts uses every member of `Player` and every event of the installed .d.ts,
@@ -99,7 +100,7 @@ test('the tarball holds the build, its worklet, the shims, the docs and licences
     'device-shims/index.js', 'device-shims/index.d.ts', 'device-shims/profiles.js',
     'device-shims/ui/controls.js', 'device-shims/ui/controls.css',
   ];
-  for (const flavour of ['pkg']) {
+  for (const flavour of ['pkg', 'pkg-streaming']) {
     for (const f of ['kinema_web.js', 'kinema_web.d.ts', 'kinema_web_bg.wasm']) want.push(`www/${flavour}/${f}`);
     // The AudioWorklet module as its own file (scripts/build-web.sh copies web/js/worklet.js):
     // strict-CSP pages cannot load the blob: URL fallback.
@@ -109,7 +110,7 @@ test('the tarball holds the build, its worklet, the shims, the docs and licences
   assert.deepEqual(missing, [], `missing from the tarball: ${missing.join(', ')}`);
 
   // Every snippet module the glue imports is shipped.
-  for (const flavour of ['pkg']) {
+  for (const flavour of ['pkg', 'pkg-streaming']) {
     const glue = readFileSync(join(app, 'node_modules/kinema/www', flavour, 'kinema_web.js'), 'utf8');
     const snippets = [...glue.matchAll(/from '\.\/(snippets\/[^']+)'/g)].map((m) => `www/${flavour}/${m[1]}`);
     assert.deepEqual(snippets.filter((f) => !has(f)), [], `${flavour}: snippets imported but not shipped`);
@@ -126,7 +127,7 @@ test('the tarball holds the build, its worklet, the shims, the docs and licences
   const pkg = JSON.parse(readFileSync(join(app, 'node_modules/kinema/package.json'), 'utf8'));
   const targets = [pkg.main, pkg.types, ...Object.values(pkg.exports).flatMap((t) => (typeof t === 'string' ? [t] : Object.values(t)))];
   for (const t of targets) assert.ok(existsSync(join(app, 'node_modules/kinema', t)), `${t} (package.json) is not in the package`);
-  assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './controls.css', './device-shims', './package.json', './webgl']);
+  assert.deepEqual(Object.keys(pkg.exports).sort(), ['.', './controls.css', './device-shims', './package.json', './streaming', './webgl']);
 });
 
 /**
@@ -285,16 +286,18 @@ test('a Vite app: import init, { Player } from "kinema", vite build, plays after
   writeFileSync(join(root, 'main.js'), mainJs(
     `import initGpu, { Player as GpuPlayer } from 'kinema';
 import initGl, { Player as GlPlayer } from 'kinema/webgl';
+import initStreaming, { Player as StreamingPlayer } from 'kinema/streaming';
 import { attachDevice } from 'kinema/device-shims';
 import 'kinema/controls.css';`,
-    `  const webgl = new URLSearchParams(location.search).has('webgl');
-  const [init, Player] = webgl ? [initGl, GlPlayer] : [initGpu, GpuPlayer];
+    `  const query = new URLSearchParams(location.search);
+  const [init, Player] = query.has('streaming') ? [initStreaming, StreamingPlayer] : query.has('webgl') ? [initGl, GlPlayer] : [initGpu, GpuPlayer];
   window.attachDevice = attachDevice;`));
   const vite = await run(join(repo, 'node_modules/.bin/vite'), ['build', '--logLevel', 'info'], { cwd: root, timeout: 300_000 });
   console.log(`vite build: ${vite.secs} s\n${vite.out.split('\n').filter((l) => /dist\//.test(l)).map((l) => `  ${l.trim()}`).join('\n')}`);
   const dist = join(root, 'dist');
   const assets = readdirSync(join(dist, 'assets'));
-  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 1, `one .wasm file in dist/assets: ${assets.join(', ')}`);
+  // Two modules: the package (kinema and kinema/webgl, one file) and the streaming-only flavour.
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `two .wasm files in dist/assets: ${assets.join(', ')}`);
   assert.ok(assets.some((f) => /^kinema_worklet.*\.js$/.test(f)), `the worklet in dist/assets: ${assets.join(', ')}`);
   assert.ok(assets.some((f) => f.endsWith('.css')), `controls.css bundled into dist/assets: ${assets.join(', ')}`);
 
@@ -310,6 +313,9 @@ import 'kinema/controls.css';`,
   assert.equal(gpu.renderer, want, `kinema draws with ${FIREFOX ? '2D (no WebGL2 in this Firefox)' : 'WebGL2 in stock Chromium'}`);
   const gl = await playsInPage(`${server.url}?webgl`, 'vite (kinema/webgl)');
   assert.equal(gl.renderer, want, 'kinema/webgl (the same package) draws alike');
+  // The streaming-only flavour plays the same MP4: its audio through WebCodecs AudioDecoder.
+  const streaming = await playsInPage(`${server.url}?streaming`, 'vite (kinema/streaming)');
+  assert.equal(streaming.renderer, want, 'kinema/streaming draws with WebGL2 or 2D (it has no wgpu)');
 });
 
 test('a plain page: an import map to node_modules/kinema, no bundler, plays after a click', async () => {

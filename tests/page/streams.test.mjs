@@ -12,11 +12,11 @@ const test = (name, fn) => nodeTest(name, { timeout: 90_000 }, fn);
 
 let env;
 let page;
-before(async () => {
-  env = await launch();
-  page = await env.open('?renderer=2d');
-  await installFrameIndex(page);
-  await page.evaluate(() => {
+/** Opens the demo at `query` with the frame reader and `window.sample` installed. */
+async function openPage(query) {
+  const p = await env.open(query);
+  await installFrameIndex(p);
+  await p.evaluate(() => {
     // (frame on the canvas, clock) every `everyMs`.
     window.sample = (ms, everyMs = 100) => new Promise((done) => {
       const p = window.kinema.player, out = [], t0 = performance.now();
@@ -28,6 +28,11 @@ before(async () => {
       step();
     });
   });
+  return p;
+}
+before(async () => {
+  env = await launch();
+  page = await openPage('?renderer=2d');
 }, { timeout: 60_000 });
 after(async () => {
   if (env?.consoleErrors.length) console.log(`console errors seen:\n  ${env.consoleErrors.slice(0, 20).join('\n  ')}`);
@@ -227,6 +232,35 @@ test('bad manifests end in typed errors and the player plays again', async () =>
   assert.ok(['network', 'decode'].includes(err.kind), JSON.stringify(err));
   await playAndCheck('fixtures/streams/dash-timeline/manifest.mpd', { secs: 2 });
   assert.deepEqual(env.problems, []);
+});
+
+test('the streaming-only package (no software audio decoder, no wgpu) plays HLS and DASH with the platform decoders; an MP3 is a typed unsupported error', async () => {
+  const main = page;
+  page = await openPage('?renderer=2d&package=streaming');
+  try {
+    for (const url of ['fixtures/streams/hls-ts/master.m3u8', 'fixtures/streams/dash-timeline/manifest.mpd']) {
+      const before = await page.evaluate(() => window.kinema.player.stats().framesPlayed);
+      const { info } = await playAndCheck(url, { secs: 3 });
+      const audio = await page.evaluate(() => window.kinema.player.stats());
+      const played = audio.framesPlayed - before;
+      console.log(`streaming-only ${url}: audio ${audio.audioMode}, ${played} frames played`);
+      // Over 3 s of media and the 3 s sample: at least 3 s of sound at the device's rate.
+      assert.ok(played > 3 * audio.sampleRate, `${url}: sound played (${played} frames at ${audio.sampleRate} Hz)`);
+      assert.equal(info.video.decoderErrors, 0);
+    }
+    // A file whose container only the software decoder reads: typed, and the player goes on.
+    await loadAndWatch(page, '/fixtures/clicks-10s.mp3');
+    await until(page, () => window.kinema.player.state === 'error', null, 20_000);
+    const err = await page.evaluate(() => window.kinema.player.error);
+    console.log(`streaming-only clicks-10s.mp3: ${JSON.stringify(err)}`);
+    assert.equal(err.kind, 'unsupported', JSON.stringify(err));
+    assert.match(err.message, /no software audio decoder/);
+    await playAndCheck('fixtures/streams/hls-fmp4/master.m3u8', { secs: 2 });
+    assert.deepEqual(env.problems, []);
+  } finally {
+    await page.close().catch(() => {});
+    page = main;
+  }
 });
 
 test('DASH thumbnail tiles: thumbnail(t) names the tile whose picture is the one at t; the demo shows it over the seek bar', async () => {

@@ -73,7 +73,7 @@ impl Display {
     }
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
 async fn gpu_renderer(
     canvas: HtmlCanvasElement,
     choice: kinema_render::BackendChoice,
@@ -81,14 +81,20 @@ async fn gpu_renderer(
     kinema_render::Renderer::from_canvas(canvas, choice).await
 }
 
-/// Native builds of this crate (clippy, docs) have no browser GPU.
-#[cfg(not(target_arch = "wasm32"))]
+/// Native builds of this crate (clippy, docs) have no browser GPU; a package built without the
+/// `webgpu` feature (the streaming-only flavour) leaves wgpu out and draws with WebGL or 2D.
+#[cfg(not(all(target_arch = "wasm32", feature = "webgpu")))]
 async fn gpu_renderer(
     _canvas: HtmlCanvasElement,
     _choice: kinema_render::BackendChoice,
 ) -> Result<kinema_render::Renderer, kinema_render::RenderError> {
     Err(kinema_render::RenderError::NoAdapter(
-        "not a browser build".into(),
+        if cfg!(target_arch = "wasm32") {
+            "this package is built without WebGPU"
+        } else {
+            "not a browser build"
+        }
+        .into(),
     ))
 }
 

@@ -204,7 +204,7 @@ impl Renderer {
     /// The frame can be closed afterwards. Caution: Chromium on SwiftShader (headless, no GPU)
     /// refuses this copy and wgpu's WebGPU backend panics on the refusal, so the web host
     /// copies the frame's planes out (`VideoFrame.copyTo`) and uses [`Renderer::draw_yuv`].
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     pub fn draw_video_frame(&mut self, frame: &web_sys::VideoFrame) -> Result<(), RenderError> {
         let (w, h) = (frame.display_width().max(1), frame.display_height().max(1));
         if self

@@ -12,6 +12,9 @@ use super::resample::RateConverter;
 use crate::error::{Error, ErrorKind};
 
 /// Where a session's audio comes from.
+// One per session, so its size does not matter; without symphonia the `Core` variant is empty
+// and the others differ in size.
+#[cfg_attr(not(feature = "symphonia"), allow(clippy::large_enum_variant))]
 pub(crate) enum Audio {
     /// Decoded in the core (symphonia).
     Core(AudioSource),

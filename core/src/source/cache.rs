@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+#[cfg(feature = "symphonia")]
 use symphonia::core::io::MediaSource;
 
 /// Bytes per cache block. Fetches start on block boundaries so blocks fill front to back.
@@ -292,6 +293,7 @@ impl Seek for CacheReader {
     }
 }
 
+#[cfg(feature = "symphonia")]
 impl MediaSource for CacheReader {
     fn is_seekable(&self) -> bool {
         true

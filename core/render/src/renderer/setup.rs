@@ -5,7 +5,7 @@ use super::*;
 
 impl Renderer {
     /// A renderer drawing into an HTML canvas (its `width`/`height` are the drawing size).
-    #[cfg(target_arch = "wasm32")]
+    #[cfg(all(target_arch = "wasm32", feature = "webgpu"))]
     pub async fn from_canvas(
         canvas: web_sys::HtmlCanvasElement,
         choice: crate::BackendChoice,
