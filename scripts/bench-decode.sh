@@ -38,8 +38,9 @@ out = sys.argv[1]
 native = {j["file"]: j for j in map(json.loads, open(f"{out}/native.jsonl"))}
 wasm = {j["file"]: j for j in map(json.loads, open(f"{out}/wasm.jsonl"))}
 ff = dict(l.split() for l in open(f"{out}/ffmpeg.txt"))
-print(f"{'file':<22}{'native ms':>10}{'wasm ms':>10}{'ffmpeg ms':>10}{'wasm/native':>13}{'native/ffmpeg':>15}{'native x realtime':>19}")
+print(f"{'file':<22}{'native ms':>10}{'wasm ms':>10}{'ffmpeg ms':>10}{'wasm/native':>13}{'native/ffmpeg':>15}{'native x realtime':>19}{'wasm to 44.1k ms':>18}")
 for f, n in native.items():
     w = wasm[f]["secs"]; fm = float(ff[f]); d = n["frames"] / 48000
-    print(f"{f.split('/')[-1]:<22}{n['secs']*1e3:>10.1f}{w*1e3:>10.1f}{fm*1e3:>10.1f}{w/n['secs']:>13.2f}{n['secs']/fm:>15.2f}{d/n['secs']:>19.0f}")
+    r = wasm[f].get("resample_secs", 0.0)
+    print(f"{f.split('/')[-1]:<22}{n['secs']*1e3:>10.1f}{w*1e3:>10.1f}{fm*1e3:>10.1f}{w/n['secs']:>13.2f}{n['secs']/fm:>15.2f}{d/n['secs']:>19.0f}{r*1e3:>18.1f}")
 PY

@@ -21,12 +21,13 @@ const KB = 1000;
 // canvas): both budgets apply to it. Until 2026-12-07 browsers without WebGPU loaded a second
 // flavour with wgpu's WebGL2 backend, 1,624,548 bytes.
 const FLAVOURS = [
-  // 2026-12-07, with the own WebGL2 display: 828,083 (.wasm) + 29,761 (JS) = 857,844 (WebGL1 too).
-  { dir: 'www/pkg', what: 'with WebGPU (wgpu renderer)', ceiling: 860 * KB, target: 400 * KB },
-  { dir: 'www/pkg', what: 'without WebGPU (own WebGL2 display, 2D canvas)', ceiling: 860 * KB, target: 450 * KB },
+  // 2026-12-07, with the own WebGL2 display: 828,083 (.wasm) + 29,761 (JS) = 857,844 (WebGL1 too);
+  // then opt-level "z" (symphonia at "s"): 785,403 + 29,764 = 815,167.
+  { dir: 'www/pkg', what: 'with WebGPU (wgpu renderer)', ceiling: 820 * KB, target: 400 * KB },
+  { dir: 'www/pkg', what: 'without WebGPU (own WebGL2 display, 2D canvas)', ceiling: 820 * KB, target: 450 * KB },
   // `--no-default-features`: no symphonia (audio by WebCodecs AudioDecoder), no wgpu.
-  // 2026-12-07: 492,240 (.wasm) + 22,789 (JS) = 515,029.
-  { dir: 'www/pkg-streaming', what: 'streaming-only (platform decoders, no wgpu)', ceiling: 520 * KB, target: 200 * KB },
+  // 2026-12-07: 492,240 (.wasm) + 22,789 (JS) = 515,029; at opt-level "z": 446,560 + 22,788 = 469,348.
+  { dir: 'www/pkg-streaming', what: 'streaming-only (platform decoders, no wgpu)', ceiling: 475 * KB, target: 200 * KB },
 ];
 const REFERENCES = [
   ['hls.js', 'node_modules/hls.js/dist/hls.min.js'],
