@@ -184,6 +184,8 @@ media "$gen/h264-mp3.mp4" -i "$gen/h264-aac.mp4" -i "$gen/clicks-10s.mp3" -map 0
 media "$gen/h264-flac.mp4" -i "$gen/h264-aac.mp4" -i "$gen/clicks-10s.flac" -map 0:v -map 1:a -c copy \
   -strict -2 -movflags +faststart
 media "$gen/flac-in.mp4" -i "$gen/clicks-10s.flac" -c copy -strict -2 -movflags +faststart
+# An AC-3 elementary stream file (symphonia has no AC-3: the host's decoder, issue 16).
+media "$gen/clicks-10s.ac3" -f lavfi -i "$clicks" -c:a ac3 -b:a 192k -f ac3
 # Fragmented without a duration in mvhd (empty_moov writes 0): with a global sidx per track
 # after the moov (default_base_moof: ffmpeg 5.1 moves the fragments to make room for the sidx
 # without fixing absolute tfhd base offsets); and fragmented.mp4 with an mehd box added to its mvex (ffmpeg 5.1 writes

@@ -13,6 +13,8 @@
 //! codec delay rules of the container, so the first presented frame of a well-formed file is at 0.
 
 pub mod codec;
+pub mod es;
+pub(crate) mod frames;
 pub mod mp4;
 pub mod mpa;
 pub mod ogg;

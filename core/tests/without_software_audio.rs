@@ -1,7 +1,8 @@
 //! The core built without its software audio decoder (`--no-default-features`: no symphonia), as
-//! in the browser's streaming-only package: every container the core demuxes itself sends its
-//! audio to the host's decoder (here the simulated host's), HLS and DASH play, and a file whose
-//! audio only symphonia could read is a typed `unsupported` error that leaves the player usable.
+//! in the browser's streaming-only package: every container the core demuxes itself (MP4,
+//! MPEG-TS, elementary MP3/ADTS/AC-3 files) sends its audio to the host's decoder (here the
+//! simulated host's), HLS and DASH play, and a file whose audio only symphonia could read (WAV,
+//! FLAC, Ogg Vorbis) is a typed `unsupported` error that leaves the player usable.
 //!
 //! Run by the test command as
 //! `cargo test -p kinema-core --no-default-features --test without_software_audio`; with the
@@ -28,6 +29,12 @@ fn mp4_and_mpeg_ts_files_play_through_the_platform_decoder() {
         ("aac-5.1.m4a", "mp4a.40.2", 6.0, 0),
         ("ts/h264-aac-320.ts", "mp4a.40.2", 4.0, 120),
         ("ts/h264-mp3.ts", "mp3", 2.0, 60),
+        // Elementary streams (demux::es): the LAME delay trimmed, so exactly the source's 10 s
+        // from the tagged MP3s, plus at most one frame of the encoder's padding (24 ms).
+        ("clicks-10s.mp3", "mp3", 10.012, 0),
+        ("cover.mp3", "mp3", 10.012, 0),
+        ("clicks-10s.aac", "mp4a.40.2", 10.03, 0),
+        ("clicks-10s.ac3", "ac-3", 10.02, 0),
     ] {
         let h = play_fixture_to_end(name, 30, |_| {});
         let config = h
@@ -79,14 +86,14 @@ fn hls_and_dash_play_with_platform_decoders_only() {
 fn a_file_only_symphonia_reads_is_a_typed_error_and_the_player_stays_usable() {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     for name in [
-        "clicks-10s.mp3",
+        "clicks-10s.wav",
         "tone-1s.ogg",
         "cover.flac",
         "h264-aac.mp4",
     ] {
         h.add(name, fixture(name));
     }
-    for name in ["clicks-10s.mp3", "tone-1s.ogg", "cover.flac"] {
+    for name in ["clicks-10s.wav", "tone-1s.ogg", "cover.flac"] {
         h.app(AppRequest::Load { url: name.into() });
         wait(&mut h, 10, "error", |h| h.last_error().is_some());
         let e = h.last_error().cloned().unwrap();

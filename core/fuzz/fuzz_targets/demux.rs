@@ -13,10 +13,14 @@
 //! (`audio::mp3`) the same way. Another builds an Ogg Opus file (a fuzzed OpusHead, then pages
 //! whose flags, granule, serial, lacing values and body come from the input, with valid CRCs,
 //! and here and there a damaged one) and runs `ogg::OggOpus` over bytes that arrive in pieces:
-//! open, every packet and its bytes, seeks.
+//! open, every packet and its bytes, seeks. The last builds an elementary audio stream file
+//! (optionally after an ID3v2 tag: two valid MP3, ADTS or AC-3 frames so that it opens, then
+//! the input, with a valid frame header here and there) and runs `es::EsFile` over bytes that
+//! arrive in pieces: open, every frame and its bytes, seeks.
 #![no_main]
 
 use kinema_core::audio::mp3::{self, LengthScan, Scan};
+use kinema_core::demux::es::EsFile;
 use kinema_core::demux::ogg::OggOpus;
 use kinema_core::demux::ts::TsFile;
 use kinema_core::demux::{self, ByteSource, Cursor, Demux, DemuxError};
@@ -395,21 +399,81 @@ fn ogg_opus(data: &[u8]) {
     }
 }
 
+/// Frame headers of each kind `es_file` builds with, and their whole frame lengths.
+const ES_FRAMES: [(&[u8], usize); 3] = [
+    // MPEG-1 layer III, 128 kb/s, 44.1 kHz: 417 bytes.
+    (&[0xff, 0xfb, 0x90, 0x00], 417),
+    // ADTS AAC-LC, 48 kHz, stereo, 256 bytes.
+    (&[0xff, 0xf1, 0x4c, 0x80, 0x20, 0x1f, 0xfc], 256),
+    // AC-3, 48 kHz, 192 kb/s (768 bytes), stereo.
+    (&[0x0b, 0x77, 0, 0, 0x14, 0x40, 0x43, 0], 768),
+];
+
+fn es_file(data: &[u8]) {
+    let (&sel, mut data) = data.split_first().unwrap_or((&0, &[]));
+    let (header, len) = ES_FRAMES[usize::from(sel % 3)];
+    let frame = |out: &mut Vec<u8>| {
+        let start = out.len();
+        out.extend_from_slice(header);
+        out.resize(start + len, 0);
+    };
+    let mut bytes = Vec::new();
+    if sel & 0x80 != 0 {
+        bytes.extend_from_slice(b"ID3\x04\x00\x00\x00\x00\x00\x20");
+        bytes.resize(bytes.len() + 0x20, 0);
+    }
+    frame(&mut bytes);
+    frame(&mut bytes);
+    // Chunks of the input, each followed by a valid frame when its control byte says.
+    while let Some((&ctl, rest)) = data.split_first() {
+        let take = rest.len().min(usize::from(ctl & 0x7f) * 8);
+        bytes.extend_from_slice(&rest[..take]);
+        if ctl & 0x80 != 0 {
+            frame(&mut bytes);
+        }
+        data = &rest[take..];
+    }
+    let mut src = Arriving {
+        data: &bytes,
+        have: 0,
+    };
+    let Some(mut d) = src.until(|s| EsFile::open(s)) else {
+        return;
+    };
+    let _ = d.duration();
+    let mut c = Cursor::default();
+    let mut n = 0;
+    while let Some(Some(s)) = src.until(|s| d.next_sample(s, 0, &mut c)) {
+        let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
+        let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
+        n += 1;
+        if n > 20_000 {
+            break;
+        }
+    }
+    for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2, 20_000] {
+        if let Some(mut c) = src.until(|s| d.seek(s, 0, time)) {
+            let _ = src.until(|s| d.next_sample(s, 0, &mut c));
+        }
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let mut bytes = Vec::with_capacity(rest.len() + 8);
-    match pick % 7 {
+    match pick % 8 {
         0 => bytes.extend_from_slice(&[0, 0, 0, 8, b'f', b't', b'y', b'p']),
         1 => bytes.extend_from_slice(&[0x1A, 0x45, 0xDF, 0xA3]),
         2 => bytes = skeleton(rest),
         4 => return ts_file(rest),
         5 => return mp3_scan(rest),
         6 => return ogg_opus(rest),
+        7 => return es_file(rest),
         _ => {}
     }
-    if pick % 7 != 2 {
+    if pick % 8 != 2 {
         bytes.extend_from_slice(rest);
     }
     let mut src: &[u8] = &bytes;

@@ -2,12 +2,11 @@
 //! over the byte cache (MP3, ADTS AAC, FLAC, WAV, Ogg Vorbis, audio-only MP4), sample-accurate.
 //!
 //! With the `symphonia` feature (on by default) that is symphonia (`software.rs`). Without it
-//! (`none.rs`: the browser package for engines with WebCodecs `AudioDecoder`, and the
-//! streaming-only flavour) there is no such decoder: opening one is a typed `unsupported`
-//! error, and every container the core demuxes itself (MP4, WebM, MPEG-TS, Ogg Opus, the
-//! segments of HLS and DASH) sends its audio to the host's decoder instead
-//! (`crate::audio::platform`). symphonia is ~180 KB of the browser package's gzip size
-//! (BENCHMARKS.md, "Size budgets").
+//! (`none.rs`: the streaming-only browser package) there is no such decoder: opening one is a
+//! typed `unsupported` error, and every container the core demuxes itself (MP4, WebM, MPEG-TS,
+//! Ogg Opus, MP3/ADTS/AC-3 elementary streams, the segments of HLS and DASH) sends its audio to
+//! the host's decoder instead (`crate::audio::platform`). symphonia is ~320 KB of the browser
+//! package's 830 KB gzip (BENCHMARKS.md, "Size budgets").
 
 #[cfg(not(feature = "symphonia"))]
 mod none;

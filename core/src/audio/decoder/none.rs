@@ -14,7 +14,7 @@ fn no_decoder() -> Error {
     Error::new(
         ErrorKind::Unsupported,
         "this build of Kinema has no software audio decoder (built without the `symphonia` \
-         feature): files in a container only it reads (MP3, FLAC, WAV, Ogg Vorbis, ADTS AAC) need the full package",
+         feature): WAV, FLAC and Ogg Vorbis files need the full package",
     )
 }
 

@@ -8,7 +8,9 @@
 //! pipe and, for audio the core does not decode itself (Opus, Vorbis, AAC in fragmented MP4,
 //! AAC and MP3 in MPEG-TS: symphonia reads neither container), the host's decoder; other
 //! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia (AAC with more
-//! than two channels, which symphonia does not decode, through the host's decoder). A file without
+//! than two channels, which symphonia does not decode, through the host's decoder). Audio files
+//! symphonia does not play (AC-3; every file when the core is built without it) and that are
+//! elementary streams (MP3, ADTS, AC-3: [`demux::es`]) go to the host's decoder. A file without
 //! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
@@ -19,7 +21,7 @@ use super::{
 };
 use crate::adaptive::source::{sniff_manifest, AdaptiveSource};
 use crate::audio::decoder::{AudioSource, Stall};
-use crate::audio::mp3::{LengthScan, Scan};
+use crate::audio::mp3::{self, LengthScan, Scan};
 use crate::audio::pipeline::Audio;
 use crate::audio::platform::{PlatformAudio, Silence};
 use crate::demux::{self, Demux, DemuxError, Peek, Sniffed, TrackInfo, TrackKind};
@@ -134,6 +136,7 @@ impl Progressive {
             .copy_at(0, &mut head)
             .map_err(Stall::NeedBytes)?;
         let sniffed = demux::sniff(&head[..n]);
+        let mut elementary: Option<Box<dyn Demux + Send>> = None;
         if sniffed == Sniffed::Other {
             // Ogg Vorbis and FLAC are symphonia's; any other Ogg stream (Speex, Theora) is
             // refused by name rather than read to its end for a codec symphonia never finds.
@@ -144,12 +147,38 @@ impl Progressive {
                         format!("ogg: {codec} is not supported"),
                     )));
                 }
-                _ => return self.core_decoded(),
+                _ => {}
+            }
+            // Audio files: symphonia's when the core has it and reads the file; else an
+            // elementary stream (MP3, ADTS, AC-3) for the host's decoder.
+            match self.core_decoded() {
+                Err(Stall::Fatal(e)) => {
+                    let mut cache = lock(&self.cache);
+                    match demux::es::EsFile::open(&mut *cache) {
+                        Ok(es) => {
+                            // An MP3 without a frame count: its exact length is counted as
+                            // for symphonia's path.
+                            if es.container() == "mp3" {
+                                if let Ok(Some(head)) = demux::mpa::read_head(&mut *cache) {
+                                    self.length_scan =
+                                        mp3::needs_scan(&head).then(|| LengthScan::new(&head));
+                                }
+                            }
+                            elementary = Some(Box::new(es));
+                        }
+                        Err(DemuxError::NeedBytes(at)) => return Err(Stall::NeedBytes(at)),
+                        Err(_) => return Err(Stall::Fatal(e)),
+                    }
+                }
+                other => return other,
             }
         }
-        let mut demux = {
-            let mut cache = lock(&self.cache);
-            demux::open(&mut *cache).map_err(demux_stall)?
+        let mut demux: Box<dyn Demux + Send> = match elementary {
+            Some(es) => es,
+            None => {
+                let mut cache = lock(&self.cache);
+                demux::open(&mut *cache).map_err(demux_stall)?
+            }
         };
         let tracks = demux.tracks().to_vec();
         let video = tracks.iter().position(|t| t.kind == Some(TrackKind::Video));
