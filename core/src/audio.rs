@@ -5,6 +5,7 @@ pub mod decoder;
 pub mod mix;
 pub mod mp3;
 pub mod mp4_edit;
+pub mod pcm;
 pub(crate) mod pipeline;
 pub mod platform;
 pub mod resample;

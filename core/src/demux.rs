@@ -19,6 +19,7 @@ pub mod mp4;
 pub mod mpa;
 pub mod ogg;
 pub mod ts;
+pub mod wav;
 pub mod webm;
 
 use crate::error::{Error, ErrorKind};
@@ -308,6 +309,18 @@ pub fn open(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxErro
             "not an MP4, Matroska, MPEG-TS or Ogg Opus file".into(),
         )),
     }
+}
+
+/// Opens an audio file the sniffing of [`open`] leaves to symphonia ([`Sniffed::Other`]), for
+/// the host's decoder or the core's PCM conversion: WAV ([`wav::WavFile`]), else an
+/// elementary stream (MP3, ADTS, AC-3: [`es::EsFile`]). Call again after `NeedBytes`.
+pub fn open_audio_file(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxError> {
+    let mut head = [0u8; 12];
+    let n = src.read_at(0, &mut head)?;
+    if wav::is_wav(&head[..n]) {
+        return Ok(Box::new(wav::WavFile::open(src)?));
+    }
+    Ok(Box::new(es::EsFile::open(src)?))
 }
 
 /// Converts `ticks` at `timescale` per second to microseconds, rounding to nearest.

@@ -6,7 +6,7 @@
 
 use kinema_core::audio::decoder::decode_all;
 use kinema_core::sim::SimHost;
-use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig, PlayerEvent};
+use kinema_core::{AppRequest, PlaybackState, PlayerConfig, PlayerEvent};
 use kinema_testkit::{fixture, fixture_path, frame_index, wait};
 
 const PCM: [&str; 5] = [
@@ -82,18 +82,27 @@ fn pcm_mov_plays_through_the_player() {
 }
 
 #[test]
-fn big_endian_wide_pcm_is_refused_not_played_as_noise() {
-    // symphonia reads in24 as little-endian whatever `enda` says: a typed error instead.
+fn big_endian_wide_pcm_is_converted_by_the_core_exactly() {
+    // symphonia reads in24 as little-endian whatever `enda` says, so the core does not hand it
+    // this file: its samples go the platform path, converted by the core (`audio::pcm`), no
+    // decoder asked; exactly ffmpeg's samples on a device at the file's rate.
     let name = "pcm/in24-be.mov";
-    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
-    h.add(name, fixture(name));
-    h.app(AppRequest::Load { url: name.into() });
-    wait(&mut h, 10, "error", |h| h.last_error().is_some());
-    let e = h.last_error().cloned().unwrap();
-    println!("{name}: {e:?}");
-    assert_eq!(e.kind, ErrorKind::Unsupported, "{e:?}");
-    assert!(e.message.contains("pcm-s24be"), "{e:?}");
-    assert!(h.played().iter().all(|&s| s == 0.0), "nothing played");
+    let h = play_to_end(name);
+    assert!(h.audio_configs.is_empty(), "{:?}", h.audio_configs);
+    let info = h.player.media_info().cloned().unwrap();
+    assert_eq!(info.audio_codec, "pcm-s24be");
+    let theirs = reference_pcm(name);
+    let played = h.played();
+    let diff = kinema_testkit::max_abs_diff(played, &theirs);
+    println!(
+        "{name}: {} Hz, played {} frames, ffmpeg {}, max |diff| {diff:e}",
+        info.sample_rate,
+        played.len() / 2,
+        theirs.len() / 2
+    );
+    assert_eq!(info.sample_rate, 48_000);
+    assert_eq!(played.len(), theirs.len());
+    assert!(diff <= 1e-6, "max |diff| {diff}");
 }
 
 #[test]

@@ -1,8 +1,9 @@
 //! The core built without its software audio decoder (`--no-default-features`: no symphonia), as
 //! in the browser's streaming-only package: every container the core demuxes itself (MP4,
 //! MPEG-TS, elementary MP3/ADTS/AC-3 files) sends its audio to the host's decoder (here the
-//! simulated host's), HLS and DASH play, and a file whose audio only symphonia could read (WAV,
-//! FLAC, Ogg Vorbis) is a typed `unsupported` error that leaves the player usable.
+//! simulated host's), PCM (WAV, QuickTime) is converted by the core, HLS and DASH play, and a
+//! file whose audio only symphonia could read (FLAC, Ogg Vorbis) is a typed `unsupported` error
+//! that leaves the player usable.
 //!
 //! Run by the test command as
 //! `cargo test -p kinema-core --no-default-features --test without_software_audio`; with the
@@ -12,7 +13,10 @@
 
 use kinema_core::sim::SimHost;
 use kinema_core::{AppRequest, ErrorKind, PlaybackState, PlayerConfig};
-use kinema_testkit::{fixture, gen_dir, play_fixture_to_end, serve_under, wait, BASE};
+use kinema_testkit::{
+    ffmpeg_pcm, fixture, fixture_path, gen_dir, max_abs_diff, play_fixture_to_end, serve_under,
+    wait, BASE,
+};
 
 /// Seconds of audio the device played (stereo at 48 kHz).
 fn played_secs(h: &SimHost) -> f64 {
@@ -47,6 +51,31 @@ fn mp4_and_mpeg_ts_files_play_through_the_platform_decoder() {
         assert!((played - seconds).abs() < 0.1, "{name}: played {played} s");
         assert_eq!(h.video.presented.len(), frames, "{name}: pictures shown");
         println!("{name}: {codec} by the platform, played {played:.3} s, {frames} pictures");
+    }
+}
+
+#[test]
+fn wav_and_quicktime_pcm_are_converted_by_the_core_exactly_as_ffmpeg_decodes_them() {
+    for name in [
+        "clicks-10s.wav",
+        "pcm/sowt.mov",
+        "pcm/twos.mov",
+        "pcm/in24.mov",
+        "pcm/in24-be.mov",
+        "pcm/fl32.mov",
+    ] {
+        let h = play_fixture_to_end(name, 30, |_| {});
+        assert!(h.audio_configs.is_empty(), "{name}: no decoder asked");
+        let theirs = ffmpeg_pcm(&fixture_path(name));
+        let played = h.played();
+        let diff = max_abs_diff(played, &theirs);
+        println!(
+            "{name}: {} frames played, ffmpeg {}, max |diff| {diff:e}",
+            played.len() / 2,
+            theirs.len() / 2
+        );
+        assert_eq!(played.len(), theirs.len(), "{name}: length");
+        assert!(diff <= 1e-6, "{name}: max |diff| {diff}");
     }
 }
 
@@ -86,14 +115,14 @@ fn hls_and_dash_play_with_platform_decoders_only() {
 fn a_file_only_symphonia_reads_is_a_typed_error_and_the_player_stays_usable() {
     let mut h = SimHost::new(PlayerConfig::default(), 48_000);
     for name in [
-        "clicks-10s.wav",
+        "clicks-10s.flac",
         "tone-1s.ogg",
         "cover.flac",
         "h264-aac.mp4",
     ] {
         h.add(name, fixture(name));
     }
-    for name in ["clicks-10s.wav", "tone-1s.ogg", "cover.flac"] {
+    for name in ["clicks-10s.flac", "tone-1s.ogg", "cover.flac"] {
         h.app(AppRequest::Load { url: name.into() });
         wait(&mut h, 10, "error", |h| h.last_error().is_some());
         let e = h.last_error().cloned().unwrap();

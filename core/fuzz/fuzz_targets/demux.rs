@@ -16,10 +16,13 @@
 //! open, every packet and its bytes, seeks. The last builds an elementary audio stream file
 //! (optionally after an ID3v2 tag: two valid MP3, ADTS or AC-3 frames so that it opens, then
 //! the input, with a valid frame header here and there) and runs `es::EsFile` over bytes that
-//! arrive in pieces: open, every frame and its bytes, seeks.
+//! arrive in pieces: open, every frame and its bytes, seeks. One more prefixes the input with a
+//! RIFF `WAVE` header (its chunks are the input) and runs `demux::open_audio_file` (the WAV
+//! demuxer) and every block's PCM conversion (`audio::pcm`).
 #![no_main]
 
 use kinema_core::audio::mp3::{self, LengthScan, Scan};
+use kinema_core::audio::pcm::Format;
 use kinema_core::demux::es::EsFile;
 use kinema_core::demux::ogg::OggOpus;
 use kinema_core::demux::ts::TsFile;
@@ -458,12 +461,43 @@ fn es_file(data: &[u8]) {
     }
 }
 
+fn wav_file(data: &[u8]) {
+    let mut bytes = b"RIFF\0\0\0\0WAVE".to_vec();
+    bytes.extend_from_slice(data);
+    let mut src: &[u8] = &bytes;
+    let Ok(mut d) = demux::open_audio_file(&mut src) else {
+        return;
+    };
+    let _ = d.duration();
+    let Some(format) = Format::of(&d.tracks()[0].codec) else {
+        panic!("a WAV track the core cannot convert: {}", d.tracks()[0].codec);
+    };
+    let mut c = Cursor::default();
+    let mut n = 0;
+    let mut pcm = Vec::new();
+    while let Ok(Some(s)) = d.next_sample(&mut src, 0, &mut c) {
+        let mut buf = vec![0u8; s.size as usize];
+        if let Ok(got) = d.read_sample(&mut src, &s, &mut buf) {
+            pcm.clear();
+            format.convert(&buf[..got], &mut pcm);
+            assert!(pcm.iter().all(|x| x.is_finite()));
+        }
+        n += 1;
+        if n > 20_000 {
+            break;
+        }
+    }
+    for time in [0, 1_000_000, i64::MAX / 2, -5] {
+        let _ = d.seek(&mut src, 0, time);
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
     let mut bytes = Vec::with_capacity(rest.len() + 8);
-    match pick % 8 {
+    match pick % 9 {
         0 => bytes.extend_from_slice(&[0, 0, 0, 8, b'f', b't', b'y', b'p']),
         1 => bytes.extend_from_slice(&[0x1A, 0x45, 0xDF, 0xA3]),
         2 => bytes = skeleton(rest),
@@ -471,9 +505,10 @@ fuzz_target!(|data: &[u8]| {
         5 => return mp3_scan(rest),
         6 => return ogg_opus(rest),
         7 => return es_file(rest),
+        8 => return wav_file(rest),
         _ => {}
     }
-    if pick % 8 != 2 {
+    if pick % 9 != 2 {
         bytes.extend_from_slice(rest);
     }
     let mut src: &[u8] = &bytes;

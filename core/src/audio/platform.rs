@@ -1,11 +1,13 @@
 //! Audio the core does not decode itself: compressed packets go to the host's decoder
-//! (WebCodecs `AudioDecoder`), PCM comes back and joins the normal audio path. Also the
+//! (WebCodecs `AudioDecoder`), PCM comes back and joins the normal audio path. PCM tracks
+//! (`crate::audio::pcm`) take the same path without a decoder: converted here. Also the
 //! silent source that drives the clock of video-only files.
 
 use std::collections::VecDeque;
 
 use crate::audio::decoder::Step;
 use crate::audio::mix::{remixed, Layout};
+use crate::audio::pcm::Format;
 use crate::audio::resample::RateConverter;
 use crate::demux::codec::aac_lc_channel_config;
 use crate::demux::{ByteSource, Cursor, Demux, DemuxError, Sample};
@@ -260,6 +262,14 @@ impl PlatformAudio {
                 self.fed_end = true;
                 break;
             }
+            if let Some(format) = Format::of(&self.config.codec) {
+                // PCM: converted here, no decoder asked (never `configured`).
+                let mut samples = Vec::new();
+                format.convert(&data, &mut samples);
+                let (rate, channels) = (self.config.sample_rate, self.config.channels);
+                self.push_pcm(sample.pts_us, rate, channels, samples);
+                continue;
+            }
             if !self.configured {
                 self.generation = self.generation.wrapping_add(1);
                 out.push(HostCommand::ConfigureAudioDecoder {
@@ -305,6 +315,11 @@ impl PlatformAudio {
             return;
         }
         self.in_flight = self.in_flight.saturating_sub(1);
+        self.push_pcm(timestamp_us, sample_rate, channels, samples);
+    }
+
+    /// Queues a decoded block (from the host, or converted PCM).
+    fn push_pcm(&mut self, timestamp_us: i64, sample_rate: u32, channels: u16, samples: Vec<f32>) {
         let channels = usize::from(channels.max(1));
         let first = (timestamp_us as i128 * self.rate() as i128 / 1_000_000) as i64;
         self.waiting_frames += samples.len() / channels;

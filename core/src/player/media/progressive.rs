@@ -9,8 +9,9 @@
 //! AAC and MP3 in MPEG-TS: symphonia reads neither container), the host's decoder; other
 //! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia (AAC with more
 //! than two channels, which symphonia does not decode, through the host's decoder). Audio files
-//! symphonia does not play (AC-3; every file when the core is built without it) and that are
-//! elementary streams (MP3, ADTS, AC-3: [`demux::es`]) go to the host's decoder. A file without
+//! symphonia does not play (AC-3; every file when the core is built without it) go to the
+//! host's decoder when they are elementary streams (MP3, ADTS, AC-3: [`demux::es`]), and are
+//! converted by the core when they are WAV ([`demux::wav`], `audio::pcm`). A file without
 //! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
@@ -22,6 +23,7 @@ use super::{
 use crate::adaptive::source::{sniff_manifest, AdaptiveSource};
 use crate::audio::decoder::{AudioSource, Stall};
 use crate::audio::mp3::{self, LengthScan, Scan};
+use crate::audio::pcm::Format;
 use crate::audio::pipeline::Audio;
 use crate::audio::platform::{PlatformAudio, Silence};
 use crate::demux::{self, Demux, DemuxError, Peek, Sniffed, TrackInfo, TrackKind};
@@ -154,7 +156,7 @@ impl Progressive {
             match self.core_decoded() {
                 Err(Stall::Fatal(e)) => {
                     let mut cache = lock(&self.cache);
-                    match demux::es::EsFile::open(&mut *cache) {
+                    match demux::open_audio_file(&mut *cache) {
                         Ok(es) => {
                             // An MP3 without a frame count: its exact length is counted as
                             // for symphonia's path.
@@ -164,7 +166,7 @@ impl Progressive {
                                         mp3::needs_scan(&head).then(|| LengthScan::new(&head));
                                 }
                             }
-                            elementary = Some(Box::new(es));
+                            elementary = Some(es);
                         }
                         Err(DemuxError::NeedBytes(at)) => return Err(Stall::NeedBytes(at)),
                         Err(_) => return Err(Stall::Fatal(e)),
@@ -193,7 +195,7 @@ impl Progressive {
             // more than two channels: 5.1, 7.1): then the platform's decoder, fed from the
             // core's demuxer, as for a file with video.
             match self.core_decoded() {
-                Err(Stall::Fatal(_)) if !tracks[a].codec.starts_with("pcm-") => {}
+                Err(Stall::Fatal(_)) if platform_decodable(&tracks[a].codec) => {}
                 other => return other,
             }
         }
@@ -248,7 +250,7 @@ impl Progressive {
                         // `hvcC` over 1 KB (as x265 writes it with its settings SEI), its AAC
                         // decoder more than two channels. The platform decodes the audio,
                         // from the core's demuxer, instead.
-                        Err(Stall::Fatal(_)) if !t.codec.starts_with("pcm-") => None,
+                        Err(Stall::Fatal(_)) if platform_decodable(&t.codec) => None,
                         Err(other) => return Err(other),
                     }
                 } else {
@@ -259,9 +261,9 @@ impl Progressive {
                     info.channels = src.channels() as u16;
                     Audio::Core(src)
                 } else {
-                    if t.codec.starts_with("pcm-") {
-                        // Fragmented, or an order symphonia misreads: no platform decoder
-                        // takes these names.
+                    if !platform_decodable(&t.codec) {
+                        // A PCM layout the core does not convert (PCM the core converts goes
+                        // the platform path without a decoder: `audio::pcm`).
                         return Err(Stall::Fatal(Error::new(
                             ErrorKind::Unsupported,
                             format!("audio codec {} is not supported in this file", t.codec),
@@ -316,6 +318,12 @@ fn core_audio(codec: &str) -> bool {
         || codec == "mp3"
         || codec == "flac"
         || demux::mp4::is_core_pcm(codec)
+}
+
+/// Whether the platform path can play a codec: anything but a PCM layout the core does not
+/// convert (`audio::pcm`; the host's decoders take none of the demuxers' `pcm-` names).
+fn platform_decodable(codec: &str) -> bool {
+    !codec.starts_with("pcm-") || Format::of(codec).is_some()
 }
 
 /// A track whose codec the demuxer could not name (`?fourcc`) is a typed `unsupported`.
