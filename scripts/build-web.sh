@@ -6,8 +6,8 @@
 #   (symphonia) and of everything else with WebCodecs `AudioDecoder`.
 # - www/pkg-streaming, the streaming-only flavour (`--no-default-features`): no symphonia and no
 #   wgpu. HLS, DASH and files the core demuxes (MP4, WebM, MPEG-TS, Ogg Opus, MP3, ADTS, AC-3,
-#   WAV) play with the platform's decoders (PCM converted by the core); FLAC and Ogg Vorbis
-#   files are a typed `unsupported`.
+#   FLAC, WAV) play with the platform's decoders (PCM converted by the core); Ogg Vorbis files
+#   are a typed `unsupported`.
 # (Until 2026-12-07 a second flavour, www/pkg-webgl, carried wgpu's WebGL2 backend: +0.8 MB gzip.)
 set -euo pipefail
 cd "$(dirname "$0")/.."

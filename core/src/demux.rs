@@ -14,6 +14,7 @@
 
 pub mod codec;
 pub mod es;
+pub mod flac;
 pub(crate) mod frames;
 pub mod mp4;
 pub mod mpa;
@@ -312,13 +313,18 @@ pub fn open(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxErro
 }
 
 /// Opens an audio file the sniffing of [`open`] leaves to symphonia ([`Sniffed::Other`]), for
-/// the host's decoder or the core's PCM conversion: WAV ([`wav::WavFile`]), else an
-/// elementary stream (MP3, ADTS, AC-3: [`es::EsFile`]). Call again after `NeedBytes`.
+/// the host's decoder or the core's PCM conversion: WAV ([`wav::WavFile`]), FLAC
+/// ([`flac::FlacFile`]), else an elementary stream (MP3, ADTS, AC-3: [`es::EsFile`]). Call
+/// again after `NeedBytes`.
 pub fn open_audio_file(src: &mut dyn ByteSource) -> Result<Box<dyn Demux + Send>, DemuxError> {
     let mut head = [0u8; 12];
     let n = src.read_at(0, &mut head)?;
     if wav::is_wav(&head[..n]) {
         return Ok(Box::new(wav::WavFile::open(src)?));
+    }
+    match flac::FlacFile::open(src) {
+        Err(DemuxError::Unsupported(_)) => {}
+        other => return Ok(Box::new(other?)),
     }
     Ok(Box::new(es::EsFile::open(src)?))
 }

@@ -1,11 +1,11 @@
-//! The elementary-stream demuxer (`demux::es`: MP3, ADTS AAC, AC-3 files) against ffprobe's
-//! packet lists of the same files: every frame, at ffprobe's byte position, of its size (less
-//! the ADTS header, which decoders do not take), at its time (ffprobe's, less the encoder delay
-//! the LAME tag signals, which ffprobe reports as the stream's start time).
+//! The audio file demuxers the core uses without symphonia (`demux::open_audio_file`: the
+//! elementary streams of `demux::es` — MP3, ADTS AAC, AC-3 — and native FLAC, `demux::flac`)
+//! against ffprobe's packet lists of the same files: every frame, at ffprobe's byte position, of
+//! its size (less the ADTS header, which decoders do not take), at its time (ffprobe's, less the
+//! encoder delay the LAME tag signals, which ffprobe reports as the stream's start time).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests may fail loudly
 
-use kinema_core::demux::es::EsFile;
-use kinema_core::demux::{Cursor, Demux};
+use kinema_core::demux::{open_audio_file, Cursor};
 use kinema_testkit::{all_samples, ffprobe_packets, fixture, fixture_path};
 
 /// (file, codec, ADTS header bytes, the true duration in seconds and how close the demuxer's
@@ -16,7 +16,7 @@ use kinema_testkit::{all_samples, ffprobe_packets, fixture, fixture_path};
 /// A true duration and how close to it the demuxer must be, seconds.
 type Duration = Option<(f64, f64)>;
 
-const FILES: [(&str, &str, u64, Duration); 6] = [
+const FILES: [(&str, &str, u64, Duration); 8] = [
     ("clicks-10s.mp3", "mp3", 0, Some((10.0, 0.001))),
     ("cover.mp3", "mp3", 0, Some((10.0, 0.001))),
     ("tone-1s.mp3", "mp3", 0, Some((1.0, 0.001))),
@@ -35,6 +35,9 @@ const FILES: [(&str, &str, u64, Duration); 6] = [
         0,
         Some((313.0 * 1536.0 / 48_000.0, 0.001)),
     ),
+    // STREAMINFO's sample count.
+    ("clicks-10s.flac", "flac", 0, Some((10.0, 0.0))),
+    ("cover.flac", "flac", 0, Some((10.0, 0.0))),
 ];
 
 /// ffprobe's stream start time of `name` (0 when it says none).
@@ -56,10 +59,10 @@ fn frames_match_ffprobe() {
     for (name, codec, header, duration) in FILES {
         let data = fixture(name);
         let mut src: &[u8] = &data;
-        let mut es = EsFile::open(&mut src).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let mut es = open_audio_file(&mut src).unwrap_or_else(|e| panic!("{name}: {e:?}"));
         let track = es.tracks()[0].clone();
         assert_eq!(track.codec, codec, "{name}");
-        let ours = all_samples(&mut es, &mut src, 0);
+        let ours = all_samples(&mut *es, &mut src, 0);
         let theirs = ffprobe_packets(&fixture_path(name), "a:0", "pts_time,size,pos");
         assert_eq!(ours.len(), theirs.len(), "{name}: frames");
         let start = start_time(name);
@@ -101,9 +104,9 @@ fn seeks_land_on_the_frame_holding_the_time() {
     for (name, ..) in FILES {
         let data = fixture(name);
         let mut src: &[u8] = &data;
-        let mut es = EsFile::open(&mut src).unwrap();
-        let all = all_samples(&mut es, &mut src, 0);
-        let mut es = EsFile::open(&mut src).unwrap();
+        let mut es = open_audio_file(&mut src).unwrap();
+        let all = all_samples(&mut *es, &mut src, 0);
+        let mut es = open_audio_file(&mut src).unwrap();
         for t in [0, 1_000_000, 2_345_678, 50_000_000] {
             let mut cursor = es.seek(&mut src, 0, t).unwrap();
             match es.next_sample(&mut src, 0, &mut cursor).unwrap() {

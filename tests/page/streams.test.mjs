@@ -234,7 +234,7 @@ test('bad manifests end in typed errors and the player plays again', async () =>
   assert.deepEqual(env.problems, []);
 });
 
-test('the streaming-only package (no software audio decoder, no wgpu) plays HLS, DASH, MP3 and WAV; a FLAC file is a typed unsupported error', async () => {
+test('the streaming-only package (no software audio decoder, no wgpu) plays HLS, DASH, MP3, FLAC and WAV; an Ogg Vorbis file is a typed unsupported error', async () => {
   const main = page;
   page = await openPage('?renderer=2d&package=streaming');
   try {
@@ -248,9 +248,9 @@ test('the streaming-only package (no software audio decoder, no wgpu) plays HLS,
       assert.ok(played > 3 * audio.sampleRate, `${url}: sound played (${played} frames at ${audio.sampleRate} Hz)`);
       assert.equal(info.video.decoderErrors, 0);
     }
-    // An MP3 file (the core's elementary-stream demuxer, the browser's decoder) and a WAV (the
-    // core's PCM conversion, no decoder).
-    for (const [name, container] of [['clicks-10s.mp3', 'mp3'], ['clicks-10s.wav', 'wav']]) {
+    // An MP3 and a FLAC file (the core's demuxers, the browser's decoder) and a WAV (the core's
+    // PCM conversion, no decoder).
+    for (const [name, container] of [['clicks-10s.mp3', 'mp3'], ['clicks-10s.wav', 'wav'], ['clicks-10s.flac', 'flac']]) {
       const before = await page.evaluate(() => window.kinema.player.stats().framesPlayed);
       await loadAndWatch(page, `/fixtures/${name}`);
       await until(page, () => window.kinema.player.state === 'error' || window.kinema.player.currentTime > 3, null, 30_000);
@@ -263,10 +263,10 @@ test('the streaming-only package (no software audio decoder, no wgpu) plays HLS,
       assert.ok(played > 3 * file.stats.sampleRate, `${name}: sound played (${played} frames)`);
     }
     // A file whose container only the software decoder reads: typed, and the player goes on.
-    await loadAndWatch(page, '/fixtures/clicks-10s.flac');
+    await loadAndWatch(page, '/fixtures/clicks-10s.ogg');
     await until(page, () => window.kinema.player.state === 'error', null, 20_000);
     const err = await page.evaluate(() => window.kinema.player.error);
-    console.log(`streaming-only clicks-10s.flac: ${JSON.stringify(err)}`);
+    console.log(`streaming-only clicks-10s.ogg: ${JSON.stringify(err)}`);
     assert.equal(err.kind, 'unsupported', JSON.stringify(err));
     assert.match(err.message, /no software audio decoder/);
     await playAndCheck('fixtures/streams/hls-fmp4/master.m3u8', { secs: 2 });

@@ -17,8 +17,9 @@
 //! (optionally after an ID3v2 tag: two valid MP3, ADTS or AC-3 frames so that it opens, then
 //! the input, with a valid frame header here and there) and runs `es::EsFile` over bytes that
 //! arrive in pieces: open, every frame and its bytes, seeks. One more prefixes the input with a
-//! RIFF `WAVE` header (its chunks are the input) and runs `demux::open_audio_file` (the WAV
-//! demuxer) and every block's PCM conversion (`audio::pcm`).
+//! RIFF `WAVE` header (its chunks are the input) or a FLAC `fLaC` + STREAMINFO (its frames are
+//! the input) and runs `demux::open_audio_file` (the WAV and FLAC demuxers) and every WAV
+//! block's PCM conversion (`audio::pcm`).
 #![no_main]
 
 use kinema_core::audio::mp3::{self, LengthScan, Scan};
@@ -461,26 +462,40 @@ fn es_file(data: &[u8]) {
     }
 }
 
-fn wav_file(data: &[u8]) {
-    let mut bytes = b"RIFF\0\0\0\0WAVE".to_vec();
+fn wav_or_flac_file(data: &[u8]) {
+    let (&sel, data) = data.split_first().unwrap_or((&0, &[]));
+    let mut bytes = if sel & 1 == 0 {
+        b"RIFF\0\0\0\0WAVE".to_vec()
+    } else {
+        // fLaC, then a last STREAMINFO block: blocks 4096, frames up to 64 KB, 48 kHz stereo
+        // 16-bit, 480000 samples; then the input as frames.
+        let mut b = b"fLaC\x80\0\0\x22\x10\0\x10\0\0\0\0\x01\0\0\x0b\xb8\x02\xf0\0\x07\x53\0".to_vec();
+        b.resize(4 + 4 + 34, 0);
+        b
+    };
     bytes.extend_from_slice(data);
     let mut src: &[u8] = &bytes;
     let Ok(mut d) = demux::open_audio_file(&mut src) else {
         return;
     };
     let _ = d.duration();
-    let Some(format) = Format::of(&d.tracks()[0].codec) else {
-        panic!("a WAV track the core cannot convert: {}", d.tracks()[0].codec);
-    };
+    let format = Format::of(&d.tracks()[0].codec);
+    assert!(
+        format.is_some() || d.tracks()[0].codec == "flac",
+        "a track the core can neither convert nor name: {}",
+        d.tracks()[0].codec
+    );
     let mut c = Cursor::default();
     let mut n = 0;
     let mut pcm = Vec::new();
     while let Ok(Some(s)) = d.next_sample(&mut src, 0, &mut c) {
         let mut buf = vec![0u8; s.size as usize];
         if let Ok(got) = d.read_sample(&mut src, &s, &mut buf) {
-            pcm.clear();
-            format.convert(&buf[..got], &mut pcm);
-            assert!(pcm.iter().all(|x| x.is_finite()));
+            if let Some(format) = format {
+                pcm.clear();
+                format.convert(&buf[..got], &mut pcm);
+                assert!(pcm.iter().all(|x| x.is_finite()));
+            }
         }
         n += 1;
         if n > 20_000 {
@@ -505,7 +520,7 @@ fuzz_target!(|data: &[u8]| {
         5 => return mp3_scan(rest),
         6 => return ogg_opus(rest),
         7 => return es_file(rest),
-        8 => return wav_file(rest),
+        8 => return wav_or_flac_file(rest),
         _ => {}
     }
     if pick % 9 != 2 {

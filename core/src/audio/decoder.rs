@@ -4,7 +4,7 @@
 //! With the `symphonia` feature (on by default) that is symphonia (`software.rs`). Without it
 //! (`none.rs`: the streaming-only browser package) there is no such decoder: opening one is a
 //! typed `unsupported` error, and every container the core demuxes itself (MP4, WebM, MPEG-TS,
-//! Ogg Opus, MP3/ADTS/AC-3 elementary streams, the segments of HLS and DASH) sends its audio to
+//! Ogg Opus, MP3/ADTS/AC-3 elementary streams, FLAC, WAV, the segments of HLS and DASH) sends its audio to
 //! the host's decoder instead (`crate::audio::platform`). symphonia is ~320 KB of the browser
 //! package's 830 KB gzip (BENCHMARKS.md, "Size budgets").
 

@@ -14,7 +14,7 @@ fn no_decoder() -> Error {
     Error::new(
         ErrorKind::Unsupported,
         "this build of Kinema has no software audio decoder (built without the `symphonia` \
-         feature): FLAC and Ogg Vorbis files need the full package",
+         feature): Ogg Vorbis and Ogg FLAC files need the full package",
     )
 }
 

@@ -10,8 +10,9 @@
 //! files, and audio-only MP4 with AAC/MP3/FLAC/PCM, play through symphonia (AAC with more
 //! than two channels, which symphonia does not decode, through the host's decoder). Audio files
 //! symphonia does not play (AC-3; every file when the core is built without it) go to the
-//! host's decoder when they are elementary streams (MP3, ADTS, AC-3: [`demux::es`]), and are
-//! converted by the core when they are WAV ([`demux::wav`], `audio::pcm`). A file without
+//! host's decoder when they are elementary streams (MP3, ADTS, AC-3: [`demux::es`]) or FLAC
+//! ([`demux::flac`]), and are converted by the core when they are WAV ([`demux::wav`],
+//! `audio::pcm`). A file without
 //! audio plays silence, so one clock drives every case.
 
 use std::sync::{Arc, Mutex};
