@@ -263,6 +263,26 @@ impl Arriving<'_> {
     }
 }
 
+/// Every sample of track 0 and its bytes, then seeks, over bytes that arrive in pieces.
+fn read_all_and_seek(src: &mut Arriving<'_>, d: &mut dyn Demux) {
+    let _ = d.duration();
+    let mut c = Cursor::default();
+    let mut n = 0;
+    while let Some(Some(s)) = src.until(|s| d.next_sample(s, 0, &mut c)) {
+        let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
+        let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
+        n += 1;
+        if n > 20_000 {
+            break;
+        }
+    }
+    for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2, 20_000] {
+        if let Some(mut c) = src.until(|s| d.seek(s, 0, time)) {
+            let _ = src.until(|s| d.next_sample(s, 0, &mut c));
+        }
+    }
+}
+
 fn ts_file(data: &[u8]) {
     let (bytes, window) = transport_stream(data);
     let mut src = Arriving {
@@ -385,22 +405,7 @@ fn ogg_opus(data: &[u8]) {
     let Some(mut d) = src.until(|s| OggOpus::open(s)) else {
         return;
     };
-    let _ = d.duration();
-    let mut c = Cursor::default();
-    let mut n = 0;
-    while let Some(Some(s)) = src.until(|s| d.next_sample(s, 0, &mut c)) {
-        let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
-        let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
-        n += 1;
-        if n > 20_000 {
-            break;
-        }
-    }
-    for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2, 20_000] {
-        if let Some(mut c) = src.until(|s| d.seek(s, 0, time)) {
-            let _ = src.until(|s| d.next_sample(s, 0, &mut c));
-        }
-    }
+    read_all_and_seek(&mut src, &mut d);
 }
 
 /// Frame headers of each kind `es_file` builds with, and their whole frame lengths.
@@ -444,22 +449,7 @@ fn es_file(data: &[u8]) {
     let Some(mut d) = src.until(|s| EsFile::open(s)) else {
         return;
     };
-    let _ = d.duration();
-    let mut c = Cursor::default();
-    let mut n = 0;
-    while let Some(Some(s)) = src.until(|s| d.next_sample(s, 0, &mut c)) {
-        let mut buf = vec![0u8; (s.size as usize).min(1 << 20)];
-        let _ = src.until(|src| d.read_sample(src, &s, &mut buf));
-        n += 1;
-        if n > 20_000 {
-            break;
-        }
-    }
-    for time in [0, 1_000_000, -5, i64::MAX / 2, i64::MIN / 2, 20_000] {
-        if let Some(mut c) = src.until(|s| d.seek(s, 0, time)) {
-            let _ = src.until(|s| d.next_sample(s, 0, &mut c));
-        }
-    }
+    read_all_and_seek(&mut src, &mut d);
 }
 
 fn wav_or_flac_file(data: &[u8]) {
@@ -469,7 +459,8 @@ fn wav_or_flac_file(data: &[u8]) {
     } else {
         // fLaC, then a last STREAMINFO block: blocks 4096, frames up to 64 KB, 48 kHz stereo
         // 16-bit, 480000 samples; then the input as frames.
-        let mut b = b"fLaC\x80\0\0\x22\x10\0\x10\0\0\0\0\x01\0\0\x0b\xb8\x02\xf0\0\x07\x53\0".to_vec();
+        let mut b =
+            b"fLaC\x80\0\0\x22\x10\0\x10\0\0\0\0\x01\0\0\x0b\xb8\x02\xf0\0\x07\x53\0".to_vec();
         b.resize(4 + 4 + 34, 0);
         b
     };
