@@ -240,11 +240,16 @@ test('the streaming-only package (no software audio decoder, no wgpu) plays HLS,
   try {
     for (const url of ['fixtures/streams/hls-ts/master.m3u8', 'fixtures/streams/dash-timeline/manifest.mpd']) {
       const before = await page.evaluate(() => window.kinema.player.stats().framesPlayed);
-      const { info } = await playAndCheck(url, { secs: 3 });
+      // Sampled after 5 s as in the default package's tests above. At 3 s the DASH ladder's
+      // first ABR switches fall inside the sample window, and on the loaded 2-core machine
+      // (both engines at once) Chromium once showed the picture 3-9 frames behind the clock
+      // in 3 of 27 samples there: a hold at an early level switch, in either package, that
+      // this test is not about.
+      const { info } = await playAndCheck(url);
       const audio = await page.evaluate(() => window.kinema.player.stats());
       const played = audio.framesPlayed - before;
       console.log(`streaming-only ${url}: audio ${audio.audioMode}, ${played} frames played`);
-      // Over 3 s of media and the 3 s sample: at least 3 s of sound at the device's rate.
+      // Over 5 s of media and the 3 s sample: at least 3 s of sound at the device's rate.
       assert.ok(played > 3 * audio.sampleRate, `${url}: sound played (${played} frames at ${audio.sampleRate} Hz)`);
       assert.equal(info.video.decoderErrors, 0);
     }
