@@ -145,3 +145,61 @@ fn ogg_vorbis_which_only_symphonia_reads_is_a_typed_error_and_the_player_stays_u
     assert_eq!(h.video.presented.len(), 300);
     assert!(played_secs(&h) > 9.9);
 }
+
+#[test]
+fn truncated_damaged_and_noise_files_end_cleanly_or_in_a_typed_error() {
+    let mut h = SimHost::new(PlayerConfig::default(), 48_000);
+    // The first 40 % of each file (cut mid-frame), and FLAC/MP3 with 64 bytes of their
+    // middle overwritten.
+    let mut cases = Vec::new();
+    for name in [
+        "clicks-10s.mp3",
+        "clicks-10s.flac",
+        "clicks-10s.wav",
+        "clicks-10s.aac",
+    ] {
+        let data = fixture(name);
+        let cut = data[..data.len() * 4 / 10].to_vec();
+        cases.push((format!("cut-{name}"), cut, 3.8..4.2));
+        if name.ends_with(".mp3") || name.ends_with(".flac") {
+            let mut damaged = data.clone();
+            let mid = data.len() / 2;
+            damaged[mid..mid + 64].fill(0x5a);
+            cases.push((format!("damaged-{name}"), damaged, 9.7..10.1));
+        }
+    }
+    for (name, data, secs) in cases {
+        h.add(&name, data);
+        h.app(AppRequest::Load { url: name.clone() });
+        h.app(AppRequest::Play);
+        let before = h.played().len();
+        wait(&mut h, 30, "ended", |h| {
+            h.player.state() == PlaybackState::Ended || h.last_error().is_some()
+        });
+        assert!(h.last_error().is_none(), "{name}: {:?}", h.last_error());
+        let played = (h.played().len() - before) as f64 / 2.0 / 48_000.0;
+        println!("{name}: ended after {played:.3} s of sound");
+        assert!(secs.contains(&played), "{name}: played {played} s");
+    }
+    // Noise: a typed error, then the same player plays a file.
+    let noise: Vec<u8> = (0..65_536u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    h.add("noise.bin", noise);
+    h.app(AppRequest::Load {
+        url: "noise.bin".into(),
+    });
+    wait(&mut h, 10, "error", |h| h.last_error().is_some());
+    let e = h.last_error().cloned().unwrap();
+    println!("noise: {e:?}");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e:?}");
+    h.add("h264-aac.mp4", fixture("h264-aac.mp4"));
+    h.app(AppRequest::Load {
+        url: "h264-aac.mp4".into(),
+    });
+    h.app(AppRequest::Play);
+    wait(&mut h, 30, "ended", |h| {
+        h.player.state() == PlaybackState::Ended
+    });
+    assert_eq!(h.video.presented.len(), 300);
+}

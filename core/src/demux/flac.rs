@@ -247,30 +247,48 @@ impl FlacFile {
         let mut buf = vec![0u8; want as usize];
         let n = src.read_at(at, &mut buf)?;
         buf.truncate(n);
-        // The next header whose frame checks out (CRC-16 over the frame before it).
+        // The next header whose frame checks out (CRC-16 over the frame before it); failing
+        // that (a damaged frame), the first following header that parses with the number
+        // the next frame must carry: the damaged frame goes to the decoder, whose error the
+        // player handles, and playback goes on after it.
+        let next_number = if h.variable {
+            h.number + u64::from(h.block)
+        } else {
+            h.number + 1
+        };
+        let mut damaged = None;
         let mut p = h.len + 2;
         while p + 1 < buf.len() {
             if buf[p] == 0xff && buf[p + 1] & 0xfe == 0xf8 {
-                if let Some(next) = frame_header(&buf[p..]) {
+                if let Some(next) = frame_header(&buf[p..]).filter(|n| n.variable == h.variable) {
                     let crc = u16::from_be_bytes([buf[p - 2], buf[p - 1]]);
-                    if next.variable == h.variable && crc16(&buf[..p - 2]) == crc {
+                    if crc16(&buf[..p - 2]) == crc {
                         return Ok(Some((h, p as u64)));
+                    }
+                    if damaged.is_none() && next.number == next_number {
+                        damaged = Some(p as u64);
                     }
                 }
             }
             p += 1;
         }
-        // The last frame: it ends with the file.
         let n = buf.len();
-        if n >= h.len + 2 && src.len() == Some(at + n as u64) {
+        let at_end = src.len() == Some(at + n as u64);
+        if at_end && n >= h.len + 2 {
+            // The last frame: it ends with the file.
             let crc = u16::from_be_bytes([buf[n - 2], buf[n - 1]]);
             if crc16(&buf[..n - 2]) == crc {
                 return Ok(Some((h, n as u64)));
             }
         }
-        Err(DemuxError::Invalid(format!(
-            "flac: no valid frame end after byte {at}"
-        )))
+        match damaged {
+            Some(end) => Ok(Some((h, end))),
+            // A last frame cut by the end of the file: no decoder outputs it.
+            None if at_end => Ok(None),
+            None => Err(DemuxError::Invalid(format!(
+                "flac: no valid frame end after byte {at}"
+            ))),
+        }
     }
 
     /// The first sample of a frame.

@@ -13,8 +13,9 @@ use crate::source::cache::SharedCache;
 fn no_decoder() -> Error {
     Error::new(
         ErrorKind::Unsupported,
-        "this build of Kinema has no software audio decoder (built without the `symphonia` \
-         feature): Ogg Vorbis and Ogg FLAC files need the full package",
+        "not a format this package plays: it has no software audio decoder (built without \
+         the `symphonia` feature) and reads MP4, WebM, MPEG-TS, Ogg Opus, MP3, ADTS, AC-3, \
+         FLAC and WAV files; Ogg Vorbis and Ogg FLAC need the full package",
     )
 }
 
