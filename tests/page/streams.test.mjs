@@ -236,6 +236,9 @@ test('bad manifests end in typed errors and the player plays again', async () =>
 
 test('the streaming-only package (no software audio decoder, no wgpu) plays HLS, DASH, MP3, FLAC and WAV; an Ogg Vorbis file is a typed unsupported error', async () => {
   const main = page;
+  // The main page's player would go on playing the last test's stream beside this one: two
+  // players on the loaded 2-core machine held pictures in both engines' runs. Stopped first.
+  await main.evaluate(() => window.kinema.player.pause());
   page = await openPage('?renderer=2d&package=streaming');
   try {
     for (const url of ['fixtures/streams/hls-ts/master.m3u8', 'fixtures/streams/dash-timeline/manifest.mpd']) {
@@ -265,7 +268,9 @@ test('the streaming-only package (no software audio decoder, no wgpu) plays HLS,
       assert.equal(file.error, null, `${name}: ${JSON.stringify(file.error)}`);
       assert.equal(file.info.container, container);
       assert.ok(Math.abs(file.duration - 10) < 0.001, `${name}: duration ${file.duration}`);
-      assert.ok(played > 3 * file.stats.sampleRate, `${name}: sound played (${played} frames)`);
+      // Until the clock passed 3 s: the output's latency and the worklet's reporting lag
+      // behind the clock (143,872 frames at 48 kHz in one Firefox run), so 2 s is asked.
+      assert.ok(played > 2 * file.stats.sampleRate, `${name}: sound played (${played} frames)`);
     }
     // A file whose container only the software decoder reads: typed, and the player goes on.
     await loadAndWatch(page, '/fixtures/clicks-10s.ogg');
